@@ -1,0 +1,89 @@
+// The one door between the C++ core and PostgreSQL.
+//
+// PostgreSQL reports errors with longjmp; C++ with exceptions. Neither may
+// cross into the other: a C++ exception reaching PostgreSQL terminates the
+// process (and the postmaster then restarts the whole server), and an
+// ereport(ERROR) unwinding over live C++ objects skips their destructors.
+// So core code runs only inside door::run(), which catches everything and
+// copies the error into a plain struct; the glue raises it with door::raise()
+// once the C++ scope has closed. SQL entry points are declared with
+// PG_VIP_FUNCTION, which adds a last catch-all around the whole function.
+#pragma once
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+
+#include "../core/error.hpp"
+#include "pg.hpp"
+
+namespace pg_vip::door {
+
+// A caught error, in fixed buffers: copying it out allocates nothing, so
+// nothing can fail between the catch and the ereport.
+struct Failure {
+  bool failed = false;
+  int sqlstate = 0;
+  char message[512] = {};
+  char detail[1024] = {};
+  char hint[512] = {};
+};
+
+void fill(Failure &f, int sqlstate, const char *message, const char *detail = "",
+          const char *hint = "") noexcept;
+
+// Runs fn, a callable that uses the core. Returns true when it finished;
+// false with `f` filled when it threw. Never throws, never longjmps, as long
+// as fn calls no PostgreSQL function that can ereport(ERROR).
+template <typename Fn>
+bool run(Fn &&fn, Failure &f) noexcept {
+  try {
+    fn();
+    return true;
+  } catch (const ConfigError &e) {
+    fill(f, ERRCODE_INVALID_PARAMETER_VALUE, e.what(), e.detail().c_str(), e.hint().c_str());
+  } catch (const Error &e) {
+    fill(f, ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, e.what(), e.detail().c_str(), e.hint().c_str());
+  } catch (const std::bad_alloc &) {
+    fill(f, ERRCODE_OUT_OF_MEMORY, "out of memory in pg_vip");
+  } catch (const std::exception &e) {
+    fill(f, ERRCODE_INTERNAL_ERROR, "unexpected error in pg_vip", e.what(),
+         "This is a bug in pg_vip; please report it.");
+  } catch (...) {
+    fill(f, ERRCODE_INTERNAL_ERROR, "unexpected error in pg_vip",
+         "An exception of unknown type was thrown.", "This is a bug in pg_vip; please report it.");
+  }
+  return false;
+}
+
+// Copies a std::string the core made into malloc'd memory, so that it can
+// leave the C++ scope; the caller pstrdup()s it and frees it.
+char *copy_out(const std::string &s) noexcept;
+
+// Raises `f` as ereport(elevel). Call it only from a frame with no live C++
+// object: with ERROR it does not return.
+void raise(const Failure &f, int elevel);
+[[noreturn]] void raise_error(const Failure &f);
+
+// The last catch-all behind every SQL entry point, should an exception slip
+// out of glue code that was meant not to throw.
+template <typename Impl>
+Datum sql_entry(Impl impl, FunctionCallInfo fcinfo) {
+  Failure f;
+  Datum result = 0;
+  if (run([&] { result = impl(fcinfo); }, f)) return result;
+  raise_error(f);
+}
+
+}  // namespace pg_vip::door
+
+// Declares an SQL-callable function NAME whose body is NAME_impl.
+#define PG_VIP_FUNCTION(NAME)                                                   \
+  static Datum NAME##_impl(FunctionCallInfo fcinfo);                          \
+  extern "C" {                                                                  \
+  PG_FUNCTION_INFO_V1(NAME);                                                    \
+  Datum NAME(PG_FUNCTION_ARGS) { return pg_vip::door::sql_entry(NAME##_impl, fcinfo); } \
+  }                                                                             \
+  static Datum NAME##_impl([[maybe_unused]] FunctionCallInfo fcinfo)

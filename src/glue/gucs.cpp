@@ -1,0 +1,115 @@
+#include "gucs.hpp"
+
+#include "../core/settings.hpp"
+#include "door.hpp"
+
+namespace pg_vip::gucs {
+
+char *vip = nullptr;
+char *route_tables = nullptr;
+char *network_interface = nullptr;
+char *region = nullptr;
+char *ec2_endpoint = nullptr;
+char *imds_endpoint = nullptr;
+char *aws_profile = nullptr;
+char *node_name = nullptr;
+bool enabled = true;
+bool dry_run = false;
+int check_interval_ms = 10000;
+int request_timeout_ms = 2000;
+char *ca_file = nullptr;
+char *event_notification_command = nullptr;
+char *event_notifications = nullptr;
+
+namespace {
+
+// Validates *newval with the core parser and replaces it by its canonical
+// form. A bad value is refused with the parser's explanation, so a typo in
+// postgresql.conf is reported at reload instead of silently disabling failover.
+bool check_setting(const char *name, char **newval) {
+  door::Failure failure;
+  char *canonical = nullptr;
+  const char *value = *newval ? *newval : "";
+  bool ok = door::run([&] { canonical = door::copy_out(settings::normalize(name, value)); }, failure);
+  if (!ok) {
+    GUC_check_errdetail("%s", failure.detail[0] ? failure.detail : failure.message);
+    if (failure.hint[0]) GUC_check_errhint("%s", failure.hint);
+    return false;
+  }
+  if (canonical == nullptr) {
+    GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+    GUC_check_errdetail("out of memory");
+    return false;
+  }
+  free(*newval);  // GUC strings are malloc'd (guc_malloc)
+  *newval = canonical;
+  return true;
+}
+
+#define PG_VIP_CHECK_HOOK(NAME) \
+  bool check_##NAME(char **newval, void **, GucSource) { return check_setting(#NAME, newval); }
+PG_VIP_CHECK_HOOK(vip)
+PG_VIP_CHECK_HOOK(route_tables)
+PG_VIP_CHECK_HOOK(network_interface)
+PG_VIP_CHECK_HOOK(region)
+PG_VIP_CHECK_HOOK(ec2_endpoint)
+PG_VIP_CHECK_HOOK(imds_endpoint)
+PG_VIP_CHECK_HOOK(aws_profile)
+PG_VIP_CHECK_HOOK(node_name)
+PG_VIP_CHECK_HOOK(ca_file)
+PG_VIP_CHECK_HOOK(event_notifications)
+#undef PG_VIP_CHECK_HOOK
+
+// All settings are reloadable and hidden from non-superusers: they steer a
+// process that changes the network, and the notification command may
+// carry credentials of its own.
+constexpr int kFlags = GUC_SUPERUSER_ONLY;
+
+void define_string(const char *name, const char *desc, char **var, const char *boot,
+                   GucStringCheckHook check) {
+  DefineCustomStringVariable(name, desc, nullptr, var, boot, PGC_SIGHUP, kFlags, check, nullptr,
+                             nullptr);
+}
+
+}  // namespace
+
+void define() {
+  define_string("pg_vip.vip", "The virtual IP, as a /32 (IPv4) or /128 (IPv6) CIDR; empty: not configured.",
+                &vip, "", check_vip);
+  define_string("pg_vip.route_tables", "Comma-separated ids of the VPC route tables that carry the virtual IP.",
+                &route_tables, "", check_route_tables);
+  define_string("pg_vip.network_interface",
+                "The network interface the VIP routes point at: an eni- id, or auto for this instance's primary interface.",
+                &network_interface, "auto", check_network_interface);
+  define_string("pg_vip.region", "The AWS region; empty: AWS_REGION, AWS_DEFAULT_REGION, then instance metadata.",
+                &region, "", check_region);
+  define_string("pg_vip.ec2_endpoint",
+                "The EC2 API endpoint URL; empty: AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, then the regional endpoint.",
+                &ec2_endpoint, "", check_ec2_endpoint);
+  define_string("pg_vip.imds_endpoint", "The instance metadata service endpoint URL.", &imds_endpoint,
+                "http://169.254.169.254", check_imds_endpoint);
+  define_string("pg_vip.aws_profile", "The profile of the shared AWS credentials files; empty: AWS_PROFILE, then default.",
+                &aws_profile, "", check_aws_profile);
+  define_string("pg_vip.node_name", "This node's name in status, tags and events; empty: cluster_name, then the host name.",
+                &node_name, "", check_node_name);
+  DefineCustomBoolVariable("pg_vip.enabled", "Whether pg_vip moves the virtual IP.", nullptr, &enabled, true,
+                           PGC_SIGHUP, kFlags, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("pg_vip.dry_run", "Decide and report, but send no request that changes AWS.", nullptr,
+                           &dry_run, false, PGC_SIGHUP, kFlags, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("pg_vip.check_interval", "How often a primary re-verifies its routes.", nullptr,
+                          &check_interval_ms, 10000, 100, 3600 * 1000, PGC_SIGHUP, kFlags | GUC_UNIT_MS,
+                          nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("pg_vip.request_timeout", "The bound on one HTTP request to AWS.", nullptr,
+                          &request_timeout_ms, 2000, 100, 60 * 1000, PGC_SIGHUP, kFlags | GUC_UNIT_MS,
+                          nullptr, nullptr, nullptr);
+  define_string("pg_vip.ca_file", "A CA bundle to verify the endpoints' TLS certificates; empty: the system's store.",
+                &ca_file, "", check_ca_file);
+  define_string("pg_vip.event_notification_command",
+                "A shell command run on each event, with %n %e %s %t %d %v %r replaced (quoted).",
+                &event_notification_command, "", nullptr);
+  define_string("pg_vip.event_notifications", "The events that run the notification command; empty: all.",
+                &event_notifications, "", check_event_notifications);
+  MarkGUCPrefixReserved("pg_vip");
+}
+
+}  // namespace pg_vip::gucs

@@ -1,0 +1,25 @@
+// The pg_vip.* settings as PostgreSQL holds them. Every string setting is
+// checked by the core's parser (core/settings.hpp) and stored in canonical form.
+#pragma once
+
+namespace pg_vip::gucs {
+
+extern char *vip;
+extern char *route_tables;
+extern char *network_interface;
+extern char *region;
+extern char *ec2_endpoint;
+extern char *imds_endpoint;
+extern char *aws_profile;
+extern char *node_name;
+extern bool enabled;
+extern bool dry_run;
+extern int check_interval_ms;
+extern int request_timeout_ms;
+extern char *ca_file;
+extern char *event_notification_command;
+extern char *event_notifications;
+
+void define();
+
+}  // namespace pg_vip::gucs

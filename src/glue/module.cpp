@@ -1,0 +1,33 @@
+// Loading: settings, shared memory and the background worker.
+#include "door.hpp"
+#include "gucs.hpp"
+#include "shared_state.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+void _PG_init(void);
+}
+
+void _PG_init(void) {
+  pg_vip::gucs::define();
+  // Loaded later (by CREATE EXTENSION or a function call): settings only. The
+  // SQL functions then refuse with a hint (shared_state_or_error).
+  if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade) return;
+
+  pg_vip::shared_state_install_hooks();
+
+  BackgroundWorker worker;
+  memset(&worker, 0, sizeof worker);
+  // A database connection (to no database) makes the worker visible in
+  // pg_stat_activity under its bgw_type.
+  worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+  // Consistent state: a hot standby starts it during recovery, so it can see
+  // recovery end. With hot_standby = off it starts once recovery has ended.
+  worker.bgw_start_time = BgWorkerStart_ConsistentState;
+  worker.bgw_restart_time = 1;
+  strlcpy(worker.bgw_library_name, "pg_vip", BGW_MAXLEN);
+  strlcpy(worker.bgw_function_name, "pg_vip_worker_main", BGW_MAXLEN);
+  strlcpy(worker.bgw_name, "pg_vip worker", BGW_MAXLEN);
+  strlcpy(worker.bgw_type, "pg_vip", BGW_MAXLEN);
+  RegisterBackgroundWorker(&worker);
+}
