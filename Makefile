@@ -15,7 +15,7 @@ OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 DATA_built = pg_vip--$(EXTVERSION).sql
 
 REGRESS = setup status gucs privileges door
-REGRESS_OPTS = --temp-instance=tmp_check/regress --temp-config=$(srcdir)/test/regress.conf
+REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=$(srcdir)/test/regress.conf
 
 CORE_LIBS = -lcurl -lssl -lcrypto -lxml2
 SHLIB_LINK += $(CORE_LIBS) -lstdc++
@@ -47,4 +47,4 @@ $(UNIT_BIN): $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.hpp)
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
-EXTRA_CLEAN = $(UNIT_BIN) tmp_check
+EXTRA_CLEAN = $(UNIT_BIN) tmp_check tmp_check_regress

@@ -46,10 +46,12 @@ RoleTracker::Change RoleTracker::observe(bool in_recovery) noexcept {
     return change;
   }
   if (role_ == Role::Primary) return change;
-  // Watched it leave recovery, or first seen after recovery ended (hot_standby
-  // = off starts the worker only then): either way, a server that started as
-  // a standby and is now primary was promoted.
-  by_ = (role_ == Role::Standby || started_as_standby_) ? PrimaryBy::Promotion : PrimaryBy::Start;
+  // Only a server that began this life as a standby (standby.signal) can have
+  // been promoted, whether the worker watched recovery end or was started
+  // after it (hot_standby = off). Crash recovery and archive recovery
+  // (recovery.signal, a restore) end as a start: such a node must check the
+  // fence before it claims.
+  by_ = started_as_standby_ ? PrimaryBy::Promotion : PrimaryBy::Start;
   role_ = Role::Primary;
   change.became_primary = true;
   change.by = by_;

@@ -1,0 +1,40 @@
+-- Bad values are refused with a message that says what was expected; good
+-- ones are stored in canonical form.
+SHOW pg_vip.route_tables;
+SHOW pg_vip.vip;
+SHOW pg_vip.network_interface;
+SHOW pg_vip.imds_endpoint;
+SHOW pg_vip.enabled;
+SHOW pg_vip.check_interval;
+SHOW pg_vip.request_timeout;
+
+-- Reloadable only: not settable in a session.
+SET pg_vip.vip = '10.0.0.1/32';
+
+-- ALTER SYSTEM runs the same check hooks as postgresql.conf does.
+ALTER SYSTEM SET pg_vip.vip = '10.0.0.1';
+ALTER SYSTEM SET pg_vip.vip = '10.0.0.0/24';
+ALTER SYSTEM SET pg_vip.vip = 'not-an-ip/32';
+ALTER SYSTEM SET pg_vip.route_tables = 'rtb-0123abcd, rtb-xyz';
+ALTER SYSTEM SET pg_vip.route_tables = 'rtb-0123abcd, rtb-0123abcd';
+ALTER SYSTEM SET pg_vip.route_tables = 'rtb-0123abcd,,rtb-4567abcd';
+ALTER SYSTEM SET pg_vip.network_interface = 'eth0';
+ALTER SYSTEM SET pg_vip.region = 'US-East-1';
+ALTER SYSTEM SET pg_vip.ec2_endpoint = 'ec2.amazonaws.com';
+ALTER SYSTEM SET pg_vip.ec2_endpoint = 'http://127.0.0.1:99999';
+ALTER SYSTEM SET pg_vip.imds_endpoint = '';
+ALTER SYSTEM SET pg_vip.aws_profile = 'two words';
+ALTER SYSTEM SET pg_vip.node_name = 'this-node-name-is-far-too-long-for-a-tag-value-in-pg-vip-really-far';
+ALTER SYSTEM SET pg_vip.event_notifications = 'vip_held, vip_moved';
+ALTER SYSTEM SET pg_vip.ca_file = 'relative.pem';
+ALTER SYSTEM SET pg_vip.ca_file = '/nonexistent/pg_vip/ca.pem';
+ALTER SYSTEM SET pg_vip.check_interval = 0;
+ALTER SYSTEM SET pg_vip.request_timeout = '2 days';
+ALTER SYSTEM SET pg_vip.enabled = 'maybe';
+ALTER SYSTEM SET pg_vip.no_such_setting = 'x';
+
+-- vip_check_setting() gives the canonical form.
+SELECT vip_check_setting('pg_vip.route_tables', ' rtb-0123abcd ,rtb-4567abcd ');
+SELECT vip_check_setting('vip', '2001:DB8::0:1/128');
+SELECT vip_check_setting('ec2_endpoint', 'https://ec2.eu-west-1.amazonaws.com/');
+SELECT vip_check_setting('event_notifications', 'vip_fenced,vip_held,vip_fenced');

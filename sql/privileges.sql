@@ -1,0 +1,26 @@
+-- Only the version is executable by PUBLIC; monitoring is for pg_monitor.
+SELECT p.proname
+  FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_vip'
+ WHERE p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0)
+ ORDER BY 1;
+
+CREATE ROLE vip_ordinary;
+CREATE ROLE vip_monitor IN ROLE pg_monitor;
+
+SET ROLE vip_ordinary;
+SELECT state FROM vip_status();
+SELECT count(*) FROM vip_routes();
+SELECT vip_check_setting('vip', '10.0.0.1/32');
+SHOW pg_vip.vip;
+SELECT vip_version() IS NOT NULL AS version_readable;
+RESET ROLE;
+
+SET ROLE vip_monitor;
+SELECT role, state FROM vip_status();
+SELECT count(*) FROM vip_routes();
+SELECT vip_check_setting('vip', '10.0.0.1/32');
+RESET ROLE;
+
+DROP ROLE vip_ordinary;
+DROP ROLE vip_monitor;

@@ -1,0 +1,12 @@
+-- vip_status() and vip_routes() on a standalone primary.
+SELECT pg_get_function_arguments('vip_status'::regproc);
+SELECT pg_get_function_arguments('vip_routes'::regproc);
+
+\x on
+SELECT node_name, role, state, vip, network_interface, timeline, promoted_at, primary_by,
+       route_tables, routes_held, last_claim_ms, last_error,
+       worker_pid = (SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_vip') AS worker_pid_matches
+  FROM vip_status();
+\x off
+
+SELECT * FROM vip_routes();

@@ -1,0 +1,195 @@
+// Every pg_vip.* text setting, good and bad values.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/settings.hpp"
+
+using namespace pg_vip;
+using namespace pg_vip::settings;
+
+namespace {
+
+// The detail of the ConfigError that `fn` throws; fails the test if none.
+template <typename Fn>
+std::string rejection(Fn fn) {
+  try {
+    fn();
+  } catch (const ConfigError &e) {
+    EXPECT_NE(std::string(e.what()).find("invalid value for parameter \"pg_vip."), std::string::npos)
+        << e.what();
+    EXPECT_FALSE(e.detail().empty());
+    return e.detail();
+  }
+  ADD_FAILURE() << "expected a ConfigError";
+  return {};
+}
+
+}  // namespace
+
+TEST(Vip, AcceptsIpv4HostRoute) {
+  auto v = parse_vip("10.0.0.10/32");
+  EXPECT_FALSE(v.ipv6);
+  EXPECT_EQ(v.address, "10.0.0.10");
+  EXPECT_EQ(v.cidr, "10.0.0.10/32");
+  EXPECT_EQ(parse_vip("  192.168.1.1/32 ").cidr, "192.168.1.1/32");
+}
+
+TEST(Vip, AcceptsIpv6HostRouteInCanonicalForm) {
+  auto v = parse_vip("2001:DB8:0:0::1/128");
+  EXPECT_TRUE(v.ipv6);
+  EXPECT_EQ(v.cidr, "2001:db8::1/128");
+}
+
+TEST(Vip, RejectsBadValues) {
+  EXPECT_NE(rejection([] { parse_vip("10.0.0.10"); }).find("/32"), std::string::npos);
+  rejection([] { parse_vip("10.0.0.0/24"); });
+  rejection([] { parse_vip("10.0.0.10/128"); });
+  rejection([] { parse_vip("2001:db8::1/64"); });
+  rejection([] { parse_vip("10.0.0.300/32"); });
+  rejection([] { parse_vip("vip.example.com/32"); });
+  rejection([] { parse_vip("/32"); });
+  rejection([] { parse_vip("10.0.0.10/32/32"); });
+}
+
+TEST(RouteTables, ParsesListWithSpaces) {
+  auto t = parse_route_tables(" rtb-0123abcd , rtb-0123456789abcdef0,rtb-deadbeef ");
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0], "rtb-0123abcd");
+  EXPECT_EQ(t[1], "rtb-0123456789abcdef0");
+  EXPECT_EQ(t[2], "rtb-deadbeef");
+  EXPECT_TRUE(parse_route_tables("").empty());
+  EXPECT_TRUE(parse_route_tables("   ").empty());
+}
+
+TEST(RouteTables, RejectsMalformedIds) {
+  EXPECT_NE(rejection([] { parse_route_tables("rtb-0123abc"); }).find("8 or 17"), std::string::npos);
+  rejection([] { parse_route_tables("rtb-0123ABCD"); });
+  rejection([] { parse_route_tables("rtb-0123abcg"); });
+  rejection([] { parse_route_tables("rtb-0123456789abcdef"); });  // 16 digits
+  rejection([] { parse_route_tables("eni-0123abcd"); });
+  rejection([] { parse_route_tables("rtb-0123abcd,,rtb-4567abcd"); });
+  rejection([] { parse_route_tables("rtb-0123abcd,"); });
+  rejection([] { parse_route_tables("rtb-0123abcd rtb-4567abcd"); });
+}
+
+TEST(RouteTables, RejectsDuplicates) {
+  EXPECT_NE(rejection([] { parse_route_tables("rtb-0123abcd, rtb-0123abcd"); }).find("twice"),
+            std::string::npos);
+}
+
+TEST(RouteTables, AcceptsTwoHundredRejectsMore) {
+  auto list = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) {
+      char id[16];
+      snprintf(id, sizeof id, "rtb-%08x", i);
+      s += (i ? "," : "") + std::string(id);
+    }
+    return s;
+  };
+  EXPECT_EQ(parse_route_tables(list(200)).size(), 200u);
+  EXPECT_NE(rejection([&] { parse_route_tables(list(201)); }).find("at most 200"), std::string::npos);
+}
+
+TEST(NetworkInterface, AcceptsAutoAndEniIds) {
+  EXPECT_EQ(parse_network_interface("auto"), "auto");
+  EXPECT_EQ(parse_network_interface("eni-0123abcd"), "eni-0123abcd");
+  EXPECT_EQ(parse_network_interface(" eni-0123456789abcdef0 "), "eni-0123456789abcdef0");
+  rejection([] { parse_network_interface(""); });
+  rejection([] { parse_network_interface("AUTO"); });
+  rejection([] { parse_network_interface("eni-123"); });
+  rejection([] { parse_network_interface("i-0123abcd"); });
+}
+
+TEST(Region, AcceptsRegionNames) {
+  EXPECT_EQ(parse_region(""), "");
+  EXPECT_EQ(parse_region("us-east-1"), "us-east-1");
+  EXPECT_EQ(parse_region("us-gov-west-1"), "us-gov-west-1");
+  EXPECT_EQ(parse_region("ap-southeast-3"), "ap-southeast-3");
+  rejection([] { parse_region("us-east"); });
+  rejection([] { parse_region("US-EAST-1"); });
+  rejection([] { parse_region("us east 1"); });
+  rejection([] { parse_region("us--1"); });
+  rejection([] { parse_region("us-east-1a"); });
+}
+
+TEST(Url, AcceptsHttpAndHttpsWithPorts) {
+  auto u = parse_url("ec2_endpoint", "https://ec2.us-east-1.amazonaws.com/");
+  EXPECT_EQ(u.scheme, "https");
+  EXPECT_EQ(u.host, "ec2.us-east-1.amazonaws.com");
+  EXPECT_EQ(u.port, 0);
+  EXPECT_EQ(u.text, "https://ec2.us-east-1.amazonaws.com");
+  auto l = parse_url("ec2_endpoint", "http://127.0.0.1:8080");
+  EXPECT_EQ(l.port, 8080);
+  EXPECT_EQ(l.text, "http://127.0.0.1:8080");
+  auto v6 = parse_url("imds_endpoint", "http://[fd00:ec2::254]:80");
+  EXPECT_EQ(v6.host, "[fd00:ec2::254]");
+  EXPECT_EQ(v6.port, 80);
+}
+
+TEST(Url, RejectsBadUrls) {
+  rejection([] { parse_url("ec2_endpoint", "ftp://example.com"); });
+  rejection([] { parse_url("ec2_endpoint", "example.com"); });
+  rejection([] { parse_url("ec2_endpoint", "http://"); });
+  rejection([] { parse_url("ec2_endpoint", "http://host:0"); });
+  rejection([] { parse_url("ec2_endpoint", "http://host:65536"); });
+  rejection([] { parse_url("ec2_endpoint", "http://host:"); });
+  rejection([] { parse_url("ec2_endpoint", "http://host:80x"); });
+  rejection([] { parse_url("ec2_endpoint", "http://user:pw@host"); });
+  rejection([] { parse_url("ec2_endpoint", "http://host/path"); });
+  rejection([] { parse_url("ec2_endpoint", "http://host?x=1"); });
+  rejection([] { parse_url("ec2_endpoint", "http://ho st"); });
+  rejection([] { parse_url("ec2_endpoint", "http://[zz::1]"); });
+  rejection([] { parse_url("ec2_endpoint", "http://host;rm -rf"); });
+}
+
+TEST(Profile, AcceptsNamesRejectsOthers) {
+  EXPECT_EQ(parse_aws_profile(""), "");
+  EXPECT_EQ(parse_aws_profile("prod-ha.role"), "prod-ha.role");
+  rejection([] { parse_aws_profile("bad profile"); });
+  rejection([] { parse_aws_profile("x]"); });
+  rejection([] { parse_aws_profile(std::string(65, 'a')); });
+}
+
+TEST(NodeName, AcceptsPrintableAndBoundsLength) {
+  EXPECT_EQ(parse_node_name("db-1 (az a)"), "db-1 (az a)");
+  EXPECT_EQ(parse_node_name(std::string(63, 'n')).size(), 63u);
+  rejection([] { parse_node_name(std::string(64, 'n')); });
+  rejection([] { parse_node_name("a\nb"); });
+  EXPECT_EQ(sanitize_node_name("host\x01name"), "hostname");
+  EXPECT_EQ(sanitize_node_name(std::string(100, 'x')).size(), kMaxNodeName);
+}
+
+TEST(Events, KnownNamesOnly) {
+  EXPECT_TRUE(parse_event_list("").empty());
+  auto e = parse_event_list("vip_held, vip_fenced,vip_held");
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0], "vip_held");
+  EXPECT_NE(rejection([] { parse_event_list("vip_hold"); }).find("Known events"), std::string::npos);
+  rejection([] { parse_event_list("vip_held,"); });
+}
+
+TEST(CaFile, AbsoluteReadableRegularFile) {
+  EXPECT_NO_THROW(check_ca_file(""));
+  rejection([] { check_ca_file("relative/ca.pem"); });
+  rejection([] { check_ca_file("/nonexistent/pg_vip/ca.pem"); });
+  rejection([] { check_ca_file("/tmp"); });
+  std::string path = testing::TempDir() + "pg_vip_ca_test.pem";
+  if (path.front() != '/') GTEST_SKIP() << "temporary directory is not absolute";
+  std::ofstream(path) << "not really a certificate\n";
+  EXPECT_NO_THROW(check_ca_file(path));
+  std::remove(path.c_str());
+}
+
+TEST(Normalize, DispatchesByNameWithOrWithoutPrefix) {
+  EXPECT_EQ(normalize("pg_vip.vip", "10.0.0.1/32"), "10.0.0.1/32");
+  EXPECT_EQ(normalize("vip", ""), "");
+  EXPECT_EQ(normalize("route_tables", "rtb-0123abcd , rtb-4567abcd"), "rtb-0123abcd,rtb-4567abcd");
+  EXPECT_EQ(normalize("pg_vip.ec2_endpoint", ""), "");
+  EXPECT_EQ(normalize("pg_vip.imds_endpoint", "http://127.0.0.1:9/"), "http://127.0.0.1:9");
+  EXPECT_THROW(normalize("pg_vip.imds_endpoint", ""), ConfigError);
+  EXPECT_THROW(normalize("pg_vip.nonsense", "x"), ConfigError);
+}
