@@ -1,0 +1,58 @@
+# Shared by scripts/test.sh and scripts/demo.sh: packages, build, and running
+# commands as the postgres OS user when started as root (PostgreSQL refuses
+# to run as root).
+
+PG_BINDIR=/usr/lib/postgresql/15/bin
+PG_CONFIG=$PG_BINDIR/pg_config
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+PACKAGES=(
+  build-essential make g++ postgresql-15 postgresql-client-15 postgresql-server-dev-15
+  libcurl4-openssl-dev libssl-dev rapidjson-dev libxml2-dev libgtest-dev libgmock-dev
+  libipc-run-perl libjson-pp-perl awscli python3-awscrt python3 openssl ca-certificates
+)
+
+log() { printf '\n== %s\n' "$*"; }
+
+install_packages() {
+  if [ "$(id -u)" -ne 0 ]; then
+    log "not root: skipping apt-get (needs: ${PACKAGES[*]})"
+    return 0
+  fi
+  log "installing packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+}
+
+# Builds and installs the extension; the compiler's output goes to $1.
+build_and_install() {
+  local build_log=$1
+  log "building and installing pg_vip"
+  make -C "$TOP" PG_CONFIG="$PG_CONFIG" >"$build_log" 2>&1 || { cat "$build_log"; return 1; }
+  if [ "$(id -u)" -eq 0 ]; then
+    make -C "$TOP" PG_CONFIG="$PG_CONFIG" install >/dev/null
+  else
+    sudo make -C "$TOP" PG_CONFIG="$PG_CONFIG" install >/dev/null
+  fi
+}
+
+# A copy of the tree the server's OS user can write to (a clone under /root
+# is not readable by postgres). Prints its path.
+make_work_tree() {
+  local dir
+  dir=$(mktemp -d /tmp/pg_vip.XXXXXX)
+  chmod 755 "$dir"
+  tar -C "$TOP" --exclude=.git -cf - . | tar -C "$dir" -xf -
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$dir"; fi
+  printf '%s\n' "$dir"
+}
+
+# Runs a command as the postgres OS user when root, else as ourselves.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- env PATH="$PG_BINDIR:$PATH" "$@"
+  else
+    env PATH="$PG_BINDIR:$PATH" "$@"
+  fi
+}
