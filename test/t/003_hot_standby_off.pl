@@ -37,6 +37,7 @@ my $bpid = $backend->query_safe('SELECT pg_backend_pid()');
 kill 'KILL', $bpid;
 $backend->quit;
 $standby->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
+$standby->poll_query_until('postgres', 'SELECT true') or die 'server did not come back';
 ok(wait_for_status($standby, 'role', 'primary'), 'after the crash restart: primary');
 is(status_of($standby, 'primary_by'), 'start', 'after the crash restart: a start, not a promotion');
 is(status_of($standby, 'promoted_at IS NULL'), 't', 'after the crash restart: no promoted_at');
