@@ -1,0 +1,101 @@
+#include "aws_error.hpp"
+
+#include <algorithm>
+
+namespace pg_vip::aws {
+
+const char *to_string(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::Transport: return "transport";
+    case ErrorKind::Throttled: return "throttled";
+    case ErrorKind::ServerError: return "server error";
+    case ErrorKind::ExpiredToken: return "expired token";
+    case ErrorKind::Authentication: return "authentication";
+    case ErrorKind::Authorization: return "authorization";
+    case ErrorKind::NotFound: return "not found";
+    case ErrorKind::Invalid: return "invalid request";
+    case ErrorKind::Malformed: return "malformed response";
+  }
+  return "unknown";
+}
+
+ErrorKind classify(const std::string &code, long status) {
+  auto ends_with = [&](const char *tail) {
+    std::string t(tail);
+    return code.size() >= t.size() && code.compare(code.size() - t.size(), t.size(), t) == 0;
+  };
+  if (code == "RequestLimitExceeded" || code == "Throttling" || code == "ThrottlingException" ||
+      code == "RequestThrottled" || code == "RequestThrottledException" || code == "TooManyRequestsException" ||
+      code == "SlowDown" || code == "EC2ThrottledException" || status == 429)
+    return ErrorKind::Throttled;
+  if (code == "ExpiredToken" || code == "ExpiredTokenException" || code == "RequestExpiredToken")
+    return ErrorKind::ExpiredToken;
+  if (code == "AuthFailure" || code == "SignatureDoesNotMatch" || code == "RequestExpired" ||
+      code == "InvalidClientTokenId" || code == "IncompleteSignature" || code == "MissingAuthenticationToken" ||
+      code == "InvalidToken")
+    return ErrorKind::Authentication;
+  if (code == "UnauthorizedOperation" || code == "AccessDenied" || code == "AccessDeniedException" ||
+      code == "OptInRequired" || code == "Blocked")
+    return ErrorKind::Authorization;
+  if (ends_with(".NotFound")) return ErrorKind::NotFound;
+  if (status >= 500 || code == "InternalError" || code == "InternalFailure" || code == "ServiceUnavailable" ||
+      code == "Unavailable")
+    return ErrorKind::ServerError;
+  return ErrorKind::Invalid;
+}
+
+bool AwsError::retryable() const noexcept {
+  switch (kind) {
+    case ErrorKind::Transport:
+    case ErrorKind::Throttled:
+    case ErrorKind::ServerError:
+    case ErrorKind::ExpiredToken:  // after refreshing the credentials
+    // Every call pg_vip makes is idempotent, and a garbled answer (a proxy
+    // cutting a body short) says nothing about whether the next one will be.
+    case ErrorKind::Malformed:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string AwsError::describe() const {
+  std::string out = code.empty() ? std::string(to_string(kind)) : code;
+  if (!message.empty()) out += ": " + message;
+  std::string extra;
+  if (http_status) extra += "HTTP " + std::to_string(http_status);
+  if (!request_id.empty()) extra += (extra.empty() ? "" : ", ") + std::string("request id ") + request_id;
+  if (!extra.empty()) out += " (" + extra + ")";
+  return out;
+}
+
+std::string AwsError::hint() const {
+  switch (kind) {
+    case ErrorKind::Authentication:
+      if (code == "RequestExpired")
+        return "The server's clock is more than 5 minutes off; synchronise it (chrony, NTP).";
+      return "Check the credentials pg_vip uses (environment, shared files or the instance role).";
+    case ErrorKind::Authorization:
+      return "Allow ec2:ReplaceRoute, ec2:CreateRoute, ec2:DescribeRouteTables, ec2:CreateTags and "
+             "ec2:DescribeInstanceAttribute in the IAM policy of the credentials pg_vip uses.";
+    case ErrorKind::NotFound:
+      return "Check pg_vip.route_tables, pg_vip.network_interface and pg_vip.region.";
+    case ErrorKind::Transport:
+      return "Check that the endpoint is reachable from this host (security groups, proxy, VPC endpoint).";
+    default:
+      return {};
+  }
+}
+
+std::chrono::milliseconds Backoff::ceiling(int attempt) const noexcept {
+  attempt = std::clamp(attempt, 0, 30);
+  auto grown = base.count() << std::min(attempt, 20);
+  return std::chrono::milliseconds(std::min<long long>(cap.count(), grown));
+}
+
+std::chrono::milliseconds Backoff::delay(int attempt, std::mt19937_64 &rng) const {
+  std::uniform_int_distribution<long long> pick(0, ceiling(attempt).count());
+  return std::chrono::milliseconds(pick(rng));
+}
+
+}  // namespace pg_vip::aws

@@ -1,0 +1,207 @@
+#include "credentials.hpp"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "aws_error.hpp"
+#include "imds.hpp"
+
+namespace pg_vip::aws {
+namespace {
+
+std::string trim(const std::string &s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  auto e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+[[noreturn]] void credentials_failure(const std::string &message, const std::string &hint = {}) {
+  throw Error("cannot load AWS credentials: " + message, {},
+              hint.empty() ? "Check the shared credentials files of the operating system user running PostgreSQL."
+                           : hint);
+}
+
+std::string home_directory(const Environment &env) {
+  if (auto home = env("HOME"); home && !home->empty()) return *home;
+  if (const passwd *pw = getpwuid(geteuid()); pw && pw->pw_dir) return pw->pw_dir;
+  return {};
+}
+
+// Reads a whole file. nullopt if it does not exist; throws if it exists
+// but cannot be read (a permission problem must not look like "no file").
+std::optional<std::string> read_file(const std::string &path, std::vector<std::string> &warnings) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    credentials_failure("cannot read " + path + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) credentials_failure(path + " is not a regular file");
+  std::ifstream in(path);
+  if (!in)
+    credentials_failure("cannot read " + path + ": " + std::strerror(errno),
+                        "Make the file readable by the operating system user running PostgreSQL.");
+  if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH))
+    warnings.push_back(path + " can be read or written by other users; restrict it with chmod 600");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+const IniSection *find_section(const std::vector<IniSection> &sections, const std::string &name) {
+  for (const auto &s : sections)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+std::string value_of(const IniSection &s, const char *key) {
+  for (const auto &kv : s.values)
+    if (kv.first == key) return kv.second;
+  return {};
+}
+
+}  // namespace
+
+Environment process_environment() {
+  return [](const char *name) -> std::optional<std::string> {
+    const char *v = std::getenv(name);
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::vector<IniSection> parse_ini(const std::string &text) {
+  std::vector<IniSection> sections;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string t = trim(line);
+    if (t.empty() || t[0] == '#' || t[0] == ';') continue;
+    if (t.front() == '[') {
+      auto close = t.find(']');
+      if (close == std::string::npos) continue;  // not a section header: ignore as the CLI does
+      sections.push_back({trim(t.substr(1, close - 1)), {}});
+      continue;
+    }
+    auto eq = t.find('=');
+    if (eq == std::string::npos || sections.empty()) continue;
+    std::string key = trim(t.substr(0, eq));
+    for (auto &c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    sections.back().values.emplace_back(key, trim(t.substr(eq + 1)));
+  }
+  return sections;
+}
+
+SharedFileResult read_shared_files(const std::string &credentials_path, const std::string &config_path,
+                                   const std::string &profile) {
+  SharedFileResult result;
+  struct Place {
+    std::string path;
+    std::string section;
+  };
+  std::vector<Place> places = {{credentials_path, profile},
+                               {config_path, profile == "default" ? "default" : "profile " + profile}};
+  for (const auto &place : places) {
+    if (place.path.empty()) continue;
+    auto text = read_file(place.path, result.warnings);
+    if (!text) continue;
+    auto sections = parse_ini(*text);
+    const IniSection *s = find_section(sections, place.section);
+    if (!s) continue;
+    std::string key = value_of(*s, "aws_access_key_id");
+    std::string secret = value_of(*s, "aws_secret_access_key");
+    if (key.empty() && secret.empty()) continue;  // e.g. a config profile holding only a region
+    if (key.empty() || secret.empty())
+      credentials_failure("profile \"" + profile + "\" in " + place.path + " has " +
+                              (key.empty() ? "aws_secret_access_key but no aws_access_key_id"
+                                           : "aws_access_key_id but no aws_secret_access_key"),
+                          "Give both keys in the profile, or remove it.");
+    Credentials c;
+    c.access_key_id = key;
+    c.secret_access_key = Secret(secret);
+    c.session_token = Secret(value_of(*s, "aws_session_token"));
+    c.source = "profile \"" + profile + "\" in " + place.path;
+    result.credentials = std::move(c);
+    return result;
+  }
+  return result;
+}
+
+CredentialProvider::CredentialProvider(CredentialOptions options, Environment env, ImdsClient *imds,
+                                       const Clock &clock)
+    : options_(std::move(options)), env_(std::move(env)), imds_(imds), clock_(clock) {}
+
+const Credentials &CredentialProvider::get() {
+  if (cached_ && cached_->expiration && clock_.now() + options_.refresh_ahead >= *cached_->expiration)
+    cached_.reset();
+  if (!cached_) cached_ = resolve();
+  return *cached_;
+}
+
+std::vector<std::string> CredentialProvider::take_warnings() {
+  std::vector<std::string> out;
+  out.swap(warnings_);
+  return out;
+}
+
+Credentials CredentialProvider::resolve() {
+  std::vector<std::string> tried;
+
+  // 1. The environment.
+  auto key = env_("AWS_ACCESS_KEY_ID");
+  auto secret = env_("AWS_SECRET_ACCESS_KEY");
+  if (key && !key->empty() && secret && !secret->empty()) {
+    Credentials c;
+    c.access_key_id = *key;
+    c.secret_access_key = Secret(*secret);
+    if (auto token = env_("AWS_SESSION_TOKEN"); token && !token->empty()) c.session_token = Secret(*token);
+    c.source = "environment";
+    return c;
+  }
+  if ((key && !key->empty()) != (secret && !secret->empty()))
+    warnings_.push_back(std::string("only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set; ") +
+                        "the environment's credentials are ignored");
+  tried.push_back("environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not both set)");
+
+  // 2. The shared files.
+  std::string profile = options_.profile;
+  if (profile.empty()) profile = env_("AWS_PROFILE").value_or("");
+  if (profile.empty()) profile = "default";
+  std::string home = home_directory(env_);
+  std::string credentials_path = env_("AWS_SHARED_CREDENTIALS_FILE").value_or(home.empty() ? "" : home + "/.aws/credentials");
+  std::string config_path = env_("AWS_CONFIG_FILE").value_or(home.empty() ? "" : home + "/.aws/config");
+  SharedFileResult files = read_shared_files(credentials_path, config_path, profile);
+  for (auto &w : files.warnings) warnings_.push_back(std::move(w));
+  if (files.credentials) return std::move(*files.credentials);
+  tried.push_back("profile \"" + profile + "\" in " + (credentials_path.empty() ? "(no credentials file)" : credentials_path) +
+                  " and " + (config_path.empty() ? "(no config file)" : config_path));
+
+  // 3. The instance role.
+  std::string disabled = env_("AWS_EC2_METADATA_DISABLED").value_or("");
+  for (auto &ch : disabled) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (disabled == "true") {
+    tried.push_back("instance role (AWS_EC2_METADATA_DISABLED=true)");
+  } else if (!imds_) {
+    tried.push_back("instance role (no instance metadata client)");
+  } else {
+    try {
+      return imds_->role_credentials();
+    } catch (const AwsFailure &e) {
+      tried.push_back("instance role (" + std::string(e.what()) + ")");
+    }
+  }
+
+  std::string detail;
+  for (std::size_t i = 0; i < tried.size(); ++i) detail += (i ? "; " : "") + tried[i];
+  throw Error("no AWS credentials found", "Tried: " + detail + ".",
+              "Attach an IAM role to the instance, or give pg_vip a profile in the postgres user's "
+              "~/.aws/credentials (pg_vip.aws_profile).");
+}
+
+}  // namespace pg_vip::aws

@@ -1,0 +1,224 @@
+#include "ec2_client.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "settings.hpp"
+#include "sigv4.hpp"
+
+namespace pg_vip::aws {
+namespace {
+
+constexpr const char *kVersion = "2016-11-15";
+
+void destination(Ec2Call &c, const std::string &cidr) {
+  bool v6 = cidr.find(':') != std::string::npos;
+  c.params.emplace_back(v6 ? "DestinationIpv6CidrBlock" : "DestinationCidrBlock", cidr);
+}
+
+AwsError transport_error(const http::Response &r) {
+  AwsError e;
+  e.kind = ErrorKind::Transport;
+  e.code = r.failure == http::Failure::Timeout ? "RequestTimeout"
+           : r.failure == http::Failure::Tls   ? "TLSFailure"
+           : r.failure == http::Failure::Connect ? "ConnectionFailed"
+           : r.failure == http::Failure::Cancelled ? "Cancelled"
+           : r.failure == http::Failure::TooLarge ? "ResponseTooLarge"
+                                                  : "TransportError";
+  e.message = r.error;
+  return e;
+}
+
+// What one HTTP answer means for a call.
+Ec2Result interpret(const http::Response &r) {
+  Ec2Result out;
+  out.elapsed_ms = r.elapsed_ms;
+  if (!r.ok()) {
+    out.error = transport_error(r);
+  } else if (r.status < 200 || r.status >= 300) {
+    out.error = parse_error(r.body, r.status);
+  } else {
+    // A 200 whose body is not a readable EC2 answer is an error too: a
+    // proxy's page must not count as "the route was replaced".
+    try {
+      (void) parse_request_id(r.body);
+      out.body = r.body;
+    } catch (const AwsFailure &f) {
+      out.error = f.error();
+      out.error->http_status = r.status;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Ec2Call::label() const {
+  std::string out = action;
+  for (const auto &p : params)
+    if (p.first == "RouteTableId" || p.first == "RouteTableId.1" || p.first == "InstanceId" ||
+        p.first == "ResourceId.1")
+      out += " " + p.second;
+  return out;
+}
+
+std::string form_body(const Ec2Call &call) {
+  std::string body = "Action=" + http::uri_encode(call.action) + "&Version=" + kVersion;
+  for (const auto &p : call.params) body += "&" + http::uri_encode(p.first) + "=" + http::uri_encode(p.second);
+  return body;
+}
+
+Ec2Call replace_route(const std::string &rtb, const std::string &cidr, const std::string &eni) {
+  Ec2Call c{"ReplaceRoute", {}};
+  destination(c, cidr);
+  c.params.emplace_back("NetworkInterfaceId", eni);
+  c.params.emplace_back("RouteTableId", rtb);
+  return c;
+}
+
+Ec2Call create_route(const std::string &rtb, const std::string &cidr, const std::string &eni) {
+  Ec2Call c = replace_route(rtb, cidr, eni);
+  c.action = "CreateRoute";
+  return c;
+}
+
+Ec2Call describe_route_tables(const std::vector<std::string> &ids) {
+  Ec2Call c{"DescribeRouteTables", {}};
+  for (std::size_t i = 0; i < ids.size(); ++i) c.params.emplace_back("RouteTableId." + std::to_string(i + 1), ids[i]);
+  return c;
+}
+
+Ec2Call create_tags(const std::vector<std::string> &ids, const std::map<std::string, std::string> &tags) {
+  Ec2Call c{"CreateTags", {}};
+  for (std::size_t i = 0; i < ids.size(); ++i) c.params.emplace_back("ResourceId." + std::to_string(i + 1), ids[i]);
+  int n = 1;
+  for (const auto &t : tags) {
+    c.params.emplace_back("Tag." + std::to_string(n) + ".Key", t.first);
+    c.params.emplace_back("Tag." + std::to_string(n) + ".Value", t.second);
+    ++n;
+  }
+  return c;
+}
+
+Ec2Call describe_instance_attribute(const std::string &instance_id, const std::string &attribute) {
+  return Ec2Call{"DescribeInstanceAttribute", {{"Attribute", attribute}, {"InstanceId", instance_id}}};
+}
+
+std::string resolve_ec2_endpoint(const std::string &setting, const Environment &env, const std::string &region) {
+  if (!setting.empty()) return setting;
+  for (const char *name : {"AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"}) {
+    if (auto v = env(name); v && !v->empty()) return settings::parse_url(name, *v).text;
+  }
+  if (region.empty())
+    throw Error("no AWS region configured", "pg_vip needs a region to find the EC2 endpoint.",
+                "Set pg_vip.region, or AWS_REGION in the server's environment.");
+  std::string suffix = region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com";
+  return "https://ec2." + region + suffix;
+}
+
+Ec2Client::Ec2Client(http::Client &http, CredentialProvider &credentials, Ec2Options options, const Clock &clock)
+    : http_(http), credentials_(credentials), options_(std::move(options)), clock_(clock),
+      rng_(std::random_device{}()) {
+  settings::Url url = settings::parse_url("ec2_endpoint", options_.endpoint);
+  options_.endpoint = url.text;
+  host_ = url.host + (url.port ? ":" + std::to_string(url.port) : "");
+  if (options_.region.empty())
+    throw Error("no AWS region configured", {}, "Set pg_vip.region, or AWS_REGION in the server's environment.");
+}
+
+http::Request Ec2Client::build(const Ec2Call &call) {
+  SignableRequest s;
+  s.method = "POST";
+  s.path = "/";
+  s.body = form_body(call);
+  s.headers = {{"Host", host_}, {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  SigningParams p;
+  p.region = options_.region;
+  p.service = "ec2";
+  p.time = clock_.now();
+  sign(s, credentials_.get(), p);
+  http::Request r;
+  r.method = "POST";
+  r.url = options_.endpoint + "/";
+  r.headers = std::move(s.headers);
+  r.body = std::move(s.body);
+  r.timeout = options_.timeout;
+  r.connect_timeout = options_.connect_timeout;
+  return r;
+}
+
+std::vector<Ec2Result> Ec2Client::call_all(const std::vector<Ec2Call> &calls) {
+  std::vector<http::Request> requests;
+  requests.reserve(calls.size());
+  for (const auto &c : calls) requests.push_back(build(c));
+  std::vector<http::Response> responses = http_.perform_all(requests);
+  std::vector<Ec2Result> out;
+  out.reserve(responses.size());
+  for (const auto &r : responses) {
+    out.push_back(interpret(r));
+    out.back().attempts = 1;
+  }
+  return out;
+}
+
+std::vector<Ec2Result> Ec2Client::call_all(const std::vector<Ec2Call> &calls, const RetryPolicy &policy) {
+  using namespace std::chrono;
+  const auto start = steady_clock::now();
+  std::vector<Ec2Result> results(calls.size());
+  std::vector<std::size_t> pending(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) pending[i] = i;
+
+  for (int round = 0; !pending.empty(); ++round) {
+    std::vector<Ec2Call> batch;
+    for (auto i : pending) batch.push_back(calls[i]);
+    std::vector<Ec2Result> answers;
+    try {
+      answers = call_all(batch);
+    } catch (const Error &e) {
+      // Credentials could not be had: every pending call fails with that.
+      for (auto i : pending) {
+        AwsError err;
+        err.kind = ErrorKind::Authentication;
+        err.code = "NoCredentials";
+        err.message = std::string(e.what()) + (e.detail().empty() ? "" : " " + e.detail());
+        results[i].error = err;
+        results[i].attempts = round + 1;
+      }
+      return results;
+    }
+    std::vector<std::size_t> again;
+    bool expired = false;
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      std::size_t i = pending[k];
+      answers[k].attempts = round + 1;
+      results[i] = std::move(answers[k]);
+      if (results[i].error && results[i].error->retryable()) {
+        again.push_back(i);
+        expired |= results[i].error->kind == ErrorKind::ExpiredToken;
+      }
+    }
+    if (again.empty()) break;
+    if (expired) credentials_.invalidate();
+    auto wait = policy.backoff.delay(round, rng_);
+    auto elapsed = duration_cast<milliseconds>(steady_clock::now() - start);
+    if (round + 1 >= policy.max_attempts || elapsed + wait >= policy.deadline ||
+        (policy.cancelled && policy.cancelled()))
+      break;
+    if (policy.log)
+      for (auto i : again)
+        policy.log("retrying " + calls[i].label() + " in " + std::to_string(wait.count()) + " ms after " +
+                   results[i].error->describe() + " (attempt " + std::to_string(round + 1) + ")");
+    if (policy.sleep) {
+      policy.sleep(wait);
+    } else {
+      auto until = steady_clock::now() + wait;
+      while (steady_clock::now() < until && !(policy.cancelled && policy.cancelled()))
+        std::this_thread::sleep_for(std::min<steady_clock::duration>(milliseconds(10), until - steady_clock::now()));
+    }
+    if (policy.cancelled && policy.cancelled()) break;
+    pending = std::move(again);
+  }
+  return results;
+}
+
+}  // namespace pg_vip::aws

@@ -1,0 +1,175 @@
+#include "ec2_xml.hpp"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include <climits>
+#include <cstring>
+#include <memory>
+
+namespace pg_vip::aws {
+namespace {
+
+struct DocFree {
+  void operator()(xmlDoc *d) const { xmlFreeDoc(d); }
+};
+using Doc = std::unique_ptr<xmlDoc, DocFree>;
+
+[[noreturn]] void malformed(const std::string &why) {
+  AwsError e;
+  e.kind = ErrorKind::Malformed;
+  e.code = "MalformedResponse";
+  e.message = why;
+  throw AwsFailure(e);
+}
+
+// No network, no entity expansion, no DTD loading: the body is untrusted.
+Doc parse(const std::string &body) {
+  if (body.empty()) malformed("the response body is empty");
+  if (body.size() > INT_MAX) malformed("the response body is too large");
+  xmlDoc *doc = xmlReadMemory(body.data(), static_cast<int>(body.size()), "ec2.xml", nullptr,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+  if (!doc) malformed("the response is not well-formed XML");
+  if (!xmlDocGetRootElement(doc)) {
+    xmlFreeDoc(doc);
+    malformed("the response has no root element");
+  }
+  return Doc(doc);
+}
+
+// EC2 puts everything in its namespace; match local names only.
+bool named(const xmlNode *n, const char *name) {
+  return n && n->type == XML_ELEMENT_NODE && std::strcmp(reinterpret_cast<const char *>(n->name), name) == 0;
+}
+
+const xmlNode *child(const xmlNode *parent, const char *name) {
+  if (!parent) return nullptr;
+  for (const xmlNode *c = parent->children; c; c = c->next)
+    if (named(c, name)) return c;
+  return nullptr;
+}
+
+std::vector<const xmlNode *> items(const xmlNode *set) {
+  std::vector<const xmlNode *> out;
+  if (!set) return out;
+  for (const xmlNode *c = set->children; c; c = c->next)
+    if (named(c, "item")) out.push_back(c);
+  return out;
+}
+
+std::string text(const xmlNode *n) {
+  if (!n) return {};
+  xmlChar *content = xmlNodeGetContent(n);
+  if (!content) return {};
+  std::string out(reinterpret_cast<const char *>(content));
+  xmlFree(content);
+  return out;
+}
+
+std::string child_text(const xmlNode *parent, const char *name) { return text(child(parent, name)); }
+
+const xmlNode *root_named(const Doc &doc, const char *expected) {
+  const xmlNode *root = xmlDocGetRootElement(doc.get());
+  if (!named(root, expected))
+    malformed(std::string("expected <") + expected + ">, got <" + reinterpret_cast<const char *>(root->name) + ">");
+  return root;
+}
+
+// The root element's name ends with "Response" for every EC2 success answer.
+const xmlNode *response_root(const Doc &doc) {
+  const xmlNode *root = xmlDocGetRootElement(doc.get());
+  std::string name = reinterpret_cast<const char *>(root->name);
+  if (name.size() <= 8 || name.compare(name.size() - 8, 8, "Response") != 0)
+    malformed("unexpected root element <" + name.substr(0, 64) + ">");
+  return root;
+}
+
+bool parse_bool(const std::string &value, const char *what) {
+  if (value == "true") return true;
+  if (value == "false") return false;
+  malformed(std::string("<") + what + "> is \"" + value.substr(0, 32) + "\", not true or false");
+}
+
+}  // namespace
+
+const Route *RouteTable::find_route(const std::string &destination) const {
+  for (const auto &r : routes)
+    if (r.destination == destination) return &r;
+  return nullptr;
+}
+
+AwsError parse_error(const std::string &body, long http_status) {
+  AwsError e;
+  e.http_status = http_status;
+  try {
+    Doc doc = parse(body);
+    const xmlNode *root = xmlDocGetRootElement(doc.get());
+    const xmlNode *error = nullptr;
+    if (named(root, "Response")) error = child(child(root, "Errors"), "Error");
+    else if (named(root, "ErrorResponse")) error = child(root, "Error");  // the Query dialect of other services
+    if (!error) throw AwsFailure(AwsError{});
+    e.code = child_text(error, "Code");
+    e.message = child_text(error, "Message");
+    e.request_id = child_text(root, "RequestID");
+    if (e.request_id.empty()) e.request_id = child_text(root, "RequestId");
+    if (e.code.empty()) throw AwsFailure(AwsError{});
+    e.kind = classify(e.code, http_status);
+  } catch (const AwsFailure &) {
+    // Not an AWS error document (a proxy's page, a load balancer's 503...).
+    e.code = "HTTP" + std::to_string(http_status);
+    e.message = "unreadable error response";
+    e.kind = http_status >= 500 ? ErrorKind::ServerError : (http_status == 429 ? ErrorKind::Throttled : ErrorKind::Malformed);
+  }
+  return e;
+}
+
+bool parse_return(const std::string &body) {
+  Doc doc = parse(body);
+  const xmlNode *ret = child(response_root(doc), "return");
+  if (!ret) malformed("the response has no <return>");
+  return parse_bool(text(ret), "return");
+}
+
+std::string parse_request_id(const std::string &body) {
+  Doc doc = parse(body);
+  return child_text(response_root(doc), "requestId");
+}
+
+std::vector<RouteTable> parse_route_tables(const std::string &body) {
+  Doc doc = parse(body);
+  const xmlNode *root = root_named(doc, "DescribeRouteTablesResponse");
+  const xmlNode *set = child(root, "routeTableSet");
+  if (!set) malformed("the response has no <routeTableSet>");
+  std::vector<RouteTable> tables;
+  for (const xmlNode *item : items(set)) {
+    RouteTable t;
+    t.id = child_text(item, "routeTableId");
+    if (t.id.empty()) malformed("a route table has no <routeTableId>");
+    t.vpc_id = child_text(item, "vpcId");
+    for (const xmlNode *r : items(child(item, "routeSet"))) {
+      Route route;
+      route.destination = child_text(r, "destinationCidrBlock");
+      if (route.destination.empty()) route.destination = child_text(r, "destinationIpv6CidrBlock");
+      if (route.destination.empty()) route.destination = child_text(r, "destinationPrefixListId");
+      route.network_interface_id = child_text(r, "networkInterfaceId");
+      route.instance_id = child_text(r, "instanceId");
+      route.gateway_id = child_text(r, "gatewayId");
+      route.state = child_text(r, "state");
+      route.origin = child_text(r, "origin");
+      t.routes.push_back(std::move(route));
+    }
+    for (const xmlNode *tag : items(child(item, "tagSet"))) t.tags[child_text(tag, "key")] = child_text(tag, "value");
+    tables.push_back(std::move(t));
+  }
+  return tables;
+}
+
+bool parse_instance_attribute_bool(const std::string &body, const std::string &attribute) {
+  Doc doc = parse(body);
+  const xmlNode *root = root_named(doc, "DescribeInstanceAttributeResponse");
+  const xmlNode *attr = child(root, attribute.c_str());
+  if (!attr) malformed("the response has no <" + attribute + ">");
+  return parse_bool(child_text(attr, "value"), "value");
+}
+
+}  // namespace pg_vip::aws

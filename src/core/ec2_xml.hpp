@@ -1,0 +1,44 @@
+// EC2's XML answers, read with libxml2 into typed values. Every function
+// throws AwsFailure(kind Malformed) on a body it cannot read: truncated,
+// not XML, or missing what the action must return.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws_error.hpp"
+#include "cpp_only.hpp"
+
+namespace pg_vip::aws {
+
+struct Route {
+  std::string destination;  // destinationCidrBlock or destinationIpv6CidrBlock
+  std::string network_interface_id;
+  std::string instance_id;
+  std::string gateway_id;
+  std::string state;   // "active" or "blackhole"
+  std::string origin;  // CreateRouteTable, CreateRoute, EnableVgwRoutePropagation
+};
+
+struct RouteTable {
+  std::string id;
+  std::string vpc_id;
+  std::vector<Route> routes;
+  std::map<std::string, std::string> tags;
+  const Route *find_route(const std::string &destination) const;
+};
+
+// An error document (<Response><Errors><Error>...) and the HTTP status.
+// Never throws: an unreadable body still yields an AwsError.
+AwsError parse_error(const std::string &body, long http_status);
+
+// <return>true</return> of ReplaceRoute, CreateRoute, CreateTags.
+bool parse_return(const std::string &body);
+std::string parse_request_id(const std::string &body);
+std::vector<RouteTable> parse_route_tables(const std::string &body);
+// DescribeInstanceAttribute for a boolean attribute (sourceDestCheck).
+bool parse_instance_attribute_bool(const std::string &body, const std::string &attribute);
+
+}  // namespace pg_vip::aws

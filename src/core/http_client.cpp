@@ -1,0 +1,236 @@
+#include "http_client.hpp"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <pthread.h>
+
+#include <mutex>
+
+#include "error.hpp"
+
+namespace pg_vip::http {
+namespace {
+
+// libcurl's threaded resolver starts a thread per lookup. Threads inherit
+// the signal mask, so blocking every signal around libcurl calls keeps
+// PostgreSQL's signals (SIGTERM, SIGHUP, SIGUSR1...) on the main thread.
+class SignalsBlocked {
+ public:
+  SignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &saved_);
+  }
+  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+
+ private:
+  sigset_t saved_;
+};
+
+struct Transfer {
+  CURL *easy = nullptr;
+  curl_slist *headers = nullptr;
+  Response response;
+  std::size_t cap = 0;
+  bool too_large = false;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+size_t on_body(char *data, size_t size, size_t n, void *user) {
+  auto *t = static_cast<Transfer *>(user);
+  std::size_t bytes = size * n;
+  if (t->response.body.size() + bytes > t->cap) {
+    t->too_large = true;
+    return 0;  // makes libcurl fail the transfer with CURLE_WRITE_ERROR
+  }
+  t->response.body.append(data, bytes);
+  return bytes;
+}
+
+Failure classify(CURLcode code, bool too_large) {
+  if (too_large) return Failure::TooLarge;
+  switch (code) {
+    case CURLE_OK: return Failure::None;
+    case CURLE_OPERATION_TIMEDOUT: return Failure::Timeout;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return Failure::Connect;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CIPHER: return Failure::Tls;
+    case CURLE_ABORTED_BY_CALLBACK: return Failure::Cancelled;
+    default: return Failure::Transport;
+  }
+}
+
+}  // namespace
+
+const char *to_string(Failure f) noexcept {
+  switch (f) {
+    case Failure::None: return "none";
+    case Failure::Timeout: return "timeout";
+    case Failure::Connect: return "connection failed";
+    case Failure::Tls: return "TLS failure";
+    case Failure::TooLarge: return "response too large";
+    case Failure::Cancelled: return "cancelled";
+    case Failure::Transport: return "transport failure";
+  }
+  return "unknown";
+}
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    SignalsBlocked blocked;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw Error("could not initialise libcurl");
+  });
+}
+
+struct Client::Impl {
+  CURLM *multi = nullptr;
+  std::vector<CURL *> idle;  // easy handles kept for reuse
+};
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()), options_(std::move(options)) {
+  global_init();
+  impl_->multi = curl_multi_init();
+  if (!impl_->multi) throw Error("could not create a libcurl multi handle");
+  // Room for one warm connection per route table and then some.
+  curl_multi_setopt(impl_->multi, CURLMOPT_MAXCONNECTS, 256L);
+}
+
+Client::~Client() {
+  for (CURL *e : impl_->idle) curl_easy_cleanup(e);
+  if (impl_->multi) curl_multi_cleanup(impl_->multi);
+}
+
+Response Client::perform(const Request &request) { return perform_all({request}).front(); }
+
+std::vector<Response> Client::perform_all(const std::vector<Request> &requests) {
+  std::vector<Transfer> transfers(requests.size());
+  auto release = [&] {
+    for (auto &t : transfers) {
+      if (t.easy) {
+        curl_multi_remove_handle(impl_->multi, t.easy);
+        curl_easy_reset(t.easy);
+        impl_->idle.push_back(t.easy);
+        t.easy = nullptr;
+      }
+      if (t.headers) curl_slist_free_all(t.headers);
+      t.headers = nullptr;
+    }
+  };
+
+  try {
+    SignalsBlocked blocked;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      const Request &r = requests[i];
+      Transfer &t = transfers[i];
+      t.cap = options_.max_response_bytes;
+      if (!impl_->idle.empty()) {
+        t.easy = impl_->idle.back();
+        impl_->idle.pop_back();
+      } else {
+        t.easy = curl_easy_init();
+        if (!t.easy) throw Error("could not create a libcurl handle");
+      }
+      CURL *e = t.easy;
+      curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+      curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // PostgreSQL owns SIGALRM
+      curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+      curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+      curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
+      curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout.count()));
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+      if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
+      curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+      curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+      curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+      curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
+      curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_response_bytes));
+      // Proxies come from the environment (HTTPS_PROXY, NO_PROXY), as libcurl reads them.
+      if (r.method == "POST") {
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.c_str());
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      } else if (r.method != "GET") {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+        if (!r.body.empty()) {
+          curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.c_str());
+          curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+        }
+      }
+      // No "Expect: 100-continue" round trip; no Accept header noise.
+      t.headers = curl_slist_append(t.headers, "Expect:");
+      for (const auto &h : r.headers) {
+        std::string line = h.name + ": " + h.value;
+        curl_slist *next = curl_slist_append(t.headers, line.c_str());
+        if (!next) throw std::bad_alloc();
+        t.headers = next;
+      }
+      curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+      curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+      if (curl_multi_add_handle(impl_->multi, e) != CURLM_OK) throw Error("could not start an HTTP transfer");
+    }
+  } catch (...) {
+    release();
+    throw;
+  }
+
+  int running = 0;
+  bool cancelled = false;
+  do {
+    {
+      SignalsBlocked blocked;
+      if (curl_multi_perform(impl_->multi, &running) != CURLM_OK) break;
+    }
+    if (running == 0) break;
+    if (options_.cancelled && options_.cancelled()) {
+      cancelled = true;
+      break;
+    }
+    curl_multi_poll(impl_->multi, nullptr, 0, static_cast<int>(options_.poll_interval.count()), nullptr);
+  } while (true);
+
+  int queued = 0;
+  while (CURLMsg *msg = curl_multi_info_read(impl_->multi, &queued)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    Transfer *t = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+    if (!t) continue;
+    t->response.failure = classify(msg->data.result, t->too_large);
+    if (t->response.failure != Failure::None) {
+      t->response.error = t->too_large ? "the response exceeded " + std::to_string(t->cap) + " bytes"
+                                       : (t->error[0] ? t->error : curl_easy_strerror(msg->data.result));
+      t->response.body.clear();
+    } else {
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &t->response.status);
+    }
+    long opened = 0;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_NUM_CONNECTS, &opened);
+    connections_opened_ += opened;
+    double total = 0;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_TOTAL_TIME, &total);
+    t->response.elapsed_ms = total * 1000.0;
+    t->error[0] = '\0';
+    t->response.error.shrink_to_fit();
+    t->cap = 0;  // marks it finished
+  }
+  std::vector<Response> out;
+  out.reserve(transfers.size());
+  for (auto &t : transfers) {
+    if (t.cap != 0) {  // never finished: cancelled, or the multi loop failed
+      t.response = Response{};
+      t.response.failure = Failure::Cancelled;
+      t.response.error = cancelled ? "the request was cancelled" : "the HTTP transfer was abandoned";
+    }
+    out.push_back(std::move(t.response));
+  }
+  release();
+  return out;
+}
+
+}  // namespace pg_vip::http

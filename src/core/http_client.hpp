@@ -1,0 +1,80 @@
+// HTTP over libcurl: one multi handle whose connection cache keeps
+// connections to each endpoint alive between calls (the failover path must
+// not pay DNS, TCP and TLS again), requests in parallel, every transfer
+// bounded in time and size, and abortable from outside.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http_types.hpp"
+#include "cpp_only.hpp"
+
+namespace pg_vip::http {
+
+struct Request {
+  std::string method = "GET";
+  std::string url;
+  std::vector<Header> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{2000};          // whole transfer
+  std::chrono::milliseconds connect_timeout{1000};  // TCP + TLS handshake
+};
+
+enum class Failure {
+  None = 0,
+  Timeout,    // connect or transfer timeout
+  Connect,    // refused, unreachable, DNS
+  Tls,        // certificate or handshake
+  TooLarge,   // body over the cap
+  Cancelled,  // the cancel hook said stop
+  Transport,  // connection dropped, malformed HTTP, anything else
+};
+const char *to_string(Failure f) noexcept;
+
+struct Response {
+  long status = 0;  // 0 when the transfer failed
+  std::string body;
+  Failure failure = Failure::None;
+  std::string error;  // curl's explanation when failure != None
+  double elapsed_ms = 0;
+  bool ok() const noexcept { return failure == Failure::None; }
+};
+
+struct ClientOptions {
+  std::string ca_file;                       // empty: the system's store
+  std::size_t max_response_bytes = 4 << 20;  // EC2 answers are small; anything bigger is wrong
+  // Polled while transfers run; true aborts them all (shutdown, postmaster death).
+  std::function<bool()> cancelled;
+  std::chrono::milliseconds poll_interval{10};
+};
+
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+  ~Client();
+  Client(const Client &) = delete;
+  Client &operator=(const Client &) = delete;
+
+  Response perform(const Request &request);
+  // All at once, each on its own connection; answers in the order asked.
+  std::vector<Response> perform_all(const std::vector<Request> &requests);
+
+  // How many connections libcurl opened so far: lets tests and the benchmark
+  // see that connections are reused.
+  long connections_opened() const noexcept { return connections_opened_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  ClientOptions options_;
+  long connections_opened_ = 0;
+};
+
+// Once per process, after fork (never in the postmaster).
+void global_init();
+
+}  // namespace pg_vip::http

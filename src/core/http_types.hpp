@@ -1,0 +1,26 @@
+// Plain HTTP request and response values shared by the signer, the HTTP
+// client and the AWS clients.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cpp_only.hpp"
+
+namespace pg_vip::http {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+// Case-insensitive lookup of the first header called `name`; nullptr if none.
+const Header *find_header(const std::vector<Header> &headers, std::string_view name);
+
+// application/x-www-form-urlencoded and SigV4 both use RFC 3986 encoding:
+// everything but A-Z a-z 0-9 - _ . ~ is %XX (upper-case hex).
+std::string uri_encode(std::string_view s, bool keep_slash = false);
+std::string uri_decode(std::string_view s);
+
+}  // namespace pg_vip::http

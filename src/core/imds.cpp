@@ -1,0 +1,136 @@
+#include "imds.hpp"
+
+#include <rapidjson/document.h>
+
+#include "aws_error.hpp"
+
+namespace pg_vip::aws {
+namespace {
+
+[[noreturn]] void imds_failure(ErrorKind kind, long status, const std::string &code, const std::string &message) {
+  AwsError e;
+  e.kind = kind;
+  e.http_status = status;
+  e.code = code;
+  e.message = message;
+  throw AwsFailure(e);
+}
+
+std::string trim(const std::string &s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  auto e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+ImdsClient::ImdsClient(http::Client &http, ImdsOptions options, const Clock &clock)
+    : http_(http), options_(std::move(options)), clock_(clock) {}
+
+void ImdsClient::fetch_token() {
+  http::Request r;
+  r.method = "PUT";
+  r.url = options_.endpoint + "/latest/api/token";
+  r.headers.push_back({"X-aws-ec2-metadata-token-ttl-seconds", std::to_string(options_.token_ttl.count())});
+  r.timeout = options_.timeout;
+  r.connect_timeout = options_.timeout;
+  auto start = clock_.now();
+  http::Response resp = http_.perform(r);
+  if (!resp.ok())
+    imds_failure(ErrorKind::Transport, 0, "IMDSUnreachable",
+                 "instance metadata service at " + options_.endpoint + ": " + resp.error);
+  if (resp.status != 200)
+    imds_failure(resp.status >= 500 ? ErrorKind::ServerError : ErrorKind::Authentication, resp.status,
+                 "IMDSTokenRefused",
+                 "the instance metadata service refused a session token (HTTP " + std::to_string(resp.status) +
+                     "); IMDSv2 may be unreachable from here (hop limit)");
+  std::string token = trim(resp.body);
+  if (token.empty() || token.size() > 4096)
+    imds_failure(ErrorKind::Malformed, resp.status, "IMDSTokenMalformed", "the session token is empty or too long");
+  token_ = Secret(std::move(token));
+  // Renew a minute before the service would.
+  token_expiry_ = start + options_.token_ttl - std::chrono::seconds(60);
+  ++tokens_fetched_;
+}
+
+http::Response ImdsClient::send(const std::string &path) {
+  http::Request r;
+  r.url = options_.endpoint + "/latest/" + path;
+  r.headers.push_back({"X-aws-ec2-metadata-token", token_.reveal()});
+  r.timeout = options_.timeout;
+  r.connect_timeout = options_.timeout;
+  return http_.perform(r);
+}
+
+std::string ImdsClient::get(const std::string &path) {
+  if (token_.empty() || clock_.now() >= token_expiry_) fetch_token();
+  http::Response resp = send(path);
+  if (resp.ok() && resp.status == 401) {  // the token expired or was revoked
+    fetch_token();
+    resp = send(path);
+  }
+  if (!resp.ok())
+    imds_failure(ErrorKind::Transport, 0, "IMDSUnreachable",
+                 "instance metadata service at " + options_.endpoint + ": " + resp.error);
+  if (resp.status == 404)
+    imds_failure(ErrorKind::NotFound, 404, "IMDSNotFound", "instance metadata has no " + path);
+  if (resp.status != 200)
+    imds_failure(resp.status >= 500 ? ErrorKind::ServerError : ErrorKind::Invalid, resp.status, "IMDSError",
+                 "instance metadata " + path + " answered HTTP " + std::to_string(resp.status));
+  return resp.body;
+}
+
+std::string ImdsClient::instance_id() { return trim(get("meta-data/instance-id")); }
+std::string ImdsClient::region() { return trim(get("meta-data/placement/region")); }
+
+std::string ImdsClient::primary_interface_id() {
+  std::string mac = trim(get("meta-data/mac"));
+  if (mac.empty() || mac.find('/') != std::string::npos)
+    imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed", "instance metadata gave an invalid MAC address");
+  std::string eni = trim(get("meta-data/network/interfaces/macs/" + mac + "/interface-id"));
+  if (eni.rfind("eni-", 0) != 0)
+    imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed", "instance metadata gave an invalid interface id");
+  return eni;
+}
+
+Credentials ImdsClient::role_credentials() {
+  std::string listing = trim(get("meta-data/iam/security-credentials/"));
+  std::string role = listing.substr(0, listing.find('\n'));
+  role = trim(role);
+  if (role.empty() || role.find('/') != std::string::npos)
+    imds_failure(ErrorKind::NotFound, 404, "IMDSNoRole", "this instance has no IAM role attached");
+  return parse_role_credentials(get("meta-data/iam/security-credentials/" + role), role);
+}
+
+Credentials parse_role_credentials(const std::string &json, const std::string &role) {
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  auto field = [&](const char *name) -> std::string {
+    if (doc.HasParseError() || !doc.IsObject()) return {};
+    auto it = doc.FindMember(name);
+    return (it != doc.MemberEnd() && it->value.IsString()) ? it->value.GetString() : std::string();
+  };
+  if (doc.HasParseError() || !doc.IsObject())
+    imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed", "the role credentials of " + role + " are not JSON");
+  std::string code = field("Code");
+  if (code != "Success")
+    imds_failure(ErrorKind::Authentication, 200, "IMDSCredentials",
+                 "the role credentials of " + role + " are not available (Code " + code.substr(0, 64) + ")");
+  Credentials c;
+  c.access_key_id = field("AccessKeyId");
+  c.secret_access_key = Secret(field("SecretAccessKey"));
+  c.session_token = Secret(field("Token"));
+  std::string expiration = field("Expiration");
+  if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty() || expiration.empty())
+    imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed",
+                 "the role credentials of " + role + " lack AccessKeyId, SecretAccessKey, Token or Expiration");
+  try {
+    c.expiration = parse_iso8601(expiration);
+  } catch (const Error &) {
+    imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed", "the role credentials of " + role + " have a bad Expiration");
+  }
+  c.source = "instance role " + role;
+  return c;
+}
+
+}  // namespace pg_vip::aws

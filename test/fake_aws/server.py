@@ -1,0 +1,552 @@
+#!/usr/bin/python3
+"""A local AWS-compatible endpoint for pg_vip's tests and demo.
+
+Speaks the EC2 Query API (ReplaceRoute, CreateRoute, DescribeRouteTables,
+CreateTags, DescribeInstanceAttribute) with real state, and IMDSv2 (one
+metadata service per instance, each on its own port). Every EC2 request's
+SigV4 signature is checked by botocore (Debian's awscli), never by pg_vip's
+own signer. Listens on loopback only.
+
+Control API (unsigned, on the EC2 port, under /_fake/):
+  GET  /_fake/log             the request log (JSON list)
+  POST /_fake/log/clear       empties it
+  GET  /_fake/state           route tables, instances, credentials' keys
+  POST /_fake/faults          JSON: delay_ms, fail_next {count,status,code,message,actions},
+                              drop_next, garbage_next, stall_next {count,seconds}, down_for_s
+  POST /_fake/route           JSON: {route_table_id, destination, eni | blackhole | delete}
+  POST /_fake/expire_role_credentials   role credentials already handed out expire now
+  POST /_fake/role_ttl        JSON: {seconds}: lifetime of role credentials handed out next
+
+Run: /usr/bin/python3 server.py --world world.json --ports-file ports.json [--log log.jsonl]
+     [--tls-cert cert.pem --tls-key key.pem]
+"""
+
+import argparse
+import datetime
+import hmac
+import ipaddress
+import json
+import os
+import secrets
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+import awscli  # noqa: F401  (Debian's awscli makes its bundled botocore importable)
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+CHANGING = {"ReplaceRoute", "CreateRoute", "CreateTags"}
+MAX_SKEW = datetime.timedelta(minutes=5)
+
+
+class AwsError(Exception):
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class World:
+    """The VPC, its route tables, instances and credentials, behind one lock."""
+
+    def __init__(self, spec):
+        self.lock = threading.Lock()
+        self.region = spec.get("region", "us-east-1")
+        self.vpc_id = spec.get("vpc_id", "vpc-0a0b0c0d")
+        self.vpc_cidr = spec.get("vpc_cidr", "10.0.0.0/16")
+        self.keys = {}  # access key -> {secret, token, expires}
+        for c in spec.get("credentials", []):
+            self.keys[c["access_key"]] = {"secret": c["secret"], "token": c.get("token"), "expires": None}
+        self.instances = {}
+        self.enis = {}
+        for i in spec.get("instances", []):
+            self.instances[i["id"]] = dict(i, source_dest_check=i.get("source_dest_check", False))
+            self.enis[i["eni"]] = i["id"]
+        self.tables = {}
+        for t in spec.get("route_tables", []):
+            routes = [{"destination": self.vpc_cidr, "gateway": "local", "state": "active",
+                       "origin": "CreateRouteTable"}]
+            for r in t.get("routes", []):
+                routes.append({"destination": r["destination"], "eni": r.get("eni"),
+                               "state": r.get("state", "active"), "origin": "CreateRoute"})
+            self.tables[t["id"]] = {"routes": routes, "tags": dict(t.get("tags", {}))}
+        self.role_ttl = spec.get("role_credentials_ttl", 3600)
+        self.log = []
+        self.faults = {}
+        self.down_until = 0.0
+
+    def record(self, entry):
+        with self.lock:
+            self.log.append(entry)
+        if LOG_FILE:
+            with open(LOG_FILE, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+
+    def take_fault(self, name, action=None):
+        """Consumes one occurrence of a counted fault; returns its settings or None."""
+        with self.lock:
+            f = self.faults.get(name)
+            if not f:
+                return None
+            actions = f.get("actions")
+            if actions and action not in actions:
+                return None
+            f["count"] -= 1
+            if f["count"] <= 0:
+                del self.faults[name]
+            return f
+
+    def new_role_credentials(self):
+        key = "ASIA" + secrets.token_hex(8).upper()
+        secret = secrets.token_urlsafe(30)
+        token = secrets.token_urlsafe(60)
+        expires = time.time() + self.role_ttl
+        with self.lock:
+            self.keys[key] = {"secret": secret, "token": token, "expires": expires}
+        return key, secret, token, expires
+
+
+def iso(ts):
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def xml_response(action, body):
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{action}Response xmlns="{NS}">'
+            f"<requestId>{uuid.uuid4()}</requestId>{body}</{action}Response>")
+
+
+def xml_error(code, message):
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{escape(code)}</Code>'
+            f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>")
+
+
+def verify_signature(world, method, path, headers, body):
+    """Returns the caller's access key, or raises AwsError as EC2 would. botocore decides."""
+    auth = headers.get("authorization", "")
+    if not auth.startswith("AWS4-HMAC-SHA256 "):
+        raise AwsError(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+    fields = {}
+    for part in auth[len("AWS4-HMAC-SHA256 "):].split(","):
+        name, _, value = part.strip().partition("=")
+        fields[name] = value
+    try:
+        key, day, region, service, terminal = fields["Credential"].split("/")
+        signed = fields["SignedHeaders"].split(";")
+        signature = fields["Signature"]
+    except (KeyError, ValueError):
+        raise AwsError(400, "IncompleteSignature", "The request signature does not conform to AWS standards.")
+    cred = world.keys.get(key)
+    if cred is None:
+        raise AwsError(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+    amz_date = headers.get("x-amz-date", "")
+    try:
+        when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        raise AwsError(400, "IncompleteSignature", "X-Amz-Date is missing or malformed.")
+    if abs(datetime.datetime.now(datetime.timezone.utc) - when) > MAX_SKEW:
+        raise AwsError(400, "RequestExpired", f"Request has expired. Timestamp date is {amz_date}")
+    if region != world.region or service != "ec2" or terminal != "aws4_request" or day != amz_date[:8]:
+        raise AwsError(401, "AuthFailure", "Credential should be scoped to a valid region.")
+    for h in ("host", "x-amz-date"):
+        if h not in signed:
+            raise AwsError(403, "SignatureDoesNotMatch", f"{h} must be signed.")
+    token = headers.get("x-amz-security-token")
+    if cred["token"] is not None:
+        if token != cred["token"]:
+            raise AwsError(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+        if cred["expires"] is not None and time.time() >= cred["expires"]:
+            raise AwsError(400, "ExpiredToken", "The security token included in the request is expired")
+    missing = [h for h in signed if headers.get(h) is None]
+    if missing:
+        raise AwsError(403, "SignatureDoesNotMatch", "Signed headers are missing from the request.")
+    request = AWSRequest(method=method, url="http://" + headers["host"] + path, data=body,
+                         headers={h: headers[h] for h in signed})
+    request.context["timestamp"] = amz_date
+    signer = SigV4Auth(Credentials(key, cred["secret"], cred["token"]), "ec2", region)
+    canonical = signer.canonical_request(request)
+    expected = signer.signature(signer.string_to_sign(request, canonical), request)
+    if not hmac.compare_digest(expected, signature):
+        raise AwsError(403, "SignatureDoesNotMatch",
+                       "The request signature we calculated does not match the signature you provided. "
+                       "Check your AWS Secret Access Key and signing method.")
+    return key
+
+
+def route_xml(r, world):
+    out = "<item>"
+    dest_tag = "destinationIpv6CidrBlock" if ":" in r["destination"] else "destinationCidrBlock"
+    out += f"<{dest_tag}>{escape(r['destination'])}</{dest_tag}>"
+    if r.get("gateway"):
+        out += f"<gatewayId>{escape(r['gateway'])}</gatewayId>"
+    if r.get("eni"):
+        instance = world.enis.get(r["eni"])
+        if instance:
+            out += f"<instanceId>{instance}</instanceId><instanceOwnerId>123456789012</instanceOwnerId>"
+        out += f"<networkInterfaceId>{escape(r['eni'])}</networkInterfaceId>"
+    out += f"<state>{r['state']}</state><origin>{r['origin']}</origin></item>"
+    return out
+
+
+def indexed(params, prefix):
+    """Values of Prefix.1, Prefix.2, ... in order."""
+    out, n = [], 1
+    while f"{prefix}.{n}" in params:
+        out.append(params[f"{prefix}.{n}"])
+        n += 1
+    return out
+
+
+def destination_of(params):
+    dest = params.get("DestinationCidrBlock") or params.get("DestinationIpv6CidrBlock")
+    if not dest:
+        raise AwsError(400, "MissingParameter", "The request must contain the parameter destinationCidrBlock")
+    try:
+        return str(ipaddress.ip_network(dest, strict=True))
+    except ValueError:
+        raise AwsError(400, "InvalidParameterValue", f"Value ({dest}) for parameter destinationCidrBlock is invalid.")
+
+
+def table_of(world, params):
+    rtb = params.get("RouteTableId")
+    if rtb not in world.tables:
+        raise AwsError(400, "InvalidRouteTableID.NotFound", f"The routeTable ID '{rtb}' does not exist")
+    return rtb, world.tables[rtb]
+
+
+def eni_of(world, params):
+    eni = params.get("NetworkInterfaceId")
+    if not eni:
+        raise AwsError(400, "MissingParameter", "The request must contain a route target")
+    if eni not in world.enis:
+        raise AwsError(400, "InvalidNetworkInterfaceID.NotFound", f"The networkInterface ID '{eni}' does not exist")
+    return eni
+
+
+def ec2_action(world, action, params):
+    with world.lock:
+        if action == "ReplaceRoute":
+            rtb, table = table_of(world, params)
+            dest, eni = destination_of(params), eni_of(world, params)
+            for r in table["routes"]:
+                if r["destination"] == dest:
+                    if r.get("origin") == "CreateRouteTable":
+                        raise AwsError(400, "InvalidParameterValue", "Cannot replace the local route")
+                    r.update(eni=eni, state="active", gateway=None)
+                    return xml_response(action, "<return>true</return>")
+            raise AwsError(400, "InvalidParameterValue",
+                           f"There is no route defined for '{dest}' in the route table. Use CreateRoute instead.")
+        if action == "CreateRoute":
+            rtb, table = table_of(world, params)
+            dest, eni = destination_of(params), eni_of(world, params)
+            if any(r["destination"] == dest for r in table["routes"]):
+                raise AwsError(400, "RouteAlreadyExists", f"The route identified by {dest} already exists.")
+            table["routes"].append({"destination": dest, "eni": eni, "state": "active", "origin": "CreateRoute"})
+            return xml_response(action, "<return>true</return>")
+        if action == "DescribeRouteTables":
+            ids = indexed(params, "RouteTableId") or sorted(world.tables)
+            for rtb in ids:
+                if rtb not in world.tables:
+                    raise AwsError(400, "InvalidRouteTableID.NotFound", f"The routeTable ID '{rtb}' does not exist")
+            items = ""
+            for rtb in ids:
+                t = world.tables[rtb]
+                routes = "".join(route_xml(r, world) for r in t["routes"])
+                tags = "".join(f"<item><key>{escape(k)}</key><value>{escape(v)}</value></item>"
+                               for k, v in sorted(t["tags"].items()))
+                items += (f"<item><routeTableId>{rtb}</routeTableId><vpcId>{world.vpc_id}</vpcId>"
+                          f"<ownerId>123456789012</ownerId><routeSet>{routes}</routeSet>"
+                          f"<associationSet/><propagatingVgwSet/><tagSet>{tags}</tagSet></item>")
+            return xml_response(action, f"<routeTableSet>{items}</routeTableSet>")
+        if action == "CreateTags":
+            ids = indexed(params, "ResourceId")
+            if not ids:
+                raise AwsError(400, "MissingParameter", "The request must contain the parameter resourceIdSet")
+            tags, n = {}, 1
+            while f"Tag.{n}.Key" in params:
+                key, value = params[f"Tag.{n}.Key"], params.get(f"Tag.{n}.Value", "")
+                if len(key) > 128 or len(value) > 256:
+                    raise AwsError(400, "InvalidParameterValue", "Tag keys have at most 128 and values 256 characters")
+                tags[key] = value
+                n += 1
+            for rid in ids:
+                if rid not in world.tables:
+                    raise AwsError(400, "InvalidID", f"The ID '{rid}' is not valid")
+            for rid in ids:
+                world.tables[rid]["tags"].update(tags)
+            return xml_response(action, "<return>true</return>")
+        if action == "DescribeInstanceAttribute":
+            iid, attr = params.get("InstanceId"), params.get("Attribute")
+            if iid not in world.instances:
+                raise AwsError(400, "InvalidInstanceID.NotFound", f"The instance ID '{iid}' does not exist")
+            if attr != "sourceDestCheck":
+                raise AwsError(400, "InvalidParameterValue", f"Value ({attr}) for parameter attribute is invalid.")
+            value = "true" if world.instances[iid]["source_dest_check"] else "false"
+            return xml_response(action, f"<instanceId>{iid}</instanceId><sourceDestCheck><value>{value}</value>"
+                                        "</sourceDestCheck>")
+    raise AwsError(400, "InvalidAction", f"The action {action} is not valid for this web service.")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as EC2: pg_vip reuses connections
+    server_version = "AmazonEC2"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):  # the request log is the record; keep stderr quiet
+        pass
+
+    def lower_headers(self):
+        return {k.lower(): v for k, v in self.headers.items()}
+
+    def send(self, status, body, content_type="text/xml;charset=UTF-8"):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 1 << 20:
+            raise AwsError(413, "RequestEntityTooLarge", "Request body too large")
+        return self.rfile.read(length) if length else b""
+
+
+class Ec2Handler(Handler):
+    def do_GET(self):
+        world = self.server.world
+        if self.path == "/_fake/log":
+            with world.lock:
+                return self.send(200, json.dumps(world.log), "application/json")
+        if self.path == "/_fake/state":
+            with world.lock:
+                state = {"tables": world.tables, "instances": world.instances,
+                         "keys": sorted(world.keys), "faults": world.faults}
+                return self.send(200, json.dumps(state, default=str), "application/json")
+        self.send(400, xml_error("InvalidAction", "GET is not supported; POST a form."))
+
+    def do_POST(self):
+        received = time.time()
+        world = self.server.world
+        try:
+            body = self.read_body()
+        except AwsError as e:
+            return self.send(e.status, xml_error(e.code, e.message))
+        if self.path.startswith("/_fake/"):
+            return self.control(self.path[len("/_fake/"):], body)
+        params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace"),
+                                                           keep_blank_values=True).items()}
+        action = params.pop("Action", "")
+        params.pop("Version", None)
+        entry = {"t": received, "service": "ec2", "action": action, "params": params,
+                 "changing": action in CHANGING, "access_key": None, "status": None, "code": None}
+        try:
+            if received < world.down_until:
+                entry["status"], entry["code"] = "dropped", "Down"
+                world.record(entry)
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            delay = world.faults.get("delay_ms", 0)
+            if delay:
+                time.sleep(delay / 1000.0)
+            entry["access_key"] = verify_signature(world, "POST", self.path, self.lower_headers(), body)
+            if world.take_fault("drop_next", action):
+                entry["status"], entry["code"] = "dropped", "Dropped"
+                world.record(entry)
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            stall = world.take_fault("stall_next", action)
+            if stall:
+                entry["code"] = "Stalled"
+                time.sleep(stall.get("seconds", 30))
+            fail = world.take_fault("fail_next", action)
+            if fail:
+                raise AwsError(fail.get("status", 503), fail.get("code", "RequestLimitExceeded"),
+                               fail.get("message", "Request limit exceeded."))
+            if world.take_fault("garbage_next", action):
+                entry["status"], entry["code"] = 200, "Garbage"
+                world.record(entry)
+                return self.send(200, b"<?xml version='1.0'?><ReplaceRouteResp\x00\xff garbage")
+            answer = ec2_action(world, action, params)
+            entry["status"] = 200
+            world.record(entry)
+            return self.send(200, answer)
+        except AwsError as e:
+            entry["status"], entry["code"] = e.status, e.code
+            world.record(entry)
+            return self.send(e.status, xml_error(e.code, e.message))
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            return
+
+    def control(self, what, body):
+        world = self.server.world
+        try:
+            args = json.loads(body or b"{}")
+        except ValueError:
+            return self.send(400, "bad JSON", "text/plain")
+        with world.lock:
+            if what == "log/clear":
+                world.log.clear()
+            elif what == "faults":
+                for name, value in args.items():
+                    if name == "delay_ms":
+                        world.faults["delay_ms"] = int(value)
+                    elif name == "down_for_s":
+                        world.down_until = time.time() + float(value)
+                    elif name in ("fail_next", "stall_next"):
+                        world.faults[name] = dict(value)
+                    elif name in ("drop_next", "garbage_next"):
+                        world.faults[name] = {"count": int(value)} if isinstance(value, int) else dict(value)
+                    elif name == "clear":
+                        world.faults.clear()
+                        world.down_until = 0
+                    else:
+                        return self.send(400, f"unknown fault {name}", "text/plain")
+            elif what == "route":
+                table = world.tables[args["route_table_id"]]
+                table["routes"] = [r for r in table["routes"] if r["destination"] != args["destination"]]
+                if not args.get("delete"):
+                    table["routes"].append({"destination": args["destination"], "eni": args.get("eni"),
+                                            "state": "blackhole" if args.get("blackhole") else "active",
+                                            "origin": "CreateRoute"})
+            elif what == "expire_role_credentials":
+                for cred in world.keys.values():
+                    if cred["expires"] is not None:
+                        cred["expires"] = time.time() - 1
+            elif what == "role_ttl":
+                world.role_ttl = float(args["seconds"])
+            else:
+                return self.send(404, "unknown control", "text/plain")
+        return self.send(200, "{}", "application/json")
+
+
+class ImdsHandler(Handler):
+    server_version = "EC2ws"
+
+    def do_PUT(self):
+        world, instance = self.server.world, self.server.instance
+        entry = {"t": time.time(), "service": "imds", "instance": instance["id"], "method": "PUT",
+                 "path": self.path, "status": None}
+        if self.path != "/latest/api/token":
+            entry["status"] = 404
+        elif "X-Forwarded-For" in self.headers:
+            entry["status"] = 403
+        else:
+            try:
+                ttl = int(self.headers.get("X-aws-ec2-metadata-token-ttl-seconds", ""))
+            except ValueError:
+                ttl = 0
+            if not 1 <= ttl <= 21600:
+                entry["status"] = 400
+            else:
+                token = secrets.token_urlsafe(32)
+                with world.lock:
+                    self.server.tokens[token] = time.time() + ttl
+                entry["status"] = 200
+                world.record(entry)
+                self.read_body()
+                return self.send(200, token, "text/plain")
+        world.record(entry)
+        self.read_body()
+        self.send(entry["status"], "", "text/plain")
+
+    def do_GET(self):
+        world, instance = self.server.world, self.server.instance
+        entry = {"t": time.time(), "service": "imds", "instance": instance["id"], "method": "GET",
+                 "path": self.path, "status": None}
+        token = self.headers.get("X-aws-ec2-metadata-token")
+        with world.lock:
+            valid = token is not None and self.server.tokens.get(token, 0) > time.time()
+        if not valid:
+            entry["status"] = 401
+            world.record(entry)
+            return self.send(401, "", "text/plain")
+        mac = instance.get("mac", "0e:00:00:00:00:01")
+        role = instance.get("role")
+        paths = {
+            "/latest/meta-data/instance-id": instance["id"],
+            "/latest/meta-data/mac": mac,
+            f"/latest/meta-data/network/interfaces/macs/{mac}/interface-id": instance["eni"],
+            "/latest/meta-data/placement/region": world.region,
+            "/latest/meta-data/placement/availability-zone": world.region + "a",
+        }
+        if role:
+            paths["/latest/meta-data/iam/security-credentials/"] = role
+        answer = paths.get(self.path)
+        if answer is None and role and self.path == f"/latest/meta-data/iam/security-credentials/{role}":
+            key, secret, tok, expires = world.new_role_credentials()
+            answer = json.dumps({"Code": "Success", "LastUpdated": iso(time.time()), "Type": "AWS-HMAC",
+                                 "AccessKeyId": key, "SecretAccessKey": secret, "Token": tok,
+                                 "Expiration": iso(expires)})
+        entry["status"] = 200 if answer is not None else 404
+        world.record(entry)
+        if answer is None:
+            return self.send(404, "", "text/plain")
+        return self.send(200, answer, "text/plain")
+
+    def do_POST(self):
+        self.send(405, "", "text/plain")
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+LOG_FILE = None
+
+
+def main():
+    global LOG_FILE
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--world", required=True, help="JSON file: region, credentials, instances, route_tables")
+    parser.add_argument("--ports-file", required=True, help="where to write the ports listened on (JSON)")
+    parser.add_argument("--port", type=int, default=0, help="EC2 port (0: any free one)")
+    parser.add_argument("--log", help="also append the request log here, one JSON object a line")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    args = parser.parse_args()
+    LOG_FILE = args.log
+    with open(args.world) as f:
+        world = World(json.load(f))
+
+    ec2 = Server(("127.0.0.1", args.port), Ec2Handler)
+    ec2.world = world
+    scheme = "http"
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        ec2.socket = ctx.wrap_socket(ec2.socket, server_side=True)
+        scheme = "https"
+    servers = [ec2]
+    imds_ports = {}
+    for instance in world.instances.values():
+        s = Server(("127.0.0.1", int(instance.get("imds_port", 0))), ImdsHandler)
+        s.world, s.instance, s.tokens = world, instance, {}
+        servers.append(s)
+        imds_ports[instance["id"]] = s.server_address[1]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    ports = {"ec2": ec2.server_address[1], "scheme": scheme, "imds": imds_ports, "pid": os.getpid()}
+    tmp = args.ports_file + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(ports, f)
+    os.rename(tmp, args.ports_file)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
