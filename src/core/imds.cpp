@@ -48,8 +48,9 @@ void ImdsClient::fetch_token() {
   if (token.empty() || token.size() > 4096)
     imds_failure(ErrorKind::Malformed, resp.status, "IMDSTokenMalformed", "the session token is empty or too long");
   token_ = Secret(std::move(token));
-  // Renew a minute before the service would.
-  token_expiry_ = start + options_.token_ttl - std::chrono::seconds(60);
+  // Renew ahead of the service: a minute, or a tenth of a short TTL.
+  auto margin = std::min<std::chrono::seconds>(std::chrono::seconds(60), options_.token_ttl / 10);
+  token_expiry_ = start + options_.token_ttl - margin;
   ++tokens_fetched_;
 }
 
