@@ -1,0 +1,226 @@
+// Every EC2 answer shape pg_vip reads, and the broken ones it must survive.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/aws_error.hpp"
+#include "core/ec2_client.hpp"
+#include "core/ec2_xml.hpp"
+
+using namespace pg_vip;
+using namespace pg_vip::aws;
+
+namespace {
+
+const char *kDescribe = R"(<?xml version="1.0" encoding="UTF-8"?>
+<DescribeRouteTablesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>7b5a3f7e-0000-4000-8000-000000000001</requestId>
+  <routeTableSet>
+    <item>
+      <routeTableId>rtb-0a000001</routeTableId>
+      <vpcId>vpc-0a0b0c0d</vpcId>
+      <ownerId>123456789012</ownerId>
+      <routeSet>
+        <item><destinationCidrBlock>10.0.0.0/16</destinationCidrBlock><gatewayId>local</gatewayId>
+              <state>active</state><origin>CreateRouteTable</origin></item>
+        <item><destinationCidrBlock>10.0.99.10/32</destinationCidrBlock><instanceId>i-0a000001</instanceId>
+              <networkInterfaceId>eni-0a00000a</networkInterfaceId><state>blackhole</state><origin>CreateRoute</origin></item>
+        <item><destinationIpv6CidrBlock>2001:db8::10/128</destinationIpv6CidrBlock>
+              <networkInterfaceId>eni-0b00000b</networkInterfaceId><state>active</state><origin>CreateRoute</origin></item>
+      </routeSet>
+      <associationSet/>
+      <tagSet><item><key>pg_vip:10.0.99.10/32</key><value>tl=3;node=a</value></item>
+              <item><key>Name</key><value>private &amp; main</value></item></tagSet>
+    </item>
+    <item><routeTableId>rtb-0a000002</routeTableId><routeSet/><tagSet/></item>
+  </routeTableSet>
+</DescribeRouteTablesResponse>)";
+
+AwsError malformed_of(void (*fn)()) {
+  try {
+    fn();
+  } catch (const AwsFailure &f) {
+    return f.error();
+  }
+  ADD_FAILURE() << "expected AwsFailure";
+  return {};
+}
+
+}  // namespace
+
+TEST(Ec2Xml, DescribeRouteTables) {
+  auto tables = parse_route_tables(kDescribe);
+  ASSERT_EQ(tables.size(), 2u);
+  const RouteTable &t = tables[0];
+  EXPECT_EQ(t.id, "rtb-0a000001");
+  EXPECT_EQ(t.vpc_id, "vpc-0a0b0c0d");
+  ASSERT_EQ(t.routes.size(), 3u);
+  const Route *vip = t.find_route("10.0.99.10/32");
+  ASSERT_NE(vip, nullptr);
+  EXPECT_EQ(vip->network_interface_id, "eni-0a00000a");
+  EXPECT_EQ(vip->instance_id, "i-0a000001");
+  EXPECT_EQ(vip->state, "blackhole");
+  EXPECT_EQ(t.find_route("10.0.0.0/16")->gateway_id, "local");
+  EXPECT_EQ(t.find_route("2001:db8::10/128")->network_interface_id, "eni-0b00000b");
+  EXPECT_EQ(t.find_route("10.9.9.9/32"), nullptr);
+  EXPECT_EQ(t.tags.at("pg_vip:10.0.99.10/32"), "tl=3;node=a");
+  EXPECT_EQ(t.tags.at("Name"), "private & main");
+  EXPECT_TRUE(tables[1].routes.empty());
+}
+
+TEST(Ec2Xml, ReturnAndAttribute) {
+  EXPECT_TRUE(parse_return(R"(<ReplaceRouteResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+      <requestId>r-1</requestId><return>true</return></ReplaceRouteResponse>)"));
+  EXPECT_FALSE(parse_return("<CreateTagsResponse><requestId>r</requestId><return>false</return></CreateTagsResponse>"));
+  EXPECT_EQ(parse_request_id("<CreateRouteResponse><requestId>abc</requestId><return>true</return></CreateRouteResponse>"),
+            "abc");
+  EXPECT_TRUE(parse_instance_attribute_bool(
+      R"(<DescribeInstanceAttributeResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>
+         <instanceId>i-1</instanceId><sourceDestCheck><value>true</value></sourceDestCheck></DescribeInstanceAttributeResponse>)",
+      "sourceDestCheck"));
+}
+
+TEST(Ec2Xml, ErrorDocuments) {
+  AwsError e = parse_error(R"(<?xml version="1.0" encoding="UTF-8"?>
+<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors>
+<RequestID>req-42</RequestID></Response>)", 503);
+  EXPECT_EQ(e.code, "RequestLimitExceeded");
+  EXPECT_EQ(e.message, "Request limit exceeded.");
+  EXPECT_EQ(e.request_id, "req-42");
+  EXPECT_EQ(e.http_status, 503);
+  EXPECT_EQ(e.kind, ErrorKind::Throttled);
+  EXPECT_TRUE(e.retryable());
+  EXPECT_EQ(e.describe(), "RequestLimitExceeded: Request limit exceeded. (HTTP 503, request id req-42)");
+
+  AwsError q = parse_error("<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error>"
+                           "<RequestId>x</RequestId></ErrorResponse>", 403);
+  EXPECT_EQ(q.kind, ErrorKind::Authorization);
+  EXPECT_EQ(q.request_id, "x");
+  EXPECT_FALSE(q.retryable());
+  EXPECT_NE(q.hint().find("ec2:ReplaceRoute"), std::string::npos);
+
+  // A load balancer's HTML page, an empty body, a truncated document.
+  AwsError html = parse_error("<html><body>502 Bad Gateway</body></html>", 502);
+  EXPECT_EQ(html.kind, ErrorKind::ServerError);
+  EXPECT_EQ(html.code, "HTTP502");
+  EXPECT_TRUE(html.retryable());
+  EXPECT_EQ(parse_error("", 400).kind, ErrorKind::Malformed);
+  EXPECT_EQ(parse_error("<Response><Errors><Error><Code>AuthFai", 401).code, "HTTP401");
+  EXPECT_EQ(parse_error("<Response><Errors/></Response>", 400).code, "HTTP400");
+}
+
+TEST(Ec2Xml, MalformedBodiesThrowMalformed) {
+  EXPECT_EQ(malformed_of([] { parse_return(""); }).kind, ErrorKind::Malformed);
+  EXPECT_EQ(malformed_of([] { parse_return("not xml at all"); }).kind, ErrorKind::Malformed);
+  EXPECT_EQ(malformed_of([] { parse_return("<ReplaceRouteResponse><return>tr"); }).kind, ErrorKind::Malformed);
+  EXPECT_EQ(malformed_of([] { parse_return("<ReplaceRouteResponse><requestId/></ReplaceRouteResponse>"); }).kind,
+            ErrorKind::Malformed);
+  EXPECT_EQ(malformed_of([] { parse_return("<ReplaceRouteResponse><return>yes</return></ReplaceRouteResponse>"); }).kind,
+            ErrorKind::Malformed);
+  EXPECT_EQ(malformed_of([] { parse_return("<Other><return>true</return></Other>"); }).kind, ErrorKind::Malformed);
+  EXPECT_EQ(malformed_of([] { parse_route_tables("<DescribeRouteTablesResponse/>"); }).kind, ErrorKind::Malformed);
+  EXPECT_EQ(malformed_of([] { parse_route_tables(std::string(kDescribe).substr(0, 400)); }).kind,
+            ErrorKind::Malformed);
+  EXPECT_EQ(malformed_of([] {
+              parse_route_tables("<DescribeRouteTablesResponse><routeTableSet><item><vpcId>v</vpcId></item>"
+                                 "</routeTableSet></DescribeRouteTablesResponse>");
+            }).kind,
+            ErrorKind::Malformed);
+  EXPECT_EQ(malformed_of([] { parse_return(std::string("<a>\0\xff</a>", 9)); }).kind, ErrorKind::Malformed);
+}
+
+TEST(Ec2Xml, EntitiesAreNotExpandedFromOutside) {
+  // An external entity must not be fetched or expanded.
+  const char *xxe = R"(<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<DescribeRouteTablesResponse><routeTableSet><item><routeTableId>&x;</routeTableId></item></routeTableSet>
+</DescribeRouteTablesResponse>)";
+  try {
+    auto t = parse_route_tables(xxe);
+    for (const auto &table : t) EXPECT_EQ(table.id.find("root:"), std::string::npos);
+  } catch (const AwsFailure &f) {
+    EXPECT_EQ(f.error().kind, ErrorKind::Malformed);
+  }
+}
+
+TEST(Classify, AsTheSdksStandardRetryMode) {
+  EXPECT_EQ(classify("RequestLimitExceeded", 503), ErrorKind::Throttled);
+  EXPECT_EQ(classify("Throttling", 400), ErrorKind::Throttled);
+  EXPECT_EQ(classify("", 429), ErrorKind::Throttled);
+  EXPECT_EQ(classify("InternalError", 500), ErrorKind::ServerError);
+  EXPECT_EQ(classify("Unavailable", 503), ErrorKind::ServerError);
+  EXPECT_EQ(classify("ExpiredToken", 400), ErrorKind::ExpiredToken);
+  EXPECT_EQ(classify("AuthFailure", 401), ErrorKind::Authentication);
+  EXPECT_EQ(classify("SignatureDoesNotMatch", 403), ErrorKind::Authentication);
+  EXPECT_EQ(classify("RequestExpired", 400), ErrorKind::Authentication);
+  EXPECT_EQ(classify("UnauthorizedOperation", 403), ErrorKind::Authorization);
+  EXPECT_EQ(classify("InvalidRouteTableID.NotFound", 400), ErrorKind::NotFound);
+  EXPECT_EQ(classify("InvalidNetworkInterfaceID.NotFound", 400), ErrorKind::NotFound);
+  EXPECT_EQ(classify("InvalidParameterValue", 400), ErrorKind::Invalid);
+  EXPECT_EQ(classify("RouteAlreadyExists", 400), ErrorKind::Invalid);
+
+  auto retryable = [](ErrorKind k) { AwsError e; e.kind = k; return e.retryable(); };
+  EXPECT_TRUE(retryable(ErrorKind::Transport));
+  EXPECT_TRUE(retryable(ErrorKind::Throttled));
+  EXPECT_TRUE(retryable(ErrorKind::ServerError));
+  EXPECT_TRUE(retryable(ErrorKind::ExpiredToken));
+  EXPECT_FALSE(retryable(ErrorKind::Authentication));
+  EXPECT_FALSE(retryable(ErrorKind::Authorization));
+  EXPECT_FALSE(retryable(ErrorKind::NotFound));
+  EXPECT_FALSE(retryable(ErrorKind::Invalid));
+
+  AwsError skew;
+  skew.kind = ErrorKind::Authentication;
+  skew.code = "RequestExpired";
+  EXPECT_NE(skew.hint().find("clock"), std::string::npos);
+}
+
+TEST(Backoff, FullJitterWithinExponentialCeilingAndCap) {
+  Backoff b{std::chrono::milliseconds(50), std::chrono::milliseconds(2000)};
+  std::mt19937_64 rng(42);
+  EXPECT_EQ(b.ceiling(0).count(), 50);
+  EXPECT_EQ(b.ceiling(1).count(), 100);
+  EXPECT_EQ(b.ceiling(5).count(), 1600);
+  EXPECT_EQ(b.ceiling(6).count(), 2000);
+  EXPECT_EQ(b.ceiling(1000).count(), 2000);
+  for (int attempt = 0; attempt < 12; ++attempt) {
+    long long lo = 1 << 30, hi = 0;
+    for (int i = 0; i < 500; ++i) {
+      long long d = b.delay(attempt, rng).count();
+      ASSERT_GE(d, 0);
+      ASSERT_LE(d, b.ceiling(attempt).count());
+      lo = std::min(lo, d);
+      hi = std::max(hi, d);
+    }
+    // Full jitter: the whole range is used, not just the top.
+    EXPECT_LT(lo, b.ceiling(attempt).count() / 4);
+    EXPECT_GT(hi, b.ceiling(attempt).count() * 3 / 4);
+  }
+}
+
+TEST(Ec2Calls, FormBodiesAreEncodedAsTheCliSendsThem) {
+  EXPECT_EQ(form_body(replace_route("rtb-0a000001", "10.0.99.10/32", "eni-0b00000b")),
+            "Action=ReplaceRoute&Version=2016-11-15&DestinationCidrBlock=10.0.99.10%2F32"
+            "&NetworkInterfaceId=eni-0b00000b&RouteTableId=rtb-0a000001");
+  EXPECT_EQ(form_body(create_route("rtb-1", "2001:db8::1/128", "eni-1")),
+            "Action=CreateRoute&Version=2016-11-15&DestinationIpv6CidrBlock=2001%3Adb8%3A%3A1%2F128"
+            "&NetworkInterfaceId=eni-1&RouteTableId=rtb-1");
+  EXPECT_EQ(form_body(describe_route_tables({"rtb-1", "rtb-2"})),
+            "Action=DescribeRouteTables&Version=2016-11-15&RouteTableId.1=rtb-1&RouteTableId.2=rtb-2");
+  EXPECT_EQ(form_body(create_tags({"rtb-1"}, {{"pg_vip:10.0.0.1/32", "tl=2 node=a&b"}})),
+            "Action=CreateTags&Version=2016-11-15&ResourceId.1=rtb-1&Tag.1.Key=pg_vip%3A10.0.0.1%2F32"
+            "&Tag.1.Value=tl%3D2%20node%3Da%26b");
+  EXPECT_EQ(replace_route("rtb-0a000001", "10.0.99.10/32", "eni-1").label(), "ReplaceRoute rtb-0a000001");
+}
+
+TEST(Ec2Endpoint, SettingThenEnvironmentThenRegion) {
+  auto none = [](const char *) -> std::optional<std::string> { return std::nullopt; };
+  auto env = [](const char *n) -> std::optional<std::string> {
+    if (std::string(n) == "AWS_ENDPOINT_URL") return std::string("http://127.0.0.1:4566/");
+    return std::nullopt;
+  };
+  EXPECT_EQ(resolve_ec2_endpoint("http://127.0.0.1:1", env, "us-east-1"), "http://127.0.0.1:1");
+  EXPECT_EQ(resolve_ec2_endpoint("", env, "us-east-1"), "http://127.0.0.1:4566");
+  EXPECT_EQ(resolve_ec2_endpoint("", none, "eu-west-1"), "https://ec2.eu-west-1.amazonaws.com");
+  EXPECT_EQ(resolve_ec2_endpoint("", none, "cn-north-1"), "https://ec2.cn-north-1.amazonaws.com.cn");
+  EXPECT_THROW(resolve_ec2_endpoint("", none, ""), Error);
+}
