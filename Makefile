@@ -48,3 +48,16 @@ unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
 EXTRA_CLEAN = $(UNIT_BIN) tmp_check tmp_check_regress
+
+# Integration tests: the core against the local AWS endpoint over real HTTP.
+INTEGRATION_SRCS = $(sort $(wildcard test/integration/*.cpp))
+INTEGRATION_BIN  = test/integration/pg_vip_integration
+$(INTEGRATION_BIN): $(INTEGRATION_SRCS) $(wildcard test/integration/*.hpp) $(CORE_SRCS) $(wildcard src/core/*.hpp)
+	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -Isrc -I/usr/include/libxml2 -o $@ $(INTEGRATION_SRCS) $(CORE_SRCS) \
+	  -lgtest_main -lgtest -lpthread $(CORE_LIBS)
+
+.PHONY: integration
+integration: $(INTEGRATION_BIN)
+	$(INTEGRATION_BIN)
+
+EXTRA_CLEAN += $(INTEGRATION_BIN)

@@ -9,7 +9,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(
   build-essential make g++ postgresql-15 postgresql-client-15 postgresql-server-dev-15
   libcurl4-openssl-dev libssl-dev rapidjson-dev libxml2-dev libgtest-dev libgmock-dev
-  libipc-run-perl libjson-pp-perl awscli python3-awscrt python3 openssl ca-certificates
+  libipc-run-perl libjson-pp-perl awscli python3-awscrt python3 openssl ca-certificates curl
 )
 
 log() { printf '\n== %s\n' "$*"; }

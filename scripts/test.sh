@@ -8,7 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 passed=0
 failed=0
-count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+skipped=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + ${3:-0})); }
 
 install_packages || { echo "0 passed, 1 failed"; exit 1; }
 
@@ -33,23 +34,31 @@ if [ -z "${PG_VIP_SIGV4_SUITE:-}" ] && [ -d "$TOP/../shared/testdata/aws-sigv4-t
 fi
 
 work=$(make_work_tree)
-log "unit tests (GoogleTest)"
-unit_out=$(mktemp)
-if make -C "$TOP" PG_CONFIG="$PG_CONFIG" test/unit/pg_vip_unit >>"$build_log" 2>&1; then
-  cp "$TOP/test/unit/pg_vip_unit" "$work/test/unit/" && chmod 755 "$work/test/unit/pg_vip_unit"
-  (cd "$work" && as_pg env PG_VIP_SIGV4_SUITE="${PG_VIP_SIGV4_SUITE:-}" test/unit/pg_vip_unit) >"$unit_out" 2>&1
-  grep -E '^\[  (FAILED|PASSED|SKIPPED) |^\[==========\]|SigV4 suite' "$unit_out"
-  grep -E '^\[  FAILED  \] [A-Za-z]' "$unit_out" | sed 's/^/  /'
-  up=$(grep -cE '^\[       OK \]' "$unit_out")
-  uf=$(grep -cE '^\[  FAILED  \] [A-Za-z].*\([0-9]+ ms\)$' "$unit_out")
-  if ! grep -q '^\[==========\].*ran\.' "$unit_out"; then
-    cat "$unit_out"; uf=$((uf + 1))   # the binary died before its summary
+# Runs a GoogleTest binary from the work tree as the server's OS user and
+# counts its tests; a binary that dies before its summary counts as a failure.
+run_gtest() {  # title binary
+  local out
+  out=$(mktemp)
+  log "$1"
+  if ! make -C "$TOP" PG_CONFIG="$PG_CONFIG" "$2" >>"$build_log" 2>&1; then
+    cat "$build_log"; count 0 1; return
   fi
-  count "$up" "$uf"
-else
-  cat "$build_log"
-  count 0 1
-fi
+  cp "$TOP/$2" "$work/$2" && chmod 755 "$work/$2"
+  (cd "$work" && as_pg env PG_VIP_SIGV4_SUITE="${PG_VIP_SIGV4_SUITE:-}" "$2") >"$out" 2>&1
+  grep -E '^\[  (FAILED|PASSED|SKIPPED) |^\[==========\]|SigV4 suite' "$out"
+  grep -B3 -A12 -E '(Failure|error: )' "$out" | head -80
+  local p f s
+  p=$(grep -cE '^\[       OK \]' "$out")
+  f=$(grep -cE '^\[  FAILED  \] [A-Za-z].*\([0-9]+ ms\)$' "$out")
+  s=$(grep -cE '^\[  SKIPPED \] [A-Za-z].*\([0-9]+ ms\)$' "$out")
+  if ! grep -q '^\[==========\].*ran\.' "$out"; then
+    tail -n 30 "$out"; f=$((f + 1))
+  fi
+  count "$p" "$f" "$s"
+}
+
+run_gtest "unit tests of the core (GoogleTest)" test/unit/pg_vip_unit
+run_gtest "integration tests: the core against the local AWS endpoint" test/integration/pg_vip_integration
 
 log "pg_regress"
 regress_out=$(mktemp)
@@ -78,5 +87,9 @@ count "$tp" "$tf"
 # Keep the work tree (logs, regression.diffs) only when something failed.
 if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
 echo
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]

@@ -42,6 +42,8 @@ std::optional<std::string> read_file(const std::string &path, std::vector<std::s
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     credentials_failure("cannot read " + path + ": " + std::strerror(errno));
   }
+  // /dev/null is how people say "no shared file" (the AWS CLI reads it as empty).
+  if (S_ISCHR(st.st_mode)) return std::string();
   if (!S_ISREG(st.st_mode)) credentials_failure(path + " is not a regular file");
   std::ifstream in(path);
   if (!in)

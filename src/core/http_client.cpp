@@ -61,6 +61,7 @@ Failure classify(CURLcode code, bool too_large) {
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CIPHER: return Failure::Tls;
     case CURLE_ABORTED_BY_CALLBACK: return Failure::Cancelled;
+    case CURLE_FILESIZE_EXCEEDED: return Failure::TooLarge;
     default: return Failure::Transport;
   }
 }

@@ -5,12 +5,14 @@ package PgVipTest;
 use strict;
 use warnings;
 use Exporter 'import';
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep time);
+use FindBin;
 
-our @EXPORT = qw(vip_conf status_of wait_for_status worker_pid);
+our @EXPORT = qw(vip_conf status_of wait_for_status worker_pid start_fake_aws fake_control fake_log);
 
 # postgresql.conf lines for a node that preloads pg_vip. No AWS traffic
 # leaves loopback: the endpoints point at what the test names, or at a
@@ -57,6 +59,67 @@ sub worker_pid {
 	my ($node) = @_;
 	return $node->safe_psql('postgres',
 		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_vip'");
+}
+
+# Starts the project's local AWS endpoint (test/fake_aws/server.py) with the
+# world given (a hash, written as JSON); returns a hash with ec2 (URL), imds
+# (instance id => URL), dir, pid. Stopped when the test ends.
+my @fake_pids;
+sub start_fake_aws {
+	my (%world) = @_;
+	require JSON::PP;
+	my $dir = PostgreSQL::Test::Utils::tempdir('fake_aws');
+	my $server = "$FindBin::RealBin/../fake_aws/server.py";
+	open(my $fh, '>', "$dir/world.json") or die;
+	print $fh JSON::PP->new->canonical->encode(\%world);
+	close $fh;
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		open(STDERR, '>', "$dir/server.err");
+		exec('/usr/bin/python3', $server, '--world', "$dir/world.json", '--ports-file', "$dir/ports.json",
+			'--log', "$dir/requests.jsonl");
+		exit 127;
+	}
+	push @fake_pids, $pid;
+	my $deadline = time + 20;
+	while (!-f "$dir/ports.json") {
+		die "fake AWS endpoint did not start: " . PostgreSQL::Test::Utils::slurp_file("$dir/server.err")
+		  if time > $deadline || waitpid($pid, 1) == $pid;
+		usleep(20_000);
+	}
+	my $ports = JSON::PP::decode_json(PostgreSQL::Test::Utils::slurp_file("$dir/ports.json"));
+	my %imds = map { $_ => "http://127.0.0.1:$ports->{imds}{$_}" } keys %{ $ports->{imds} };
+	return { ec2 => "http://127.0.0.1:$ports->{ec2}", imds => \%imds, dir => $dir, pid => $pid };
+}
+
+# POST /_fake/<what> with a JSON body.
+sub fake_control {
+	my ($fake, $what, $json) = @_;
+	my ($out, $err);
+	IPC::Run::run([ 'curl', '-s', '-f', '-X', 'POST', '--data', $json, "$fake->{ec2}/_fake/$what" ],
+		'>', \$out, '2>', \$err)
+	  or die "fake control $what failed: $err";
+	return $out;
+}
+
+# The endpoint's request log: a list of hashes.
+sub fake_log {
+	my ($fake) = @_;
+	require JSON::PP;
+	my @entries;
+	return [] unless -f "$fake->{dir}/requests.jsonl";
+	open(my $fh, '<', "$fake->{dir}/requests.jsonl") or die;
+	while (my $line = <$fh>) {
+		push @entries, JSON::PP::decode_json($line) if $line =~ /\S/;
+	}
+	return \@entries;
+}
+
+END {
+	local $?;
+	kill 'TERM', @fake_pids if @fake_pids;
+	waitpid($_, 0) for @fake_pids;
 }
 
 1;
