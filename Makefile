@@ -24,7 +24,7 @@ SHLIB_LINK += $(CORE_LIBS) -lstdc++
 # warnings out of ours.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -I$(srcdir)/src -I/usr/include/libxml2 \
               -DPG_VIP_VERSION='"$(EXTVERSION)"'
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -fno-omit-frame-pointer
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -fno-omit-frame-pointer -MMD -MP
 
 # The LLVM bitcode PGXS would build only serves JIT inlining, and it would be
 # compiled without PG_CXXFLAGS (so without -std=c++17).
@@ -32,6 +32,9 @@ override with_llvm = no
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Header dependencies, which PGXS does not track for C++.
+-include $(OBJS:.o=.d)
 
 pg_vip--$(EXTVERSION).sql: pg_vip.sql pg_vip.control
 	cp $< $@
@@ -47,7 +50,7 @@ $(UNIT_BIN): $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.hpp)
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
-EXTRA_CLEAN = $(UNIT_BIN) tmp_check tmp_check_regress
+EXTRA_CLEAN = $(UNIT_BIN) tmp_check tmp_check_regress $(OBJS:.o=.d)
 
 # Integration tests: the core against the local AWS endpoint over real HTTP.
 INTEGRATION_SRCS = $(sort $(wildcard test/integration/*.cpp))

@@ -14,7 +14,10 @@ CREATE FUNCTION vip_status(
     OUT routes_held integer,
     OUT last_claim_ms double precision,
     OUT last_error text,
-    OUT worker_pid integer)
+    OUT worker_pid integer,
+    OUT holder text,
+    OUT holder_timeline bigint,
+    OUT source_dest_check boolean)
 RETURNS record
 AS 'MODULE_PATHNAME', 'vip_status'
 LANGUAGE C STRICT VOLATILE;
@@ -38,6 +41,35 @@ LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION vip_routes() IS
   'One row per configured route table: where the virtual IP''s route points and who holds it';
 
+CREATE FUNCTION vip_events(
+    OUT at timestamptz,
+    OUT event text,
+    OUT success boolean,
+    OUT details text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'vip_events'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION vip_events() IS
+  'The recent pg_vip events (vip_claim, vip_claim_failed, vip_held, vip_fenced, vip_repaired), oldest first';
+
+CREATE FUNCTION vip_claim(
+    force boolean DEFAULT false,
+    OUT route_table_id text,
+    OUT destination text,
+    OUT target text,
+    OUT state text,
+    OUT holder text,
+    OUT holder_timeline bigint,
+    OUT checked_at timestamptz,
+    OUT last_error text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'vip_claim'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION vip_claim(boolean) IS
+  'Points the virtual IP at this primary now (switchover, repair); force overrides the timeline fence';
+
 CREATE FUNCTION vip_check_setting(name text, value text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'vip_check_setting'
@@ -54,6 +86,9 @@ LANGUAGE C STRICT STABLE;
 -- Monitoring reads are for pg_monitor; nothing is left to PUBLIC but the version.
 REVOKE ALL ON FUNCTION vip_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_routes() FROM PUBLIC;
+REVOKE ALL ON FUNCTION vip_events() FROM PUBLIC;
+REVOKE ALL ON FUNCTION vip_claim(boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_check_setting(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION vip_status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION vip_routes() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION vip_events() TO pg_monitor;

@@ -31,22 +31,12 @@ void attach_shared_memory() {
     state->state = State::Unconfigured;
     state->enabled = true;
     state->last_claim_ms = -1;
+    state->source_dest_check = -1;
   }
   LWLockRelease(AddinShmemInitLock);
 }
 
 }  // namespace
-
-const char *to_string(RouteState s) noexcept {
-  switch (s) {
-    case RouteState::Ours: return "ours";
-    case RouteState::Other: return "other";
-    case RouteState::Missing: return "missing";
-    case RouteState::Blackhole: return "blackhole";
-    case RouteState::Unknown: break;
-  }
-  return "unknown";
-}
 
 void shared_state_install_hooks() {
   prev_shmem_request_hook = shmem_request_hook;

@@ -4,13 +4,11 @@
 #pragma once
 
 #include "../core/role.hpp"
+#include "../core/routes.hpp"
 #include "../core/settings.hpp"
 #include "pg.hpp"
 
 namespace pg_vip {
-
-enum class RouteState : uint8_t { Unknown = 0, Ours, Other, Missing, Blackhole };
-const char *to_string(RouteState s) noexcept;
 
 struct RouteSlot {
   char route_table_id[32];
@@ -23,9 +21,19 @@ struct RouteSlot {
   char last_error[256];
 };
 
+// One entry of the recent events ring shown by vip_events().
+struct EventSlot {
+  TimestampTz at;
+  char event[24];
+  bool success;
+  char details[480];
+};
+constexpr int kEventSlots = 64;
+
 struct SharedState {
   LWLock *lock;
   pid_t worker_pid;              // 0 while no worker runs
+  Latch *worker_latch;           // set by vip_claim() to wake the worker
   bool started_as_standby;       // standby.signal present when shared memory was made
   bool enabled;
   bool configured;
@@ -41,6 +49,21 @@ struct SharedState {
   int routes_held;
   double last_claim_ms;          // < 0: no claim yet
   char last_error[512];
+  char holder[128];              // who fenced this node, when fenced
+  uint32 holder_timeline;
+  int8 source_dest_check;        // -1 unknown, 0 off, 1 on (traffic to the VIP dropped)
+
+  // vip_claim(): a backend raises claim_request; the worker answers with
+  // claim_done = that number and claim_error.
+  uint64 claim_request;
+  bool claim_force;
+  char claim_requested_by[NAMEDATALEN];
+  uint64 claim_done;
+  char claim_error[512];
+
+  uint64 events_total;           // events ever recorded; the ring holds the last kEventSlots
+  EventSlot events[kEventSlots];
+
   int n_route_tables;
   RouteSlot routes[settings::kMaxRouteTables];
 };

@@ -8,6 +8,7 @@
 
 extern "C" {
 #include "catalog/pg_type_d.h"
+#include "storage/latch.h"
 #include "utils/array.h"
 #include "utils/tuplestore.h"
 }
@@ -37,44 +38,7 @@ Datum text_or_null(const char *s, bool *isnull) {
   return *isnull ? (Datum) 0 : CStringGetTextDatum(s);
 }
 
-}  // namespace
-}  // namespace pg_vip
-
-using namespace pg_vip;
-
-PG_VIP_FUNCTION(vip_status) {
-  const SharedState &s = take_snapshot();
-  TupleDesc tupdesc;
-  if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
-    elog(ERROR, "return type must be a row type");
-  tupdesc = BlessTupleDesc(tupdesc);
-
-  constexpr int kColumns = 13;
-  Datum values[kColumns];
-  bool nulls[kColumns] = {};
-  int c = 0;
-  values[c] = text_or_null(s.node_name, &nulls[c]); c++;
-  values[c] = CStringGetTextDatum(to_string(s.role)); c++;
-  values[c] = CStringGetTextDatum(to_string(s.state)); c++;
-  values[c] = text_or_null(s.vip, &nulls[c]); c++;
-  values[c] = text_or_null(s.network_interface, &nulls[c]); c++;
-  values[c] = Int64GetDatum(s.timeline); nulls[c] = s.timeline == 0; c++;
-  values[c] = TimestampTzGetDatum(s.promoted_at); nulls[c] = s.promoted_at == 0; c++;
-  nulls[c] = s.primary_by == PrimaryBy::None;
-  values[c] = nulls[c] ? (Datum) 0 : CStringGetTextDatum(to_string(s.primary_by)); c++;
-  Datum *ids = static_cast<Datum *>(palloc(sizeof(Datum) * (s.n_route_tables + 1)));
-  for (int i = 0; i < s.n_route_tables; ++i) ids[i] = CStringGetTextDatum(s.routes[i].route_table_id);
-  values[c] = PointerGetDatum(construct_array(ids, s.n_route_tables, TEXTOID, -1, false, TYPALIGN_INT)); c++;
-  values[c] = Int32GetDatum(s.routes_held); c++;
-  values[c] = Float8GetDatum(s.last_claim_ms); nulls[c] = s.last_claim_ms < 0; c++;
-  values[c] = text_or_null(s.last_error, &nulls[c]); c++;
-  values[c] = Int32GetDatum(s.worker_pid); nulls[c] = s.worker_pid == 0; c++;
-  Assert(c == kColumns);
-  PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-}
-
-PG_VIP_FUNCTION(vip_routes) {
-  const SharedState &s = take_snapshot();
+void routes_result(FunctionCallInfo fcinfo, const SharedState &s) {
   InitMaterializedSRF(fcinfo, 0);
   ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
   for (int i = 0; i < s.n_route_tables; ++i) {
@@ -94,6 +58,130 @@ PG_VIP_FUNCTION(vip_routes) {
     Assert(c == kColumns);
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
   }
+}
+
+}  // namespace
+}  // namespace pg_vip
+
+using namespace pg_vip;
+
+PG_VIP_FUNCTION(vip_status) {
+  const SharedState &s = take_snapshot();
+  TupleDesc tupdesc;
+  if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
+    elog(ERROR, "return type must be a row type");
+  tupdesc = BlessTupleDesc(tupdesc);
+
+  constexpr int kColumns = 16;
+  Datum values[kColumns];
+  bool nulls[kColumns] = {};
+  int c = 0;
+  values[c] = text_or_null(s.node_name, &nulls[c]); c++;
+  values[c] = CStringGetTextDatum(to_string(s.role)); c++;
+  values[c] = CStringGetTextDatum(to_string(s.state)); c++;
+  values[c] = text_or_null(s.vip, &nulls[c]); c++;
+  values[c] = text_or_null(s.network_interface, &nulls[c]); c++;
+  values[c] = Int64GetDatum(s.timeline); nulls[c] = s.timeline == 0; c++;
+  values[c] = TimestampTzGetDatum(s.promoted_at); nulls[c] = s.promoted_at == 0; c++;
+  nulls[c] = s.primary_by == PrimaryBy::None;
+  values[c] = nulls[c] ? (Datum) 0 : CStringGetTextDatum(to_string(s.primary_by)); c++;
+  Datum *ids = static_cast<Datum *>(palloc(sizeof(Datum) * (s.n_route_tables + 1)));
+  for (int i = 0; i < s.n_route_tables; ++i) ids[i] = CStringGetTextDatum(s.routes[i].route_table_id);
+  values[c] = PointerGetDatum(construct_array(ids, s.n_route_tables, TEXTOID, -1, false, TYPALIGN_INT)); c++;
+  values[c] = Int32GetDatum(s.routes_held); c++;
+  values[c] = Float8GetDatum(s.last_claim_ms); nulls[c] = s.last_claim_ms < 0; c++;
+  values[c] = text_or_null(s.last_error, &nulls[c]); c++;
+  values[c] = Int32GetDatum(s.worker_pid); nulls[c] = s.worker_pid == 0; c++;
+  values[c] = text_or_null(s.holder, &nulls[c]); c++;
+  values[c] = Int64GetDatum(s.holder_timeline); nulls[c] = s.holder_timeline == 0; c++;
+  values[c] = BoolGetDatum(s.source_dest_check == 1); nulls[c] = s.source_dest_check < 0; c++;
+  Assert(c == kColumns);
+  PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+PG_VIP_FUNCTION(vip_routes) {
+  routes_result(fcinfo, take_snapshot());
+  return (Datum) 0;
+}
+
+PG_VIP_FUNCTION(vip_events) {
+  SharedState *shared = shared_state_or_error();
+  static EventSlot events[kEventSlots];
+  LWLockAcquire(shared->lock, LW_SHARED);
+  uint64 total = shared->events_total;
+  uint64 first = total > kEventSlots ? total - kEventSlots : 0;
+  int n = 0;
+  for (uint64 i = first; i < total; ++i) events[n++] = shared->events[i % kEventSlots];
+  LWLockRelease(shared->lock);
+
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+  for (int i = 0; i < n; ++i) {
+    Datum values[4];
+    bool nulls[4] = {};
+    values[0] = TimestampTzGetDatum(events[i].at);
+    values[1] = CStringGetTextDatum(events[i].event);
+    values[2] = BoolGetDatum(events[i].success);
+    values[3] = text_or_null(events[i].details, &nulls[3]);
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  return (Datum) 0;
+}
+
+// Asks the worker to claim the VIP now and waits (bounded) for its answer.
+PG_VIP_FUNCTION(vip_claim) {
+  SharedState *shared = shared_state_or_error();
+  bool force = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
+  if (RecoveryInProgress())
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("vip_claim() can only run on a primary"),
+                    errdetail("This node is a standby; a standby never changes the VIP's routes."),
+                    errhint("Run vip_claim() on the primary, or promote this node first.")));
+  const char *user = GetUserNameFromId(GetUserId(), false);
+  LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+  if (shared->worker_pid == 0 || shared->worker_latch == nullptr) {
+    LWLockRelease(shared->lock);
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("the pg_vip worker is not running"),
+                    errhint("The postmaster restarts it within a second; try again, and look at the server log.")));
+  }
+  uint64 request = ++shared->claim_request;
+  shared->claim_force = force;
+  strlcpy(shared->claim_requested_by, user, sizeof shared->claim_requested_by);
+  Latch *latch = shared->worker_latch;
+  LWLockRelease(shared->lock);
+  SetLatch(latch);
+  if (force)
+    ereport(WARNING, (errmsg("pg_vip: claim of the VIP forced by %s", user),
+                      errdetail("The fence check is overridden: this node takes the VIP even from a newer timeline.")));
+
+  // Bounded: the worker's own retries stop well before this.
+  constexpr int kWaitSeconds = 60;
+  TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), kWaitSeconds * 1000);
+  static char error[512];
+  State state = State::Claiming;
+  for (;;) {
+    LWLockAcquire(shared->lock, LW_SHARED);
+    bool done = shared->claim_done >= request;
+    strlcpy(error, shared->claim_error, sizeof error);
+    state = shared->state;
+    LWLockRelease(shared->lock);
+    if (done) break;
+    if (GetCurrentTimestamp() >= deadline)
+      ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED),
+                      errmsg("the pg_vip worker did not finish the claim within %d seconds", kWaitSeconds),
+                      errhint("The worker goes on trying; follow it in vip_status() and the server log.")));
+    (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+  }
+  if (state == State::Fenced)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("pg_vip did not claim the VIP: this node is fenced"),
+                    errdetail_internal("%s", error),
+                    errhint("If this node really must take the VIP, run SELECT * FROM vip_claim(force => true).")));
+  if (error[0])
+    ereport(WARNING, (errmsg("pg_vip: the claim is not complete"), errdetail_internal("%s", error),
+                      errhint("The worker goes on retrying the pending route tables.")));
+  routes_result(fcinfo, take_snapshot());
   return (Datum) 0;
 }
 

@@ -12,7 +12,8 @@ use Test::More;
 use Time::HiRes qw(usleep time);
 use FindBin;
 
-our @EXPORT = qw(vip_conf status_of wait_for_status worker_pid start_fake_aws fake_control fake_log);
+our @EXPORT = qw(vip_conf status_of wait_for_status worker_pid start_fake_aws fake_control fake_log
+  standard_world start_pair fake_state route_target changing_requests_since);
 
 # postgresql.conf lines for a node that preloads pg_vip. No AWS traffic
 # leaves loopback: the endpoints point at what the test names, or at a
@@ -114,6 +115,82 @@ sub fake_log {
 		push @entries, JSON::PP::decode_json($line) if $line =~ /\S/;
 	}
 	return \@entries;
+}
+
+# A VPC of three route tables: the VIP routed at node-a's interface in the
+# first two, absent from the third; two instances with their own IMDS, the
+# role pg-vip-role on both.
+sub standard_world {
+	return (
+		region => 'us-east-1',
+		credentials => [],
+		instances => [
+			{ id => 'i-0a000001', eni => 'eni-0a00000a', mac => '0e:00:00:00:00:0a', role => 'pg-vip-role' },
+			{ id => 'i-0b000001', eni => 'eni-0b00000b', mac => '0e:00:00:00:00:0b', role => 'pg-vip-role' } ],
+		route_tables => [
+			{ id => 'rtb-0a000001', routes => [ { destination => '10.0.99.10/32', eni => 'eni-0a00000a' } ] },
+			{ id => 'rtb-0a000002', routes => [ { destination => '10.0.99.10/32', eni => 'eni-0a00000a' } ] },
+			{ id => 'rtb-0a000003' } ]);
+}
+
+# A primary (node-a on instance i-0a000001) and a streaming standby (node-b
+# on i-0b000001), both with pg_vip pointed at the fake endpoint and each at
+# its own instance metadata service. Options: extra (postgresql.conf lines
+# for both), standby_extra, primary_extra, no_standby.
+sub start_pair {
+	my ($fake, %o) = @_;
+	# The servers inherit this environment: no real credentials or metadata.
+	delete $ENV{$_} for qw(AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION
+	  AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_EC2 AWS_EC2_METADATA_DISABLED);
+	$ENV{AWS_SHARED_CREDENTIALS_FILE} = '/dev/null';
+	$ENV{AWS_CONFIG_FILE} = '/dev/null';
+	my $common = "pg_vip.route_tables = 'rtb-0a000001, rtb-0a000002, rtb-0a000003'\n"
+	  . "pg_vip.check_interval = '1s'\npg_vip.request_timeout = '1s'\n" . ($o{extra} // '');
+	my $primary = PostgreSQL::Test::Cluster->new($o{primary_name} // 'node_a');
+	$primary->init(allows_streaming => 1);
+	$primary->append_conf('postgresql.conf',
+		vip_conf(node_name => 'node-a', vip => '10.0.99.10/32', route_tables => 'rtb-0a000001', eni => 'auto',
+			ec2_endpoint => $fake->{ec2}, imds_endpoint => $fake->{imds}{'i-0a000001'}, extra => $common)
+		  . "pg_vip.region = ''\n" . ($o{primary_extra} // ''));
+	$primary->start;
+	$primary->safe_psql('postgres', 'CREATE EXTENSION pg_vip');
+	return ($primary) if $o{no_standby};
+	$primary->backup('base');
+	my $standby = PostgreSQL::Test::Cluster->new($o{standby_name} // 'node_b');
+	$standby->init_from_backup($primary, 'base', has_streaming => 1);
+	$standby->append_conf('postgresql.conf',
+		"pg_vip.node_name = 'node-b'\npg_vip.imds_endpoint = '$fake->{imds}{'i-0b000001'}'\n"
+		  . ($o{standby_extra} // ''));
+	$standby->start;
+	return ($primary, $standby);
+}
+
+# The endpoint's view of the world (GET /_fake/state).
+sub fake_state {
+	my ($fake) = @_;
+	require JSON::PP;
+	my ($out, $err);
+	IPC::Run::run([ 'curl', '-s', '-f', "$fake->{ec2}/_fake/state" ], '>', \$out, '2>', \$err)
+	  or die "fake state: $err";
+	return JSON::PP::decode_json($out);
+}
+
+# Where the VIP's route in a table points, as the endpoint holds it ('' if absent).
+sub route_target {
+	my ($fake, $table, $vip) = @_;
+	$vip //= '10.0.99.10/32';
+	for my $r (@{ fake_state($fake)->{tables}{$table}{routes} }) {
+		return ($r->{state} eq 'blackhole' ? 'blackhole:' : '') . ($r->{eni} // '') if $r->{destination} eq $vip;
+	}
+	return '';
+}
+
+# The changing requests (ReplaceRoute, CreateRoute, CreateTags) logged after
+# the first $since entries.
+sub changing_requests_since {
+	my ($fake, $since) = @_;
+	my $log = fake_log($fake);
+	return [ grep { $_->{service} eq 'ec2' && $_->{changing} } @{$log}[ $since .. $#$log ] ];
 }
 
 END {
