@@ -53,6 +53,10 @@ bool same_aws(const ControllerConfig &a, const ControllerConfig &b) {
          a.request_timeout == b.request_timeout;
 }
 
+std::string route_tables(std::size_t n) {
+  return std::to_string(n) + (n == 1 ? " route table" : " route tables");
+}
+
 bool is_no_route(const AwsError &e) {
   // ReplaceRoute on a missing route answers InvalidParameterValue ("There is
   // no route defined ..."), whatever the documentation suggests.
@@ -304,8 +308,7 @@ milliseconds Controller::claim(const Observation &obs, bool force, Views views, 
     claim_pending_ = false;
     std::string list;
     for (auto i : todo) list += (list.empty() ? "" : ", ") + tables_[i].id;
-    event("vip_claim", true, "dry run (" + why + "): would point " + std::to_string(todo.size()) +
-                                 " route tables at " + eni_ + (list.empty() ? "" : ": " + list));
+    event("vip_claim", true, "dry run (" + why + "): would point " + route_tables(todo.size()) + " at " + eni_ + (list.empty() ? "" : ": " + list));
     return config_.check_interval;
   }
 
@@ -365,15 +368,15 @@ milliseconds Controller::claim(const Observation &obs, bool force, Views views, 
   if (!failures.empty()) {
     last_error_ = failures;
     event("vip_claim_failed", false,
-          std::to_string(todo.size() - switched) + " of " + std::to_string(todo.size()) +
-              " route tables not switched (" + why + "): " + failures);
+          std::to_string(todo.size() - switched) + " of " + route_tables(todo.size()) + " not switched (" + why +
+              "): " + failures);
     log(true, "pg_vip: could not point every route table at this node; retrying", failures);
     // Verify anyway: the tables that did switch show as ours meanwhile.
     verify(obs);
     return retry_delay();
   }
   event("vip_claim", true,
-        "pointed " + std::to_string(switched) + " route tables at " + eni_ + " (" + why + ", timeline " +
+        "pointed " + route_tables(switched) + " at " + eni_ + " (" + why + ", timeline " +
             std::to_string(obs.timeline) + ", " + std::to_string(static_cast<long>(round_ms)) + " ms)");
   if (verify(obs)) return config_.check_interval;
   return state_ == State::Fenced ? config_.check_interval : retry_delay();
@@ -423,11 +426,11 @@ bool Controller::verify(const Observation &obs) {
   fence_holder_.reset();
   claim_started_ = {};
   log(false,
-      "pg_vip: VIP " + config_.vip + " held on " + std::to_string(tables_.size()) + " route tables, " +
+      "pg_vip: VIP " + config_.vip + " held on " + route_tables(tables_.size()) + ", " +
           std::to_string(static_cast<long>(ms)) + " ms after " + since,
       "Each route table points at " + eni_ + ": " + detail + ".");
   event(repairing_ ? "vip_repaired" : "vip_held", true,
-        std::to_string(tables_.size()) + " route tables point at " + eni_ + " after " +
+        route_tables(tables_.size()) + (tables_.size() == 1 ? " points" : " point") + " at " + eni_ + " after " +
             std::to_string(static_cast<long>(ms)) + " ms (timeline " + std::to_string(obs.timeline) + ")");
   repairing_ = false;
   first_claim_ = false;
