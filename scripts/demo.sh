@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# pg_vip demo: a primary and a streaming standby on this machine, both with
-# pg_vip; shows vip_status() before and after promoting the standby.
+# pg_vip demo: a local failover, end to end, on this machine only.
+#
+# Starts the project's AWS-compatible endpoint (a VPC with three route tables
+# and two instances, each with its own instance metadata service), a primary
+# (node-a) and a streaming standby (node-b) with pg_vip, then fails over:
+# node-a stops, node-b is promoted and takes the virtual IP on every route
+# table; node-a comes back as a primary and is fenced.
 # Installs what it needs (as root), builds and installs pg_vip, cleans up after.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -13,58 +18,129 @@ chmod 755 "$DIR"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$DIR"
 PORT_A=${PG_VIP_DEMO_PORT:-55432}
 PORT_B=$((PORT_A + 1))
+VIP=10.0.99.10/32
+FAKE_PID=
 
 cleanup() {
   as_pg pg_ctl -D "$DIR/node-b" -m immediate stop >/dev/null 2>&1 || true
   as_pg pg_ctl -D "$DIR/node-a" -m immediate stop >/dev/null 2>&1 || true
+  # runuser forks: stop the endpoint itself, by the pid it wrote.
+  if [ -f "$DIR/ports.json" ]; then
+    kill "$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$DIR/ports.json")" 2>/dev/null || true
+  fi
+  [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null || true
   rm -rf "$DIR"
 }
 trap cleanup EXIT
 
-node_conf() {  # name port eni
+say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+psql_on() { as_pg psql -X -q -h "$DIR" -p "$1" -d postgres "${@:2}"; }
+wait_state() {  # port state seconds
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    [ "$(psql_on "$1" -Atc 'SELECT state FROM vip_status()')" = "$2" ] && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for state $2"; psql_on "$1" -c 'SELECT * FROM vip_status()'; return 1
+}
+# What the AWS endpoint holds: where the VIP's route points in each table.
+show_vpc() {
+  /usr/bin/python3 - "$(curl -s "http://127.0.0.1:$EC2_PORT/_fake/state")" <<'PY'
+import json, sys
+state = json.loads(sys.argv[1])
+print("  route table    VIP route target       fence tag")
+for rtb, t in sorted(state["tables"].items()):
+    route = next((r for r in t["routes"] if r["destination"] == "10.0.99.10/32"), None)
+    target = "(no route)" if route is None else route.get("eni") + ("  BLACKHOLE" if route["state"] == "blackhole" else "")
+    print(f"  {rtb:<14} {target:<22} {t['tags'].get('pg_vip:10.0.99.10/32', '-')}")
+PY
+}
+status() {  # port
+  psql_on "$1" -c "SELECT node_name, role, state, timeline, network_interface AS eni, routes_held, round(last_claim_ms::numeric, 1) AS claim_ms, holder, holder_timeline, left(last_error, 60) AS last_error FROM vip_status()"
+}
+
+say "1. The local AWS endpoint: a VPC with three route tables and two instances"
+cat >"$DIR/world.json" <<JSON
+{"region": "us-east-1", "credentials": [],
+ "instances": [
+   {"id": "i-0a000001", "eni": "eni-0a00000a", "mac": "0e:00:00:00:00:0a", "role": "pg-vip-role"},
+   {"id": "i-0b000001", "eni": "eni-0b00000b", "mac": "0e:00:00:00:00:0b", "role": "pg-vip-role"}],
+ "route_tables": [
+   {"id": "rtb-0a000001", "routes": [{"destination": "$VIP", "eni": "eni-0a00000a"}]},
+   {"id": "rtb-0a000002", "routes": [{"destination": "$VIP", "eni": "eni-0a00000a"}]},
+   {"id": "rtb-0a000003"}]}
+JSON
+[ "$(id -u)" -eq 0 ] && chown postgres: "$DIR/world.json"
+as_pg /usr/bin/python3 "$TOP/test/fake_aws/server.py" --world "$DIR/world.json" --ports-file "$DIR/ports.json" \
+  --log "$DIR/requests.jsonl" >/dev/null 2>"$DIR/fake.err" &
+FAKE_PID=$!
+for _ in $(seq 100); do [ -f "$DIR/ports.json" ] && break; sleep 0.1; done
+read -r EC2_PORT IMDS_A IMDS_B < <(/usr/bin/python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(p["ec2"], p["imds"]["i-0a000001"], p["imds"]["i-0b000001"])' "$DIR/ports.json")
+echo "  EC2 API on 127.0.0.1:$EC2_PORT (every signature checked by botocore); instance metadata for i-0a000001 on :$IMDS_A, i-0b000001 on :$IMDS_B"
+show_vpc
+
+node_conf() {  # name port imds_port
   cat <<CONF
 port = $2
 listen_addresses = ''
 unix_socket_directories = '$DIR'
-shared_preload_libraries = 'pg_vip'
 log_line_prefix = '%m [%p] '
+shared_preload_libraries = 'pg_vip'
 pg_vip.node_name = '$1'
-pg_vip.vip = '10.0.99.10/32'
+pg_vip.vip = '$VIP'
 pg_vip.route_tables = 'rtb-0a000001, rtb-0a000002, rtb-0a000003'
-pg_vip.network_interface = '$3'
-pg_vip.region = 'us-east-1'
-# No traffic leaves this machine: both endpoints point at loopback.
-pg_vip.ec2_endpoint = 'http://127.0.0.1:9'
-pg_vip.imds_endpoint = 'http://127.0.0.1:9'
+pg_vip.network_interface = 'auto'            # from instance metadata (IMDSv2)
+pg_vip.ec2_endpoint = 'http://127.0.0.1:$EC2_PORT'
+pg_vip.imds_endpoint = 'http://127.0.0.1:$3'  # region, interface and role credentials come from here
+pg_vip.check_interval = '2s'
 CONF
 }
+# The servers see no AWS credentials but the instance role's.
+export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION \
+  AWS_ENDPOINT_URL AWS_ENDPOINT_URL_EC2 AWS_EC2_METADATA_DISABLED
 
-psql_on() { as_pg psql -X -q -h "$DIR" -p "$1" -d postgres "${@:2}"; }
-show() {  # title port
-  printf '\n-- %s\n' "$1"
-  psql_on "$2" -c "SELECT node_name, role, state, timeline, promoted_at, primary_by, route_tables, worker_pid FROM vip_status()"
-}
-
-log "starting node-a (primary) on port $PORT_A"
+say "2. node-a: a primary with pg_vip (port $PORT_A), on instance i-0a000001"
 as_pg initdb -D "$DIR/node-a" -A trust >/dev/null
-node_conf node-a "$PORT_A" eni-0a00000a >>"$DIR/node-a/postgresql.conf"
+node_conf node-a "$PORT_A" "$IMDS_A" >>"$DIR/node-a/postgresql.conf"
 as_pg pg_ctl -D "$DIR/node-a" -l "$DIR/node-a.log" -w start >/dev/null
 psql_on "$PORT_A" -c 'CREATE EXTENSION pg_vip'
+wait_state "$PORT_A" held 20
+status "$PORT_A"
+echo "  It started as primary on a VPC with no fence tag, so it claimed the VIP (creating the missing route):"
+show_vpc
 
-log "starting node-b (streaming standby) on port $PORT_B"
+say "3. node-b: a streaming standby (port $PORT_B), on instance i-0b000001"
 as_pg pg_basebackup -h "$DIR" -p "$PORT_A" -D "$DIR/node-b" -R -X stream
-node_conf node-b "$PORT_B" eni-0b00000b >>"$DIR/node-b/postgresql.conf"
+node_conf node-b "$PORT_B" "$IMDS_B" >>"$DIR/node-b/postgresql.conf"
 as_pg pg_ctl -D "$DIR/node-b" -l "$DIR/node-b.log" -w start >/dev/null
-sleep 0.5
+wait_state "$PORT_B" standby 20
+sleep 2.5  # one check interval: the standby reads the routes (never writes)
+status "$PORT_B"
+psql_on "$PORT_B" -c 'SELECT route_table_id, target, state, holder, holder_timeline FROM vip_routes()'
 
-show "node-a before the failover" "$PORT_A"
-show "node-b before the failover" "$PORT_B"
+say "4. Failover: node-a stops, node-b is promoted with pg_promote()"
+as_pg pg_ctl -D "$DIR/node-a" -m immediate -w stop >/dev/null
+start_ns=$(date +%s%N)
+psql_on "$PORT_B" -Atc 'SELECT pg_promote(wait => true)' >/dev/null
+wait_state "$PORT_B" held 20
+end_ns=$(date +%s%N)
+status "$PORT_B"
+show_vpc
+psql_on "$PORT_B" -c "SELECT to_char(at, 'HH24:MI:SS.MS') AS at, event, success, details FROM vip_events()"
+echo "  From pg_promote() to every route verified on node-b: $(( (end_ns - start_ns) / 1000000 )) ms (this includes PostgreSQL's own promotion and the demo's 100 ms polling)."
+echo "  node-b's log:"
+grep -E 'pg_vip: (this node|VIP)' "$DIR/node-b.log" | sed 's/^/    /'
 
-log "stopping node-a and promoting node-b with pg_promote()"
-as_pg pg_ctl -D "$DIR/node-a" -m fast -w stop >/dev/null
-psql_on "$PORT_B" -c 'SELECT pg_promote(wait => true) AS promoted'
-sleep 0.2
-show "node-b after the promotion" "$PORT_B"
-printf '\n-- what node-b logged\n'
-grep -F 'pg_vip: ' "$DIR/node-b.log" || true
-log "done"
+say "5. The old primary comes back as a primary: it must not take the VIP back"
+changes_before=$(grep -c '"changing": true' "$DIR/requests.jsonl" || true)
+as_pg pg_ctl -D "$DIR/node-a" -l "$DIR/node-a.log" -w start >/dev/null
+wait_state "$PORT_A" fenced 20
+sleep 2.5
+status "$PORT_A"
+changes_after=$(grep -c '"changing": true' "$DIR/requests.jsonl" || true)
+echo "  Changing requests sent to AWS since node-a came back: $((changes_after - changes_before))"
+show_vpc
+grep -E 'WARNING:  pg_vip' "$DIR/node-a.log" | tail -n 1 | sed 's/^/    /'
+
+say "Done: the VIP moved to node-b on all three route tables, and the stale node-a is fenced."

@@ -78,6 +78,7 @@ void Controller::configure(ControllerConfig config) {
   config_ = std::move(config);
   if (rebuild) {
     aws_.reset();
+    prepared_ = false;
     eni_.clear();
     instance_id_.clear();
   }
@@ -159,7 +160,8 @@ Identity Controller::identity(const Observation &obs) const {
 // Region, interface, credentials and the clients: everything the claim
 // needs before its first request, done while still a standby.
 void Controller::prepare() {
-  if (aws_ && !eni_.empty()) return;
+  if (aws_ && prepared_) return;
+  prepared_ = false;
   if (!aws_) {
     auto a = std::make_unique<Aws>();
     http::ClientOptions ho;
@@ -209,6 +211,7 @@ void Controller::prepare() {
   // Warm the credential cache: the claim must not wait for IMDS.
   (void) aws_->credentials->get();
   for (auto &w : aws_->credentials->take_warnings()) log(true, "pg_vip: " + w);
+  prepared_ = true;
 }
 
 // Reads every route table in parallel, one request each: per-table errors
@@ -443,12 +446,12 @@ void Controller::reap_notifications() {
 
 milliseconds Controller::step(const Observation &obs) {
   reap_notifications();
-  if (!config_.enabled) {
-    state_ = State::Disabled;
-    return config_.check_interval;
-  }
-  if (config_.vip.empty() || config_.route_tables.empty()) {
-    state_ = State::Unconfigured;
+  if (!config_.enabled || config_.vip.empty() || config_.route_tables.empty()) {
+    state_ = config_.enabled ? State::Unconfigured : State::Disabled;
+    if (obs.claim_request > claim_request_done_) {  // answer vip_claim() at once
+      claim_request_done_ = obs.claim_request;
+      claim_request_error_ = config_.enabled ? "pg_vip.vip or pg_vip.route_tables is not set." : "pg_vip.enabled is off.";
+    }
     return config_.check_interval;
   }
   bool primary = obs.role == Role::Primary;

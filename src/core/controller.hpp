@@ -134,6 +134,7 @@ class Controller {
   Hooks hooks_;
   ControllerConfig config_;
   std::unique_ptr<Aws> aws_;
+  bool prepared_ = false;  // region, interface and credentials all known
   State state_;
   State prior_state_;
   bool primary_started_ = false;

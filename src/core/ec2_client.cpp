@@ -180,7 +180,7 @@ std::vector<Ec2Result> Ec2Client::call_all(const std::vector<Ec2Call> &calls, co
         AwsError err;
         err.kind = ErrorKind::Authentication;
         err.code = "NoCredentials";
-        err.message = std::string(e.what()) + (e.detail().empty() ? "" : " " + e.detail());
+        err.message = std::string(e.what()) + (e.detail().empty() ? "" : ". " + e.detail());
         results[i].error = err;
         results[i].attempts = round + 1;
       }

@@ -174,6 +174,10 @@ PG_VIP_FUNCTION(vip_claim) {
     ResetLatch(MyLatch);
     CHECK_FOR_INTERRUPTS();
   }
+  if (state == State::Disabled || state == State::Unconfigured)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("pg_vip did not claim the VIP: it is %s", to_string(state)), errdetail_internal("%s", error),
+                    errhint("Set pg_vip.vip and pg_vip.route_tables, and pg_vip.enabled = on, then reload.")));
   if (state == State::Fenced)
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("pg_vip did not claim the VIP: this node is fenced"),
                     errdetail_internal("%s", error),

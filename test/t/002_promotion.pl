@@ -41,7 +41,9 @@ $standby->promote;
 ok(wait_for_status($standby, 'role', 'primary', 10), 'promoted standby reports primary');
 is(status_of($standby, 'primary_by'), 'promotion', 'it knows it was promoted');
 is(status_of($standby, 'timeline'), '2', 'it reports the new timeline');
-is(status_of($standby, 'state'), 'primary', 'state is primary (no claim yet)');
+# Its endpoints point at a closed loopback port: it claims, and cannot finish.
+ok(wait_for_status($standby, 'state', 'claiming'), 'state is claiming');
+like(status_of($standby, 'last_error'), qr/127\.0\.0\.1 port 9/, 'last_error says which endpoint it cannot reach');
 is(status_of($standby, "promoted_at >= '$before'::timestamptz AND promoted_at <= now()"), 't',
 	'promoted_at is the time of the promotion');
 ok($standby->log_contains('pg_vip: this node was promoted, now primary on timeline 2'),
