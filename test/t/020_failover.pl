@@ -28,6 +28,12 @@ is($a->safe_psql('postgres', "SELECT string_agg(state, ',' ORDER BY route_table_
 is($a->safe_psql('postgres', "SELECT holder || '/' || holder_timeline FROM vip_routes() LIMIT 1"), 'node-a/1',
 	'the fence tag names node-a on timeline 1');
 
+# The source/destination check: on for node-a's instance, off for node-b's.
+ok($a->poll_query_until('postgres', 'SELECT source_dest_check IS NOT NULL FROM vip_status()'), 'node-a read its source/destination check');
+is(status_of($a, 'source_dest_check'), 't', 'vip_status() shows it enabled on node-a');
+ok($a->log_contains(qr/WARNING:  pg_vip: the source\/destination check is enabled on instance i-0a000001/),
+	'with a WARNING in the log');
+
 # The standby reads, never writes.
 ok(wait_for_status($b, 'state', 'standby'), 'node-b is a standby');
 $b->poll_query_until('postgres', "SELECT count(*) = 3 FROM vip_routes() WHERE state = 'other'")
@@ -45,6 +51,7 @@ $b->promote;
 ok(wait_for_status($b, 'state', 'held', 20), 'node-b, promoted, holds the VIP') or diag(status_of($b, 'last_error'));
 is(route_target($fake, $_), 'eni-0b00000b', "$_ points at node-b") for qw(rtb-0a000001 rtb-0a000002 rtb-0a000003);
 is(status_of($b, 'timeline'), '2', 'on timeline 2');
+is(status_of($b, 'source_dest_check'), 'f', 'node-b\'s source/destination check is off');
 ok(status_of($b, 'last_claim_ms') > 0, 'the claim time is reported');
 is($b->safe_psql('postgres', "SELECT string_agg(DISTINCT holder || '/' || holder_timeline, ',') FROM vip_routes()"),
 	'node-b/2', 'every table carries node-b\'s fence tag');
