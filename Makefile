@@ -64,3 +64,8 @@ integration: $(INTEGRATION_BIN)
 	$(INTEGRATION_BIN)
 
 EXTRA_CLEAN += $(INTEGRATION_BIN)
+
+# The benchmark (about 8 minutes; see bench/bench.py).
+.PHONY: bench
+bench:
+	bash scripts/bench.sh

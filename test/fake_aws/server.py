@@ -16,6 +16,7 @@ Control API (unsigned, on the EC2 port, under /_fake/):
   POST /_fake/route           JSON: {route_table_id, destination, eni | blackhole | delete}
   POST /_fake/expire_role_credentials   role credentials already handed out expire now
   POST /_fake/role_ttl        JSON: {seconds}: lifetime of role credentials handed out next
+  POST /_fake/reset_tables    route tables back to the world file's routes and tags
 
 Run: /usr/bin/python3 server.py --world world.json --ports-file ports.json [--log log.jsonl]
      [--tls-cert cert.pem --tls-key key.pem]
@@ -59,6 +60,7 @@ class World:
 
     def __init__(self, spec):
         self.lock = threading.Lock()
+        self.spec = spec
         self.region = spec.get("region", "us-east-1")
         self.vpc_id = spec.get("vpc_id", "vpc-0a0b0c0d")
         self.vpc_cidr = spec.get("vpc_cidr", "10.0.0.0/16")
@@ -70,6 +72,15 @@ class World:
         for i in spec.get("instances", []):
             self.instances[i["id"]] = dict(i, source_dest_check=i.get("source_dest_check", False))
             self.enis[i["eni"]] = i["id"]
+        self.reset_tables()
+        self.role_ttl = spec.get("role_credentials_ttl", 3600)
+        self.log = []
+        self.faults = {}
+        self.down_until = 0.0
+
+    def reset_tables(self):
+        """Route tables as the world file describes them: routes, and tags."""
+        spec = self.spec
         self.tables = {}
         for t in spec.get("route_tables", []):
             routes = [{"destination": self.vpc_cidr, "gateway": "local", "state": "active",
@@ -78,10 +89,6 @@ class World:
                 routes.append({"destination": r["destination"], "eni": r.get("eni"),
                                "state": r.get("state", "active"), "origin": "CreateRoute"})
             self.tables[t["id"]] = {"routes": routes, "tags": dict(t.get("tags", {}))}
-        self.role_ttl = spec.get("role_credentials_ttl", 3600)
-        self.log = []
-        self.faults = {}
-        self.down_until = 0.0
 
     def record(self, entry):
         with self.lock:
@@ -423,6 +430,8 @@ class Ec2Handler(Handler):
                 for cred in world.keys.values():
                     if cred["expires"] is not None:
                         cred["expires"] = time.time() - 1
+            elif what == "reset_tables":
+                world.reset_tables()
             elif what == "role_ttl":
                 world.role_ttl = float(args["seconds"])
             else:
