@@ -510,6 +510,9 @@ class ImdsHandler(Handler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # A real endpoint accepts a burst of connections; Python's default
+    # backlog of 5 would drop SYNs and cost the client a 1 s retransmit.
+    request_queue_size = 256
 
 
 LOG_FILE = None
