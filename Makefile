@@ -42,8 +42,8 @@ pg_vip--$(EXTVERSION).sql: pg_vip.sql pg_vip.control
 # Unit tests of the core, built without any PostgreSQL header.
 UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
 UNIT_BIN  = test/unit/pg_vip_unit
-$(UNIT_BIN): $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.hpp)
-	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -Isrc -I/usr/include/libxml2 -o $@ $(UNIT_SRCS) $(CORE_SRCS) \
+$(UNIT_BIN): $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.hpp test/common/*.hpp)
+	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -Isrc -Itest -I/usr/include/libxml2 -o $@ $(UNIT_SRCS) $(CORE_SRCS) \
 	  -lgtest -lgmock -lpthread $(CORE_LIBS)
 
 .PHONY: unit
@@ -55,8 +55,8 @@ EXTRA_CLEAN = $(UNIT_BIN) tmp_check tmp_check_regress $(OBJS:.o=.d)
 # Integration tests: the core against the local AWS endpoint over real HTTP.
 INTEGRATION_SRCS = $(sort $(wildcard test/integration/*.cpp))
 INTEGRATION_BIN  = test/integration/pg_vip_integration
-$(INTEGRATION_BIN): $(INTEGRATION_SRCS) $(wildcard test/integration/*.hpp) $(CORE_SRCS) $(wildcard src/core/*.hpp)
-	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -Isrc -I/usr/include/libxml2 -o $@ $(INTEGRATION_SRCS) $(CORE_SRCS) \
+$(INTEGRATION_BIN): $(INTEGRATION_SRCS) $(wildcard test/integration/*.hpp test/common/*.hpp) $(CORE_SRCS) $(wildcard src/core/*.hpp)
+	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -Isrc -Itest -I/usr/include/libxml2 -o $@ $(INTEGRATION_SRCS) $(CORE_SRCS) \
 	  -lgtest_main -lgtest -lpthread $(CORE_LIBS)
 
 .PHONY: integration

@@ -25,16 +25,19 @@ LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION vip_status() IS
   'This node''s pg_vip state: role, claim state, timeline, routes held and the last error';
 
-CREATE FUNCTION vip_routes(
-    OUT route_table_id text,
-    OUT destination text,
-    OUT target text,
-    OUT state text,
-    OUT holder text,
-    OUT holder_timeline bigint,
-    OUT checked_at timestamptz,
-    OUT last_error text)
-RETURNS SETOF record
+-- One route table as pg_vip last saw it: the row of vip_routes() and vip_claim().
+CREATE TYPE vip_route AS (
+    route_table_id text,
+    destination text,
+    target text,
+    state text,
+    holder text,
+    holder_timeline bigint,
+    checked_at timestamptz,
+    last_error text);
+
+CREATE FUNCTION vip_routes()
+RETURNS SETOF vip_route
 AS 'MODULE_PATHNAME', 'vip_routes'
 LANGUAGE C STRICT VOLATILE;
 
@@ -53,17 +56,8 @@ LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION vip_events() IS
   'The recent pg_vip events (vip_claim, vip_claim_failed, vip_held, vip_fenced, vip_repaired), oldest first';
 
-CREATE FUNCTION vip_claim(
-    force boolean DEFAULT false,
-    OUT route_table_id text,
-    OUT destination text,
-    OUT target text,
-    OUT state text,
-    OUT holder text,
-    OUT holder_timeline bigint,
-    OUT checked_at timestamptz,
-    OUT last_error text)
-RETURNS SETOF record
+CREATE FUNCTION vip_claim(force boolean DEFAULT false)
+RETURNS SETOF vip_route
 AS 'MODULE_PATHNAME', 'vip_claim'
 LANGUAGE C VOLATILE;
 

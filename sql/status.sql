@@ -1,6 +1,8 @@
 -- vip_status() and vip_routes() on a standalone primary.
 SELECT pg_get_function_arguments('vip_status'::regproc);
-SELECT pg_get_function_arguments('vip_routes'::regproc);
+SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) AS vip_route
+  FROM pg_attribute WHERE attrelid = 'vip_route'::regclass AND attnum > 0;
+SELECT pg_get_function_result('vip_routes'::regproc), pg_get_function_result('vip_claim'::regproc);
 
 \x on
 SELECT node_name, role, state, vip, network_interface, timeline, promoted_at, primary_by,

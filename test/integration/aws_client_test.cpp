@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "common/test_support.hpp"
 #include "core/credentials.hpp"
 #include "core/ec2_client.hpp"
 #include "core/ec2_xml.hpp"
@@ -20,13 +21,7 @@ using namespace std::chrono;
 
 namespace {
 
-Environment env_of(std::map<std::string, std::string> vars) {
-  return [vars](const char *name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using test_support::env_of;
 
 // Static keys from the environment; nothing read from disk or IMDS.
 Environment static_env(const std::string &secret = fake::kSecret) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/test_support.hpp"
 #include "core/credentials.hpp"
 #include "core/ec2_client.hpp"
 #include "fake_aws.hpp"
@@ -14,13 +15,10 @@ using namespace pg_vip::aws;
 
 namespace {
 
-class Pki : public testing::Test {
+class Pki : public test_support::TempDirTest {
  protected:
-  std::string dir;
   void SetUp() override {
-    char tmpl[] = "/tmp/pg_vip_pki_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir = tmpl;
+    TempDirTest::SetUp();
     std::string script =
         "cd '" + dir + "' && "
         "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=pg_vip-test-ca -keyout ca.key -out ca.pem && "
@@ -31,17 +29,12 @@ class Pki : public testing::Test {
         "-out server.pem";
     ASSERT_EQ(system((script + " >/dev/null 2>&1").c_str()), 0) << "openssl could not make the test PKI";
   }
-  void TearDown() override { (void) !system(("rm -rf '" + dir + "'").c_str()); }
 };
 
 Environment keys() {
-  return [](const char *name) -> std::optional<std::string> {
-    std::string n = name;
-    if (n == "AWS_ACCESS_KEY_ID") return std::string(fake::kAccessKey);
-    if (n == "AWS_SECRET_ACCESS_KEY") return std::string(fake::kSecret);
-    if (n == "AWS_EC2_METADATA_DISABLED") return std::string("true");
-    return std::nullopt;
-  };
+  return test_support::env_of({{"AWS_ACCESS_KEY_ID", fake::kAccessKey},
+                               {"AWS_SECRET_ACCESS_KEY", fake::kSecret},
+                               {"AWS_EC2_METADATA_DISABLED", "true"}});
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "common/test_support.hpp"
 #include "core/credentials.hpp"
 #include "core/error.hpp"
 
@@ -15,23 +16,10 @@ using namespace pg_vip::aws;
 
 namespace {
 
-Environment env_of(std::map<std::string, std::string> vars) {
-  return [vars](const char *name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using test_support::env_of;
 
-class TempFiles : public testing::Test {
+class TempFiles : public test_support::TempDirTest {
  protected:
-  std::string dir;
-  void SetUp() override {
-    char tmpl[] = "/tmp/pg_vip_cred_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-  }
-  void TearDown() override { (void) !system(("rm -rf '" + dir + "'").c_str()); }
   std::string write(const std::string &name, const std::string &text, mode_t mode = 0600) {
     std::string path = dir + "/" + name;
     std::ofstream(path) << text;
