@@ -314,6 +314,8 @@ bool observe_role(SharedState *shared, RoleTracker &tracker, TimeLineID &publish
   if (change.became_primary) {
     shared->primary_by = change.by;
     if (change.by == PrimaryBy::Promotion) shared->promoted_at = now;
+    // The claim starts right after this; monitoring sees it from now on.
+    if (shared->enabled && shared->configured) shared->state = State::Claiming;
   }
   LWLockRelease(shared->lock);
   published_tli = tli;
