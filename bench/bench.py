@@ -262,8 +262,16 @@ def main():
                     help="hook promotions per N (N:runs); each CLI call costs about a second")
     ap.add_argument("--idle-seconds", type=int, default=60)
     ap.add_argument("--port", type=int, default=56432)
+    ap.add_argument("--replot", action="store_true", help="only redraw latency.png from OUT/results.csv")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.replot:
+        with open(f"{args.out}/results.csv") as f:
+            rows = [{k: (v if k == "approach" else float(v)) for k, v in r.items()} for r in csv.DictReader(f)]
+        for r in rows:
+            r["tables"], r["delay_ms"] = int(r["tables"]), int(r["delay_ms"])
+        plot(args.out, rows)
+        return
     workdir = tempfile.mkdtemp(prefix="pg_vip_bench_")
     hook = f"{TOP}/bench/hook_replace_route.sh"
     hook_runs = dict((int(k), int(v)) for k, v in (x.split(":") for x in args.hook_runs.split(",")))
@@ -350,10 +358,10 @@ def plot(out, rows):
             with open(path, "w") as f:
                 f.writelines(f"{n} {max(v, 0.1):.3f}\n" for n, v in pts)
             series.append(f"'{path}' using 1:2 with linespoints lw 2 title '{approach}, EC2 delay {delay} ms'")
-    script = (f"set terminal pngcairo size 900,560\nset output '{out}/latency.png'\n"
+    script = (f"set terminal pngcairo size 900,560 noenhanced\nset output '{out}/latency.png'\n"
               "set title 'Time from end of recovery to the last route table switched (p50)'\n"
               "set xlabel 'route tables (N)'\nset ylabel 'ms (log scale)'\nset logscale y\nset logscale x\n"
-              "set xtics (1, 10, 50)\nset grid\nset key top left\n"
+              "set xtics (1, 10, 50)\nset xrange [0.8:65]\nset grid\nset key top left\n"
               "plot " + ", ".join(series) + "\n")
     subprocess.run([gnuplot], input=script, text=True, check=True)
     for approach in ("pg_vip", "hook"):
