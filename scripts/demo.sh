@@ -16,6 +16,8 @@ build_and_install "$(mktemp)"
 DIR=$(mktemp -d /tmp/pg_vip_demo.XXXXXX)
 chmod 755 "$DIR"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$DIR"
+# The endpoint runs as postgres, from a copy it can read (a clone under /root is not).
+WORK=$(make_work_tree)
 PORT_A=${PG_VIP_DEMO_PORT:-55432}
 PORT_B=$((PORT_A + 1))
 VIP=10.0.99.10/32
@@ -29,7 +31,7 @@ cleanup() {
     kill "$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$DIR/ports.json")" 2>/dev/null || true
   fi
   [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null || true
-  rm -rf "$DIR"
+  rm -rf "$DIR" "$WORK"
 }
 trap cleanup EXIT
 
@@ -71,7 +73,7 @@ cat >"$DIR/world.json" <<JSON
    {"id": "rtb-0a000003"}]}
 JSON
 [ "$(id -u)" -eq 0 ] && chown postgres: "$DIR/world.json"
-as_pg /usr/bin/python3 "$TOP/test/fake_aws/server.py" --world "$DIR/world.json" --ports-file "$DIR/ports.json" \
+as_pg /usr/bin/python3 "$WORK/test/fake_aws/server.py" --world "$DIR/world.json" --ports-file "$DIR/ports.json" \
   --log "$DIR/requests.jsonl" >/dev/null 2>"$DIR/fake.err" &
 FAKE_PID=$!
 for _ in $(seq 100); do [ -f "$DIR/ports.json" ] && break; sleep 0.1; done
