@@ -136,7 +136,9 @@ class Pair:
         return (f"port = {port}\nlisten_addresses = ''\nunix_socket_directories = '{self.sock}'\n"
                 f"log_line_prefix = '%m [%p] '\nshared_preload_libraries = 'pg_vip'\nfsync = off\n"
                 f"pg_vip.vip = '{VIP}'\npg_vip.route_tables = '{','.join(self.fake.tables)}'\n"
-                f"pg_vip.ec2_endpoint = '{self.fake.ec2}'\npg_vip.check_interval = '1s'\n")
+                f"pg_vip.ec2_endpoint = '{self.fake.ec2}'\npg_vip.check_interval = '1s'\n"
+                # Never the real metadata address, even where pg_vip is disabled.
+                f"pg_vip.imds_endpoint = '{self.fake.imds_b}'\n")
 
     def psql(self, port, sql):
         return run(f"{BIN}/psql", "-X", "-At", "-h", self.sock, "-p", str(port), "-d", "postgres", "-c", sql).stdout.strip()
