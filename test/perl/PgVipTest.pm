@@ -118,8 +118,9 @@ sub fake_log {
 }
 
 # A VPC of three route tables: the VIP routed at node-a's interface in the
-# first two, absent from the third; two instances with their own IMDS, the
-# role pg-vip-role on both; node-a's source/destination check left on.
+# first two, absent from the third; instances with their own IMDS, the
+# role pg-vip-role on all three (a third for a second standby); node-a's
+# source/destination check left on.
 sub standard_world {
 	require JSON::PP;
 	return (
@@ -128,7 +129,8 @@ sub standard_world {
 		instances => [
 			{ id => 'i-0a000001', eni => 'eni-0a00000a', mac => '0e:00:00:00:00:0a', role => 'pg-vip-role',
 				source_dest_check => JSON::PP::true() },
-			{ id => 'i-0b000001', eni => 'eni-0b00000b', mac => '0e:00:00:00:00:0b', role => 'pg-vip-role' } ],
+			{ id => 'i-0b000001', eni => 'eni-0b00000b', mac => '0e:00:00:00:00:0b', role => 'pg-vip-role' },
+			{ id => 'i-0c000001', eni => 'eni-0c00000c', mac => '0e:00:00:00:00:0c', role => 'pg-vip-role' } ],
 		route_tables => [
 			{ id => 'rtb-0a000001', routes => [ { destination => '10.0.99.10/32', eni => 'eni-0a00000a' } ] },
 			{ id => 'rtb-0a000002', routes => [ { destination => '10.0.99.10/32', eni => 'eni-0a00000a' } ] },
