@@ -36,5 +36,6 @@ static std::string format_utc(Clock::time_point t, const char *format) {
 
 std::string amz_date(Clock::time_point t) { return format_utc(t, "%Y%m%dT%H%M%SZ"); }
 std::string amz_day(Clock::time_point t) { return format_utc(t, "%Y%m%d"); }
+std::string iso8601(Clock::time_point t) { return format_utc(t, "%Y-%m-%dT%H:%M:%SZ"); }
 
 }  // namespace pg_vip

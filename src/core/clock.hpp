@@ -32,6 +32,8 @@ class FixedClock : public Clock {
 Clock::time_point parse_iso8601(const std::string &text);
 // 20150830T123600Z and 20150830, as SigV4 writes them.
 std::string amz_date(Clock::time_point t);
+// 2015-08-30T12:36:00Z
+std::string iso8601(Clock::time_point t);
 std::string amz_day(Clock::time_point t);
 
 }  // namespace pg_vip

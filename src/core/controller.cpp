@@ -31,21 +31,6 @@ struct Controller::Aws {
 
 namespace {
 
-std::string iso_now() {
-  std::time_t t = system_clock::to_time_t(system_clock::now());
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-bool imds_disabled(const aws::Environment &env) {
-  std::string v = env("AWS_EC2_METADATA_DISABLED").value_or("");
-  std::transform(v.begin(), v.end(), v.begin(), ::tolower);
-  return v == "true";
-}
-
 // The settings that shape the AWS clients: a change rebuilds them.
 bool same_aws(const ControllerConfig &a, const ControllerConfig &b) {
   return a.network_interface == b.network_interface && a.region == b.region && a.ec2_endpoint == b.ec2_endpoint &&
@@ -127,7 +112,7 @@ void Controller::event(const std::string &name, bool success, const std::string 
   if (config_.notification_command.empty() ||
       (!wanted.empty() && std::find(wanted.begin(), wanted.end(), name) == wanted.end()))
     return;
-  EventFields f{config_.node_name, name, success, iso_now(), details, config_.vip,
+  EventFields f{config_.node_name, name, success, iso8601(system_clock::now()), details, config_.vip,
                 settings::join(config_.route_tables, ",")};
   std::string problem = notifier_.start(build_notification_command(config_.notification_command, f));
   if (!problem.empty()) log(true, "pg_vip: " + problem);
@@ -168,7 +153,7 @@ void Controller::prepare() {
     ho.ca_file = config_.ca_file;
     ho.cancelled = hooks_.cancelled;
     a->http = std::make_unique<http::Client>(ho);
-    if (!imds_disabled(hooks_.env)) {
+    if (!aws::metadata_disabled(hooks_.env)) {
       aws::ImdsOptions io;
       io.endpoint = config_.imds_endpoint;
       io.timeout = std::min(config_.request_timeout, milliseconds(1000));

@@ -12,15 +12,10 @@
 
 #include "aws_error.hpp"
 #include "imds.hpp"
+#include "text.hpp"
 
 namespace pg_vip::aws {
 namespace {
-
-std::string trim(const std::string &s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  auto e = s.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
 
 [[noreturn]] void credentials_failure(const std::string &message, const std::string &hint = {}) {
   throw Error("cannot load AWS credentials: " + message, {},
@@ -70,6 +65,12 @@ std::string value_of(const IniSection &s, const char *key) {
 
 }  // namespace
 
+bool metadata_disabled(const Environment &env) {
+  std::string v = env("AWS_EC2_METADATA_DISABLED").value_or("");
+  for (auto &ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return v == "true";
+}
+
 Environment process_environment() {
   return [](const char *name) -> std::optional<std::string> {
     const char *v = std::getenv(name);
@@ -83,19 +84,19 @@ std::vector<IniSection> parse_ini(const std::string &text) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    std::string t = trim(line);
+    std::string t(trim(line));
     if (t.empty() || t[0] == '#' || t[0] == ';') continue;
     if (t.front() == '[') {
       auto close = t.find(']');
       if (close == std::string::npos) continue;  // not a section header: ignore as the CLI does
-      sections.push_back({trim(t.substr(1, close - 1)), {}});
+      sections.push_back({std::string(trim(std::string_view(t).substr(1, close - 1))), {}});
       continue;
     }
     auto eq = t.find('=');
     if (eq == std::string::npos || sections.empty()) continue;
-    std::string key = trim(t.substr(0, eq));
+    std::string key(trim(std::string_view(t).substr(0, eq)));
     for (auto &c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    sections.back().values.emplace_back(key, trim(t.substr(eq + 1)));
+    sections.back().values.emplace_back(key, std::string(trim(std::string_view(t).substr(eq + 1))));
   }
   return sections;
 }
@@ -185,9 +186,7 @@ Credentials CredentialProvider::resolve() {
                   " and " + (config_path.empty() ? "(no config file)" : config_path));
 
   // 3. The instance role.
-  std::string disabled = env_("AWS_EC2_METADATA_DISABLED").value_or("");
-  for (auto &ch : disabled) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (disabled == "true") {
+  if (metadata_disabled(env_)) {
     tried.push_back("instance role (AWS_EC2_METADATA_DISABLED=true)");
   } else if (!imds_) {
     tried.push_back("instance role (no instance metadata client)");

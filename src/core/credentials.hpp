@@ -29,6 +29,9 @@ struct Credentials {
 using Environment = std::function<std::optional<std::string>(const char *name)>;
 Environment process_environment();
 
+// AWS_EC2_METADATA_DISABLED=true (any case): the instance metadata service is not to be used.
+bool metadata_disabled(const Environment &env);
+
 // One profile of the shared files, as the AWS CLI reads them: the
 // credentials file's [name] section, then the config file's [profile name]
 // ([default] in both for the default profile).

@@ -7,12 +7,7 @@ namespace pg_vip {
 std::string fence_tag_key(const std::string &vip_cidr) { return "pg_vip:" + vip_cidr; }
 
 std::string fence_tag_value(const Identity &me, Clock::time_point at) {
-  std::time_t t = std::chrono::system_clock::to_time_t(at);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  std::string value = "tl=" + std::to_string(me.timeline) + ";sysid=" + me.system_identifier + ";at=" + when +
+  std::string value = "tl=" + std::to_string(me.timeline) + ";sysid=" + me.system_identifier + ";at=" + iso8601(at) +
                       ";node=" + me.node_name;
   return value.substr(0, 256);  // EC2's limit for tag values
 }

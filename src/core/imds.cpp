@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include "aws_error.hpp"
+#include "text.hpp"
 
 namespace pg_vip::aws {
 namespace {
@@ -14,12 +15,6 @@ namespace {
   e.code = code;
   e.message = message;
   throw AwsFailure(e);
-}
-
-std::string trim(const std::string &s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  auto e = s.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
 
 }  // namespace
@@ -44,7 +39,7 @@ void ImdsClient::fetch_token() {
                  "IMDSTokenRefused",
                  "the instance metadata service refused a session token (HTTP " + std::to_string(resp.status) +
                      "); IMDSv2 may be unreachable from here (hop limit)");
-  std::string token = trim(resp.body);
+  std::string token(trim(resp.body));
   if (token.empty() || token.size() > 4096)
     imds_failure(ErrorKind::Malformed, resp.status, "IMDSTokenMalformed", "the session token is empty or too long");
   token_ = Secret(std::move(token));
@@ -81,23 +76,23 @@ std::string ImdsClient::get(const std::string &path) {
   return resp.body;
 }
 
-std::string ImdsClient::instance_id() { return trim(get("meta-data/instance-id")); }
-std::string ImdsClient::region() { return trim(get("meta-data/placement/region")); }
+std::string ImdsClient::instance_id() { return std::string(trim(get("meta-data/instance-id"))); }
+std::string ImdsClient::region() { return std::string(trim(get("meta-data/placement/region"))); }
 
 std::string ImdsClient::primary_interface_id() {
-  std::string mac = trim(get("meta-data/mac"));
+  std::string mac(trim(get("meta-data/mac")));
   if (mac.empty() || mac.find('/') != std::string::npos)
     imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed", "instance metadata gave an invalid MAC address");
-  std::string eni = trim(get("meta-data/network/interfaces/macs/" + mac + "/interface-id"));
+  std::string eni(trim(get("meta-data/network/interfaces/macs/" + mac + "/interface-id")));
   if (eni.rfind("eni-", 0) != 0)
     imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed", "instance metadata gave an invalid interface id");
   return eni;
 }
 
 Credentials ImdsClient::role_credentials() {
-  std::string listing = trim(get("meta-data/iam/security-credentials/"));
+  std::string listing(trim(get("meta-data/iam/security-credentials/")));
   std::string role = listing.substr(0, listing.find('\n'));
-  role = trim(role);
+  role = std::string(trim(role));
   if (role.empty() || role.find('/') != std::string::npos)
     imds_failure(ErrorKind::NotFound, 404, "IMDSNoRole", "this instance has no IAM role attached");
   return parse_role_credentials(get("meta-data/iam/security-credentials/" + role), role);

@@ -12,15 +12,10 @@
 
 #include "error.hpp"
 #include "events.hpp"
+#include "text.hpp"
 
 namespace pg_vip::settings {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // Shows a value in a message without letting control characters or a huge
 // paste make the message unreadable.

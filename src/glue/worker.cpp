@@ -191,10 +191,11 @@ void publish_config(SharedState *shared) {
     strlcpy(slot.route_table_id, config.route_tables[i], sizeof slot.route_table_id);
     strlcpy(slot.destination, config.vip, sizeof slot.destination);
   }
-  if (!config.enabled) shared->state = State::Disabled;
-  else if (!config.configured) shared->state = State::Unconfigured;
-  else if (shared->state == State::Disabled || shared->state == State::Unconfigured)
-    shared->state = shared->role == Role::Primary ? State::Primary : State::Standby;
+  // Leaving disabled or unconfigured falls back to the role's base state
+  // until the controller's next step says more.
+  if (!config.enabled || !config.configured || shared->state == State::Disabled ||
+      shared->state == State::Unconfigured)
+    shared->state = base_state({config.enabled, config.configured, shared->role});
   LWLockRelease(shared->lock);
 }
 
