@@ -13,7 +13,7 @@ use Time::HiRes qw(usleep time);
 use FindBin;
 
 our @EXPORT = qw(vip_conf status_of wait_for_status worker_pid start_fake_aws fake_control fake_log
-  standard_world start_pair fake_state route_target changing_requests_since);
+  standard_world start_pair streaming_pair fake_state route_target changing_requests_since);
 
 # postgresql.conf lines for a node that preloads pg_vip. No AWS traffic
 # leaves loopback: the endpoints point at what the test names, or at a
@@ -137,6 +137,25 @@ sub standard_world {
 			{ id => 'rtb-0a000003' } ]);
 }
 
+# A primary with pg_vip (its postgresql.conf lines: primary_conf; the
+# extension created) and, unless no_standby, a streaming standby made from its
+# base backup (extra lines: standby_conf), both started.
+sub streaming_pair {
+	my (%o) = @_;
+	my $primary = PostgreSQL::Test::Cluster->new($o{primary_name} // 'primary');
+	$primary->init(allows_streaming => 1);
+	$primary->append_conf('postgresql.conf', $o{primary_conf});
+	$primary->start;
+	$primary->safe_psql('postgres', 'CREATE EXTENSION pg_vip');
+	return ($primary) if $o{no_standby};
+	$primary->backup('base');
+	my $standby = PostgreSQL::Test::Cluster->new($o{standby_name} // 'standby');
+	$standby->init_from_backup($primary, 'base', has_streaming => 1);
+	$standby->append_conf('postgresql.conf', $o{standby_conf} // '');
+	$standby->start;
+	return ($primary, $standby);
+}
+
 # A primary (node-a on instance i-0a000001) and a streaming standby (node-b
 # on i-0b000001), both with pg_vip pointed at the fake endpoint and each at
 # its own instance metadata service. Options: extra (postgresql.conf lines
@@ -150,23 +169,16 @@ sub start_pair {
 	$ENV{AWS_CONFIG_FILE} = '/dev/null';
 	my $common = "pg_vip.route_tables = 'rtb-0a000001, rtb-0a000002, rtb-0a000003'\n"
 	  . "pg_vip.check_interval = '1s'\npg_vip.request_timeout = '1s'\n" . ($o{extra} // '');
-	my $primary = PostgreSQL::Test::Cluster->new($o{primary_name} // 'node_a');
-	$primary->init(allows_streaming => 1);
-	$primary->append_conf('postgresql.conf',
-		vip_conf(node_name => 'node-a', vip => '10.0.99.10/32', route_tables => 'rtb-0a000001', eni => 'auto',
+	return streaming_pair(
+		primary_name => $o{primary_name} // 'node_a',
+		standby_name => $o{standby_name} // 'node_b',
+		no_standby => $o{no_standby},
+		primary_conf =>
+		  vip_conf(node_name => 'node-a', vip => '10.0.99.10/32', route_tables => 'rtb-0a000001', eni => 'auto',
 			ec2_endpoint => $fake->{ec2}, imds_endpoint => $fake->{imds}{'i-0a000001'}, extra => $common)
-		  . "pg_vip.region = ''\n" . ($o{primary_extra} // ''));
-	$primary->start;
-	$primary->safe_psql('postgres', 'CREATE EXTENSION pg_vip');
-	return ($primary) if $o{no_standby};
-	$primary->backup('base');
-	my $standby = PostgreSQL::Test::Cluster->new($o{standby_name} // 'node_b');
-	$standby->init_from_backup($primary, 'base', has_streaming => 1);
-	$standby->append_conf('postgresql.conf',
-		"pg_vip.node_name = 'node-b'\npg_vip.imds_endpoint = '$fake->{imds}{'i-0b000001'}'\n"
+		  . "pg_vip.region = ''\n" . ($o{primary_extra} // ''),
+		standby_conf => "pg_vip.node_name = 'node-b'\npg_vip.imds_endpoint = '$fake->{imds}{'i-0b000001'}'\n"
 		  . ($o{standby_extra} // ''));
-	$standby->start;
-	return ($primary, $standby);
 }
 
 # The endpoint's view of the world (GET /_fake/state).

@@ -12,17 +12,9 @@ use Test::More;
 use Time::HiRes qw(usleep time);
 use PgVipTest;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', vip_conf(node_name => 'node-a'));
-$primary->start;
-$primary->safe_psql('postgres', 'CREATE EXTENSION pg_vip');
-$primary->backup('base');
-
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'base', has_streaming => 1);
-$standby->append_conf('postgresql.conf', "pg_vip.node_name = 'node-b'\npg_vip.network_interface = 'eni-0b1b2c3d'\n");
-$standby->start;
+my ($primary, $standby) = streaming_pair(
+	primary_conf => vip_conf(node_name => 'node-a'),
+	standby_conf => "pg_vip.node_name = 'node-b'\npg_vip.network_interface = 'eni-0b1b2c3d'\n");
 $primary->wait_for_catchup($standby);
 
 ok(wait_for_status($primary, 'role', 'primary'), 'primary reports primary');

@@ -10,18 +10,10 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use PgVipTest;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', vip_conf(node_name => 'node-a'));
-$primary->start;
-$primary->safe_psql('postgres', 'CREATE EXTENSION pg_vip');
-$primary->backup('base');
-
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'base', has_streaming => 1);
-# restart_after_crash: the test crash-restarts this node below.
-$standby->append_conf('postgresql.conf', "hot_standby = off\nrestart_after_crash = on\npg_vip.node_name = 'node-b'\n");
-$standby->start;
+# restart_after_crash: the test crash-restarts the standby below.
+my ($primary, $standby) = streaming_pair(
+	primary_conf => vip_conf(node_name => 'node-a'),
+	standby_conf => "hot_standby = off\nrestart_after_crash = on\npg_vip.node_name = 'node-b'\n");
 
 $standby->promote;
 ok(wait_for_status($standby, 'role', 'primary', 20), 'promoted standby reports primary');
