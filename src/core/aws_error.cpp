@@ -37,6 +37,13 @@ ErrorKind classify(const std::string &code, long status) {
   if (code == "UnauthorizedOperation" || code == "AccessDenied" || code == "AccessDeniedException" ||
       code == "OptInRequired" || code == "Blocked")
     return ErrorKind::Authorization;
+  // Not a failure: a DryRun=true request that would have succeeded (HTTP 412).
+  // Never retried; AwsError::dry_run_ok() tells it apart.
+  if (code == "DryRunOperation") return ErrorKind::Invalid;
+  // Any other refusal of who the caller is (401) or of what it may do (403):
+  // retrying with the same credentials and policy cannot succeed.
+  if (status == 401) return ErrorKind::Authentication;
+  if (status == 403) return ErrorKind::Authorization;
   if (ends_with(".NotFound")) return ErrorKind::NotFound;
   if (status >= 500 || code == "InternalError" || code == "InternalFailure" || code == "ServiceUnavailable" ||
       code == "Unavailable")
@@ -57,6 +64,26 @@ bool AwsError::retryable() const noexcept {
     default:
       return false;
   }
+}
+
+bool AwsError::permanent() const noexcept {
+  switch (kind) {
+    case ErrorKind::Authentication:
+    case ErrorKind::Authorization:
+    case ErrorKind::NotFound:
+    case ErrorKind::Invalid:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string required_permission(const std::string &action) { return "ec2:" + action; }
+
+std::string AwsError::describe_for(const std::string &action) const {
+  std::string out = describe();
+  if (kind == ErrorKind::Authorization) out += " (the IAM policy must allow " + required_permission(action) + ")";
+  return out;
 }
 
 std::string AwsError::describe() const {

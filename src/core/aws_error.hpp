@@ -31,15 +31,29 @@ struct AwsError {
   std::string message;     // AWS's message, or curl's
   std::string request_id;  // for AWS support
   bool retryable() const noexcept;
+  // Retrying cannot fix it: Authentication, Authorization, NotFound, Invalid.
+  // (A DryRunOperation answer is kind Invalid too: check dry_run_ok() first.)
+  bool permanent() const noexcept;
+  // The answer to a DryRun=true request that would have succeeded (HTTP 412
+  // DryRunOperation): not a failure.
+  bool dry_run_ok() const noexcept { return code == "DryRunOperation"; }
   // "RequestLimitExceeded: Request limit exceeded. (HTTP 503, request id ...)"
   std::string describe() const;
+  // describe() of a failure of `action` ("CreateTags"): an authorization
+  // failure also names the permission the IAM policy lacks,
+  // "... (the IAM policy must allow ec2:CreateTags)".
+  std::string describe_for(const std::string &action) const;
   // What a DBA should do about it, or empty.
   std::string hint() const;
 };
 
 // Classifies an AWS error code and HTTP status as the AWS SDKs' standard
-// retry mode does.
+// retry mode does. A code it does not know on HTTP 401 is Authentication, on
+// 403 Authorization: permanent, never retried.
 ErrorKind classify(const std::string &code, long http_status);
+
+// The IAM permission an EC2 action needs: "ec2:" + action ("ec2:CreateTags").
+std::string required_permission(const std::string &action);
 
 // Thrown where a call cannot go on (e.g. by the credential chain or IMDS).
 class AwsFailure : public Error {

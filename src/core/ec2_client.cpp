@@ -29,7 +29,8 @@ AwsError transport_error(const http::Response &r) {
   return e;
 }
 
-// What one HTTP answer means for a call.
+}  // namespace
+
 Ec2Result interpret(const http::Response &r) {
   Ec2Result out;
   out.elapsed_ms = r.elapsed_ms;
@@ -51,14 +52,14 @@ Ec2Result interpret(const http::Response &r) {
   return out;
 }
 
-}  // namespace
-
 std::string Ec2Call::label() const {
   std::string out = action;
   for (const auto &p : params)
     if (p.first == "RouteTableId" || p.first == "RouteTableId.1" || p.first == "InstanceId" ||
         p.first == "ResourceId.1")
       out += " " + p.second;
+  for (const auto &p : params)
+    if (p.first == "DryRun" && p.second == "true") out += " (dry run)";
   return out;
 }
 
@@ -82,9 +83,17 @@ Ec2Call create_route(const std::string &rtb, const std::string &cidr, const std:
   return c;
 }
 
-Ec2Call describe_route_tables(const std::vector<std::string> &ids) {
+Ec2Call describe_route_tables(const std::vector<std::string> &ids, const std::string &next_token) {
   Ec2Call c{"DescribeRouteTables", {}};
   for (std::size_t i = 0; i < ids.size(); ++i) c.params.emplace_back("RouteTableId." + std::to_string(i + 1), ids[i]);
+  if (!next_token.empty()) c.params.emplace_back("NextToken", next_token);
+  return c;
+}
+
+Ec2Call with_dry_run(Ec2Call c) {
+  auto is_dry_run = [](const std::pair<std::string, std::string> &p) { return p.first == "DryRun"; };
+  c.params.erase(std::remove_if(c.params.begin(), c.params.end(), is_dry_run), c.params.end());
+  c.params.emplace_back("DryRun", "true");
   return c;
 }
 

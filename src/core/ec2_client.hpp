@@ -80,9 +80,21 @@ class Ec2Client {
 // The calls pg_vip makes. `cidr` is "a.b.c.d/32" or an IPv6 "/128".
 Ec2Call replace_route(const std::string &route_table_id, const std::string &cidr, const std::string &eni);
 Ec2Call create_route(const std::string &route_table_id, const std::string &cidr, const std::string &eni);
-Ec2Call describe_route_tables(const std::vector<std::string> &route_table_ids);
+// A next_token (from RouteTablePage) asks for the page after it. MaxResults
+// is never sent: EC2 then answers in one page unless it must page.
+Ec2Call describe_route_tables(const std::vector<std::string> &route_table_ids, const std::string &next_token = "");
 Ec2Call create_tags(const std::vector<std::string> &resource_ids, const std::map<std::string, std::string> &tags);
 Ec2Call describe_instance_attribute(const std::string &instance_id, const std::string &attribute);
+
+// The call with DryRun=true (once): EC2 checks the caller's permission and the
+// parameters and changes nothing. Allowed, it answers HTTP 412
+// DryRunOperation (Ec2Result::error->dry_run_ok()); refused, the usual error
+// (UnauthorizedOperation).
+Ec2Call with_dry_run(Ec2Call call);
+
+// What one HTTP answer means for a call: a transport failure, an AWS error
+// (parse_error), or a 2xx whose body must be a readable EC2 answer.
+Ec2Result interpret(const http::Response &response);
 
 // The form body: Action, Version, then the parameters, RFC 3986-encoded.
 std::string form_body(const Ec2Call &call);

@@ -116,9 +116,14 @@ AwsError parse_error(const std::string &body, long http_status) {
     e.kind = classify(e.code, http_status);
   } catch (const AwsFailure &) {
     // Not an AWS error document (a proxy's page, a load balancer's 503...).
+    // 401 and 403 still say the caller was refused: permanent, whatever the body.
     e.code = "HTTP" + std::to_string(http_status);
     e.message = "unreadable error response";
-    e.kind = http_status >= 500 ? ErrorKind::ServerError : (http_status == 429 ? ErrorKind::Throttled : ErrorKind::Malformed);
+    e.kind = http_status >= 500    ? ErrorKind::ServerError
+             : http_status == 429 ? ErrorKind::Throttled
+             : http_status == 401 ? ErrorKind::Authentication
+             : http_status == 403 ? ErrorKind::Authorization
+                                  : ErrorKind::Malformed;
   }
   return e;
 }
@@ -135,7 +140,9 @@ std::string parse_request_id(const std::string &body) {
   return child_text(response_root(doc), "requestId");
 }
 
-std::vector<RouteTable> parse_route_tables(const std::string &body) {
+std::vector<RouteTable> parse_route_tables(const std::string &body) { return parse_route_table_page(body).tables; }
+
+RouteTablePage parse_route_table_page(const std::string &body) {
   Doc doc = parse(body);
   const xmlNode *root = root_named(doc, "DescribeRouteTablesResponse");
   const xmlNode *set = child(root, "routeTableSet");
@@ -161,7 +168,10 @@ std::vector<RouteTable> parse_route_tables(const std::string &body) {
     for (const xmlNode *tag : items(child(item, "tagSet"))) t.tags[child_text(tag, "key")] = child_text(tag, "value");
     tables.push_back(std::move(t));
   }
-  return tables;
+  RouteTablePage page;
+  page.tables = std::move(tables);
+  page.next_token = child_text(root, "nextToken");
+  return page;
 }
 
 bool parse_instance_attribute_bool(const std::string &body, const std::string &attribute) {

@@ -30,13 +30,24 @@ struct RouteTable {
   const Route *find_route(const std::string &destination) const;
 };
 
-// An error document (<Response><Errors><Error>...) and the HTTP status.
-// Never throws: an unreadable body still yields an AwsError.
+// An error document and the HTTP status. Reads EC2's
+// <Response><Errors><Error>... and the Query dialect's
+// <ErrorResponse><Error>..., in any namespace or none. Never throws: an
+// unreadable body still yields an AwsError (HTTP 401: Authentication, 403:
+// Authorization, 429: Throttled, 5xx: ServerError, else Malformed).
 AwsError parse_error(const std::string &body, long http_status);
 
 // <return>true</return> of ReplaceRoute, CreateRoute, CreateTags.
 bool parse_return(const std::string &body);
 std::string parse_request_id(const std::string &body);
+// One page of DescribeRouteTables: its tables, and the <nextToken> to ask
+// for the next page with ("" on the last page).
+struct RouteTablePage {
+  std::vector<RouteTable> tables;
+  std::string next_token;
+};
+RouteTablePage parse_route_table_page(const std::string &body);
+// The tables of one page, without its token.
 std::vector<RouteTable> parse_route_tables(const std::string &body);
 // DescribeInstanceAttribute for a boolean attribute (sourceDestCheck).
 bool parse_instance_attribute_bool(const std::string &body, const std::string &attribute);

@@ -7,16 +7,58 @@ metadata service per instance, each on its own port). Every EC2 request's
 SigV4 signature is checked by botocore (Debian's awscli), never by pg_vip's
 own signer. Listens on loopback only.
 
+World file (JSON): region, vpc_id, vpc_cidr, role_credentials_ttl,
+  credentials   [{access_key, secret, token?, instance?, user?}]: static keys;
+                "instance" makes calls with that key count as that instance's
+                (for deny rules)
+  instances     [{id, eni, mac?, role?, source_dest_check?, imds_port?,
+                  extra_enis?: [{mac, eni}]}]
+  route_tables  [{id, routes?: [{destination, eni, state?}], tags?: {}}]
+  describe_page_size  N: DescribeRouteTables answers list at most N tables
+                      and a <nextToken> for the rest (absent: one page)
+  error_form    "Response" (EC2's, the default) or "ErrorResponse"
+
+Callers: every signed request is made with an access key; role credentials
+handed out by an instance's IMDS belong to that instance, static keys to the
+instance their "instance" field names (else to none). The log records it as
+"caller".
+
+DryRun=true (any action): after the signature, deny rules and faults, an
+allowed request is answered HTTP 412 DryRunOperation ("Request would have
+succeeded, but DryRun flag is set.") and changes nothing; it is logged with
+"dry_run": true and "changing": false. A denied one gets the deny error.
+
 Control API (unsigned, on the EC2 port, under /_fake/):
   GET  /_fake/log             the request log (JSON list)
   POST /_fake/log/clear       empties it
-  GET  /_fake/state           route tables, instances, credentials' keys
+  GET  /_fake/state           route tables, instances, credentials' keys (and
+                              whose they are), faults, deny rules
   POST /_fake/faults          JSON: delay_ms, fail_next {count,status,code,message,actions},
-                              drop_next, garbage_next, stall_next {count,seconds}, down_for_s
+                              drop_next, garbage_next, stall_next {count,seconds}, down_for_s,
+                              error_form ("Response" | "ErrorResponse"),
+                              describe_page_size (N; 0 or null: one page),
+                              clear (all of these back to the world file's)
+  POST /_fake/deny            JSON: {"rules": [{actions?, instance?, code?, status?, message?}]}
+                              replaces the deny rules ({"rules": []} clears them;
+                              faults' clear does not). A rule matches a request when
+                              its action is in "actions" (absent: any action) and the
+                              caller is "instance" (absent: any caller); the first
+                              matching rule answers (default 403 UnauthorizedOperation
+                              with EC2's "You are not authorized to perform this
+                              operation. User: ... is not authorized to perform:
+                              ec2:<Action> ..." message), is logged with its code and
+                              applies nothing. Checked after the signature, before
+                              faults.
   POST /_fake/route           JSON: {route_table_id, destination, eni | blackhole | delete}
   POST /_fake/expire_role_credentials   role credentials already handed out expire now
   POST /_fake/role_ttl        JSON: {seconds}: lifetime of role credentials handed out next
   POST /_fake/reset_tables    route tables back to the world file's routes and tags
+
+IMDSv2 (per instance): instance-id, mac, placement/region,
+placement/availability-zone, network/interfaces/macs/ ("<mac>/" a line, the
+instance's own interface first, then its extra_enis),
+network/interfaces/macs/<mac>/interface-id and .../device-number (0 for the
+instance's own, 1, 2, ... for extra_enis), iam/security-credentials/[<role>].
 
 Run: /usr/bin/python3 server.py --world world.json --ports-file ports.json [--log log.jsonl]
      [--tls-cert cert.pem --tls-key key.pem]
@@ -46,6 +88,10 @@ from botocore.credentials import Credentials
 
 NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 CHANGING = {"ReplaceRoute", "CreateRoute", "CreateTags"}
+DRY_RUN_ACTIONS = {"ReplaceRoute", "CreateRoute", "CreateTags", "DescribeRouteTables", "DescribeInstanceAttribute"}
+ERROR_FORMS = ("Response", "ErrorResponse")
+ACCOUNT = "123456789012"
+DENY_FIELDS = {"actions", "instance", "code", "status", "message"}
 MAX_SKEW = datetime.timedelta(minutes=5)
 
 
@@ -64,19 +110,35 @@ class World:
         self.region = spec.get("region", "us-east-1")
         self.vpc_id = spec.get("vpc_id", "vpc-0a0b0c0d")
         self.vpc_cidr = spec.get("vpc_cidr", "10.0.0.0/16")
-        self.keys = {}  # access key -> {secret, token, expires}
+        # access key -> {secret, token, expires, instance (whose key, or None), principal (its ARN)}
+        self.keys = {}
         for c in spec.get("credentials", []):
-            self.keys[c["access_key"]] = {"secret": c["secret"], "token": c.get("token"), "expires": None}
+            user = c.get("user", "pg-vip")
+            self.keys[c["access_key"]] = {"secret": c["secret"], "token": c.get("token"), "expires": None,
+                                          "instance": c.get("instance"),
+                                          "principal": f"arn:aws:iam::{ACCOUNT}:user/{user}"}
         self.instances = {}
         self.enis = {}
         for i in spec.get("instances", []):
             self.instances[i["id"]] = dict(i, source_dest_check=i.get("source_dest_check", False))
             self.enis[i["eni"]] = i["id"]
+            for extra in i.get("extra_enis", []):
+                self.enis[extra["eni"]] = i["id"]
         self.reset_tables()
         self.role_ttl = spec.get("role_credentials_ttl", 3600)
         self.log = []
         self.faults = {}
         self.down_until = 0.0
+        self.deny_rules = []
+        self.page_tokens = {}  # nextToken -> (route table ids of the query, offset of the next page)
+        self.reset_answers()
+
+    def reset_answers(self):
+        """Error form and DescribeRouteTables page size as the world file has them."""
+        self.error_form = self.spec.get("error_form", "Response")
+        if self.error_form not in ERROR_FORMS:
+            raise ValueError(f"error_form must be one of {ERROR_FORMS}")
+        self.page_size = int(self.spec.get("describe_page_size") or 0)
 
     def reset_tables(self):
         """Route tables as the world file describes them: routes, and tags."""
@@ -111,14 +173,40 @@ class World:
                 del self.faults[name]
             return f
 
-    def new_role_credentials(self):
+    def new_role_credentials(self, instance=None):
+        """Temporary credentials of `instance`'s role (the instance's dict), remembered as that instance's."""
         key = "ASIA" + secrets.token_hex(8).upper()
         secret = secrets.token_urlsafe(30)
         token = secrets.token_urlsafe(60)
         expires = time.time() + self.role_ttl
+        iid = instance["id"] if instance else None
+        role = (instance or {}).get("role", "role")
         with self.lock:
-            self.keys[key] = {"secret": secret, "token": token, "expires": expires}
+            self.keys[key] = {"secret": secret, "token": token, "expires": expires, "instance": iid,
+                              "principal": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{iid or 'session'}"}
         return key, secret, token, expires
+
+    def caller_of(self, key):
+        """The instance an access key belongs to, or None."""
+        with self.lock:
+            return (self.keys.get(key) or {}).get("instance")
+
+    def denial(self, key, action, params):
+        """The AwsError the first matching deny rule answers with, or None."""
+        with self.lock:
+            cred = self.keys.get(key) or {}
+            caller, principal = cred.get("instance"), cred.get("principal", f"arn:aws:iam::{ACCOUNT}:user/unknown")
+            for rule in self.deny_rules:
+                actions = rule.get("actions")
+                if actions is not None and action not in actions:
+                    continue
+                if rule.get("instance") is not None and rule["instance"] != caller:
+                    continue
+                code = rule.get("code", "UnauthorizedOperation")
+                status = int(rule.get("status", 403))
+                message = rule.get("message") or unauthorized_message(self.region, principal, action, params)
+                return AwsError(status, code, message)
+        return None
 
 
 def iso(ts):
@@ -130,9 +218,29 @@ def xml_response(action, body):
             f"<requestId>{uuid.uuid4()}</requestId>{body}</{action}Response>")
 
 
-def xml_error(code, message):
+def xml_error(code, message, form="Response", status=400):
+    """EC2's <Response><Errors><Error> document, or the Query dialect's <ErrorResponse>."""
+    if form == "ErrorResponse":
+        kind = "Receiver" if status >= 500 else "Sender"
+        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="{NS}"><Error><Type>{kind}</Type>'
+                f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+                f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{escape(code)}</Code>'
             f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>")
+
+
+def unauthorized_message(region, principal, action, params):
+    """EC2's UnauthorizedOperation message: who, which permission, on what, and an opaque encoded part."""
+    resource = None
+    rtb = params.get("RouteTableId") or params.get("ResourceId.1")
+    if action in ("ReplaceRoute", "CreateRoute", "CreateTags") and rtb:
+        resource = f"arn:aws:ec2:{region}:{ACCOUNT}:route-table/{rtb}"
+    elif action == "DescribeInstanceAttribute" and params.get("InstanceId"):
+        resource = f"arn:aws:ec2:{region}:{ACCOUNT}:instance/{params['InstanceId']}"
+    on = f" on resource: {resource}" if resource else ""
+    return (f"You are not authorized to perform this operation. User: {principal} is not authorized to perform: "
+            f"ec2:{action}{on} because no identity-based policy allows the ec2:{action} action. "
+            f"Encoded authorization failure message: {secrets.token_urlsafe(48)}")
 
 
 def verify_signature(world, method, path, headers, body):
@@ -237,6 +345,32 @@ def eni_of(world, params):
     return eni
 
 
+def describe_page(world, params, ids):
+    """The route table ids of this page, and the nextToken of the next one ("" if none). Under world.lock."""
+    offset = 0
+    token = params.get("NextToken")
+    if token:
+        held = world.page_tokens.pop(token, None)
+        if held is None or list(held[0]) != list(ids):
+            raise AwsError(400, "InvalidPaginationToken", f"Invalid pagination token: {token[:64]}")
+        offset = held[1]
+    size = world.page_size
+    if params.get("MaxResults"):
+        try:
+            asked = int(params["MaxResults"])
+        except ValueError:
+            raise AwsError(400, "InvalidParameterValue", "Value for parameter maxResults is invalid.")
+        size = min(size, asked) if size else asked
+    if size <= 0:
+        return ids[offset:], ""
+    page = ids[offset:offset + size]
+    if offset + size >= len(ids):
+        return page, ""
+    token = secrets.token_urlsafe(24)
+    world.page_tokens[token] = (tuple(ids), offset + size)
+    return page, token
+
+
 def ec2_action(world, action, params):
     with world.lock:
         if action == "ReplaceRoute":
@@ -262,6 +396,7 @@ def ec2_action(world, action, params):
             for rtb in ids:
                 if rtb not in world.tables:
                     raise AwsError(400, "InvalidRouteTableID.NotFound", f"The routeTable ID '{rtb}' does not exist")
+            ids, next_token = describe_page(world, params, ids)
             items = ""
             for rtb in ids:
                 t = world.tables[rtb]
@@ -271,7 +406,8 @@ def ec2_action(world, action, params):
                 items += (f"<item><routeTableId>{rtb}</routeTableId><vpcId>{world.vpc_id}</vpcId>"
                           f"<ownerId>123456789012</ownerId><routeSet>{routes}</routeSet>"
                           f"<associationSet/><propagatingVgwSet/><tagSet>{tags}</tagSet></item>")
-            return xml_response(action, f"<routeTableSet>{items}</routeTableSet>")
+            more = f"<nextToken>{next_token}</nextToken>" if next_token else ""
+            return xml_response(action, f"<routeTableSet>{items}</routeTableSet>{more}")
         if action == "CreateTags":
             ids = indexed(params, "ResourceId")
             if not ids:
@@ -339,9 +475,12 @@ class Ec2Handler(Handler):
         if self.path == "/_fake/state":
             with world.lock:
                 state = {"tables": world.tables, "instances": world.instances,
-                         "keys": sorted(world.keys), "faults": world.faults}
+                         "keys": sorted(world.keys),
+                         "key_instances": {k: c.get("instance") for k, c in world.keys.items()},
+                         "faults": world.faults, "deny": world.deny_rules, "error_form": world.error_form,
+                         "describe_page_size": world.page_size}
                 return self.send(200, json.dumps(state, default=str), "application/json")
-        self.send(400, xml_error("InvalidAction", "GET is not supported; POST a form."))
+        self.send(400, xml_error("InvalidAction", "GET is not supported; POST a form.", world.error_form))
 
     def do_POST(self):
         received = time.time()
@@ -349,15 +488,19 @@ class Ec2Handler(Handler):
         try:
             body = self.read_body()
         except AwsError as e:
-            return self.send(e.status, xml_error(e.code, e.message))
+            return self.send(e.status, xml_error(e.code, e.message, world.error_form, e.status))
         if self.path.startswith("/_fake/"):
             return self.control(self.path[len("/_fake/"):], body)
         params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace"),
                                                            keep_blank_values=True).items()}
         action = params.pop("Action", "")
         params.pop("Version", None)
+        dry_run = params.get("DryRun", "").lower() == "true"
         entry = {"t": received, "service": "ec2", "action": action, "params": params,
-                 "changing": action in CHANGING, "access_key": None, "status": None, "code": None}
+                 "changing": action in CHANGING and not dry_run, "access_key": None, "caller": None,
+                 "status": None, "code": None}
+        if dry_run:
+            entry["dry_run"] = True
         try:
             if received < world.down_until:
                 entry["status"], entry["code"] = "dropped", "Down"
@@ -369,6 +512,10 @@ class Ec2Handler(Handler):
             if delay:
                 time.sleep(delay / 1000.0)
             entry["access_key"] = verify_signature(world, "POST", self.path, self.lower_headers(), body)
+            entry["caller"] = world.caller_of(entry["access_key"])
+            denied = world.denial(entry["access_key"], action, params)
+            if denied:
+                raise denied
             if world.take_fault("drop_next", action):
                 entry["status"], entry["code"] = "dropped", "Dropped"
                 world.record(entry)
@@ -387,6 +534,10 @@ class Ec2Handler(Handler):
                 entry["status"], entry["code"] = 200, "Garbage"
                 world.record(entry)
                 return self.send(200, b"<?xml version='1.0'?><ReplaceRouteResp\x00\xff garbage")
+            if dry_run:
+                if action not in DRY_RUN_ACTIONS:
+                    raise AwsError(400, "InvalidAction", f"The action {action} is not valid for this web service.")
+                raise AwsError(412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
             answer = ec2_action(world, action, params)
             entry["status"] = 200
             world.record(entry)
@@ -394,7 +545,7 @@ class Ec2Handler(Handler):
         except AwsError as e:
             entry["status"], entry["code"] = e.status, e.code
             world.record(entry)
-            return self.send(e.status, xml_error(e.code, e.message))
+            return self.send(e.status, xml_error(e.code, e.message, world.error_form, e.status))
         except (BrokenPipeError, ConnectionResetError, OSError):
             return
 
@@ -417,11 +568,29 @@ class Ec2Handler(Handler):
                         world.faults[name] = dict(value)
                     elif name in ("drop_next", "garbage_next"):
                         world.faults[name] = {"count": int(value)} if isinstance(value, int) else dict(value)
+                    elif name == "error_form":
+                        if value not in ERROR_FORMS:
+                            return self.send(400, f"error_form must be one of {ERROR_FORMS}", "text/plain")
+                        world.error_form = value
+                    elif name == "describe_page_size":
+                        world.page_size = int(value or 0)
                     elif name == "clear":
                         world.faults.clear()
                         world.down_until = 0
+                        world.reset_answers()
                     else:
                         return self.send(400, f"unknown fault {name}", "text/plain")
+            elif what == "deny":
+                rules = args.get("rules")
+                if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+                    return self.send(400, 'expected {"rules": [{...}, ...]}', "text/plain")
+                for r in rules:
+                    unknown = set(r) - DENY_FIELDS
+                    if unknown:
+                        return self.send(400, f"unknown deny rule fields {sorted(unknown)}", "text/plain")
+                    if "actions" in r and not isinstance(r["actions"], list):
+                        return self.send(400, "a deny rule's actions is a list", "text/plain")
+                world.deny_rules = [dict(r) for r in rules]
             elif what == "route":
                 table = world.tables[args["route_table_id"]]
                 table["routes"] = [r for r in table["routes"] if r["destination"] != args["destination"]]
@@ -485,18 +654,24 @@ class ImdsHandler(Handler):
             return self.send(401, "", "text/plain")
         mac = instance.get("mac", "0e:00:00:00:00:01")
         role = instance.get("role")
+        interfaces = [(mac, instance["eni"])] + [(e["mac"], e["eni"]) for e in instance.get("extra_enis", [])]
+        macs = "/latest/meta-data/network/interfaces/macs"
         paths = {
             "/latest/meta-data/instance-id": instance["id"],
             "/latest/meta-data/mac": mac,
-            f"/latest/meta-data/network/interfaces/macs/{mac}/interface-id": instance["eni"],
+            macs: "\n".join(f"{m}/" for m, _ in interfaces),
+            macs + "/": "\n".join(f"{m}/" for m, _ in interfaces),
             "/latest/meta-data/placement/region": world.region,
             "/latest/meta-data/placement/availability-zone": world.region + "a",
         }
+        for n, (m, eni) in enumerate(interfaces):
+            paths[f"{macs}/{m}/interface-id"] = eni
+            paths[f"{macs}/{m}/device-number"] = str(n)
         if role:
             paths["/latest/meta-data/iam/security-credentials/"] = role
         answer = paths.get(self.path)
         if answer is None and role and self.path == f"/latest/meta-data/iam/security-credentials/{role}":
-            key, secret, tok, expires = world.new_role_credentials()
+            key, secret, tok, expires = world.new_role_credentials(instance)
             answer = json.dumps({"Code": "Success", "LastUpdated": iso(time.time()), "Type": "AWS-HMAC",
                                  "AccessKeyId": key, "SecretAccessKey": secret, "Token": tok,
                                  "Expiration": iso(expires)})

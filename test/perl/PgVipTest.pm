@@ -13,7 +13,7 @@ use Time::HiRes qw(usleep time);
 use FindBin;
 
 our @EXPORT = qw(vip_conf status_of wait_for_status worker_pid start_fake_aws fake_control fake_log
-  standard_world start_pair streaming_pair fake_state route_target changing_requests_since);
+  standard_world start_pair streaming_pair fake_state route_target changing_requests_since fake_deny);
 
 # postgresql.conf lines for a node that preloads pg_vip. No AWS traffic
 # leaves loopback: the endpoints point at what the test names, or at a
@@ -102,6 +102,16 @@ sub fake_control {
 		'>', \$out, '2>', \$err)
 	  or die "fake control $what failed: $err";
 	return $out;
+}
+
+# Replaces the endpoint's deny rules (POST /_fake/deny); no rules clears them.
+# Each rule is a hash: actions (list; absent: any), instance (the caller;
+# absent: any), code (UnauthorizedOperation), status (403), message.
+#   fake_deny($fake, { actions => ['CreateTags'], instance => 'i-0b000001' });
+sub fake_deny {
+	my ($fake, @rules) = @_;
+	require JSON::PP;
+	return fake_control($fake, 'deny', JSON::PP->new->canonical->encode({ rules => \@rules }));
 }
 
 # The endpoint's request log: a list of hashes.

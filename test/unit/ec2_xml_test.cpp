@@ -109,6 +109,105 @@ TEST(Ec2Xml, ErrorDocuments) {
   EXPECT_EQ(parse_error("<Response><Errors/></Response>", 400).code, "HTTP400");
 }
 
+TEST(Ec2Xml, ErrorDocumentsInEveryFormAndNamespace) {
+  struct Case {
+    const char *what;
+    const char *body;
+  };
+  const Case cases[] = {
+      {"ErrorResponse with EC2's default namespace",
+       R"(<?xml version="1.0" encoding="UTF-8"?>
+<ErrorResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><Error><Type>Sender</Type>
+<Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error>
+<RequestId>req-e1</RequestId></ErrorResponse>)"},
+      {"ErrorResponse without a namespace",
+       R"(<ErrorResponse><Error><Type>Sender</Type><Code>UnauthorizedOperation</Code>)"
+       R"(<Message>You are not authorized to perform this operation.</Message></Error>)"
+       R"(<RequestId>req-e1</RequestId></ErrorResponse>)"},
+      {"ErrorResponse with a prefixed namespace",
+       R"(<e:ErrorResponse xmlns:e="https://iam.amazonaws.com/doc/2010-05-08/"><e:Error><e:Type>Sender</e:Type>)"
+       R"(<e:Code>UnauthorizedOperation</e:Code><e:Message>You are not authorized to perform this operation.</e:Message>)"
+       R"(</e:Error><e:RequestId>req-e1</e:RequestId></e:ErrorResponse>)"},
+      {"Response/Errors with EC2's namespace",
+       R"(<?xml version="1.0" encoding="UTF-8"?>
+<Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><Errors><Error><Code>UnauthorizedOperation</Code>
+<Message>You are not authorized to perform this operation.</Message></Error></Errors>
+<RequestID>req-e1</RequestID></Response>)"},
+      {"Response/Errors without a namespace, RequestId spelled the other way",
+       R"(<Response><Errors><Error><Code>UnauthorizedOperation</Code>)"
+       R"(<Message>You are not authorized to perform this operation.</Message></Error></Errors>)"
+       R"(<RequestId>req-e1</RequestId></Response>)"},
+  };
+  for (const Case &c : cases) {
+    AwsError e = parse_error(c.body, 403);
+    EXPECT_EQ(e.code, "UnauthorizedOperation") << c.what;
+    EXPECT_EQ(e.message, "You are not authorized to perform this operation.") << c.what;
+    EXPECT_EQ(e.request_id, "req-e1") << c.what;
+    EXPECT_EQ(e.http_status, 403) << c.what;
+    EXPECT_EQ(e.kind, ErrorKind::Authorization) << c.what;
+    EXPECT_FALSE(e.retryable()) << c.what;
+  }
+  // The first error counts where EC2 lists several.
+  AwsError two = parse_error("<Response><Errors><Error><Code>InvalidRouteTableID.NotFound</Code><Message>a</Message>"
+                             "</Error><Error><Code>Other</Code><Message>b</Message></Error></Errors></Response>",
+                             400);
+  EXPECT_EQ(two.code, "InvalidRouteTableID.NotFound");
+  EXPECT_EQ(two.kind, ErrorKind::NotFound);
+  // A throttle in the ErrorResponse form is still a throttle.
+  AwsError slow = parse_error(R"(<ErrorResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><Error>)"
+                              R"(<Type>Sender</Type><Code>RequestLimitExceeded</Code><Message>slow down</Message>)"
+                              R"(</Error><RequestId>r</RequestId></ErrorResponse>)",
+                              503);
+  EXPECT_EQ(slow.kind, ErrorKind::Throttled);
+  EXPECT_TRUE(slow.retryable());
+}
+
+TEST(Ec2Xml, DescribeRouteTablesPages) {
+  // Without <nextToken>: the last (or only) page.
+  RouteTablePage last = parse_route_table_page(kDescribe);
+  EXPECT_EQ(last.tables.size(), 2u);
+  EXPECT_EQ(last.next_token, "");
+  EXPECT_EQ(last.tables[0].id, "rtb-0a000001");
+
+  const char *first_page = R"(<?xml version="1.0" encoding="UTF-8"?>
+<DescribeRouteTablesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>p-1</requestId>
+  <routeTableSet><item><routeTableId>rtb-0a000001</routeTableId><routeSet/><tagSet/></item></routeTableSet>
+  <nextToken>eyJ2IjoiMiIsImMiOiJ0b2tlbiJ9+/=</nextToken>
+</DescribeRouteTablesResponse>)";
+  RouteTablePage page = parse_route_table_page(first_page);
+  ASSERT_EQ(page.tables.size(), 1u);
+  EXPECT_EQ(page.tables[0].id, "rtb-0a000001");
+  EXPECT_EQ(page.next_token, "eyJ2IjoiMiIsImMiOiJ0b2tlbiJ9+/=");
+  // parse_route_tables still returns just the tables.
+  ASSERT_EQ(parse_route_tables(first_page).size(), 1u);
+  EXPECT_EQ(parse_route_tables(kDescribe).size(), 2u);
+
+  // An empty <nextToken/> or a page with no tables but a token.
+  EXPECT_EQ(parse_route_table_page("<DescribeRouteTablesResponse><routeTableSet/><nextToken/>"
+                                   "</DescribeRouteTablesResponse>").next_token,
+            "");
+  RouteTablePage empty = parse_route_table_page(
+      "<DescribeRouteTablesResponse><routeTableSet/><nextToken>t2</nextToken></DescribeRouteTablesResponse>");
+  EXPECT_TRUE(empty.tables.empty());
+  EXPECT_EQ(empty.next_token, "t2");
+  EXPECT_EQ(malformed_of([] { parse_route_table_page("<DescribeRouteTablesResponse><nextToken>t</nextToken>"
+                                                     "</DescribeRouteTablesResponse>"); })
+                .kind,
+            ErrorKind::Malformed);
+}
+
+TEST(Ec2Calls, DescribeRouteTablesContinuesWithNextToken) {
+  EXPECT_EQ(form_body(describe_route_tables({"rtb-1"}, "")),
+            "Action=DescribeRouteTables&Version=2016-11-15&RouteTableId.1=rtb-1");
+  EXPECT_EQ(form_body(describe_route_tables({"rtb-1", "rtb-2"}, "tok/en+=")),
+            "Action=DescribeRouteTables&Version=2016-11-15&RouteTableId.1=rtb-1&RouteTableId.2=rtb-2"
+            "&NextToken=tok%2Fen%2B%3D");
+  Ec2Call c = describe_route_tables({}, "abc");
+  EXPECT_EQ(form_body(c), "Action=DescribeRouteTables&Version=2016-11-15&NextToken=abc");
+  for (const auto &p : describe_route_tables({"rtb-1"}, "abc").params) EXPECT_NE(p.first, "MaxResults");
+}
+
 TEST(Ec2Xml, MalformedBodiesThrowMalformed) {
   EXPECT_EQ(malformed_of([] { parse_return(""); }).kind, ErrorKind::Malformed);
   EXPECT_EQ(malformed_of([] { parse_return("not xml at all"); }).kind, ErrorKind::Malformed);
