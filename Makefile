@@ -65,6 +65,27 @@ integration: $(INTEGRATION_BIN)
 
 EXTRA_CLEAN += $(INTEGRATION_BIN)
 
+# The simulation of the fence (test/sim): every node's controller over a
+# simulated EC2 and clock. SEEDS and STEPS size the run; SEED=n replays one
+# seed with its whole trace.
+SIM_SRCS = $(sort $(wildcard test/sim/*.cpp))
+SIM_BIN  = test/sim/pg_vip_sim
+SEEDS ?= 1000
+STEPS ?= 3000
+$(SIM_BIN): $(SIM_SRCS) $(wildcard test/sim/*.hpp) $(CORE_SRCS) $(wildcard src/core/*.hpp)
+	$(CXX) -std=c++17 -Wall -Wextra -O2 -g -Isrc -Itest -I/usr/include/libxml2 -o $@ $(SIM_SRCS) $(CORE_SRCS) \
+	  -lpthread $(CORE_LIBS)
+
+.PHONY: simulate
+simulate: $(SIM_BIN)
+ifdef SEED
+	$(SIM_BIN) --seed $(SEED) --steps $(STEPS) --trace
+else
+	$(SIM_BIN) --seeds $(SEEDS) --steps $(STEPS)
+endif
+
+EXTRA_CLEAN += $(SIM_BIN)
+
 # The benchmark (about 8 minutes; see bench/bench.py).
 .PHONY: bench
 bench:

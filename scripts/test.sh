@@ -60,6 +60,19 @@ run_gtest() {  # title binary
 run_gtest "unit tests of the core (GoogleTest)" test/unit/pg_vip_unit
 run_gtest "integration tests: the core against the local AWS endpoint" test/integration/pg_vip_integration
 
+# The simulation of the fence: every node's controller over a simulated EC2
+# (test/sim); one test that fails on any violation of an invariant.
+log "simulation of the fence (make simulate)"
+sim_out=$(mktemp)
+if make -C "$TOP" PG_CONFIG="$PG_CONFIG" simulate >"$sim_out" 2>&1; then
+  grep -E '^simulation: ' "$sim_out"
+  count 1 0
+else
+  grep -vE '^(g\+\+|  )' "$sim_out" | head -40
+  grep -E '^simulation: ' "$sim_out"
+  count 0 1
+fi
+
 log "pg_regress"
 regress_out=$(mktemp)
 (cd "$work" && as_pg make PG_CONFIG="$PG_CONFIG" installcheck) >"$regress_out" 2>&1

@@ -1,68 +1,71 @@
 #include "controller.hpp"
 
 #include <algorithm>
-#include <map>
-#include <random>
 
-#include "ec2_client.hpp"
-#include "ec2_xml.hpp"
+#include "ec2_cloud.hpp"
 #include "error.hpp"
-#include "http_client.hpp"
-#include "imds.hpp"
 #include "settings.hpp"
 
 namespace pg_vip {
 
 using namespace std::chrono;
-using aws::AwsError;
-using aws::Ec2Call;
-using aws::Ec2Result;
-using aws::ErrorKind;
-
-// The AWS side, built once and kept: credentials cached, connections warm.
-struct Controller::Aws {
-  std::unique_ptr<http::Client> http;
-  std::unique_ptr<aws::ImdsClient> imds;  // null when disabled
-  std::unique_ptr<aws::CredentialProvider> credentials;
-  std::unique_ptr<aws::Ec2Client> ec2;
-  Clock clock;
-  std::string region;
-};
 
 namespace {
 
-// The settings that shape the AWS clients: a change rebuilds them.
-bool same_aws(const ControllerConfig &a, const ControllerConfig &b) {
-  return a.network_interface == b.network_interface && a.region == b.region && a.ec2_endpoint == b.ec2_endpoint &&
-         a.imds_endpoint == b.imds_endpoint && a.aws_profile == b.aws_profile && a.ca_file == b.ca_file &&
-         a.request_timeout == b.request_timeout;
+// The settings that shape the Cloud: a change builds a new one.
+bool same_cloud(const ControllerConfig &a, const ControllerConfig &b) {
+  return a.vip == b.vip && a.network_interface == b.network_interface && a.region == b.region &&
+         a.ec2_endpoint == b.ec2_endpoint && a.imds_endpoint == b.imds_endpoint && a.aws_profile == b.aws_profile &&
+         a.ca_file == b.ca_file && a.request_timeout == b.request_timeout;
 }
 
-std::string route_tables(std::size_t n) {
-  return std::to_string(n) + (n == 1 ? " route table" : " route tables");
-}
+std::string route_tables(std::size_t n) { return std::to_string(n) + (n == 1 ? " route table" : " route tables"); }
 
-bool is_no_route(const AwsError &e) {
-  // ReplaceRoute on a missing route answers InvalidParameterValue ("There is
-  // no route defined ..."), whatever the documentation suggests.
-  return e.code == "InvalidParameterValue" || e.code == "InvalidRoute.NotFound";
-}
+std::string join_ids(const std::vector<std::string> &ids) { return settings::join(ids, ", "); }
+
+// How long the reads that lift a fence must span, at the least: a read
+// served from before the tag that fenced this node must not lift it.
+constexpr milliseconds kUnfenceSpan{5000};
+// A holder renews its tag's time (at=) when a third of the lease has passed;
+// a tag on the reader's own timeline older than the lease has lapsed.
+milliseconds lease(milliseconds check_interval) { return std::max(check_interval * 6, milliseconds(60000)); }
+
+// A move away is confirmed by a second read this much later.
+constexpr milliseconds kConfirmMove{1000};
 
 }  // namespace
 
-Controller::Controller(Hooks hooks, State prior_state)
-    : hooks_(std::move(hooks)), state_(prior_state), prior_state_(prior_state) {
+Controller::Controller(Hooks hooks, Resume resume)
+    : hooks_(std::move(hooks)), state_(resume.state), claim_done_(resume.claim_done) {
   if (!hooks_.env) hooks_.env = aws::process_environment();
+  if (!hooks_.cloud)
+    hooks_.cloud = [env = hooks_.env](const ControllerConfig &c, TimeSource &time,
+                                      std::function<void(const std::string &)> log) {
+      Ec2CloudOptions o;
+      o.vip = c.vip;
+      o.region = c.region;
+      o.ec2_endpoint = c.ec2_endpoint;
+      o.imds_endpoint = c.imds_endpoint;
+      o.aws_profile = c.aws_profile;
+      o.ca_file = c.ca_file;
+      o.request_timeout = c.request_timeout;
+      o.env = env;
+      o.log = std::move(log);
+      return std::unique_ptr<Cloud>(std::make_unique<Ec2Cloud>(std::move(o), time));
+    };
+  // A claim under way when the worker stopped starts over from a read: the
+  // promotion's single round trip belongs to the worker that saw it.
+  if (state_ == State::Primary) state_ = State::Claiming;
 }
 
 Controller::~Controller() = default;
 
 void Controller::configure(ControllerConfig config) {
-  bool rebuild = !same_aws(config, config_);
+  bool rebuild = !same_cloud(config, config_);
   bool tables_changed = config.route_tables != config_.route_tables || config.vip != config_.vip;
   config_ = std::move(config);
   if (rebuild) {
-    aws_.reset();
+    cloud_.reset();
     prepared_ = false;
     eni_.clear();
     instance_id_.clear();
@@ -71,7 +74,7 @@ void Controller::configure(ControllerConfig config) {
     std::vector<TableView> views;
     for (const auto &id : config_.route_tables) {
       auto old = std::find_if(tables_.begin(), tables_.end(), [&](const TableView &v) { return v.id == id; });
-      if (old != tables_.end()) {
+      if (old != tables_.end() && !rebuild) {
         views.push_back(*old);
       } else {
         views.emplace_back();
@@ -79,14 +82,20 @@ void Controller::configure(ControllerConfig config) {
       }
     }
     tables_ = std::move(views);
-    // A new table must be claimed too; a primary that held the old list re-checks.
-    if (state_ == State::Held) claim_pending_ = true;
+    // A new table must be claimed too: a holder checks again.
+    changed_since_held_ = true;
   }
 }
 
 int Controller::routes_held() const noexcept {
-  return static_cast<int>(std::count_if(tables_.begin(), tables_.end(),
-                                        [](const TableView &t) { return t.state == RouteState::Ours; }));
+  return static_cast<int>(
+      std::count_if(tables_.begin(), tables_.end(), [](const TableView &t) { return t.state == RouteState::Ours; }));
+}
+
+std::vector<ClaimAnswer> Controller::take_answers() {
+  std::vector<ClaimAnswer> out;
+  out.swap(answers_);
+  return out;
 }
 
 std::vector<Event> Controller::take_events() {
@@ -106,425 +115,593 @@ void Controller::log(bool warning, std::string message, std::string detail) {
 }
 
 void Controller::event(const std::string &name, bool success, const std::string &details) {
-  events_.push_back({system_clock::now(), name, success, details});
+  events_.push_back({hooks_.time->wall(), name, success, details});
   log(!success, "pg_vip: event " + name + " (success " + (success ? "1" : "0") + ")", details);
   const auto &wanted = config_.notification_events;
   if (config_.notification_command.empty() ||
       (!wanted.empty() && std::find(wanted.begin(), wanted.end(), name) == wanted.end()))
     return;
-  EventFields f{config_.node_name, name, success, iso8601(system_clock::now()), details, config_.vip,
+  EventFields f{config_.node_name, name, success, iso8601(hooks_.time->wall()), details, config_.vip,
                 settings::join(config_.route_tables, ",")};
   std::string problem = notifier_.start(build_notification_command(config_.notification_command, f));
   if (!problem.empty()) log(true, "pg_vip: " + problem);
-}
-
-aws::RetryPolicy Controller::policy(int attempts) const {
-  aws::RetryPolicy p;
-  p.max_attempts = attempts;
-  p.deadline = std::max<milliseconds>(config_.request_timeout * 3, milliseconds(3000));
-  p.backoff = aws::Backoff{milliseconds(50), milliseconds(1000)};
-  p.cancelled = hooks_.cancelled;
-  p.sleep = hooks_.sleep;
-  Controller *self = const_cast<Controller *>(this);
-  p.log = [self](const std::string &line) { self->log(false, "pg_vip: " + line); };
-  return p;
-}
-
-milliseconds Controller::retry_delay() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  aws::Backoff b{milliseconds(200), std::max(config_.check_interval, milliseconds(200))};
-  auto d = b.delay(std::min(failed_rounds_, 20), rng);
-  ++failed_rounds_;
-  return std::max(d, milliseconds(50));
-}
-
-Identity Controller::identity(const Observation &obs) const {
-  return Identity{config_.node_name, obs.system_identifier, obs.timeline};
-}
-
-// Region, interface, credentials and the clients: everything the claim
-// needs before its first request, done while still a standby.
-void Controller::prepare() {
-  if (aws_ && prepared_) return;
-  prepared_ = false;
-  if (!aws_) {
-    auto a = std::make_unique<Aws>();
-    http::ClientOptions ho;
-    ho.ca_file = config_.ca_file;
-    ho.cancelled = hooks_.cancelled;
-    a->http = std::make_unique<http::Client>(ho);
-    if (!aws::metadata_disabled(hooks_.env)) {
-      aws::ImdsOptions io;
-      io.endpoint = config_.imds_endpoint;
-      io.timeout = std::min(config_.request_timeout, milliseconds(1000));
-      a->imds = std::make_unique<aws::ImdsClient>(*a->http, io, a->clock);
-    }
-    a->region = config_.region;
-    if (a->region.empty()) a->region = hooks_.env("AWS_REGION").value_or("");
-    if (a->region.empty()) a->region = hooks_.env("AWS_DEFAULT_REGION").value_or("");
-    if (a->region.empty() && a->imds) a->region = a->imds->region();
-    if (a->region.empty())
-      throw Error("no AWS region configured", "Instance metadata is disabled and no region is set.",
-                  "Set pg_vip.region.");
-    a->credentials = std::make_unique<aws::CredentialProvider>(aws::CredentialOptions{config_.aws_profile},
-                                                               hooks_.env, a->imds.get(), a->clock);
-    aws::Ec2Options eo;
-    eo.endpoint = aws::resolve_ec2_endpoint(config_.ec2_endpoint, hooks_.env, a->region);
-    eo.region = a->region;
-    eo.timeout = config_.request_timeout;
-    eo.connect_timeout = std::min(config_.request_timeout, milliseconds(1000));
-    a->ec2 = std::make_unique<aws::Ec2Client>(*a->http, *a->credentials, eo, a->clock);
-    aws_ = std::move(a);
-  }
-  if (config_.network_interface != "auto") {
-    eni_ = config_.network_interface;
-  } else {
-    if (!aws_->imds)
-      throw Error("cannot find this instance's network interface",
-                  "pg_vip.network_interface is auto and instance metadata is disabled.",
-                  "Set pg_vip.network_interface to this node's eni- id.");
-    eni_ = aws_->imds->primary_interface_id();
-  }
-  if (aws_->imds && instance_id_.empty()) {
-    try {
-      instance_id_ = aws_->imds->instance_id();
-    } catch (const aws::AwsFailure &e) {
-      log(true, "pg_vip: cannot read this instance's id from instance metadata; the source/destination check is not verified",
-          e.what());
-    }
-  }
-  // Warm the credential cache: the claim must not wait for IMDS.
-  (void) aws_->credentials->get();
-  for (auto &w : aws_->credentials->take_warnings()) log(true, "pg_vip: " + w);
-  prepared_ = true;
-}
-
-// Reads every route table in parallel, one request each: per-table errors
-// stay per table, and each request keeps a connection warm for the claim.
-void Controller::observe_tables() {
-  std::vector<Ec2Call> calls;
-  for (const auto &t : tables_) calls.push_back(aws::describe_route_tables({t.id}));
-  std::vector<Ec2Result> results = aws_->ec2->call_all(calls, policy(2));
-  std::string key = fence_tag_key(config_.vip);
-  auto now = system_clock::now();
-  for (std::size_t i = 0; i < tables_.size(); ++i) {
-    TableView &view = tables_[i];
-    view.checked_at = now;
-    if (!results[i].ok()) {
-      view.state = RouteState::Unknown;
-      view.last_error = results[i].error->describe();
-      continue;
-    }
-    try {
-      auto parsed = aws::parse_route_tables(results[i].body);
-      auto it = std::find_if(parsed.begin(), parsed.end(), [&](const aws::RouteTable &t) { return t.id == view.id; });
-      if (it == parsed.end()) throw aws::AwsFailure(AwsError{ErrorKind::Malformed, 200, "MalformedResponse",
-                                                              "the answer does not describe " + view.id, ""});
-      const aws::Route *route = it->find_route(config_.vip);
-      view.last_error.clear();
-      if (!route) {
-        view.state = RouteState::Missing;
-        view.target.clear();
-      } else {
-        view.target = !route->network_interface_id.empty() ? route->network_interface_id
-                      : !route->gateway_id.empty()          ? route->gateway_id
-                                                            : route->instance_id;
-        view.state = route->state == "blackhole"          ? RouteState::Blackhole
-                     : route->network_interface_id == eni_ ? RouteState::Ours
-                                                           : RouteState::Other;
-      }
-      auto tag = it->tags.find(key);
-      view.holder = tag == it->tags.end() ? std::nullopt : parse_fence_tag(tag->second);
-      if (tag != it->tags.end() && !view.holder)
-        log(true, "pg_vip: ignoring an unreadable fence tag on " + view.id, "Tag " + key + " = \"" + tag->second + "\".");
-    } catch (const aws::AwsFailure &f) {
-      view.state = RouteState::Unknown;
-      view.last_error = f.error().describe();
-    }
-  }
-}
-
-void Controller::check_source_dest() {
-  if (instance_id_.empty()) return;
-  Ec2Result r = aws_->ec2->call(aws::describe_instance_attribute(instance_id_, "sourceDestCheck"), policy(2));
-  if (!r.ok()) return;  // informative only; the route reads carry the errors that matter
-  try {
-    bool enabled = aws::parse_instance_attribute_bool(r.body, "sourceDestCheck");
-    if (enabled && source_dest_check_ != true)
-      log(true, "pg_vip: the source/destination check is enabled on instance " + instance_id_,
-          "Traffic to the VIP " + config_.vip + " reaching this instance will be dropped. Disable it with "
-          "aws ec2 modify-instance-attribute --no-source-dest-check --instance-id " + instance_id_ + ".");
-    source_dest_check_ = enabled;
-  } catch (const aws::AwsFailure &) {
-  }
-}
-
-std::vector<Holder> Controller::holders() const {
-  std::vector<Holder> out;
-  for (const auto &t : tables_)
-    if (t.holder && std::find(out.begin(), out.end(), *t.holder) == out.end()) out.push_back(*t.holder);
-  return out;
-}
-
-void Controller::fence(const FenceDecision &d) {
-  bool was = state_ == State::Fenced;
-  state_ = State::Fenced;
-  claim_pending_ = false;
-  fence_holder_ = d.holder;
-  last_error_ = "fenced: " + d.reason;
-  if (!was) {
-    log(true, "pg_vip: this node is fenced and will not claim the VIP " + config_.vip, d.reason + ".");
-    event("vip_fenced", true, d.reason);
-  }
-}
-
-milliseconds Controller::claim(const Observation &obs, bool force, Views views, const std::string &why) {
-  if (views == Views::ReadFirst) observe_tables();
-  FenceDecision d = decide(identity(obs), holders(), force);
-  if (d.verdict == Verdict::Fence) {
-    fence(d);
-    return config_.check_interval;
-  }
-  if (claim_started_ == steady_clock::time_point{}) claim_started_ = steady_clock::now();
-
-  std::vector<std::size_t> todo;
-  for (std::size_t i = 0; i < tables_.size(); ++i)
-    if (views == Views::StandbyRead || tables_[i].state != RouteState::Ours) todo.push_back(i);
-
-  if (config_.dry_run) {
-    state_ = State::DryRun;
-    claim_pending_ = false;
-    std::string list;
-    for (auto i : todo) list += (list.empty() ? "" : ", ") + tables_[i].id;
-    event("vip_claim", true, "dry run (" + why + "): would point " + route_tables(todo.size()) + " at " + eni_ + (list.empty() ? "" : ": " + list));
-    return config_.check_interval;
-  }
-
-  state_ = State::Claiming;
-  claim_pending_ = true;
-  auto round_start = steady_clock::now();
-  // One round trip: every route and the fence tag at once. A missing route
-  // is created; one that exists after all is replaced.
-  std::vector<Ec2Call> calls;
-  std::vector<bool> create(tables_.size(), false);
-  for (auto i : todo) {
-    create[i] = tables_[i].state == RouteState::Missing;
-    calls.push_back(create[i] ? aws::create_route(tables_[i].id, config_.vip, eni_)
-                              : aws::replace_route(tables_[i].id, config_.vip, eni_));
-  }
-  std::vector<std::string> all_ids(config_.route_tables);
-  calls.push_back(aws::create_tags(all_ids, {{fence_tag_key(config_.vip), fence_tag_value(identity(obs), system_clock::now())}}));
-  std::vector<Ec2Result> results = aws_->ec2->call_all(calls, policy(4));
-
-  std::vector<std::size_t> flip;
-  for (std::size_t k = 0; k < todo.size(); ++k) {
-    const auto &r = results[k];
-    if (r.ok()) continue;
-    bool wrong_verb = create[todo[k]] ? r.error->code == "RouteAlreadyExists" : is_no_route(*r.error);
-    if (wrong_verb) flip.push_back(k);
-  }
-  if (!flip.empty()) {
-    std::vector<Ec2Call> second;
-    for (auto k : flip) {
-      std::size_t i = todo[k];
-      create[i] = !create[i];
-      second.push_back(create[i] ? aws::create_route(tables_[i].id, config_.vip, eni_)
-                                 : aws::replace_route(tables_[i].id, config_.vip, eni_));
-    }
-    auto again = aws_->ec2->call_all(second, policy(4));
-    for (std::size_t j = 0; j < flip.size(); ++j) results[flip[j]] = std::move(again[j]);
-  }
-
-  int switched = 0;
-  std::string failures;
-  for (std::size_t k = 0; k < todo.size(); ++k) {
-    TableView &view = tables_[todo[k]];
-    const auto &r = results[k];
-    if (r.ok()) {
-      ++switched;
-      view.last_error.clear();
-    } else {
-      view.last_error = r.error->describe();
-      failures += (failures.empty() ? "" : "; ") + view.id + ": " + view.last_error;
-    }
-  }
-  const Ec2Result &tag = results.back();
-  if (!tag.ok()) failures += (failures.empty() ? "" : "; ") + std::string("fence tag: ") + tag.error->describe();
-  double round_ms = duration<double, std::milli>(steady_clock::now() - round_start).count();
-
-  if (hooks_.cancelled && hooks_.cancelled()) return milliseconds(0);
-  if (!failures.empty()) {
-    last_error_ = failures;
-    event("vip_claim_failed", false,
-          std::to_string(todo.size() - switched) + " of " + route_tables(todo.size()) + " not switched (" + why +
-              "): " + failures);
-    log(true, "pg_vip: could not point every route table at this node; retrying", failures);
-    // Verify anyway: the tables that did switch show as ours meanwhile.
-    verify(obs);
-    return retry_delay();
-  }
-  event("vip_claim", true,
-        "pointed " + route_tables(switched) + " at " + eni_ + " (" + why + ", timeline " +
-            std::to_string(obs.timeline) + ", " + std::to_string(static_cast<long>(round_ms)) + " ms)");
-  if (verify(obs)) return config_.check_interval;
-  return state_ == State::Fenced ? config_.check_interval : retry_delay();
-}
-
-// Reads the routes back until every table points here, tolerating stale
-// reads (EC2 is eventually consistent); true once held.
-bool Controller::verify(const Observation &obs) {
-  std::vector<milliseconds> waits = {milliseconds(0), milliseconds(100), milliseconds(200), milliseconds(400)};
-  bool all = false;
-  for (auto w : waits) {
-    if (w.count() && hooks_.sleep) hooks_.sleep(w);
-    if (hooks_.cancelled && hooks_.cancelled()) return false;
-    observe_tables();
-    all = routes_held() == static_cast<int>(tables_.size());
-    if (all) break;
-  }
-  FenceDecision d = decide(identity(obs), holders(), false);
-  if (d.verdict == Verdict::Fence) {
-    fence(d);
-    return false;
-  }
-  if (!all) {
-    state_ = State::Claiming;
-    std::string pending;
-    for (const auto &t : tables_)
-      if (t.state != RouteState::Ours)
-        pending += (pending.empty() ? "" : ", ") + t.id + " (" + to_string(t.state) +
-                   (t.last_error.empty() ? "" : ": " + t.last_error) + ")";
-    last_error_ = "pending route tables: " + pending;
-    return false;
-  }
-  // The first claim of a new primary is timed from the moment the worker
-  // noticed it became primary; later ones from their own start.
-  bool first = first_claim_ && obs.primary_noticed != steady_clock::time_point{};
-  double ms = duration<double, std::milli>(steady_clock::now() -
-                                           (first ? std::min(obs.primary_noticed, claim_started_) : claim_started_))
-                  .count();
-  const char *since = first ? "this node became primary" : repairing_ ? "the repair began" : "the claim began";
-  std::string detail;
-  for (const auto &t : tables_) detail += (detail.empty() ? "" : "; ") + t.id + ": ours";
-  state_ = State::Held;
-  claim_pending_ = false;
-  failed_rounds_ = 0;
-  last_claim_ms_ = ms;
-  last_error_.clear();
-  fence_holder_.reset();
-  claim_started_ = {};
-  log(false,
-      "pg_vip: VIP " + config_.vip + " held on " + route_tables(tables_.size()) + ", " +
-          std::to_string(static_cast<long>(ms)) + " ms after " + since,
-      "Each route table points at " + eni_ + ": " + detail + ".");
-  event(repairing_ ? "vip_repaired" : "vip_held", true,
-        route_tables(tables_.size()) + (tables_.size() == 1 ? " points" : " point") + " at " + eni_ + " after " +
-            std::to_string(static_cast<long>(ms)) + " ms (timeline " + std::to_string(obs.timeline) + ")");
-  repairing_ = false;
-  first_claim_ = false;
-  return true;
 }
 
 void Controller::reap_notifications() {
   for (auto &p : notifier_.reap()) log(true, "pg_vip: " + p);
 }
 
+milliseconds Controller::retry_delay() {
+  aws::Backoff b{milliseconds(200), std::max(config_.check_interval, milliseconds(200))};
+  auto d = b.delay(std::min(failed_rounds_, 20), hooks_.time->random());
+  ++failed_rounds_;
+  return std::max(d, milliseconds(50));
+}
+
+milliseconds Controller::flap_window() const { return std::max(config_.check_interval * 10, milliseconds(60000)); }
+
+Identity Controller::identity(const Observation &obs) const {
+  return Identity{config_.node_name, obs.system_identifier, obs.timeline, eni_};
+}
+
+std::string Controller::cause_text(Cause c, const std::string &by) const {
+  switch (c) {
+    case Cause::Promotion: return "promotion";
+    case Cause::Start: return "start as primary";
+    case Cause::Retry: return "retry";
+    case Cause::Repair: return "repair";
+    case Cause::Requested: return "requested by " + by;
+    case Cause::Forced: return "forced by " + by;
+    case Cause::Resume: return "fence lifted";
+  }
+  return "claim";
+}
+
+// Region, interface, credentials and the Cloud: everything the claim needs
+// before its first request, done while still a standby.
+void Controller::prepare() {
+  if (cloud_ && prepared_) return;
+  prepared_ = false;
+  if (!cloud_)
+    cloud_ = hooks_.cloud(config_, *hooks_.time, [this](const std::string &line) { log(false, "pg_vip: " + line); });
+  Placement p = cloud_->prepare(config_.network_interface);
+  for (auto &w : p.warnings) log(true, "pg_vip: " + w);
+  if (p.interface_id != eni_) {
+    // The interface decides which routes are ours: what was read is stale.
+    for (auto &t : tables_) t.read_ok = false;
+  }
+  eni_ = p.interface_id;
+  instance_id_ = p.instance_id;
+  prepared_ = true;
+}
+
+// Reads every route table with its fence tag.
+void Controller::read_tables() {
+  std::vector<TargetRead> reads = cloud_->read(config_.route_tables, 2);
+  auto now = hooks_.time->wall();
+  for (std::size_t i = 0; i < tables_.size() && i < reads.size(); ++i) {
+    TableView &view = tables_[i];
+    const TargetRead &r = reads[i];
+    view.checked_at = now;
+    if (r.error) {
+      view.read_ok = false;
+      view.state = RouteState::Unknown;
+      view.last_error = "cannot read: " + r.error->describe_for("DescribeRouteTables");
+      continue;
+    }
+    view.read_ok = true;
+    view.last_error.clear();
+    if (!r.route_present) {
+      view.state = RouteState::Missing;
+      view.target.clear();
+    } else {
+      view.target = r.target;
+      view.state = r.blackhole ? RouteState::Blackhole : r.interface_id == eni_ ? RouteState::Ours : RouteState::Other;
+    }
+    view.raw_tag = r.fence_tag;
+    view.holder = r.fence_tag ? parse_fence_tag(*r.fence_tag) : std::nullopt;
+  }
+}
+
+void Controller::check_source_dest() {
+  if (instance_id_.empty()) return;
+  std::optional<bool> enabled = cloud_->source_dest_check();
+  if (!enabled) return;
+  if (*enabled && source_dest_check_ != true)
+    log(true, "pg_vip: the source/destination check is enabled on instance " + instance_id_,
+        "Traffic to the VIP " + config_.vip + " reaching this instance will be dropped. Disable it with "
+        "aws ec2 modify-instance-attribute --no-source-dest-check --instance-id " + instance_id_ + ".");
+  source_dest_check_ = enabled;
+}
+
+bool Controller::lapsed(const Holder &h) const {
+  try {
+    return hooks_.time->wall() - parse_iso8601(h.at) > lease(config_.check_interval);
+  } catch (const Error &) {
+    return false;  // no time, no lapse: an old tag still fences
+  }
+}
+
+Controller::Verdict Controller::verdict(const TableView &t, const Identity &me) const {
+  if (!t.read_ok) return Verdict::Unread;
+  if (t.raw_tag && !t.holder) return Verdict::Unreadable;
+  bool mine = false;
+  if (t.holder) {
+    Standing s = judge(me, *t.holder);
+    // A holder on this node's own timeline (a double promotion) whose route
+    // does not point at it (blackhole: its instance is gone; missing;
+    // elsewhere, and it did not repair it), or whose tag it stopped renewing
+    // (rewound into a standby, say), no longer holds anything: the other
+    // primary of that timeline may take over. A newer timeline's tag fences
+    // whatever its route says or however old it is.
+    bool holder_has_route = (t.state == RouteState::Ours || t.state == RouteState::Other) &&
+                            t.target == t.holder->interface_id;
+    bool gone = t.holder->timeline == me.timeline && (!holder_has_route || lapsed(*t.holder));
+    if ((s == Standing::Outranks && !gone) || s == Standing::Foreign) return Verdict::Outranked;
+    mine = s == Standing::Mine;
+  }
+  if (t.state != RouteState::Ours) return Verdict::NeedsRoute;
+  return mine ? Verdict::Held : Verdict::NeedsFence;
+}
+
+// The table whose tag outranks this node the most, or null.
+const TableView *Controller::outranking(const Identity &me) const {
+  const TableView *best = nullptr;
+  for (const auto &t : tables_) {
+    if (verdict(t, me) != Verdict::Outranked) continue;
+    if (!best || t.holder->timeline > best->holder->timeline) best = &t;
+  }
+  return best;
+}
+
+void Controller::fence(const Identity &me, const TableView &t) {
+  bool was = state_ == State::Fenced;
+  std::string reason = fence_reason(me, *t.holder) + " (tag on " + t.id + ")";
+  state_ = State::Fenced;
+  fence_holder_ = t.holder;
+  last_error_ = "fenced: " + reason;
+  unfence_seen_ = {};
+  claim_started_ = {};
+  if (!was) {
+    log(true, "pg_vip: this node is fenced and will not claim the VIP " + config_.vip, reason + ".");
+    event("vip_fenced", true, reason);
+  }
+}
+
+// Points the given tables here. Tag first, then the routes: a route never
+// points at a node whose tag is not already on the table, so a reader that
+// sees the route moved also sees who moved it. The promotion's claim sends
+// both at once (one round trip); its timeline is newer than any tag its
+// standby read.
+void Controller::point(const std::vector<std::size_t> &which, const Identity &me, bool one_round_trip) {
+  std::vector<std::string> fence_ids;
+  std::vector<PointRequest> points;
+  std::vector<std::size_t> pointed;
+  for (auto i : which) {
+    fence_ids.push_back(tables_[i].id);
+    if (tables_[i].state != RouteState::Ours || one_round_trip) {
+      points.push_back({tables_[i].id, tables_[i].state == RouteState::Missing});
+      pointed.push_back(i);
+    }
+  }
+  if (fence_ids.empty()) return;
+  changed_since_held_ = true;
+  std::string value = fence_tag_value(me, hooks_.time->wall());
+  auto round_start = now();
+  Cloud::Applied a;
+  if (one_round_trip) {
+    a = cloud_->apply(points, eni_, fence_ids, value, 4);
+  } else {
+    a = cloud_->apply({}, eni_, fence_ids, value, 4);
+    if (a.fence.ok() && !points.empty()) a.points = cloud_->apply(points, eni_, {}, {}, 4).points;
+  }
+  if (a.fence.error) {
+    std::string why = "fence tag not written: " + a.fence.error->describe_for("CreateTags");
+    for (auto i : which) tables_[i].last_error = why;
+  }
+  int switched = 0;
+  for (std::size_t k = 0; k < a.points.size() && k < pointed.size(); ++k) {
+    TableView &view = tables_[pointed[k]];
+    if (a.points[k].ok()) {
+      ++switched;
+    } else if (a.points[k].error) {
+      std::string action = view.state == RouteState::Missing ? "CreateRoute" : "ReplaceRoute";
+      std::string why = "route not switched: " + a.points[k].error->describe_for(action);
+      view.last_error = view.last_error.empty() ? why : view.last_error + "; " + why;
+    }
+  }
+  if (a.fence.ok() && switched == static_cast<int>(points.size())) {
+    double ms = duration<double, std::milli>(now() - round_start).count();
+    event("vip_claim", true,
+          "pointed " + route_tables(switched) + " at " + eni_ + " (" + cause_text(cause_, cause_by_) + ", timeline " +
+              std::to_string(me.timeline) + ", " + std::to_string(static_cast<long>(ms)) + " ms)");
+  }
+}
+
+// The claim after a promotion: every table at once, routes and tag in one
+// round trip, on what the standby last read.
+milliseconds Controller::promote(const Observation &obs) {
+  Identity me = identity(obs);
+  cause_ = episode_ = Cause::Promotion;
+  claim_started_ = now();
+  if (const TableView *t = outranking(me)) {
+    fence(me, *t);
+    return config_.check_interval;
+  }
+  if (config_.dry_run) return claim(obs, Cause::Promotion);
+  state_ = State::Claiming;
+  std::vector<std::size_t> all;
+  for (std::size_t i = 0; i < tables_.size(); ++i) {
+    tables_[i].last_error.clear();
+    all.push_back(i);
+  }
+  point(all, me, true);
+  if (hooks_.time->cancelled()) return milliseconds(0);
+  return verify(obs);
+}
+
+// A claim from a fresh read: fail closed (a table not read, or whose tag
+// cannot be parsed, is left alone), fenced by any tag that outranks this
+// node, tag first. A forced claim overrides both.
+milliseconds Controller::claim(const Observation &obs, Cause cause, const std::string &by) {
+  Identity me = identity(obs);
+  bool force = cause == Cause::Forced;
+  if (cause != Cause::Retry) episode_ = cause;
+  cause_ = cause;
+  cause_by_ = by;
+  if (claim_started_ == steady_clock::time_point{}) claim_started_ = now();
+  read_tables();
+  if (!force)
+    if (const TableView *t = outranking(me)) {
+      fence(me, *t);
+      return config_.check_interval;
+    }
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < tables_.size(); ++i) {
+    Verdict v = verdict(tables_[i], me);
+    if (v == Verdict::NeedsFence || v == Verdict::NeedsRoute || (force && v != Verdict::Held)) todo.push_back(i);
+  }
+  if (config_.dry_run) {
+    state_ = State::DryRun;
+    std::vector<std::string> ids;
+    for (auto i : todo)
+      if (tables_[i].state != RouteState::Ours) ids.push_back(tables_[i].id);
+    event("vip_claim", true,
+          "dry run (" + cause_text(cause, by) + "): would point " + route_tables(ids.size()) + " at " + eni_ +
+              (ids.empty() ? "" : ": " + join_ids(ids)) + "; would write the fence tag on " + route_tables(todo.size()));
+    last_error_.clear();
+    return config_.check_interval;
+  }
+  state_ = State::Claiming;
+  if (cause == Cause::Repair)
+    for (auto i : todo)
+      if (tables_[i].state != RouteState::Ours) tables_[i].repaired_at = now();
+  if (!todo.empty()) point(todo, me, false);
+  if (hooks_.time->cancelled()) return milliseconds(0);
+  return verify(obs);
+}
+
+// Reads the tables back until each one's route and tag name this node,
+// tolerating stale reads (EC2 is eventually consistent).
+milliseconds Controller::verify(const Observation &obs) {
+  Identity me = identity(obs);
+  // Keep what the claim learnt of each table's failure: a read that comes
+  // back only says where the route points.
+  std::vector<std::string> errors;
+  for (const auto &t : tables_) errors.push_back(t.last_error);
+  bool all = false;
+  for (milliseconds w : {milliseconds(0), milliseconds(100), milliseconds(200), milliseconds(400)}) {
+    if (w.count()) hooks_.time->sleep(w);
+    if (hooks_.time->cancelled()) return milliseconds(0);
+    read_tables();
+    all = std::all_of(tables_.begin(), tables_.end(), [&](const TableView &t) { return verdict(t, me) == Verdict::Held; });
+    if (all) break;  // an outranking tag may be a stale read too: it is believed after the last read
+  }
+  if (const TableView *t = outranking(me)) {
+    fence(me, *t);
+    return config_.check_interval;
+  }
+  if (all) {
+    held(obs);
+    return config_.check_interval;
+  }
+  for (std::size_t i = 0; i < tables_.size(); ++i)
+    if (tables_[i].read_ok && !errors[i].empty() && verdict(tables_[i], me) != Verdict::Held) tables_[i].last_error = errors[i];
+  return not_held(obs);
+}
+
+void Controller::held(const Observation &obs) {
+  bool first = episode_ == Cause::Promotion && obs.primary_noticed != steady_clock::time_point{};
+  auto since_tp = claim_started_ == steady_clock::time_point{} ? now() : claim_started_;
+  if (first) since_tp = std::min(obs.primary_noticed, since_tp);
+  double ms = duration<double, std::milli>(now() - since_tp).count();
+  bool was_held = state_ == State::Held;
+  state_ = State::Held;
+  failed_rounds_ = 0;
+  failure_cause_.clear();
+  last_error_.clear();
+  fence_holder_.reset();
+  claim_started_ = {};
+  cause_ = Cause::Retry;
+  cause_by_.clear();
+  if (was_held || !changed_since_held_) return;  // verified again: nothing new to say
+  changed_since_held_ = false;
+  last_claim_ms_ = ms;
+  const char *since = first ? "this node became primary" : episode_ == Cause::Repair ? "the repair began" : "the claim began";
+  std::string detail;
+  for (const auto &t : tables_) detail += (detail.empty() ? "" : "; ") + t.id + ": ours";
+  log(false,
+      "pg_vip: VIP " + config_.vip + " held on " + route_tables(tables_.size()) + ", " +
+          std::to_string(static_cast<long>(ms)) + " ms after " + since,
+      "Each route table points at " + eni_ + " and carries this node's fence tag: " + detail + ".");
+  event(episode_ == Cause::Repair ? "vip_repaired" : "vip_held", true,
+        route_tables(tables_.size()) + (tables_.size() == 1 ? " points" : " point") + " at " + eni_ + " after " +
+            std::to_string(static_cast<long>(ms)) + " ms (timeline " + std::to_string(obs.timeline) + ")");
+}
+
+// Some table is not (verifiably) ours: say which and why, once per cause,
+// and come back soon, or at the slow pace when retrying cannot help.
+milliseconds Controller::not_held(const Observation &obs) {
+  Identity me = identity(obs);
+  state_ = State::Claiming;
+  std::string pending, cause;
+  bool permanent = false;
+  for (auto &t : tables_) {
+    Verdict v = verdict(t, me);
+    if (v == Verdict::Held) continue;
+    std::string why;
+    switch (v) {
+      case Verdict::Unread: why = t.last_error; break;
+      case Verdict::Unreadable:
+        why = "unreadable fence tag \"" + t.raw_tag->substr(0, 80) +
+              "\": not acting on a fence it cannot read; fix or delete the tag, or run vip_claim(force => true)";
+        permanent = true;
+        break;
+      case Verdict::NeedsFence:
+        why = t.last_error.empty() ? "points here; fence tag not yet read back" : t.last_error;
+        break;
+      default:
+        why = std::string(to_string(t.state)) + (t.target.empty() ? "" : " (" + t.target + ")") +
+              (t.last_error.empty() ? "" : ": " + t.last_error);
+        break;
+    }
+    t.last_error = why;
+    pending += (pending.empty() ? "" : "; ") + t.id + ": " + why;
+    // The cause without request ids and times: what would make a DBA act.
+    auto paren = why.find(" (HTTP");
+    cause += t.id + "=" + why.substr(0, paren) + "|";
+    for (const char *code : {"UnauthorizedOperation", "AuthFailure", "AccessDenied", ".NotFound", "InvalidParameter",
+                             "SignatureDoesNotMatch", "RequestExpired", "NoCredentials", "Malformed"})
+      if (why.find(code) != std::string::npos) permanent = true;
+  }
+  last_error_ = "pending route tables: " + pending;
+  if (cause != failure_cause_) {
+    failure_cause_ = cause;
+    event("vip_claim_failed", false, "not every route table points here (" + cause_text(cause_, cause_by_) + "): " + pending);
+    log(true, "pg_vip: could not point every route table at this node; " +
+                  std::string(permanent ? "retrying at the slow pace" : "retrying"),
+        permanent ? "Retrying cannot fix this by itself: " + pending + "." : pending + ".");
+  }
+  cause_ = Cause::Retry;
+  if (permanent) return config_.check_interval;
+  return retry_delay();
+}
+
+// A holder's check: re-read; fenced by a newer tag; a table moved away is
+// repaired once a second read confirms the move (a promotion elsewhere
+// writes its tag within the same round trip as its routes: the second read
+// sees it), and only once per flap window.
+milliseconds Controller::check_held(const Observation &obs) {
+  Identity me = identity(obs);
+  read_tables();
+  check_source_dest();
+  if (const TableView *t = outranking(me)) {
+    fence(me, *t);
+    return config_.check_interval;
+  }
+  bool moved = false, unread = false;
+  for (auto &t : tables_) {
+    Verdict v = verdict(t, me);
+    unread |= v == Verdict::Unread || v == Verdict::Unreadable;
+    if (v != Verdict::NeedsRoute && v != Verdict::NeedsFence) continue;
+    moved = true;
+    if (v == Verdict::NeedsRoute && t.repaired_at != steady_clock::time_point{} && now() - t.repaired_at < flap_window()) {
+      state_ = State::Conflict;
+      conflict_since_ = now();
+      last_error_ = "conflict: " + t.id + " was moved away again (now " + to_string(t.state) +
+                    (t.target.empty() ? "" : " " + t.target) +
+                    ") after this node repaired it; pg_vip stops repairing it to avoid a route war";
+      log(true, "pg_vip: " + t.id + " keeps being moved away from this node; repairs stopped",
+          "Something else (another failover tool, a script, infrastructure as code) points the VIP's route at " +
+              (t.target.empty() ? std::string("nothing") : t.target) +
+              ". Find and stop it, then run vip_claim() to take the route back.");
+      event("vip_conflict", false, last_error_);
+      return config_.check_interval;
+    }
+  }
+  if (!moved) {
+    if (unread) {
+      cause_ = Cause::Retry;
+      return not_held(obs);
+    }
+    renew(me);
+    return config_.check_interval;
+  }
+  // Confirm, then repair what the claim's own fresh read still finds moved.
+  hooks_.time->sleep(kConfirmMove);
+  if (hooks_.time->cancelled()) return milliseconds(0);
+  std::vector<std::string> ids;
+  for (const auto &t : tables_)
+    if (verdict(t, me) == Verdict::NeedsRoute || verdict(t, me) == Verdict::NeedsFence)
+      ids.push_back(t.id + " (" + to_string(t.state) + (t.target.empty() ? "" : " " + t.target) + ")");
+  log(true, "pg_vip: the VIP's route no longer points here; repairing", "Route tables: " + join_ids(ids) + ".");
+  claim_started_ = now();
+  return claim(obs, Cause::Repair);
+}
+
+// Rewrites this node's tag when a third of its lease has passed (one
+// CreateTags for every table), so that the other primary of a double
+// promotion can tell a holder that is still there from one that is gone.
+void Controller::renew(const Identity &me) {
+  bool due = false;
+  for (const auto &t : tables_) {
+    if (!t.holder) continue;
+    try {
+      due |= hooks_.time->wall() - parse_iso8601(t.holder->at) > lease(config_.check_interval) / 3;
+    } catch (const Error &) {
+      due = true;
+    }
+  }
+  if (!due) return;
+  Cloud::Applied a = cloud_->apply({}, eni_, config_.route_tables, fence_tag_value(me, hooks_.time->wall()), 2);
+  if (a.fence.error)
+    log(true, "pg_vip: could not renew the fence tag; retrying at the next check",
+        a.fence.error->describe_for("CreateTags") + ".");
+}
+
+// A fenced node keeps reading; when no table's tag outranks it any more
+// (on reads spanning a while, so that a stale read cannot lift the fence),
+// it claims again.
+milliseconds Controller::check_fenced(const Observation &obs) {
+  Identity me = identity(obs);
+  read_tables();
+  check_source_dest();
+  if (const TableView *t = outranking(me)) {
+    fence_holder_ = t->holder;
+    last_error_ = "fenced: " + fence_reason(me, *t->holder) + " (tag on " + t->id + ")";
+    unfence_seen_ = {};
+    return config_.check_interval;
+  }
+  for (const auto &t : tables_) {
+    Verdict v = verdict(t, me);
+    if (v == Verdict::Unread || v == Verdict::Unreadable) return config_.check_interval;  // fail closed
+  }
+  milliseconds span = std::max(config_.check_interval, kUnfenceSpan);
+  if (unfence_seen_ == steady_clock::time_point{}) {
+    unfence_seen_ = now();
+    return span;
+  }
+  if (now() - unfence_seen_ < span) return span - duration_cast<milliseconds>(now() - unfence_seen_);
+  log(true, "pg_vip: the fence no longer applies; claiming the VIP " + config_.vip,
+      "No route table's fence tag outranks this node any more" +
+          (fence_holder_ ? " (it was " + describe(*fence_holder_) + ")" : std::string()) + ".");
+  fence_holder_.reset();
+  unfence_seen_ = {};
+  claim_started_ = now();
+  return claim(obs, Cause::Resume);
+}
+
+// A node in conflict changes nothing; it leaves the state when the routes
+// come back, a newer holder fences it, or the flap window has passed (then
+// it may repair once more).
+milliseconds Controller::check_conflict(const Observation &obs) {
+  Identity me = identity(obs);
+  read_tables();
+  if (const TableView *t = outranking(me)) {
+    fence(me, *t);
+    return config_.check_interval;
+  }
+  bool all = std::all_of(tables_.begin(), tables_.end(), [&](const TableView &t) { return verdict(t, me) == Verdict::Held; });
+  if (all) {
+    held(obs);
+    return config_.check_interval;
+  }
+  if (now() - conflict_since_ < flap_window()) return config_.check_interval;
+  for (auto &t : tables_) t.repaired_at = {};
+  state_ = State::Held;  // the next check repairs once more, if the move is still there
+  return check_held(obs);
+}
+
+milliseconds Controller::answer(const Observation &obs, const ClaimRequest &r) {
+  if (r.force) log(true, "pg_vip: claim of the VIP forced by " + r.by, "The fence check is overridden.");
+  claim_started_ = now();
+  changed_since_held_ = true;
+  milliseconds next = claim(obs, r.force ? Cause::Forced : Cause::Requested, r.by);
+  claim_done_ = r.seq;
+  bool ok = state_ == State::Held || state_ == State::DryRun;
+  answers_.push_back({r.seq, ok, ok ? std::string() : last_error_});
+  return next;
+}
+
 milliseconds Controller::step(const Observation &obs) {
   reap_notifications();
+  // The oldest request this controller has not answered.
+  const ClaimRequest *request = nullptr;
+  for (const auto &r : obs.requests)
+    if (r.seq > claim_done_ && (!request || r.seq < request->seq)) request = &r;
+  auto refuse = [&](const std::string &why) {
+    for (const auto &r : obs.requests)
+      if (r.seq > claim_done_) answers_.push_back({r.seq, false, why});
+    for (const auto &r : obs.requests) claim_done_ = std::max(claim_done_, r.seq);
+  };
+
   if (!config_.enabled || config_.vip.empty() || config_.route_tables.empty()) {
     state_ = config_.enabled ? State::Unconfigured : State::Disabled;
-    if (obs.claim_request > claim_request_done_) {  // answer vip_claim() at once
-      claim_request_done_ = obs.claim_request;
-      claim_request_error_ = config_.enabled ? "pg_vip.vip or pg_vip.route_tables is not set." : "pg_vip.enabled is off.";
-    }
+    primary_seen_ = false;
+    refuse(config_.enabled ? "pg_vip.vip or pg_vip.route_tables is not set." : "pg_vip.enabled is off.");
     return config_.check_interval;
   }
   bool primary = obs.role == Role::Primary;
-  if (!primary && state_ != State::Standby) state_ = State::Standby;
+  if (state_ == State::Unconfigured || state_ == State::Disabled) state_ = primary ? State::Claiming : State::Standby;
 
   try {
     prepare();
   } catch (const Error &e) {
     last_error_ = std::string(e.what()) + (e.detail().empty() ? "" : ": " + e.detail());
+    if (!e.hint().empty()) last_error_ += " " + e.hint();
     if (primary && state_ != State::Fenced) state_ = State::Claiming;
-    if (obs.claim_request > claim_request_done_) {
-      claim_request_done_ = obs.claim_request;
-      claim_request_error_ = last_error_;
+    refuse(last_error_);
+    if (last_error_ != failure_cause_) {
+      failure_cause_ = last_error_;
+      log(true, "pg_vip: not ready to move the VIP: " + std::string(e.what()), e.detail());
     }
-    log(true, "pg_vip: not ready to move the VIP: " + std::string(e.what()), e.detail());
     return retry_delay();
   }
 
   if (!primary) {
     // A standby reads, never writes: its view feeds vip_routes() and the
-    // fence check of its promotion, and keeps connections warm.
+    // promotion's claim, and keeps connections warm.
+    refuse("this node is a standby.");
     state_ = State::Standby;
-    observe_tables();
+    primary_seen_ = false;
+    read_tables();
     check_source_dest();
+    failure_cause_.clear();
+    bool any_error = std::any_of(tables_.begin(), tables_.end(), [](const TableView &t) { return !t.read_ok; });
+    last_error_.clear();
+    if (any_error)
+      for (const auto &t : tables_)
+        if (!t.read_ok) last_error_ += (last_error_.empty() ? "" : "; ") + t.id + ": " + t.last_error;
     return config_.check_interval;
   }
 
-  if (obs.claim_request > claim_request_done_) {
-    if (obs.force)
-      log(true, "pg_vip: claim of the VIP forced by " + obs.requested_by, "The fence check is overridden.");
-    claim_started_ = steady_clock::now();
-    repairing_ = false;
-    first_claim_ = false;
-    claim(obs, obs.force, Views::ReadFirst, obs.force ? "forced by " + obs.requested_by : "requested by " + obs.requested_by);
-    claim_request_done_ = obs.claim_request;
-    claim_request_error_ = state_ == State::Held || state_ == State::DryRun ? "" : last_error_;
-    return state_ == State::Claiming ? retry_delay() : config_.check_interval;
-  }
-
-  if (!primary_started_) {
-    primary_started_ = true;
-    first_claim_ = true;
-    if (prior_state_ == State::Fenced) {
-      state_ = State::Fenced;
-      return config_.check_interval;
-    }
-    if (prior_state_ == State::Held) {
-      state_ = State::Held;  // re-verified just below
-    } else {
+  if (!primary_seen_) {
+    primary_seen_ = true;
+    // A worker that saw this node promoted claims at once; one restarted
+    // mid-claim, or a node that started as primary, reads first. A hold,
+    // a fence, a conflict or a dry run is re-checked below.
+    if (state_ == State::Standby && obs.by == PrimaryBy::Promotion && !request) return promote(obs);
+    if (state_ == State::Standby || state_ == State::Primary) {
       state_ = State::Claiming;
-      // A promotion claims at once on what the standby last read; a start
-      // (restart, crash recovery) reads the fence first.
-      bool promoted = obs.by == PrimaryBy::Promotion && prior_state_ != State::Claiming;
-      return claim(obs, false, promoted ? Views::StandbyRead : Views::ReadFirst, promoted ? "promotion" : "start as primary");
+      cause_ = episode_ = obs.by == PrimaryBy::Promotion ? Cause::Retry : Cause::Start;
+      claim_started_ = now();
     }
   }
+  if (request) return answer(obs, *request);
 
   switch (state_) {
-    case State::Claiming:
-      return claim(obs, false, Views::ReadFirst, repairing_ ? "repair" : "retry");
-    case State::Fenced:
-    case State::DryRun: {
-      observe_tables();
-      check_source_dest();
-      if (state_ == State::DryRun && config_.dry_run) return config_.check_interval;
-      if (state_ == State::DryRun) return claim(obs, false, Views::JustRead, "dry run ended");
-      return config_.check_interval;
-    }
-    default: {  // Held, or a state left over from a configuration change
-      observe_tables();
-      check_source_dest();
-      FenceDecision d = decide(identity(obs), holders(), false);
-      if (d.verdict == Verdict::Fence) {
-        fence(d);
+    case State::Held: return check_held(obs);
+    case State::Fenced: return check_fenced(obs);
+    case State::Conflict: return check_conflict(obs);
+    case State::DryRun:
+      if (config_.dry_run) {
+        read_tables();
+        check_source_dest();
         return config_.check_interval;
       }
-      if (routes_held() == static_cast<int>(tables_.size()) && !claim_pending_) {
-        state_ = State::Held;
-        return config_.check_interval;
-      }
-      std::string moved;
-      for (const auto &t : tables_)
-        if (t.state != RouteState::Ours) moved += (moved.empty() ? "" : ", ") + t.id + " (" + to_string(t.state) + ")";
-      log(true, "pg_vip: the VIP's route no longer points here; repairing", "Route tables: " + moved + ".");
-      repairing_ = true;
-      claim_started_ = steady_clock::now();
-      return claim(obs, false, Views::JustRead, "repair");
-    }
+      claim_started_ = now();
+      return claim(obs, Cause::Retry);
+    default: return claim(obs, cause_, cause_by_);
   }
 }
 

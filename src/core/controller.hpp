@@ -1,8 +1,30 @@
 // The claim, in the core: what the worker does with the VIP at each step.
-// The glue feeds it what PostgreSQL knows (role, timeline, settings, a
-// request from vip_claim()) and publishes what it reports (state, per-table
-// views, events, log lines). Everything that decides or talks to AWS is here,
-// so it is tested without a server.
+// The glue feeds it what PostgreSQL knows (role, timeline, settings,
+// vip_claim() requests) and publishes what it reports (state, per-table
+// views, events, log lines, answers to requests). It talks to AWS only
+// through a Cloud and reads time only through a TimeSource, so the same
+// code runs in the worker over libcurl, in unit tests over a fake, and in
+// the simulation (test/sim) over a simulated EC2 and clock.
+//
+// The rules it keeps (the README's "What is guaranteed" says them for users):
+//   - a route is pointed at this node only after this node's fence tag was
+//     written on that table (tag first, then route), except in the claim
+//     that follows a promotion, which sends both in one round trip: its
+//     timeline is newer than any tag its standby read;
+//   - outside that promotion claim and vip_claim(force => true), no table
+//     is changed unless this step read it successfully, tag included (fail
+//     closed);
+//   - a tag that outranks this node (fence.hpp) fences it: it changes
+//     nothing until no table's tag outranks it any more, seen on reads
+//     spanning at least a check interval;
+//   - a held table found moved away is repaired only when a second read,
+//     a second later, confirms the move, and only once per flap window:
+//     moved again within it, the node stops and reports `conflict`;
+//   - a table counts as held only when its route and its fence tag, read
+//     back, both name this node;
+//   - a holder renews its tag's time; on one timeline (a double promotion)
+//     a tag not renewed within the lease, or whose route does not point at
+//     its holder, no longer fences the other primary.
 #pragma once
 
 #include <chrono>
@@ -13,13 +35,14 @@
 #include <string>
 #include <vector>
 
+#include "cloud.hpp"
 #include "clock.hpp"
 #include "credentials.hpp"
-#include "ec2_client.hpp"
 #include "fence.hpp"
 #include "notify.hpp"
 #include "role.hpp"
 #include "routes.hpp"
+#include "time_source.hpp"
 #include "cpp_only.hpp"
 
 namespace pg_vip {
@@ -49,6 +72,12 @@ struct TableView {
   std::optional<Holder> holder;
   Clock::time_point checked_at{};
   std::string last_error;
+  // What the last read said of the fence tag.
+  bool read_ok = false;
+  std::optional<std::string> raw_tag;
+  // When this node last repaired the table (a second move within the flap
+  // window is a conflict, not a repair).
+  std::chrono::steady_clock::time_point repaired_at{};
 };
 
 struct Event {
@@ -64,6 +93,19 @@ struct LogLine {
   std::string detail;
 };
 
+// One vip_claim() call. Numbers grow; each is answered once.
+struct ClaimRequest {
+  uint64_t seq = 0;
+  bool force = false;
+  std::string by;
+};
+
+struct ClaimAnswer {
+  uint64_t seq = 0;
+  bool ok = false;
+  std::string error;
+};
+
 struct Observation {
   Role role = Role::Unknown;
   PrimaryBy by = PrimaryBy::None;
@@ -71,23 +113,31 @@ struct Observation {
   std::string system_identifier;
   // When the worker noticed this node become primary: the claim's clock starts there.
   std::chrono::steady_clock::time_point primary_noticed{};
-  // A vip_claim() request: handled when newer than claim_request_done().
-  uint64_t claim_request = 0;
-  bool force = false;
-  std::string requested_by;
+  // vip_claim() requests not yet answered, oldest first.
+  std::vector<ClaimRequest> requests;
+};
+
+// What shared memory kept from a previous worker: a restarted worker
+// resumes a claim, keeps a fence, re-checks a hold, and never answers a
+// request twice.
+struct Resume {
+  State state = State::Unconfigured;
+  uint64_t claim_done = 0;
 };
 
 class Controller {
  public:
+  // Builds the Cloud for a configuration (a change of AWS settings builds a
+  // new one); the worker's makes an Ec2Cloud, the simulation's a simulated EC2.
+  using CloudFactory = std::function<std::unique_ptr<Cloud>(const ControllerConfig &, TimeSource &,
+                                                             std::function<void(const std::string &)> log)>;
   struct Hooks {
-    std::function<bool()> cancelled;                       // shutdown or postmaster death
-    std::function<void(std::chrono::milliseconds)> sleep;  // waits, waking for cancellation
-    aws::Environment env;                                  // the process environment
+    TimeSource *time = nullptr;  // not owned
+    CloudFactory cloud;          // empty: EC2 over libcurl
+    aws::Environment env;        // the process environment (for the EC2 cloud)
   };
 
-  // prior_state: what shared memory said before this worker started, so that
-  // a restarted worker resumes a claim, keeps a fence, or re-checks a hold.
-  Controller(Hooks hooks, State prior_state);
+  Controller(Hooks hooks, Resume resume);
   ~Controller();
 
   void configure(ControllerConfig config);
@@ -103,46 +153,64 @@ class Controller {
   std::optional<bool> source_dest_check() const noexcept { return source_dest_check_; }
   const std::optional<Holder> &holder() const noexcept { return fence_holder_; }
   const std::vector<TableView> &tables() const noexcept { return tables_; }
-  uint64_t claim_request_done() const noexcept { return claim_request_done_; }
-  const std::string &claim_request_error() const noexcept { return claim_request_error_; }
+  uint64_t claim_request_done() const noexcept { return claim_done_; }
 
+  std::vector<ClaimAnswer> take_answers();
   std::vector<Event> take_events();
   std::vector<LogLine> take_logs();
   bool notifications_running() const noexcept { return notifier_.busy(); }
   void reap_notifications();
 
  private:
-  struct Aws;
+  // Why a claim runs: it names the claim in events and logs and decides
+  // which rules apply (a promotion's single round trip, force).
+  enum class Cause { Promotion, Start, Retry, Repair, Requested, Forced, Resume };
+  // What one table's last read means for this node.
+  enum class Verdict { Unread, Unreadable, Held, NeedsFence, NeedsRoute, Outranked };
 
   void prepare();
-  void observe_tables();
+  void read_tables();
   void check_source_dest();
-  // How the claim knows where the routes point: it reads them first; it
-  // trusts what the standby read (a promotion: every table is switched); or
-  // the views were just read (a repair: only the tables not ours).
-  enum class Views { ReadFirst, StandbyRead, JustRead };
-  std::chrono::milliseconds claim(const Observation &obs, bool force, Views views, const std::string &why);
-  bool verify(const Observation &obs);
-  void fence(const FenceDecision &d);
-  std::vector<Holder> holders() const;
+  Verdict verdict(const TableView &t, const Identity &me) const;
+  bool lapsed(const Holder &h) const;
+  void renew(const Identity &me);
+  const TableView *outranking(const Identity &me) const;
+
+  std::chrono::milliseconds promote(const Observation &obs);
+  std::chrono::milliseconds claim(const Observation &obs, Cause cause, const std::string &by = {});
+  std::chrono::milliseconds verify(const Observation &obs);
+  std::chrono::milliseconds check_held(const Observation &obs);
+  std::chrono::milliseconds check_fenced(const Observation &obs);
+  std::chrono::milliseconds check_conflict(const Observation &obs);
+  std::chrono::milliseconds answer(const Observation &obs, const ClaimRequest &r);
+  std::chrono::milliseconds not_held(const Observation &obs);
+  void held(const Observation &obs);
+  void fence(const Identity &me, const TableView &t);
+  void point(const std::vector<std::size_t> &tables, const Identity &me, bool one_round_trip);
+
   void event(const std::string &name, bool success, const std::string &details);
   void log(bool warning, std::string message, std::string detail = {});
   std::chrono::milliseconds retry_delay();
+  std::chrono::milliseconds flap_window() const;
   Identity identity(const Observation &obs) const;
-  aws::RetryPolicy policy(int attempts) const;
+  std::string cause_text(Cause c, const std::string &by) const;
+  std::chrono::steady_clock::time_point now() const { return hooks_.time->steady(); }
 
   Hooks hooks_;
   ControllerConfig config_;
-  std::unique_ptr<Aws> aws_;
+  std::unique_ptr<Cloud> cloud_;
   bool prepared_ = false;  // region, interface and credentials all known
   State state_;
-  State prior_state_;
-  bool primary_started_ = false;
-  bool claim_pending_ = false;  // some table is not verified ours yet
-  bool repairing_ = false;      // the pending claim repairs a held VIP
-  bool first_claim_ = false;    // the claim that follows becoming primary
+  Cause cause_ = Cause::Start;    // why the claim under way runs (events, logs)
+  Cause episode_ = Cause::Start;  // what began it: a hold that follows a repair is vip_repaired
+  std::string cause_by_;
+  bool primary_seen_ = false;     // this controller has stepped as primary
+  bool changed_since_held_ = true;  // a change was sent since the last hold
   int failed_rounds_ = 0;
+  std::string failure_cause_;     // the last vip_claim_failed's cause, to report changes only
   std::chrono::steady_clock::time_point claim_started_{};
+  std::chrono::steady_clock::time_point conflict_since_{};
+  std::chrono::steady_clock::time_point unfence_seen_{};
   std::string eni_;
   std::string instance_id_;
   std::optional<bool> source_dest_check_;
@@ -150,8 +218,8 @@ class Controller {
   std::vector<TableView> tables_;
   double last_claim_ms_ = -1;
   std::string last_error_;
-  uint64_t claim_request_done_ = 0;
-  std::string claim_request_error_;
+  uint64_t claim_done_ = 0;
+  std::vector<ClaimAnswer> answers_;
   std::vector<Event> events_;
   std::vector<LogLine> logs_;
   NotificationRunner notifier_;

@@ -89,6 +89,29 @@ std::string ImdsClient::primary_interface_id() {
   return eni;
 }
 
+std::vector<std::string> ImdsClient::interface_ids() {
+  std::vector<std::string> out;
+  std::string listing = get("meta-data/network/interfaces/macs/");
+  std::size_t start = 0;
+  while (start <= listing.size()) {
+    auto end = listing.find('\n', start);
+    std::string mac(trim(std::string_view(listing).substr(start, end == std::string::npos ? std::string::npos : end - start)));
+    if (!mac.empty() && mac.back() == '/') mac.pop_back();
+    if (!mac.empty()) {
+      if (mac.find('/') != std::string::npos || mac.size() > 64)
+        imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed", "instance metadata listed an invalid MAC address");
+      std::string eni(trim(get("meta-data/network/interfaces/macs/" + mac + "/interface-id")));
+      if (eni.rfind("eni-", 0) != 0)
+        imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed", "instance metadata gave an invalid interface id");
+      out.push_back(eni);
+      if (out.size() > 64) break;  // EC2 allows far fewer; a runaway listing is not believed further
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
 Credentials ImdsClient::role_credentials() {
   std::string listing(trim(get("meta-data/iam/security-credentials/")));
   std::string role = listing.substr(0, listing.find('\n'));

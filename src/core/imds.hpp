@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "clock.hpp"
 #include "credentials.hpp"
@@ -32,6 +33,9 @@ class ImdsClient {
   std::string region();
   // The interface id of the instance's primary interface (its first MAC).
   std::string primary_interface_id();
+  // Every interface attached to the instance (one per MAC under
+  // network/interfaces/macs/).
+  std::vector<std::string> interface_ids();
   // The instance role's temporary credentials.
   Credentials role_credentials();
 

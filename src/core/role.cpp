@@ -30,6 +30,7 @@ const char *to_string(State state) noexcept {
     case State::Held: return "held";
     case State::Fenced: return "fenced";
     case State::DryRun: return "dry_run";
+    case State::Conflict: return "conflict";
   }
   return "unknown";
 }

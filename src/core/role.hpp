@@ -26,6 +26,7 @@ enum class State : uint8_t {
   Held,              // every route table verified to point here
   Fenced,            // a newer timeline holds the VIP: hands off
   DryRun,            // the decision was made, nothing was sent
+  Conflict,          // something keeps moving a route away: repairs stopped
 };
 
 const char *to_string(Role role) noexcept;

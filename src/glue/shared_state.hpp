@@ -21,6 +21,19 @@ struct RouteSlot {
   char last_error[256];
 };
 
+// One vip_claim() call: asked by a backend, answered by the worker. Each
+// call has its own slot (its number modulo kClaimSlots), its own force flag
+// and its own answer; at most kClaimSlots wait at once.
+struct ClaimSlot {
+  uint64 seq;  // 0: never used
+  bool force;
+  char requested_by[NAMEDATALEN];
+  bool answered;
+  bool ok;
+  char error[512];
+};
+constexpr int kClaimSlots = 8;
+
 // One entry of the recent events ring shown by vip_events().
 struct EventSlot {
   TimestampTz at;
@@ -53,13 +66,12 @@ struct SharedState {
   uint32 holder_timeline;
   int8 source_dest_check;        // -1 unknown, 0 off, 1 on (traffic to the VIP dropped)
 
-  // vip_claim(): a backend raises claim_request; the worker answers with
-  // claim_done = that number and claim_error.
+  // vip_claim(): a backend takes the number claim_request + 1 and fills its
+  // slot; the worker answers the slots in order and advances claim_done,
+  // which a restarted worker resumes from, so no call is answered twice.
   uint64 claim_request;
-  bool claim_force;
-  char claim_requested_by[NAMEDATALEN];
   uint64 claim_done;
-  char claim_error[512];
+  ClaimSlot claims[kClaimSlots];
 
   uint64 events_total;           // events ever recorded; the ring holds the last kEventSlots
   EventSlot events[kEventSlots];

@@ -144,9 +144,19 @@ PG_VIP_FUNCTION(vip_claim) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("the pg_vip worker is not running"),
                     errhint("The postmaster restarts it within a second; try again, and look at the server log.")));
   }
+  if (shared->claim_request - shared->claim_done >= static_cast<uint64>(kClaimSlots)) {
+    LWLockRelease(shared->lock);
+    ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+                    errmsg("too many vip_claim() calls are waiting"),
+                    errdetail("At most %d calls wait for the pg_vip worker at once.", kClaimSlots),
+                    errhint("Wait for the calls under way to return, then try again.")));
+  }
   uint64 request = ++shared->claim_request;
-  shared->claim_force = force;
-  strlcpy(shared->claim_requested_by, user, sizeof shared->claim_requested_by);
+  ClaimSlot &mine = shared->claims[request % kClaimSlots];
+  memset(&mine, 0, sizeof mine);
+  mine.seq = request;
+  mine.force = force;
+  strlcpy(mine.requested_by, user, sizeof mine.requested_by);
   Latch *latch = shared->worker_latch;
   LWLockRelease(shared->lock);
   SetLatch(latch);
@@ -158,11 +168,20 @@ PG_VIP_FUNCTION(vip_claim) {
   constexpr int kWaitSeconds = 60;
   TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), kWaitSeconds * 1000);
   static char error[512];
+  bool ok = false;
   State state = State::Claiming;
   for (;;) {
     LWLockAcquire(shared->lock, LW_SHARED);
-    bool done = shared->claim_done >= request;
-    strlcpy(error, shared->claim_error, sizeof error);
+    const ClaimSlot &slot = shared->claims[request % kClaimSlots];
+    // Answered: in its slot, or (slot reused, so long after) by claim_done.
+    bool done = (slot.seq == request && slot.answered) || slot.seq != request;
+    if (done && slot.seq == request) {
+      ok = slot.ok;
+      strlcpy(error, slot.error, sizeof error);
+    } else {
+      error[0] = '\0';
+      ok = true;
+    }
     state = shared->state;
     LWLockRelease(shared->lock);
     if (done) break;
@@ -178,13 +197,13 @@ PG_VIP_FUNCTION(vip_claim) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("pg_vip did not claim the VIP: it is %s", to_string(state)), errdetail_internal("%s", error),
                     errhint("Set pg_vip.vip and pg_vip.route_tables, and pg_vip.enabled = on, then reload.")));
-  if (state == State::Fenced)
+  if (state == State::Fenced && !ok)
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("pg_vip did not claim the VIP: this node is fenced"),
                     errdetail_internal("%s", error),
                     errhint("If this node really must take the VIP, run SELECT * FROM vip_claim(force => true).")));
-  if (error[0])
+  if (!ok && error[0])
     ereport(WARNING, (errmsg("pg_vip: the claim is not complete"), errdetail_internal("%s", error),
-                      errhint("The worker goes on retrying the pending route tables.")));
+                      errhint("The worker goes on retrying the pending route tables; vip_routes() shows each one's error.")));
   routes_result(fcinfo, take_snapshot());
   return (Datum) 0;
 }

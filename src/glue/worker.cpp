@@ -53,7 +53,12 @@ struct StepOutput {
   char holder[128];
   uint32 holder_timeline;
   uint64 claim_done;
-  char claim_error[512];
+  int n_answers;
+  struct {
+    uint64 seq;
+    bool ok;
+    char error[512];
+  } answers[kClaimSlots * 2];
   int n_tables;
   struct {
     RouteState state;
@@ -96,6 +101,7 @@ struct PublishedConfig {
 
 PublishedConfig config;
 
+std::unique_ptr<RealTime> real_time;
 std::unique_ptr<Controller> controller;
 int promotion_watch = -1;  // inotify descriptor on the data directory, or -1
 std::chrono::steady_clock::time_point fast_poll_until{};
@@ -213,7 +219,6 @@ void copy_step_output(const Controller &c) {
     out.holder_timeline = c.holder()->timeline;
   }
   out.claim_done = c.claim_request_done();
-  strlcpy(out.claim_error, c.claim_request_error().c_str(), sizeof out.claim_error);
   out.n_tables = static_cast<int>(std::min<std::size_t>(c.tables().size(), settings::kMaxRouteTables));
   for (int i = 0; i < out.n_tables; ++i) {
     const TableView &v = c.tables()[i];
@@ -229,6 +234,15 @@ void copy_step_output(const Controller &c) {
 }
 
 void take_messages(Controller &c) {
+  auto answers = c.take_answers();
+  out.n_answers = 0;
+  for (const auto &a : answers) {
+    if (out.n_answers == static_cast<int>(std::size(out.answers))) break;
+    auto &slot = out.answers[out.n_answers++];
+    slot.seq = a.seq;
+    slot.ok = a.ok;
+    strlcpy(slot.error, a.error.c_str(), sizeof slot.error);
+  }
   auto events = c.take_events();
   out.n_events = 0;
   for (const auto &e : events) {
@@ -261,8 +275,15 @@ void publish_step(SharedState *shared) {
   shared->source_dest_check = out.source_dest_check;
   strlcpy(shared->holder, out.holder, sizeof shared->holder);
   shared->holder_timeline = out.holder_timeline;
-  shared->claim_done = out.claim_done;
-  strlcpy(shared->claim_error, out.claim_error, sizeof shared->claim_error);
+  shared->claim_done = std::max(shared->claim_done, out.claim_done);
+  for (int i = 0; i < out.n_answers; ++i) {
+    ClaimSlot &slot = shared->claims[out.answers[i].seq % kClaimSlots];
+    if (slot.seq != out.answers[i].seq) continue;  // cannot happen: a slot is reused only once answered
+    slot.answered = true;
+    slot.ok = out.answers[i].ok;
+    strlcpy(slot.error, out.answers[i].error, sizeof slot.error);
+  }
+  out.n_answers = 0;
   for (int i = 0; i < out.n_tables && i < shared->n_route_tables; ++i) {
     RouteSlot &slot = shared->routes[i];
     slot.state = out.tables[i].state;
@@ -347,11 +368,14 @@ void sleep_ms(std::chrono::milliseconds ms) {
 long step(SharedState *shared, const RoleTracker &tracker, TimeLineID tli) {
   static char sysid[32];
   snprintf(sysid, sizeof sysid, UINT64_FORMAT, GetSystemIdentifier());
+  // The vip_claim() calls waiting, copied out under the lock.
+  static ClaimSlot pending[kClaimSlots];
+  int n_pending = 0;
   LWLockAcquire(shared->lock, LW_SHARED);
-  uint64 request = shared->claim_request;
-  bool force = shared->claim_force;
-  char requested_by[NAMEDATALEN];
-  strlcpy(requested_by, shared->claim_requested_by, sizeof requested_by);
+  for (uint64 seq = shared->claim_done + 1; seq <= shared->claim_request && n_pending < kClaimSlots; ++seq) {
+    const ClaimSlot &slot = shared->claims[seq % kClaimSlots];
+    if (slot.seq == seq && !slot.answered) pending[n_pending++] = slot;
+  }
   LWLockRelease(shared->lock);
 
   watching_standby = tracker.role() != Role::Primary;
@@ -365,9 +389,8 @@ long step(SharedState *shared, const RoleTracker &tracker, TimeLineID tli) {
         obs.timeline = tli;
         obs.system_identifier = sysid;
         obs.primary_noticed = primary_noticed;
-        obs.claim_request = request;
-        obs.force = force;
-        obs.requested_by = requested_by;
+        for (int i = 0; i < n_pending; ++i)
+          obs.requests.push_back({pending[i].seq, pending[i].force, pending[i].requested_by});
         delay_ms = static_cast<long>(controller->step(obs).count());
         copy_step_output(*controller);
         take_messages(*controller);
@@ -465,17 +488,17 @@ void pg_vip_worker_main(Datum) {
   shared->worker_latch = &MyProc->procLatch;
   // Trivially destructible, so safe to keep across PostgreSQL calls.
   RoleTracker tracker(shared->started_as_standby, shared->role, shared->primary_by);
-  State prior_state = shared->state;
+  Resume resume{shared->state, shared->claim_done};
   LWLockRelease(shared->lock);
 
   door::Failure failure;
   if (!door::run(
           [&] {
             http::global_init();
+            real_time = std::make_unique<RealTime>(cancelled, sleep_ms);
             Controller::Hooks hooks;
-            hooks.cancelled = cancelled;
-            hooks.sleep = sleep_ms;
-            controller = std::make_unique<Controller>(std::move(hooks), prior_state);
+            hooks.time = real_time.get();
+            controller = std::make_unique<Controller>(std::move(hooks), resume);
           },
           failure))
     door::raise_error(failure);  // nothing C++ is live here; the worker exits and is restarted
@@ -484,7 +507,6 @@ void pg_vip_worker_main(Datum) {
   // A worker restarted while primary starts the clock of its claim now.
   primary_noticed = std::chrono::steady_clock::now();
   auto next_step = std::chrono::steady_clock::now();
-  uint64 handled_request = 0;
   if (tracker.role() != Role::Primary && RecoveryInProgress()) open_promotion_watch();
 
   while (!ShutdownRequestPending) {
@@ -498,11 +520,11 @@ void pg_vip_worker_main(Datum) {
     if (became_primary) close_promotion_watch();
     if (out.notifications_running) reap_notifications(shared);
     LWLockAcquire(shared->lock, LW_SHARED);
-    uint64 request = shared->claim_request;
+    bool requested = shared->claim_request > shared->claim_done;
     LWLockRelease(shared->lock);
     auto now = std::chrono::steady_clock::now();
-    if (became_primary || request != handled_request || now >= next_step) {
-      handled_request = request;
+    // A waiting vip_claim() call is answered at once: each step answers one.
+    if (became_primary || requested || now >= next_step) {
       long delay = step(shared, tracker, published_tli);
       next_step = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
       if (ShutdownRequestPending) break;

@@ -46,7 +46,7 @@ use PgVipTest;
 	my ($a) = start_pair($fake, primary_name => 'dryrun', no_standby => 1, extra => "pg_vip.dry_run = on\n");
 	ok(wait_for_status($a, 'state', 'dry_run'), 'dry_run: state dry_run');
 	like($a->safe_psql('postgres', "SELECT details FROM vip_events() WHERE event = 'vip_claim'"),
-		qr/dry run \(start as primary\): would point 1 route table at eni-0a00000a: rtb-0a000003$/,
+		qr/dry run \(start as primary\): would point 1 route table at eni-0a00000a: rtb-0a000003; would write the fence tag on 3 route tables$/,
 		'the event says what it would have done: only the table whose route is missing');
 	sleep 2;
 	is(scalar(@{ changing_requests_since($fake, 0) }), 0, 'no changing request reached the endpoint');

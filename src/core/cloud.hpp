@@ -1,0 +1,79 @@
+// The one interface between the claim's decisions and AWS. The controller
+// reads its targets (today: VPC route tables) with their fence tags, points
+// them at this node and writes the fence tag, all through a Cloud; the
+// worker's Cloud speaks EC2 over libcurl (ec2_cloud.cpp), the simulation's
+// (test/sim/) is a simulated EC2 with faults on a simulated clock. A further
+// kind of target (an Elastic IP association, a Route 53 record) is another
+// implementation of the same three verbs: read, point, fence.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws_error.hpp"
+#include "cpp_only.hpp"
+
+namespace pg_vip {
+
+// Where this node is: what the claim needs before its first request.
+struct Placement {
+  std::string region;
+  std::string interface_id;  // what the VIP's routes must point at
+  std::string instance_id;   // empty when instance metadata is not used
+  std::vector<std::string> warnings;
+};
+
+// One target as read from AWS: where the VIP's route points and the fence
+// tag's raw value. When `error` is set nothing else is known.
+struct TargetRead {
+  std::string id;
+  std::optional<aws::AwsError> error;
+  bool route_present = false;
+  bool blackhole = false;
+  std::string interface_id;  // the route's network interface, if any
+  std::string target;        // the interface, gateway or instance it names
+  std::optional<std::string> fence_tag;
+};
+
+// The outcome of one changing request (after the Cloud's own retries).
+struct Outcome {
+  bool sent = false;  // false: not attempted (nothing asked)
+  std::optional<aws::AwsError> error;
+  bool ok() const noexcept { return sent && !error; }
+};
+
+struct PointRequest {
+  std::string id;
+  bool missing = false;  // the last read saw no route: create rather than replace
+};
+
+class Cloud {
+ public:
+  virtual ~Cloud() = default;
+
+  // Region, this instance's interface and id, warm credentials. Throws Error
+  // with what to fix. `configured_interface`: pg_vip.network_interface.
+  virtual Placement prepare(const std::string &configured_interface) = 0;
+
+  // Every target at once (one request where the API allows it). `attempts`
+  // bounds the retries of retryable failures.
+  virtual std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) = 0;
+
+  // One round trip: every route pointed at `interface_id` and, when
+  // `fence_ids` is not empty, the fence tag `fence_value` written on those,
+  // all sent at once. A route that turns out missing is created (and one
+  // that exists after all replaced) within the call.
+  struct Applied {
+    std::vector<Outcome> points;  // in the order asked
+    Outcome fence;
+  };
+  virtual Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id,
+                        const std::vector<std::string> &fence_ids, const std::string &fence_value,
+                        int attempts) = 0;
+
+  // The instance's source/destination check; nullopt when unknown.
+  virtual std::optional<bool> source_dest_check() = 0;
+};
+
+}  // namespace pg_vip

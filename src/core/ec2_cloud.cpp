@@ -1,0 +1,253 @@
+#include "ec2_cloud.hpp"
+
+#include <algorithm>
+
+#include "clock.hpp"
+#include "ec2_client.hpp"
+#include "ec2_xml.hpp"
+#include "error.hpp"
+#include "fence.hpp"
+#include "http_client.hpp"
+#include "imds.hpp"
+
+namespace pg_vip {
+
+using namespace std::chrono;
+using aws::AwsError;
+using aws::Ec2Call;
+using aws::Ec2Result;
+using aws::ErrorKind;
+
+namespace {
+
+bool is_no_route(const AwsError &e) {
+  // ReplaceRoute on a missing route answers InvalidParameterValue ("There is
+  // no route defined ..."), whatever the documentation suggests.
+  return e.code == "InvalidParameterValue" || e.code == "InvalidRoute.NotFound";
+}
+
+// A DescribeRouteTables page cannot go on forever: 200 tables at most, and
+// EC2's pages are far larger than one table.
+constexpr int kMaxPages = 220;
+
+}  // namespace
+
+struct Ec2Cloud::Impl {
+  Ec2CloudOptions options;
+  TimeSource &time;
+  Clock clock;
+  std::unique_ptr<http::Client> http;
+  std::unique_ptr<aws::ImdsClient> imds;  // null when disabled
+  std::unique_ptr<aws::CredentialProvider> credentials;
+  std::unique_ptr<aws::Ec2Client> ec2;
+  std::string instance_id;
+
+  Impl(Ec2CloudOptions o, TimeSource &t) : options(std::move(o)), time(t) {}
+
+  aws::RetryPolicy policy(int attempts) const {
+    aws::RetryPolicy p;
+    p.max_attempts = attempts;
+    p.deadline = std::max<milliseconds>(options.request_timeout * 3, milliseconds(3000));
+    p.backoff = aws::Backoff{milliseconds(50), milliseconds(1000)};
+    TimeSource *ts = &time;
+    p.cancelled = [ts] { return ts->cancelled(); };
+    p.sleep = [ts](milliseconds ms) { ts->sleep(ms); };
+    p.log = options.log;
+    return p;
+  }
+
+  // Turns one failed page into the same error on every table asked.
+  static void fail_all(std::vector<TargetRead> &out, const AwsError &e) {
+    for (auto &t : out) t.error = e;
+  }
+};
+
+Ec2Cloud::Ec2Cloud(Ec2CloudOptions options, TimeSource &time) : impl_(std::make_unique<Impl>(std::move(options), time)) {
+  if (!impl_->options.env) impl_->options.env = aws::process_environment();
+}
+
+Ec2Cloud::~Ec2Cloud() = default;
+
+Placement Ec2Cloud::prepare(const std::string &configured_interface) {
+  Impl &m = *impl_;
+  Placement p;
+  if (!m.ec2) {
+    http::ClientOptions ho;
+    ho.ca_file = m.options.ca_file;
+    TimeSource *ts = &m.time;
+    ho.cancelled = [ts] { return ts->cancelled(); };
+    m.http = std::make_unique<http::Client>(ho);
+    if (!aws::metadata_disabled(m.options.env)) {
+      aws::ImdsOptions io;
+      io.endpoint = m.options.imds_endpoint;
+      io.timeout = std::min(m.options.request_timeout, milliseconds(1000));
+      m.imds = std::make_unique<aws::ImdsClient>(*m.http, io, m.clock);
+    }
+    std::string region = m.options.region;
+    if (region.empty()) region = m.options.env("AWS_REGION").value_or("");
+    if (region.empty()) region = m.options.env("AWS_DEFAULT_REGION").value_or("");
+    if (region.empty() && m.imds) region = m.imds->region();
+    if (region.empty())
+      throw Error("no AWS region configured", "Instance metadata is disabled and no region is set.",
+                  "Set pg_vip.region.");
+    m.credentials = std::make_unique<aws::CredentialProvider>(aws::CredentialOptions{m.options.aws_profile},
+                                                              m.options.env, m.imds.get(), m.clock);
+    aws::Ec2Options eo;
+    eo.endpoint = aws::resolve_ec2_endpoint(m.options.ec2_endpoint, m.options.env, region);
+    eo.region = region;
+    eo.timeout = m.options.request_timeout;
+    eo.connect_timeout = std::min(m.options.request_timeout, milliseconds(1000));
+    m.ec2 = std::make_unique<aws::Ec2Client>(*m.http, *m.credentials, eo, m.clock);
+  }
+  p.region = m.ec2->options().region;
+  if (configured_interface != "auto") {
+    p.interface_id = configured_interface;
+  } else {
+    if (!m.imds)
+      throw Error("cannot find this instance's network interface",
+                  "pg_vip.network_interface is auto and instance metadata is disabled.",
+                  "Set pg_vip.network_interface to this node's eni- id.");
+    p.interface_id = m.imds->primary_interface_id();
+  }
+  if (m.imds && m.instance_id.empty()) {
+    try {
+      m.instance_id = m.imds->instance_id();
+    } catch (const aws::AwsFailure &e) {
+      p.warnings.push_back(std::string("cannot read this instance's id from instance metadata; the "
+                                       "source/destination check is not verified: ") + e.what());
+    }
+  }
+  // An interface named in the settings must be this instance's: a
+  // configuration copied from another node would otherwise "hold" the VIP
+  // on that node's interface.
+  if (m.imds && configured_interface != "auto") {
+    std::vector<std::string> mine;
+    try {
+      mine = m.imds->interface_ids();
+    } catch (const aws::AwsFailure &e) {
+      p.warnings.push_back(std::string("cannot list this instance's interfaces from instance metadata; "
+                                       "pg_vip.network_interface is not verified: ") + e.what());
+    }
+    if (!mine.empty() && std::find(mine.begin(), mine.end(), configured_interface) == mine.end()) {
+      std::string list;
+      for (const auto &e : mine) list += (list.empty() ? "" : ", ") + e;
+      throw Error("pg_vip.network_interface " + configured_interface + " is not attached to this instance",
+                  "Instance " + (m.instance_id.empty() ? std::string("(unknown)") : m.instance_id) +
+                      " has the interfaces " + list + ".",
+                  "Set pg_vip.network_interface to one of them, or to auto.");
+    }
+  }
+  p.instance_id = m.instance_id;
+  // Warm the credential cache: the claim must not wait for IMDS.
+  (void) m.credentials->get();
+  for (auto &w : m.credentials->take_warnings()) p.warnings.push_back(w);
+  return p;
+}
+
+// One DescribeRouteTables for every table (EC2 throttles Describe* per
+// account and region: one request per table per node would drain the
+// bucket a whole fleet shares), following nextToken if EC2 pages.
+std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int attempts) {
+  Impl &m = *impl_;
+  std::vector<TargetRead> out(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) out[i].id = ids[i];
+  if (ids.empty()) return out;
+  std::vector<aws::RouteTable> tables;
+  std::string token;
+  for (int page = 0;; ++page) {
+    if (page == kMaxPages) {
+      Impl::fail_all(out, AwsError{ErrorKind::Malformed, 200, "MalformedResponse", "DescribeRouteTables paged without end", ""});
+      return out;
+    }
+    Ec2Result r = m.ec2->call(aws::describe_route_tables(ids, token), m.policy(attempts));
+    if (!r.ok()) {
+      Impl::fail_all(out, *r.error);
+      return out;
+    }
+    try {
+      aws::RouteTablePage p = aws::parse_route_table_page(r.body);
+      for (auto &t : p.tables) tables.push_back(std::move(t));
+      if (p.next_token.empty() || p.next_token == token) break;
+      token = p.next_token;
+    } catch (const aws::AwsFailure &f) {
+      Impl::fail_all(out, f.error());
+      return out;
+    }
+  }
+  std::string key = fence_tag_key(m.options.vip);
+  for (auto &view : out) {
+    auto it = std::find_if(tables.begin(), tables.end(), [&](const aws::RouteTable &t) { return t.id == view.id; });
+    if (it == tables.end()) {
+      view.error = AwsError{ErrorKind::Malformed, 200, "MalformedResponse", "the answer does not describe " + view.id, ""};
+      continue;
+    }
+    if (const aws::Route *route = it->find_route(m.options.vip)) {
+      view.route_present = true;
+      view.blackhole = route->state == "blackhole";
+      view.interface_id = route->network_interface_id;
+      view.target = !route->network_interface_id.empty() ? route->network_interface_id
+                    : !route->gateway_id.empty()          ? route->gateway_id
+                                                          : route->instance_id;
+    }
+    if (auto tag = it->tags.find(key); tag != it->tags.end()) view.fence_tag = tag->second;
+  }
+  return out;
+}
+
+Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const std::string &eni,
+                               const std::vector<std::string> &fence_ids, const std::string &fence_value,
+                               int attempts) {
+  Impl &m = *impl_;
+  // One round trip: every route and the fence tag at once. A missing route
+  // is created; one that exists after all is replaced.
+  std::vector<Ec2Call> calls;
+  std::vector<bool> create(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    create[i] = points[i].missing;
+    calls.push_back(create[i] ? aws::create_route(points[i].id, m.options.vip, eni)
+                              : aws::replace_route(points[i].id, m.options.vip, eni));
+  }
+  if (!fence_ids.empty()) calls.push_back(aws::create_tags(fence_ids, {{fence_tag_key(m.options.vip), fence_value}}));
+  std::vector<Ec2Result> results = m.ec2->call_all(calls, m.policy(attempts));
+
+  std::vector<std::size_t> flip;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto &r = results[i];
+    if (!r.ok() && (create[i] ? r.error->code == "RouteAlreadyExists" : is_no_route(*r.error))) flip.push_back(i);
+  }
+  if (!flip.empty()) {
+    std::vector<Ec2Call> second;
+    for (auto i : flip) {
+      create[i] = !create[i];
+      second.push_back(create[i] ? aws::create_route(points[i].id, m.options.vip, eni)
+                                 : aws::replace_route(points[i].id, m.options.vip, eni));
+    }
+    auto again = m.ec2->call_all(second, m.policy(attempts));
+    for (std::size_t j = 0; j < flip.size(); ++j) results[flip[j]] = std::move(again[j]);
+  }
+  Applied out;
+  out.points.resize(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    out.points[i].sent = true;
+    out.points[i].error = results[i].error;
+  }
+  if (!fence_ids.empty()) {
+    out.fence.sent = true;
+    out.fence.error = results.back().error;
+  }
+  return out;
+}
+
+std::optional<bool> Ec2Cloud::source_dest_check() {
+  Impl &m = *impl_;
+  if (m.instance_id.empty() || !m.ec2) return std::nullopt;
+  Ec2Result r = m.ec2->call(aws::describe_instance_attribute(m.instance_id, "sourceDestCheck"), m.policy(2));
+  if (!r.ok()) return std::nullopt;  // informative only; the route reads carry the errors that matter
+  try {
+    return aws::parse_instance_attribute_bool(r.body, "sourceDestCheck");
+  } catch (const aws::AwsFailure &) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace pg_vip

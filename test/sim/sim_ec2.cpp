@@ -1,0 +1,240 @@
+#include "sim_ec2.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace pg_vip::sim {
+
+using aws::AwsError;
+using aws::ErrorKind;
+
+namespace {
+// Simulated time 0 is this wall-clock moment (fence tags carry a time).
+constexpr int64_t kEpochSeconds = 1795000000;
+
+AwsError error(ErrorKind kind, long status, const std::string &code, const std::string &message) {
+  AwsError e;
+  e.kind = kind;
+  e.http_status = status;
+  e.code = code;
+  e.message = message;
+  return e;
+}
+}  // namespace
+
+std::optional<TagFields> parse_tag(const std::string &value) {
+  TagFields f;
+  bool tl = false;
+  std::size_t start = 0;
+  while (start < value.size()) {
+    if (value.compare(start, 5, "node=") == 0) {
+      f.node = value.substr(start + 5);
+      break;
+    }
+    auto semi = value.find(';', start);
+    std::string field = value.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
+    if (field.rfind("tl=", 0) == 0) {
+      f.timeline = static_cast<uint32_t>(std::strtoul(field.c_str() + 3, nullptr, 10));
+      tl = f.timeline > 0;
+    } else if (field.rfind("id=", 0) == 0) {
+      f.id = field.substr(3);
+    }
+    if (semi == std::string::npos) break;
+    start = semi + 1;
+  }
+  if (!tl) return std::nullopt;
+  return f;
+}
+
+std::chrono::steady_clock::time_point SimTime::steady() {
+  // Far from the epoch so that "no time yet" (a default time point) never
+  // looks like a moment of the run.
+  return std::chrono::steady_clock::time_point(std::chrono::hours(1000) + std::chrono::milliseconds(*now_));
+}
+
+std::chrono::system_clock::time_point SimTime::wall() {
+  return std::chrono::system_clock::time_point(std::chrono::seconds(kEpochSeconds) + std::chrono::milliseconds(*now_));
+}
+
+Snapshot Ec2::state_at(Millis t) const {
+  // The newest state committed at or before t.
+  for (auto it = history_.rbegin(); it != history_.rend(); ++it)
+    if (it->first <= t) return it->second;
+  return history_.front().second;
+}
+
+void Ec2::commit(Millis at) {
+  if (!history_.empty() && at < history_.back().first) at = history_.back().first;
+  history_.push_back({at, state_});
+  // Keep what a stale read may still be served, and one state before it.
+  Millis horizon = at - std::max<Millis>(faults.max_staleness, 60000);
+  while (history_.size() > 2 && history_[1].first <= horizon) history_.pop_front();
+}
+
+void Ec2::set(Millis at, const std::string &table, const TableState &s) {
+  auto tag = state_[table].tag;
+  state_[table] = s;
+  if (!s.tag) state_[table].tag = tag;
+  commit(at);
+}
+
+void Ec2::write_route(Millis at, int, const std::string &table, const std::string &eni) {
+  TableState &t = state_[table];
+  bool changed = !t.route_present || t.blackhole || t.eni != eni;
+  t.route_present = true;
+  t.blackhole = false;
+  t.eni = eni;
+  if (changed) ++route_changes[table];
+  commit(at);
+}
+
+void Ec2::write_tag(Millis at, int, const std::string &table, const std::string &value) {
+  state_[table].tag = value;
+  if (auto f = parse_tag(value)) {
+    auto &first = tag_first_seen[table];
+    if (overriding) first.erase(first.upper_bound(f->timeline), first.end());
+    if (!first.count(f->timeline)) first[f->timeline] = std::max(at, history_.back().first);
+  }
+  commit(at);
+}
+
+Ec2::Fate Ec2::fate(int node, const std::string &action, Millis at, Millis timeout) {
+  std::uniform_int_distribution<Millis> latency(faults.min_latency, faults.max_latency);
+  std::uniform_real_distribution<double> u(0, 1);
+  Fate f;
+  f.latency = latency(rng_);
+  if (auto p = partitioned_until.find(node); p != partitioned_until.end() && at < p->second) {
+    f.latency = timeout;
+    f.error = error(ErrorKind::Transport, 0, "RequestTimeout", "simulated partition");
+    return f;
+  }
+  if (u(rng_) < faults.reset) {
+    f.error = error(ErrorKind::Transport, 0, "TransportError", "simulated connection reset");
+    return f;
+  }
+  if (auto d = denied.find(node); d != denied.end() && d->second.count(action)) {
+    f.error = error(ErrorKind::Authorization, 403, "UnauthorizedOperation",
+                    "You are not authorized to perform this operation (simulated denial of ec2:" + action + ").");
+    return f;
+  }
+  if (u(rng_) < faults.throttle) {
+    f.error = error(ErrorKind::Throttled, 503, "RequestLimitExceeded", "Request limit exceeded.");
+    return f;
+  }
+  if (u(rng_) < faults.server_error) {
+    f.error = error(ErrorKind::ServerError, 500, "InternalError", "An internal error has occurred.");
+    return f;
+  }
+  f.applies = true;
+  if (u(rng_) < faults.lost_answer) {
+    f.latency = timeout;
+    f.error = error(ErrorKind::Transport, 0, "RequestTimeout", "simulated answer lost after the change was applied");
+  }
+  return f;
+}
+
+Placement SimCloud::prepare(const std::string &configured_interface) {
+  Placement p;
+  p.region = "sim-1";
+  p.interface_id = configured_interface == "auto" ? eni_ : configured_interface;
+  p.instance_id = instance_;
+  return p;
+}
+
+Millis SimCloud::attempt(const std::string &action, Millis start, int attempts, const std::function<void(Millis)> &effect,
+                         std::optional<aws::AwsError> &err) {
+  Millis t = start;
+  for (int n = 0; n < attempts; ++n) {
+    Ec2::Fate f = ec2_.fate(node_, action, t, kTimeout);
+    if (f.applies) effect(t + std::min<Millis>(f.latency, kTimeout) / 2);
+    t += f.latency;
+    err = f.error;
+    if (!err || !err->retryable() || n + 1 == attempts) break;
+    // Backoff with full jitter, as the real client: 50 ms doubling, capped.
+    std::uniform_int_distribution<Millis> wait(0, std::min<Millis>(1000, 50LL << std::min(n, 10)));
+    t += wait(ec2_.rng());
+  }
+  return t;
+}
+
+std::vector<TargetRead> SimCloud::read(const std::vector<std::string> &ids, int attempts) {
+  std::vector<TargetRead> out(ids.size());
+  Snapshot seen;
+  Millis seen_at = -1;
+  std::optional<aws::AwsError> err;
+  Millis end = attempt("DescribeRouteTables", *now_, attempts, [&](Millis at) {
+    seen_at = at;
+    std::uniform_real_distribution<double> u(0, 1);
+    if (ec2_.faults.max_staleness > 0 && u(ec2_.rng()) < ec2_.faults.stale_read) {
+      std::uniform_int_distribution<Millis> age(0, ec2_.faults.max_staleness);
+      seen_at = at - age(ec2_.rng());
+    }
+    seen = ec2_.state_at(seen_at);
+  }, err);
+  *now_ = end;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    TargetRead &r = out[i];
+    r.id = ids[i];
+    if (err) {
+      r.error = err;
+      last_read[ids[i]] = {false, -1};
+      continue;
+    }
+    const TableState &t = seen[ids[i]];
+    r.route_present = t.route_present;
+    r.blackhole = t.blackhole;
+    r.interface_id = t.eni;
+    r.target = t.eni;
+    r.fence_tag = t.tag;
+    last_read[ids[i]] = {true, seen_at};
+  }
+  return out;
+}
+
+Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const std::string &eni,
+                               const std::vector<std::string> &fence_ids, const std::string &fence_value, int attempts) {
+  // Every request leaves at once; EC2 receives them in an order of its own.
+  struct Job {
+    int index;  // -1: the fence tag
+  };
+  std::vector<Job> jobs;
+  for (std::size_t i = 0; i < points.size(); ++i) jobs.push_back({static_cast<int>(i)});
+  if (!fence_ids.empty()) jobs.push_back({-1});
+  std::shuffle(jobs.begin(), jobs.end(), ec2_.rng());
+  Applied out;
+  out.points.resize(points.size());
+  Millis start = *now_, end = start;
+  for (const Job &j : jobs) {
+    std::optional<aws::AwsError> err;
+    Millis done;
+    if (j.index < 0) {
+      for (const auto &id : fence_ids) {
+        Sent s{start, node_, "Fence", id, fence_value, false};
+        if (ec2_.on_send) ec2_.on_send(s);
+      }
+      done = attempt("CreateTags", start, attempts, [&](Millis at) {
+        for (const auto &id : fence_ids) {
+          ec2_.write_tag(at, node_, id, fence_value);
+          ec2_.sent.push_back({at, node_, "Fence", id, fence_value, true});
+        }
+      }, err);
+      out.fence.sent = true;
+      out.fence.error = err;
+    } else {
+      const std::string &id = points[j.index].id;
+      Sent s{start, node_, "Point", id, eni, false};
+      if (ec2_.on_send) ec2_.on_send(s);
+      done = attempt("ReplaceRoute", start, attempts, [&](Millis at) {
+        ec2_.write_route(at, node_, id, eni);
+        ec2_.sent.push_back({at, node_, "Point", id, eni, true});
+      }, err);
+      out.points[j.index].sent = true;
+      out.points[j.index].error = err;
+    }
+    end = std::max(end, done);
+  }
+  *now_ = end;
+  return out;
+}
+
+}  // namespace pg_vip::sim

@@ -1,0 +1,366 @@
+// The controller's state machine, through the seam: a fake Cloud that holds
+// route tables and tags and records every request, and a manual clock.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "core/controller.hpp"
+
+using namespace pg_vip;
+using namespace std::chrono;
+
+namespace {
+
+struct FakeTable {
+  bool route = true;
+  bool blackhole = false;
+  std::string eni;
+  std::optional<std::string> tag;
+};
+
+class ManualTime : public TimeSource {
+ public:
+  steady_clock::time_point steady() override { return steady_clock::time_point(hours(100)) + now; }
+  system_clock::time_point wall() override { return system_clock::time_point(seconds(1795000000)) + now; }
+  void sleep(milliseconds ms) override { now += ms; }
+  bool cancelled() override { return false; }
+  std::mt19937_64 &random() override { return rng; }
+  milliseconds now{0};
+  std::mt19937_64 rng{7};
+};
+
+aws::AwsError denied(const std::string &action) {
+  aws::AwsError e;
+  e.kind = aws::ErrorKind::Authorization;
+  e.http_status = 403;
+  e.code = "UnauthorizedOperation";
+  e.message = "You are not authorized to perform this operation (" + action + ").";
+  return e;
+}
+
+class FakeCloud : public Cloud {
+ public:
+  std::map<std::string, FakeTable> tables;
+  std::set<std::string> deny;  // actions refused: CreateTags, ReplaceRoute, DescribeRouteTables
+  std::vector<std::string> log;
+  std::string my_eni = "eni-0b";
+
+  Placement prepare(const std::string &configured) override {
+    Placement p;
+    p.region = "us-east-1";
+    p.interface_id = configured == "auto" ? my_eni : configured;
+    return p;
+  }
+  std::vector<TargetRead> read(const std::vector<std::string> &ids, int) override {
+    log.push_back("read");
+    std::vector<TargetRead> out;
+    for (const auto &id : ids) {
+      TargetRead r;
+      r.id = id;
+      if (deny.count("DescribeRouteTables")) {
+        r.error = denied("DescribeRouteTables");
+      } else {
+        const FakeTable &t = tables[id];
+        r.route_present = t.route;
+        r.blackhole = t.blackhole;
+        r.interface_id = r.target = t.eni;
+        r.fence_tag = t.tag;
+      }
+      out.push_back(r);
+    }
+    return out;
+  }
+  Applied apply(const std::vector<PointRequest> &points, const std::string &eni, const std::vector<std::string> &fence_ids,
+                const std::string &value, int) override {
+    Applied a;
+    std::string entry = "apply";
+    for (const auto &p : points) entry += " point:" + p.id;
+    for (const auto &f : fence_ids) entry += " fence:" + f;
+    log.push_back(entry);
+    for (const auto &p : points) {
+      Outcome o;
+      o.sent = true;
+      if (deny.count("ReplaceRoute")) {
+        o.error = denied("ReplaceRoute");
+      } else {
+        tables[p.id].route = true;
+        tables[p.id].blackhole = false;
+        tables[p.id].eni = eni;
+      }
+      a.points.push_back(o);
+    }
+    if (!fence_ids.empty()) {
+      a.fence.sent = true;
+      if (deny.count("CreateTags")) a.fence.error = denied("CreateTags");
+      else
+        for (const auto &f : fence_ids) tables[f].tag = value;
+    }
+    return a;
+  }
+  std::optional<bool> source_dest_check() override { return false; }
+
+  int changes() const {
+    int n = 0;
+    for (const auto &l : log) n += l.rfind("apply", 0) == 0;
+    return n;
+  }
+};
+
+const std::string kSys = "7311";
+
+std::string tag(uint32_t tl, const std::string &eni, const std::string &node = "x") {
+  return "tl=" + std::to_string(tl) + ";sysid=" + kSys + ";id=" + eni + ";at=2026-11-18T11:06:40Z;node=" + node;
+}
+
+struct Rig {
+  ManualTime time;
+  FakeCloud *cloud = nullptr;  // owned by the controller
+  std::unique_ptr<Controller> ctl;
+  std::map<std::string, FakeTable> initial;
+
+  explicit Rig(std::map<std::string, FakeTable> tables, Resume resume = {}, std::string name = "node-b") {
+    initial = std::move(tables);
+    Controller::Hooks hooks;
+    hooks.time = &time;
+    hooks.env = [](const char *) { return std::optional<std::string>(); };
+    hooks.cloud = [this](const ControllerConfig &, TimeSource &, std::function<void(const std::string &)>) {
+      auto c = std::make_unique<FakeCloud>();
+      c->tables = initial;
+      cloud = c.get();
+      return std::unique_ptr<Cloud>(std::move(c));
+    };
+    ctl = std::make_unique<Controller>(std::move(hooks), resume);
+    configure(name);
+  }
+  void configure(const std::string &name) {
+    ControllerConfig c;
+    c.vip = "10.0.99.10/32";
+    for (const auto &t : initial) c.route_tables.push_back(t.first);
+    c.node_name = name;
+    c.region = "us-east-1";
+    c.check_interval = milliseconds(10000);
+    ctl->configure(c);
+  }
+  milliseconds step(Role role, uint32_t tl, PrimaryBy by = PrimaryBy::Promotion, std::vector<ClaimRequest> req = {}) {
+    Observation o;
+    o.role = role;
+    o.by = role == Role::Primary ? by : PrimaryBy::None;
+    o.timeline = tl;
+    o.system_identifier = kSys;
+    o.requests = std::move(req);
+    auto d = ctl->step(o);
+    time.now += d;
+    return d;
+  }
+  std::vector<std::string> events() {
+    std::vector<std::string> out;
+    for (const auto &e : ctl->take_events()) out.push_back(e.name);
+    return out;
+  }
+};
+
+std::map<std::string, FakeTable> two_tables_at_a() {
+  return {{"rtb-1", {true, false, "eni-0a", tag(1, "eni-0a", "node-a")}},
+          {"rtb-2", {true, false, "eni-0a", tag(1, "eni-0a", "node-a")}}};
+}
+
+}  // namespace
+
+TEST(Controller, APromotionClaimsEveryTableInOneRoundTrip) {
+  Rig r(two_tables_at_a());
+  r.step(Role::Standby, 1);
+  EXPECT_EQ(r.ctl->state(), State::Standby);
+  EXPECT_EQ(r.cloud->changes(), 0) << "a standby never writes";
+  r.cloud->log.clear();
+  r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
+  ASSERT_GE(r.cloud->log.size(), 1u);
+  EXPECT_EQ(r.cloud->log[0], "apply point:rtb-1 point:rtb-2 fence:rtb-1 fence:rtb-2") << "routes and tag at once";
+  EXPECT_EQ(r.cloud->changes(), 1);
+  EXPECT_EQ(r.events(), (std::vector<std::string>{"vip_claim", "vip_held"}));
+  EXPECT_EQ(r.cloud->tables["rtb-1"].tag->rfind("tl=2;sysid=7311;id=eni-0b;", 0), 0u);
+}
+
+// Issue item 1: a failed CreateTags never ends in held.
+TEST(Controller, WithoutItsFenceTagANodeIsNotHeld) {
+  Rig r(two_tables_at_a());
+  r.step(Role::Standby, 1);
+  r.cloud->deny.insert("CreateTags");
+  auto d = r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->state(), State::Claiming);
+  EXPECT_NE(r.ctl->last_error().find("fence tag not written: UnauthorizedOperation"), std::string::npos) << r.ctl->last_error();
+  EXPECT_NE(r.ctl->last_error().find("the IAM policy must allow ec2:CreateTags"), std::string::npos);
+  EXPECT_NE(r.ctl->tables()[0].last_error.find("ec2:CreateTags"), std::string::npos) << "vip_routes() says it too";
+  EXPECT_EQ(d, milliseconds(10000)) << "a permission error is retried at the slow pace";
+  auto ev = r.events();
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "vip_claim_failed"), 1);
+  // The next round: tag first, so no route is touched again; the same cause raises no second event.
+  r.cloud->log.clear();
+  r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->state(), State::Claiming);
+  for (const auto &l : r.cloud->log) EXPECT_EQ(l.find("point:"), std::string::npos) << l;
+  ev = r.events();
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "vip_claim_failed"), 0);
+  // Permission granted: held.
+  r.cloud->deny.clear();
+  r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
+}
+
+// Issue item 3: a node that starts as primary fails closed.
+TEST(Controller, AStartAsPrimaryChangesNothingItCouldNotRead) {
+  Rig r({{"rtb-1", {true, false, "eni-0c", std::nullopt}}});
+  r.step(Role::Standby, 1);  // builds the cloud
+  r.cloud->deny.insert("DescribeRouteTables");
+  r.cloud->log.clear();
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  EXPECT_EQ(r.cloud->changes(), 0) << "no read, no change";
+  EXPECT_EQ(r.ctl->state(), State::Claiming);
+  EXPECT_NE(r.ctl->last_error().find("cannot read: UnauthorizedOperation"), std::string::npos) << r.ctl->last_error();
+  EXPECT_NE(r.ctl->last_error().find("ec2:DescribeRouteTables"), std::string::npos);
+  // Readable again: claimed.
+  r.cloud->deny.clear();
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
+}
+
+TEST(Controller, AStartAsPrimaryUnderANewerTagIsFencedAndSendsNothing) {
+  Rig r({{"rtb-1", {true, false, "eni-0c", tag(3, "eni-0c", "node-c")}}});
+  r.step(Role::Primary, 2, PrimaryBy::Start);
+  EXPECT_EQ(r.ctl->state(), State::Fenced);
+  EXPECT_EQ(r.cloud->changes(), 0);
+  ASSERT_TRUE(r.ctl->holder());
+  EXPECT_EQ(r.ctl->holder()->interface_id, "eni-0c");
+  EXPECT_NE(r.ctl->last_error().find("a newer timeline holds the VIP"), std::string::npos);
+  EXPECT_EQ(r.events(), (std::vector<std::string>{"vip_fenced"}));
+}
+
+// Issue item 2: repair never fights.
+TEST(Controller, ARepairNeedsItsOwnTagAConfirmationAndStopsAtTheSecondReversal) {
+  Rig r({{"rtb-1", {true, false, "eni-0a", std::nullopt}}});
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  r.events();
+  // Someone moves the route; our tag is still there: confirmed, then repaired, tag first.
+  r.cloud->tables["rtb-1"].eni = "eni-0z";
+  r.cloud->log.clear();
+  r.step(Role::Primary, 1);
+  EXPECT_EQ(r.ctl->state(), State::Held);
+  EXPECT_EQ(r.cloud->log, (std::vector<std::string>{"read", "read", "apply fence:rtb-1", "apply point:rtb-1", "read"}));
+  EXPECT_EQ(r.events(), (std::vector<std::string>{"vip_claim", "vip_repaired"}));
+  // Moved again within the flap window: conflict, nothing sent.
+  r.cloud->tables["rtb-1"].eni = "eni-0z";
+  r.cloud->log.clear();
+  r.step(Role::Primary, 1);
+  EXPECT_EQ(r.ctl->state(), State::Conflict);
+  EXPECT_EQ(r.cloud->changes(), 0);
+  EXPECT_EQ(r.events(), (std::vector<std::string>{"vip_conflict"}));
+  EXPECT_NE(r.ctl->last_error().find("moved away again"), std::string::npos);
+  // It stays hands-off on the next checks.
+  r.step(Role::Primary, 1);
+  EXPECT_EQ(r.ctl->state(), State::Conflict);
+  EXPECT_EQ(r.cloud->changes(), 0);
+}
+
+TEST(Controller, ARouteMovedByANewerTimelineFencesInsteadOfRepairing) {
+  Rig r({{"rtb-1", {true, false, "eni-0b", tag(1, "eni-0b")}}});
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  r.cloud->tables["rtb-1"] = {true, false, "eni-0c", tag(2, "eni-0c", "node-c")};
+  r.cloud->log.clear();
+  r.step(Role::Primary, 1);
+  EXPECT_EQ(r.ctl->state(), State::Fenced);
+  EXPECT_EQ(r.cloud->changes(), 0);
+}
+
+// Issue item 4: two nodes of one name, and a rename.
+TEST(Controller, ARenamedHolderKeepsTheVipAndNamesakesDoNotShareIt) {
+  Rig r({{"rtb-1", {true, false, "eni-0a", std::nullopt}}}, {}, "15/main");
+  r.step(Role::Primary, 2, PrimaryBy::Start);
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  r.configure("renamed");
+  r.cloud->log.clear();
+  r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
+  EXPECT_EQ(r.cloud->changes(), 0);
+  // A namesake on the same timeline with an interface that sorts first outranks it.
+  r.cloud->tables["rtb-1"] = {true, false, "eni-0a", tag(2, "eni-0a", "15/main")};
+  r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->state(), State::Fenced);
+  EXPECT_NE(r.ctl->last_error().find("eni-0a before eni-0b"), std::string::npos) << r.ctl->last_error();
+}
+
+// Issue item 5: each request once, with its own force flag.
+TEST(Controller, EachClaimRequestIsAnsweredOnceWithItsOwnForce) {
+  Rig r({{"rtb-1", {true, false, "eni-0c", tag(3, "eni-0c")}}});
+  r.step(Role::Primary, 2, PrimaryBy::Start);
+  ASSERT_EQ(r.ctl->state(), State::Fenced);
+  std::vector<ClaimRequest> reqs = {{1, false, "alice"}, {2, true, "bob"}};
+  r.cloud->log.clear();
+  r.step(Role::Primary, 2, PrimaryBy::Start, reqs);
+  auto a = r.ctl->take_answers();
+  ASSERT_EQ(a.size(), 1u) << "one request per step, oldest first";
+  EXPECT_EQ(a[0].seq, 1u);
+  EXPECT_FALSE(a[0].ok) << "alice did not force: still fenced";
+  EXPECT_EQ(r.cloud->changes(), 0);
+  r.step(Role::Primary, 2, PrimaryBy::Start, reqs);
+  a = r.ctl->take_answers();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].seq, 2u);
+  EXPECT_TRUE(a[0].ok) << a[0].error;
+  EXPECT_EQ(r.ctl->state(), State::Held);
+  EXPECT_EQ(r.ctl->claim_request_done(), 2u);
+  // Asked again (the glue has not caught up): not answered twice.
+  r.step(Role::Primary, 2, PrimaryBy::Start, reqs);
+  EXPECT_TRUE(r.ctl->take_answers().empty());
+}
+
+TEST(Controller, ARestartedWorkerDoesNotReplayAnsweredRequests) {
+  Rig r({{"rtb-1", {true, false, "eni-0c", tag(3, "eni-0c")}}}, Resume{State::Fenced, 5});
+  std::vector<ClaimRequest> reqs = {{5, true, "bob"}};
+  r.step(Role::Primary, 2, PrimaryBy::Start, reqs);
+  EXPECT_TRUE(r.ctl->take_answers().empty());
+  EXPECT_EQ(r.ctl->state(), State::Fenced);
+  EXPECT_EQ(r.cloud->changes(), 0) << "request 5 was answered before the restart";
+}
+
+TEST(Controller, AnUnreadableTagIsNotActedOn) {
+  Rig r({{"rtb-1", {true, false, "eni-0z", std::string("garbage")}}});
+  r.step(Role::Primary, 2, PrimaryBy::Start);
+  EXPECT_EQ(r.ctl->state(), State::Claiming);
+  EXPECT_EQ(r.cloud->changes(), 0);
+  EXPECT_NE(r.ctl->last_error().find("unreadable fence tag"), std::string::npos);
+}
+
+// Issue item 6: fenced is not a dead end.
+TEST(Controller, ADoublePromotionsLoserTakesOverWhenTheWinnersTagLapses) {
+  Rig r({{"rtb-1", {true, false, "eni-0a", tag(2, "eni-0a", "node-a")}}});
+  r.step(Role::Primary, 2, PrimaryBy::Start);
+  ASSERT_EQ(r.ctl->state(), State::Fenced) << "eni-0a sorts first on timeline 2";
+  // The winner was rewound into a standby: its tag is never renewed.
+  r.time.now += minutes(5);
+  r.step(Role::Primary, 2);
+  r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
+  EXPECT_EQ(r.cloud->tables["rtb-1"].eni, "eni-0b");
+}
+
+TEST(Controller, ANewerTimelinesTagFencesForeverHoweverOld) {
+  Rig r({{"rtb-1", {true, true, "eni-0c", tag(3, "eni-0c")}}});
+  r.step(Role::Primary, 2, PrimaryBy::Start);
+  r.time.now += hours(5);
+  for (int i = 0; i < 5; ++i) r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->state(), State::Fenced);
+  EXPECT_EQ(r.cloud->changes(), 0);
+}
+
+TEST(Controller, AHolderRenewsItsTag) {
+  Rig r({{"rtb-1", {true, false, "eni-0a", std::nullopt}}});
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  std::string first = *r.cloud->tables["rtb-1"].tag;
+  r.time.now += minutes(1);
+  r.step(Role::Primary, 1);
+  EXPECT_NE(*r.cloud->tables["rtb-1"].tag, first);
+  EXPECT_EQ(r.ctl->state(), State::Held);
+}
