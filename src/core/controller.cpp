@@ -36,7 +36,8 @@ constexpr milliseconds kConfirmMove{1000};
 }  // namespace
 
 Controller::Controller(Hooks hooks, Resume resume)
-    : hooks_(std::move(hooks)), state_(resume.state), claim_done_(resume.claim_done) {
+    : hooks_(std::move(hooks)), state_(resume.state), conflict_since_(resume.conflict_since),
+      newest_seen_(resume.newest_seen), resumed_repairs_(std::move(resume.repaired)), claim_done_(resume.claim_done) {
   if (!hooks_.env) hooks_.env = aws::process_environment();
   if (!hooks_.cloud)
     hooks_.cloud = [env = hooks_.env](const ControllerConfig &c, TimeSource &time,
@@ -79,6 +80,11 @@ void Controller::configure(ControllerConfig config) {
       } else {
         views.emplace_back();
         views.back().id = id;
+        for (const auto &r : resumed_repairs_)
+          if (r.first == id) views.back().repaired_at = r.second;
+        // A worker restarted while primary resumes a term in which its
+        // routes already pointed here.
+        views.back().seen_ours = state_ == State::Held || state_ == State::Conflict || state_ == State::Claiming;
       }
     }
     tables_ = std::move(views);
@@ -187,10 +193,12 @@ void Controller::read_tables() {
       view.read_ok = false;
       view.state = RouteState::Unknown;
       view.last_error = "cannot read: " + r.error->describe_for("DescribeRouteTables");
+      view.permanent = r.error->permanent();
       continue;
     }
     view.read_ok = true;
     view.last_error.clear();
+    view.permanent = false;
     if (!r.route_present) {
       view.state = RouteState::Missing;
       view.target.clear();
@@ -198,6 +206,7 @@ void Controller::read_tables() {
       view.target = r.target;
       view.state = r.blackhole ? RouteState::Blackhole : r.interface_id == eni_ ? RouteState::Ours : RouteState::Other;
     }
+    view.seen_ours |= view.state == RouteState::Ours;
     view.raw_tag = r.fence_tag;
     view.holder = r.fence_tag ? parse_fence_tag(*r.fence_tag) : std::nullopt;
   }
@@ -255,6 +264,8 @@ const TableView *Controller::outranking(const Identity &me) const {
 }
 
 void Controller::fence(const Identity &me, const TableView &t) {
+  if (judge(me, *t.holder) == Standing::Outranks && t.holder->timeline > me.timeline)
+    newest_seen_ = std::max(newest_seen_, t.holder->timeline);
   bool was = state_ == State::Fenced;
   std::string reason = fence_reason(me, *t.holder) + " (tag on " + t.id + ")";
   state_ = State::Fenced;
@@ -297,7 +308,10 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
   }
   if (a.fence.error) {
     std::string why = "fence tag not written: " + a.fence.error->describe_for("CreateTags");
-    for (auto i : which) tables_[i].last_error = why;
+    for (auto i : which) {
+      tables_[i].last_error = why;
+      tables_[i].permanent = a.fence.error->permanent();
+    }
   }
   int switched = 0;
   for (std::size_t k = 0; k < a.points.size() && k < pointed.size(); ++k) {
@@ -308,6 +322,7 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
       std::string action = view.state == RouteState::Missing ? "CreateRoute" : "ReplaceRoute";
       std::string why = "route not switched: " + a.points[k].error->describe_for(action);
       view.last_error = view.last_error.empty() ? why : view.last_error + "; " + why;
+      view.permanent |= a.points[k].error->permanent();
     }
   }
   if (a.fence.ok() && switched == static_cast<int>(points.size())) {
@@ -351,11 +366,13 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
   cause_by_ = by;
   if (claim_started_ == steady_clock::time_point{}) claim_started_ = now();
   read_tables();
-  if (!force)
+  if (!force) {
     if (const TableView *t = outranking(me)) {
       fence(me, *t);
       return config_.check_interval;
     }
+    if (newest_seen_ > me.timeline) return stay_fenced(me);
+  }
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < tables_.size(); ++i) {
     Verdict v = verdict(tables_[i], me);
@@ -372,10 +389,21 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
     last_error_.clear();
     return config_.check_interval;
   }
+  // The flap memory: a claim of its own (not an operator's) that would point
+  // a table here again within the window stops instead; an operator's
+  // vip_claim() starts the memory afresh.
+  bool operator_claim = cause == Cause::Requested || cause == Cause::Forced;
+  for (auto i : todo) {
+    TableView &t = tables_[i];
+    if (t.state == RouteState::Ours) continue;
+    if (operator_claim) {
+      t.repaired_at = {};
+    } else if (t.seen_ours) {
+      if (flapping(t, me)) return conflict(t);
+      t.repaired_at = hooks_.time->wall();
+    }
+  }
   state_ = State::Claiming;
-  if (cause == Cause::Repair)
-    for (auto i : todo)
-      if (tables_[i].state != RouteState::Ours) tables_[i].repaired_at = now();
   if (!todo.empty()) point(todo, me, false);
   if (hooks_.time->cancelled()) return milliseconds(0);
   return verify(obs);
@@ -387,8 +415,8 @@ milliseconds Controller::verify(const Observation &obs) {
   Identity me = identity(obs);
   // Keep what the claim learnt of each table's failure: a read that comes
   // back only says where the route points.
-  std::vector<std::string> errors;
-  for (const auto &t : tables_) errors.push_back(t.last_error);
+  std::vector<std::pair<std::string, bool>> errors;
+  for (const auto &t : tables_) errors.emplace_back(t.last_error, t.permanent);
   bool all = false;
   for (milliseconds w : {milliseconds(0), milliseconds(100), milliseconds(200), milliseconds(400)}) {
     if (w.count()) hooks_.time->sleep(w);
@@ -406,7 +434,10 @@ milliseconds Controller::verify(const Observation &obs) {
     return config_.check_interval;
   }
   for (std::size_t i = 0; i < tables_.size(); ++i)
-    if (tables_[i].read_ok && !errors[i].empty() && verdict(tables_[i], me) != Verdict::Held) tables_[i].last_error = errors[i];
+    if (tables_[i].read_ok && !errors[i].first.empty() && verdict(tables_[i], me) != Verdict::Held) {
+      tables_[i].last_error = errors[i].first;
+      tables_[i].permanent = errors[i].second;
+    }
   return not_held(obs);
 }
 
@@ -417,6 +448,7 @@ void Controller::held(const Observation &obs) {
   double ms = duration<double, std::milli>(now() - since_tp).count();
   bool was_held = state_ == State::Held;
   state_ = State::Held;
+  if (episode_ == Cause::Forced) newest_seen_ = 0;  // the operator overrode what this node had seen
   failed_rounds_ = 0;
   failure_cause_.clear();
   last_error_.clear();
@@ -466,13 +498,11 @@ milliseconds Controller::not_held(const Observation &obs) {
         break;
     }
     t.last_error = why;
+    permanent |= t.permanent;
     pending += (pending.empty() ? "" : "; ") + t.id + ": " + why;
-    // The cause without request ids and times: what would make a DBA act.
+    // The cause without request ids: what would make a DBA act.
     auto paren = why.find(" (HTTP");
     cause += t.id + "=" + why.substr(0, paren) + "|";
-    for (const char *code : {"UnauthorizedOperation", "AuthFailure", "AccessDenied", ".NotFound", "InvalidParameter",
-                             "SignatureDoesNotMatch", "RequestExpired", "NoCredentials", "Malformed"})
-      if (why.find(code) != std::string::npos) permanent = true;
   }
   last_error_ = "pending route tables: " + pending;
   if (cause != failure_cause_) {
@@ -505,19 +535,7 @@ milliseconds Controller::check_held(const Observation &obs) {
     unread |= v == Verdict::Unread || v == Verdict::Unreadable;
     if (v != Verdict::NeedsRoute && v != Verdict::NeedsFence) continue;
     moved = true;
-    if (v == Verdict::NeedsRoute && t.repaired_at != steady_clock::time_point{} && now() - t.repaired_at < flap_window()) {
-      state_ = State::Conflict;
-      conflict_since_ = now();
-      last_error_ = "conflict: " + t.id + " was moved away again (now " + to_string(t.state) +
-                    (t.target.empty() ? "" : " " + t.target) +
-                    ") after this node repaired it; pg_vip stops repairing it to avoid a route war";
-      log(true, "pg_vip: " + t.id + " keeps being moved away from this node; repairs stopped",
-          "Something else (another failover tool, a script, infrastructure as code) points the VIP's route at " +
-              (t.target.empty() ? std::string("nothing") : t.target) +
-              ". Find and stop it, then run vip_claim() to take the route back.");
-      event("vip_conflict", false, last_error_);
-      return config_.check_interval;
-    }
+    if (v == Verdict::NeedsRoute && flapping(t, me)) return conflict(t);
   }
   if (!moved) {
     if (unread) {
@@ -537,6 +555,32 @@ milliseconds Controller::check_held(const Observation &obs) {
   log(true, "pg_vip: the VIP's route no longer points here; repairing", "Route tables: " + join_ids(ids) + ".");
   claim_started_ = now();
   return claim(obs, Cause::Repair);
+}
+
+// A table this node pointed here within the flap window, found moved away
+// again: something keeps moving it. Not when the route went to a pg_vip
+// node whose tag is on the table (a rival that this node outranks: it steps
+// back once it reads this node's tag); a route pointed at anything else
+// counts, whoever's tag is on the table.
+bool Controller::flapping(const TableView &t, const Identity &me) const {
+  if (t.holder && judge(me, *t.holder) != Standing::Mine && !t.holder->interface_id.empty() &&
+      t.target == t.holder->interface_id)
+    return false;
+  return t.repaired_at != Clock::time_point{} && hooks_.time->wall() - t.repaired_at < flap_window();
+}
+
+milliseconds Controller::conflict(const TableView &t) {
+  state_ = State::Conflict;
+  conflict_since_ = hooks_.time->wall();
+  last_error_ = "conflict: " + t.id + " was moved away again (now " + to_string(t.state) +
+                (t.target.empty() ? "" : " " + t.target) +
+                ") after this node pointed it here; pg_vip stops repairing it to avoid a route war";
+  log(true, "pg_vip: " + t.id + " keeps being moved away from this node; repairs stopped",
+      "Something else (another failover tool, a script, infrastructure as code) points the VIP's route at " +
+          (t.target.empty() ? std::string("nothing") : t.target) +
+          ". Find and stop it, then run vip_claim() to take the route back.");
+  event("vip_conflict", false, last_error_);
+  return config_.check_interval;
 }
 
 // Rewrites this node's tag when a third of its lease has passed (one
@@ -559,6 +603,23 @@ void Controller::renew(const Identity &me) {
         a.fence.error->describe_for("CreateTags") + ".");
 }
 
+// A newer timeline was seen holding the VIP, and its tag is not (or no
+// longer) on the tables: the node stays fenced all the same.
+milliseconds Controller::stay_fenced(const Identity &me) {
+  bool was = state_ == State::Fenced;
+  state_ = State::Fenced;
+  unfence_seen_ = {};
+  claim_started_ = {};
+  last_error_ = "fenced: timeline " + std::to_string(newest_seen_) + " was seen holding the VIP" +
+                (fence_holder_ ? " (" + describe(*fence_holder_) + ")" : std::string()) + ", this node is on timeline " +
+                std::to_string(me.timeline) + "; its tag is gone, but that primary may not be";
+  if (!was) {
+    log(true, "pg_vip: this node is fenced and will not claim the VIP " + config_.vip, last_error_ + ".");
+    event("vip_fenced", true, last_error_);
+  }
+  return config_.check_interval;
+}
+
 // A fenced node keeps reading; when no table's tag outranks it any more
 // (on reads spanning a while, so that a stale read cannot lift the fence),
 // it claims again.
@@ -572,6 +633,7 @@ milliseconds Controller::check_fenced(const Observation &obs) {
     unfence_seen_ = {};
     return config_.check_interval;
   }
+  if (newest_seen_ > me.timeline) return stay_fenced(me);
   for (const auto &t : tables_) {
     Verdict v = verdict(t, me);
     if (v == Verdict::Unread || v == Verdict::Unreadable) return config_.check_interval;  // fail closed
@@ -606,7 +668,7 @@ milliseconds Controller::check_conflict(const Observation &obs) {
     held(obs);
     return config_.check_interval;
   }
-  if (now() - conflict_since_ < flap_window()) return config_.check_interval;
+  if (hooks_.time->wall() - conflict_since_ < flap_window()) return config_.check_interval;
   for (auto &t : tables_) t.repaired_at = {};
   state_ = State::Held;  // the next check repairs once more, if the move is still there
   return check_held(obs);

@@ -16,7 +16,8 @@
 //     closed);
 //   - a tag that outranks this node (fence.hpp) fences it: it changes
 //     nothing until no table's tag outranks it any more, seen on reads
-//     spanning at least a check interval;
+//     spanning at least a check interval; a newer timeline, once seen,
+//     fences for good (only a forced claim overrides it);
 //   - a held table found moved away is repaired only when a second read,
 //     a second later, confirms the move, and only once per flap window:
 //     moved again within it, the node stops and reports `conflict`;
@@ -72,12 +73,17 @@ struct TableView {
   std::optional<Holder> holder;
   Clock::time_point checked_at{};
   std::string last_error;
+  bool permanent = false;  // last_error is one that retrying cannot fix
   // What the last read said of the fence tag.
   bool read_ok = false;
   std::optional<std::string> raw_tag;
   // When this node last repaired the table (a second move within the flap
-  // window is a conflict, not a repair).
-  std::chrono::steady_clock::time_point repaired_at{};
+  // window is a conflict, not a repair). Kept in shared memory: a worker
+  // restart must not buy another repair.
+  Clock::time_point repaired_at{};
+  // This node has seen the route point here in this term: pointing it here
+  // again is a reversal, not a first claim.
+  bool seen_ours = false;
 };
 
 struct Event {
@@ -123,6 +129,10 @@ struct Observation {
 struct Resume {
   State state = State::Unconfigured;
   uint64_t claim_done = 0;
+  // The flap memory: when each table was last repaired, since when in conflict.
+  std::vector<std::pair<std::string, Clock::time_point>> repaired;
+  Clock::time_point conflict_since{};
+  uint32_t newest_seen = 0;  // the newest timeline seen holding the VIP
 };
 
 class Controller {
@@ -154,6 +164,8 @@ class Controller {
   const std::optional<Holder> &holder() const noexcept { return fence_holder_; }
   const std::vector<TableView> &tables() const noexcept { return tables_; }
   uint64_t claim_request_done() const noexcept { return claim_done_; }
+  Clock::time_point conflict_since() const noexcept { return conflict_since_; }
+  uint32_t newest_seen() const noexcept { return newest_seen_; }
 
   std::vector<ClaimAnswer> take_answers();
   std::vector<Event> take_events();
@@ -173,6 +185,9 @@ class Controller {
   void check_source_dest();
   Verdict verdict(const TableView &t, const Identity &me) const;
   bool lapsed(const Holder &h) const;
+  bool flapping(const TableView &t, const Identity &me) const;
+  std::chrono::milliseconds conflict(const TableView &t);
+  std::chrono::milliseconds stay_fenced(const Identity &me);
   void renew(const Identity &me);
   const TableView *outranking(const Identity &me) const;
 
@@ -209,7 +224,13 @@ class Controller {
   int failed_rounds_ = 0;
   std::string failure_cause_;     // the last vip_claim_failed's cause, to report changes only
   std::chrono::steady_clock::time_point claim_started_{};
-  std::chrono::steady_clock::time_point conflict_since_{};
+  Clock::time_point conflict_since_{};
+  // The newest timeline this node has seen holding the VIP. Once above its
+  // own, the node never claims again short of a forced claim: even if that
+  // tag disappears (overwritten on a stale read, deleted), the newer
+  // primary it named may be alive.
+  uint32_t newest_seen_ = 0;
+  std::vector<std::pair<std::string, Clock::time_point>> resumed_repairs_;
   std::chrono::steady_clock::time_point unfence_seen_{};
   std::string eni_;
   std::string instance_id_;

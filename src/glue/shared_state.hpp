@@ -18,6 +18,7 @@ struct RouteSlot {
   char holder[128];
   uint32 holder_timeline;  // 0: none known
   TimestampTz checked_at;  // 0: never
+  TimestampTz repaired_at;  // when this node last pointed it here itself (flap memory); 0: never
   char last_error[256];
 };
 
@@ -62,6 +63,8 @@ struct SharedState {
   int routes_held;
   double last_claim_ms;          // < 0: no claim yet
   char last_error[512];
+  TimestampTz conflict_since;     // when the state became conflict; 0: never
+  uint32 newest_seen;            // the newest timeline seen holding the VIP (a sticky fence)
   char holder[128];              // who fenced this node, when fenced
   uint32 holder_timeline;
   int8 source_dest_check;        // -1 unknown, 0 off, 1 on (traffic to the VIP dropped)

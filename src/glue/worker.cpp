@@ -66,8 +66,11 @@ struct StepOutput {
     char holder[128];
     uint32 holder_timeline;
     TimestampTz checked_at;
+    TimestampTz repaired_at;
     char last_error[256];
   } tables[settings::kMaxRouteTables];
+  TimestampTz conflict_since;
+  uint32 newest_seen;
   int n_events;
   struct {
     TimestampTz at;
@@ -113,6 +116,12 @@ TimestampTz to_timestamptz(Clock::time_point t) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
   // PostgreSQL counts from 2000-01-01.
   return static_cast<TimestampTz>(us) - (static_cast<TimestampTz>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
+}
+
+Clock::time_point from_timestamptz(TimestampTz t) {
+  if (t == 0) return {};
+  auto us = static_cast<int64>(t) + (static_cast<int64>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
+  return Clock::time_point(std::chrono::duration_cast<Clock::time_point::duration>(std::chrono::microseconds(us)));
 }
 
 std::string node_name_from_settings() {
@@ -219,6 +228,8 @@ void copy_step_output(const Controller &c) {
     out.holder_timeline = c.holder()->timeline;
   }
   out.claim_done = c.claim_request_done();
+  out.conflict_since = to_timestamptz(c.conflict_since());
+  out.newest_seen = c.newest_seen();
   out.n_tables = static_cast<int>(std::min<std::size_t>(c.tables().size(), settings::kMaxRouteTables));
   for (int i = 0; i < out.n_tables; ++i) {
     const TableView &v = c.tables()[i];
@@ -228,6 +239,7 @@ void copy_step_output(const Controller &c) {
     strlcpy(t.holder, v.holder ? v.holder->node_name.c_str() : "", sizeof t.holder);
     t.holder_timeline = v.holder ? v.holder->timeline : 0;
     t.checked_at = to_timestamptz(v.checked_at);
+    t.repaired_at = to_timestamptz(v.repaired_at);
     strlcpy(t.last_error, v.last_error.c_str(), sizeof t.last_error);
   }
   out.notifications_running = c.notifications_running();
@@ -276,6 +288,8 @@ void publish_step(SharedState *shared) {
   strlcpy(shared->holder, out.holder, sizeof shared->holder);
   shared->holder_timeline = out.holder_timeline;
   shared->claim_done = std::max(shared->claim_done, out.claim_done);
+  shared->conflict_since = out.conflict_since;
+  shared->newest_seen = out.newest_seen;
   for (int i = 0; i < out.n_answers; ++i) {
     ClaimSlot &slot = shared->claims[out.answers[i].seq % kClaimSlots];
     if (slot.seq != out.answers[i].seq) continue;  // cannot happen: a slot is reused only once answered
@@ -291,6 +305,7 @@ void publish_step(SharedState *shared) {
     strlcpy(slot.holder, out.tables[i].holder, sizeof slot.holder);
     slot.holder_timeline = out.tables[i].holder_timeline;
     slot.checked_at = out.tables[i].checked_at;
+    slot.repaired_at = out.tables[i].repaired_at;
     strlcpy(slot.last_error, out.tables[i].last_error, sizeof slot.last_error);
   }
   for (int i = 0; i < out.n_events; ++i) {
@@ -488,7 +503,18 @@ void pg_vip_worker_main(Datum) {
   shared->worker_latch = &MyProc->procLatch;
   // Trivially destructible, so safe to keep across PostgreSQL calls.
   RoleTracker tracker(shared->started_as_standby, shared->role, shared->primary_by);
-  Resume resume{shared->state, shared->claim_done};
+  // The flap memory survives a worker restart: a restart must not buy
+  // another repair. Plain data copied out under the lock.
+  static std::pair<char[32], TimestampTz> repairs[settings::kMaxRouteTables];
+  int n_repairs = shared->n_route_tables;
+  for (int i = 0; i < n_repairs; ++i) {
+    strlcpy(repairs[i].first, shared->routes[i].route_table_id, sizeof repairs[i].first);
+    repairs[i].second = shared->routes[i].repaired_at;
+  }
+  State resume_state = shared->state;
+  uint64 resume_done = shared->claim_done;
+  TimestampTz resume_conflict = shared->conflict_since;
+  uint32 resume_newest = shared->newest_seen;
   LWLockRelease(shared->lock);
 
   door::Failure failure;
@@ -498,7 +524,14 @@ void pg_vip_worker_main(Datum) {
             real_time = std::make_unique<RealTime>(cancelled, sleep_ms);
             Controller::Hooks hooks;
             hooks.time = real_time.get();
-            controller = std::make_unique<Controller>(std::move(hooks), resume);
+            Resume resume;
+            resume.state = resume_state;
+            resume.claim_done = resume_done;
+            resume.conflict_since = from_timestamptz(resume_conflict);
+            resume.newest_seen = resume_newest;
+            for (int i = 0; i < n_repairs; ++i)
+              if (repairs[i].second) resume.repaired.emplace_back(repairs[i].first, from_timestamptz(repairs[i].second));
+            controller = std::make_unique<Controller>(std::move(hooks), std::move(resume));
           },
           failure))
     door::raise_error(failure);  // nothing C++ is live here; the worker exits and is restarted

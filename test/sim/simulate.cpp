@@ -13,9 +13,10 @@
 //       a bounded age, so the check allows the window in which no reader
 //       can yet know: the read's staleness plus one claim's length (H).
 //   S2  no route war: per table, the route changes pg_vip makes are bounded
-//       by 1 + promotions + double promotions + operator moves + 2 x (forced
-//       claims + starts as primary + promotion claims whose fence tag did
-//       not land).
+//       by 1 + promotions + double promotions + operator moves + 2 x
+//       (vip_claim() calls + starts as primary + promotion claims whose
+//       fence tag did not land), plus, against a rogue script that keeps moving a route
+//       for a duration D, 2 + D / flap window.
 //   S3  a node reports `held` only when, in the state its verifying read
 //       saw, every table's route and fence tag name it.
 //   S4  a node that started as primary, and any repair, never changes a
@@ -75,6 +76,9 @@ struct Node {
   // What lives in shared memory: survives a worker restart, not a server restart.
   State shm_state = State::Unconfigured;
   uint64_t claim_done = 0;
+  std::vector<std::pair<std::string, Clock::time_point>> repaired;
+  Clock::time_point conflict_since{};
+  uint32_t newest_seen = 0;
   uint64_t claim_seq = 0;
   std::vector<ClaimRequest> requests;
   bool first_primary_step = false;  // the next step is the first since promotion
@@ -144,12 +148,20 @@ class Run {
   std::vector<std::string> tables_;
   std::vector<Node> nodes_;
   Millis next_event_ = 0;
+  // A rogue script (an old failover hook, infrastructure as code) that keeps
+  // pointing one table elsewhere: pg_vip must not fight it.
+  struct Rogue {
+    std::string table, eni;
+    Millis until = 0, period = 0, next = 0;
+  };
+  std::optional<Rogue> rogue_;
+  int rogue_allowance_ = 0;  // route changes S2 allows pg_vip against rogues
   Millis staleness_ = 0;
   Millis horizon_ = 0;  // H of S1
   bool quiet_ = false;
   Millis quiet_since_ = 0;
   // S2's budget.
-  int promotions_ = 0, operator_moves_ = 0, forced_ = 0, starts_ = 0, unfenced_ = 0, doubles_ = 0;
+  int promotions_ = 0, operator_moves_ = 0, forced_ = 0, requested_ = 0, starts_ = 0, unfenced_ = 0, doubles_ = 0;
   // Whose step is running, and whether it may act without a fresh read.
   Node *stepping_ = nullptr;
   bool exempt_ = false;
@@ -179,7 +191,7 @@ void Run::start_worker(Node &n) {
     return std::unique_ptr<Cloud>(std::move(c));
   };
   hooks.env = [](const char *) { return std::optional<std::string>(); };
-  n.ctl = std::make_unique<Controller>(std::move(hooks), Resume{n.shm_state, n.claim_done});
+  n.ctl = std::make_unique<Controller>(std::move(hooks), Resume{n.shm_state, n.claim_done, n.repaired, n.conflict_since, n.newest_seen});
   n.ctl->configure(config_of(n));
   n.next_wake = now_ + pick(1, 20);
 }
@@ -281,13 +293,15 @@ void Run::check_after_step(Node &n, const std::vector<Event> &events, bool had_r
 
 void Run::check_budget() {
   for (const auto &[table, changes] : ec2_->route_changes) {
-    int budget = 1 + promotions_ + doubles_ + operator_moves_ + 2 * (forced_ + starts_ + unfenced_);
+    int budget = 1 + promotions_ + doubles_ + operator_moves_ + 2 * (forced_ + requested_ + starts_ + unfenced_) + rogue_allowance_;
     if (changes > budget)
       fail("S2", table + " changed " + std::to_string(changes) + " times; the budget is " + std::to_string(budget) +
                      " (promotions " + std::to_string(promotions_) + ", operator moves " +
-                     std::to_string(operator_moves_) + ", forced " + std::to_string(forced_) + ", starts " +
+                     std::to_string(operator_moves_) + ", forced " + std::to_string(forced_) + ", requested " +
+                     std::to_string(requested_) + ", starts " +
                      std::to_string(starts_) + ", unfenced promotion claims " + std::to_string(unfenced_) +
-                     ", double promotions " + std::to_string(doubles_) + ")");
+                     ", double promotions " + std::to_string(doubles_) + ", against rogue scripts " +
+                     std::to_string(rogue_allowance_) + ")");
   }
 }
 
@@ -337,6 +351,10 @@ void Run::step(Node &n) {
   if (now_state == State::Held || now_state == State::Fenced || now_state == State::Standby) n.forcing = false;
   n.shm_state = n.ctl->state();
   n.claim_done = n.ctl->claim_request_done();
+  n.repaired.clear();
+  for (const auto &t : n.ctl->tables()) n.repaired.emplace_back(t.id, t.repaired_at);
+  n.conflict_since = n.ctl->conflict_since();
+  n.newest_seen = n.ctl->newest_seen();
   (void) n.ctl->take_answers();
   auto events = n.ctl->take_events();
   auto logs = n.ctl->take_logs();
@@ -393,6 +411,9 @@ void Run::environment() {
     n->shm_state = State::Unconfigured;
     n->claim_done = 0;
     n->claim_seq = 0;
+    n->repaired.clear();
+    n->conflict_since = {};
+    n->newest_seen = 0;
     n->requests.clear();
     n->first_primary_step = false;
     n->primary_noticed = -1;
@@ -417,6 +438,9 @@ void Run::environment() {
         p->timeline = newest;
         p->shm_state = State::Unconfigured;
         p->claim_done = p->claim_seq = 0;
+        p->repaired.clear();
+        p->conflict_since = {};
+        p->newest_seen = 0;
         p->requests.clear();
         p->primary_noticed = -1;
         stop_worker(*p);
@@ -435,6 +459,7 @@ void Run::environment() {
     n->requests.push_back({++n->claim_seq, force});
     if (n->requests.size() > 8) n->requests.erase(n->requests.begin());
     if (force) ++forced_;
+    else ++requested_;
     n->next_wake = now_ + 1;
     trace("event: vip_claim(force => %s) on node %d", force ? "true" : "false", n->id);
   } else if (r < 0.55 && !live.empty()) {
@@ -462,6 +487,21 @@ void Run::environment() {
     Millis len = pick(500, 30000);
     ec2_->partitioned_until[n->id] = now_ + len;
     trace("event: node %d cut off from EC2 for %lld ms", n->id, static_cast<long long>(len));
+  } else if (r < 0.72 && !rogue_) {
+    Rogue g;
+    g.table = tables_[pick(0, tables_.size() - 1)];
+    g.eni = "eni-0rogue";
+    g.period = pick(1000, 5000);
+    g.next = now_;
+    g.until = now_ + pick(10000, 300000);
+    // pg_vip repairs once per flap window at most: max(10 x check_interval, 60 s).
+    Millis interval = 0;
+    for (const auto &n : nodes_) interval = std::max(interval, n.check_interval);
+    Millis window = std::max<Millis>(10 * interval, 60000);
+    rogue_allowance_ += 2 + static_cast<int>((g.until - now_) / window);
+    trace("event: a rogue script points %s at %s every %lld ms until %.3f", g.table.c_str(), g.eni.c_str(),
+          static_cast<long long>(g.period), g.until / 1000.0);
+    rogue_ = g;
   } else if (r < 0.78) {
     Node &n = nodes_[pick(0, nodes_.size() - 1)];
     static const char *actions[] = {"CreateTags", "ReplaceRoute", "DescribeRouteTables"};
@@ -488,6 +528,9 @@ void Run::heal() {
     if (n.alive()) continue;
     n.shm_state = State::Unconfigured;
     n.claim_done = n.claim_seq = 0;
+    n.repaired.clear();
+    n.conflict_since = {};
+    n.newest_seen = 0;
     n.requests.clear();
     n.primary_noticed = -1;
     n.first_primary_step = false;
@@ -565,7 +608,8 @@ std::optional<Violation> Run::go() {
       heal();
       Millis interval = 0;
       for (const auto &n : nodes_) interval = std::max(interval, n.check_interval);
-      settle = now_ + 30 * interval + 30000;
+      // A node in conflict waits out its flap window before it tries again.
+      settle = now_ + std::max<Millis>(10 * interval, 60000) + 30 * interval + 30000;
     }
     if (quiet_ && now_ >= settle) {
       check_l1();
@@ -576,6 +620,23 @@ std::optional<Violation> Run::go() {
     for (auto &n : nodes_)
       if (n.alive() && n.ctl && (!next || n.next_wake < next->next_wake)) next = &n;
     Millis t = next ? next->next_wake : now_ + 1000;
+    if (rogue_ && rogue_->next <= t && rogue_->next <= next_event_) {
+      now_ = std::max(now_, rogue_->next);
+      if (quiet_ || now_ >= rogue_->until) {
+        rogue_.reset();
+        continue;
+      }
+      TableState st = ec2_->state().at(rogue_->table);
+      if (!st.route_present || st.blackhole || st.eni != rogue_->eni) {
+        st.route_present = true;
+        st.blackhole = false;
+        st.eni = rogue_->eni;
+        ec2_->set(now_, rogue_->table, st);
+        trace("rogue: %s pointed at %s", rogue_->table.c_str(), rogue_->eni.c_str());
+      }
+      rogue_->next = now_ + rogue_->period;
+      continue;
+    }
     if (!quiet_ && next_event_ <= t) {
       now_ = std::max(now_, next_event_);
       environment();

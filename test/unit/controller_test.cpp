@@ -364,3 +364,45 @@ TEST(Controller, AHolderRenewsItsTag) {
   EXPECT_NE(*r.cloud->tables["rtb-1"].tag, first);
   EXPECT_EQ(r.ctl->state(), State::Held);
 }
+
+TEST(Controller, ANewerTimelineOnceSeenFencesEvenAfterItsTagIsGone) {
+  Rig r({{"rtb-1", {true, false, "eni-0c", tag(3, "eni-0c", "node-c")}}});
+  r.step(Role::Primary, 2, PrimaryBy::Start);
+  ASSERT_EQ(r.ctl->state(), State::Fenced);
+  EXPECT_EQ(r.ctl->newest_seen(), 3u);
+  // The tl 3 tag is overwritten (a stale-read claim elsewhere, a hand edit).
+  r.cloud->tables["rtb-1"].tag = tag(2, "eni-0b", "node-b");
+  for (int i = 0; i < 5; ++i) r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->state(), State::Fenced) << r.ctl->last_error();
+  EXPECT_EQ(r.cloud->changes(), 0);
+  EXPECT_NE(r.ctl->last_error().find("timeline 3 was seen holding the VIP"), std::string::npos) << r.ctl->last_error();
+  // A restarted worker remembers it.
+  Rig again({{"rtb-1", {true, false, "eni-0c", tag(2, "eni-0b", "node-b")}}}, Resume{State::Fenced, 0, {}, {}, 3});
+  again.step(Role::Primary, 2, PrimaryBy::Start);
+  again.step(Role::Primary, 2);
+  EXPECT_EQ(again.ctl->state(), State::Fenced);
+  EXPECT_EQ(again.cloud->changes(), 0);
+  // Only a forced claim overrides it.
+  again.step(Role::Primary, 2, PrimaryBy::Start, {{1, true, "dba"}});
+  EXPECT_EQ(again.ctl->state(), State::Held) << again.ctl->last_error();
+  EXPECT_EQ(again.ctl->newest_seen(), 0u);
+}
+
+TEST(Controller, ARogueThatKeepsMovingARouteIsNotFoughtFromTheRetryPathEither) {
+  Rig r({{"rtb-1", {true, false, "eni-0a", std::nullopt}}});
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  r.cloud->tables["rtb-1"].eni = "eni-0rogue";
+  r.step(Role::Primary, 1);  // first reversal: repaired
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  // A failed read makes the next check a retry claim; the rogue moves again.
+  r.cloud->deny.insert("DescribeRouteTables");
+  r.step(Role::Primary, 1);
+  ASSERT_EQ(r.ctl->state(), State::Claiming);
+  r.cloud->deny.clear();
+  r.cloud->tables["rtb-1"].eni = "eni-0rogue";
+  r.cloud->log.clear();
+  r.step(Role::Primary, 1);
+  EXPECT_EQ(r.ctl->state(), State::Conflict) << r.ctl->last_error();
+  EXPECT_EQ(r.cloud->changes(), 0);
+}
