@@ -212,8 +212,12 @@ void Controller::read_tables() {
   }
 }
 
+// The source/destination check changes only by hand: read at start and then
+// every ten minutes, so that a check costs one DescribeRouteTables and no more.
 void Controller::check_source_dest() {
   if (instance_id_.empty()) return;
+  if (source_dest_checked_ != steady_clock::time_point{} && now() - source_dest_checked_ < minutes(10)) return;
+  source_dest_checked_ = now();
   std::optional<bool> enabled = cloud_->source_dest_check();
   if (!enabled) return;
   if (*enabled && source_dest_check_ != true)

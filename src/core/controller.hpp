@@ -235,6 +235,7 @@ class Controller {
   std::string eni_;
   std::string instance_id_;
   std::optional<bool> source_dest_check_;
+  std::chrono::steady_clock::time_point source_dest_checked_{};
   std::optional<Holder> fence_holder_;
   std::vector<TableView> tables_;
   double last_claim_ms_ = -1;

@@ -90,11 +90,10 @@ void Ec2::write_route(Millis at, int, const std::string &table, const std::strin
 
 void Ec2::write_tag(Millis at, int, const std::string &table, const std::string &value) {
   state_[table].tag = value;
-  if (auto f = parse_tag(value)) {
-    auto &first = tag_first_seen[table];
-    if (overriding) first.erase(first.upper_bound(f->timeline), first.end());
-    if (!first.count(f->timeline)) first[f->timeline] = std::max(at, history_.back().first);
-  }
+  auto f = parse_tag(value);
+  uint32_t tl = f ? f->timeline : 0;
+  auto &standing = tag_standing[table];
+  if (standing.first != tl || standing.second == 0) standing = {tl, std::max(at, history_.back().first)};
   commit(at);
 }
 

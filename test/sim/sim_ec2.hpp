@@ -115,11 +115,9 @@ class Ec2 {
   std::mt19937_64 &rng() { return rng_; }
   std::vector<Sent> sent;  // every changing request, in order
   std::function<void(const Sent &)> on_send;  // the invariants look at each one
-  // Per table: when a tag of each timeline was first applied. A tag that a
-  // forced claim writes (`overriding`) wipes the newer ones: the operator
-  // overrode them.
-  bool overriding = false;
-  std::map<std::string, std::map<uint32_t, Millis>> tag_first_seen;
+  // Per table: the timeline of the tag on it now, and since when a tag of
+  // that timeline has stood there (a renewal does not restart it).
+  std::map<std::string, std::pair<uint32_t, Millis>> tag_standing;
   // Per table: route changes (the target really changed) made by nodes.
   std::map<std::string, int> route_changes;
 
