@@ -194,11 +194,13 @@ void Controller::read_tables() {
       view.state = RouteState::Unknown;
       view.last_error = "cannot read: " + r.error->describe_for("DescribeRouteTables");
       view.permanent = r.error->permanent();
+      view.cause = "DescribeRouteTables:" + r.error->code;
       continue;
     }
     view.read_ok = true;
     view.last_error.clear();
     view.permanent = false;
+    view.cause.clear();
     if (!r.route_present) {
       view.state = RouteState::Missing;
       view.target.clear();
@@ -315,6 +317,7 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
     for (auto i : which) {
       tables_[i].last_error = why;
       tables_[i].permanent = a.fence.error->permanent();
+      tables_[i].cause = "CreateTags:" + a.fence.error->code;
     }
   }
   int switched = 0;
@@ -327,13 +330,16 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
       std::string why = "route not switched: " + a.points[k].error->describe_for(action);
       view.last_error = view.last_error.empty() ? why : view.last_error + "; " + why;
       view.permanent |= a.points[k].error->permanent();
+      view.cause += (view.cause.empty() ? "" : ",") + action + ":" + a.points[k].error->code;
     }
   }
   if (a.fence.ok() && switched == static_cast<int>(points.size())) {
     double ms = duration<double, std::milli>(now() - round_start).count();
+    std::string what = switched ? "pointed " + route_tables(switched) + " at " + eni_
+                                : "wrote this node's fence tag on " + route_tables(fence_ids.size());
     event("vip_claim", true,
-          "pointed " + route_tables(switched) + " at " + eni_ + " (" + cause_text(cause_, cause_by_) + ", timeline " +
-              std::to_string(me.timeline) + ", " + std::to_string(static_cast<long>(ms)) + " ms)");
+          what + " (" + cause_text(cause_, cause_by_) + ", timeline " + std::to_string(me.timeline) + ", " +
+              std::to_string(static_cast<long>(ms)) + " ms)");
   }
 }
 
@@ -419,8 +425,13 @@ milliseconds Controller::verify(const Observation &obs) {
   Identity me = identity(obs);
   // Keep what the claim learnt of each table's failure: a read that comes
   // back only says where the route points.
-  std::vector<std::pair<std::string, bool>> errors;
-  for (const auto &t : tables_) errors.emplace_back(t.last_error, t.permanent);
+  struct Kept {
+    std::string error;
+    bool permanent;
+    std::string cause;
+  };
+  std::vector<Kept> errors;
+  for (const auto &t : tables_) errors.push_back({t.last_error, t.permanent, t.cause});
   bool all = false;
   for (milliseconds w : {milliseconds(0), milliseconds(100), milliseconds(200), milliseconds(400)}) {
     if (w.count()) hooks_.time->sleep(w);
@@ -438,9 +449,10 @@ milliseconds Controller::verify(const Observation &obs) {
     return config_.check_interval;
   }
   for (std::size_t i = 0; i < tables_.size(); ++i)
-    if (tables_[i].read_ok && !errors[i].first.empty() && verdict(tables_[i], me) != Verdict::Held) {
-      tables_[i].last_error = errors[i].first;
-      tables_[i].permanent = errors[i].second;
+    if (tables_[i].read_ok && !errors[i].error.empty() && verdict(tables_[i], me) != Verdict::Held) {
+      tables_[i].last_error = errors[i].error;
+      tables_[i].permanent = errors[i].permanent;
+      tables_[i].cause = errors[i].cause;
     }
   return not_held(obs);
 }
@@ -504,9 +516,10 @@ milliseconds Controller::not_held(const Observation &obs) {
     t.last_error = why;
     permanent |= t.permanent;
     pending += (pending.empty() ? "" : "; ") + t.id + ": " + why;
-    // The cause without request ids: what would make a DBA act.
-    auto paren = why.find(" (HTTP");
-    cause += t.id + "=" + why.substr(0, paren) + "|";
+    // The cause by what failed and AWS's code, never its text: EC2's
+    // messages carry request-specific parts (an encoded authorization
+    // message differs on every call).
+    cause += t.id + "=" + std::to_string(static_cast<int>(v)) + ":" + to_string(t.state) + ":" + t.cause + "|";
   }
   last_error_ = "pending route tables: " + pending;
   if (cause != failure_cause_) {
@@ -685,7 +698,7 @@ milliseconds Controller::answer(const Observation &obs, const ClaimRequest &r) {
   milliseconds next = claim(obs, r.force ? Cause::Forced : Cause::Requested, r.by);
   claim_done_ = r.seq;
   bool ok = state_ == State::Held || state_ == State::DryRun;
-  answers_.push_back({r.seq, ok, ok ? std::string() : last_error_});
+  answers_.push_back({r.seq, ok, ok ? std::string() : last_error_, state_});
   return next;
 }
 
@@ -697,7 +710,7 @@ milliseconds Controller::step(const Observation &obs) {
     if (r.seq > claim_done_ && (!request || r.seq < request->seq)) request = &r;
   auto refuse = [&](const std::string &why) {
     for (const auto &r : obs.requests)
-      if (r.seq > claim_done_) answers_.push_back({r.seq, false, why});
+      if (r.seq > claim_done_) answers_.push_back({r.seq, false, why, state_});
     for (const auto &r : obs.requests) claim_done_ = std::max(claim_done_, r.seq);
   };
 
@@ -727,8 +740,8 @@ milliseconds Controller::step(const Observation &obs) {
   if (!primary) {
     // A standby reads, never writes: its view feeds vip_routes() and the
     // promotion's claim, and keeps connections warm.
-    refuse("this node is a standby.");
     state_ = State::Standby;
+    refuse("this node is a standby.");
     primary_seen_ = false;
     read_tables();
     check_source_dest();

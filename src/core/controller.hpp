@@ -74,6 +74,7 @@ struct TableView {
   Clock::time_point checked_at{};
   std::string last_error;
   bool permanent = false;  // last_error is one that retrying cannot fix
+  std::string cause;       // "CreateTags:UnauthorizedOperation": what failed, without AWS's changing text
   // What the last read said of the fence tag.
   bool read_ok = false;
   std::optional<std::string> raw_tag;
@@ -110,6 +111,7 @@ struct ClaimAnswer {
   uint64_t seq = 0;
   bool ok = false;
   std::string error;
+  State state = State::Unconfigured;  // the state the claim ended in
 };
 
 struct Observation {

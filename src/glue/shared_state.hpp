@@ -31,6 +31,7 @@ struct ClaimSlot {
   char requested_by[NAMEDATALEN];
   bool answered;
   bool ok;
+  State state;  // the state the claim ended in: the caller's answer, whatever happened since
   char error[512];
 };
 constexpr int kClaimSlots = 8;

@@ -175,14 +175,15 @@ PG_VIP_FUNCTION(vip_claim) {
     const ClaimSlot &slot = shared->claims[request % kClaimSlots];
     // Answered: in its slot, or (slot reused, so long after) by claim_done.
     bool done = (slot.seq == request && slot.answered) || slot.seq != request;
+    state = shared->state;
     if (done && slot.seq == request) {
       ok = slot.ok;
+      state = slot.state;  // as the claim ended, not as it is now
       strlcpy(error, slot.error, sizeof error);
     } else {
       error[0] = '\0';
       ok = true;
     }
-    state = shared->state;
     LWLockRelease(shared->lock);
     if (done) break;
     if (GetCurrentTimestamp() >= deadline)

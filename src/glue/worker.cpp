@@ -57,6 +57,7 @@ struct StepOutput {
   struct {
     uint64 seq;
     bool ok;
+    State state;
     char error[512];
   } answers[kClaimSlots * 2];
   int n_tables;
@@ -253,6 +254,7 @@ void take_messages(Controller &c) {
     auto &slot = out.answers[out.n_answers++];
     slot.seq = a.seq;
     slot.ok = a.ok;
+    slot.state = a.state;
     strlcpy(slot.error, a.error.c_str(), sizeof slot.error);
   }
   auto events = c.take_events();
@@ -295,6 +297,7 @@ void publish_step(SharedState *shared) {
     if (slot.seq != out.answers[i].seq) continue;  // cannot happen: a slot is reused only once answered
     slot.answered = true;
     slot.ok = out.answers[i].ok;
+    slot.state = out.answers[i].state;
     strlcpy(slot.error, out.answers[i].error, sizeof slot.error);
   }
   out.n_answers = 0;

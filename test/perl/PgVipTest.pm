@@ -13,7 +13,7 @@ use Time::HiRes qw(usleep time);
 use FindBin;
 
 our @EXPORT = qw(vip_conf status_of wait_for_status worker_pid start_fake_aws fake_control fake_log
-  standard_world start_pair streaming_pair fake_state route_target changing_requests_since fake_deny);
+  standard_world start_pair held_pair streaming_pair fake_state route_target changing_requests_since fake_deny);
 
 # postgresql.conf lines for a node that preloads pg_vip. No AWS traffic
 # leaves loopback: the endpoints point at what the test names, or at a
@@ -191,6 +191,18 @@ sub start_pair {
 		  . ($o{standby_extra} // ''));
 }
 
+# start_pair, then waits until node-a holds the VIP and node-b, a standby,
+# has read every route table. Returns (node-a, node-b).
+sub held_pair {
+	my ($fake, %o) = @_;
+	my ($a, $b) = start_pair($fake, %o);
+	ok(wait_for_status($a, 'state', 'held'), 'node-a holds the VIP');
+	ok(wait_for_status($b, 'state', 'standby'), 'node-b is a standby');
+	$b->poll_query_until('postgres', 'SELECT bool_and(checked_at IS NOT NULL) FROM vip_routes()')
+	  or diag('node-b did not read every route table');
+	return ($a, $b);
+}
+
 # The endpoint's view of the world (GET /_fake/state).
 sub fake_state {
 	my ($fake) = @_;
@@ -217,6 +229,109 @@ sub changing_requests_since {
 	my ($fake, $since) = @_;
 	my $log = fake_log($fake);
 	return [ grep { $_->{service} eq 'ec2' && $_->{changing} } @{$log}[ $since .. $#$log ] ];
+}
+
+# --- Helpers for the claim-logic tests (024-028) ----------------------------
+push @EXPORT, qw(log_size ec2_requests_since route_changes_since initial_targets states_over
+  event_count count_log_lines start_psql_bg wait_for_query);
+
+# How many entries the endpoint's request log holds now (a mark for *_since).
+sub log_size {
+	my ($fake) = @_;
+	return scalar @{ fake_log($fake) };
+}
+
+# The EC2 requests logged after the first $since entries; optional filters:
+# action (a name or a list of names), caller (an instance id), status.
+sub ec2_requests_since {
+	my ($fake, $since, %f) = @_;
+	my $log = fake_log($fake);
+	my %actions = map { $_ => 1 } (ref $f{action} ? @{ $f{action} } : defined $f{action} ? ($f{action}) : ());
+	return [
+		grep {
+			$_->{service} eq 'ec2'
+			  && (!%actions || $actions{ $_->{action} })
+			  && (!defined $f{caller} || ($_->{caller} // '') eq $f{caller})
+			  && (!defined $f{status} || ($_->{status} // '') eq $f{status})
+		} @{$log}[ $since .. $#$log ] ];
+}
+
+# Where the VIP's route points in each table now: { table => eni or '' }.
+sub initial_targets {
+	my ($fake, @tables) = @_;
+	return { map { $_ => route_target($fake, $_) } @tables };
+}
+
+# The requests logged after $since that really moved the VIP's route: each
+# successful ReplaceRoute or CreateRoute whose interface differs from where
+# the route pointed (starting from $targets, a hash table => eni, updated).
+# Returns { table => [ { t, eni, caller }, ... ] }.
+sub route_changes_since {
+	my ($fake, $since, $targets, $vip) = @_;
+	$vip //= '10.0.99.10/32';
+	my %now = %$targets;
+	my %changes = map { $_ => [] } keys %now;
+	for my $r (@{ ec2_requests_since($fake, $since, action => [qw(ReplaceRoute CreateRoute)], status => 200) }) {
+		next unless ($r->{params}{DestinationCidrBlock} // '') eq $vip;
+		my ($table, $eni) = ($r->{params}{RouteTableId}, $r->{params}{NetworkInterfaceId} // '');
+		next if ($now{$table} // '') eq $eni;
+		$now{$table} = $eni;
+		push @{ $changes{$table} }, { t => $r->{t}, eni => $eni, caller => $r->{caller} };
+	}
+	return \%changes;
+}
+
+# Samples vip_status().state on $node every 100 ms for $seconds; returns a
+# hash state => number of samples.
+sub states_over {
+	my ($node, $seconds) = @_;
+	my %seen;
+	my $deadline = time + $seconds;
+	while (time < $deadline) {
+		$seen{ $node->safe_psql('postgres', 'SELECT state FROM vip_status()') }++;
+		usleep(100_000);
+	}
+	return \%seen;
+}
+
+# How many vip_events() rows named $event (whose details match the SQL
+# LIKE pattern $like, if given) $node holds.
+sub event_count {
+	my ($node, $event, $like) = @_;
+	my $where = "event = '$event'" . (defined $like ? " AND details LIKE '$like'" : '');
+	return $node->safe_psql('postgres', "SELECT count(*) FROM vip_events() WHERE $where");
+}
+
+# How many lines of $node's server log match $re.
+sub count_log_lines {
+	my ($node, $re) = @_;
+	return scalar grep { /$re/ } split /\n/, PostgreSQL::Test::Utils::slurp_file($node->logfile);
+}
+
+# Starts psql -c $sql on $node in the background; returns a hash with the
+# IPC::Run harness (h) and references to its stdout and stderr (out, err).
+sub start_psql_bg {
+	my ($node, $sql) = @_;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-c', $sql ],
+		'<', \undef, '>', \$out, '2>', \$err);
+	return { h => $h, out => \$out, err => \$err };
+}
+
+# Polls $sql on $node until it returns $want, for at most $timeout seconds.
+sub wait_for_query {
+	my ($node, $sql, $want, $timeout) = @_;
+	$timeout //= 30;
+	my $deadline = time + $timeout;
+	my $got = '';
+	while (time < $deadline) {
+		$got = $node->safe_psql('postgres', $sql);
+		return 1 if $got eq $want;
+		usleep(50_000);
+	}
+	diag("on " . $node->name . ": '$sql' returned '$got', waited for '$want'");
+	return 0;
 }
 
 END {
