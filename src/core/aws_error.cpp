@@ -80,21 +80,39 @@ bool AwsError::permanent() const noexcept {
 
 std::string required_permission(const std::string &action) { return "ec2:" + action; }
 
-std::string AwsError::describe_for(const std::string &action) const {
-  std::string out = describe();
-  if (kind == ErrorKind::Authorization) out += " (the IAM policy must allow " + required_permission(action) + ")";
-  return out;
+namespace {
+
+// AWS's message without EC2's "Encoded authorization failure message: ...":
+// one to two kilobytes, different on every call, and only useful through
+// `aws sts decode-authorization-message`; it would push what matters out of
+// every bounded field that shows the error.
+std::string short_message(const std::string &message) {
+  auto at = message.find("Encoded authorization failure message:");
+  if (at == std::string::npos) return message;
+  std::string out = message.substr(0, at);
+  while (!out.empty() && (out.back() == ' ' || out.back() == '.')) out.pop_back();
+  return out + " (encoded authorization message left out)";
 }
 
-std::string AwsError::describe() const {
-  std::string out = code.empty() ? std::string(to_string(kind)) : code;
-  if (!message.empty()) out += ": " + message;
+std::string describe_with(const AwsError &e, const std::string &permission) {
+  std::string out = e.code.empty() ? std::string(to_string(e.kind)) : e.code;
+  // The permission first: a bounded field that cuts the text keeps it.
+  if (!permission.empty()) out += " (the IAM policy must allow " + permission + ")";
+  if (!e.message.empty()) out += ": " + short_message(e.message);
   std::string extra;
-  if (http_status) extra += "HTTP " + std::to_string(http_status);
-  if (!request_id.empty()) extra += (extra.empty() ? "" : ", ") + std::string("request id ") + request_id;
+  if (e.http_status) extra += "HTTP " + std::to_string(e.http_status);
+  if (!e.request_id.empty()) extra += (extra.empty() ? "" : ", ") + std::string("request id ") + e.request_id;
   if (!extra.empty()) out += " (" + extra + ")";
   return out;
 }
+
+}  // namespace
+
+std::string AwsError::describe_for(const std::string &action) const {
+  return describe_with(*this, kind == ErrorKind::Authorization ? required_permission(action) : std::string());
+}
+
+std::string AwsError::describe() const { return describe_with(*this, {}); }
 
 std::string AwsError::hint() const {
   switch (kind) {

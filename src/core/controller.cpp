@@ -26,8 +26,9 @@ std::string join_ids(const std::vector<std::string> &ids) { return settings::joi
 // How long the reads that lift a fence must span, at the least: a read
 // served from before the tag that fenced this node must not lift it.
 constexpr milliseconds kUnfenceSpan{5000};
-// A holder renews its tag's time (at=) when a third of the lease has passed;
-// a tag on the reader's own timeline older than the lease has lapsed.
+// A holder renews its tag (at=) when a third of the lease has passed; a tag
+// of the reader's own timeline that the reader has seen unchanged for a
+// whole lease, by its own clock, has lapsed.
 milliseconds lease(milliseconds check_interval) { return std::max(check_interval * 6, milliseconds(60000)); }
 
 // A move away is confirmed by a second read this much later.
@@ -184,11 +185,11 @@ void Controller::prepare() {
 // Reads every route table with its fence tag.
 void Controller::read_tables() {
   std::vector<TargetRead> reads = cloud_->read(config_.route_tables, 2);
-  auto now = hooks_.time->wall();
+  auto checked = hooks_.time->wall();
   for (std::size_t i = 0; i < tables_.size() && i < reads.size(); ++i) {
     TableView &view = tables_[i];
     const TargetRead &r = reads[i];
-    view.checked_at = now;
+    view.checked_at = checked;
     if (r.error) {
       view.read_ok = false;
       view.state = RouteState::Unknown;
@@ -209,6 +210,8 @@ void Controller::read_tables() {
       view.state = r.blackhole ? RouteState::Blackhole : r.interface_id == eni_ ? RouteState::Ours : RouteState::Other;
     }
     view.seen_ours |= view.state == RouteState::Ours;
+    if (r.fence_tag != view.raw_tag || view.tag_unchanged_since == steady_clock::time_point{})
+      view.tag_unchanged_since = now();
     view.raw_tag = r.fence_tag;
     view.holder = r.fence_tag ? parse_fence_tag(*r.fence_tag) : std::nullopt;
   }
@@ -229,12 +232,8 @@ void Controller::check_source_dest() {
   source_dest_check_ = enabled;
 }
 
-bool Controller::lapsed(const Holder &h) const {
-  try {
-    return hooks_.time->wall() - parse_iso8601(h.at) > lease(config_.check_interval);
-  } catch (const Error &) {
-    return false;  // no time, no lapse: an old tag still fences
-  }
+bool Controller::lapsed(const TableView &t) const {
+  return t.tag_unchanged_since != steady_clock::time_point{} && now() - t.tag_unchanged_since > lease(config_.check_interval);
 }
 
 Controller::Verdict Controller::verdict(const TableView &t, const Identity &me) const {
@@ -251,7 +250,7 @@ Controller::Verdict Controller::verdict(const TableView &t, const Identity &me) 
     // whatever its route says or however old it is.
     bool holder_has_route = (t.state == RouteState::Ours || t.state == RouteState::Other) &&
                             t.target == t.holder->interface_id;
-    bool gone = t.holder->timeline == me.timeline && (!holder_has_route || lapsed(*t.holder));
+    bool gone = t.holder->timeline == me.timeline && (!holder_has_route || lapsed(t));
     if ((s == Standing::Outranks && !gone) || s == Standing::Foreign) return Verdict::Outranked;
     mine = s == Standing::Mine;
   }
@@ -295,13 +294,16 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
   std::vector<PointRequest> points;
   std::vector<std::size_t> pointed;
   for (auto i : which) {
-    fence_ids.push_back(tables_[i].id);
+    // A tag that already names this node is not written again: every
+    // write is a chance to overwrite, on a stale read, a newer tag.
+    bool mine = tables_[i].holder && judge(me, *tables_[i].holder) == Standing::Mine;
+    if (!mine || one_round_trip) fence_ids.push_back(tables_[i].id);
     if (tables_[i].state != RouteState::Ours || one_round_trip) {
       points.push_back({tables_[i].id, tables_[i].state == RouteState::Missing});
       pointed.push_back(i);
     }
   }
-  if (fence_ids.empty()) return;
+  if (fence_ids.empty() && points.empty()) return;
   changed_since_held_ = true;
   std::string value = fence_tag_value(me, hooks_.time->wall());
   auto round_start = now();
@@ -309,8 +311,26 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
   if (one_round_trip) {
     a = cloud_->apply(points, eni_, fence_ids, value, 4);
   } else {
-    a = cloud_->apply({}, eni_, fence_ids, value, 4);
-    if (a.fence.ok() && !points.empty()) a.points = cloud_->apply(points, eni_, {}, {}, 4).points;
+    if (!fence_ids.empty()) a = cloud_->apply({}, eni_, fence_ids, value, 4);
+    // Tag first, then routes. When the tag could not be written, a table
+    // whose tag names an older timeline is still taken (as a promotion
+    // would: this node's timeline is newer than the holder's); one with no
+    // tag, or a tag of this timeline, is not.
+    std::vector<PointRequest> go;
+    std::vector<std::size_t> went;
+    for (std::size_t k = 0; k < points.size(); ++k) {
+      const TableView &t = tables_[pointed[k]];
+      bool older = t.holder && t.holder->timeline < me.timeline && judge(me, *t.holder) == Standing::Yields;
+      bool tagged = fence_ids.empty() || a.fence.ok() ||
+                    std::find(fence_ids.begin(), fence_ids.end(), t.id) == fence_ids.end();
+      if (tagged || older) {
+        go.push_back(points[k]);
+        went.push_back(pointed[k]);
+      }
+    }
+    if (!go.empty()) a.points = cloud_->apply(go, eni_, {}, {}, 4).points;
+    points = go;
+    pointed = went;
   }
   if (a.fence.error) {
     std::string why = "fence tag not written: " + a.fence.error->describe_for("CreateTags");
@@ -333,7 +353,7 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
       view.cause += (view.cause.empty() ? "" : ",") + action + ":" + a.points[k].error->code;
     }
   }
-  if (a.fence.ok() && switched == static_cast<int>(points.size())) {
+  if ((fence_ids.empty() || a.fence.ok()) && switched == static_cast<int>(points.size())) {
     double ms = duration<double, std::milli>(now() - round_start).count();
     std::string what = switched ? "pointed " + route_tables(switched) + " at " + eni_
                                 : "wrote this node's fence tag on " + route_tables(fence_ids.size());
@@ -759,10 +779,14 @@ milliseconds Controller::step(const Observation &obs) {
     // A worker that saw this node promoted claims at once; one restarted
     // mid-claim, or a node that started as primary, reads first. A hold,
     // a fence, a conflict or a dry run is re-checked below.
-    if (state_ == State::Standby && obs.by == PrimaryBy::Promotion && !request) return promote(obs);
+    // Only on what this worker read as a standby: a worker restarted
+    // between the promotion and its first step reads first.
+    bool standby_read = std::all_of(tables_.begin(), tables_.end(),
+                                    [](const TableView &t) { return t.checked_at != Clock::time_point{}; });
+    if (state_ == State::Standby && obs.by == PrimaryBy::Promotion && !request && standby_read) return promote(obs);
     if (state_ == State::Standby || state_ == State::Primary) {
       state_ = State::Claiming;
-      cause_ = episode_ = obs.by == PrimaryBy::Promotion ? Cause::Retry : Cause::Start;
+      cause_ = episode_ = obs.by == PrimaryBy::Promotion ? Cause::Promotion : Cause::Start;
       claim_started_ = now();
     }
   }

@@ -78,6 +78,10 @@ struct TableView {
   // What the last read said of the fence tag.
   bool read_ok = false;
   std::optional<std::string> raw_tag;
+  // Since when this node has read the same tag value, by its own clock: a
+  // holder renews its tag, so one that stays unchanged for a lease has
+  // lapsed (judged without trusting the writer's clock).
+  std::chrono::steady_clock::time_point tag_unchanged_since{};
   // When this node last repaired the table (a second move within the flap
   // window is a conflict, not a repair). Kept in shared memory: a worker
   // restart must not buy another repair.
@@ -186,7 +190,7 @@ class Controller {
   void read_tables();
   void check_source_dest();
   Verdict verdict(const TableView &t, const Identity &me) const;
-  bool lapsed(const Holder &h) const;
+  bool lapsed(const TableView &t) const;
   bool flapping(const TableView &t, const Identity &me) const;
   std::chrono::milliseconds conflict(const TableView &t);
   std::chrono::milliseconds stay_fenced(const Identity &me);

@@ -173,7 +173,8 @@ PG_VIP_FUNCTION(vip_claim) {
   for (;;) {
     LWLockAcquire(shared->lock, LW_SHARED);
     const ClaimSlot &slot = shared->claims[request % kClaimSlots];
-    // Answered: in its slot, or (slot reused, so long after) by claim_done.
+    // Answered in its slot; or the slot was taken by a later call before
+    // this backend looked (eight more calls in between): the answer is lost.
     bool done = (slot.seq == request && slot.answered) || slot.seq != request;
     state = shared->state;
     if (done && slot.seq == request) {
@@ -181,8 +182,10 @@ PG_VIP_FUNCTION(vip_claim) {
       state = slot.state;  // as the claim ended, not as it is now
       strlcpy(error, slot.error, sizeof error);
     } else {
-      error[0] = '\0';
-      ok = true;
+      ok = false;
+      state = State::Claiming;
+      strlcpy(error, "The answer to this call was lost: later vip_claim() calls took its slot before it was read. "
+                     "vip_status() and vip_routes() show where the VIP is now.", sizeof error);
     }
     LWLockRelease(shared->lock);
     if (done) break;

@@ -53,7 +53,7 @@ std::chrono::steady_clock::time_point SimTime::steady() {
 }
 
 std::chrono::system_clock::time_point SimTime::wall() {
-  return std::chrono::system_clock::time_point(std::chrono::seconds(kEpochSeconds) + std::chrono::milliseconds(*now_));
+  return std::chrono::system_clock::time_point(std::chrono::seconds(kEpochSeconds) + std::chrono::milliseconds(*now_ + skew_));
 }
 
 Snapshot Ec2::state_at(Millis t) const {
@@ -176,7 +176,7 @@ std::vector<TargetRead> SimCloud::read(const std::vector<std::string> &ids, int 
     r.id = ids[i];
     if (err) {
       r.error = err;
-      last_read[ids[i]] = {false, -1};
+      last_read[ids[i]] = {false, -1, step};
       continue;
     }
     const TableState &t = seen[ids[i]];
@@ -185,7 +185,7 @@ std::vector<TargetRead> SimCloud::read(const std::vector<std::string> &ids, int 
     r.interface_id = t.eni;
     r.target = t.eni;
     r.fence_tag = t.tag;
-    last_read[ids[i]] = {true, seen_at};
+    last_read[ids[i]] = {true, seen_at, step};
   }
   return out;
 }

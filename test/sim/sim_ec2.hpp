@@ -69,7 +69,8 @@ class Ec2;
 // A node's clock: steps and requests advance it; a sleep is a jump.
 class SimTime : public TimeSource {
  public:
-  SimTime(Millis *now, uint64_t seed) : now_(now), rng_(seed) {}
+  // skew: how far this node's wall clock is off (the steady clock is not).
+  SimTime(Millis *now, uint64_t seed, Millis skew = 0) : now_(now), rng_(seed), skew_(skew) {}
   std::chrono::steady_clock::time_point steady() override;
   std::chrono::system_clock::time_point wall() override;
   void sleep(std::chrono::milliseconds ms) override { *now_ += ms.count(); }
@@ -79,6 +80,7 @@ class SimTime : public TimeSource {
  private:
   Millis *now_;
   std::mt19937_64 rng_;
+  Millis skew_;
 };
 
 class Ec2 {
@@ -145,7 +147,9 @@ class SimCloud : public Cloud {
   struct LastRead {
     bool ok = false;
     Millis snapshot_at = -1;
+    long step = -1;  // the step that read it (S4: a read of this very step)
   };
+  long step = 0;  // set by the simulation before each step
   std::map<std::string, LastRead> last_read;
 
   static constexpr Millis kTimeout = 1000;  // pg_vip.request_timeout in the simulation

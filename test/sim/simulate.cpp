@@ -11,16 +11,15 @@
 //       request for that table. H is one read's staleness plus one claim's
 //       length: EC2 has no conditional write, so a node may act on a read
 //       that could not yet show the newer tag, and even overwrite it; what
-//       it must never do is ignore a tag it had time to see. A forced claim
-//       overrides, until it ends held or fenced. EC2 has no conditional write and serves reads up to
-//       a bounded age, so the check allows the window in which no reader
-//       can yet know: the read's staleness plus one claim's length (H).
+//       it must never do is ignore a tag it had time to see. The step that
+//       answers a forced claim overrides.
 //   S2  no route war: per table, the route changes pg_vip makes are bounded
 //       by 1 + promotions + operator moves + 2 x (double promotions +
 //       vip_claim() calls + starts as primary + promotion claims whose
 //       fence tag did not land), plus, against a rogue script that keeps
 //       moving a route for a duration D, 2 + D / flap window + one for each
-//       node that becomes primary meanwhile.
+//       node that becomes primary meanwhile. Once faults and events stop, a
+//       table changes at most 4 more times while the cluster settles.
 //   S3  a node reports `held` only when, in the state its verifying read
 //       saw, every table's route and fence tag name it.
 //   S4  a node that started as primary, and any repair, never changes a
@@ -86,8 +85,9 @@ struct Node {
   uint64_t claim_seq = 0;
   std::vector<ClaimRequest> requests;
   bool first_primary_step = false;  // the next step is the first since promotion
-  bool forcing = false;             // a forced claim runs until it ends held or fenced
+  bool forcing = false;             // this step answers a forced claim
   Millis check_interval = 2000;
+  Millis skew = 0;  // this node's wall clock is off by this much (NTP drift, a bad clock)
   bool alive() const { return pg != Pg::Down; }
 };
 
@@ -159,6 +159,7 @@ class Run {
     Millis until = 0, period = 0, next = 0;
   };
   std::optional<Rogue> rogue_;
+  std::map<std::string, int> changes_at_heal_;  // S2 once faults stop: the cluster settles, it does not flip
   int rogue_allowance_ = 0;  // route changes S2 allows pg_vip against rogues
   Millis staleness_ = 0;
   Millis horizon_ = 0;  // H of S1
@@ -185,12 +186,13 @@ ControllerConfig Run::config_of(const Node &n) const {
 
 void Run::start_worker(Node &n) {
   Controller::Hooks hooks;
-  n.time = std::make_unique<SimTime>(&n.now, rng_());
+  n.time = std::make_unique<SimTime>(&n.now, rng_(), n.skew);
   hooks.time = n.time.get();
   Node *np = &n;
   Ec2 *ec2 = ec2_.get();
-  hooks.cloud = [np, ec2](const ControllerConfig &, TimeSource &, std::function<void(const std::string &)>) {
+  hooks.cloud = [this, np, ec2](const ControllerConfig &, TimeSource &, std::function<void(const std::string &)>) {
     auto c = std::make_unique<SimCloud>(*ec2, np->id, &np->now, kVip, np->eni, np->instance);
+    c->step = steps_done_;
     np->cloud = c.get();
     return std::unique_ptr<Cloud>(std::move(c));
   };
@@ -232,6 +234,9 @@ void Run::setup() {
     n.eni = eni;
     n.instance = "i-0" + std::to_string(i + 1);
     n.check_interval = interval;
+    // Clocks disagree: SigV4 tolerates 5 minutes, so a node up to a couple
+    // of minutes off still reaches EC2.
+    n.skew = chance() < 0.3 ? pick(-120000, 120000) : pick(-500, 500);
     n.pg = i == 0 ? Node::Pg::Primary : Node::Pg::Standby;
     n.by = i == 0 ? PrimaryBy::Start : PrimaryBy::None;
     start_worker(n);
@@ -263,10 +268,11 @@ void Run::check_send(const Sent &s) {
   // S4: fail closed.
   bool read_ok = false;
   if (n.cloud)
-    if (auto it = n.cloud->last_read.find(s.table); it != n.cloud->last_read.end()) read_ok = it->second.ok;
+    if (auto it = n.cloud->last_read.find(s.table); it != n.cloud->last_read.end())
+      read_ok = it->second.ok && it->second.step == steps_done_;
   if (!read_ok)
     fail("S4", "node " + std::to_string(s.node) + " sent " + s.action + " for " + s.table +
-                   " although its last read of that table failed");
+                   " without having read that table successfully in this step");
 }
 
 void Run::check_after_step(Node &n, const std::vector<Event> &events, bool had_request) {
@@ -297,6 +303,11 @@ void Run::check_after_step(Node &n, const std::vector<Event> &events, bool had_r
 }
 
 void Run::check_budget() {
+  if (quiet_)
+    for (const auto &[table, changes] : ec2_->route_changes)
+      if (changes - changes_at_heal_[table] > 4)
+        fail("S2", table + " changed " + std::to_string(changes - changes_at_heal_[table]) +
+                       " times after faults and events stopped: the cluster must settle, not flip");
   for (const auto &[table, changes] : ec2_->route_changes) {
     int budget = 1 + promotions_ + 2 * doubles_ + operator_moves_ + 2 * (forced_ + requested_ + starts_ + unfenced_) + rogue_allowance_;
     if (changes > budget)
@@ -331,8 +342,10 @@ void Run::step(Node &n) {
   for (const auto &r : n.requests)
     if (r.seq > n.claim_done) obs.requests.push_back({r.seq, r.force, "sim"});
   bool fast = n.first_primary_step && n.pg == Node::Pg::Primary && !had_request;
-  if (had_request && forced && n.pg == Node::Pg::Primary) n.forcing = true;
+  // Only the step that answers a forced request overrides; its retries do not.
+  n.forcing = had_request && forced && n.pg == Node::Pg::Primary;
   exempt_ = fast || n.forcing;
+  if (n.cloud) n.cloud->step = steps_done_;
   std::size_t sent_before = ec2_->sent.size();
   State before = n.ctl->state();
   auto delay = n.ctl->step(obs);
@@ -350,8 +363,7 @@ void Run::step(Node &n) {
     if (moved && !tagged) ++unfenced_;
   }
   if (n.pg == Node::Pg::Primary) n.first_primary_step = false;
-  State now_state = n.ctl->state();
-  if (now_state == State::Held || now_state == State::Fenced || now_state == State::Standby) n.forcing = false;
+  n.forcing = false;
   n.shm_state = n.ctl->state();
   n.claim_done = n.ctl->claim_request_done();
   n.repaired.clear();
@@ -456,6 +468,7 @@ void Run::environment() {
   } else if (r < 0.42 && !live.empty()) {
     Node *n = live[pick(0, live.size() - 1)];
     stop_worker(*n);
+    n->first_primary_step = false;  // a new worker has not seen the promotion happen
     start_worker(*n);
     trace("event: node %d's worker restarted (state %s kept)", n->id, to_string(n->shm_state));
   } else if (r < 0.50 && !primaries.empty()) {
@@ -523,6 +536,7 @@ void Run::environment() {
 void Run::heal() {
   quiet_ = true;
   quiet_since_ = now_;
+  changes_at_heal_ = ec2_->route_changes;
   ec2_->faults = Faults{};
   ec2_->faults.max_staleness = staleness_;
   ec2_->faults.stale_read = staleness_ ? 0.3 : 0;
@@ -683,7 +697,7 @@ int main(int argc, char **argv) {
     else if (a == "--trace") trace = true;
     else if (a == "--ignore") ignored = value("--ignore");
     else {
-      std::fprintf(stderr, "usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace]\n");
+      std::fprintf(stderr, "usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace] [--ignore S4,S3]\n");
       return 2;
     }
   }

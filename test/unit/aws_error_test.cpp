@@ -110,10 +110,10 @@ TEST(AwsErrorPermission, DescribeForNamesTheMissingPermission) {
       R"(<RequestID>req-7</RequestID></Response>)",
       403);
   ASSERT_EQ(e.kind, ErrorKind::Authorization);
+  // The permission comes first: a bounded field (vip_routes().last_error) keeps it.
   EXPECT_EQ(e.describe_for("CreateTags"),
-            "UnauthorizedOperation: You are not authorized to perform this operation. (HTTP 403, request id req-7)"
-            " (the IAM policy must allow ec2:CreateTags)");
-  EXPECT_EQ(e.describe_for("CreateTags"), e.describe() + " (the IAM policy must allow ec2:CreateTags)");
+            "UnauthorizedOperation (the IAM policy must allow ec2:CreateTags): You are not authorized to perform "
+            "this operation. (HTTP 403, request id req-7)");
 
   // An unreadable 403 names it too.
   EXPECT_NE(parse_error("", 403).describe_for("ReplaceRoute").find("ec2:ReplaceRoute"), std::string::npos);
@@ -185,4 +185,20 @@ TEST(Interpret, AnswersBecomeResults) {
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error->kind, ErrorKind::Transport);
   EXPECT_EQ(t.error->code, "ConnectionFailed");
+}
+
+TEST(AwsErrorPermission, TheEncodedAuthorizationMessageIsLeftOut) {
+  // EC2 appends one to two kilobytes that differ on every call.
+  std::string blob(1500, 'Q');
+  AwsError e = parse_error(
+      "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this "
+      "operation. User: arn:aws:sts::123456789012:assumed-role/db/i-0b is not authorized to perform: "
+      "ec2:CreateTags on resource: arn:aws:ec2:us-east-1:123456789012:route-table/rtb-1. Encoded authorization "
+      "failure message: " + blob + "</Message></Error></Errors></Response>",
+      403);
+  std::string d = e.describe_for("CreateTags");
+  EXPECT_EQ(d.find(blob.substr(0, 20)), std::string::npos) << d;
+  EXPECT_NE(d.find("encoded authorization message left out"), std::string::npos) << d;
+  EXPECT_LT(d.find("ec2:CreateTags"), 80u) << "the permission within the first 80 bytes";
+  EXPECT_LT(d.size(), 400u);
 }

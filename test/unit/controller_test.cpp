@@ -109,6 +109,14 @@ class FakeCloud : public Cloud {
 
 const std::string kSys = "7311";
 
+Resume resume(State state, uint64_t done, uint32_t newest = 0) {
+  Resume r;
+  r.state = state;
+  r.claim_done = done;
+  r.newest_seen = newest;
+  return r;
+}
+
 std::string tag(uint32_t tl, const std::string &eni, const std::string &node = "x") {
   return "tl=" + std::to_string(tl) + ";sysid=" + kSys + ";id=" + eni + ";at=2026-11-18T11:06:40Z;node=" + node;
 }
@@ -247,7 +255,8 @@ TEST(Controller, ARepairNeedsItsOwnTagAConfirmationAndStopsAtTheSecondReversal) 
   r.cloud->log.clear();
   r.step(Role::Primary, 1);
   EXPECT_EQ(r.ctl->state(), State::Held);
-  EXPECT_EQ(r.cloud->log, (std::vector<std::string>{"read", "read", "apply fence:rtb-1", "apply point:rtb-1", "read"}));
+  // Its tag is still on the table: only the route is written, after the confirming read.
+  EXPECT_EQ(r.cloud->log, (std::vector<std::string>{"read", "read", "apply point:rtb-1", "read"}));
   EXPECT_EQ(r.events(), (std::vector<std::string>{"vip_claim", "vip_repaired"}));
   // Moved again within the flap window: conflict, nothing sent.
   r.cloud->tables["rtb-1"].eni = "eni-0z";
@@ -317,7 +326,7 @@ TEST(Controller, EachClaimRequestIsAnsweredOnceWithItsOwnForce) {
 }
 
 TEST(Controller, ARestartedWorkerDoesNotReplayAnsweredRequests) {
-  Rig r({{"rtb-1", {true, false, "eni-0c", tag(3, "eni-0c")}}}, Resume{State::Fenced, 5});
+  Rig r({{"rtb-1", {true, false, "eni-0c", tag(3, "eni-0c")}}}, resume(State::Fenced, 5));
   std::vector<ClaimRequest> reqs = {{5, true, "bob"}};
   r.step(Role::Primary, 2, PrimaryBy::Start, reqs);
   EXPECT_TRUE(r.ctl->take_answers().empty());
@@ -377,7 +386,7 @@ TEST(Controller, ANewerTimelineOnceSeenFencesEvenAfterItsTagIsGone) {
   EXPECT_EQ(r.cloud->changes(), 0);
   EXPECT_NE(r.ctl->last_error().find("timeline 3 was seen holding the VIP"), std::string::npos) << r.ctl->last_error();
   // A restarted worker remembers it.
-  Rig again({{"rtb-1", {true, false, "eni-0c", tag(2, "eni-0b", "node-b")}}}, Resume{State::Fenced, 0, {}, {}, 3});
+  Rig again({{"rtb-1", {true, false, "eni-0c", tag(2, "eni-0b", "node-b")}}}, resume(State::Fenced, 0, 3));
   again.step(Role::Primary, 2, PrimaryBy::Start);
   again.step(Role::Primary, 2);
   EXPECT_EQ(again.ctl->state(), State::Fenced);
@@ -404,5 +413,30 @@ TEST(Controller, ARogueThatKeepsMovingARouteIsNotFoughtFromTheRetryPathEither) {
   r.cloud->log.clear();
   r.step(Role::Primary, 1);
   EXPECT_EQ(r.ctl->state(), State::Conflict) << r.ctl->last_error();
+  EXPECT_EQ(r.cloud->changes(), 0);
+}
+
+TEST(Controller, ANewerTimelineWithoutTagPermissionStillTakesTablesAnOlderTimelineTagged) {
+  // node-a (tl 1) repaired the routes back; node-b (tl 2) cannot write its tag.
+  Rig r({{"rtb-1", {true, false, "eni-0a", tag(1, "eni-0a", "node-a")}}});
+  r.step(Role::Standby, 1);
+  r.cloud->deny.insert("CreateTags");
+  r.cloud->log.clear();
+  r.step(Role::Primary, 2, PrimaryBy::Start);  // a claim that reads first (not the promotion's)
+  EXPECT_EQ(r.cloud->tables["rtb-1"].eni, "eni-0b") << "an older timeline's tag does not hold the route back";
+  EXPECT_EQ(r.ctl->state(), State::Claiming) << "but without its tag this node does not hold";
+  // A table with no tag at all is not taken without the tag.
+  Rig bare({{"rtb-1", {true, false, "eni-0a", std::nullopt}}});
+  bare.step(Role::Standby, 1);
+  bare.cloud->deny.insert("CreateTags");
+  bare.step(Role::Primary, 2, PrimaryBy::Start);
+  EXPECT_EQ(bare.cloud->tables["rtb-1"].eni, "eni-0a");
+}
+
+TEST(Controller, AWorkerRestartedBeforeItsFirstPrimaryStepReadsBeforeClaiming) {
+  // Shared memory says standby; the node was promoted meanwhile; this worker read nothing yet.
+  Rig r({{"rtb-1", {true, false, "eni-0c", tag(3, "eni-0c", "node-c")}}}, resume(State::Standby, 0));
+  r.step(Role::Primary, 2, PrimaryBy::Promotion);
+  EXPECT_EQ(r.ctl->state(), State::Fenced) << "it read the newer tag first";
   EXPECT_EQ(r.cloud->changes(), 0);
 }
