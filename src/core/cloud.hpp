@@ -74,6 +74,10 @@ class Cloud {
 
   // The instance's source/destination check; nullopt when unknown.
   virtual std::optional<bool> source_dest_check() = 0;
+
+  // Keeps `connections` connections to the API open for the next claim, at
+  // no API call's cost (a standby's only request per check is one read).
+  virtual void warm(std::size_t connections) { (void) connections; }
 };
 
 }  // namespace pg_vip

@@ -765,6 +765,7 @@ milliseconds Controller::step(const Observation &obs) {
     primary_seen_ = false;
     read_tables();
     check_source_dest();
+    cloud_->warm(tables_.size() + 1);  // one per route, one for the tag: the promotion's round trip
     failure_cause_.clear();
     bool any_error = std::any_of(tables_.begin(), tables_.end(), [](const TableView &t) { return !t.read_ok; });
     last_error_.clear();

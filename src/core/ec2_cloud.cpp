@@ -238,6 +238,25 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
   return out;
 }
 
+// A claim sends one request per table and the tag at once, each on its own
+// connection; one read a check keeps only one of them warm, and a cold one
+// costs TCP and TLS handshakes at the worst moment. An unsigned GET of the
+// endpoint's root is no API call (it carries no action and no identity, so
+// it draws on no account's request limit) and keeps a connection open; its
+// error answer is read and ignored.
+void Ec2Cloud::warm(std::size_t connections) {
+  Impl &m = *impl_;
+  if (!m.ec2 || connections == 0) return;
+  std::vector<http::Request> requests(std::min<std::size_t>(connections, 256));
+  for (auto &r : requests) {
+    r.method = "GET";
+    r.url = m.ec2->options().endpoint + "/";
+    r.timeout = m.options.request_timeout;
+    r.connect_timeout = std::min(m.options.request_timeout, milliseconds(1000));
+  }
+  (void) m.http->perform_all(requests);
+}
+
 std::optional<bool> Ec2Cloud::source_dest_check() {
   Impl &m = *impl_;
   if (m.instance_id.empty() || !m.ec2) return std::nullopt;

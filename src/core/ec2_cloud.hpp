@@ -37,6 +37,7 @@ class Ec2Cloud : public Cloud {
   Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id,
                 const std::vector<std::string> &fence_ids, const std::string &fence_value, int attempts) override;
   std::optional<bool> source_dest_check() override;
+  void warm(std::size_t connections) override;
 
  private:
   struct Impl;
