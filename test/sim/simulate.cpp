@@ -692,7 +692,7 @@ std::optional<Violation> Run::go() {
 
 int main(int argc, char **argv) {
   using namespace pg_vip::sim;
-  long seeds = 300, steps = 3000;
+  long seeds = 1000, steps = 3000;
   uint64_t first = 1;
   bool one = false, trace = false;
   std::string ignored;

@@ -67,7 +67,6 @@ sub ec2_log_since {
 	return [ grep { $_->{service} eq 'ec2' } @{$log}[ $since .. $#$log ] ];
 }
 
-sub log_size { return scalar @{ fake_log($fake) }; }
 
 # The RouteTables of the CLI's JSON output.
 sub tables_in {
@@ -88,7 +87,7 @@ my ($ok, $out, $err, $since, $log);
 
 # --- Deny rules by action -------------------------------------------------
 fake_deny($fake, { actions => ['CreateTags'] });
-$since = log_size();
+$since = log_size($fake);
 ($ok, $out, $err) = aws_as('a', 'create-tags', '--resources', 'rtb-0a000002', '--tags', 'Key=pg_vip:x,Value=tl=9');
 ok(!$ok, 'a denied CreateTags fails');
 like($err, qr/UnauthorizedOperation/, 'with UnauthorizedOperation');
@@ -141,7 +140,7 @@ is(route_target($fake, 'rtb-0a000003'), '', 'and nothing was created');
 
 # A rule's own code, status and message.
 fake_deny($fake, { instance => 'i-0a000001', code => 'AuthFailure', status => 401, message => 'key revoked' });
-$since = log_size();
+$since = log_size($fake);
 ($ok, $out, $err) = aws_as('a', 'describe-route-tables', '--route-table-ids', 'rtb-0a000001');
 like($err, qr/AuthFailure.*key revoked/, 'a rule answers with its own code and message');
 is(ec2_log_since($since)->[0]{status}, 401, 'and status');
@@ -169,7 +168,7 @@ fake_control($fake, 'faults', '{"error_form": "Response"}');
 like(raw_error_body(), qr{<Response><Errors>}, 'and back to <Response>');
 
 # --- DescribeRouteTables paging ---------------------------------------------
-$since = log_size();
+$since = log_size($fake);
 ($ok, $out, $err) = aws_as('a', 'describe-route-tables');
 ok($ok, 'describe-route-tables with a page size of 2 (the world file\'s)') or diag($err);
 my @ids = map { $_->{RouteTableId} } @{ tables_in($out) };
@@ -184,7 +183,7 @@ my $page = eval { decode_json($out) } // {};
 is(scalar(@{ $page->{RouteTables} // [] }), 2, 'one page holds 2 tables');
 ok(length($page->{NextToken} // ''), 'and a NextToken');
 
-$since = log_size();
+$since = log_size($fake);
 ($ok, $out, $err) = aws_as('a', 'describe-route-tables', '--route-table-ids', 'rtb-0a000005', 'rtb-0a000002',
 	'rtb-0a000004');
 @ids = map { $_->{RouteTableId} } @{ tables_in($out) };
@@ -195,12 +194,12 @@ is(scalar(@{ ec2_log_since($since) }), 2, 'in 2 requests');
 ok(!$ok, 'an unknown NextToken is refused');
 
 fake_control($fake, 'faults', '{"describe_page_size": 0}');
-$since = log_size();
+$since = log_size($fake);
 ($ok, $out, $err) = aws_as('a', 'describe-route-tables');
 is(scalar(@{ tables_in($out) }), 5, 'describe_page_size 0: all 5 tables');
 is(scalar(@{ ec2_log_since($since) }), 1, 'in one request');
 fake_control($fake, 'faults', '{"describe_page_size": 4}');
-$since = log_size();
+$since = log_size($fake);
 ($ok, $out, $err) = aws_as('a', 'describe-route-tables');
 is(scalar(@{ ec2_log_since($since) }), 2, 'describe_page_size set through /_fake/faults: 4 + 1');
 fake_control($fake, 'faults', '{"clear": true}');
@@ -208,7 +207,7 @@ is(fake_state($fake)->{describe_page_size}, 2, 'faults\' clear restores the worl
 
 # --- DryRun -----------------------------------------------------------------
 my %before = (route => route_target($fake, 'rtb-0a000001'), tags => tags_of('rtb-0a000001'));
-$since = log_size();
+$since = log_size($fake);
 ($ok, $out, $err) = aws_as('a', replace_route('rtb-0a000001', 'eni-0b00000b', '--dry-run'));
 ok(!$ok, 'ReplaceRoute --dry-run "fails" as EC2 answers it');
 like($err, qr/\(DryRunOperation\).*Request would have succeeded, but DryRun flag is set\./,
