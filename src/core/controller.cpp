@@ -335,6 +335,8 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
   if (a.fence.error) {
     std::string why = "fence tag not written: " + a.fence.error->describe_for("CreateTags");
     for (auto i : which) {
+      // Only where a tag was to be written: one already naming this node stands.
+      if (std::find(fence_ids.begin(), fence_ids.end(), tables_[i].id) == fence_ids.end()) continue;
       tables_[i].last_error = why;
       tables_[i].permanent = a.fence.error->permanent();
       tables_[i].cause = "CreateTags:" + a.fence.error->code;
