@@ -176,7 +176,6 @@ PG_VIP_FUNCTION(vip_claim) {
     // Answered in its slot; or the slot was taken by a later call before
     // this backend looked (eight more calls in between): the answer is lost.
     bool done = (slot.seq == request && slot.answered) || slot.seq != request;
-    state = shared->state;
     if (done && slot.seq == request) {
       ok = slot.ok;
       state = slot.state;  // as the claim ended, not as it is now
