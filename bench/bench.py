@@ -36,8 +36,11 @@ import time
 import urllib.request
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = "/usr/lib/postgresql/15/bin"
-VIP = "10.0.99.10/32"
+BIN = None  # PostgreSQL's binaries: main() asks pg_config
+with open(f"{TOP}/test/fake_aws/world.json") as world_file:
+    WORLD = json.load(world_file)  # the local endpoint's shared world: its VIP and instances
+VIP = WORLD["vip"]
+NODE_A, NODE_B = WORLD["instances"][:2]  # the primary's instance, and every standby's
 KEY, SECRET = "AKIDPGVIPBENCH0001", "bench/secret+for-the-hook"
 
 
@@ -71,34 +74,28 @@ def percentile(values, p):
 
 
 class Fake:
-    """The project's local AWS endpoint with N route tables."""
+    """The project's local AWS endpoint: its shared world with N route tables, and the hook's static key."""
 
     def __init__(self, workdir, n_tables):
         self.dir = tempfile.mkdtemp(prefix="fake_", dir=workdir)
-        tables = [{"id": f"rtb-{i:08x}", "routes": [{"destination": VIP, "eni": "eni-0a00000a"}]}
-                  for i in range(1, n_tables + 1)]
-        world = {"region": "us-east-1",
-                 "credentials": [{"access_key": KEY, "secret": SECRET}],
-                 "instances": [
-                     {"id": "i-0a000001", "eni": "eni-0a00000a", "mac": "0e:00:00:00:00:0a", "role": "pg-vip-role"},
-                     {"id": "i-0b000001", "eni": "eni-0b00000b", "mac": "0e:00:00:00:00:0b", "role": "pg-vip-role"}],
-                 "route_tables": tables}
-        self.tables = [t["id"] for t in tables]
-        with open(f"{self.dir}/world.json", "w") as f:
-            json.dump(world, f)
+        self.tables = [f"rtb-{i:08x}" for i in range(1, n_tables + 1)]
+        tables = [{"id": t, "routes": [{"destination": VIP, "eni": NODE_A["eni"]}]} for t in self.tables]
         self.log_path = f"{self.dir}/requests.jsonl"
-        self.proc = subprocess.Popen(["/usr/bin/python3", f"{TOP}/test/fake_aws/server.py", "--world",
-                                      f"{self.dir}/world.json", "--ports-file", f"{self.dir}/ports.json",
-                                      "--log", self.log_path], stdout=subprocess.DEVNULL,
-                                     stderr=open(f"{self.dir}/server.err", "w"))
-        deadline = time.time() + 20
-        while not os.path.exists(f"{self.dir}/ports.json"):
-            if time.time() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("the fake AWS endpoint did not start: " + open(f"{self.dir}/server.err").read())
-            time.sleep(0.05)
-        ports = json.load(open(f"{self.dir}/ports.json"))
-        self.ec2 = f"http://127.0.0.1:{ports['ec2']}"
-        self.imds_b = f"http://127.0.0.1:{ports['imds']['i-0b000001']}"
+        with open(f"{self.dir}/server.err", "w") as err:
+            self.proc = subprocess.Popen(
+                ["/usr/bin/python3", f"{TOP}/test/fake_aws/server.py", "--log", self.log_path,
+                 "--set", "route_tables=" + json.dumps(tables),
+                 "--set", "credentials=" + json.dumps([{"access_key": KEY, "secret": SECRET}])],
+                stdout=subprocess.PIPE, stderr=err)
+        # One JSON line once every port listens; end of file if it could not start.
+        line = self.proc.stdout.readline()
+        self.proc.stdout.close()
+        if not line:
+            self.proc.wait()
+            raise RuntimeError("the fake AWS endpoint did not start: " + open(f"{self.dir}/server.err").read())
+        started = json.loads(line)
+        self.ec2 = started["ec2"]
+        self.imds_b = started["imds"][NODE_B["id"]]
 
     def control(self, what, body):
         req = urllib.request.Request(f"{self.ec2}/_fake/{what}", data=json.dumps(body).encode(), method="POST")
@@ -213,8 +210,8 @@ def promote_hook(pair, hook):
     called = time.time()
     run(f"{BIN}/pg_ctl", "-D", d, "-w", "promote")  # returns once recovery has ended
     env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET, AWS_EC2_METADATA_DISABLED="true",
-               AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_DEFAULT_REGION="us-east-1")
-    run("/bin/sh", hook, fake.ec2, VIP, "eni-0b00000b", *fake.tables, env=env)
+               AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_DEFAULT_REGION=WORLD["region"])
+    run("/bin/sh", hook, fake.ec2, VIP, NODE_B["eni"], *fake.tables, env=env)
     ended = find_line(log, "archive recovery complete", offset)
     changes = fake.route_changes_since(index)
     pair.drop_standby(d)
@@ -274,6 +271,10 @@ def main():
             r["tables"], r["delay_ms"] = int(r["tables"]), int(r["delay_ms"])
         plot(args.out, rows)
         return
+    global BIN
+    # The PostgreSQL the extension was built for: scripts/bench.sh passes
+    # common.sh's PG_CONFIG, the one place its version is written.
+    BIN = run(os.environ.get("PG_CONFIG", "pg_config"), "--bindir").stdout.strip()
     workdir = tempfile.mkdtemp(prefix="pg_vip_bench_")
     hook = f"{TOP}/bench/hook_replace_route.sh"
     hook_runs = dict((int(k), int(v)) for k, v in (x.split(":") for x in args.hook_runs.split(",")))

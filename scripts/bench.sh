@@ -13,7 +13,7 @@ build_and_install "$(mktemp)"
 
 # Runs from a copy the postgres user can read (a clone under /root is not).
 work=$(make_work_tree)
-(cd "$work" && as_pg /usr/bin/python3 bench/bench.py --out "$work/bench-results" "$@")
+(cd "$work" && as_pg env PG_CONFIG="$PG_CONFIG" /usr/bin/python3 bench/bench.py --out "$work/bench-results" "$@")
 out="$TOP/bench-results"
 mkdir -p "$out"
 cp "$work"/bench-results/* "$out/"

@@ -1,13 +1,16 @@
-# Shared by scripts/test.sh and scripts/demo.sh: packages, build, and running
+# Shared by scripts/test.sh, demo.sh and bench.sh: packages, build, and running
 # commands as the postgres OS user when started as root (PostgreSQL refuses
 # to run as root).
 
-PG_BINDIR=/usr/lib/postgresql/15/bin
+# The PostgreSQL major version: written here only; everything else takes
+# PG_CONFIG (make, and bench.py through scripts/bench.sh).
+PG_MAJOR=15
+PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
 PG_CONFIG=$PG_BINDIR/pg_config
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 PACKAGES=(
-  build-essential make g++ postgresql-15 postgresql-client-15 postgresql-server-dev-15
+  build-essential make g++ "postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
   libcurl4-openssl-dev libssl-dev rapidjson-dev libxml2-dev libgtest-dev libgmock-dev
   libipc-run-perl libjson-pp-perl awscli python3-awscrt python3 openssl ca-certificates curl
 )

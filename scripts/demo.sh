@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # pg_vip demo: a local failover, end to end, on this machine only.
 #
-# Starts the project's AWS-compatible endpoint (a VPC with three route tables
-# and two instances, each with its own instance metadata service), a primary
+# Starts the project's AWS-compatible endpoint in its shared world,
+# test/fake_aws/world.json (a VPC with three route tables and two instances,
+# each with its own instance metadata service), a primary
 # (node-a) and a streaming standby (node-b) with pg_vip, then fails over:
 # node-a stops, node-b is promoted and takes the virtual IP on every route
 # table; node-a comes back as a primary and is fenced.
@@ -20,16 +21,15 @@ chmod 755 "$DIR"
 WORK=$(make_work_tree)
 PORT_A=${PG_VIP_DEMO_PORT:-55432}
 PORT_B=$((PORT_A + 1))
-VIP=10.0.99.10/32
+# The VIP and the route tables are the shared world's.
+read -r VIP TABLES < <(/usr/bin/python3 -c 'import json, sys; w = json.load(open(sys.argv[1]))
+print(w["vip"], ", ".join(t["id"] for t in w["route_tables"]))' "$TOP/test/fake_aws/world.json")
 FAKE_PID=
 
 cleanup() {
   as_pg pg_ctl -D "$DIR/node-b" -m immediate stop >/dev/null 2>&1 || true
   as_pg pg_ctl -D "$DIR/node-a" -m immediate stop >/dev/null 2>&1 || true
-  # runuser forks: stop the endpoint itself, by the pid it wrote.
-  if [ -f "$DIR/ports.json" ]; then
-    kill "$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$DIR/ports.json")" 2>/dev/null || true
-  fi
+  # runuser forks: stop the endpoint itself, by the pid it answered.
   [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null || true
   rm -rf "$DIR" "$WORK"
 }
@@ -47,14 +47,14 @@ wait_state() {  # port state seconds
 }
 # What the AWS endpoint holds: where the VIP's route points in each table.
 show_vpc() {
-  /usr/bin/python3 - "$(curl -s "http://127.0.0.1:$EC2_PORT/_fake/state")" <<'PY'
+  /usr/bin/python3 - "$(curl -s "$EC2_URL/_fake/state")" "$VIP" <<'PY'
 import json, sys
-state = json.loads(sys.argv[1])
+state, vip = json.loads(sys.argv[1]), sys.argv[2]
 print("  route table    VIP route target       fence tag")
 for rtb, t in sorted(state["tables"].items()):
-    route = next((r for r in t["routes"] if r["destination"] == "10.0.99.10/32"), None)
+    route = next((r for r in t["routes"] if r["destination"] == vip), None)
     target = "(no route)" if route is None else route.get("eni") + ("  BLACKHOLE" if route["state"] == "blackhole" else "")
-    print(f"  {rtb:<14} {target:<22} {t['tags'].get('pg_vip:10.0.99.10/32', '-')}")
+    print(f"  {rtb:<14} {target:<22} {t['tags'].get('pg_vip:' + vip, '-')}")
 PY
 }
 status() {  # port
@@ -62,26 +62,15 @@ status() {  # port
 }
 
 say "1. The local AWS endpoint: a VPC with three route tables and two instances"
-cat >"$DIR/world.json" <<JSON
-{"region": "us-east-1", "credentials": [],
- "instances": [
-   {"id": "i-0a000001", "eni": "eni-0a00000a", "mac": "0e:00:00:00:00:0a", "role": "pg-vip-role"},
-   {"id": "i-0b000001", "eni": "eni-0b00000b", "mac": "0e:00:00:00:00:0b", "role": "pg-vip-role"}],
- "route_tables": [
-   {"id": "rtb-0a000001", "routes": [{"destination": "$VIP", "eni": "eni-0a00000a"}]},
-   {"id": "rtb-0a000002", "routes": [{"destination": "$VIP", "eni": "eni-0a00000a"}]},
-   {"id": "rtb-0a000003"}]}
-JSON
-[ "$(id -u)" -eq 0 ] && chown postgres: "$DIR/world.json"
-as_pg /usr/bin/python3 "$WORK/test/fake_aws/server.py" --world "$DIR/world.json" --ports-file "$DIR/ports.json" \
-  --log "$DIR/requests.jsonl" >/dev/null 2>"$DIR/fake.err" &
-FAKE_PID=$!
-for _ in $(seq 100); do [ -f "$DIR/ports.json" ] && break; sleep 0.1; done
-read -r EC2_PORT IMDS_A IMDS_B < <(/usr/bin/python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(p["ec2"], p["imds"]["i-0a000001"], p["imds"]["i-0b000001"])' "$DIR/ports.json")
-echo "  EC2 API on 127.0.0.1:$EC2_PORT (every signature checked by botocore); instance metadata for i-0a000001 on :$IMDS_A, i-0b000001 on :$IMDS_B"
+# It answers on its stdout, one JSON line, once it listens (end of file: it failed).
+exec {FAKE_OUT}< <(as_pg /usr/bin/python3 "$WORK/test/fake_aws/server.py" --log "$DIR/requests.jsonl" 2>"$DIR/fake.err")
+read -r -t 20 -u "$FAKE_OUT" ANSWER || { echo "the AWS endpoint did not start:"; cat "$DIR/fake.err"; exit 1; }
+read -r FAKE_PID EC2_URL IMDS_A IMDS_B < <(/usr/bin/python3 -c 'import json, sys; a = json.loads(sys.argv[1])
+print(a["pid"], a["ec2"], a["imds"]["i-0a000001"], a["imds"]["i-0b000001"])' "$ANSWER")
+echo "  EC2 API at $EC2_URL (every signature checked by botocore); instance metadata for i-0a000001 at $IMDS_A, i-0b000001 at $IMDS_B"
 show_vpc
 
-node_conf() {  # name port imds_port
+node_conf() {  # name port imds_url
   cat <<CONF
 port = $2
 listen_addresses = ''
@@ -90,10 +79,10 @@ log_line_prefix = '%m [%p] '
 shared_preload_libraries = 'pg_vip'
 pg_vip.node_name = '$1'
 pg_vip.vip = '$VIP'
-pg_vip.route_tables = 'rtb-0a000001, rtb-0a000002, rtb-0a000003'
-pg_vip.network_interface = 'auto'            # from instance metadata (IMDSv2)
-pg_vip.ec2_endpoint = 'http://127.0.0.1:$EC2_PORT'
-pg_vip.imds_endpoint = 'http://127.0.0.1:$3'  # region, interface and role credentials come from here
+pg_vip.route_tables = '$TABLES'
+pg_vip.network_interface = 'auto'  # from instance metadata (IMDSv2)
+pg_vip.ec2_endpoint = '$EC2_URL'
+pg_vip.imds_endpoint = '$3'  # region, interface and role credentials come from here
 pg_vip.check_interval = '2s'
 CONF
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A local AWS-compatible endpoint for pg_vip's tests and demo.
+"""A local AWS-compatible endpoint for pg_vip's tests, demo and benchmark.
 
 Speaks the EC2 Query API (ReplaceRoute, CreateRoute, DescribeRouteTables,
 CreateTags, DescribeInstanceAttribute) with real state, and IMDSv2 (one
@@ -7,7 +7,11 @@ metadata service per instance, each on its own port). Every EC2 request's
 SigV4 signature is checked by botocore (Debian's awscli), never by pg_vip's
 own signer. Listens on loopback only.
 
-World file (JSON): region, vpc_id, vpc_cidr, role_credentials_ttl,
+The world: world.json beside this file (--world for another), the one
+every caller shares (the TAP tests, the integration tests, the demo, the
+benchmark); what a caller needs different it changes with --set, never with
+a copy of the world. Its keys: region, vpc_id, vpc_cidr, role_credentials_ttl,
+  vip           the address its routes route (read by the callers, not here)
   credentials   [{access_key, secret, token?, instance?, user?}]: static keys;
                 "instance" makes calls with that key count as that instance's
                 (for deny rules)
@@ -60,8 +64,18 @@ instance's own interface first, then its extra_enis),
 network/interfaces/macs/<mac>/interface-id and .../device-number (0 for the
 instance's own, 1, 2, ... for extra_enis), iam/security-credentials/[<role>].
 
-Run: /usr/bin/python3 server.py --world world.json --ports-file ports.json [--log log.jsonl]
-     [--tls-cert cert.pem --tls-key key.pem]
+Run: /usr/bin/python3 server.py [--set PATH=JSON ...] [--log log.jsonl] [--tls-cert cert.pem --tls-key key.pem]
+  --set PATH=JSON  changes the world before it starts, in the order given; PATH
+                   is a key (credentials), or LIST.ID: the element of that list
+                   whose id is ID (instances.i-0c000001; added if absent), or
+                   LIST.ID.FIELD (instances.i-0a000001.source_dest_check);
+                   JSON null removes what PATH names.
+It listens on free loopback ports, then answers on stdout, one JSON line, and
+writes nothing there again, so a caller starts it and reads that line (end of
+file: it failed to start; its stderr says why):
+  {"pid": N, "ec2": "http://127.0.0.1:P", "imds": {"<instance id>": "http://127.0.0.1:Q", ...}}
+With TLS the EC2 URL's host is "localhost", the name a test certificate is
+made for. It runs until SIGTERM.
 """
 
 import argparse
@@ -694,13 +708,39 @@ class Server(ThreadingHTTPServer):
 
 
 LOG_FILE = None
+WORLD_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "world.json")
+
+
+def change(spec, path, value):
+    """Applies one --set PATH=JSON to the world file's contents (see the module's help)."""
+    key, _, rest = path.partition(".")
+    if not rest:
+        target, name = spec, key
+    else:
+        ident, _, field = rest.partition(".")
+        items = spec.setdefault(key, [])
+        at = next((n for n, item in enumerate(items) if item.get("id") == ident), None)
+        if not field:
+            # The element replaced in place: its position is the order IMDS ports and tables are listed in.
+            if at is not None:
+                del items[at]
+            if value is not None:
+                items.insert(len(items) if at is None else at, dict(value, id=ident))
+            return
+        if at is None:
+            raise SystemExit(f"--set {path}: {key} has no element with id {ident}")
+        target, name = items[at], field
+    if value is None:
+        target.pop(name, None)
+    else:
+        target[name] = value
 
 
 def main():
     global LOG_FILE
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--world", required=True, help="JSON file: region, credentials, instances, route_tables")
-    parser.add_argument("--ports-file", required=True, help="where to write the ports listened on (JSON)")
+    parser.add_argument("--world", default=WORLD_FILE, help="JSON file: region, credentials, instances, route_tables")
+    parser.add_argument("--set", action="append", default=[], metavar="PATH=JSON", help="a change to the world")
     parser.add_argument("--port", type=int, default=0, help="EC2 port (0: any free one)")
     parser.add_argument("--log", help="also append the request log here, one JSON object a line")
     parser.add_argument("--tls-cert")
@@ -708,30 +748,34 @@ def main():
     args = parser.parse_args()
     LOG_FILE = args.log
     with open(args.world) as f:
-        world = World(json.load(f))
+        spec = json.load(f)
+    for setting in args.set:
+        path, sep, value = setting.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {setting}: expected PATH=JSON")
+        change(spec, path, json.loads(value))
+    world = World(spec)
 
     ec2 = Server(("127.0.0.1", args.port), Ec2Handler)
     ec2.world = world
-    scheme = "http"
+    host, scheme = "127.0.0.1", "http"
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
         ec2.socket = ctx.wrap_socket(ec2.socket, server_side=True)
-        scheme = "https"
+        host, scheme = "localhost", "https"
     servers = [ec2]
-    imds_ports = {}
+    imds = {}
     for instance in world.instances.values():
         s = Server(("127.0.0.1", int(instance.get("imds_port", 0))), ImdsHandler)
         s.world, s.instance, s.tokens = world, instance, {}
         servers.append(s)
-        imds_ports[instance["id"]] = s.server_address[1]
+        imds[instance["id"]] = f"http://127.0.0.1:{s.server_address[1]}"
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
-    ports = {"ec2": ec2.server_address[1], "scheme": scheme, "imds": imds_ports, "pid": os.getpid()}
-    tmp = args.ports_file + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(ports, f)
-    os.rename(tmp, args.ports_file)
+    # Every socket listens already: the caller may connect as soon as it reads this line.
+    print(json.dumps({"pid": os.getpid(), "ec2": f"{scheme}://{host}:{ec2.server_address[1]}", "imds": imds}),
+          flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -2,17 +2,16 @@
 // test, on loopback ports it picks, and talks to its control API.
 #pragma once
 
+#include <fcntl.h>
 #include <rapidjson/document.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/http_client.hpp"
@@ -36,50 +35,51 @@ class FakeAws {
     char tmpl[] = "/tmp/pg_vip_fake_XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
-    std::ofstream(dir_ + "/world.json") << R"({
-      "region": "us-east-1",
-      "credentials": [{"access_key": ")" << kAccessKey << R"(", "secret": ")" << kSecret << R"("}],
-      "instances": [
-        {"id": "i-0a000001", "eni": "eni-0a00000a", "mac": "0e:00:00:00:00:0a", "role": "pg-vip-role"},
-        {"id": "i-0b000001", "eni": "eni-0b00000b", "mac": "0e:00:00:00:00:0b", "source_dest_check": true}],
-      "route_tables": [
-        {"id": "rtb-0a000001", "routes": [{"destination": "10.0.99.10/32", "eni": "eni-0a00000a"}]},
-        {"id": "rtb-0a000002", "routes": [{"destination": "10.0.99.10/32", "eni": "eni-0a00000a"}]},
-        {"id": "rtb-0a000003"}]})";
     std::string server = std::getenv("PG_VIP_FAKE_AWS") ? std::getenv("PG_VIP_FAKE_AWS") : "test/fake_aws/server.py";
-    std::vector<std::string> args = {"/usr/bin/python3", server, "--world", dir_ + "/world.json",
-                                     "--ports-file", dir_ + "/ports.json", "--log", dir_ + "/requests.jsonl"};
+    // The shared world (test/fake_aws/world.json) with this suite's static
+    // key, and node-b's instance without a role and with its
+    // source/destination check on.
+    const std::vector<std::string> changes = {
+        std::string(R"(credentials=[{"access_key": ")") + kAccessKey + R"(", "secret": ")" + kSecret + R"("}])",
+        "instances.i-0b000001.role=null", "instances.i-0b000001.source_dest_check=true"};
+    std::vector<std::string> args = {"/usr/bin/python3", server, "--log", dir_ + "/requests.jsonl"};
+    for (const auto &change : changes) args.insert(args.end(), {"--set", change});
     if (!tls_cert.empty()) {
       args.insert(args.end(), {"--tls-cert", tls_cert, "--tls-key", tls_key});
     }
+    // Everything the child needs is made before the fork: after it, only
+    // async-signal-safe calls (this process may have threads).
+    std::vector<char *> argv;
+    for (auto &a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int err = open((dir_ + "/server.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int answer[2];
+    if (err < 0 || pipe2(answer, O_CLOEXEC) != 0) throw std::runtime_error("cannot start the fake AWS endpoint");
     pid_ = fork();
     if (pid_ == 0) {
-      std::vector<char *> argv;
-      for (auto &a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      freopen((dir_ + "/server.err").c_str(), "w", stderr);
+      dup2(answer[1], STDOUT_FILENO);
+      dup2(err, STDERR_FILENO);
       execv(argv[0], argv.data());
       _exit(127);
     }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (access((dir_ + "/ports.json").c_str(), F_OK) != 0) {
-      int status;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error("the fake AWS endpoint exited: " + read_file(dir_ + "/server.err"));
-      }
-      if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("the fake AWS endpoint did not start");
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    close(err);
+    close(answer[1]);
+    // One JSON line once every port listens; end of file if it could not start.
+    std::string line;
+    char c;
+    while (read(answer[0], &c, 1) == 1 && c != '\n') line += c;
+    close(answer[0]);
+    if (line.empty()) {
+      if (pid_ > 0) waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+      throw std::runtime_error("the fake AWS endpoint did not start: " + read_file(dir_ + "/server.err"));
     }
-    rapidjson::Document ports;
-    std::string text = read_file(dir_ + "/ports.json");
-    ports.Parse(text.c_str());
-    std::string scheme = ports["scheme"].GetString();
-    ec2_url_ = scheme + "://" + (scheme == "https" ? "localhost" : "127.0.0.1") + ":" +
-               std::to_string(ports["ec2"].GetInt());
+    rapidjson::Document started;
+    started.Parse(line.c_str());
+    ec2_url_ = started["ec2"].GetString();
     control_url_ = ec2_url_;
-    imds_a_ = "http://127.0.0.1:" + std::to_string(ports["imds"]["i-0a000001"].GetInt());
-    imds_b_ = "http://127.0.0.1:" + std::to_string(ports["imds"]["i-0b000001"].GetInt());
+    imds_a_ = started["imds"]["i-0a000001"].GetString();
+    imds_b_ = started["imds"]["i-0b000001"].GetString();
   }
 
   ~FakeAws() {

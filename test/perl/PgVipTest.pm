@@ -63,35 +63,38 @@ sub worker_pid {
 }
 
 # Starts the project's local AWS endpoint (test/fake_aws/server.py) with the
-# world given (a hash, written as JSON); returns a hash with ec2 (URL), imds
-# (instance id => URL), dir, pid. Stopped when the test ends.
+# shared world, test/fake_aws/world.json, changed as the arguments say: each
+# key a server.py --set PATH (a top-level key such as route_tables, or
+# instances.<id>, or instances.<id>.<field>), each value what it becomes
+# (undef removes it). Returns a hash with ec2 (URL), imds (instance id =>
+# URL), dir, pid. Stopped when the test ends.
 my @fake_pids;
 sub start_fake_aws {
-	my (%world) = @_;
+	my (%set) = @_;
 	require JSON::PP;
+	require POSIX;
+	my $json = JSON::PP->new->canonical->allow_nonref;
 	my $dir = PostgreSQL::Test::Utils::tempdir('fake_aws');
-	my $server = "$FindBin::RealBin/../fake_aws/server.py";
-	open(my $fh, '>', "$dir/world.json") or die;
-	print $fh JSON::PP->new->canonical->encode(\%world);
-	close $fh;
+	# Sorted, so that a whole list is set before a change to one of its elements.
+	my @cmd = ('/usr/bin/python3', "$FindBin::RealBin/../fake_aws/server.py", '--log', "$dir/requests.jsonl",
+		map { ('--set', "$_=" . $json->encode($set{$_})) } sort keys %set);
+	pipe(my $answer, my $w) or die "pipe: $!";
 	my $pid = fork();
 	die "fork: $!" unless defined $pid;
 	if ($pid == 0) {
-		open(STDERR, '>', "$dir/server.err");
-		exec('/usr/bin/python3', $server, '--world', "$dir/world.json", '--ports-file', "$dir/ports.json",
-			'--log', "$dir/requests.jsonl");
-		exit 127;
+		close $answer;
+		open(STDOUT, '>&', $w) && open(STDERR, '>', "$dir/server.err") && exec(@cmd);
+		POSIX::_exit(127);  # not exit: this copy of the test must not run its END blocks
 	}
+	close $w;
 	push @fake_pids, $pid;
-	my $deadline = time + 20;
-	while (!-f "$dir/ports.json") {
-		die "fake AWS endpoint did not start: " . PostgreSQL::Test::Utils::slurp_file("$dir/server.err")
-		  if time > $deadline || waitpid($pid, 1) == $pid;
-		usleep(20_000);
-	}
-	my $ports = JSON::PP::decode_json(PostgreSQL::Test::Utils::slurp_file("$dir/ports.json"));
-	my %imds = map { $_ => "http://127.0.0.1:$ports->{imds}{$_}" } keys %{ $ports->{imds} };
-	return { ec2 => "http://127.0.0.1:$ports->{ec2}", imds => \%imds, dir => $dir, pid => $pid };
+	# One JSON line once every port listens; end of file if it could not start.
+	my $line = <$answer>;
+	close $answer;
+	die "fake AWS endpoint did not start: " . PostgreSQL::Test::Utils::slurp_file("$dir/server.err")
+	  unless defined $line;
+	my $started = JSON::PP::decode_json($line);
+	return { ec2 => $started->{ec2}, imds => $started->{imds}, dir => $dir, pid => $pid };
 }
 
 # POST /_fake/<what> with a JSON body.
@@ -127,24 +130,16 @@ sub fake_log {
 	return \@entries;
 }
 
-# A VPC of three route tables: the VIP routed at node-a's interface in the
-# first two, absent from the third; instances with their own IMDS, the
-# role pg-vip-role on all three (a third for a second standby); node-a's
-# source/destination check left on.
+# The changes to the shared world (start_fake_aws's arguments) that most
+# tests run in: a third instance, for a second standby, and node-a's
+# source/destination check left on. The shared world: the VIP routed at
+# node-a's interface in two of three route tables, instances with their own
+# IMDS and the role pg-vip-role.
 sub standard_world {
 	require JSON::PP;
 	return (
-		region => 'us-east-1',
-		credentials => [],
-		instances => [
-			{ id => 'i-0a000001', eni => 'eni-0a00000a', mac => '0e:00:00:00:00:0a', role => 'pg-vip-role',
-				source_dest_check => JSON::PP::true() },
-			{ id => 'i-0b000001', eni => 'eni-0b00000b', mac => '0e:00:00:00:00:0b', role => 'pg-vip-role' },
-			{ id => 'i-0c000001', eni => 'eni-0c00000c', mac => '0e:00:00:00:00:0c', role => 'pg-vip-role' } ],
-		route_tables => [
-			{ id => 'rtb-0a000001', routes => [ { destination => '10.0.99.10/32', eni => 'eni-0a00000a' } ] },
-			{ id => 'rtb-0a000002', routes => [ { destination => '10.0.99.10/32', eni => 'eni-0a00000a' } ] },
-			{ id => 'rtb-0a000003' } ]);
+		'instances.i-0a000001.source_dest_check' => JSON::PP::true(),
+		'instances.i-0c000001' => { eni => 'eni-0c00000c', mac => '0e:00:00:00:00:0c', role => 'pg-vip-role' });
 }
 
 # A primary with pg_vip (its postgresql.conf lines: primary_conf; the
