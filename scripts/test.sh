@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every pg_vip test suite: the core's unit tests (GoogleTest),
-# pg_regress, and the TAP tests with real primaries and standbys.
+# Runs every pg_vip test suite: the core's unit and
+# integration tests (GoogleTest), the simulation, pg_regress, and the TAP
+# tests with real primaries and standbys.
 # Installs what it needs (as root), builds, installs, and ends with one line:
 #   N passed, N failed
 set -uo pipefail
@@ -73,9 +74,12 @@ else
   count 0 1
 fi
 
-log "pg_regress"
+# `make installcheck` runs pg_regress and then the TAP tests; here they run
+# apart (TAP_TESTS= leaves pg_regress alone), so that each is counted even
+# when the other fails, and the TAP tests per assertion.
+log "pg_regress (make installcheck TAP_TESTS=)"
 regress_out=$(mktemp)
-(cd "$work" && as_pg make PG_CONFIG="$PG_CONFIG" installcheck) >"$regress_out" 2>&1
+(cd "$work" && as_pg make PG_CONFIG="$PG_CONFIG" installcheck TAP_TESTS=) >"$regress_out" 2>&1
 grep -E '^(test |ok |not ok | *[0-9]+ of [0-9]+ tests| All [0-9]+ tests)' "$regress_out"
 total=$(grep -cE '^test ' "$regress_out")
 rf=$(grep -cE '^test .*FAILED' "$regress_out")
@@ -83,13 +87,12 @@ if [ "$total" -eq 0 ]; then cat "$regress_out"; rf=1; fi
 [ -f "$work/regression.diffs" ] && cat "$work/regression.diffs"
 count $((total - rf)) "$rf"
 
-log "TAP tests"
+# test/run_tap.pl stands in for prove: the same run, and a count of the
+# assertions ("tap totals: N passed, M failed").
+log "TAP tests (make check-tap)"
 tap_out=$(mktemp)
-(cd "$work" && as_pg env \
-   PERL5LIB="$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/perl:$work/test/perl" \
-   PG_REGRESS="$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress" \
-   TESTDIR="$work" PG_VIP_SIGV4_SUITE="${PG_VIP_SIGV4_SUITE:-}" \
-   perl test/run_tap.pl test/t/*.pl) 2>&1 | tee "$tap_out"
+(cd "$work" && as_pg env PG_VIP_SIGV4_SUITE="${PG_VIP_SIGV4_SUITE:-}" \
+   make PG_CONFIG="$PG_CONFIG" check-tap PROVE="perl test/run_tap.pl") 2>&1 | tee "$tap_out"
 read -r tp tf < <(sed -n 's/^tap totals: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$tap_out")
 if [ -z "${tp:-}" ]; then tp=0; tf=1; fi
 if [ "$tf" -gt 0 ]; then

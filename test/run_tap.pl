@@ -1,11 +1,20 @@
 # Runs the TAP test files given and prints, last, one line
 #   tap totals: N passed, M failed
-# where a file that died or broke its plan counts as one more failure.
+# counting test assertions, where a file that died or broke its plan counts
+# as one more failure. It takes prove's -I (and -v), so it can stand in for
+# prove under PGXS (scripts/test.sh does):
+#   make check-tap PROVE="perl test/run_tap.pl"
 use strict;
 use warnings;
+use Getopt::Long qw(:config bundling no_ignore_case);
 use TAP::Harness;
 
-my $harness = TAP::Harness->new({ verbosity => 0, failures => 1, timer => 1 });
+my @lib;
+my $verbose = 0;
+GetOptions('I=s' => \@lib, 'v|verbose' => \$verbose)
+  or die "usage: perl test/run_tap.pl [-I dir]... [-v] test.pl...\n";
+
+my $harness = TAP::Harness->new({ verbosity => $verbose, failures => 1, timer => 1, lib => \@lib });
 my $agg = $harness->runtests(@ARGV);
 my $passed = scalar $agg->passed;
 my $failed = scalar $agg->failed;
