@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "text.hpp"
+
 namespace pg_vip::aws {
 
 const char *to_string(ErrorKind kind) noexcept {
@@ -99,10 +101,10 @@ std::string describe_with(const AwsError &e, const std::string &permission) {
   // The permission first: a bounded field that cuts the text keeps it.
   if (!permission.empty()) out += " (the IAM policy must allow " + permission + ")";
   if (!e.message.empty()) out += ": " + short_message(e.message);
-  std::string extra;
-  if (e.http_status) extra += "HTTP " + std::to_string(e.http_status);
-  if (!e.request_id.empty()) extra += (extra.empty() ? "" : ", ") + std::string("request id ") + e.request_id;
-  if (!extra.empty()) out += " (" + extra + ")";
+  std::vector<std::string> extra;
+  if (e.http_status) extra.push_back("HTTP " + std::to_string(e.http_status));
+  if (!e.request_id.empty()) extra.push_back("request id " + e.request_id);
+  if (!extra.empty()) out += " (" + join(extra, ", ") + ")";
   return out;
 }
 

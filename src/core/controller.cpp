@@ -5,6 +5,7 @@
 #include "ec2_cloud.hpp"
 #include "error.hpp"
 #include "settings.hpp"
+#include "text.hpp"
 
 namespace pg_vip {
 
@@ -21,7 +22,7 @@ bool same_cloud(const ControllerConfig &a, const ControllerConfig &b) {
 
 std::string route_tables(std::size_t n) { return std::to_string(n) + (n == 1 ? " route table" : " route tables"); }
 
-std::string join_ids(const std::vector<std::string> &ids) { return settings::join(ids, ", "); }
+std::string join_ids(const std::vector<std::string> &ids) { return join(ids, ", "); }
 
 // How long the reads that lift a fence must span, at the least: a read
 // served from before the tag that fenced this node must not lift it.
@@ -37,7 +38,8 @@ constexpr milliseconds kConfirmMove{1000};
 }  // namespace
 
 Controller::Controller(Hooks hooks, Resume resume)
-    : hooks_(std::move(hooks)), state_(resume.state), conflict_since_(resume.conflict_since),
+    : hooks_(std::move(hooks)), state_(resume.state), role_(resume.role), by_(resume.by), timeline_(resume.timeline),
+      promoted_at_(resume.promoted_at), conflict_since_(resume.conflict_since),
       newest_seen_(resume.newest_seen), resumed_repairs_(std::move(resume.repaired)), claim_done_(resume.claim_done) {
   if (!hooks_.env) hooks_.env = aws::process_environment();
   if (!hooks_.cloud)
@@ -94,9 +96,113 @@ void Controller::configure(ControllerConfig config) {
   }
 }
 
-int Controller::routes_held() const noexcept {
-  return static_cast<int>(
-      std::count_if(tables_.begin(), tables_.end(), [](const TableView &t) { return t.state == RouteState::Ours; }));
+Resume resume_from(const Status &published) {
+  Resume r;
+  r.state = published.state;
+  r.role = published.role;
+  r.by = published.primary_by;
+  r.timeline = published.timeline;
+  r.promoted_at = from_unix_micros(published.promoted_at);
+  r.claim_done = published.claim_done;
+  r.conflict_since = from_unix_micros(published.conflict_since);
+  r.newest_seen = published.newest_seen;
+  for (int i = 0; i < published.n_route_tables; ++i)
+    if (published.tables[i].repaired_at)
+      r.repaired.emplace_back(published.tables[i].route_table_id, from_unix_micros(published.tables[i].repaired_at));
+  return r;
+}
+
+void Controller::observe_role(Role role, PrimaryBy by, uint32_t timeline, bool became_primary) noexcept {
+  role_ = role;
+  by_ = by;
+  timeline_ = timeline;
+  if (became_primary) {
+    noticed_primary_ = true;
+    if (by == PrimaryBy::Promotion) promoted_at_ = hooks_.time->wall();
+  }
+}
+
+void Controller::write_status(Status &out) const noexcept {
+  bool configured = !config_.vip.empty() && !config_.route_tables.empty();
+  out.enabled = config_.enabled;
+  out.configured = configured;
+  out.dry_run = config_.dry_run;
+  out.role = role_;
+  out.primary_by = by_;
+  out.timeline = timeline_;
+  out.promoted_at = unix_micros(promoted_at_);
+  // The settings show at once. Until it has stepped in its present role,
+  // the controller shows the role's own state, and a node just seen leaving
+  // recovery shows as claiming: its claim starts right away.
+  State base = base_state({config_.enabled, configured, role_});
+  bool stepped = state_ != State::Unconfigured && state_ != State::Disabled &&
+                 !(role_ == Role::Primary && !primary_seen_ && state_ == State::Standby);
+  if (base == State::Disabled || base == State::Unconfigured || !stepped)
+    out.state = base == State::Primary && noticed_primary_ ? State::Claiming : base;
+  else
+    out.state = state_;
+  copy_text(out.node_name, config_.node_name);
+  copy_text(out.vip, config_.vip);
+  copy_text(out.network_interface, eni_.empty() ? config_.network_interface : eni_);
+  out.last_claim_ms = last_claim_ms_;
+  copy_text(out.last_error, last_error_);
+  out.conflict_since = unix_micros(conflict_since_);
+  out.newest_seen = newest_seen_;
+  copy_text(out.holder, fence_holder_ ? fence_holder_->node_name : std::string_view());
+  out.holder_timeline = fence_holder_ ? fence_holder_->timeline : 0;
+  out.source_dest_check = source_dest_check_ ? (*source_dest_check_ ? 1 : 0) : -1;
+  out.claim_done = claim_done_;
+  out.notifications_running = notifier_.busy();
+  out.routes_held = 0;
+  out.n_route_tables = static_cast<int>(std::min(tables_.size(), std::size(out.tables)));
+  for (int i = 0; i < out.n_route_tables; ++i) {
+    const TableView &v = tables_[i];
+    TableStatus &t = out.tables[i];
+    copy_text(t.route_table_id, v.id);
+    copy_text(t.destination, config_.vip);
+    copy_text(t.target, v.target);
+    t.state = v.state;
+    copy_text(t.holder, v.holder ? v.holder->node_name : std::string_view());
+    t.holder_timeline = v.holder ? v.holder->timeline : 0;
+    t.checked_at = unix_micros(v.checked_at);
+    t.repaired_at = unix_micros(v.repaired_at);
+    copy_text(t.last_error, v.last_error);
+    if (v.state == RouteState::Ours) ++out.routes_held;
+  }
+}
+
+void Controller::take_messages(Messages &out) noexcept {
+  // Copied into fixed buffers, then erased from the front: erasing moves
+  // strings, which allocates nothing.
+  std::size_t n = std::min(events_.size(), std::size(out.events));
+  for (std::size_t i = 0; i < n; ++i) {
+    EventRecord &e = out.events[i];
+    e.at = unix_micros(events_[i].at);
+    copy_text(e.event, events_[i].name);
+    e.success = events_[i].success;
+    copy_text(e.details, events_[i].details);
+  }
+  out.n_events = static_cast<int>(n);
+  events_.erase(events_.begin(), events_.begin() + n);
+  n = std::min(answers_.size(), std::size(out.answers));
+  for (std::size_t i = 0; i < n; ++i) {
+    AnswerRecord &a = out.answers[i];
+    a.seq = answers_[i].seq;
+    a.ok = answers_[i].ok;
+    a.state = answers_[i].state;
+    copy_text(a.error, answers_[i].error);
+  }
+  out.n_answers = static_cast<int>(n);
+  answers_.erase(answers_.begin(), answers_.begin() + n);
+  n = std::min(logs_.size(), std::size(out.logs));
+  for (std::size_t i = 0; i < n; ++i) {
+    out.logs[i].warning = logs_[i].warning;
+    copy_text(out.logs[i].message, logs_[i].message);
+    copy_text(out.logs[i].detail, logs_[i].detail);
+  }
+  out.n_logs = static_cast<int>(n);
+  logs_.erase(logs_.begin(), logs_.begin() + n);
+  out.more = !events_.empty() || !answers_.empty() || !logs_.empty();
 }
 
 std::vector<ClaimAnswer> Controller::take_answers() {
@@ -129,7 +235,7 @@ void Controller::event(const std::string &name, bool success, const std::string 
       (!wanted.empty() && std::find(wanted.begin(), wanted.end(), name) == wanted.end()))
     return;
   EventFields f{config_.node_name, name, success, iso8601(hooks_.time->wall()), details, config_.vip,
-                settings::join(config_.route_tables, ",")};
+                join(config_.route_tables, ",")};
   std::string problem = notifier_.start(build_notification_command(config_.notification_command, f));
   if (!problem.empty()) log(true, "pg_vip: " + problem);
 }
@@ -352,7 +458,8 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
       std::string why = "route not switched: " + a.points[k].error->describe_for(action);
       view.last_error = view.last_error.empty() ? why : view.last_error + "; " + why;
       view.permanent |= a.points[k].error->permanent();
-      view.cause += (view.cause.empty() ? "" : ",") + action + ":" + a.points[k].error->code;
+      if (!view.cause.empty()) view.cause += ",";  // the fence tag's cause came first
+      view.cause += action + ":" + a.points[k].error->code;
     }
   }
   if ((fence_ids.empty() || a.fence.ok()) && switched == static_cast<int>(points.size())) {
@@ -498,8 +605,9 @@ void Controller::held(const Observation &obs) {
   changed_since_held_ = false;
   last_claim_ms_ = ms;
   const char *since = first ? "this node became primary" : episode_ == Cause::Repair ? "the repair began" : "the claim began";
-  std::string detail;
-  for (const auto &t : tables_) detail += (detail.empty() ? "" : "; ") + t.id + ": ours";
+  std::vector<std::string> ours;
+  for (const auto &t : tables_) ours.push_back(t.id + ": ours");
+  std::string detail = join(ours, "; ");
   log(false,
       "pg_vip: VIP " + config_.vip + " held on " + route_tables(tables_.size()) + ", " +
           std::to_string(static_cast<long>(ms)) + " ms after " + since,
@@ -514,7 +622,8 @@ void Controller::held(const Observation &obs) {
 milliseconds Controller::not_held(const Observation &obs) {
   Identity me = identity(obs);
   state_ = State::Claiming;
-  std::string pending, cause;
+  std::vector<std::string> pending_tables;
+  std::string cause;
   bool permanent = false;
   for (auto &t : tables_) {
     Verdict v = verdict(t, me);
@@ -537,12 +646,13 @@ milliseconds Controller::not_held(const Observation &obs) {
     }
     t.last_error = why;
     permanent |= t.permanent;
-    pending += (pending.empty() ? "" : "; ") + t.id + ": " + why;
+    pending_tables.push_back(t.id + ": " + why);
     // The cause by what failed and AWS's code, never its text: EC2's
     // messages carry request-specific parts (an encoded authorization
     // message differs on every call).
     cause += t.id + "=" + std::to_string(static_cast<int>(v)) + ":" + to_string(t.state) + ":" + t.cause + "|";
   }
+  std::string pending = join(pending_tables, "; ");
   last_error_ = "pending route tables: " + pending;
   if (cause != failure_cause_) {
     failure_cause_ = cause;
@@ -725,6 +835,9 @@ milliseconds Controller::answer(const Observation &obs, const ClaimRequest &r) {
 }
 
 milliseconds Controller::step(const Observation &obs) {
+  role_ = obs.role;
+  by_ = obs.by;
+  timeline_ = obs.timeline;
   reap_notifications();
   // The oldest request this controller has not answered.
   const ClaimRequest *request = nullptr;
@@ -769,16 +882,16 @@ milliseconds Controller::step(const Observation &obs) {
     check_source_dest();
     cloud_->warm(tables_.size() + 1);  // one per route, one for the tag: the promotion's round trip
     failure_cause_.clear();
-    bool any_error = std::any_of(tables_.begin(), tables_.end(), [](const TableView &t) { return !t.read_ok; });
-    last_error_.clear();
-    if (any_error)
-      for (const auto &t : tables_)
-        if (!t.read_ok) last_error_ += (last_error_.empty() ? "" : "; ") + t.id + ": " + t.last_error;
+    std::vector<std::string> unread;
+    for (const auto &t : tables_)
+          if (!t.read_ok) unread.push_back(t.id + ": " + t.last_error);
+    last_error_ = join(unread, "; ");
     return config_.check_interval;
   }
 
   if (!primary_seen_) {
     primary_seen_ = true;
+    noticed_primary_ = false;
     // A worker that saw this node promoted claims at once; one restarted
     // mid-claim, or a node that started as primary, reads first. A hold,
     // a fence, a conflict or a dry run is re-checked below.

@@ -43,6 +43,7 @@
 #include "notify.hpp"
 #include "role.hpp"
 #include "routes.hpp"
+#include "status.hpp"
 #include "time_source.hpp"
 #include "cpp_only.hpp"
 
@@ -134,12 +135,19 @@ struct Observation {
 // request twice.
 struct Resume {
   State state = State::Unconfigured;
+  Role role = Role::Unknown;
+  PrimaryBy by = PrimaryBy::None;
+  uint32_t timeline = 0;
+  Clock::time_point promoted_at{};
   uint64_t claim_done = 0;
   // The flap memory: when each table was last repaired, since when in conflict.
   std::vector<std::pair<std::string, Clock::time_point>> repaired;
   Clock::time_point conflict_since{};
   uint32_t newest_seen = 0;  // the newest timeline seen holding the VIP
 };
+
+// What a previous worker published is what the next one resumes from.
+Resume resume_from(const Status &published);
 
 class Controller {
  public:
@@ -158,15 +166,22 @@ class Controller {
 
   void configure(ControllerConfig config);
 
+  // What the worker saw of the instance between steps. The status shows it
+  // at once: a node seen leaving recovery shows as claiming before the
+  // claim's first request goes out.
+  void observe_role(Role role, PrimaryBy by, uint32_t timeline, bool became_primary) noexcept;
+
   // One step of work; returns how long until the next one is due.
   std::chrono::milliseconds step(const Observation &obs);
 
+  // Everything vip_status() and vip_routes() show, and what a restarted
+  // worker resumes from (resume_from). The only writer of the status.
+  void write_status(Status &out) const noexcept;
+  // Moves the events, answers and log lines not yet taken into `out`.
+  void take_messages(Messages &out) noexcept;
+
   State state() const noexcept { return state_; }
-  int routes_held() const noexcept;
-  double last_claim_ms() const noexcept { return last_claim_ms_; }
   const std::string &last_error() const noexcept { return last_error_; }
-  const std::string &network_interface() const noexcept { return eni_; }
-  std::optional<bool> source_dest_check() const noexcept { return source_dest_check_; }
   const std::optional<Holder> &holder() const noexcept { return fence_holder_; }
   const std::vector<TableView> &tables() const noexcept { return tables_; }
   uint64_t claim_request_done() const noexcept { return claim_done_; }
@@ -226,6 +241,12 @@ class Controller {
   Cause episode_ = Cause::Start;  // what began it: a hold that follows a repair is vip_repaired
   std::string cause_by_;
   bool primary_seen_ = false;     // this controller has stepped as primary
+  // The instance as last observed (for the status).
+  Role role_ = Role::Unknown;
+  PrimaryBy by_ = PrimaryBy::None;
+  uint32_t timeline_ = 0;
+  Clock::time_point promoted_at_{};
+  bool noticed_primary_ = false;  // seen leaving recovery, no primary step yet
   bool changed_since_held_ = true;  // a change was sent since the last hold
   int failed_rounds_ = 0;
   std::string failure_cause_;     // the last vip_claim_failed's cause, to report changes only

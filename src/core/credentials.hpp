@@ -61,7 +61,7 @@ class CredentialProvider {
   CredentialProvider(CredentialOptions options, Environment env, ImdsClient *imds, const Clock &clock);
 
   // The current credentials, from the cache while they are fresh. Throws
-  // CredentialsError naming every source tried when none has any.
+  // Error naming every source tried when none has any.
   const Credentials &get();
   // Forgets the cached credentials (after an ExpiredToken answer).
   void invalidate() noexcept { cached_.reset(); }

@@ -9,6 +9,7 @@
 #include "fence.hpp"
 #include "http_client.hpp"
 #include "imds.hpp"
+#include "text.hpp"
 
 namespace pg_vip {
 
@@ -129,8 +130,7 @@ Placement Ec2Cloud::prepare(const std::string &configured_interface) {
                                        "pg_vip.network_interface is not verified: ") + e.what());
     }
     if (!mine.empty() && std::find(mine.begin(), mine.end(), configured_interface) == mine.end()) {
-      std::string list;
-      for (const auto &e : mine) list += (list.empty() ? "" : ", ") + e;
+      std::string list = join(mine, ", ");
       throw Error("pg_vip.network_interface " + configured_interface + " is not attached to this instance",
                   "Instance " + (m.instance_id.empty() ? std::string("(unknown)") : m.instance_id) +
                       " has the interfaces " + list + ".",

@@ -59,15 +59,6 @@ std::vector<std::string_view> split_list(std::string_view value) {
 
 }  // namespace
 
-std::string join(const std::vector<std::string> &items, std::string_view sep) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += sep;
-    out += items[i];
-  }
-  return out;
-}
-
 Vip parse_vip(std::string_view raw) {
   auto value = trim(raw);
   const std::string expected =
@@ -241,7 +232,7 @@ std::string parse_node_name(std::string_view raw) {
 std::vector<std::string> parse_event_list(std::string_view raw) {
   std::vector<std::string> events;
   if (trim(raw).empty()) return events;
-  std::string known = "vip_claim, vip_claim_failed, vip_held, vip_fenced, vip_repaired";
+  std::string known = join(kEventNames, ", ");
   for (auto item : split_list(raw)) {
     if (!is_event_name(item))
       reject("event_notifications", raw,

@@ -49,7 +49,4 @@ std::string normalize(std::string_view name, std::string_view value);
 // Turns any text (a cluster_name, a host name) into a usable node name: the
 // printable ASCII characters, cut to kMaxNodeName bytes.
 std::string sanitize_node_name(std::string_view text);
-
-std::string join(const std::vector<std::string> &items, std::string_view sep);
-
 }  // namespace pg_vip::settings

@@ -5,6 +5,7 @@
 
 #include "crypto.hpp"
 #include "error.hpp"
+#include "text.hpp"
 
 namespace pg_vip::aws {
 namespace {
@@ -98,7 +99,8 @@ std::string canonical_request(const SignableRequest &request, const SigningParam
   for (const auto &h : request.headers) headers.emplace_back(lower(h.name), canonical_header_value(h.value));
   std::stable_sort(headers.begin(), headers.end(),
                    [](const auto &a, const auto &b) { return a.first < b.first; });
-  std::string canonical_headers, names;
+  std::string canonical_headers;
+  std::vector<std::string> names;
   for (std::size_t i = 0; i < headers.size(); ++i) {
     if (i > 0 && headers[i].first == headers[i - 1].first) {
       canonical_headers.pop_back();  // the '\n'
@@ -106,13 +108,14 @@ std::string canonical_request(const SignableRequest &request, const SigningParam
       continue;
     }
     canonical_headers += headers[i].first + ":" + headers[i].second + "\n";
-    names += (names.empty() ? "" : ";") + headers[i].first;
+    names.push_back(headers[i].first);
   }
-  if (signed_headers) *signed_headers = names;
+  std::string signed_names = join(names, ";");
+  if (signed_headers) *signed_headers = signed_names;
   const http::Header *content_hash = http::find_header(request.headers, "x-amz-content-sha256");
   std::string payload_hash = content_hash ? content_hash->value : crypto::sha256_hex(request.body);
   return request.method + "\n" + canonical_uri(request.path, params.normalize_path) + "\n" +
-         canonical_query(request.query) + "\n" + canonical_headers + "\n" + names + "\n" + payload_hash;
+         canonical_query(request.query) + "\n" + canonical_headers + "\n" + signed_names + "\n" + payload_hash;
 }
 
 std::string string_to_sign(const std::string &canonical, const SigningParams &params) {

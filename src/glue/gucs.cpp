@@ -1,5 +1,7 @@
 #include "gucs.hpp"
 
+#include <unistd.h>
+
 #include "../core/settings.hpp"
 #include "door.hpp"
 
@@ -110,6 +112,43 @@ void define() {
   define_string("pg_vip.event_notifications", "The events that run the notification command; empty: all.",
                 &event_notifications, "", check_event_notifications);
   MarkGUCPrefixReserved("pg_vip");
+}
+
+namespace {
+
+std::string text(const char *s, const char *fallback = "") { return s ? s : fallback; }
+
+// pg_vip.node_name, else cluster_name, else the host name.
+std::string effective_node_name() {
+  std::string name = settings::parse_node_name(text(node_name));
+  if (name.empty() && cluster_name) name = settings::sanitize_node_name(cluster_name);
+  if (name.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) == 0) name = settings::sanitize_node_name(host);
+  }
+  return name;
+}
+
+}  // namespace
+
+ControllerConfig controller_config() {
+  ControllerConfig cc;
+  cc.enabled = enabled;
+  cc.dry_run = dry_run;
+  cc.vip = settings::normalize("vip", text(vip));
+  cc.route_tables = settings::parse_route_tables(text(route_tables));
+  cc.network_interface = text(network_interface, "auto");
+  cc.region = text(region);
+  cc.ec2_endpoint = text(ec2_endpoint);
+  cc.imds_endpoint = text(imds_endpoint, "http://169.254.169.254");
+  cc.aws_profile = text(aws_profile);
+  cc.ca_file = text(ca_file);
+  cc.node_name = effective_node_name();
+  cc.check_interval = std::chrono::milliseconds(check_interval_ms);
+  cc.request_timeout = std::chrono::milliseconds(request_timeout_ms);
+  cc.notification_command = text(event_notification_command);
+  cc.notification_events = settings::parse_event_list(text(event_notifications));
+  return cc;
 }
 
 }  // namespace pg_vip::gucs

@@ -2,6 +2,8 @@
 // checked by the core's parser (core/settings.hpp) and stored in canonical form.
 #pragma once
 
+#include "../core/controller.hpp"
+
 namespace pg_vip::gucs {
 
 extern char *vip;
@@ -21,5 +23,9 @@ extern char *event_notification_command;
 extern char *event_notifications;
 
 void define();
+
+// The settings as the controller takes them. Uses the core (throws): call it
+// inside door::run().
+ControllerConfig controller_config();
 
 }  // namespace pg_vip::gucs

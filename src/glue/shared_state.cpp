@@ -2,6 +2,10 @@
 
 #include <unistd.h>
 
+extern "C" {
+#include "storage/proc.h"
+}
+
 namespace pg_vip {
 namespace {
 
@@ -24,16 +28,21 @@ void attach_shared_memory() {
   bool found = false;
   state = static_cast<SharedState *>(ShmemInitStruct("pg_vip", sizeof(SharedState), &found));
   if (!found) {
-    memset(state, 0, sizeof(SharedState));
+    memset(static_cast<void *>(state), 0, sizeof(SharedState));
     state->lock = &(GetNamedLWLockTranche("pg_vip"))->lock;
     state->started_as_standby = access("standby.signal", F_OK) == 0;
-    state->role = Role::Unknown;
-    state->state = State::Unconfigured;
-    state->enabled = true;
-    state->last_claim_ms = -1;
-    state->source_dest_check = -1;
+    state->status = Status{};
   }
   LWLockRelease(AddinShmemInitLock);
+}
+
+void unregister_worker(int, Datum) {
+  LWLockAcquire(state->lock, LW_EXCLUSIVE);
+  if (state->worker_pid == MyProcPid) {
+    state->worker_pid = 0;
+    state->worker_latch = nullptr;
+  }
+  LWLockRelease(state->lock);
 }
 
 }  // namespace
@@ -56,6 +65,42 @@ SharedState *shared_state_or_error() {
                     errhint("Add pg_vip to shared_preload_libraries in postgresql.conf and restart "
                             "the server.")));
   return state;
+}
+
+void register_worker(SharedState *shared, Status &published) {
+  before_shmem_exit(unregister_worker, 0);
+  LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+  shared->worker_pid = MyProcPid;
+  shared->worker_latch = &MyProc->procLatch;
+  published = shared->status;
+  LWLockRelease(shared->lock);
+}
+
+int waiting_claims(SharedState *shared, ClaimSlot (&out)[kClaimSlots]) {
+  int n = 0;
+  LWLockAcquire(shared->lock, LW_SHARED);
+  for (uint64 seq = shared->status.claim_done + 1; seq <= shared->claim_request && n < kClaimSlots; ++seq) {
+    const ClaimSlot &slot = shared->claims[seq % kClaimSlots];
+    if (slot.seq == seq && !slot.answered) out[n++] = slot;
+  }
+  LWLockRelease(shared->lock);
+  return n;
+}
+
+void publish(SharedState *shared, const Status &status, const Messages &messages) {
+  LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+  shared->status = status;
+  for (int i = 0; i < messages.n_answers; ++i) {
+    const AnswerRecord &answer = messages.answers[i];
+    ClaimSlot &slot = shared->claims[answer.seq % kClaimSlots];
+    if (slot.seq != answer.seq) continue;  // cannot happen: a slot is reused only once answered
+    slot.answered = true;
+    slot.ok = answer.ok;
+    slot.state = answer.state;
+    strlcpy(slot.error, answer.error, sizeof slot.error);
+  }
+  for (int i = 0; i < messages.n_events; ++i) shared->events[shared->events_total++ % kEventSlots] = messages.events[i];
+  LWLockRelease(shared->lock);
 }
 
 }  // namespace pg_vip

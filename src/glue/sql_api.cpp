@@ -20,43 +20,64 @@ extern "C" {
 namespace pg_vip {
 namespace {
 
-// A consistent copy of the shared state; static because it is large and one
+// A consistent copy of the status; static because it is large and one
 // backend runs one function at a time.
-SharedState snapshot;
+struct StatusCopy {
+  Status status;
+  pid_t worker_pid;
+};
+StatusCopy snapshot;
 
-const SharedState &take_snapshot() {
+const StatusCopy &take_snapshot() {
   SharedState *shared = shared_state_or_error();
   LWLockAcquire(shared->lock, LW_SHARED);
-  int n = shared->n_route_tables;
-  memcpy(&snapshot, shared, offsetof(SharedState, routes) + sizeof(RouteSlot) * n);
+  // Only the route tables in use: the rest of the array is empty.
+  int n = shared->status.n_route_tables;
+  memcpy(&snapshot.status, &shared->status, offsetof(Status, tables) + sizeof(TableStatus) * n);
+  snapshot.worker_pid = shared->worker_pid;
   LWLockRelease(shared->lock);
   return snapshot;
 }
 
-Datum text_or_null(const char *s, bool *isnull) {
-  *isnull = s[0] == '\0';
-  return *isnull ? (Datum) 0 : CStringGetTextDatum(s);
-}
+// One result row, filled column by column; a column is NULL where the
+// status says "none" (an empty text, a zero time or timeline).
+template <int N>
+struct Row {
+  Datum values[N] = {};
+  bool nulls[N] = {};
+  int n = 0;
 
-void routes_result(FunctionCallInfo fcinfo, const SharedState &s) {
+  void add(Datum value, bool isnull = false) {
+    Assert(n < N);
+    values[n] = isnull ? (Datum) 0 : value;
+    nulls[n++] = isnull;
+  }
+  void text(const char *s) { add(s[0] ? CStringGetTextDatum(s) : (Datum) 0, s[0] == '\0'); }
+  // The status keeps Unix microseconds (0: never); SQL shows timestamptz,
+  // which counts from 2000-01-01.
+  void time(int64 unix_micros) {
+    add(TimestampTzGetDatum(unix_micros - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY),
+        unix_micros == 0);
+  }
+  bool complete() const { return n == N; }
+};
+
+void routes_result(FunctionCallInfo fcinfo, const Status &s) {
   InitMaterializedSRF(fcinfo, 0);
   ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
   for (int i = 0; i < s.n_route_tables; ++i) {
-    const RouteSlot &r = s.routes[i];
-    constexpr int kColumns = 8;
-    Datum values[kColumns];
-    bool nulls[kColumns] = {};
-    int c = 0;
-    values[c] = CStringGetTextDatum(r.route_table_id); c++;
-    values[c] = text_or_null(r.destination, &nulls[c]); c++;
-    values[c] = text_or_null(r.target, &nulls[c]); c++;
-    values[c] = CStringGetTextDatum(to_string(r.state)); c++;
-    values[c] = text_or_null(r.holder, &nulls[c]); c++;
-    values[c] = Int64GetDatum(r.holder_timeline); nulls[c] = r.holder_timeline == 0; c++;
-    values[c] = TimestampTzGetDatum(r.checked_at); nulls[c] = r.checked_at == 0; c++;
-    values[c] = text_or_null(r.last_error, &nulls[c]); c++;
-    Assert(c == kColumns);
-    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    const TableStatus &r = s.tables[i];
+    Row<8> row;
+    row.add(CStringGetTextDatum(r.route_table_id));
+    row.text(r.destination);
+    row.text(r.target);
+    row.add(CStringGetTextDatum(to_string(r.state)));
+    row.text(r.holder);
+    row.add(Int64GetDatum(r.holder_timeline), r.holder_timeline == 0);
+    row.time(r.checked_at);
+    row.text(r.last_error);
+    Assert(row.complete());
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values, row.nulls);
   }
 }
 
@@ -66,47 +87,44 @@ void routes_result(FunctionCallInfo fcinfo, const SharedState &s) {
 using namespace pg_vip;
 
 PG_VIP_FUNCTION(vip_status) {
-  const SharedState &s = take_snapshot();
+  const StatusCopy &snap = take_snapshot();
+  const Status &s = snap.status;
   TupleDesc tupdesc;
   if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
     elog(ERROR, "return type must be a row type");
   tupdesc = BlessTupleDesc(tupdesc);
 
-  constexpr int kColumns = 16;
-  Datum values[kColumns];
-  bool nulls[kColumns] = {};
-  int c = 0;
-  values[c] = text_or_null(s.node_name, &nulls[c]); c++;
-  values[c] = CStringGetTextDatum(to_string(s.role)); c++;
-  values[c] = CStringGetTextDatum(to_string(s.state)); c++;
-  values[c] = text_or_null(s.vip, &nulls[c]); c++;
-  values[c] = text_or_null(s.network_interface, &nulls[c]); c++;
-  values[c] = Int64GetDatum(s.timeline); nulls[c] = s.timeline == 0; c++;
-  values[c] = TimestampTzGetDatum(s.promoted_at); nulls[c] = s.promoted_at == 0; c++;
-  nulls[c] = s.primary_by == PrimaryBy::None;
-  values[c] = nulls[c] ? (Datum) 0 : CStringGetTextDatum(to_string(s.primary_by)); c++;
+  Row<16> row;
+  row.text(s.node_name);
+  row.add(CStringGetTextDatum(to_string(s.role)));
+  row.add(CStringGetTextDatum(to_string(s.state)));
+  row.text(s.vip);
+  row.text(s.network_interface);
+  row.add(Int64GetDatum(s.timeline), s.timeline == 0);
+  row.time(s.promoted_at);
+  row.add(CStringGetTextDatum(to_string(s.primary_by)), s.primary_by == PrimaryBy::None);
   Datum *ids = static_cast<Datum *>(palloc(sizeof(Datum) * (s.n_route_tables + 1)));
-  for (int i = 0; i < s.n_route_tables; ++i) ids[i] = CStringGetTextDatum(s.routes[i].route_table_id);
-  values[c] = PointerGetDatum(construct_array(ids, s.n_route_tables, TEXTOID, -1, false, TYPALIGN_INT)); c++;
-  values[c] = Int32GetDatum(s.routes_held); c++;
-  values[c] = Float8GetDatum(s.last_claim_ms); nulls[c] = s.last_claim_ms < 0; c++;
-  values[c] = text_or_null(s.last_error, &nulls[c]); c++;
-  values[c] = Int32GetDatum(s.worker_pid); nulls[c] = s.worker_pid == 0; c++;
-  values[c] = text_or_null(s.holder, &nulls[c]); c++;
-  values[c] = Int64GetDatum(s.holder_timeline); nulls[c] = s.holder_timeline == 0; c++;
-  values[c] = BoolGetDatum(s.source_dest_check == 1); nulls[c] = s.source_dest_check < 0; c++;
-  Assert(c == kColumns);
-  PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+  for (int i = 0; i < s.n_route_tables; ++i) ids[i] = CStringGetTextDatum(s.tables[i].route_table_id);
+  row.add(PointerGetDatum(construct_array(ids, s.n_route_tables, TEXTOID, -1, false, TYPALIGN_INT)));
+  row.add(Int32GetDatum(s.routes_held));
+  row.add(Float8GetDatum(s.last_claim_ms), s.last_claim_ms < 0);
+  row.text(s.last_error);
+  row.add(Int32GetDatum(snap.worker_pid), snap.worker_pid == 0);
+  row.text(s.holder);
+  row.add(Int64GetDatum(s.holder_timeline), s.holder_timeline == 0);
+  row.add(BoolGetDatum(s.source_dest_check == 1), s.source_dest_check < 0);
+  Assert(row.complete());
+  PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, row.values, row.nulls)));
 }
 
 PG_VIP_FUNCTION(vip_routes) {
-  routes_result(fcinfo, take_snapshot());
+  routes_result(fcinfo, take_snapshot().status);
   return (Datum) 0;
 }
 
 PG_VIP_FUNCTION(vip_events) {
   SharedState *shared = shared_state_or_error();
-  static EventSlot events[kEventSlots];
+  static EventRecord events[kEventSlots];
   LWLockAcquire(shared->lock, LW_SHARED);
   uint64 total = shared->events_total;
   uint64 first = total > kEventSlots ? total - kEventSlots : 0;
@@ -117,13 +135,12 @@ PG_VIP_FUNCTION(vip_events) {
   InitMaterializedSRF(fcinfo, 0);
   ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
   for (int i = 0; i < n; ++i) {
-    Datum values[4];
-    bool nulls[4] = {};
-    values[0] = TimestampTzGetDatum(events[i].at);
-    values[1] = CStringGetTextDatum(events[i].event);
-    values[2] = BoolGetDatum(events[i].success);
-    values[3] = text_or_null(events[i].details, &nulls[3]);
-    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    Row<4> row;
+    row.time(events[i].at);
+    row.add(CStringGetTextDatum(events[i].event));
+    row.add(BoolGetDatum(events[i].success));
+    row.text(events[i].details);
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values, row.nulls);
   }
   return (Datum) 0;
 }
@@ -144,7 +161,7 @@ PG_VIP_FUNCTION(vip_claim) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("the pg_vip worker is not running"),
                     errhint("The postmaster restarts it within a second; try again, and look at the server log.")));
   }
-  if (shared->claim_request - shared->claim_done >= static_cast<uint64>(kClaimSlots)) {
+  if (shared->claim_request - shared->status.claim_done >= static_cast<uint64>(kClaimSlots)) {
     LWLockRelease(shared->lock);
     ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
                     errmsg("too many vip_claim() calls are waiting"),
@@ -207,7 +224,7 @@ PG_VIP_FUNCTION(vip_claim) {
   if (!ok && error[0])
     ereport(WARNING, (errmsg("pg_vip: the claim is not complete"), errdetail_internal("%s", error),
                       errhint("The worker goes on retrying the pending route tables; vip_routes() shows each one's error.")));
-  routes_result(fcinfo, take_snapshot());
+  routes_result(fcinfo, take_snapshot().status);
   return (Datum) 0;
 }
 

@@ -78,12 +78,10 @@ struct Node {
   std::unique_ptr<SimTime> time;
   std::unique_ptr<Controller> ctl;
   SimCloud *cloud = nullptr;
-  // What lives in shared memory: survives a worker restart, not a server restart.
-  State shm_state = State::Unconfigured;
-  uint64_t claim_done = 0;
-  std::vector<std::pair<std::string, Clock::time_point>> repaired;
-  Clock::time_point conflict_since{};
-  uint32_t newest_seen = 0;
+  // What lives in shared memory: the status the worker publishes, which a
+  // restarted worker resumes from (as the worker does: resume_from). It
+  // survives a worker restart, not a server restart.
+  std::unique_ptr<Status> shm = std::make_unique<Status>();
   uint64_t claim_seq = 0;
   std::vector<ClaimRequest> requests;
   bool first_primary_step = false;  // the next step is the first since promotion
@@ -201,7 +199,7 @@ void Run::start_worker(Node &n) {
     return std::unique_ptr<Cloud>(std::move(c));
   };
   hooks.env = [](const char *) { return std::optional<std::string>(); };
-  n.ctl = std::make_unique<Controller>(std::move(hooks), Resume{n.shm_state, n.claim_done, n.repaired, n.conflict_since, n.newest_seen});
+  n.ctl = std::make_unique<Controller>(std::move(hooks), resume_from(*n.shm));
   n.ctl->configure(config_of(n));
   n.next_wake = now_ + pick(1, 20);
 }
@@ -340,12 +338,12 @@ void Run::step(Node &n) {
   bool had_request = false;
   bool forced = false;
   for (const auto &r : n.requests)
-    if (r.seq > n.claim_done && !had_request) {
+    if (r.seq > n.shm->claim_done && !had_request) {
       had_request = true;
       forced = r.force;
     }
   for (const auto &r : n.requests)
-    if (r.seq > n.claim_done) obs.requests.push_back({r.seq, r.force, "sim"});
+    if (r.seq > n.shm->claim_done) obs.requests.push_back({r.seq, r.force, "sim"});
   bool fast = n.first_primary_step && n.pg == Node::Pg::Primary && !had_request;
   // Only the step that answers a forced request overrides; its retries do not.
   n.forcing = had_request && forced && n.pg == Node::Pg::Primary;
@@ -369,12 +367,7 @@ void Run::step(Node &n) {
   }
   if (n.pg == Node::Pg::Primary) n.first_primary_step = false;
   n.forcing = false;
-  n.shm_state = n.ctl->state();
-  n.claim_done = n.ctl->claim_request_done();
-  n.repaired.clear();
-  for (const auto &t : n.ctl->tables()) n.repaired.emplace_back(t.id, t.repaired_at);
-  n.conflict_since = n.ctl->conflict_since();
-  n.newest_seen = n.ctl->newest_seen();
+  n.ctl->write_status(*n.shm);
   (void) n.ctl->take_answers();
   auto events = n.ctl->take_events();
   auto logs = n.ctl->take_logs();
@@ -429,12 +422,8 @@ void Run::environment() {
   } else if (r < 0.30 && !down.empty()) {
     Node *n = down[pick(0, down.size() - 1)];
     // A server restart makes shared memory anew.
-    n->shm_state = State::Unconfigured;
-    n->claim_done = 0;
+    *n->shm = Status{};
     n->claim_seq = 0;
-    n->repaired.clear();
-    n->conflict_since = {};
-    n->newest_seen = 0;
     n->requests.clear();
     n->first_primary_step = false;
     n->primary_noticed = -1;
@@ -458,11 +447,8 @@ void Run::environment() {
         p->pg = Node::Pg::Standby;
         p->by = PrimaryBy::None;
         p->timeline = newest;
-        p->shm_state = State::Unconfigured;
-        p->claim_done = p->claim_seq = 0;
-        p->repaired.clear();
-        p->conflict_since = {};
-        p->newest_seen = 0;
+        *p->shm = Status{};
+        p->claim_seq = 0;
         p->requests.clear();
         p->primary_noticed = -1;
         stop_worker(*p);
@@ -475,7 +461,7 @@ void Run::environment() {
     stop_worker(*n);
     n->first_primary_step = false;  // a new worker has not seen the promotion happen
     start_worker(*n);
-    trace("event: node %d's worker restarted (state %s kept)", n->id, to_string(n->shm_state));
+    trace("event: node %d's worker restarted (state %s kept)", n->id, to_string(n->shm->state));
   } else if (r < 0.50 && !primaries.empty()) {
     Node *n = primaries[pick(0, primaries.size() - 1)];
     bool force = chance() < 0.3;
@@ -556,11 +542,8 @@ void Run::heal() {
   uint32_t newest = newest_timeline();
   for (auto &n : nodes_) {
     if (n.alive()) continue;
-    n.shm_state = State::Unconfigured;
-    n.claim_done = n.claim_seq = 0;
-    n.repaired.clear();
-    n.conflict_since = {};
-    n.newest_seen = 0;
+    *n.shm = Status{};
+    n.claim_seq = 0;
     n.requests.clear();
     n.primary_noticed = -1;
     n.first_primary_step = false;

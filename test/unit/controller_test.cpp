@@ -440,3 +440,130 @@ TEST(Controller, AWorkerRestartedBeforeItsFirstPrimaryStepReadsBeforeClaiming) {
   EXPECT_EQ(r.ctl->state(), State::Fenced) << "it read the newer tag first";
   EXPECT_EQ(r.cloud->changes(), 0);
 }
+
+// The status: the controller alone fills it, and a restarted worker resumes
+// from what it published.
+TEST(ControllerStatus, ShowsTheSettingsAtOnceAndTheRoleBeforeTheFirstStep) {
+  Rig r(two_tables_at_a());
+  auto s = std::make_unique<Status>();
+  r.ctl->write_status(*s);
+  EXPECT_EQ(s->state, State::Standby) << "configured, never stepped, role not known yet";
+  EXPECT_TRUE(s->enabled);
+  EXPECT_TRUE(s->configured);
+  EXPECT_STREQ(s->vip, "10.0.99.10/32");
+  EXPECT_STREQ(s->node_name, "node-b");
+  EXPECT_STREQ(s->network_interface, "auto") << "the interface is not known before the first step";
+  ASSERT_EQ(s->n_route_tables, 2);
+  EXPECT_STREQ(s->tables[0].route_table_id, "rtb-1");
+  EXPECT_STREQ(s->tables[0].destination, "10.0.99.10/32");
+  EXPECT_EQ(s->last_claim_ms, -1);
+  EXPECT_EQ(s->source_dest_check, -1);
+
+  r.step(Role::Standby, 1);
+  r.ctl->observe_role(Role::Primary, PrimaryBy::Promotion, 2, true);
+  r.ctl->write_status(*s);
+  EXPECT_EQ(s->state, State::Claiming) << "seen leaving recovery: the claim starts now";
+  EXPECT_EQ(s->role, Role::Primary);
+  EXPECT_EQ(s->primary_by, PrimaryBy::Promotion);
+  EXPECT_EQ(s->timeline, 2u);
+  EXPECT_EQ(s->promoted_at, unix_micros(r.time.wall()));
+
+  r.step(Role::Primary, 2);
+  r.ctl->write_status(*s);
+  EXPECT_EQ(s->state, State::Held);
+  EXPECT_EQ(s->routes_held, 2);
+  EXPECT_STREQ(s->network_interface, "eni-0b");
+  EXPECT_STREQ(s->tables[1].target, "eni-0b");
+  EXPECT_EQ(s->tables[1].state, RouteState::Ours);
+  EXPECT_STREQ(s->tables[1].holder, "node-b");
+  EXPECT_EQ(s->tables[1].holder_timeline, 2u);
+  EXPECT_GT(s->tables[1].checked_at, 0) << "read back in this step";
+  EXPECT_LE(s->tables[1].checked_at, unix_micros(r.time.wall()));
+  EXPECT_GE(s->last_claim_ms, 0);
+
+  ControllerConfig off;
+  off.enabled = false;
+  r.ctl->configure(off);
+  r.ctl->write_status(*s);
+  EXPECT_EQ(s->state, State::Disabled) << "a reload shows at once, before the next step";
+  EXPECT_FALSE(s->enabled);
+}
+
+TEST(ControllerStatus, AStartedPrimaryShowsPrimaryUntilItsFirstStepWhenNotSeenLeavingRecovery) {
+  Rig r(two_tables_at_a());
+  r.ctl->observe_role(Role::Primary, PrimaryBy::Start, 1, false);
+  auto s = std::make_unique<Status>();
+  r.ctl->write_status(*s);
+  EXPECT_EQ(s->state, State::Primary);
+  EXPECT_EQ(s->promoted_at, 0) << "a start is not a promotion";
+}
+
+TEST(ControllerStatus, ARestartedControllerResumesFromThePublishedStatus) {
+  Rig r({{"rtb-1", {true, false, "eni-0c", tag(3, "eni-0c", "node-c")}}});
+  r.step(Role::Standby, 2);
+  r.step(Role::Primary, 2, PrimaryBy::Start, {{4, false, "dba"}});
+  ASSERT_EQ(r.ctl->state(), State::Fenced);
+  auto s = std::make_unique<Status>();
+  r.ctl->write_status(*s);
+  EXPECT_EQ(s->claim_done, 4u);
+  EXPECT_EQ(s->newest_seen, 3u);
+  EXPECT_STREQ(s->holder, "node-c");
+  EXPECT_EQ(s->holder_timeline, 3u);
+
+  Resume again = resume_from(*s);
+  EXPECT_EQ(again.state, State::Fenced);
+  EXPECT_EQ(again.role, Role::Primary);
+  EXPECT_EQ(again.by, PrimaryBy::Start);
+  EXPECT_EQ(again.timeline, 2u);
+  EXPECT_EQ(again.claim_done, 4u);
+  EXPECT_EQ(again.newest_seen, 3u);
+
+  // A second controller on the same tables, resumed: still fenced, and the
+  // request already answered is not answered again.
+  Rig restarted({{"rtb-1", {true, false, "eni-0c", tag(3, "eni-0c", "node-c")}}}, again);
+  restarted.step(Role::Primary, 2, PrimaryBy::Start, {{4, false, "dba"}});
+  EXPECT_EQ(restarted.ctl->state(), State::Fenced);
+  EXPECT_TRUE(restarted.ctl->take_answers().empty());
+  EXPECT_EQ(restarted.cloud->changes(), 0);
+}
+
+TEST(ControllerStatus, TheFlapMemoryAndConflictSurviveThroughTheStatus) {
+  Status s;
+  s.state = State::Conflict;
+  s.conflict_since = 1795000000000000;
+  s.n_route_tables = 2;
+  copy_text(s.tables[0].route_table_id, "rtb-1");
+  s.tables[0].repaired_at = 1795000001000000;
+  copy_text(s.tables[1].route_table_id, "rtb-2");
+  Resume r = resume_from(s);
+  EXPECT_EQ(r.conflict_since, from_unix_micros(1795000000000000));
+  ASSERT_EQ(r.repaired.size(), 1u) << "a table never repaired carries no memory";
+  EXPECT_EQ(r.repaired[0].first, "rtb-1");
+  EXPECT_EQ(unix_micros(r.repaired[0].second), 1795000001000000);
+}
+
+TEST(ControllerStatus, MessagesTooManyForOneTakeWaitForTheNext) {
+  Rig r(two_tables_at_a());
+  std::vector<ClaimRequest> many;
+  for (uint64_t i = 1; i <= 20; ++i) many.push_back({i, false, "dba"});
+  r.step(Role::Standby, 1, PrimaryBy::None, many);  // a standby refuses them all
+  auto m = std::make_unique<Messages>();
+  r.ctl->take_messages(*m);
+  EXPECT_EQ(m->n_answers, 16);
+  EXPECT_TRUE(m->more);
+  EXPECT_EQ(m->answers[0].seq, 1u);
+  EXPECT_FALSE(m->answers[0].ok);
+  EXPECT_STREQ(m->answers[0].error, "this node is a standby.");
+  r.ctl->take_messages(*m);
+  EXPECT_EQ(m->n_answers, 4);
+  EXPECT_EQ(m->answers[3].seq, 20u);
+  EXPECT_FALSE(m->more);
+}
+
+TEST(ControllerStatus, TextLongerThanItsFieldIsCutAndTerminated) {
+  char field[8];
+  copy_text(field, "0123456789");
+  EXPECT_STREQ(field, "0123456");
+  copy_text(field, "");
+  EXPECT_STREQ(field, "");
+}

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/events.hpp"
 #include "core/settings.hpp"
 
 using namespace pg_vip;
@@ -170,6 +171,12 @@ TEST(Events, KnownNamesOnly) {
   EXPECT_EQ(e[0], "vip_held");
   EXPECT_NE(rejection([] { parse_event_list("vip_hold"); }).find("Known events"), std::string::npos);
   rejection([] { parse_event_list("vip_held,"); });
+}
+
+// The refusal lists every event there is (it once left vip_conflict out).
+TEST(Events, TheRefusalNamesEveryEvent) {
+  std::string why = rejection([] { parse_event_list("vip_hold"); });
+  for (auto name : kEventNames) EXPECT_NE(why.find(std::string(name)), std::string::npos) << name;
 }
 
 TEST(CaFile, AbsoluteReadableRegularFile) {

@@ -1,0 +1,119 @@
+// What pg_vip reports, as one plain record. The controller alone fills it
+// (Controller::write_status); the worker publishes it into shared memory
+// with one copy under the lock, and the SQL functions copy it out the same
+// way. Fixed-size and trivially copyable because it lives in shared memory
+// and is copied with a lock held: nothing in it allocates, so nothing can
+// fail while the lock is taken. Times are Unix microseconds (0: never); the
+// SQL layer converts them to timestamptz.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+#include "clock.hpp"
+#include "cpp_only.hpp"
+#include "role.hpp"
+#include "routes.hpp"
+#include "settings.hpp"
+
+namespace pg_vip {
+
+struct TableStatus {
+  char route_table_id[32] = {};
+  char destination[64] = {};
+  char target[32] = {};  // the interface (or gateway) the VIP's route points at
+  RouteState state = RouteState::Unknown;
+  char holder[128] = {};  // the fence tag's node name
+  uint32_t holder_timeline = 0;  // 0: none known
+  int64_t checked_at = 0;
+  int64_t repaired_at = 0;  // when this node last pointed it here itself (the flap memory)
+  char last_error[256] = {};
+};
+
+struct Status {
+  bool enabled = true;
+  bool configured = false;
+  bool dry_run = false;
+  Role role = Role::Unknown;
+  PrimaryBy primary_by = PrimaryBy::None;
+  State state = State::Unconfigured;
+  uint32_t timeline = 0;  // 0: not yet known
+  int64_t promoted_at = 0;  // when the worker noticed the end of recovery
+  char node_name[settings::kMaxNodeName + 1] = {};
+  char vip[64] = {};
+  char network_interface[32] = {};
+  int routes_held = 0;
+  double last_claim_ms = -1;  // < 0: no claim yet
+  char last_error[512] = {};
+  int64_t conflict_since = 0;  // when the state became conflict
+  uint32_t newest_seen = 0;  // the newest timeline seen holding the VIP (a sticky fence)
+  char holder[128] = {};  // who fenced this node, when fenced
+  uint32_t holder_timeline = 0;
+  int8_t source_dest_check = -1;  // -1 unknown, 0 off, 1 on (traffic to the VIP dropped)
+  uint64_t claim_done = 0;  // the last vip_claim() call answered
+  bool notifications_running = false;
+  int n_route_tables = 0;
+  TableStatus tables[settings::kMaxRouteTables];
+};
+
+// One entry of the recent events (vip_events()).
+struct EventRecord {
+  int64_t at = 0;
+  char event[24] = {};
+  bool success = false;
+  char details[480] = {};
+};
+
+// The answer to one vip_claim() call.
+struct AnswerRecord {
+  uint64_t seq = 0;
+  bool ok = false;
+  State state = State::Unconfigured;  // the state the claim ended in
+  char error[512] = {};
+};
+
+struct LogRecord {
+  bool warning = false;
+  char message[512] = {};
+  char detail[1024] = {};
+};
+
+// What a step has to say once: events, answers and log lines, taken out of
+// the controller in fixed buffers (Controller::take_messages) so that the
+// worker can write them to shared memory and the log with no C++ object live.
+struct Messages {
+  int n_events = 0;
+  EventRecord events[16];
+  int n_answers = 0;
+  AnswerRecord answers[16];
+  int n_logs = 0;
+  LogRecord logs[32];
+  bool more = false;  // some did not fit: take again
+};
+
+static_assert(std::is_trivially_copyable_v<Status> && std::is_trivially_copyable_v<Messages>,
+              "copied into shared memory under a lock");
+
+// Copies text into a fixed buffer, cut to fit and always terminated.
+template <std::size_t N>
+void copy_text(char (&dst)[N], std::string_view src) noexcept {
+  std::size_t n = src.size() < N - 1 ? src.size() : N - 1;
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+inline int64_t unix_micros(Clock::time_point t) noexcept {
+  if (t == Clock::time_point{}) return 0;
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+inline Clock::time_point from_unix_micros(int64_t us) noexcept {
+  if (us == 0) return {};
+  return Clock::time_point(std::chrono::duration_cast<Clock::time_point::duration>(std::chrono::microseconds(us)));
+}
+
+}  // namespace pg_vip
