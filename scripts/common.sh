@@ -12,7 +12,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(
   build-essential make g++ "postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
   libcurl4-openssl-dev libssl-dev rapidjson-dev libxml2-dev libgtest-dev libgmock-dev
-  libipc-run-perl libjson-pp-perl awscli python3-awscrt python3 openssl ca-certificates curl
+  libipc-run-perl libjson-pp-perl awscli python3-awscrt python3 openssl ca-certificates curl clang-format
 )
 
 log() { printf '\n== %s\n' "$*"; }

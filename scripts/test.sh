@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every pg_vip test suite: the core's unit and
+# Runs every pg_vip test suite: the formatting check, the core's unit and
 # integration tests (GoogleTest), the simulation, pg_regress, and the TAP
 # tests with real primaries and standbys.
 # Installs what it needs (as root), builds, installs, and ends with one line:
@@ -27,6 +27,21 @@ if build_and_install "$build_log"; then
 else
   echo "0 passed, 1 failed"
   exit 1
+fi
+
+# The C++ must be as .clang-format writes it (one test).
+log "formatting (make format-check)"
+format_out=$(mktemp)
+if ! command -v "${CLANG_FORMAT:-clang-format}" >/dev/null; then
+  echo "clang-format is not installed"
+  count 0 1
+elif make -C "$TOP" PG_CONFIG="$PG_CONFIG" format-check >"$format_out" 2>&1; then
+  echo "formatted as .clang-format says"
+  count 1 0
+else
+  grep -E 'error: code should be clang-formatted' "$format_out" | sed 's/:[0-9]*:[0-9]*: error:.*//' | sort | uniq -c
+  echo "$(grep -c 'error: code should be clang-formatted' "$format_out") places differ; make format applies the style"
+  count 0 1
 fi
 
 # The SigV4 suite lives beside the checkout, in the team's shared folder.

@@ -61,10 +61,8 @@ bool AwsError::retryable() const noexcept {
     case ErrorKind::ExpiredToken:  // after refreshing the credentials
     // Every call pg_vip makes is idempotent, and a garbled answer (a proxy
     // cutting a body short) says nothing about whether the next one will be.
-    case ErrorKind::Malformed:
-      return true;
-    default:
-      return false;
+    case ErrorKind::Malformed: return true;
+    default: return false;
   }
 }
 
@@ -73,10 +71,8 @@ bool AwsError::permanent() const noexcept {
     case ErrorKind::Authentication:
     case ErrorKind::Authorization:
     case ErrorKind::NotFound:
-    case ErrorKind::Invalid:
-      return true;
-    default:
-      return false;
+    case ErrorKind::Invalid: return true;
+    default: return false;
   }
 }
 
@@ -125,12 +121,10 @@ std::string AwsError::hint() const {
     case ErrorKind::Authorization:
       return "Allow ec2:ReplaceRoute, ec2:CreateRoute, ec2:DescribeRouteTables, ec2:CreateTags and "
              "ec2:DescribeInstanceAttribute in the IAM policy of the credentials pg_vip uses.";
-    case ErrorKind::NotFound:
-      return "Check pg_vip.route_tables, pg_vip.network_interface and pg_vip.region.";
+    case ErrorKind::NotFound: return "Check pg_vip.route_tables, pg_vip.network_interface and pg_vip.region.";
     case ErrorKind::Transport:
       return "Check that the endpoint is reachable from this host (security groups, proxy, VPC endpoint).";
-    default:
-      return {};
+    default: return {};
   }
 }
 

@@ -58,8 +58,7 @@ std::string required_permission(const std::string &action);
 // Thrown where a call cannot go on (e.g. by the credential chain or IMDS).
 class AwsFailure : public Error {
  public:
-  explicit AwsFailure(AwsError error)
-      : Error(error.describe(), {}, error.hint()), error_(std::move(error)) {}
+  explicit AwsFailure(AwsError error) : Error(error.describe(), {}, error.hint()), error_(std::move(error)) {}
   const AwsError &error() const noexcept { return error_; }
 
  private:

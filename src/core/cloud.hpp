@@ -69,8 +69,7 @@ class Cloud {
     Outcome fence;
   };
   virtual Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id,
-                        const std::vector<std::string> &fence_ids, const std::string &fence_value,
-                        int attempts) = 0;
+                        const std::vector<std::string> &fence_ids, const std::string &fence_value, int attempts) = 0;
 
   // The instance's source/destination check; nullopt when unknown.
   virtual std::optional<bool> source_dest_check() = 0;

@@ -39,8 +39,8 @@ constexpr milliseconds kConfirmMove{1000};
 
 Controller::Controller(Hooks hooks, Resume resume)
     : hooks_(std::move(hooks)), state_(resume.state), role_(resume.role), by_(resume.by), timeline_(resume.timeline),
-      promoted_at_(resume.promoted_at), conflict_since_(resume.conflict_since),
-      newest_seen_(resume.newest_seen), resumed_repairs_(std::move(resume.repaired)), claim_done_(resume.claim_done) {
+      promoted_at_(resume.promoted_at), conflict_since_(resume.conflict_since), newest_seen_(resume.newest_seen),
+      resumed_repairs_(std::move(resume.repaired)), claim_done_(resume.claim_done) {
   if (!hooks_.env) hooks_.env = aws::process_environment();
   if (!hooks_.cloud)
     hooks_.cloud = [env = hooks_.env](const ControllerConfig &c, TimeSource &time,
@@ -139,8 +139,7 @@ void Controller::write_status(Status &out) const noexcept {
                  !(role_ == Role::Primary && !primary_seen_ && state_ == State::Standby);
   if (base == State::Disabled || base == State::Unconfigured || !stepped)
     out.state = base == State::Primary && noticed_primary_ ? State::Claiming : base;
-  else
-    out.state = state_;
+  else out.state = state_;
   copy_text(out.node_name, config_.node_name);
   copy_text(out.vip, config_.vip);
   copy_text(out.network_interface, eni_.empty() ? config_.network_interface : eni_);
@@ -234,7 +233,12 @@ void Controller::event(const std::string &name, bool success, const std::string 
   if (config_.notification_command.empty() ||
       (!wanted.empty() && std::find(wanted.begin(), wanted.end(), name) == wanted.end()))
     return;
-  EventFields f{config_.node_name, name, success, iso8601(hooks_.time->wall()), details, config_.vip,
+  EventFields f{config_.node_name,
+                name,
+                success,
+                iso8601(hooks_.time->wall()),
+                details,
+                config_.vip,
                 join(config_.route_tables, ",")};
   std::string problem = notifier_.start(build_notification_command(config_.notification_command, f));
   if (!problem.empty()) log(true, "pg_vip: " + problem);
@@ -333,13 +337,16 @@ void Controller::check_source_dest() {
   if (!enabled) return;
   if (*enabled && source_dest_check_ != true)
     log(true, "pg_vip: the source/destination check is enabled on instance " + instance_id_,
-        "Traffic to the VIP " + config_.vip + " reaching this instance will be dropped. Disable it with "
-        "aws ec2 modify-instance-attribute --no-source-dest-check --instance-id " + instance_id_ + ".");
+        "Traffic to the VIP " + config_.vip +
+            " reaching this instance will be dropped. Disable it with "
+            "aws ec2 modify-instance-attribute --no-source-dest-check --instance-id " +
+            instance_id_ + ".");
   source_dest_check_ = enabled;
 }
 
 bool Controller::lapsed(const TableView &t) const {
-  return t.tag_unchanged_since != steady_clock::time_point{} && now() - t.tag_unchanged_since > lease(config_.check_interval);
+  return t.tag_unchanged_since != steady_clock::time_point{} &&
+         now() - t.tag_unchanged_since > lease(config_.check_interval);
 }
 
 Controller::Verdict Controller::verdict(const TableView &t, const Identity &me) const {
@@ -354,8 +361,8 @@ Controller::Verdict Controller::verdict(const TableView &t, const Identity &me) 
     // (rewound into a standby, say), no longer holds anything: the other
     // primary of that timeline may take over. A newer timeline's tag fences
     // whatever its route says or however old it is.
-    bool holder_has_route = (t.state == RouteState::Ours || t.state == RouteState::Other) &&
-                            t.target == t.holder->interface_id;
+    bool holder_has_route =
+        (t.state == RouteState::Ours || t.state == RouteState::Other) && t.target == t.holder->interface_id;
     bool gone = t.holder->timeline == me.timeline && (!holder_has_route || lapsed(t));
     if ((s == Standing::Outranks && !gone) || s == Standing::Foreign) return Verdict::Outranked;
     mine = s == Standing::Mine;
@@ -427,8 +434,8 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
     for (std::size_t k = 0; k < points.size(); ++k) {
       const TableView &t = tables_[pointed[k]];
       bool older = t.holder && t.holder->timeline < me.timeline && judge(me, *t.holder) == Standing::Yields;
-      bool tagged = fence_ids.empty() || a.fence.ok() ||
-                    std::find(fence_ids.begin(), fence_ids.end(), t.id) == fence_ids.end();
+      bool tagged =
+          fence_ids.empty() || a.fence.ok() || std::find(fence_ids.begin(), fence_ids.end(), t.id) == fence_ids.end();
       if (tagged || older) {
         go.push_back(points[k]);
         went.push_back(pointed[k]);
@@ -524,7 +531,8 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
       if (tables_[i].state != RouteState::Ours) ids.push_back(tables_[i].id);
     event("vip_claim", true,
           "dry run (" + cause_text(cause, by) + "): would point " + route_tables(ids.size()) + " at " + eni_ +
-              (ids.empty() ? "" : ": " + join_ids(ids)) + "; would write the fence tag on " + route_tables(todo.size()));
+              (ids.empty() ? "" : ": " + join_ids(ids)) + "; would write the fence tag on " +
+              route_tables(todo.size()));
     last_error_.clear();
     return config_.check_interval;
   }
@@ -566,7 +574,8 @@ milliseconds Controller::verify(const Observation &obs) {
     if (w.count()) hooks_.time->sleep(w);
     if (hooks_.time->cancelled()) return milliseconds(0);
     read_tables();
-    all = std::all_of(tables_.begin(), tables_.end(), [&](const TableView &t) { return verdict(t, me) == Verdict::Held; });
+    all = std::all_of(tables_.begin(), tables_.end(),
+                      [&](const TableView &t) { return verdict(t, me) == Verdict::Held; });
     if (all) break;  // an outranking tag may be a stale read too: it is believed after the last read
   }
   if (const TableView *t = outranking(me)) {
@@ -604,7 +613,9 @@ void Controller::held(const Observation &obs) {
   if (was_held || !changed_since_held_) return;  // verified again: nothing new to say
   changed_since_held_ = false;
   last_claim_ms_ = ms;
-  const char *since = first ? "this node became primary" : episode_ == Cause::Repair ? "the repair began" : "the claim began";
+  const char *since = first                       ? "this node became primary"
+                      : episode_ == Cause::Repair ? "the repair began"
+                                                  : "the claim began";
   std::vector<std::string> ours;
   for (const auto &t : tables_) ours.push_back(t.id + ": ours");
   std::string detail = join(ours, "; ");
@@ -656,9 +667,11 @@ milliseconds Controller::not_held(const Observation &obs) {
   last_error_ = "pending route tables: " + pending;
   if (cause != failure_cause_) {
     failure_cause_ = cause;
-    event("vip_claim_failed", false, "not every route table points here (" + cause_text(cause_, cause_by_) + "): " + pending);
-    log(true, "pg_vip: could not point every route table at this node; " +
-                  std::string(permanent ? "retrying at the slow pace" : "retrying"),
+    event("vip_claim_failed", false,
+          "not every route table points here (" + cause_text(cause_, cause_by_) + "): " + pending);
+    log(true,
+        "pg_vip: could not point every route table at this node; " +
+            std::string(permanent ? "retrying at the slow pace" : "retrying"),
         permanent ? "Retrying cannot fix this by itself: " + pending + "." : pending + ".");
   }
   cause_ = Cause::Retry;
@@ -760,8 +773,9 @@ milliseconds Controller::stay_fenced(const Identity &me) {
   unfence_seen_ = {};
   claim_started_ = {};
   last_error_ = "fenced: timeline " + std::to_string(newest_seen_) + " was seen holding the VIP" +
-                (fence_holder_ ? " (" + describe(*fence_holder_) + ")" : std::string()) + ", this node is on timeline " +
-                std::to_string(me.timeline) + "; its tag is gone, but that primary may not be";
+                (fence_holder_ ? " (" + describe(*fence_holder_) + ")" : std::string()) +
+                ", this node is on timeline " + std::to_string(me.timeline) +
+                "; its tag is gone, but that primary may not be";
   if (!was) {
     log(true, "pg_vip: this node is fenced and will not claim the VIP " + config_.vip, last_error_ + ".");
     event("vip_fenced", true, last_error_);
@@ -812,7 +826,8 @@ milliseconds Controller::check_conflict(const Observation &obs) {
     fence(me, *t);
     return config_.check_interval;
   }
-  bool all = std::all_of(tables_.begin(), tables_.end(), [&](const TableView &t) { return verdict(t, me) == Verdict::Held; });
+  bool all =
+      std::all_of(tables_.begin(), tables_.end(), [&](const TableView &t) { return verdict(t, me) == Verdict::Held; });
   if (all) {
     held(obs);
     return config_.check_interval;
@@ -884,7 +899,7 @@ milliseconds Controller::step(const Observation &obs) {
     failure_cause_.clear();
     std::vector<std::string> unread;
     for (const auto &t : tables_)
-          if (!t.read_ok) unread.push_back(t.id + ": " + t.last_error);
+      if (!t.read_ok) unread.push_back(t.id + ": " + t.last_error);
     last_error_ = join(unread, "; ");
     return config_.check_interval;
   }

@@ -154,7 +154,7 @@ class Controller {
   // Builds the Cloud for a configuration (a change of AWS settings builds a
   // new one); the worker's makes an Ec2Cloud, the simulation's a simulated EC2.
   using CloudFactory = std::function<std::unique_ptr<Cloud>(const ControllerConfig &, TimeSource &,
-                                                             std::function<void(const std::string &)> log)>;
+                                                            std::function<void(const std::string &)> log)>;
   struct Hooks {
     TimeSource *time = nullptr;  // not owned
     CloudFactory cloud;          // empty: EC2 over libcurl
@@ -240,16 +240,16 @@ class Controller {
   Cause cause_ = Cause::Start;    // why the claim under way runs (events, logs)
   Cause episode_ = Cause::Start;  // what began it: a hold that follows a repair is vip_repaired
   std::string cause_by_;
-  bool primary_seen_ = false;     // this controller has stepped as primary
+  bool primary_seen_ = false;  // this controller has stepped as primary
   // The instance as last observed (for the status).
   Role role_ = Role::Unknown;
   PrimaryBy by_ = PrimaryBy::None;
   uint32_t timeline_ = 0;
   Clock::time_point promoted_at_{};
-  bool noticed_primary_ = false;  // seen leaving recovery, no primary step yet
+  bool noticed_primary_ = false;    // seen leaving recovery, no primary step yet
   bool changed_since_held_ = true;  // a change was sent since the last hold
   int failed_rounds_ = 0;
-  std::string failure_cause_;     // the last vip_claim_failed's cause, to report changes only
+  std::string failure_cause_;  // the last vip_claim_failed's cause, to report changes only
   std::chrono::steady_clock::time_point claim_started_{};
   Clock::time_point conflict_since_{};
   // The newest timeline this node has seen holding the VIP. Once above its

@@ -18,9 +18,9 @@ namespace pg_vip::aws {
 namespace {
 
 [[noreturn]] void credentials_failure(const std::string &message, const std::string &hint = {}) {
-  throw Error("cannot load AWS credentials: " + message, {},
-              hint.empty() ? "Check the shared credentials files of the operating system user running PostgreSQL."
-                           : hint);
+  throw Error(
+      "cannot load AWS credentials: " + message, {},
+      hint.empty() ? "Check the shared credentials files of the operating system user running PostgreSQL." : hint);
 }
 
 std::string home_directory(const Environment &env) {
@@ -136,13 +136,11 @@ SharedFileResult read_shared_files(const std::string &credentials_path, const st
   return result;
 }
 
-CredentialProvider::CredentialProvider(CredentialOptions options, Environment env, ImdsClient *imds,
-                                       const Clock &clock)
+CredentialProvider::CredentialProvider(CredentialOptions options, Environment env, ImdsClient *imds, const Clock &clock)
     : options_(std::move(options)), env_(std::move(env)), imds_(imds), clock_(clock) {}
 
 const Credentials &CredentialProvider::get() {
-  if (cached_ && cached_->expiration && clock_.now() + options_.refresh_ahead >= *cached_->expiration)
-    cached_.reset();
+  if (cached_ && cached_->expiration && clock_.now() + options_.refresh_ahead >= *cached_->expiration) cached_.reset();
   if (!cached_) cached_ = resolve();
   return *cached_;
 }
@@ -177,13 +175,15 @@ Credentials CredentialProvider::resolve() {
   if (profile.empty()) profile = env_("AWS_PROFILE").value_or("");
   if (profile.empty()) profile = "default";
   std::string home = home_directory(env_);
-  std::string credentials_path = env_("AWS_SHARED_CREDENTIALS_FILE").value_or(home.empty() ? "" : home + "/.aws/credentials");
+  std::string credentials_path =
+      env_("AWS_SHARED_CREDENTIALS_FILE").value_or(home.empty() ? "" : home + "/.aws/credentials");
   std::string config_path = env_("AWS_CONFIG_FILE").value_or(home.empty() ? "" : home + "/.aws/config");
   SharedFileResult files = read_shared_files(credentials_path, config_path, profile);
   for (auto &w : files.warnings) warnings_.push_back(std::move(w));
   if (files.credentials) return std::move(*files.credentials);
-  tried.push_back("profile \"" + profile + "\" in " + (credentials_path.empty() ? "(no credentials file)" : credentials_path) +
-                  " and " + (config_path.empty() ? "(no config file)" : config_path));
+  tried.push_back("profile \"" + profile + "\" in " +
+                  (credentials_path.empty() ? "(no credentials file)" : credentials_path) + " and " +
+                  (config_path.empty() ? "(no config file)" : config_path));
 
   // 3. The instance role.
   if (metadata_disabled(env_)) {

@@ -20,9 +20,9 @@ class ImdsClient;
 struct Credentials {
   std::string access_key_id;  // not secret: AWS prints it in CloudTrail and errors
   Secret secret_access_key;
-  Secret session_token;       // empty for long-term keys
+  Secret session_token;                         // empty for long-term keys
   std::optional<Clock::time_point> expiration;  // temporary credentials only
-  std::string source;         // where they came from, for messages: never the values
+  std::string source;                           // where they came from, for messages: never the values
 };
 
 // Reads one variable of the process environment; injectable for tests.

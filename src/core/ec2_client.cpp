@@ -19,12 +19,12 @@ void destination(Ec2Call &c, const std::string &cidr) {
 AwsError transport_error(const http::Response &r) {
   AwsError e;
   e.kind = ErrorKind::Transport;
-  e.code = r.failure == http::Failure::Timeout ? "RequestTimeout"
-           : r.failure == http::Failure::Tls   ? "TLSFailure"
-           : r.failure == http::Failure::Connect ? "ConnectionFailed"
+  e.code = r.failure == http::Failure::Timeout     ? "RequestTimeout"
+           : r.failure == http::Failure::Tls       ? "TLSFailure"
+           : r.failure == http::Failure::Connect   ? "ConnectionFailed"
            : r.failure == http::Failure::Cancelled ? "Cancelled"
-           : r.failure == http::Failure::TooLarge ? "ResponseTooLarge"
-                                                  : "TransportError";
+           : r.failure == http::Failure::TooLarge  ? "ResponseTooLarge"
+                                                   : "TransportError";
   e.message = r.error;
   return e;
 }

@@ -47,9 +47,9 @@ struct RetryPolicy {
   int max_attempts = 5;
   std::chrono::milliseconds deadline{15000};
   Backoff backoff;
-  std::function<bool()> cancelled;                        // stop early
-  std::function<void(std::chrono::milliseconds)> sleep;   // default: sleeps, polling `cancelled`
-  std::function<void(const std::string &)> log;           // one line per retry
+  std::function<bool()> cancelled;                       // stop early
+  std::function<void(std::chrono::milliseconds)> sleep;  // default: sleeps, polling `cancelled`
+  std::function<void(const std::string &)> log;          // one line per retry
 };
 
 class Ec2Client {

@@ -63,7 +63,8 @@ struct Ec2Cloud::Impl {
   }
 };
 
-Ec2Cloud::Ec2Cloud(Ec2CloudOptions options, TimeSource &time) : impl_(std::make_unique<Impl>(std::move(options), time)) {
+Ec2Cloud::Ec2Cloud(Ec2CloudOptions options, TimeSource &time)
+    : impl_(std::make_unique<Impl>(std::move(options), time)) {
   if (!impl_->options.env) impl_->options.env = aws::process_environment();
 }
 
@@ -115,7 +116,8 @@ Placement Ec2Cloud::prepare(const std::string &configured_interface) {
       m.instance_id = m.imds->instance_id();
     } catch (const aws::AwsFailure &e) {
       p.warnings.push_back(std::string("cannot read this instance's id from instance metadata; the "
-                                       "source/destination check is not verified: ") + e.what());
+                                       "source/destination check is not verified: ") +
+                           e.what());
     }
   }
   // An interface named in the settings must be this instance's: a
@@ -127,7 +129,8 @@ Placement Ec2Cloud::prepare(const std::string &configured_interface) {
       mine = m.imds->interface_ids();
     } catch (const aws::AwsFailure &e) {
       p.warnings.push_back(std::string("cannot list this instance's interfaces from instance metadata; "
-                                       "pg_vip.network_interface is not verified: ") + e.what());
+                                       "pg_vip.network_interface is not verified: ") +
+                           e.what());
     }
     if (!mine.empty() && std::find(mine.begin(), mine.end(), configured_interface) == mine.end()) {
       std::string list = join(mine, ", ");
@@ -156,7 +159,8 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
   std::string token;
   for (int page = 0;; ++page) {
     if (page == kMaxPages) {
-      Impl::fail_all(out, AwsError{ErrorKind::Malformed, 200, "MalformedResponse", "DescribeRouteTables paged without end", ""});
+      Impl::fail_all(
+          out, AwsError{ErrorKind::Malformed, 200, "MalformedResponse", "DescribeRouteTables paged without end", ""});
       return out;
     }
     Ec2Result r = m.ec2->call(aws::describe_route_tables(ids, token), m.policy(attempts));
@@ -178,7 +182,8 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
   for (auto &view : out) {
     auto it = std::find_if(tables.begin(), tables.end(), [&](const aws::RouteTable &t) { return t.id == view.id; });
     if (it == tables.end()) {
-      view.error = AwsError{ErrorKind::Malformed, 200, "MalformedResponse", "the answer does not describe " + view.id, ""};
+      view.error =
+          AwsError{ErrorKind::Malformed, 200, "MalformedResponse", "the answer does not describe " + view.id, ""};
       continue;
     }
     if (const aws::Route *route = it->find_route(m.options.vip)) {
@@ -186,8 +191,8 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
       view.blackhole = route->state == "blackhole";
       view.interface_id = route->network_interface_id;
       view.target = !route->network_interface_id.empty() ? route->network_interface_id
-                    : !route->gateway_id.empty()          ? route->gateway_id
-                                                          : route->instance_id;
+                    : !route->gateway_id.empty()         ? route->gateway_id
+                                                         : route->instance_id;
     }
     if (auto tag = it->tags.find(key); tag != it->tags.end()) view.fence_tag = tag->second;
   }

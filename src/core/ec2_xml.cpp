@@ -119,7 +119,7 @@ AwsError parse_error(const std::string &body, long http_status) {
     // 401 and 403 still say the caller was refused: permanent, whatever the body.
     e.code = "HTTP" + std::to_string(http_status);
     e.message = "unreadable error response";
-    e.kind = http_status >= 500    ? ErrorKind::ServerError
+    e.kind = http_status >= 500   ? ErrorKind::ServerError
              : http_status == 429 ? ErrorKind::Throttled
              : http_status == 401 ? ErrorKind::Authentication
              : http_status == 403 ? ErrorKind::Authorization

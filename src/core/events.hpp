@@ -9,8 +9,8 @@
 
 namespace pg_vip {
 
-constexpr std::array<std::string_view, 6> kEventNames = {
-    "vip_claim", "vip_claim_failed", "vip_held", "vip_fenced", "vip_repaired", "vip_conflict"};
+constexpr std::array<std::string_view, 6> kEventNames = {"vip_claim",  "vip_claim_failed", "vip_held",
+                                                         "vip_fenced", "vip_repaired",     "vip_conflict"};
 
 inline bool is_event_name(std::string_view name) {
   for (auto e : kEventNames)

@@ -74,10 +74,9 @@ std::string fence_reason(const Identity &me, const Holder &h) {
         return "a newer timeline holds the VIP: " + describe(h) + ", this node is on timeline " +
                std::to_string(me.timeline);
       return "another node on the same timeline holds the VIP: " + describe(h) +
-             "; on one timeline the interface id that sorts first (" + h.interface_id + " before " +
-             me.interface_id + ") keeps it";
-    default:
-      return {};
+             "; on one timeline the interface id that sorts first (" + h.interface_id + " before " + me.interface_id +
+             ") keeps it";
+    default: return {};
   }
 }
 

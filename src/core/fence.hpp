@@ -46,10 +46,10 @@ std::optional<Holder> parse_fence_tag(const std::string &value);
 
 // How a tag's holder stands against this node.
 enum class Standing {
-  Mine,       // the tag names this node: same cluster, timeline and interface
-  Yields,     // this node outranks the holder: it may take the VIP
-  Outranks,   // the holder outranks this node: hands off
-  Foreign,    // another cluster's tag: hands off
+  Mine,      // the tag names this node: same cluster, timeline and interface
+  Yields,    // this node outranks the holder: it may take the VIP
+  Outranks,  // the holder outranks this node: hands off
+  Foreign,   // another cluster's tag: hands off
 };
 
 Standing judge(const Identity &me, const Holder &holder);

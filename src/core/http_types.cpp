@@ -36,8 +36,7 @@ std::string uri_decode(std::string_view s) {
   };
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && value(s[i + 1]) >= 0 &&
-        value(s[i + 2]) >= 0) {
+    if (s[i] == '%' && i + 2 < s.size() && value(s[i + 1]) >= 0 && value(s[i + 2]) >= 0) {
       out += static_cast<char>(value(s[i + 1]) * 16 + value(s[i + 2]));
       i += 2;
     } else {

@@ -68,8 +68,7 @@ std::string ImdsClient::get(const std::string &path) {
   if (!resp.ok())
     imds_failure(ErrorKind::Transport, 0, "IMDSUnreachable",
                  "instance metadata service at " + options_.endpoint + ": " + resp.error);
-  if (resp.status == 404)
-    imds_failure(ErrorKind::NotFound, 404, "IMDSNotFound", "instance metadata has no " + path);
+  if (resp.status == 404) imds_failure(ErrorKind::NotFound, 404, "IMDSNotFound", "instance metadata has no " + path);
   if (resp.status != 200)
     imds_failure(resp.status >= 500 ? ErrorKind::ServerError : ErrorKind::Invalid, resp.status, "IMDSError",
                  "instance metadata " + path + " answered HTTP " + std::to_string(resp.status));
@@ -95,7 +94,8 @@ std::vector<std::string> ImdsClient::interface_ids() {
   std::size_t start = 0;
   while (start <= listing.size()) {
     auto end = listing.find('\n', start);
-    std::string mac(trim(std::string_view(listing).substr(start, end == std::string::npos ? std::string::npos : end - start)));
+    std::string mac(
+        trim(std::string_view(listing).substr(start, end == std::string::npos ? std::string::npos : end - start)));
     if (!mac.empty() && mac.back() == '/') mac.pop_back();
     if (!mac.empty()) {
       if (mac.find('/') != std::string::npos || mac.size() > 64)
@@ -146,7 +146,8 @@ Credentials parse_role_credentials(const std::string &json, const std::string &r
   try {
     c.expiration = parse_iso8601(expiration);
   } catch (const Error &) {
-    imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed", "the role credentials of " + role + " have a bad Expiration");
+    imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed",
+                 "the role credentials of " + role + " have a bad Expiration");
   }
   c.source = "instance role " + role;
   return c;

@@ -39,7 +39,10 @@ std::string build_notification_command(const std::string &templ, const EventFiel
       case 'v': out += shell_quote(f.vip); break;
       case 'r': out += shell_quote(f.route_tables); break;
       case '%': out += '%'; break;
-      default: out += '%'; out += k; break;  // unknown: left as written
+      default:
+        out += '%';
+        out += k;
+        break;  // unknown: left as written
     }
   }
   return out;
@@ -91,7 +94,8 @@ std::vector<std::string> NotificationRunner::reap() {
       else if (done == it->pid && WIFEXITED(status) && WEXITSTATUS(status) != 0)
         problems.push_back("the event notification command exited with status " + std::to_string(WEXITSTATUS(status)));
       else if (done == it->pid && WIFSIGNALED(status))
-        problems.push_back("the event notification command was terminated by signal " + std::to_string(WTERMSIG(status)));
+        problems.push_back("the event notification command was terminated by signal " +
+                           std::to_string(WTERMSIG(status)));
       it = running_.erase(it);
       continue;
     }

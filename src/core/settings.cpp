@@ -26,16 +26,13 @@ std::string shown(std::string_view value) {
   return out;
 }
 
-[[noreturn]] void reject(std::string_view setting, std::string_view value, std::string detail,
-                         std::string hint = {}) {
-  throw ConfigError("invalid value for parameter \"pg_vip." + std::string(setting) + "\": \"" +
-                        shown(value) + "\"",
+[[noreturn]] void reject(std::string_view setting, std::string_view value, std::string detail, std::string hint = {}) {
+  throw ConfigError("invalid value for parameter \"pg_vip." + std::string(setting) + "\": \"" + shown(value) + "\"",
                     std::move(detail), std::move(hint));
 }
 
 bool all_lower_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // AWS resource ids: a prefix, a dash, then 8 (older) or 17 (current) hex digits.
@@ -61,13 +58,11 @@ std::vector<std::string_view> split_list(std::string_view value) {
 
 Vip parse_vip(std::string_view raw) {
   auto value = trim(raw);
-  const std::string expected =
-      "The virtual IP must be an IPv4 address with prefix /32 or an IPv6 address with prefix "
-      "/128, for example 10.0.0.10/32.";
+  const std::string expected = "The virtual IP must be an IPv4 address with prefix /32 or an IPv6 address with prefix "
+                               "/128, for example 10.0.0.10/32.";
   auto slash = value.find('/');
   if (slash == std::string_view::npos)
-    reject("vip", raw, expected, "Write the address with its prefix, for example \"" +
-                                     shown(value) + "/32\".");
+    reject("vip", raw, expected, "Write the address with its prefix, for example \"" + shown(value) + "/32\".");
   std::string address(value.substr(0, slash));
   std::string prefix(value.substr(slash + 1));
   unsigned char buf[16];
@@ -80,8 +75,7 @@ Vip parse_vip(std::string_view raw) {
     vip.address = text;
     vip.cidr = vip.address + "/32";
   } else if (inet_pton(AF_INET6, address.c_str(), buf) == 1) {
-    if (prefix != "128")
-      reject("vip", raw, expected, "A virtual IP is a single address: use /128.");
+    if (prefix != "128") reject("vip", raw, expected, "A virtual IP is a single address: use /128.");
     inet_ntop(AF_INET6, buf, text, sizeof text);
     vip.ipv6 = true;
     vip.address = text;
@@ -142,16 +136,14 @@ std::string parse_region(std::string_view raw) {
     if (last) break;
     start = dash + 1;
   }
-  if (!ok || parts < 3)
-    reject("region", raw, "Expected an AWS region name such as \"us-east-1\", or an empty string.");
+  if (!ok || parts < 3) reject("region", raw, "Expected an AWS region name such as \"us-east-1\", or an empty string.");
   return std::string(value);
 }
 
 Url parse_url(std::string_view setting, std::string_view raw) {
   auto value = trim(raw);
-  const std::string expected =
-      "Expected an http or https URL with a host and an optional port, such as "
-      "\"https://ec2.us-east-1.amazonaws.com\" or \"http://127.0.0.1:8080\".";
+  const std::string expected = "Expected an http or https URL with a host and an optional port, such as "
+                               "\"https://ec2.us-east-1.amazonaws.com\" or \"http://127.0.0.1:8080\".";
   Url url;
   std::string_view rest;
   if (value.substr(0, 7) == "http://") {
@@ -181,8 +173,7 @@ Url parse_url(std::string_view setting, std::string_view raw) {
       has_port = true;
     }
     unsigned char buf[16];
-    if (inet_pton(AF_INET6, url.host.substr(1, url.host.size() - 2).c_str(), buf) != 1)
-      reject(setting, raw, expected);
+    if (inet_pton(AF_INET6, url.host.substr(1, url.host.size() - 2).c_str(), buf) != 1) reject(setting, raw, expected);
   } else {
     auto colon = hostport.find(':');
     url.host = std::string(hostport.substr(0, colon));
@@ -200,8 +191,7 @@ Url parse_url(std::string_view setting, std::string_view raw) {
     bool ok = !port.empty() && port.size() <= 5 &&
               std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (ok) n = std::stoul(std::string(port));
-    if (!ok || n == 0 || n > 65535)
-      reject(setting, raw, "The port must be a number from 1 to 65535.");
+    if (!ok || n == 0 || n > 65535) reject(setting, raw, "The port must be a number from 1 to 65535.");
     url.port = static_cast<uint16_t>(n);
   }
   url.text = url.scheme + "://" + url.host + (url.port ? ":" + std::to_string(url.port) : "");
@@ -213,9 +203,7 @@ std::string parse_aws_profile(std::string_view raw) {
   bool ok = value.size() <= 64 && std::all_of(value.begin(), value.end(), [](char c) {
               return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("_.-+@/", c) != nullptr;
             });
-  if (!ok)
-    reject("aws_profile", raw,
-           "A profile name has at most 64 letters, digits or the characters _ . - + @ /.");
+  if (!ok) reject("aws_profile", raw, "A profile name has at most 64 letters, digits or the characters _ . - + @ /.");
   return std::string(value);
 }
 
@@ -235,8 +223,7 @@ std::vector<std::string> parse_event_list(std::string_view raw) {
   std::string known = join(kEventNames, ", ");
   for (auto item : split_list(raw)) {
     if (!is_event_name(item))
-      reject("event_notifications", raw,
-             "\"" + shown(item) + "\" is not an event name. Known events: " + known + ".",
+      reject("event_notifications", raw, "\"" + shown(item) + "\" is not an event name. Known events: " + known + ".",
              "Leave the list empty to be notified of every event.");
     if (std::find(events.begin(), events.end(), item) == events.end()) events.emplace_back(item);
   }
@@ -246,8 +233,7 @@ std::vector<std::string> parse_event_list(std::string_view raw) {
 void check_ca_file(std::string_view raw) {
   std::string value(trim(raw));
   if (value.empty()) return;
-  if (value.front() != '/')
-    reject("ca_file", raw, "The CA file must be given as an absolute path.");
+  if (value.front() != '/') reject("ca_file", raw, "The CA file must be given as an absolute path.");
   struct stat st;
   if (stat(value.c_str(), &st) != 0)
     reject("ca_file", raw, "The file cannot be read: " + std::string(std::strerror(errno)) + ".");

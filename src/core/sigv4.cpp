@@ -86,8 +86,7 @@ std::string canonical_query(const std::string &query) {
   }
   std::sort(params.begin(), params.end());
   std::string out;
-  for (std::size_t i = 0; i < params.size(); ++i)
-    out += (i ? "&" : "") + params[i].first + "=" + params[i].second;
+  for (std::size_t i = 0; i < params.size(); ++i) out += (i ? "&" : "") + params[i].first + "=" + params[i].second;
   return out;
 }
 
@@ -97,8 +96,7 @@ std::string canonical_request(const SignableRequest &request, const SigningParam
   // and are joined with commas).
   std::vector<std::pair<std::string, std::string>> headers;
   for (const auto &h : request.headers) headers.emplace_back(lower(h.name), canonical_header_value(h.value));
-  std::stable_sort(headers.begin(), headers.end(),
-                   [](const auto &a, const auto &b) { return a.first < b.first; });
+  std::stable_sort(headers.begin(), headers.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
   std::string canonical_headers;
   std::vector<std::string> names;
   for (std::size_t i = 0; i < headers.size(); ++i) {
@@ -141,7 +139,8 @@ Signature sign(SignableRequest &request, const Credentials &credentials, const S
   // The signing key: an HMAC chain; every intermediate key is wiped.
   Secret k_secret("AWS4" + credentials.secret_access_key.reveal());
   crypto::Digest k_date = crypto::hmac_sha256(k_secret.reveal(), amz_day(params.time));
-  crypto::Digest k_region = crypto::hmac_sha256({reinterpret_cast<char *>(k_date.data()), k_date.size()}, params.region);
+  crypto::Digest k_region =
+      crypto::hmac_sha256({reinterpret_cast<char *>(k_date.data()), k_date.size()}, params.region);
   crypto::Digest k_service =
       crypto::hmac_sha256({reinterpret_cast<char *>(k_region.data()), k_region.size()}, params.service);
   crypto::Digest k_signing =

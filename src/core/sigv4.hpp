@@ -14,8 +14,8 @@ namespace pg_vip::aws {
 
 struct SignableRequest {
   std::string method;
-  std::string path;   // as sent, before URI encoding (e.g. "/")
-  std::string query;  // raw query string without '?', may be empty
+  std::string path;                   // as sent, before URI encoding (e.g. "/")
+  std::string query;                  // raw query string without '?', may be empty
   std::vector<http::Header> headers;  // must include Host
   std::string body;
 };
@@ -43,8 +43,7 @@ Signature sign(SignableRequest &request, const Credentials &credentials, const S
 // The steps, exposed so that tests can compare each with the suite.
 std::string canonical_uri(const std::string &path, bool normalize);
 std::string canonical_query(const std::string &query);
-std::string canonical_request(const SignableRequest &request, const SigningParams &params,
-                              std::string *signed_headers);
+std::string canonical_request(const SignableRequest &request, const SigningParams &params, std::string *signed_headers);
 std::string string_to_sign(const std::string &canonical_request, const SigningParams &params);
 
 }  // namespace pg_vip::aws

@@ -27,7 +27,7 @@ struct TableStatus {
   char destination[64] = {};
   char target[32] = {};  // the interface (or gateway) the VIP's route points at
   RouteState state = RouteState::Unknown;
-  char holder[128] = {};  // the fence tag's node name
+  char holder[128] = {};         // the fence tag's node name
   uint32_t holder_timeline = 0;  // 0: none known
   int64_t checked_at = 0;
   int64_t repaired_at = 0;  // when this node last pointed it here itself (the flap memory)
@@ -41,7 +41,7 @@ struct Status {
   Role role = Role::Unknown;
   PrimaryBy primary_by = PrimaryBy::None;
   State state = State::Unconfigured;
-  uint32_t timeline = 0;  // 0: not yet known
+  uint32_t timeline = 0;    // 0: not yet known
   int64_t promoted_at = 0;  // when the worker noticed the end of recovery
   char node_name[settings::kMaxNodeName + 1] = {};
   char vip[64] = {};
@@ -50,11 +50,11 @@ struct Status {
   double last_claim_ms = -1;  // < 0: no claim yet
   char last_error[512] = {};
   int64_t conflict_since = 0;  // when the state became conflict
-  uint32_t newest_seen = 0;  // the newest timeline seen holding the VIP (a sticky fence)
-  char holder[128] = {};  // who fenced this node, when fenced
+  uint32_t newest_seen = 0;    // the newest timeline seen holding the VIP (a sticky fence)
+  char holder[128] = {};       // who fenced this node, when fenced
   uint32_t holder_timeline = 0;
   int8_t source_dest_check = -1;  // -1 unknown, 0 off, 1 on (traffic to the VIP dropped)
-  uint64_t claim_done = 0;  // the last vip_claim() call answered
+  uint64_t claim_done = 0;        // the last vip_claim() call answered
   bool notifications_running = false;
   int n_route_tables = 0;
   TableStatus tables[settings::kMaxRouteTables];

@@ -10,8 +10,8 @@ void RealTime::sleep(std::chrono::milliseconds ms) {
   // that cancellation is noticed.
   auto until = std::chrono::steady_clock::now() + ms;
   while (!cancelled() && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(10),
-                                                                              until - std::chrono::steady_clock::now()));
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(10), until - std::chrono::steady_clock::now()));
 }
 
 }  // namespace pg_vip

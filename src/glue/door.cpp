@@ -2,8 +2,7 @@
 
 namespace pg_vip::door {
 
-void fill(Failure &f, int sqlstate, const char *message, const char *detail,
-          const char *hint) noexcept {
+void fill(Failure &f, int sqlstate, const char *message, const char *detail, const char *hint) noexcept {
   f.failed = true;
   f.sqlstate = sqlstate;
   strlcpy(f.message, message ? message : "", sizeof f.message);
@@ -19,8 +18,7 @@ char *copy_out(const std::string &s) noexcept {
 
 void raise(const Failure &f, int elevel) {
   ereport(elevel, (errcode(f.sqlstate), errmsg_internal("%s", f.message),
-                   f.detail[0] ? errdetail_internal("%s", f.detail) : 0,
-                   f.hint[0] ? errhint("%s", f.hint) : 0));
+                   f.detail[0] ? errdetail_internal("%s", f.detail) : 0, f.hint[0] ? errhint("%s", f.hint) : 0));
 }
 
 void raise_error(const Failure &f) {

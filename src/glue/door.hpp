@@ -31,8 +31,7 @@ struct Failure {
   char hint[512] = {};
 };
 
-void fill(Failure &f, int sqlstate, const char *message, const char *detail = "",
-          const char *hint = "") noexcept;
+void fill(Failure &f, int sqlstate, const char *message, const char *detail = "", const char *hint = "") noexcept;
 
 // Runs fn, a callable that uses the core. Returns true when it finished;
 // false with `f` filled when it threw. Never throws, never longjmps, as long
@@ -52,8 +51,8 @@ bool run(Fn &&fn, Failure &f) noexcept {
     fill(f, ERRCODE_INTERNAL_ERROR, "unexpected error in pg_vip", e.what(),
          "This is a bug in pg_vip; please report it.");
   } catch (...) {
-    fill(f, ERRCODE_INTERNAL_ERROR, "unexpected error in pg_vip",
-         "An exception of unknown type was thrown.", "This is a bug in pg_vip; please report it.");
+    fill(f, ERRCODE_INTERNAL_ERROR, "unexpected error in pg_vip", "An exception of unknown type was thrown.",
+         "This is a bug in pg_vip; please report it.");
   }
   return false;
 }
@@ -80,10 +79,10 @@ Datum sql_entry(Impl impl, FunctionCallInfo fcinfo) {
 }  // namespace pg_vip::door
 
 // Declares an SQL-callable function NAME whose body is NAME_impl.
-#define PG_VIP_FUNCTION(NAME)                                                   \
-  static Datum NAME##_impl(FunctionCallInfo fcinfo);                          \
-  extern "C" {                                                                  \
-  PG_FUNCTION_INFO_V1(NAME);                                                    \
+#define PG_VIP_FUNCTION(NAME)                                                           \
+  static Datum NAME##_impl(FunctionCallInfo fcinfo);                                    \
+  extern "C" {                                                                          \
+  PG_FUNCTION_INFO_V1(NAME);                                                            \
   Datum NAME(PG_FUNCTION_ARGS) { return pg_vip::door::sql_entry(NAME##_impl, fcinfo); } \
-  }                                                                             \
+  }                                                                                     \
   static Datum NAME##_impl([[maybe_unused]] FunctionCallInfo fcinfo)

@@ -67,22 +67,21 @@ PG_VIP_CHECK_HOOK(event_notifications)
 // carry credentials of its own.
 constexpr int kFlags = GUC_SUPERUSER_ONLY;
 
-void define_string(const char *name, const char *desc, char **var, const char *boot,
-                   GucStringCheckHook check) {
-  DefineCustomStringVariable(name, desc, nullptr, var, boot, PGC_SIGHUP, kFlags, check, nullptr,
-                             nullptr);
+void define_string(const char *name, const char *desc, char **var, const char *boot, GucStringCheckHook check) {
+  DefineCustomStringVariable(name, desc, nullptr, var, boot, PGC_SIGHUP, kFlags, check, nullptr, nullptr);
 }
 
 }  // namespace
 
 void define() {
-  define_string("pg_vip.vip", "The virtual IP, as a /32 (IPv4) or /128 (IPv6) CIDR; empty: not configured.",
-                &vip, "", check_vip);
+  define_string("pg_vip.vip", "The virtual IP, as a /32 (IPv4) or /128 (IPv6) CIDR; empty: not configured.", &vip, "",
+                check_vip);
   define_string("pg_vip.route_tables", "Comma-separated ids of the VPC route tables that carry the virtual IP.",
                 &route_tables, "", check_route_tables);
-  define_string("pg_vip.network_interface",
-                "The network interface the VIP routes point at: an eni- id, or auto for this instance's primary interface.",
-                &network_interface, "auto", check_network_interface);
+  define_string(
+      "pg_vip.network_interface",
+      "The network interface the VIP routes point at: an eni- id, or auto for this instance's primary interface.",
+      &network_interface, "auto", check_network_interface);
   define_string("pg_vip.region", "The AWS region; empty: AWS_REGION, AWS_DEFAULT_REGION, then instance metadata.",
                 &region, "", check_region);
   define_string("pg_vip.ec2_endpoint",
@@ -90,20 +89,22 @@ void define() {
                 &ec2_endpoint, "", check_ec2_endpoint);
   define_string("pg_vip.imds_endpoint", "The instance metadata service endpoint URL.", &imds_endpoint,
                 "http://169.254.169.254", check_imds_endpoint);
-  define_string("pg_vip.aws_profile", "The profile of the shared AWS credentials files; empty: AWS_PROFILE, then default.",
-                &aws_profile, "", check_aws_profile);
-  define_string("pg_vip.node_name", "This node's name in status, tags and events; empty: cluster_name, then the host name.",
-                &node_name, "", check_node_name);
+  define_string("pg_vip.aws_profile",
+                "The profile of the shared AWS credentials files; empty: AWS_PROFILE, then default.", &aws_profile, "",
+                check_aws_profile);
+  define_string("pg_vip.node_name",
+                "This node's name in status, tags and events; empty: cluster_name, then the host name.", &node_name, "",
+                check_node_name);
   DefineCustomBoolVariable("pg_vip.enabled", "Whether pg_vip moves the virtual IP.", nullptr, &enabled, true,
                            PGC_SIGHUP, kFlags, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("pg_vip.dry_run", "Decide and report, but send no request that changes AWS.", nullptr,
                            &dry_run, false, PGC_SIGHUP, kFlags, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("pg_vip.check_interval", "How often a primary re-verifies its routes.", nullptr,
-                          &check_interval_ms, 10000, 100, 3600 * 1000, PGC_SIGHUP, kFlags | GUC_UNIT_MS,
-                          nullptr, nullptr, nullptr);
+                          &check_interval_ms, 10000, 100, 3600 * 1000, PGC_SIGHUP, kFlags | GUC_UNIT_MS, nullptr,
+                          nullptr, nullptr);
   DefineCustomIntVariable("pg_vip.request_timeout", "The bound on one HTTP request to AWS.", nullptr,
-                          &request_timeout_ms, 2000, 100, 60 * 1000, PGC_SIGHUP, kFlags | GUC_UNIT_MS,
-                          nullptr, nullptr, nullptr);
+                          &request_timeout_ms, 2000, 100, 60 * 1000, PGC_SIGHUP, kFlags | GUC_UNIT_MS, nullptr, nullptr,
+                          nullptr);
   define_string("pg_vip.ca_file", "A CA bundle to verify the endpoints' TLS certificates; empty: the system's store.",
                 &ca_file, "", check_ca_file);
   define_string("pg_vip.event_notification_command",

@@ -27,9 +27,9 @@ constexpr int kEventSlots = 64;
 
 struct SharedState {
   LWLock *lock;
-  pid_t worker_pid;              // 0 while no worker runs
-  Latch *worker_latch;           // set by vip_claim() to wake the worker
-  bool started_as_standby;       // standby.signal present when shared memory was made
+  pid_t worker_pid;         // 0 while no worker runs
+  Latch *worker_latch;      // set by vip_claim() to wake the worker
+  bool started_as_standby;  // standby.signal present when shared memory was made
 
   // What the controller last reported (it alone writes it; the worker
   // copies it in whole), and what a restarted worker resumes from.
@@ -42,7 +42,7 @@ struct SharedState {
   uint64 claim_request;
   ClaimSlot claims[kClaimSlots];
 
-  uint64 events_total;           // events ever recorded; the ring holds the last kEventSlots
+  uint64 events_total;  // events ever recorded; the ring holds the last kEventSlots
   EventRecord events[kEventSlots];
 };
 

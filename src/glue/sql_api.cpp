@@ -56,8 +56,7 @@ struct Row {
   // The status keeps Unix microseconds (0: never); SQL shows timestamptz,
   // which counts from 2000-01-01.
   void time(int64 unix_micros) {
-    add(TimestampTzGetDatum(unix_micros - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY),
-        unix_micros == 0);
+    add(TimestampTzGetDatum(unix_micros - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY), unix_micros == 0);
   }
   bool complete() const { return n == N; }
 };
@@ -150,8 +149,7 @@ PG_VIP_FUNCTION(vip_claim) {
   SharedState *shared = shared_state_or_error();
   bool force = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
   if (RecoveryInProgress())
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("vip_claim() can only run on a primary"),
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("vip_claim() can only run on a primary"),
                     errdetail("This node is a standby; a standby never changes the VIP's routes."),
                     errhint("Run vip_claim() on the primary, or promote this node first.")));
   const char *user = GetUserNameFromId(GetUserId(), false);
@@ -163,8 +161,7 @@ PG_VIP_FUNCTION(vip_claim) {
   }
   if (shared->claim_request - shared->status.claim_done >= static_cast<uint64>(kClaimSlots)) {
     LWLockRelease(shared->lock);
-    ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-                    errmsg("too many vip_claim() calls are waiting"),
+    ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED), errmsg("too many vip_claim() calls are waiting"),
                     errdetail("At most %d calls wait for the pg_vip worker at once.", kClaimSlots),
                     errhint("Wait for the calls under way to return, then try again.")));
   }
@@ -200,8 +197,10 @@ PG_VIP_FUNCTION(vip_claim) {
     } else {
       ok = false;
       state = State::Claiming;
-      strlcpy(error, "The answer to this call was lost: later vip_claim() calls took its slot before it was read. "
-                     "vip_status() and vip_routes() show where the VIP is now.", sizeof error);
+      strlcpy(error,
+              "The answer to this call was lost: later vip_claim() calls took its slot before it was read. "
+              "vip_status() and vip_routes() show where the VIP is now.",
+              sizeof error);
     }
     LWLockRelease(shared->lock);
     if (done) break;
@@ -218,12 +217,13 @@ PG_VIP_FUNCTION(vip_claim) {
                     errmsg("pg_vip did not claim the VIP: it is %s", to_string(state)), errdetail_internal("%s", error),
                     errhint("Set pg_vip.vip and pg_vip.route_tables, and pg_vip.enabled = on, then reload.")));
   if (state == State::Fenced && !ok)
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("pg_vip did not claim the VIP: this node is fenced"),
-                    errdetail_internal("%s", error),
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("pg_vip did not claim the VIP: this node is fenced"), errdetail_internal("%s", error),
                     errhint("If this node really must take the VIP, run SELECT * FROM vip_claim(force => true).")));
   if (!ok && error[0])
-    ereport(WARNING, (errmsg("pg_vip: the claim is not complete"), errdetail_internal("%s", error),
-                      errhint("The worker goes on retrying the pending route tables; vip_routes() shows each one's error.")));
+    ereport(WARNING,
+            (errmsg("pg_vip: the claim is not complete"), errdetail_internal("%s", error),
+             errhint("The worker goes on retrying the pending route tables; vip_routes() shows each one's error.")));
   routes_result(fcinfo, take_snapshot().status);
   return (Datum) 0;
 }

@@ -16,18 +16,18 @@
 
 namespace pg_vip {
 
-constexpr std::chrono::milliseconds kStandbyPoll{10};     // a standby without the watch
-constexpr std::chrono::milliseconds kWatchedIdle{1000};   // a standby with the watch, nothing seen
-constexpr std::chrono::milliseconds kFastPoll{1};         // after the watch saw a change
+constexpr std::chrono::milliseconds kStandbyPoll{10};    // a standby without the watch
+constexpr std::chrono::milliseconds kWatchedIdle{1000};  // a standby with the watch, nothing seen
+constexpr std::chrono::milliseconds kFastPoll{1};        // after the watch saw a change
 constexpr std::chrono::seconds kFastPollFor{5};
-constexpr std::chrono::milliseconds kReapPoll{100};       // while notification commands run
+constexpr std::chrono::milliseconds kReapPoll{100};  // while notification commands run
 
 struct WaitInputs {
   std::chrono::milliseconds until_step{0};  // until the controller's next step is due
-  bool primary = false;          // no longer watching for the end of recovery
-  bool watching = false;         // the promotion watch is open
-  bool fast_polling = false;     // the watch saw the data directory change lately
-  bool notifications_running = false;  // commands to reap
+  bool primary = false;                     // no longer watching for the end of recovery
+  bool watching = false;                    // the promotion watch is open
+  bool fast_polling = false;                // the watch saw the data directory change lately
+  bool notifications_running = false;       // commands to reap
 };
 
 // The worker's next sleep: never longer than the next step, short while a

@@ -31,7 +31,7 @@ struct Worker {
   std::unique_ptr<RealTime> time;
   std::unique_ptr<Controller> controller;
   PromotionWatch watch;
-  TimeLineID timeline = 0;  // as last published; 0: not yet
+  TimeLineID timeline = 0;      // as last published; 0: not yet
   bool became_primary = false;  // this turn of the loop saw the end of recovery
   steady_clock::time_point primary_noticed{};
   steady_clock::time_point next_step{};
@@ -195,9 +195,8 @@ void publish() {
   const Messages &m = w.messages;
   pg_vip::publish(w.shared, w.status, m);
   for (int i = 0; i < m.n_logs; ++i)
-    ereport(m.logs[i].warning ? WARNING : LOG,
-            (errmsg_internal("%s", m.logs[i].message),
-             m.logs[i].detail[0] ? errdetail_internal("%s", m.logs[i].detail) : 0));
+    ereport(m.logs[i].warning ? WARNING : LOG, (errmsg_internal("%s", m.logs[i].message),
+                                                m.logs[i].detail[0] ? errdetail_internal("%s", m.logs[i].detail) : 0));
   w.messages.n_answers = w.messages.n_events = w.messages.n_logs = 0;
   w.dirty = false;
 }

@@ -25,7 +25,8 @@ using test_support::env_of;
 
 // Static keys from the environment; nothing read from disk or IMDS.
 Environment static_env(const std::string &secret = fake::kSecret) {
-  return env_of({{"AWS_ACCESS_KEY_ID", fake::kAccessKey}, {"AWS_SECRET_ACCESS_KEY", secret},
+  return env_of({{"AWS_ACCESS_KEY_ID", fake::kAccessKey},
+                 {"AWS_SECRET_ACCESS_KEY", secret},
                  {"AWS_EC2_METADATA_DISABLED", "true"}});
 }
 
@@ -106,8 +107,8 @@ TEST_F(AwsClient, CreateRouteTagsAndAttribute) {
   EXPECT_EQ(again.error->code, "RouteAlreadyExists");
   EXPECT_EQ(again.error->kind, ErrorKind::Invalid);
 
-  Ec2Result tagged = ec2.call(create_tags({"rtb-0a000001", "rtb-0a000003"}, {{"pg_vip:10.0.99.10/32", "tl=2;node=b"}}),
-                              fast_policy());
+  Ec2Result tagged =
+      ec2.call(create_tags({"rtb-0a000001", "rtb-0a000003"}, {{"pg_vip:10.0.99.10/32", "tl=2;node=b"}}), fast_policy());
   ASSERT_TRUE(tagged.ok()) << tagged.error->describe();
   auto tables = parse_route_tables(ec2.call(describe_route_tables({"rtb-0a000003"}), fast_policy()).body);
   EXPECT_EQ(tables.at(0).tags.at("pg_vip:10.0.99.10/32"), "tl=2;node=b");
@@ -233,7 +234,8 @@ TEST_F(AwsClient, ParallelCallsReuseTheirConnections) {
                               describe_route_tables({"rtb-0a000003"})});
   for (auto &r : second) ASSERT_TRUE(r.ok());
   EXPECT_EQ(http.connections_opened(), opened) << "the second round reuses the warm connections";
-  for (auto &t : parse_route_tables(second[0].body)) EXPECT_EQ(t.find_route("10.0.99.10/32")->network_interface_id, "eni-0b00000b");
+  for (auto &t : parse_route_tables(second[0].body))
+    EXPECT_EQ(t.find_route("10.0.99.10/32")->network_interface_id, "eni-0b00000b");
 }
 
 TEST_F(AwsClient, ResponsesOverTheCapAreRefused) {

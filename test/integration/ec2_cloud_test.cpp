@@ -101,7 +101,8 @@ TEST_F(CloudTest, AnInterfaceThatIsNotThisInstancesIsRefused) {
     c->prepare("eni-0b00000b");
     FAIL() << "another instance's interface was accepted";
   } catch (const Error &e) {
-    EXPECT_NE(std::string(e.what()).find("eni-0b00000b is not attached to this instance"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("eni-0b00000b is not attached to this instance"), std::string::npos)
+        << e.what();
     EXPECT_NE(e.detail().find("eni-0a00000a"), std::string::npos) << e.detail();
   }
   auto ok = cloud(true);

@@ -20,7 +20,8 @@ class Pki : public test_support::TempDirTest {
   void SetUp() override {
     TempDirTest::SetUp();
     std::string script =
-        "cd '" + dir + "' && "
+        "cd '" + dir +
+        "' && "
         "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=pg_vip-test-ca -keyout ca.key -out ca.pem && "
         "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=pg_vip-other-ca -keyout other.key -out other.pem && "
         "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr && "

@@ -53,7 +53,8 @@ std::chrono::steady_clock::time_point SimTime::steady() {
 }
 
 std::chrono::system_clock::time_point SimTime::wall() {
-  return std::chrono::system_clock::time_point(std::chrono::seconds(kEpochSeconds) + std::chrono::milliseconds(*now_ + skew_));
+  return std::chrono::system_clock::time_point(std::chrono::seconds(kEpochSeconds) +
+                                               std::chrono::milliseconds(*now_ + skew_));
 }
 
 Snapshot Ec2::state_at(Millis t) const {
@@ -140,8 +141,8 @@ Placement SimCloud::prepare(const std::string &configured_interface) {
   return p;
 }
 
-Millis SimCloud::attempt(const std::string &action, Millis start, int attempts, const std::function<void(Millis)> &effect,
-                         std::optional<aws::AwsError> &err) {
+Millis SimCloud::attempt(const std::string &action, Millis start, int attempts,
+                         const std::function<void(Millis)> &effect, std::optional<aws::AwsError> &err) {
   Millis t = start;
   for (int n = 0; n < attempts; ++n) {
     Ec2::Fate f = ec2_.fate(node_, action, t, kTimeout);
@@ -161,15 +162,18 @@ std::vector<TargetRead> SimCloud::read(const std::vector<std::string> &ids, int 
   Snapshot seen;
   Millis seen_at = -1;
   std::optional<aws::AwsError> err;
-  Millis end = attempt("DescribeRouteTables", *now_, attempts, [&](Millis at) {
-    seen_at = at;
-    std::uniform_real_distribution<double> u(0, 1);
-    if (ec2_.faults.max_staleness > 0 && u(ec2_.rng()) < ec2_.faults.stale_read) {
-      std::uniform_int_distribution<Millis> age(0, ec2_.faults.max_staleness);
-      seen_at = at - age(ec2_.rng());
-    }
-    seen = ec2_.state_at(seen_at);
-  }, err);
+  Millis end = attempt(
+      "DescribeRouteTables", *now_, attempts,
+      [&](Millis at) {
+        seen_at = at;
+        std::uniform_real_distribution<double> u(0, 1);
+        if (ec2_.faults.max_staleness > 0 && u(ec2_.rng()) < ec2_.faults.stale_read) {
+          std::uniform_int_distribution<Millis> age(0, ec2_.faults.max_staleness);
+          seen_at = at - age(ec2_.rng());
+        }
+        seen = ec2_.state_at(seen_at);
+      },
+      err);
   *now_ = end;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     TargetRead &r = out[i];
@@ -191,7 +195,8 @@ std::vector<TargetRead> SimCloud::read(const std::vector<std::string> &ids, int 
 }
 
 Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const std::string &eni,
-                               const std::vector<std::string> &fence_ids, const std::string &fence_value, int attempts) {
+                               const std::vector<std::string> &fence_ids, const std::string &fence_value,
+                               int attempts) {
   // Every request leaves at once; EC2 receives them in an order of its own.
   struct Job {
     int index;  // -1: the fence tag
@@ -211,22 +216,28 @@ Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const st
         Sent s{start, node_, "Fence", id, fence_value, false};
         if (ec2_.on_send) ec2_.on_send(s);
       }
-      done = attempt("CreateTags", start, attempts, [&](Millis at) {
-        for (const auto &id : fence_ids) {
-          ec2_.write_tag(at, node_, id, fence_value);
-          ec2_.sent.push_back({at, node_, "Fence", id, fence_value, true});
-        }
-      }, err);
+      done = attempt(
+          "CreateTags", start, attempts,
+          [&](Millis at) {
+            for (const auto &id : fence_ids) {
+              ec2_.write_tag(at, node_, id, fence_value);
+              ec2_.sent.push_back({at, node_, "Fence", id, fence_value, true});
+            }
+          },
+          err);
       out.fence.sent = true;
       out.fence.error = err;
     } else {
       const std::string &id = points[j.index].id;
       Sent s{start, node_, "Point", id, eni, false};
       if (ec2_.on_send) ec2_.on_send(s);
-      done = attempt("ReplaceRoute", start, attempts, [&](Millis at) {
-        ec2_.write_route(at, node_, id, eni);
-        ec2_.sent.push_back({at, node_, "Point", id, eni, true});
-      }, err);
+      done = attempt(
+          "ReplaceRoute", start, attempts,
+          [&](Millis at) {
+            ec2_.write_route(at, node_, id, eni);
+            ec2_.sent.push_back({at, node_, "Point", id, eni, true});
+          },
+          err);
       out.points[j.index].sent = true;
       out.points[j.index].error = err;
     }

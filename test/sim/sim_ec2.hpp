@@ -45,12 +45,12 @@ std::optional<TagFields> parse_tag(const std::string &value);
 
 // Faults, as the run sets them at each moment.
 struct Faults {
-  double server_error = 0;     // 5xx before anything is applied
-  double throttle = 0;         // RequestLimitExceeded
-  double reset = 0;            // connection reset before the request arrives
-  double lost_answer = 0;      // applied, then the answer is lost (a timeout)
-  double stale_read = 0;       // a read served from an older state
-  Millis max_staleness = 0;    // how old at most
+  double server_error = 0;   // 5xx before anything is applied
+  double throttle = 0;       // RequestLimitExceeded
+  double reset = 0;          // connection reset before the request arrives
+  double lost_answer = 0;    // applied, then the answer is lost (a timeout)
+  double stale_read = 0;     // a read served from an older state
+  Millis max_staleness = 0;  // how old at most
   Millis min_latency = 2, max_latency = 40;
 };
 
@@ -115,7 +115,7 @@ class Ec2 {
   Fate fate(int node, const std::string &action, Millis at, Millis timeout);
 
   std::mt19937_64 &rng() { return rng_; }
-  std::vector<Sent> sent;  // every changing request, in order
+  std::vector<Sent> sent;                     // every changing request, in order
   std::function<void(const Sent &)> on_send;  // the invariants look at each one
   // Per table: the timeline of the tag on it now, and since when a tag of
   // that timeline has stood there (a renewal does not restart it).

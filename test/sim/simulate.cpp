@@ -139,7 +139,6 @@ class Run {
   std::string ignored;  // invariants not checked (--ignore S4,S3): to see what lies behind a first violation
 
  private:
-
   uint64_t seed_;
   long steps_;
   bool trace_all_;
@@ -161,7 +160,7 @@ class Run {
   std::optional<Rogue> rogue_;
   std::map<std::string, int> changes_at_heal_;  // S2 once faults stop: the cluster settles, it does not flip
   int settle_allowance_ = 4;
-  int tag_denials_ = 0;  // times IAM began to deny CreateTags to a node
+  int tag_denials_ = 0;      // times IAM began to deny CreateTags to a node
   int rogue_allowance_ = 0;  // route changes S2 allows pg_vip against rogues
   Millis staleness_ = 0;
   Millis horizon_ = 0;  // H of S1
@@ -298,7 +297,8 @@ void Run::check_after_step(Node &n, const std::vector<Event> &events, bool had_r
   // S5: a claim that nobody asked for.
   for (const auto &e : events) {
     bool claim_event = e.name == "vip_claim" || e.name == "vip_claim_failed";
-    bool asked = e.details.find("requested by") != std::string::npos || e.details.find("forced by") != std::string::npos;
+    bool asked =
+        e.details.find("requested by") != std::string::npos || e.details.find("forced by") != std::string::npos;
     if (claim_event && asked && !had_request)
       fail("S5", "node " + std::to_string(n.id) + " handled a vip_claim() request that was already done: " + e.details);
   }
@@ -311,16 +311,16 @@ void Run::check_budget() {
         fail("S2", table + " changed " + std::to_string(changes - changes_at_heal_[table]) +
                        " times after faults and events stopped: the cluster must settle, not flip");
   for (const auto &[table, changes] : ec2_->route_changes) {
-    int budget = 1 + promotions_ + 2 * doubles_ + operator_moves_ + 2 * (forced_ + requested_ + starts_ + unfenced_) + 4 * tag_denials_ + rogue_allowance_;
+    int budget = 1 + promotions_ + 2 * doubles_ + operator_moves_ + 2 * (forced_ + requested_ + starts_ + unfenced_) +
+                 4 * tag_denials_ + rogue_allowance_;
     if (changes > budget)
       fail("S2", table + " changed " + std::to_string(changes) + " times; the budget is " + std::to_string(budget) +
                      " (promotions " + std::to_string(promotions_) + ", operator moves " +
                      std::to_string(operator_moves_) + ", forced " + std::to_string(forced_) + ", requested " +
-                     std::to_string(requested_) + ", starts " +
-                     std::to_string(starts_) + ", unfenced promotion claims " + std::to_string(unfenced_) +
-                     ", double promotions " + std::to_string(doubles_) + ", CreateTags denials " +
-                     std::to_string(tag_denials_) + ", against rogue scripts " +
-                     std::to_string(rogue_allowance_) + ")");
+                     std::to_string(requested_) + ", starts " + std::to_string(starts_) +
+                     ", unfenced promotion claims " + std::to_string(unfenced_) + ", double promotions " +
+                     std::to_string(doubles_) + ", CreateTags denials " + std::to_string(tag_denials_) +
+                     ", against rogue scripts " + std::to_string(rogue_allowance_) + ")");
   }
 }
 
@@ -332,7 +332,8 @@ void Run::step(Node &n) {
   obs.by = n.pg == Node::Pg::Primary ? n.by : PrimaryBy::None;
   obs.timeline = n.timeline;
   obs.system_identifier = kSysid;
-  if (n.primary_noticed >= 0) obs.primary_noticed = n.time->steady() - std::chrono::milliseconds(now_ - n.primary_noticed);
+  if (n.primary_noticed >= 0)
+    obs.primary_noticed = n.time->steady() - std::chrono::milliseconds(now_ - n.primary_noticed);
   // Pending vip_claim() requests, as the glue hands them over.
   // The controller answers the oldest request first, one per step.
   bool had_request = false;
@@ -371,8 +372,9 @@ void Run::step(Node &n) {
   (void) n.ctl->take_answers();
   auto events = n.ctl->take_events();
   auto logs = n.ctl->take_logs();
-  trace("node %d (%s tl %u) step: %s -> %s, next in %lld ms%s%s", n.id, n.pg == Node::Pg::Primary ? "primary" : "standby",
-        n.timeline, to_string(before), to_string(n.ctl->state()), static_cast<long long>(delay.count()),
+  trace("node %d (%s tl %u) step: %s -> %s, next in %lld ms%s%s", n.id,
+        n.pg == Node::Pg::Primary ? "primary" : "standby", n.timeline, to_string(before), to_string(n.ctl->state()),
+        static_cast<long long>(delay.count()),
         n.ctl->last_error().empty() ? "" : "; last_error: ", n.ctl->last_error().substr(0, 300).c_str());
   for (const auto &e : events) trace("  node %d event %s: %s", n.id, e.name.c_str(), e.details.substr(0, 300).c_str());
   check_after_step(n, events, had_request);
@@ -476,8 +478,7 @@ void Run::environment() {
     if (chance() < 0.5) {
       auto cut = n->name.find("-renamed");
       n->name = cut == std::string::npos ? n->name + "-renamed" : n->name.substr(0, cut);
-    }
-    else n->check_interval = std::vector<Millis>{1000, 2000, 5000}[pick(0, 2)];
+    } else n->check_interval = std::vector<Millis>{1000, 2000, 5000}[pick(0, 2)];
     if (n->ctl) n->ctl->configure(config_of(*n));
     n->next_wake = now_ + 1;
     trace("event: node %d reloaded its settings (name %s, check_interval %lld ms)", n->id, n->name.c_str(),
@@ -596,7 +597,9 @@ void Run::check_l1() {
     }
   if (!holder) {
     std::string states;
-    for (const auto *n : top) states += " node " + std::to_string(n->id) + ": " + to_string(n->ctl->state()) + " (" + n->ctl->last_error() + ")";
+    for (const auto *n : top)
+      states +=
+          " node " + std::to_string(n->id) + ": " + to_string(n->ctl->state()) + " (" + n->ctl->last_error() + ")";
     return fail("L1", "no newest-timeline primary holds the VIP " + std::to_string((now_ - quiet_since_) / 1000) +
                           " s after faults stopped:" + states);
   }
@@ -695,7 +698,8 @@ int main(int argc, char **argv) {
     else if (a == "--trace") trace = true;
     else if (a == "--ignore") ignored = value("--ignore");
     else {
-      std::fprintf(stderr, "usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace] [--ignore S4,S3]\n");
+      std::fprintf(stderr,
+                   "usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace] [--ignore S4,S3]\n");
       return 2;
     }
   }
@@ -712,7 +716,8 @@ int main(int argc, char **argv) {
                   v->what.c_str());
       if (!trace || !one) {
         if (violations <= 3) {
-          std::printf("trace (last lines; replay with: make simulate SEED=%llu):\n", static_cast<unsigned long long>(seed));
+          std::printf("trace (last lines; replay with: make simulate SEED=%llu):\n",
+                      static_cast<unsigned long long>(seed));
           run.print_trace();
         }
       }

@@ -34,14 +34,16 @@ TEST(AwsErrorPermanence, UnreadableAuthAnswersArePermanent) {
   // A 401 or 403 whose body cannot be read (a proxy's page, an empty body, a
   // truncated document) is still an authentication or authorization failure:
   // retrying it cannot succeed.
-  for (const char *body : {"", "<html><body>401 Unauthorized</body></html>", "<Response><Errors><Error><Code>AuthFai"}) {
+  for (const char *body :
+       {"", "<html><body>401 Unauthorized</body></html>", "<Response><Errors><Error><Code>AuthFai"}) {
     AwsError e = parse_error(body, 401);
     EXPECT_EQ(e.kind, ErrorKind::Authentication) << body;
     EXPECT_FALSE(e.retryable()) << body;
     EXPECT_TRUE(e.permanent()) << body;
     EXPECT_EQ(e.http_status, 401);
   }
-  for (const char *body : {"", "<html><body>403 Forbidden</body></html>", "not xml", "<Response><Errors/></Response>"}) {
+  for (const char *body :
+       {"", "<html><body>403 Forbidden</body></html>", "not xml", "<Response><Errors/></Response>"}) {
     AwsError e = parse_error(body, 403);
     EXPECT_EQ(e.kind, ErrorKind::Authorization) << body;
     EXPECT_FALSE(e.retryable()) << body;
@@ -104,11 +106,10 @@ TEST(AwsErrorPermission, RequiredPermissionNamesTheEc2Action) {
 }
 
 TEST(AwsErrorPermission, DescribeForNamesTheMissingPermission) {
-  AwsError e = parse_error(
-      R"(<Response><Errors><Error><Code>UnauthorizedOperation</Code>)"
-      R"(<Message>You are not authorized to perform this operation.</Message></Error></Errors>)"
-      R"(<RequestID>req-7</RequestID></Response>)",
-      403);
+  AwsError e = parse_error(R"(<Response><Errors><Error><Code>UnauthorizedOperation</Code>)"
+                           R"(<Message>You are not authorized to perform this operation.</Message></Error></Errors>)"
+                           R"(<RequestID>req-7</RequestID></Response>)",
+                           403);
   ASSERT_EQ(e.kind, ErrorKind::Authorization);
   // The permission comes first: a bounded field (vip_routes().last_error) keeps it.
   EXPECT_EQ(e.describe_for("CreateTags"),
@@ -120,7 +121,8 @@ TEST(AwsErrorPermission, DescribeForNamesTheMissingPermission) {
 
   // Any other kind: exactly describe().
   AwsError auth = parse_error("<Response><Errors><Error><Code>AuthFailure</Code><Message>no</Message></Error>"
-                              "</Errors></Response>", 401);
+                              "</Errors></Response>",
+                              401);
   EXPECT_EQ(auth.describe_for("CreateTags"), auth.describe());
   AwsError throttled = of_kind(ErrorKind::Throttled, "RequestLimitExceeded");
   EXPECT_EQ(throttled.describe_for("ReplaceRoute"), throttled.describe());
@@ -130,9 +132,8 @@ TEST(AwsErrorPermission, DescribeForNamesTheMissingPermission) {
 
 TEST(DryRun, CallsCarryDryRunTrue) {
   Ec2Call c = with_dry_run(replace_route("rtb-0a000001", "10.0.99.10/32", "eni-0b00000b"));
-  EXPECT_EQ(form_body(c),
-            "Action=ReplaceRoute&Version=2016-11-15&DestinationCidrBlock=10.0.99.10%2F32"
-            "&NetworkInterfaceId=eni-0b00000b&RouteTableId=rtb-0a000001&DryRun=true");
+  EXPECT_EQ(form_body(c), "Action=ReplaceRoute&Version=2016-11-15&DestinationCidrBlock=10.0.99.10%2F32"
+                          "&NetworkInterfaceId=eni-0b00000b&RouteTableId=rtb-0a000001&DryRun=true");
   EXPECT_EQ(form_body(with_dry_run(create_tags({"rtb-1"}, {{"k", "v"}}))),
             "Action=CreateTags&Version=2016-11-15&ResourceId.1=rtb-1&Tag.1.Key=k&Tag.1.Value=v&DryRun=true");
   EXPECT_EQ(form_body(with_dry_run(describe_route_tables({"rtb-1"}))),
@@ -161,7 +162,8 @@ TEST(DryRun, DryRunOperationIsItsOwnNonRetryableOutcome) {
 
   // A dry run the policy refuses is an authorization failure, not a dry-run success.
   AwsError denied = parse_error("<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>no</Message>"
-                                "</Error></Errors></Response>", 403);
+                                "</Error></Errors></Response>",
+                                403);
   EXPECT_FALSE(denied.dry_run_ok());
   EXPECT_TRUE(denied.permanent());
   EXPECT_FALSE(of_kind(ErrorKind::Invalid, "InvalidParameterValue").dry_run_ok());
@@ -194,7 +196,8 @@ TEST(AwsErrorPermission, TheEncodedAuthorizationMessageIsLeftOut) {
       "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this "
       "operation. User: arn:aws:sts::123456789012:assumed-role/db/i-0b is not authorized to perform: "
       "ec2:CreateTags on resource: arn:aws:ec2:us-east-1:123456789012:route-table/rtb-1. Encoded authorization "
-      "failure message: " + blob + "</Message></Error></Errors></Response>",
+      "failure message: " +
+          blob + "</Message></Error></Errors></Response>",
       403);
   std::string d = e.describe_for("CreateTags");
   EXPECT_EQ(d.find(blob.substr(0, 20)), std::string::npos) << d;

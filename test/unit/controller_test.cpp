@@ -71,8 +71,8 @@ class FakeCloud : public Cloud {
     }
     return out;
   }
-  Applied apply(const std::vector<PointRequest> &points, const std::string &eni, const std::vector<std::string> &fence_ids,
-                const std::string &value, int) override {
+  Applied apply(const std::vector<PointRequest> &points, const std::string &eni,
+                const std::vector<std::string> &fence_ids, const std::string &value, int) override {
     Applied a;
     std::string entry = "apply";
     for (const auto &p : points) entry += " point:" + p.id;
@@ -197,7 +197,8 @@ TEST(Controller, WithoutItsFenceTagANodeIsNotHeld) {
   r.cloud->deny.insert("CreateTags");
   auto d = r.step(Role::Primary, 2);
   EXPECT_EQ(r.ctl->state(), State::Claiming);
-  EXPECT_NE(r.ctl->last_error().find("fence tag not written: UnauthorizedOperation"), std::string::npos) << r.ctl->last_error();
+  EXPECT_NE(r.ctl->last_error().find("fence tag not written: UnauthorizedOperation"), std::string::npos)
+      << r.ctl->last_error();
   EXPECT_NE(r.ctl->last_error().find("the IAM policy must allow ec2:CreateTags"), std::string::npos);
   EXPECT_NE(r.ctl->tables()[0].last_error.find("ec2:CreateTags"), std::string::npos) << "vip_routes() says it too";
   EXPECT_EQ(d, milliseconds(10000)) << "a permission error is retried at the slow pace";

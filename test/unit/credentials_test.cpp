@@ -119,16 +119,19 @@ TEST_F(TempFiles, BadPermissionsAreReported) {
 TEST_F(TempFiles, ChainPrefersEnvironmentThenFilesWithProfileChoice) {
   std::string creds = write("credentials", kCredentials);
   Clock clock;
-  CredentialProvider from_env({}, env_of({{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "env/secret"},
-                                          {"AWS_SESSION_TOKEN", "env-token"}, {"AWS_SHARED_CREDENTIALS_FILE", creds}}),
+  CredentialProvider from_env({},
+                              env_of({{"AWS_ACCESS_KEY_ID", "AKIDENV"},
+                                      {"AWS_SECRET_ACCESS_KEY", "env/secret"},
+                                      {"AWS_SESSION_TOKEN", "env-token"},
+                                      {"AWS_SHARED_CREDENTIALS_FILE", creds}}),
                               nullptr, clock);
   EXPECT_EQ(from_env.get().access_key_id, "AKIDENV");
   EXPECT_EQ(from_env.get().session_token.reveal(), "env-token");
   EXPECT_EQ(from_env.get().source, "environment");
 
-  CredentialProvider by_env_profile({}, env_of({{"AWS_SHARED_CREDENTIALS_FILE", creds}, {"AWS_PROFILE", "ha"},
-                                                {"AWS_CONFIG_FILE", dir + "/none"}}),
-                                    nullptr, clock);
+  CredentialProvider by_env_profile(
+      {}, env_of({{"AWS_SHARED_CREDENTIALS_FILE", creds}, {"AWS_PROFILE", "ha"}, {"AWS_CONFIG_FILE", dir + "/none"}}),
+      nullptr, clock);
   EXPECT_EQ(by_env_profile.get().access_key_id, "AKIDHA");
 
   // pg_vip.aws_profile wins over AWS_PROFILE.

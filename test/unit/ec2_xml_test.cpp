@@ -72,8 +72,9 @@ TEST(Ec2Xml, ReturnAndAttribute) {
   EXPECT_TRUE(parse_return(R"(<ReplaceRouteResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
       <requestId>r-1</requestId><return>true</return></ReplaceRouteResponse>)"));
   EXPECT_FALSE(parse_return("<CreateTagsResponse><requestId>r</requestId><return>false</return></CreateTagsResponse>"));
-  EXPECT_EQ(parse_request_id("<CreateRouteResponse><requestId>abc</requestId><return>true</return></CreateRouteResponse>"),
-            "abc");
+  EXPECT_EQ(
+      parse_request_id("<CreateRouteResponse><requestId>abc</requestId><return>true</return></CreateRouteResponse>"),
+      "abc");
   EXPECT_TRUE(parse_instance_attribute_bool(
       R"(<DescribeInstanceAttributeResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>
          <instanceId>i-1</instanceId><sourceDestCheck><value>true</value></sourceDestCheck></DescribeInstanceAttributeResponse>)",
@@ -83,7 +84,8 @@ TEST(Ec2Xml, ReturnAndAttribute) {
 TEST(Ec2Xml, ErrorDocuments) {
   AwsError e = parse_error(R"(<?xml version="1.0" encoding="UTF-8"?>
 <Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors>
-<RequestID>req-42</RequestID></Response>)", 503);
+<RequestID>req-42</RequestID></Response>)",
+                           503);
   EXPECT_EQ(e.code, "RequestLimitExceeded");
   EXPECT_EQ(e.message, "Request limit exceeded.");
   EXPECT_EQ(e.request_id, "req-42");
@@ -93,7 +95,8 @@ TEST(Ec2Xml, ErrorDocuments) {
   EXPECT_EQ(e.describe(), "RequestLimitExceeded: Request limit exceeded. (HTTP 503, request id req-42)");
 
   AwsError q = parse_error("<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error>"
-                           "<RequestId>x</RequestId></ErrorResponse>", 403);
+                           "<RequestId>x</RequestId></ErrorResponse>",
+                           403);
   EXPECT_EQ(q.kind, ErrorKind::Authorization);
   EXPECT_EQ(q.request_id, "x");
   EXPECT_FALSE(q.retryable());
@@ -185,15 +188,17 @@ TEST(Ec2Xml, DescribeRouteTablesPages) {
 
   // An empty <nextToken/> or a page with no tables but a token.
   EXPECT_EQ(parse_route_table_page("<DescribeRouteTablesResponse><routeTableSet/><nextToken/>"
-                                   "</DescribeRouteTablesResponse>").next_token,
+                                   "</DescribeRouteTablesResponse>")
+                .next_token,
             "");
   RouteTablePage empty = parse_route_table_page(
       "<DescribeRouteTablesResponse><routeTableSet/><nextToken>t2</nextToken></DescribeRouteTablesResponse>");
   EXPECT_TRUE(empty.tables.empty());
   EXPECT_EQ(empty.next_token, "t2");
-  EXPECT_EQ(malformed_of([] { parse_route_table_page("<DescribeRouteTablesResponse><nextToken>t</nextToken>"
-                                                     "</DescribeRouteTablesResponse>"); })
-                .kind,
+  EXPECT_EQ(malformed_of([] {
+              parse_route_table_page("<DescribeRouteTablesResponse><nextToken>t</nextToken>"
+                                     "</DescribeRouteTablesResponse>");
+            }).kind,
             ErrorKind::Malformed);
 }
 
@@ -214,12 +219,12 @@ TEST(Ec2Xml, MalformedBodiesThrowMalformed) {
   EXPECT_EQ(malformed_of([] { parse_return("<ReplaceRouteResponse><return>tr"); }).kind, ErrorKind::Malformed);
   EXPECT_EQ(malformed_of([] { parse_return("<ReplaceRouteResponse><requestId/></ReplaceRouteResponse>"); }).kind,
             ErrorKind::Malformed);
-  EXPECT_EQ(malformed_of([] { parse_return("<ReplaceRouteResponse><return>yes</return></ReplaceRouteResponse>"); }).kind,
-            ErrorKind::Malformed);
+  EXPECT_EQ(
+      malformed_of([] { parse_return("<ReplaceRouteResponse><return>yes</return></ReplaceRouteResponse>"); }).kind,
+      ErrorKind::Malformed);
   EXPECT_EQ(malformed_of([] { parse_return("<Other><return>true</return></Other>"); }).kind, ErrorKind::Malformed);
   EXPECT_EQ(malformed_of([] { parse_route_tables("<DescribeRouteTablesResponse/>"); }).kind, ErrorKind::Malformed);
-  EXPECT_EQ(malformed_of([] { parse_route_tables(std::string(kDescribe).substr(0, 400)); }).kind,
-            ErrorKind::Malformed);
+  EXPECT_EQ(malformed_of([] { parse_route_tables(std::string(kDescribe).substr(0, 400)); }).kind, ErrorKind::Malformed);
   EXPECT_EQ(malformed_of([] {
               parse_route_tables("<DescribeRouteTablesResponse><routeTableSet><item><vpcId>v</vpcId></item>"
                                  "</routeTableSet></DescribeRouteTablesResponse>");
@@ -257,7 +262,11 @@ TEST(Classify, AsTheSdksStandardRetryMode) {
   EXPECT_EQ(classify("InvalidParameterValue", 400), ErrorKind::Invalid);
   EXPECT_EQ(classify("RouteAlreadyExists", 400), ErrorKind::Invalid);
 
-  auto retryable = [](ErrorKind k) { AwsError e; e.kind = k; return e.retryable(); };
+  auto retryable = [](ErrorKind k) {
+    AwsError e;
+    e.kind = k;
+    return e.retryable();
+  };
   EXPECT_TRUE(retryable(ErrorKind::Transport));
   EXPECT_TRUE(retryable(ErrorKind::Throttled));
   EXPECT_TRUE(retryable(ErrorKind::ServerError));

@@ -19,8 +19,7 @@ std::string rejection(Fn fn) {
   try {
     fn();
   } catch (const ConfigError &e) {
-    EXPECT_NE(std::string(e.what()).find("invalid value for parameter \"pg_vip."), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("invalid value for parameter \"pg_vip."), std::string::npos) << e.what();
     EXPECT_FALSE(e.detail().empty());
     return e.detail();
   }
@@ -77,8 +76,7 @@ TEST(RouteTables, RejectsMalformedIds) {
 }
 
 TEST(RouteTables, RejectsDuplicates) {
-  EXPECT_NE(rejection([] { parse_route_tables("rtb-0123abcd, rtb-0123abcd"); }).find("twice"),
-            std::string::npos);
+  EXPECT_NE(rejection([] { parse_route_tables("rtb-0123abcd, rtb-0123abcd"); }).find("twice"), std::string::npos);
 }
 
 TEST(RouteTables, AcceptsTwoHundredRejectsMore) {

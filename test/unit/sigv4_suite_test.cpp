@@ -172,7 +172,8 @@ TEST(SigV4, Ec2FormPostSignsHostDateAndContentType) {
   c.session_token = Secret("TOKEN");
   SigningParams p{"us-east-1", "ec2", parse_iso8601("2015-08-30T12:36:00Z")};
   Signature s = sign(r, c, p);
-  EXPECT_NE(s.authorization.find("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token,"), std::string::npos);
+  EXPECT_NE(s.authorization.find("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token,"),
+            std::string::npos);
   EXPECT_NE(s.authorization.find("Credential=AKIDEXAMPLE/20150830/us-east-1/ec2/aws4_request"), std::string::npos);
   EXPECT_EQ(http::find_header(r.headers, "x-amz-security-token")->value, "TOKEN");
   EXPECT_EQ(s.signature.size(), 64u);
