@@ -1,5 +1,6 @@
 #include "credentials.hpp"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,8 +8,6 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "aws_error.hpp"
 #include "imds.hpp"
@@ -29,26 +28,48 @@ std::string home_directory(const Environment &env) {
   return {};
 }
 
-// Reads a whole file. nullopt if it does not exist; throws if it exists
-// but cannot be read (a permission problem must not look like "no file").
-std::optional<std::string> read_file(const std::string &path, std::vector<std::string> &warnings) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
+// Reads a whole file into a Secret: read(2) straight into storage that is
+// wiped when it grows and when it dies (a stream would keep unwiped copies
+// in its own buffers). nullopt if the file does not exist; throws if it
+// exists but cannot be read (a permission problem must not look like "no
+// file").
+std::optional<Secret> read_file(const std::string &path, std::vector<std::string> &warnings) {
+  // O_NONBLOCK: a FIFO put there must not hang the worker in open().
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    if (errno == EACCES)
+      credentials_failure("cannot read " + path + ": " + std::strerror(errno),
+                          "Make the file readable by the operating system user running PostgreSQL.");
     credentials_failure("cannot read " + path + ": " + std::strerror(errno));
   }
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (fstat(fd, &st) != 0) credentials_failure("cannot read " + path + ": " + std::strerror(errno));
   // /dev/null is how people say "no shared file" (the AWS CLI reads it as empty).
-  if (S_ISCHR(st.st_mode)) return std::string();
+  if (S_ISCHR(st.st_mode)) return Secret();
   if (!S_ISREG(st.st_mode)) credentials_failure(path + " is not a regular file");
-  std::ifstream in(path);
-  if (!in)
-    credentials_failure("cannot read " + path + ": " + std::strerror(errno),
-                        "Make the file readable by the operating system user running PostgreSQL.");
   if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH))
     warnings.push_back(path + " can be read or written by other users; restrict it with chmod 600");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  Secret text;
+  text.reserve(static_cast<std::size_t>(st.st_size) + 1);
+  char chunk[4096];
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      wipe(chunk, sizeof chunk);
+      credentials_failure("cannot read " + path + ": " + std::strerror(err));
+    }
+    if (n == 0) break;
+    text.append(chunk, static_cast<std::size_t>(n));
+  }
+  wipe(chunk, sizeof chunk);
+  return text;
 }
 
 const IniSection *find_section(const std::vector<IniSection> &sections, const std::string &name) {
@@ -57,11 +78,14 @@ const IniSection *find_section(const std::vector<IniSection> &sections, const st
   return nullptr;
 }
 
-std::string value_of(const IniSection &s, const char *key) {
+std::string_view value_of(const IniSection &s, const char *key) {
   for (const auto &kv : s.values)
-    if (kv.first == key) return kv.second;
+    if (kv.first == key) return kv.second.reveal();
   return {};
 }
+
+// A secret read from the environment: the copy it came in is wiped.
+Secret secret_from(std::optional<std::string> value) { return value ? Secret(std::move(*value)) : Secret(); }
 
 }  // namespace
 
@@ -73,30 +97,34 @@ bool metadata_disabled(const Environment &env) {
 
 Environment process_environment() {
   return [](const char *name) -> std::optional<std::string> {
-    const char *v = std::getenv(name);
-    if (!v) return std::nullopt;
-    return std::string(v);
+    // Built in place: no temporary string (which would die unwiped) for a
+    // secret variable.
+    std::optional<std::string> out;
+    if (const char *v = std::getenv(name)) out.emplace(v);
+    return out;
   };
 }
 
-std::vector<IniSection> parse_ini(const std::string &text) {
+std::vector<IniSection> parse_ini(std::string_view text) {
+  // Views into `text` all along: the only copies of a value are the Secrets
+  // made of it.
   std::vector<IniSection> sections;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::string t(trim(line));
+  while (!text.empty()) {
+    auto newline = text.find('\n');
+    std::string_view t = trim(text.substr(0, newline));
+    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
     if (t.empty() || t[0] == '#' || t[0] == ';') continue;
     if (t.front() == '[') {
       auto close = t.find(']');
-      if (close == std::string::npos) continue;  // not a section header: ignore as the CLI does
-      sections.push_back({std::string(trim(std::string_view(t).substr(1, close - 1))), {}});
+      if (close == std::string_view::npos) continue;  // not a section header: ignore as the CLI does
+      sections.push_back({std::string(trim(t.substr(1, close - 1))), {}});
       continue;
     }
     auto eq = t.find('=');
-    if (eq == std::string::npos || sections.empty()) continue;
-    std::string key(trim(std::string_view(t).substr(0, eq)));
+    if (eq == std::string_view::npos || sections.empty()) continue;
+    std::string key(trim(t.substr(0, eq)));
     for (auto &c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    sections.back().values.emplace_back(key, std::string(trim(std::string_view(t).substr(eq + 1))));
+    sections.back().values.emplace_back(std::move(key), Secret(trim(t.substr(eq + 1))));
   }
   return sections;
 }
@@ -114,11 +142,11 @@ SharedFileResult read_shared_files(const std::string &credentials_path, const st
     if (place.path.empty()) continue;
     auto text = read_file(place.path, result.warnings);
     if (!text) continue;
-    auto sections = parse_ini(*text);
+    auto sections = parse_ini(text->reveal());
     const IniSection *s = find_section(sections, place.section);
     if (!s) continue;
-    std::string key = value_of(*s, "aws_access_key_id");
-    std::string secret = value_of(*s, "aws_secret_access_key");
+    std::string_view key = value_of(*s, "aws_access_key_id");
+    std::string_view secret = value_of(*s, "aws_secret_access_key");
     if (key.empty() && secret.empty()) continue;  // e.g. a config profile holding only a region
     if (key.empty() || secret.empty())
       credentials_failure("profile \"" + profile + "\" in " + place.path + " has " +
@@ -126,7 +154,7 @@ SharedFileResult read_shared_files(const std::string &credentials_path, const st
                                            : "aws_access_key_id but no aws_secret_access_key"),
                           "Give both keys in the profile, or remove it.");
     Credentials c;
-    c.access_key_id = key;
+    c.access_key_id = std::string(key);
     c.secret_access_key = Secret(secret);
     c.session_token = Secret(value_of(*s, "aws_session_token"));
     c.source = "profile \"" + profile + "\" in " + place.path;
@@ -156,16 +184,16 @@ Credentials CredentialProvider::resolve() {
 
   // 1. The environment.
   auto key = env_("AWS_ACCESS_KEY_ID");
-  auto secret = env_("AWS_SECRET_ACCESS_KEY");
-  if (key && !key->empty() && secret && !secret->empty()) {
+  Secret secret = secret_from(env_("AWS_SECRET_ACCESS_KEY"));
+  if (key && !key->empty() && !secret.empty()) {
     Credentials c;
     c.access_key_id = *key;
-    c.secret_access_key = Secret(*secret);
-    if (auto token = env_("AWS_SESSION_TOKEN"); token && !token->empty()) c.session_token = Secret(*token);
+    c.secret_access_key = std::move(secret);
+    c.session_token = secret_from(env_("AWS_SESSION_TOKEN"));
     c.source = "environment";
     return c;
   }
-  if ((key && !key->empty()) != (secret && !secret->empty()))
+  if ((key && !key->empty()) != !secret.empty())
     warnings_.push_back(std::string("only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set; ") +
                         "the environment's credentials are ignored");
   tried.push_back("environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not both set)");

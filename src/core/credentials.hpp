@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clock.hpp"
@@ -26,6 +27,8 @@ struct Credentials {
 };
 
 // Reads one variable of the process environment; injectable for tests.
+// The answer is a copy: whoever reads a secret with it moves it into a
+// Secret (Secret(std::move(*value)) wipes the copy).
 using Environment = std::function<std::optional<std::string>(const char *name)>;
 Environment process_environment();
 
@@ -43,12 +46,14 @@ SharedFileResult read_shared_files(const std::string &credentials_path, const st
                                    const std::string &profile);
 
 // Parses an INI text into sections; keys lower-cased, values trimmed, comments
-// (# and ;) and blank lines skipped. Exposed for tests.
+// (# and ;) and blank lines skipped. Exposed for tests. Every value is a
+// Secret: the text is read in place, and a value that is a key is never
+// copied into a plain string.
 struct IniSection {
   std::string name;
-  std::vector<std::pair<std::string, std::string>> values;
+  std::vector<std::pair<std::string, Secret>> values;
 };
-std::vector<IniSection> parse_ini(const std::string &text);
+std::vector<IniSection> parse_ini(std::string_view text);
 
 struct CredentialOptions {
   std::string profile;  // pg_vip.aws_profile; empty: AWS_PROFILE, then "default"

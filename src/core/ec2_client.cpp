@@ -153,6 +153,9 @@ http::Request Ec2Client::build(const Ec2Call &call) {
   r.body = std::move(s.body);
   r.timeout = options_.timeout;
   r.connect_timeout = options_.connect_timeout;
+  // bypass_proxy stays false: EC2 requests take the proxy HTTPS_PROXY names,
+  // as the AWS SDKs' do (a VPC without a NAT may reach EC2 only so), inside
+  // TLS verified end to end. Only the plaintext IMDS bypasses proxies.
   return r;
 }
 

@@ -3,9 +3,9 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include <climits>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 namespace pg_vip::aws {
 namespace {
@@ -23,13 +23,56 @@ using Doc = std::unique_ptr<xmlDoc, DocFree>;
   throw AwsFailure(e);
 }
 
-// No network, no entity expansion, no DTD loading: the body is untrusted.
+// Bodies bigger than this are refused unread. Twice the HTTP client's cap
+// (ClientOptions::max_response_bytes), so never the binding limit for an
+// answer that arrived over HTTP; a bound for any other caller.
+constexpr std::size_t kMaxBodyBytes = 8u << 20;
+
+// True when the body declares anything: "<!" opens a DOCTYPE, an ENTITY (or
+// ELEMENT, ATTLIST, NOTATION) declaration, or else only a comment or a CDATA
+// section. EC2 never sends any declaration, and escapes '<' in every value
+// (a tag saying "<!DOCTYPE" arrives as "&lt;!DOCTYPE"), so this reads no
+// real answer as one.
+bool declares_anything(const std::string &body) {
+  for (auto at = body.find("<!"); at != std::string::npos; at = body.find("<!", at + 2)) {
+    std::string_view rest = std::string_view(body).substr(at + 2);
+    if (rest.substr(0, 2) != "--" && rest.substr(0, 7) != "[CDATA[") return true;
+  }
+  return false;
+}
+
+// The body is untrusted (a plaintext endpoint, a proxy, a test endpoint can
+// write it), so no DTD reaches libxml2 at all: a document with a DOCTYPE or
+// an entity declaration is refused before parsing, whatever libxml2's own
+// limits on entity expansion would have done (billion laughs, external and
+// parameter entities, a DTD fetched by URL). The options say the same once
+// more: no network (NONET), entities never substituted (no NOENT), no
+// external DTD loaded (no DTDLOAD, no DTDVALID), no huge documents (no
+// HUGE). The parser is told the body is UTF-8 and to ignore the document's
+// own encoding declaration: the byte scan above then sees what the parser
+// reads (a UTF-16 body, with its DOCTYPE out of the scan's sight, is simply
+// not well-formed UTF-8).
+//
+// A refused body is Malformed, as every unreadable answer: retryable
+// (AwsError::retryable) within the caller's attempts and deadline. It is not
+// an answer from EC2, which never sends a DTD, but from something between,
+// and the calls are idempotent; the refusal costs one scan of the body, no
+// parsing, so retrying it costs nothing either.
 Doc parse(const std::string &body) {
   if (body.empty()) malformed("the response body is empty");
-  if (body.size() > INT_MAX) malformed("the response body is too large");
-  xmlDoc *doc = xmlReadMemory(body.data(), static_cast<int>(body.size()), "ec2.xml", nullptr,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+  if (body.size() > kMaxBodyBytes)
+    malformed("the response body is too large (" + std::to_string(body.size()) + " bytes, at most " +
+              std::to_string(kMaxBodyBytes) + ")");
+  if (declares_anything(body))
+    malformed("the response has a DTD (a DOCTYPE or entity declaration), which EC2 never sends: refused unparsed");
+  xmlDoc *doc = xmlReadMemory(
+      body.data(), static_cast<int>(body.size()), "ec2.xml", "UTF-8",
+      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC);
   if (!doc) malformed("the response is not well-formed XML");
+  if (doc->intSubset || doc->extSubset) {  // cannot happen after the scan; a DTD is never read past here
+    xmlFreeDoc(doc);
+    malformed("the response has a DTD, which EC2 never sends");
+  }
   if (!xmlDocGetRootElement(doc)) {
     xmlFreeDoc(doc);
     malformed("the response has no root element");

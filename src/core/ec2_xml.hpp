@@ -1,6 +1,8 @@
 // EC2's XML answers, read with libxml2 into typed values. Every function
-// throws AwsFailure(kind Malformed) on a body it cannot read: truncated,
-// not XML, or missing what the action must return.
+// throws AwsFailure(kind Malformed, code MalformedResponse) on a body it
+// cannot read: truncated, not XML, missing what the action must return,
+// over 8 MiB, or declaring a DTD or an entity (refused before parsing: EC2
+// never sends one, and entity expansion is an attack).
 #pragma once
 
 #include <map>

@@ -1,12 +1,17 @@
 #include "http_client.hpp"
 
 #include <curl/curl.h>
-#include <signal.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "error.hpp"
+#include "secret.hpp"
 
 namespace pg_vip::http {
 namespace {
@@ -36,16 +41,70 @@ struct Transfer {
   char error[CURL_ERROR_SIZE] = {};
 };
 
-size_t on_body(char *data, size_t size, size_t n, void *user) {
+size_t on_body(char *data, size_t size, size_t n, void *user) noexcept {
   auto *t = static_cast<Transfer *>(user);
   std::size_t bytes = size * n;
-  if (t->response.body.size() + bytes > t->cap) {
+  std::string &body = t->response.body;
+  if (body.size() + bytes > t->cap) {
     t->too_large = true;
     return 0;  // makes libcurl fail the transfer with CURLE_WRITE_ERROR
   }
-  t->response.body.append(data, bytes);
+  try {
+    if (body.size() + bytes > body.capacity()) {
+      // Grown by hand: append() would free the old buffer unwiped, and the
+      // body may be the role's credentials.
+      std::string grown;
+      grown.reserve(std::max(body.size() + bytes, 2 * body.capacity()));
+      grown.append(body);
+      wipe(body);
+      body.swap(grown);
+    }
+    body.append(data, bytes);
+  } catch (...) {
+    return 0;  // no exception through libcurl's C frames: the transfer fails instead
+  }
   return bytes;
 }
+
+// Header lists hold "Authorization: ..." and token headers: wiped before
+// libcurl frees them.
+void free_headers(curl_slist *list) noexcept {
+  for (curl_slist *item = list; item; item = item->next)
+    if (item->data) wipe(item->data, std::strlen(item->data));
+  curl_slist_free_all(list);
+}
+
+// libcurl's allocator: malloc's, with every block wiped before it is freed
+// or left behind by a realloc that moves it. libcurl's receive buffer holds
+// the answers (the role's credentials), its request buffer the headers as
+// sent; nothing else would wipe them. malloc_usable_size: a block's whole
+// size, which libcurl does not pass to free.
+void wiping_free(void *p) {
+  if (!p) return;
+  wipe(p, malloc_usable_size(p));
+  std::free(p);
+}
+
+void *wiping_realloc(void *p, size_t size) {
+  if (!p) return std::malloc(size);
+  std::size_t have = malloc_usable_size(p);
+  if (size <= have) return p;  // fits where it is: nothing left behind
+  void *q = std::malloc(size);
+  if (!q) return nullptr;  // as realloc: the old block stays valid
+  std::memcpy(q, p, have);
+  wiping_free(p);
+  return q;
+}
+
+char *wiping_strdup(const char *s) {
+  std::size_t n = std::strlen(s) + 1;
+  auto *p = static_cast<char *>(std::malloc(n));
+  if (p) std::memcpy(p, s, n);
+  return p;
+}
+
+void *plain_malloc(size_t size) { return std::malloc(size); }
+void *plain_calloc(size_t n, size_t size) { return std::calloc(n, size); }
 
 Failure classify(CURLcode code, bool too_large) {
   if (too_large) return Failure::TooLarge;
@@ -85,9 +144,13 @@ void global_init() {
   static std::once_flag once;
   std::call_once(once, [] {
     SignalsBlocked blocked;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw Error("could not initialise libcurl");
+    if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, plain_malloc, wiping_free, wiping_realloc, wiping_strdup,
+                             plain_calloc) != CURLE_OK)
+      throw Error("could not initialise libcurl");
   });
 }
+
+Response::~Response() { wipe(body); }
 
 struct Client::Impl {
   CURLM *multi = nullptr;
@@ -107,7 +170,7 @@ Client::~Client() {
   if (impl_->multi) curl_multi_cleanup(impl_->multi);
 }
 
-Response Client::perform(const Request &request) { return perform_all({request}).front(); }
+Response Client::perform(const Request &request) { return std::move(perform_all({request}).front()); }
 
 std::vector<Response> Client::perform_all(const std::vector<Request> &requests) {
   std::vector<Transfer> transfers(requests.size());
@@ -119,7 +182,7 @@ std::vector<Response> Client::perform_all(const std::vector<Request> &requests) 
         impl_->idle.push_back(t.easy);
         t.easy = nullptr;
       }
-      if (t.headers) curl_slist_free_all(t.headers);
+      if (t.headers) free_headers(t.headers);
       t.headers = nullptr;
     }
   };
@@ -152,7 +215,10 @@ std::vector<Response> Client::perform_all(const std::vector<Request> &requests) 
       curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
       curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
       curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_response_bytes));
-      // Proxies come from the environment (HTTPS_PROXY, NO_PROXY), as libcurl reads them.
+      // Proxies come from the environment (HTTPS_PROXY, NO_PROXY), as libcurl
+      // reads them, except for a request that must go direct (IMDS): "*"
+      // matches every host, whatever the endpoint is called.
+      if (r.bypass_proxy) curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
       if (r.method == "POST") {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.c_str());
@@ -167,8 +233,12 @@ std::vector<Response> Client::perform_all(const std::vector<Request> &requests) 
       // No "Expect: 100-continue" round trip; no Accept header noise.
       t.headers = curl_slist_append(t.headers, "Expect:");
       for (const auto &h : r.headers) {
-        std::string line = h.name + ": " + h.value;
+        // One buffer, sized once, wiped after libcurl copied it.
+        std::string line;
+        line.reserve(h.name.size() + 2 + h.value.size());
+        line.append(h.name).append(": ").append(h.value);
         curl_slist *next = curl_slist_append(t.headers, line.c_str());
+        wipe(line);
         if (!next) throw std::bad_alloc();
         t.headers = next;
       }
@@ -206,7 +276,7 @@ std::vector<Response> Client::perform_all(const std::vector<Request> &requests) 
     if (t->response.failure != Failure::None) {
       t->response.error = t->too_large ? "the response exceeded " + std::to_string(t->cap) + " bytes"
                                        : (t->error[0] ? t->error : curl_easy_strerror(msg->data.result));
-      t->response.body.clear();
+      wipe(t->response.body);
     } else {
       curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &t->response.status);
     }

@@ -22,6 +22,12 @@ struct Request {
   std::string body;
   std::chrono::milliseconds timeout{2000};          // whole transfer
   std::chrono::milliseconds connect_timeout{1000};  // TCP + TLS handshake
+  // Never through a proxy, whatever http_proxy, HTTPS_PROXY or ALL_PROXY
+  // say: set for the instance metadata service, whose answers are the
+  // role's credentials in plain HTTP (the AWS SDKs bypass proxies for it
+  // too). Other requests use the proxy the environment names, as the SDKs
+  // do for service endpoints.
+  bool bypass_proxy = false;
 };
 
 enum class Failure {
@@ -35,6 +41,9 @@ enum class Failure {
 };
 const char *to_string(Failure f) noexcept;
 
+// A body may be key material (the instance role's credentials, an IMDS
+// session token): every Response wipes its body when it dies, moved-from
+// ones included.
 struct Response {
   long status = 0;  // 0 when the transfer failed
   std::string body;
@@ -42,13 +51,20 @@ struct Response {
   std::string error;  // curl's explanation when failure != None
   double elapsed_ms = 0;
   bool ok() const noexcept { return failure == Failure::None; }
+
+  Response() = default;
+  Response(const Response &) = default;
+  Response(Response &&) noexcept = default;
+  Response &operator=(const Response &) = default;
+  Response &operator=(Response &&) noexcept = default;
+  ~Response();
 };
 
 struct ClientOptions {
   std::string ca_file;                       // empty: the system's store
   std::size_t max_response_bytes = 4 << 20;  // EC2 answers are small; anything bigger is wrong
   // Polled while transfers run; true aborts them all (shutdown, postmaster death).
-  std::function<bool()> cancelled;
+  std::function<bool()> cancelled{};  // {}: ClientOptions{ca} leaves it empty, and says so
   std::chrono::milliseconds poll_interval{10};
 };
 
@@ -74,7 +90,9 @@ class Client {
   long connections_opened_ = 0;
 };
 
-// Once per process, after fork (never in the postmaster).
+// Once per process, after fork (never in the postmaster). Gives libcurl an
+// allocator whose free() wipes each block first: its buffers hold the
+// requests' token headers and the answers' bodies.
 void global_init();
 
 }  // namespace pg_vip::http

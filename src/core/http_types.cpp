@@ -3,7 +3,14 @@
 #include <cctype>
 #include <strings.h>
 
+#include "secret.hpp"
+
 namespace pg_vip::http {
+
+Header::~Header() {
+  wipe(name);
+  wipe(value);
+}
 
 const Header *find_header(const std::vector<Header> &headers, std::string_view name) {
   for (const auto &h : headers)

@@ -10,9 +10,15 @@
 
 namespace pg_vip::http {
 
+// Headers carry tokens (X-Amz-Security-Token, X-aws-ec2-metadata-token) and
+// signatures: every Header wipes its strings when it dies, so that neither a
+// copy nor a moved-from leftover outlives it unwiped. (Declaring the
+// destructor makes copies of what would have been moves: a few short
+// strings per request.)
 struct Header {
   std::string name;
   std::string value;
+  ~Header();
 };
 
 // Case-insensitive lookup of the first header called `name`; nullptr if none.

@@ -27,6 +27,7 @@ void ImdsClient::fetch_token() {
   r.method = "PUT";
   r.url = options_.endpoint + "/latest/api/token";
   r.headers.push_back({"X-aws-ec2-metadata-token-ttl-seconds", std::to_string(options_.token_ttl.count())});
+  r.bypass_proxy = true;
   r.timeout = options_.timeout;
   r.connect_timeout = options_.timeout;
   auto start = clock_.now();
@@ -39,10 +40,10 @@ void ImdsClient::fetch_token() {
                  "IMDSTokenRefused",
                  "the instance metadata service refused a session token (HTTP " + std::to_string(resp.status) +
                      "); IMDSv2 may be unreachable from here (hop limit)");
-  std::string token(trim(resp.body));
+  std::string_view token = trim(resp.body);  // resp wipes its body when it dies
   if (token.empty() || token.size() > 4096)
     imds_failure(ErrorKind::Malformed, resp.status, "IMDSTokenMalformed", "the session token is empty or too long");
-  token_ = Secret(std::move(token));
+  token_ = Secret(token);
   // Renew ahead of the service: a minute, or a tenth of a short TTL.
   auto margin = std::min<std::chrono::seconds>(std::chrono::seconds(60), options_.token_ttl / 10);
   token_expiry_ = start + options_.token_ttl - margin;
@@ -52,13 +53,24 @@ void ImdsClient::fetch_token() {
 http::Response ImdsClient::send(const std::string &path) {
   http::Request r;
   r.url = options_.endpoint + "/latest/" + path;
-  r.headers.push_back({"X-aws-ec2-metadata-token", token_.reveal()});
+  r.headers.push_back({"X-aws-ec2-metadata-token", std::string(token_.reveal())});  // wiped with r
+  r.bypass_proxy = true;
   r.timeout = options_.timeout;
   r.connect_timeout = options_.timeout;
   return http_.perform(r);
 }
 
 std::string ImdsClient::get(const std::string &path) {
+  http::Response resp = fetch(path);
+  return std::move(resp.body);
+}
+
+Secret ImdsClient::get_secret(const std::string &path) {
+  http::Response resp = fetch(path);
+  return Secret(std::move(resp.body));
+}
+
+http::Response ImdsClient::fetch(const std::string &path) {
   if (token_.empty() || clock_.now() >= token_expiry_) fetch_token();
   http::Response resp = send(path);
   if (resp.ok() && resp.status == 401) {  // the token expired or was revoked
@@ -72,7 +84,7 @@ std::string ImdsClient::get(const std::string &path) {
   if (resp.status != 200)
     imds_failure(resp.status >= 500 ? ErrorKind::ServerError : ErrorKind::Invalid, resp.status, "IMDSError",
                  "instance metadata " + path + " answered HTTP " + std::to_string(resp.status));
-  return resp.body;
+  return resp;
 }
 
 std::string ImdsClient::instance_id() { return std::string(trim(get("meta-data/instance-id"))); }
@@ -118,28 +130,37 @@ Credentials ImdsClient::role_credentials() {
   role = std::string(trim(role));
   if (role.empty() || role.find('/') != std::string::npos)
     imds_failure(ErrorKind::NotFound, 404, "IMDSNoRole", "this instance has no IAM role attached");
-  return parse_role_credentials(get("meta-data/iam/security-credentials/" + role), role);
+  Secret body = get_secret("meta-data/iam/security-credentials/" + role);
+  return parse_role_credentials(body.reveal(), role);
 }
 
-Credentials parse_role_credentials(const std::string &json, const std::string &role) {
+Credentials parse_role_credentials(std::string_view json, const std::string &role) {
+  // In place: the strings rapidjson finds stay in `text` (decoded there),
+  // and the document holds only pointers into it. Parse() would copy each
+  // one into rapidjson's pool, freed unwiped.
+  Secret text(json);
   rapidjson::Document doc;
-  doc.Parse(json.c_str(), json.size());
-  auto field = [&](const char *name) -> std::string {
+  // An embedded NUL ends the text, as it did for Parse(str, n), whose
+  // stream reads a NUL as its end.
+  doc.ParseInsitu(text.data());
+  auto field = [&](const char *name) -> std::string_view {
     if (doc.HasParseError() || !doc.IsObject()) return {};
     auto it = doc.FindMember(name);
-    return (it != doc.MemberEnd() && it->value.IsString()) ? it->value.GetString() : std::string();
+    return (it != doc.MemberEnd() && it->value.IsString())
+               ? std::string_view(it->value.GetString(), it->value.GetStringLength())
+               : std::string_view();
   };
   if (doc.HasParseError() || !doc.IsObject())
     imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed", "the role credentials of " + role + " are not JSON");
-  std::string code = field("Code");
+  std::string code(field("Code"));
   if (code != "Success")
     imds_failure(ErrorKind::Authentication, 200, "IMDSCredentials",
                  "the role credentials of " + role + " are not available (Code " + code.substr(0, 64) + ")");
   Credentials c;
-  c.access_key_id = field("AccessKeyId");
+  c.access_key_id = std::string(field("AccessKeyId"));
   c.secret_access_key = Secret(field("SecretAccessKey"));
   c.session_token = Secret(field("Token"));
-  std::string expiration = field("Expiration");
+  std::string expiration(field("Expiration"));
   if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty() || expiration.empty())
     imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed",
                  "the role credentials of " + role + " lack AccessKeyId, SecretAccessKey, Token or Expiration");

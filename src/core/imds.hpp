@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clock.hpp"
@@ -28,6 +29,9 @@ class ImdsClient {
 
   // GET /latest/<path>; throws AwsFailure (NotFound for a 404).
   std::string get(const std::string &path);
+  // The same, for an answer that is key material: it goes from the HTTP
+  // client's buffer into a Secret, with no plain copy on the way.
+  Secret get_secret(const std::string &path);
 
   std::string instance_id();
   std::string region();
@@ -44,6 +48,8 @@ class ImdsClient {
  private:
   void fetch_token();
   http::Response send(const std::string &path);
+  // get()'s checks; the answer, when it is one, is resp.body.
+  http::Response fetch(const std::string &path);
 
   http::Client &http_;
   ImdsOptions options_;
@@ -54,6 +60,9 @@ class ImdsClient {
 };
 
 // {"Code":"Success","AccessKeyId":...,"SecretAccessKey":...,"Token":...,"Expiration":...}
-Credentials parse_role_credentials(const std::string &json, const std::string &role);
+// Parsed in place in a wiped copy of `json` (rapidjson would otherwise copy
+// every string into its own pool and free it unwiped); wiping `json` itself is
+// the caller's part.
+Credentials parse_role_credentials(std::string_view json, const std::string &role);
 
 }  // namespace pg_vip::aws

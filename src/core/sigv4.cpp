@@ -5,6 +5,7 @@
 
 #include "crypto.hpp"
 #include "error.hpp"
+#include "secret.hpp"
 #include "text.hpp"
 
 namespace pg_vip::aws {
@@ -19,6 +20,7 @@ std::string lower(std::string s) {
 // folded header) into one space, as SigV4 requires.
 std::string canonical_header_value(const std::string &value) {
   std::string out;
+  out.reserve(value.size());  // never longer: grows in place, never frees a copy of a token
   bool space = false;
   for (unsigned char c : value) {
     if (std::isspace(c)) {
@@ -93,27 +95,48 @@ std::string canonical_query(const std::string &query) {
 std::string canonical_request(const SignableRequest &request, const SigningParams &params,
                               std::string *signed_headers) {
   // Names lower-cased and sorted (stable: repeated headers keep their order
-  // and are joined with commas).
-  std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto &h : request.headers) headers.emplace_back(lower(h.name), canonical_header_value(h.value));
-  std::stable_sort(headers.begin(), headers.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+  // and are joined with commas). The values include the session token: they
+  // are kept in Headers (wiped when they die), and the strings they are
+  // written into are sized before they are filled, so that no buffer is
+  // freed on the way with a token in it.
+  std::vector<http::Header> headers;
+  headers.reserve(request.headers.size());
+  std::size_t size = 0;
+  for (const auto &h : request.headers) {
+    headers.push_back({lower(h.name), canonical_header_value(h.value)});
+    size += headers.back().name.size() + headers.back().value.size() + 2;
+  }
+  std::stable_sort(headers.begin(), headers.end(), [](const auto &a, const auto &b) { return a.name < b.name; });
   std::string canonical_headers;
+  canonical_headers.reserve(size);
   std::vector<std::string> names;
   for (std::size_t i = 0; i < headers.size(); ++i) {
-    if (i > 0 && headers[i].first == headers[i - 1].first) {
-      canonical_headers.pop_back();  // the '\n'
-      canonical_headers += "," + headers[i].second + "\n";
+    if (i > 0 && headers[i].name == headers[i - 1].name) {
+      canonical_headers.back() = ',';  // the '\n' of the previous value
+      canonical_headers.append(headers[i].value).append("\n");
       continue;
     }
-    canonical_headers += headers[i].first + ":" + headers[i].second + "\n";
-    names.push_back(headers[i].first);
+    canonical_headers.append(headers[i].name).append(":").append(headers[i].value).append("\n");
+    names.push_back(headers[i].name);
   }
   std::string signed_names = join(names, ";");
   if (signed_headers) *signed_headers = signed_names;
   const http::Header *content_hash = http::find_header(request.headers, "x-amz-content-sha256");
   std::string payload_hash = content_hash ? content_hash->value : crypto::sha256_hex(request.body);
-  return request.method + "\n" + canonical_uri(request.path, params.normalize_path) + "\n" +
-         canonical_query(request.query) + "\n" + canonical_headers + "\n" + signed_names + "\n" + payload_hash;
+  std::string uri = canonical_uri(request.path, params.normalize_path);
+  std::string query = canonical_query(request.query);
+  std::string out;
+  out.reserve(request.method.size() + uri.size() + query.size() + canonical_headers.size() + signed_names.size() +
+              payload_hash.size() + 5);
+  out.append(request.method).append("\n").append(uri).append("\n").append(query).append("\n");
+  out.append(canonical_headers).append("\n").append(signed_names).append("\n").append(payload_hash);
+  wipe(canonical_headers);
+  return out;
+}
+
+Signature::~Signature() {
+  wipe(canonical_request);
+  wipe(authorization);
 }
 
 std::string string_to_sign(const std::string &canonical, const SigningParams &params) {
@@ -129,7 +152,7 @@ Signature sign(SignableRequest &request, const Credentials &credentials, const S
   if (params.sign_body) request.headers.push_back({"X-Amz-Content-Sha256", crypto::sha256_hex(request.body)});
   bool token = !credentials.session_token.empty();
   if (token && !params.omit_session_token)
-    request.headers.push_back({"X-Amz-Security-Token", credentials.session_token.reveal()});
+    request.headers.push_back({"X-Amz-Security-Token", std::string(credentials.session_token.reveal())});
 
   Signature sig;
   std::string signed_headers;
@@ -137,7 +160,8 @@ Signature sign(SignableRequest &request, const Credentials &credentials, const S
   sig.string_to_sign = string_to_sign(sig.canonical_request, params);
 
   // The signing key: an HMAC chain; every intermediate key is wiped.
-  Secret k_secret("AWS4" + credentials.secret_access_key.reveal());
+  Secret k_secret("AWS4");
+  k_secret.append(credentials.secret_access_key.reveal());
   crypto::Digest k_date = crypto::hmac_sha256(k_secret.reveal(), amz_day(params.time));
   crypto::Digest k_region =
       crypto::hmac_sha256({reinterpret_cast<char *>(k_date.data()), k_date.size()}, params.region);
@@ -153,7 +177,7 @@ Signature sign(SignableRequest &request, const Credentials &credentials, const S
   sig.authorization = std::string(kAlgorithm) + " Credential=" + credentials.access_key_id + "/" + scope(params) +
                       ", SignedHeaders=" + signed_headers + ", Signature=" + sig.signature;
   if (token && params.omit_session_token)
-    request.headers.push_back({"X-Amz-Security-Token", credentials.session_token.reveal()});
+    request.headers.push_back({"X-Amz-Security-Token", std::string(credentials.session_token.reveal())});
   request.headers.push_back({"Authorization", sig.authorization});
   return sig;
 }

@@ -29,11 +29,14 @@ struct SigningParams {
   bool omit_session_token = false;  // add the token after signing, unsigned
 };
 
+// The canonical request holds every signed header, X-Amz-Security-Token
+// included: wiped, with the rest, when the Signature dies.
 struct Signature {
   std::string canonical_request;
   std::string string_to_sign;
   std::string signature;      // hex
   std::string authorization;  // the Authorization header's value
+  ~Signature();
 };
 
 // Signs `request` in place: adds X-Amz-Date, X-Amz-Content-Sha256 (if asked),

@@ -88,8 +88,11 @@ TEST_F(AwsClient, SignedReplaceRouteAndDescribeAreAccepted) {
   EXPECT_EQ(aws.count("ReplaceRoute", 200), 1);
   EXPECT_EQ(aws.count("DescribeRouteTables", 200), 1);
   auto log = aws.log();
-  for (auto &e : log.GetArray())
-    if (std::string(e["service"].GetString()) == "ec2") EXPECT_STREQ(e["access_key"].GetString(), fake::kAccessKey);
+  for (auto &e : log.GetArray()) {
+    if (std::string(e["service"].GetString()) == "ec2") {
+      EXPECT_STREQ(e["access_key"].GetString(), fake::kAccessKey);
+    }
+  }
 }
 
 TEST_F(AwsClient, CreateRouteTagsAndAttribute) {
@@ -312,7 +315,7 @@ TEST_F(AwsClient, RoleCredentialsAreRefreshedAheadOfExpiryAndAfterExpiredToken) 
   std::string key1 = creds.get().access_key_id;
   EXPECT_EQ(key1.rfind("ASIA", 0), 0u);
   EXPECT_EQ(creds.get().source, "instance role pg-vip-role");
-  std::string secret1 = creds.get().secret_access_key.reveal();
+  std::string secret1(creds.get().secret_access_key.reveal());
 
   // 55 minutes later the one-hour credentials are inside the refresh window.
   creds_clock.advance(seconds(55 * 60));
@@ -332,8 +335,9 @@ TEST_F(AwsClient, RoleCredentialsAreRefreshedAheadOfExpiryAndAfterExpiredToken) 
   EXPECT_NE(creds.get().access_key_id, key2);
   EXPECT_TRUE(t.mentions("ExpiredToken")) << testing::PrintToString(t.lines);
 
-  for (const auto &secret : {secret1, creds.get().secret_access_key.reveal(), creds.get().session_token.reveal()})
-    EXPECT_FALSE(t.mentions(secret));
+  for (std::string_view secret :
+       {std::string_view(secret1), creds.get().secret_access_key.reveal(), creds.get().session_token.reveal()})
+    EXPECT_FALSE(t.mentions(std::string(secret)));
 }
 
 TEST_F(AwsClient, TheSecretAppearsInNothingTheClientSays) {

@@ -50,9 +50,9 @@ TEST(Ini, SectionsKeysAndComments) {
   EXPECT_EQ(s[0].name, "a");
   ASSERT_EQ(s[0].values.size(), 1u);
   EXPECT_EQ(s[0].values[0].first, "k");
-  EXPECT_EQ(s[0].values[0].second, "v");
+  EXPECT_EQ(s[0].values[0].second.reveal(), "v");
   EXPECT_EQ(s[1].name, "b");
-  EXPECT_EQ(s[1].values[0].second, "1=2");
+  EXPECT_EQ(s[1].values[0].second.reveal(), "1=2");
 }
 
 TEST_F(TempFiles, ProfilesFromTheCredentialsFile) {

@@ -1,6 +1,9 @@
 // Every EC2 answer shape pg_vip reads, and the broken ones it must survive.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <chrono>
+#include <functional>
 #include <string>
 
 #include "core/aws_error.hpp"
@@ -244,6 +247,154 @@ TEST(Ec2Xml, EntitiesAreNotExpandedFromOutside) {
   } catch (const AwsFailure &f) {
     EXPECT_EQ(f.error().kind, ErrorKind::Malformed);
   }
+}
+
+namespace {
+
+// A refused document: the typed error, named for what was refused, in well
+// under a second and without the process growing (libxml2 never saw it).
+struct Refusal {
+  AwsError error;
+  double ms = 0;
+  long grown_kb = 0;
+};
+
+long max_rss_kb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+Refusal refusal_of(const std::function<void()> &fn) {
+  Refusal r;
+  long before = max_rss_kb();
+  auto start = std::chrono::steady_clock::now();
+  try {
+    fn();
+    ADD_FAILURE() << "the document was accepted";
+  } catch (const AwsFailure &f) {
+    r.error = f.error();
+  }
+  r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  r.grown_kb = max_rss_kb() - before;
+  return r;
+}
+
+void expect_dtd_refused(const Refusal &r) {
+  EXPECT_EQ(r.error.kind, ErrorKind::Malformed);
+  EXPECT_EQ(r.error.code, "MalformedResponse");
+  EXPECT_NE(r.error.message.find("DTD"), std::string::npos) << r.error.message;
+  EXPECT_TRUE(r.error.retryable());  // as every other unreadable answer: see ec2_xml.cpp
+  EXPECT_LT(r.ms, 500.0);
+  EXPECT_LT(r.grown_kb, 16 * 1024);
+}
+
+// Each is otherwise a well-formed answer that a parser ignoring its DTD
+// would accept: only the refusal of the DTD itself makes them fail.
+const char *kBillionLaughs = R"(<?xml version="1.0"?>
+<!DOCTYPE ReplaceRouteResponse [
+  <!ENTITY lol "lol">
+  <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+  <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+  <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+  <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+  <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+  <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+  <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<ReplaceRouteResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>&lol9;</requestId><return>true</return></ReplaceRouteResponse>)";
+
+const char *kExternalEntity = R"(<?xml version="1.0"?>
+<!DOCTYPE DescribeRouteTablesResponse [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<DescribeRouteTablesResponse><requestId>r</requestId><routeTableSet><item><routeTableId>rtb-0a000001</routeTableId>
+<tagSet><item><key>Name</key><value>&x;</value></item></tagSet></item></routeTableSet></DescribeRouteTablesResponse>)";
+
+const char *kParameterEntity = R"(<?xml version="1.0"?>
+<!DOCTYPE ReplaceRouteResponse [
+  <!ENTITY % remote SYSTEM "file:///etc/passwd">
+  <!ENTITY % local "<!ENTITY y 'z'>">
+  %remote; %local;
+]>
+<ReplaceRouteResponse><requestId>r</requestId><return>true</return></ReplaceRouteResponse>)";
+
+// No internal subset: only an external DTD, by URL.
+const char *kExternalDtd = R"(<?xml version="1.0"?>
+<!DOCTYPE ReplaceRouteResponse SYSTEM "http://127.0.0.1:9/evil.dtd">
+<ReplaceRouteResponse><requestId>r</requestId><return>true</return></ReplaceRouteResponse>)";
+
+}  // namespace
+
+TEST(Ec2XmlDtd, BillionLaughsIsRefusedUnparsed) {
+  expect_dtd_refused(refusal_of([] { parse_return(kBillionLaughs); }));
+  expect_dtd_refused(refusal_of([] { parse_request_id(kBillionLaughs); }));
+}
+
+TEST(Ec2XmlDtd, ExternalEntityIsRefusedUnparsed) {
+  expect_dtd_refused(refusal_of([] { parse_route_table_page(kExternalEntity); }));
+}
+
+TEST(Ec2XmlDtd, ParameterEntityIsRefusedUnparsed) {
+  expect_dtd_refused(refusal_of([] { parse_return(kParameterEntity); }));
+}
+
+TEST(Ec2XmlDtd, ExternalDtdIsRefusedUnparsed) {
+  expect_dtd_refused(refusal_of([] { parse_return(kExternalDtd); }));
+}
+
+TEST(Ec2XmlDtd, AnEntityDeclarationAnywhereIsRefused) {
+  // Not well-formed without a DOCTYPE, but refused for what it is, before libxml2 sees it.
+  expect_dtd_refused(refusal_of(
+      [] { parse_return("<ReplaceRouteResponse><!ENTITY a 'b'><return>true</return></ReplaceRouteResponse>"); }));
+}
+
+TEST(Ec2XmlDtd, AnErrorDocumentWithADtdIsUnreadableNotBelieved) {
+  // parse_error never throws: a DTD makes the body unreadable, classified by
+  // its HTTP status alone, so a crafted <Code> inside it is not believed.
+  const std::string body = std::string("<?xml version=\"1.0\"?><!DOCTYPE Response [<!ENTITY c \"AuthFailure\">]>") +
+                           "<Response><Errors><Error><Code>InvalidRouteTableID.NotFound</Code><Message>&c;</Message>" +
+                           "</Error></Errors><RequestID>x</RequestID></Response>";
+  auto start = std::chrono::steady_clock::now();
+  AwsError e = parse_error(body, 400);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(ms, 500.0);
+  EXPECT_EQ(e.code, "HTTP400");
+  EXPECT_EQ(e.kind, ErrorKind::Malformed);
+  EXPECT_EQ(parse_error(body, 503).kind, ErrorKind::ServerError);
+}
+
+TEST(Ec2XmlDtd, AUtf16DocumentCannotHideADtdFromTheCheck) {
+  // The check reads bytes; libxml2 would decode UTF-16 (by its byte order
+  // mark) and find the DOCTYPE the byte scan cannot see. The parser is told
+  // UTF-8 whatever the document says, so this is unreadable, and refused.
+  std::string utf8 = kParameterEntity;
+  std::string utf16 = "\xff\xfe";
+  for (char c : utf8) {
+    utf16 += c;
+    utf16 += '\0';
+  }
+  AwsError e = refusal_of([&] { parse_return(utf16); }).error;
+  EXPECT_EQ(e.kind, ErrorKind::Malformed);
+}
+
+TEST(Ec2XmlDtd, TextThatMentionsADoctypeIsStillRead) {
+  // EC2 escapes '<' in values, so a tag may say "<!DOCTYPE" as &lt;!DOCTYPE.
+  auto tables = parse_route_tables(
+      "<DescribeRouteTablesResponse><routeTableSet><item><routeTableId>rtb-1</routeTableId><tagSet><item>"
+      "<key>k</key><value>&lt;!DOCTYPE x [&lt;!ENTITY y 'z'&gt;]&gt;</value></item></tagSet></item></routeTableSet>"
+      "</DescribeRouteTablesResponse>");
+  ASSERT_EQ(tables.size(), 1u);
+  EXPECT_EQ(tables[0].tags.at("k"), "<!DOCTYPE x [<!ENTITY y 'z'>]>");
+}
+
+TEST(Ec2XmlDtd, AnOversizedBodyIsRefusedUnparsed) {
+  std::string big = "<ReplaceRouteResponse><requestId>r</requestId><return>true</return>";
+  big += std::string(17 << 20, ' ');
+  big += "</ReplaceRouteResponse>";
+  AwsError e = refusal_of([&] { parse_return(big); }).error;
+  EXPECT_EQ(e.kind, ErrorKind::Malformed);
+  EXPECT_NE(e.message.find("too large"), std::string::npos) << e.message;
 }
 
 TEST(Classify, AsTheSdksStandardRetryMode) {
