@@ -32,9 +32,17 @@ ALTER SYSTEM SET pg_vip.check_interval = 0;
 ALTER SYSTEM SET pg_vip.request_timeout = '2 days';
 ALTER SYSTEM SET pg_vip.enabled = 'maybe';
 ALTER SYSTEM SET pg_vip.no_such_setting = 'x';
+-- The notification command: a placeholder in quotes, joined to other text or
+-- handed to eval would let text from AWS (a fence tag's node name) run as
+-- shell code.
+ALTER SYSTEM SET pg_vip.event_notification_command = '/etc/repmgr/repmgr-hook.sh %n %e %s "%t" "%d"';
+ALTER SYSTEM SET pg_vip.event_notification_command = '/usr/local/bin/vip-hook --details=%d';
+ALTER SYSTEM SET pg_vip.event_notification_command = 'eval /usr/local/bin/vip-hook %e %d';
 
 -- vip_check_setting() gives the canonical form.
 SELECT vip_check_setting('pg_vip.route_tables', ' rtb-0123abcd ,rtb-4567abcd ');
 SELECT vip_check_setting('vip', '2001:DB8::0:1/128');
 SELECT vip_check_setting('ec2_endpoint', 'https://ec2.eu-west-1.amazonaws.com/');
 SELECT vip_check_setting('event_notifications', 'vip_fenced,vip_held,vip_fenced');
+SELECT vip_check_setting('event_notification_command', '/etc/repmgr/repmgr-hook.sh %n %e %s %t %d');
+SELECT vip_check_setting('event_notification_command', '/usr/local/bin/vip-hook "$PG_VIP_DETAILS"');

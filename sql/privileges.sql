@@ -16,6 +16,8 @@ SELECT count(*) FROM vip_events();
 SELECT * FROM vip_claim();
 SELECT * FROM vip_claim(force => true);
 SHOW pg_vip.vip;
+SHOW pg_vip.event_notification_command;
+SELECT count(*) AS settings_seen FROM pg_settings WHERE name LIKE 'pg_vip.%';
 SELECT vip_version() IS NOT NULL AS version_readable;
 RESET ROLE;
 
@@ -25,6 +27,11 @@ SELECT count(*) FROM vip_routes();
 SELECT count(*) >= 0 AS events_readable FROM vip_events();
 SELECT vip_check_setting('vip', '10.0.0.1/32');
 SELECT * FROM vip_claim();
+-- pg_monitor includes pg_read_all_settings, which reads every pg_vip
+-- setting, the notification command included: the README says it must not
+-- carry secrets (its hook gets every value in PG_VIP_* variables instead).
+SHOW pg_vip.event_notification_command;
+SELECT count(*) AS settings_seen FROM pg_settings WHERE name LIKE 'pg_vip.%';
 RESET ROLE;
 
 DROP ROLE vip_ordinary;

@@ -13,7 +13,11 @@ Clock::time_point parse_iso8601(const std::string &text) {
   // Accepts an optional fraction of seconds, then Z.
   int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &z);
   if (n == 7 && z == '.') z = text.back();
-  if (n != 7 || z != 'Z' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+  // Years outside 1970..2200 are refused: system_clock counts nanoseconds
+  // in 64 bits (about 1678 to 2262), and a time from IMDS or a tag outside
+  // that range would overflow the conversion (found by the fuzzer).
+  if (n != 7 || z != 'Z' || y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+      mi > 59 || s < 0 || s > 60)
     throw Error("invalid timestamp \"" + text.substr(0, 40) + "\"",
                 "Expected an ISO 8601 UTC time such as 2015-08-30T12:36:00Z.");
   tm.tm_year = y - 1900;

@@ -222,17 +222,30 @@ std::vector<LogLine> Controller::take_logs() {
   return out;
 }
 
+// Log lines quote AWS's text (tags, error messages) too: cleaned as event
+// details are, so a tag cannot forge lines in the server log.
 void Controller::log(bool warning, std::string message, std::string detail) {
-  logs_.push_back({warning, std::move(message), std::move(detail)});
+  logs_.push_back({warning, sanitize_event_text(message), sanitize_event_text(detail)});
 }
 
-void Controller::event(const std::string &name, bool success, const std::string &details) {
+void Controller::event(const std::string &name, bool success, const std::string &raw_details) {
+  // Details quote AWS (a fence tag's node name, EC2's error messages), which
+  // anyone allowed ec2:CreateTags can write: no control character or
+  // unbounded text reaches the log, vip_events() or the command.
+  std::string details = sanitize_event_text(raw_details);
   events_.push_back({hooks_.time->wall(), name, success, details});
   log(!success, "pg_vip: event " + name + " (success " + (success ? "1" : "0") + ")", details);
   const auto &wanted = config_.notification_events;
   if (config_.notification_command.empty() ||
       (!wanted.empty() && std::find(wanted.begin(), wanted.end(), name) == wanted.end()))
     return;
+  // The setting's check refuses such a template already; this holds even
+  // for a value that reached the configuration some other way.
+  if (auto unsafe = check_notification_template(config_.notification_command)) {
+    log(true, "pg_vip: the event notification command was not run: it could let text from AWS run as shell code",
+        unsafe->detail + " " + unsafe->hint);
+    return;
+  }
   EventFields f{config_.node_name,
                 name,
                 success,
@@ -240,7 +253,10 @@ void Controller::event(const std::string &name, bool success, const std::string 
                 details,
                 config_.vip,
                 join(config_.route_tables, ",")};
-  std::string problem = notifier_.start(build_notification_command(config_.notification_command, f));
+  // The command gets an environment built for it, never the worker's,
+  // which may hold AWS credentials.
+  std::string problem =
+      notifier_.start(build_notification_command(config_.notification_command, f), notification_environment(f));
   if (!problem.empty()) log(true, "pg_vip: " + problem);
 }
 

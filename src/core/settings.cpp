@@ -12,6 +12,7 @@
 
 #include "error.hpp"
 #include "events.hpp"
+#include "notify.hpp"
 #include "text.hpp"
 
 namespace pg_vip::settings {
@@ -230,6 +231,12 @@ std::vector<std::string> parse_event_list(std::string_view raw) {
   return events;
 }
 
+std::string parse_notification_command(std::string_view raw) {
+  if (auto problem = check_notification_template(raw))
+    reject("event_notification_command", raw, std::move(problem->detail), std::move(problem->hint));
+  return std::string(raw);
+}
+
 void check_ca_file(std::string_view raw) {
   std::string value(trim(raw));
   if (value.empty()) return;
@@ -255,13 +262,15 @@ std::string normalize(std::string_view raw_name, std::string_view value) {
   if (name == "aws_profile") return parse_aws_profile(value);
   if (name == "node_name") return parse_node_name(value);
   if (name == "event_notifications") return join(parse_event_list(value), ",");
+  if (name == "event_notification_command") return parse_notification_command(value);
   if (name == "ca_file") {
     check_ca_file(value);
     return std::string(trim(value));
   }
   throw ConfigError("unrecognized pg_vip setting \"" + shown(raw_name) + "\"",
                     "Settings that take a text value: vip, route_tables, network_interface, region, "
-                    "ec2_endpoint, imds_endpoint, aws_profile, node_name, event_notifications, ca_file.");
+                    "ec2_endpoint, imds_endpoint, aws_profile, node_name, event_notification_command, "
+                    "event_notifications, ca_file.");
 }
 
 std::string sanitize_node_name(std::string_view text) {

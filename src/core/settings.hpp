@@ -40,7 +40,10 @@ Url parse_url(std::string_view setting, std::string_view value);
 std::string parse_aws_profile(std::string_view value);  // "" allowed
 std::string parse_node_name(std::string_view value);    // "" allowed
 std::vector<std::string> parse_event_list(std::string_view value);
-void check_ca_file(std::string_view value);  // "" allowed
+// The event notification command, as written, once no placeholder in it
+// could let the shell read a value (text from AWS among them) as code.
+std::string parse_notification_command(std::string_view value);  // "" allowed
+void check_ca_file(std::string_view value);                      // "" allowed
 
 // Validates `value` for the setting `name` (with or without the "pg_vip."
 // prefix) and returns its canonical form. Unknown names are a ConfigError.

@@ -98,11 +98,13 @@ struct Messages {
 static_assert(std::is_trivially_copyable_v<Status> && std::is_trivially_copyable_v<Messages>,
               "copied into shared memory under a lock");
 
-// Copies text into a fixed buffer, cut to fit and always terminated.
+// Copies text into a fixed buffer, cut to fit and always terminated; a cut
+// never splits a UTF-8 character (SQL shows these as text).
 template <std::size_t N>
 void copy_text(char (&dst)[N], std::string_view src) noexcept {
   std::size_t n = src.size() < N - 1 ? src.size() : N - 1;
-  std::memcpy(dst, src.data(), n);
+  while (n > 0 && n < src.size() && (static_cast<unsigned char>(src[n]) & 0xC0) == 0x80) --n;
+  if (n) std::memcpy(dst, src.data(), n);  // an empty view's data() may be null
   dst[n] = '\0';
 }
 

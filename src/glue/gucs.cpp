@@ -4,6 +4,7 @@
 
 #include "../core/settings.hpp"
 #include "door.hpp"
+#include "guc_memory.hpp"
 
 namespace pg_vip::gucs {
 
@@ -38,13 +39,17 @@ bool check_setting(const char *name, char **newval) {
     if (failure.hint[0]) GUC_check_errhint("%s", failure.hint);
     return false;
   }
-  if (canonical == nullptr) {
+  // copy_out's copy is malloc()'d; the server's must come from its own
+  // allocator (guc_memory.hpp).
+  char *owned = canonical ? guc_string_copy(canonical) : nullptr;
+  free(canonical);
+  if (owned == nullptr) {
     GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
     GUC_check_errdetail("out of memory");
     return false;
   }
-  free(*newval);  // GUC strings are malloc'd (guc_malloc)
-  *newval = canonical;
+  guc_string_free(*newval);
+  *newval = owned;
   return true;
 }
 
@@ -60,6 +65,7 @@ PG_VIP_CHECK_HOOK(aws_profile)
 PG_VIP_CHECK_HOOK(node_name)
 PG_VIP_CHECK_HOOK(ca_file)
 PG_VIP_CHECK_HOOK(event_notifications)
+PG_VIP_CHECK_HOOK(event_notification_command)
 #undef PG_VIP_CHECK_HOOK
 
 // All settings are reloadable and hidden from non-superusers: they steer a
@@ -107,9 +113,10 @@ void define() {
                           nullptr);
   define_string("pg_vip.ca_file", "A CA bundle to verify the endpoints' TLS certificates; empty: the system's store.",
                 &ca_file, "", check_ca_file);
-  define_string("pg_vip.event_notification_command",
-                "A shell command run on each event, with %n %e %s %t %d %v %r replaced (quoted).",
-                &event_notification_command, "", nullptr);
+  define_string(
+      "pg_vip.event_notification_command",
+      "A shell command run on each event: %n %e %s %t %d %v %r as unquoted words, also in PG_VIP_* variables.",
+      &event_notification_command, "", check_event_notification_command);
   define_string("pg_vip.event_notifications", "The events that run the notification command; empty: all.",
                 &event_notifications, "", check_event_notifications);
   MarkGUCPrefixReserved("pg_vip");

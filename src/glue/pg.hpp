@@ -21,3 +21,9 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 }
+
+// shmem_request_hook and InitMaterializedSRF came in 15; META.json and the
+// README say 15 through 18, the versions the source is written for.
+#if PG_VERSION_NUM < 150000
+#error "pg_vip needs PostgreSQL 15 or later"
+#endif

@@ -567,4 +567,6 @@ TEST(ControllerStatus, TextLongerThanItsFieldIsCutAndTerminated) {
   EXPECT_STREQ(field, "0123456");
   copy_text(field, "");
   EXPECT_STREQ(field, "");
+  copy_text(field, "abcdef\xc3\xa9");  // é would straddle the cut
+  EXPECT_STREQ(field, "abcdef");
 }

@@ -189,6 +189,34 @@ TEST(CaFile, AbsoluteReadableRegularFile) {
   std::remove(path.c_str());
 }
 
+// repmgr's documentation writes "%t" "%d": with pg_vip, a quote around a
+// placeholder would let a tag's text run as shell code. Refused, saying
+// why and what to write instead.
+TEST(NotificationCommand, RefusesAQuotedPlaceholderAndShowsTheSafeForm) {
+  const std::string repmgr_style = "/etc/repmgr/repmgr-hook.sh %n %e %s \"%t\" \"%d\"";
+  try {
+    normalize("pg_vip.event_notification_command", repmgr_style);
+    ADD_FAILURE() << "a quoted placeholder was accepted";
+  } catch (const ConfigError &e) {
+    EXPECT_EQ(std::string(e.what()),
+              "invalid value for parameter \"pg_vip.event_notification_command\": \"" + repmgr_style + "\"");
+    EXPECT_NE(e.detail().find("The placeholder %t stands inside double quotes"), std::string::npos) << e.detail();
+    EXPECT_NE(e.hint().find("as in \"/etc/repmgr/repmgr-hook.sh %n %e %s %t %d\""), std::string::npos) << e.hint();
+    EXPECT_NE(e.hint().find("PG_VIP_DETAILS"), std::string::npos) << e.hint();
+  }
+  for (const char *bad :
+       {"hook '%d'", "hook x%dy", "hook `echo %d`", "eval hook %d", "sh -c %d", "%d", "hook > %d", "cat <<E\n%d\nE"})
+    rejection([&] { parse_notification_command(bad); });
+}
+
+TEST(NotificationCommand, KeepsUnquotedTemplatesAsWritten) {
+  for (const char *good : {"", "/etc/repmgr/repmgr-hook.sh %n %e %s %t %d", "hook %e %d >> /var/log/vip.log 2>&1",
+                           "hook \"$PG_VIP_DETAILS\"", " logger -t pg_vip %e %d "}) {
+    EXPECT_EQ(parse_notification_command(good), good);
+    EXPECT_EQ(normalize("event_notification_command", good), good);
+  }
+}
+
 TEST(Normalize, DispatchesByNameWithOrWithoutPrefix) {
   EXPECT_EQ(normalize("pg_vip.vip", "10.0.0.1/32"), "10.0.0.1/32");
   EXPECT_EQ(normalize("vip", ""), "");
