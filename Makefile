@@ -6,6 +6,10 @@
 #   make installcheck        pg_regress, then the TAP tests (test/t), against the installed extension
 #   make check-tap           the TAP tests only (also: installcheck-tap); PROVE_TESTS=test/t/001_version.pl picks files
 #   make format-check        clang-format --dry-run --Werror over src/ and test/; `make format` applies it
+#   make unit-asan           the unit tests built with AddressSanitizer and UBSan (also: integration-asan)
+#   make fuzz                builds the libFuzzer targets (test/fuzz) with clang and runs each FUZZ_SECONDS (60)
+#   make check-tap-valgrind  the TAP tests with every server process, the worker too, under valgrind (not as root)
+# WERROR=1 (as CI builds) makes every warning in the project's own code an error.
 # The PostgreSQL built against is the pg_config on PATH, or PG_CONFIG=/path/to/pg_config.
 # installcheck and check-tap start their own servers, so they run as a user
 # other than root (PostgreSQL refuses root), in a tree that user can write.
@@ -41,7 +45,16 @@ SHLIB_LINK += $(CORE_LIBS) -lstdc++
 # warnings out of ours.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -I$(srcdir)/src $(XML2_CFLAGS) \
               -DPG_VIP_VERSION='"$(EXTVERSION)"'
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -fno-omit-frame-pointer -MMD -MP
+# WERROR=1: warnings in our own code are errors (CI builds so). -Werror joins
+# our flags only, never PostgreSQL's CFLAGS/CXXFLAGS, and its headers stay
+# -isystem, so it judges our code alone.
+ifneq ($(filter 1 yes on true,$(WERROR)),)
+WERROR_FLAGS = -Werror
+endif
+# The sanitizers, as the ASan builds and the fuzz targets below use them:
+# any UBSan report aborts, as an ASan one does.
+SANITIZE_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -fno-omit-frame-pointer -MMD -MP $(WERROR_FLAGS)
 
 # The LLVM bitcode PGXS would build only serves JIT inlining, and it would be
 # compiled without PG_CXXFLAGS (so without -std=c++17).
@@ -77,7 +90,7 @@ not-root:
 # The test binaries: the core (and the PostgreSQL-free parts of the glue)
 # with their tests, built by one rule without any PostgreSQL header. Each
 # names its sources as prerequisites; the rule compiles every .cpp among them.
-TEST_CXXFLAGS = -std=c++17 -Wall -Wextra -g -Isrc -Itest $(XML2_CFLAGS)
+TEST_CXXFLAGS = -std=c++17 -Wall -Wextra $(WERROR_FLAGS) -g -Isrc -Itest $(XML2_CFLAGS)
 # Unit tests of the core.
 UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
 UNIT_GLUE_SRCS = $(wildcard src/glue/wait_policy.cpp)
@@ -102,12 +115,31 @@ $(SIM_BIN): $(SIM_SRCS)
 $(SIM_BIN): TEST_OPT = -O2
 $(SIM_BIN): TEST_LIBS = -lpthread
 
+# The unit and integration tests again, built with AddressSanitizer and
+# UBSan (build/asan): any report aborts the binary, and the leak check at
+# exit makes it exit non-zero. Object by object, so that the core is
+# compiled once for both and `make -j` helps; -O0 compiles the tests about
+# three times faster than -O1 and hides nothing from the sanitizers.
+ASAN_OBJ = build/asan/obj
+asan_objs = $(patsubst %.cpp,$(ASAN_OBJ)/%.o,$(1))
+$(ASAN_OBJ)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(TEST_CXXFLAGS) -O0 $(SANITIZE_FLAGS) -MMD -MP -c -o $@ $<
+ASAN_UNIT_BIN = build/asan/pg_vip_unit
+ASAN_INTEGRATION_BIN = build/asan/pg_vip_integration
+$(ASAN_UNIT_BIN): $(call asan_objs,$(CORE_SRCS) $(UNIT_SRCS) $(UNIT_GLUE_SRCS))
+	$(CXX) $(SANITIZE_FLAGS) -o $@ $^ -lgtest -lgmock -lpthread $(CORE_LIBS)
+$(ASAN_INTEGRATION_BIN): $(call asan_objs,$(CORE_SRCS) $(INTEGRATION_SRCS))
+	$(CXX) $(SANITIZE_FLAGS) -o $@ $^ -lgtest_main -lgtest -lpthread $(CORE_LIBS)
+ASAN_BINS = $(ASAN_UNIT_BIN) $(ASAN_INTEGRATION_BIN)
+-include $(patsubst %.o,%.d,$(call asan_objs,$(CORE_SRCS) $(UNIT_SRCS) $(UNIT_GLUE_SRCS) $(INTEGRATION_SRCS)))
+
 TEST_BINS = $(UNIT_BIN) $(INTEGRATION_BIN) $(SIM_BIN)
 TEST_HDRS = $(wildcard src/core/*.hpp $(UNIT_GLUE_SRCS:.cpp=.hpp) test/*/*.hpp)
 $(TEST_BINS): $(CORE_SRCS) $(TEST_HDRS)
 	$(CXX) $(TEST_CXXFLAGS) $(TEST_OPT) -o $@ $(filter %.cpp,$^) $(TEST_LIBS) $(CORE_LIBS)
 
-EXTRA_CLEAN = $(TEST_BINS) tmp_check tmp_check_regress $(OBJS:.o=.d)
+EXTRA_CLEAN = $(TEST_BINS) tmp_check tmp_check_regress $(OBJS:.o=.d) build/asan build/fuzz build/tap-valgrind
 
 .PHONY: unit integration simulate
 unit: $(UNIT_BIN)
@@ -115,6 +147,16 @@ unit: $(UNIT_BIN)
 
 integration: $(INTEGRATION_BIN)
 	$(INTEGRATION_BIN)
+
+# halt_on_error: the first report ends the run; LeakSanitizer runs at exit.
+ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+.PHONY: unit-asan integration-asan
+unit-asan: $(ASAN_UNIT_BIN)
+	$(ASAN_ENV) $(ASAN_UNIT_BIN)
+
+integration-asan: $(ASAN_INTEGRATION_BIN)
+	$(ASAN_ENV) $(ASAN_INTEGRATION_BIN)
 
 SEEDS ?= 1000
 STEPS ?= 3000
@@ -125,9 +167,111 @@ else
 	$(SIM_BIN) --seeds $(SEEDS) --steps $(STEPS)
 endif
 
+# The TAP tests with every server process under valgrind (memcheck): the
+# postmaster and all it forks, the pg_vip worker among them. pg_vip.so is
+# built (with its -g) in a copy of this tree, build/tap-valgrind/src, and
+# installed into a private copy of the PostgreSQL installation,
+# build/tap-valgrind/pg/<its absolute paths> (PostgreSQL finds its files
+# relative to its binaries), so the system's stays untouched; there
+# `postgres` is a script that runs the real one under valgrind when it runs
+# as a server (initdb's --boot and --single, -V and -C run directly). An
+# error whose stack passes through pg_vip's code fails the target (the
+# others are PostgreSQL's own, without its suppression file: counted, shown,
+# not ours); so does a failed test, though under valgrind the tests' time
+# bounds may be what fails. (ASan instead of valgrind: PostgreSQL's binaries
+# with libasan preloaded deadlock on glibc's locale lock, in bindtextdomain
+# or p11-kit's exit handler, before any test runs.)
+TAP_VG = build/tap-valgrind
+TAP_VG_PG = $(CURDIR)/$(TAP_VG)/pg
+TAP_VG_LOGS = $(CURDIR)/$(TAP_VG)/valgrind
+VALGRIND_FLAGS = --quiet --leak-check=no --num-callers=30 --fullpath-after= --error-limit=no
+.PHONY: check-tap-valgrind
+check-tap-valgrind: | not-root
+	@rm -rf $(TAP_VG)
+	@mkdir -p $(TAP_VG)/src $(TAP_VG_LOGS)
+	@for d in '$(bindir)' '$(pkglibdir)' '$(datadir)'; do \
+	  mkdir -p "$(TAP_VG_PG)$$(dirname "$$d")" && cp -a "$$d" "$(TAP_VG_PG)$$d" || exit 1; \
+	done
+	@inc='$(shell $(PG_CONFIG) --includedir-server)'; \
+	  mkdir -p "$(TAP_VG_PG)$$(dirname "$$inc")" && ln -s "$$inc" "$(TAP_VG_PG)$$inc"
+	@bin='$(TAP_VG_PG)$(bindir)'; mv "$$bin/postgres" "$$bin/postgres.bin" && \
+	  printf '%s\n' '#!/bin/sh' \
+	    '# postgres under valgrind when it runs as a server (make check-tap-valgrind)' \
+	    'real="$$(dirname "$$0")/postgres.bin"' \
+	    'case "$$1" in -V|--version|-C|--describe-config|--boot|--single|--check) exec "$$real" "$$@";; esac' \
+	    'exec valgrind $(VALGRIND_FLAGS) --log-file=$(TAP_VG_LOGS)/%p.log "$$real" "$$@"' \
+	    >"$$bin/postgres" && chmod 755 "$$bin/postgres"
+	@tar --exclude=./.git --exclude=./build --exclude='./tmp_check*' --exclude='*.o' --exclude='*.so' \
+	    --exclude='*.d' --exclude='*.bc' -cf - . | tar -C $(TAP_VG)/src -xf -
+	$(MAKE) -C $(TAP_VG)/src PG_CONFIG='$(TAP_VG_PG)$(bindir)/pg_config' WERROR='$(WERROR)' install
+	@status=0; \
+	$(MAKE) -C $(TAP_VG)/src PG_CONFIG='$(TAP_VG_PG)$(bindir)/pg_config' check-tap \
+	  $(if $(filter command line environment,$(origin PROVE)),PROVE='$(PROVE)') \
+	  $(if $(filter command line environment,$(origin PROVE_TESTS)),PROVE_TESTS='$(PROVE_TESTS)') || status=1; \
+	cat $(TAP_VG_LOGS)/*.log 2>/dev/null | sed 's/^==[0-9]*== \{0,1\}//' | \
+	  awk 'BEGIN { RS = "" } /^(Memcheck|Copyright|Using Valgrind|Command:|Parent PID:)/ { next } \
+	       { all++ } /(at|by) 0x[0-9A-F]+: .*(pg_vip\.so|\/src\/(core|glue)\/[a-z_]+\.(cpp|hpp):)/ { ours++; print "--- an error in pg_vip'"'"'s code:"; print } \
+	       END { printf "valgrind: %d error(s) in pg_vip'"'"'s code, %d elsewhere (PostgreSQL'"'"'s own), in %s\n", ours, all - ours, "$(TAP_VG_LOGS)"; exit (ours > 0) }' \
+	  || status=1; \
+	echo "check-tap-valgrind: $$([ $$status -eq 0 ] && echo passed || echo FAILED)"; exit $$status
+
+# libFuzzer targets (test/fuzz/*.cpp, one per parser of outside input), built
+# with Debian's clang and its libFuzzer (libclang-rt-14-dev) under ASan and
+# UBSan, against the core compiled alike (build/fuzz). `make fuzz` runs each
+# for FUZZ_SECONDS, growing build/fuzz/corpus/<target> and reading the seeds
+# in test/fuzz/corpus/<target> without writing to them; crashes land in
+# test/fuzz/crashes/. FUZZ_TARGETS=settings picks targets.
+FUZZ_CXX ?= clang++
+FUZZ_SECONDS ?= 60
+# test/fuzz/ubsan_ignorelist.txt: one known UBSan report in a third-party
+# header (rapidjson's), not instrumented; nothing of ours is listed there.
+FUZZ_FLAGS = -std=c++17 -g -O1 -Wall -Wextra $(WERROR_FLAGS) $(SANITIZE_FLAGS) \
+             -fsanitize-ignorelist=test/fuzz/ubsan_ignorelist.txt -Isrc -Itest $(XML2_CFLAGS)
+FUZZ_SRCS = $(sort $(wildcard test/fuzz/*.cpp))
+FUZZ_ALL = $(patsubst test/fuzz/%.cpp,%,$(FUZZ_SRCS))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_BINS = $(addprefix build/fuzz/,$(FUZZ_ALL))
+FUZZ_CORE_OBJS = $(patsubst src/core/%.cpp,build/fuzz/core/%.o,$(CORE_SRCS))
+
+build/fuzz/core/%.o: src/core/%.cpp test/fuzz/ubsan_ignorelist.txt
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/libcore.a: $(FUZZ_CORE_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BINS): build/fuzz/%: test/fuzz/%.cpp test/fuzz/support.hpp test/fuzz/ubsan_ignorelist.txt build/fuzz/libcore.a
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libcore.a $(CORE_LIBS)
+
+-include $(FUZZ_CORE_OBJS:.o=.d)
+
+.PHONY: fuzz fuzz-build print-fuzz-targets
+fuzz-build: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+
+print-fuzz-targets:
+	@echo $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	  FUZZ_SECONDS=$(FUZZ_SECONDS) bash test/fuzz/run.sh build/fuzz/$$t || status=1; \
+	done; exit $$status
+
 # The C++ style is .clang-format's; CI fails on any difference.
 CLANG_FORMAT ?= clang-format
 FORMAT_SRCS = $(sort $(wildcard src/*/*.cpp src/*/*.hpp test/*/*.cpp test/*/*.hpp))
+# The PostgreSQL-version guard of GUC string memory (src/glue/guc_memory.hpp),
+# built against stand-ins as 15 and as 16+: each must take its own branch.
+.PHONY: check-guc-memory
+check-guc-memory:
+	@for v in 150000 160000 180000; do \
+	  $(CXX) -std=c++17 -Wall -Wextra -Werror -I$(srcdir)/src -DPG_VERSION_NUM=$$v \
+	    -o test/compile/guc_memory_test_$$v $(srcdir)/test/compile/guc_memory_test.cpp && \
+	  test/compile/guc_memory_test_$$v || exit 1; \
+	done
+
+EXTRA_CLEAN += $(addprefix test/compile/guc_memory_test_,150000 160000 180000)
+
 .PHONY: format format-check
 format:
 	$(CLANG_FORMAT) -i $(FORMAT_SRCS)

@@ -13,6 +13,8 @@ PACKAGES=(
   build-essential make g++ "postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
   libcurl4-openssl-dev libssl-dev rapidjson-dev libxml2-dev libgtest-dev libgmock-dev
   libipc-run-perl libjson-pp-perl awscli python3-awscrt python3 openssl ca-certificates curl clang-format
+  # The fuzz targets: Debian's clang and its compiler-rt (libFuzzer, ASan, UBSan).
+  clang libclang-rt-14-dev
 )
 
 log() { printf '\n== %s\n' "$*"; }
@@ -28,15 +30,17 @@ install_packages() {
   apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
 }
 
-# Builds and installs the extension; the compiler's output goes to $1.
+# Builds and installs the extension; the compiler's output goes to $1, and
+# any further arguments go to make (e.g. WERROR=1).
 build_and_install() {
   local build_log=$1
-  log "building and installing pg_vip"
-  make -C "$TOP" PG_CONFIG="$PG_CONFIG" >"$build_log" 2>&1 || { cat "$build_log"; return 1; }
+  shift
+  log "building and installing pg_vip${*:+ ($*)}"
+  make -C "$TOP" PG_CONFIG="$PG_CONFIG" "$@" >"$build_log" 2>&1 || { cat "$build_log"; return 1; }
   if [ "$(id -u)" -eq 0 ]; then
-    make -C "$TOP" PG_CONFIG="$PG_CONFIG" install >/dev/null
+    make -C "$TOP" PG_CONFIG="$PG_CONFIG" "$@" install >/dev/null
   else
-    sudo make -C "$TOP" PG_CONFIG="$PG_CONFIG" install >/dev/null
+    sudo make -C "$TOP" PG_CONFIG="$PG_CONFIG" "$@" install >/dev/null
   fi
 }
 
@@ -46,7 +50,7 @@ make_work_tree() {
   local dir
   dir=$(mktemp -d /tmp/pg_vip.XXXXXX)
   chmod 755 "$dir"
-  tar -C "$TOP" --exclude=.git -cf - . | tar -C "$dir" -xf -
+  tar -C "$TOP" --exclude=.git --exclude=./build -cf - . | tar -C "$dir" -xf -
   if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$dir"; fi
   printf '%s\n' "$dir"
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every pg_vip test suite: the formatting check, the core's unit and
-# integration tests (GoogleTest), the simulation, pg_regress, and the TAP
-# tests with real primaries and standbys.
+# integration tests (GoogleTest), the same again under AddressSanitizer and
+# UBSan, a short run of each fuzz target (libFuzzer), the simulation,
+# pg_regress, and the TAP tests with real primaries and standbys.
+# Everything of ours is compiled with -Werror (WERROR=1).
 # Installs what it needs (as root), builds, installs, and ends with one line:
 #   N passed, N failed
 set -uo pipefail
@@ -14,9 +16,14 @@ count() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped +
 
 install_packages || { echo "0 passed, 1 failed"; exit 1; }
 
+# Our own code must build without a warning under -Wall -Wextra: WERROR=1
+# makes that the compiler's rule (-Werror on our flags only, never on
+# PostgreSQL's). Should it fail, the build is counted as one failure and done
+# again without -Werror, so that every other suite still runs and says what
+# it can.
+MAKE_ARGS=(PG_CONFIG="$PG_CONFIG" WERROR=1)
 build_log=$(mktemp)
-if build_and_install "$build_log"; then
-  # Our own code must build without a warning under -Wall -Wextra.
+if build_and_install "$build_log" WERROR=1; then
   if grep -q 'warning:' "$build_log"; then
     grep -B2 -A4 'warning:' "$build_log"
     log "build: warnings (counted as one failure)"
@@ -25,8 +32,10 @@ if build_and_install "$build_log"; then
     count 1 0
   fi
 else
-  echo "0 passed, 1 failed"
-  exit 1
+  log "build: fails under -Werror (counted as one failure); building again without it"
+  count 0 1
+  MAKE_ARGS=(PG_CONFIG="$PG_CONFIG")
+  build_and_install "$build_log" || { echo "0 passed, 1 failed"; exit 1; }
 fi
 
 # The C++ must be as .clang-format writes it (one test).
@@ -35,7 +44,7 @@ format_out=$(mktemp)
 if ! command -v "${CLANG_FORMAT:-clang-format}" >/dev/null; then
   echo "clang-format is not installed"
   count 0 1
-elif make -C "$TOP" PG_CONFIG="$PG_CONFIG" format-check >"$format_out" 2>&1; then
+elif make -C "$TOP" "${MAKE_ARGS[@]}" format-check >"$format_out" 2>&1; then
   echo "formatted as .clang-format says"
   count 1 0
 else
@@ -51,16 +60,23 @@ fi
 
 work=$(make_work_tree)
 # Runs a GoogleTest binary from the work tree as the server's OS user and
-# counts its tests; a binary that dies before its summary counts as a failure.
+# counts its tests; a binary that dies before its summary counts as a failure,
+# and so does a sanitizer report (ASan, UBSan, LeakSanitizer) or a non-zero
+# exit after every test passed (LeakSanitizer's verdict comes at exit).
+# GTEST_ENV: more environment for the binary.
+GTEST_ENV=()
 run_gtest() {  # title binary
-  local out
+  local out rc
   out=$(mktemp)
   log "$1"
-  if ! make -C "$TOP" PG_CONFIG="$PG_CONFIG" "$2" >>"$build_log" 2>&1; then
+  if ! make -C "$TOP" "${MAKE_ARGS[@]}" "$2" >>"$build_log" 2>&1; then
     cat "$build_log"; count 0 1; return
   fi
+  mkdir -p "$(dirname "$work/$2")"
   cp "$TOP/$2" "$work/$2" && chmod 755 "$work/$2"
-  (cd "$work" && as_pg env PG_VIP_SIGV4_SUITE="${PG_VIP_SIGV4_SUITE:-}" "$2") >"$out" 2>&1
+  [ "$(id -u)" -eq 0 ] && chown -R postgres: "$(dirname "$work/$2")"
+  (cd "$work" && as_pg env PG_VIP_SIGV4_SUITE="${PG_VIP_SIGV4_SUITE:-}" "${GTEST_ENV[@]}" "$2") >"$out" 2>&1
+  rc=$?
   grep -E '^\[  (FAILED|PASSED|SKIPPED) |^\[==========\]|SigV4 suite' "$out"
   grep -B3 -A12 -E '(Failure|error: )' "$out" | head -80
   local p f s
@@ -70,17 +86,69 @@ run_gtest() {  # title binary
   if ! grep -q '^\[==========\].*ran\.' "$out"; then
     tail -n 30 "$out"; f=$((f + 1))
   fi
+  local report
+  report=$(grep -nm1 -E '^==[0-9]+==ERROR: |runtime error: |^SUMMARY: [A-Za-z]*Sanitizer' "$out" | cut -d: -f1)
+  if [ -n "$report" ]; then
+    echo "sanitizer report (counted as one failure):"
+    tail -n +"$report" "$out" | head -n 40
+    f=$((f + 1))
+  elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    tail -n 20 "$out"
+    echo "exited with status $rc after its tests (counted as one failure)"
+    f=$((f + 1))
+  fi
   count "$p" "$f" "$s"
 }
 
 run_gtest "unit tests of the core (GoogleTest)" test/unit/pg_vip_unit
 run_gtest "integration tests: the core against the local AWS endpoint" test/integration/pg_vip_integration
 
+# The same two binaries built with AddressSanitizer and UBSan (make
+# unit-asan, integration-asan): a second run of every test, counted as the
+# first; the first report aborts the binary (halt_on_error, and UBSan built
+# with -fno-sanitize-recover), leaks are reported at exit.
+log "building the unit and integration tests with ASan and UBSan"
+make -C "$TOP" "${MAKE_ARGS[@]}" -j2 build/asan/pg_vip_unit build/asan/pg_vip_integration >>"$build_log" 2>&1
+GTEST_ENV=(ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+run_gtest "unit tests under ASan+UBSan" build/asan/pg_vip_unit
+run_gtest "integration tests under ASan+UBSan" build/asan/pg_vip_integration
+GTEST_ENV=()
+
+# Each libFuzzer target (test/fuzz: every parser of outside input) for
+# FUZZ_CI_SECONDS, two at a time (one per core), from its checked-in seeds
+# (read only: new inputs go to a temporary corpus); each target is one test.
+log "fuzzing: each target for ${FUZZ_CI_SECONDS:=10} s (make fuzz-build; test/fuzz/run.sh)"
+fuzz_out=$(mktemp -d)
+if ! command -v "${FUZZ_CXX:-clang++}" >/dev/null; then
+  echo "clang++ is not installed"
+  count 0 1
+elif ! make -C "$TOP" "${MAKE_ARGS[@]}" -j2 fuzz-build >"$fuzz_out/build.log" 2>&1; then
+  grep -E 'error|Error' "$fuzz_out/build.log" | head -40
+  echo "the fuzz targets do not build (counted as one failure)"
+  count 0 1
+else
+  targets=$(make -s -C "$TOP" --no-print-directory "${MAKE_ARGS[@]}" print-fuzz-targets)
+  # shellcheck disable=SC2016
+  printf '%s\n' $targets | (cd "$TOP" && xargs -P 2 -I{} sh -c \
+    'FUZZ_WORK="$1" FUZZ_SECONDS="$2" bash test/fuzz/run.sh build/fuzz/{} >"$1/{}.out" 2>&1; echo $? >"$1/{}.rc"' \
+    sh "$fuzz_out" "$FUZZ_CI_SECONDS")
+  for t in $targets; do
+    cat "$fuzz_out/$t.out"
+    if [ "$(cat "$fuzz_out/$t.rc" 2>/dev/null)" = 0 ]; then count 1 0; else count 0 1; fi
+  done
+fi
+rm -rf "$fuzz_out"
+
 # The simulation of the fence: every node's controller over a simulated EC2
 # (test/sim); one test that fails on any violation of an invariant.
+# The GUC string memory guard takes the branch meant for 15 and for 16+.
+log "PostgreSQL version guard (make check-guc-memory)"
+if make -C "$TOP" PG_CONFIG="$PG_CONFIG" check-guc-memory; then count 1 0; else count 0 1; fi
+
 log "simulation of the fence (make simulate)"
 sim_out=$(mktemp)
-if make -C "$TOP" PG_CONFIG="$PG_CONFIG" simulate >"$sim_out" 2>&1; then
+if make -C "$TOP" "${MAKE_ARGS[@]}" simulate >"$sim_out" 2>&1; then
   grep -E '^simulation: ' "$sim_out"
   count 1 0
 else
