@@ -2,10 +2,11 @@
 """A local AWS-compatible endpoint for pg_vip's tests, demo and benchmark.
 
 Speaks the EC2 Query API (ReplaceRoute, CreateRoute, DescribeRouteTables,
-CreateTags, DescribeInstanceAttribute) with real state, and IMDSv2 (one
+CreateTags, DescribeInstanceAttribute, ModifyInstanceAttribute) with real state, and IMDSv2 (one
 metadata service per instance, each on its own port). Every EC2 request's
 SigV4 signature is checked by botocore (Debian's awscli), never by pg_vip's
-own signer. Listens on loopback only.
+own signer. Listens on loopback (or, in the lab, on the lab router's own
+address inside its network namespace: --listen).
 
 The world: world.json beside this file (--world for another), the one
 every caller shares (the TAP tests, the integration tests, the demo, the
@@ -57,6 +58,18 @@ Control API (unsigned, on the EC2 port, under /_fake/):
   POST /_fake/expire_role_credentials   role credentials already handed out expire now
   POST /_fake/role_ttl        JSON: {seconds}: lifetime of role credentials handed out next
   POST /_fake/reset_tables    route tables back to the world file's routes and tags
+  POST /_fake/source_dest_check  JSON: {instance, value}: that instance's check on or off
+
+Real routing (the lab, scripts/lab.sh): --kernel-routes FILE names, in JSON,
+  {"tables": {"<route table id>": <kernel table number>, ...},
+   "hops": {"<eni>": ["<next hop address>", "<device>"], ...}}
+and the server, run as root inside the lab router's network namespace, keeps
+those kernel tables equal to its route tables after every change, before it
+answers (over netlink, with Debian's python3-pyroute2): a route to
+an interface it has a hop for goes there; a blackhole route, a route to any
+other interface, or to an instance whose source/destination check is on,
+becomes a kernel blackhole route (EC2 drops packets for an address that is
+not the instance's own unless the check is off: the client sees the same loss).
 
 IMDSv2 (per instance): instance-id, mac, placement/region,
 placement/availability-zone, network/interfaces/macs/ ("<mac>/" a line, the
@@ -101,8 +114,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
-CHANGING = {"ReplaceRoute", "CreateRoute", "CreateTags"}
-DRY_RUN_ACTIONS = {"ReplaceRoute", "CreateRoute", "CreateTags", "DescribeRouteTables", "DescribeInstanceAttribute"}
+CHANGING = {"ReplaceRoute", "CreateRoute", "CreateTags", "ModifyInstanceAttribute"}
+DRY_RUN_ACTIONS = {"ReplaceRoute", "CreateRoute", "CreateTags", "DescribeRouteTables", "DescribeInstanceAttribute",
+                   "ModifyInstanceAttribute"}
 ERROR_FORMS = ("Response", "ErrorResponse")
 ACCOUNT = "123456789012"
 DENY_FIELDS = {"actions", "instance", "code", "status", "message"}
@@ -145,7 +159,17 @@ class World:
         self.down_until = 0.0
         self.deny_rules = []
         self.page_tokens = {}  # nextToken -> (route table ids of the query, offset of the next page)
+        self.kernel = None  # KernelRoutes, in the lab
         self.reset_answers()
+
+    def routes_changed(self):
+        """After a change of routes or of a source/destination check: the lab's kernel follows."""
+        if self.kernel:
+            # The kernel's lock first: snapshots reach the kernel in the order they were taken.
+            with self.kernel.lock:
+                with self.lock:
+                    want = self.kernel.wanted(self)
+                self.kernel.apply(want)
 
     def reset_answers(self):
         """Error form and DescribeRouteTables page size as the world file has them."""
@@ -221,6 +245,53 @@ class World:
                 message = rule.get("message") or unauthorized_message(self.region, principal, action, params)
                 return AwsError(status, code, message)
         return None
+
+
+class KernelRoutes:
+    """Mirrors the route tables into the kernel of the namespace the server runs in (the lab's router).
+
+    Over netlink (Debian's pyroute2), in the request's own thread: a change
+    costs well under a millisecond, so the lab adds nothing measurable to
+    the time a route takes to move, and parallel requests stay parallel.
+    """
+
+    def __init__(self, spec):
+        # The lab only (other callers need not have it); the module itself: the
+        # package's lazy names do not resolve once awscli is imported.
+        from pyroute2.iproute.linux import IPRoute
+        self.tables = {rtb: int(n) for rtb, n in spec.get("tables", {}).items()}
+        self.hops = {}
+        for eni, (via, dev) in spec.get("hops", {}).items():
+            self.hops[eni] = (str(ipaddress.ip_address(via)), socket.if_nametoindex(dev))
+        self.installed = {}  # (kernel table, destination) -> (via, interface index) or None (blackhole)
+        self.lock = threading.Lock()
+        self.ipr = IPRoute()
+
+    def wanted(self, world):
+        """What the kernel should hold; read with world.lock held."""
+        want = {}
+        for rtb, number in self.tables.items():
+            for r in world.tables.get(rtb, {}).get("routes", []):
+                if r.get("origin") == "CreateRouteTable":
+                    continue  # the VPC's local route: the router's own connected routes
+                hop = self.hops.get(r.get("eni"))
+                instance = world.instances.get(world.enis.get(r.get("eni")))
+                usable = r.get("state") == "active" and hop and instance and not instance["source_dest_check"]
+                want[(number, str(ipaddress.ip_network(r["destination"])))] = hop if usable else None
+        return want
+
+    def apply(self, want):
+        """Called with self.lock held."""
+        for (table, dest) in sorted(set(self.installed) - set(want)):
+            self.ipr.route("del", dst=dest, table=table)
+        for (table, dest), hop in sorted(want.items(), key=lambda kv: kv[0]):
+            if self.installed.get((table, dest), "unset") == hop:
+                continue
+            if hop is None:
+                self.ipr.route("replace", dst=dest, table=table, type="blackhole")
+            else:
+                self.ipr.route("replace", dst=dest, table=table, gateway=hop[0], oif=hop[1])
+        self.installed = want
 
 
 def iso(ts):
@@ -386,6 +457,13 @@ def describe_page(world, params, ids):
 
 
 def ec2_action(world, action, params):
+    answer = ec2_answer(world, action, params)
+    if action in CHANGING:
+        world.routes_changed()
+    return answer
+
+
+def ec2_answer(world, action, params):
     with world.lock:
         if action == "ReplaceRoute":
             rtb, table = table_of(world, params)
@@ -448,6 +526,14 @@ def ec2_action(world, action, params):
             value = "true" if world.instances[iid]["source_dest_check"] else "false"
             return xml_response(action, f"<instanceId>{iid}</instanceId><sourceDestCheck><value>{value}</value>"
                                         "</sourceDestCheck>")
+        if action == "ModifyInstanceAttribute":
+            iid, value = params.get("InstanceId"), params.get("SourceDestCheck.Value", "").lower()
+            if iid not in world.instances:
+                raise AwsError(400, "InvalidInstanceID.NotFound", f"The instance ID '{iid}' does not exist")
+            if value not in ("true", "false"):
+                raise AwsError(400, "InvalidParameterCombination", "Only SourceDestCheck.Value is supported here.")
+            world.instances[iid]["source_dest_check"] = value == "true"
+            return xml_response(action, "<return>true</return>")
     raise AwsError(400, "InvalidAction", f"The action {action} is not valid for this web service.")
 
 
@@ -618,10 +704,16 @@ class Ec2Handler(Handler):
                         cred["expires"] = time.time() - 1
             elif what == "reset_tables":
                 world.reset_tables()
+            elif what == "source_dest_check":
+                if args.get("instance") not in world.instances or not isinstance(args.get("value"), bool):
+                    return self.send(400, 'expected {"instance": ID, "value": true|false}', "text/plain")
+                world.instances[args["instance"]]["source_dest_check"] = args["value"]
             elif what == "role_ttl":
                 world.role_ttl = float(args["seconds"])
             else:
                 return self.send(404, "unknown control", "text/plain")
+        if what in ("route", "reset_tables", "source_dest_check"):
+            world.routes_changed()
         return self.send(200, "{}", "application/json")
 
 
@@ -743,6 +835,8 @@ def main():
     parser.add_argument("--set", action="append", default=[], metavar="PATH=JSON", help="a change to the world")
     parser.add_argument("--port", type=int, default=0, help="EC2 port (0: any free one)")
     parser.add_argument("--log", help="also append the request log here, one JSON object a line")
+    parser.add_argument("--listen", default="127.0.0.1", help="the address to listen on (the lab: its router's)")
+    parser.add_argument("--kernel-routes", metavar="FILE", help="JSON: kernel tables and next hops to mirror routes into")
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     args = parser.parse_args()
@@ -755,10 +849,15 @@ def main():
             raise SystemExit(f"--set {setting}: expected PATH=JSON")
         change(spec, path, json.loads(value))
     world = World(spec)
+    if args.kernel_routes:
+        with open(args.kernel_routes) as f:
+            world.kernel = KernelRoutes(json.load(f))
+        world.routes_changed()
+    listen = str(ipaddress.ip_address(args.listen))
 
-    ec2 = Server(("127.0.0.1", args.port), Ec2Handler)
+    ec2 = Server((listen, args.port), Ec2Handler)
     ec2.world = world
-    host, scheme = "127.0.0.1", "http"
+    host, scheme = listen, "http"
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
@@ -767,10 +866,10 @@ def main():
     servers = [ec2]
     imds = {}
     for instance in world.instances.values():
-        s = Server(("127.0.0.1", int(instance.get("imds_port", 0))), ImdsHandler)
+        s = Server((listen, int(instance.get("imds_port", 0))), ImdsHandler)
         s.world, s.instance, s.tokens = world, instance, {}
         servers.append(s)
-        imds[instance["id"]] = f"http://127.0.0.1:{s.server_address[1]}"
+        imds[instance["id"]] = f"http://{listen}:{s.server_address[1]}"
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     # Every socket listens already: the caller may connect as soon as it reads this line.
