@@ -283,3 +283,9 @@ format-check:
 .PHONY: bench
 bench:
 	bash scripts/bench.sh
+
+# The lab's benchmark, as root (about 6 minutes; see bench/lab_bench.py):
+# the client's write downtime through repmgr failovers, pg_vip against the hook.
+.PHONY: bench-lab
+bench-lab:
+	bash scripts/bench.sh lab

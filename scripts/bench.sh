@@ -4,10 +4,30 @@
 # script that calls the AWS CLI per table; idle cost of a standby's worker.
 # Writes bench-results/results.md, results.csv and latency.png.
 # Extra arguments go to bench.py (e.g. --runs 3 --idle-seconds 10 for a quick look).
+#
+#   scripts/bench.sh lab [lab_bench.py options]
+# The benchmark a user cares about (see bench/lab_bench.py): the client's
+# write downtime through repmgr failovers in the lab (scripts/lab.sh), split
+# into detection, promotion, VIP move and reconnect, with pg_vip and with the
+# tutorial's hook, for N = 1, 3, 10 route tables; planned switchovers too.
+# Runs as root (network namespaces). Writes bench-results/lab/results.md,
+# results.csv and timeline.png. A quick look: --runs 2 --tables 1,10.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PACKAGES+=(gnuplot-nox)
+
+if [ "${1:-}" = lab ]; then
+  shift
+  [ "$(id -u)" -eq 0 ] || { echo "scripts/bench.sh lab: run as root (the lab makes network namespaces)" >&2; exit 1; }
+  install_packages
+  build_and_install "$(mktemp)"
+  start=$(date +%s)
+  /usr/bin/python3 "$TOP/bench/lab_bench.py" --out "$TOP/bench-results/lab" "$@"
+  echo "wall time: $(($(date +%s) - start)) s"
+  exit 0
+fi
+
 install_packages
 build_and_install "$(mktemp)"
 

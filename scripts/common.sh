@@ -15,6 +15,9 @@ PACKAGES=(
   libipc-run-perl libjson-pp-perl awscli python3-awscrt python3 openssl ca-certificates curl clang-format
   # The fuzz targets: Debian's clang and its compiler-rt (libFuzzer, ASan, UBSan).
   clang libclang-rt-14-dev
+  # The lab (scripts/lab.sh, test/lab): namespaces, the failover managers, the client.
+  iproute2 procps "postgresql-$PG_MAJOR-repmgr" patroni etcd-server etcd-client
+  "postgresql-$PG_MAJOR-auto-failover" pg-auto-failover-cli python3-psycopg2 python3-pyroute2 openssh-server openssh-client
 )
 
 log() { printf '\n== %s\n' "$*"; }

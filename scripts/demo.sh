@@ -1,137 +1,90 @@
 #!/usr/bin/env bash
-# pg_vip demo: a local failover, end to end, on this machine only.
+# pg_vip demo: the tutorial's failover, in a VPC in a box on this machine.
 #
-# Starts the project's AWS-compatible endpoint in its shared world,
-# test/fake_aws/world.json (a VPC with three route tables and two instances,
-# each with its own instance metadata service), a primary
-# (node-a) and a streaming standby (node-b) with pg_vip, then fails over:
-# node-a stops, node-b is promoted and takes the virtual IP on every route
-# table; node-a comes back as a primary and is fenced.
-# Installs what it needs (as root), builds and installs pg_vip, cleans up after.
+# The lab (scripts/lab.sh): network namespaces for a VPC router, two
+# database instances with the VIP bound on each, and an application host;
+# the project's AWS endpoint keeps the router's routing equal to its route
+# tables. repmgr runs with failover=automatic, as in the tutorial, but
+# pg_vip moves the VIP instead of the hook script. A client writes through
+# the VIP all along. Then: the primary is killed; repmgrd promotes the
+# standby, pg_vip moves the VIP, the client's writes resume (the gap is
+# measured); the old primary comes back as a primary and is fenced; `repmgr
+# node rejoin --force-rewind` makes it a standby.
+# Run as root (it makes network namespaces). Installs what it needs, builds
+# and installs pg_vip, and removes everything it made when it ends.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 install_packages
 build_and_install "$(mktemp)"
 
-DIR=$(mktemp -d /tmp/pg_vip_demo.XXXXXX)
-chmod 755 "$DIR"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$DIR"
-# The endpoint runs as postgres, from a copy it can read (a clone under /root is not).
-WORK=$(make_work_tree)
-PORT_A=${PG_VIP_DEMO_PORT:-55432}
-PORT_B=$((PORT_A + 1))
-# The VIP and the route tables are the shared world's.
-read -r VIP TABLES < <(/usr/bin/python3 -c 'import json, sys; w = json.load(open(sys.argv[1]))
-print(w["vip"], ", ".join(t["id"] for t in w["route_tables"]))' "$TOP/test/fake_aws/world.json")
-FAKE_PID=
-
-cleanup() {
-  as_pg pg_ctl -D "$DIR/node-b" -m immediate stop >/dev/null 2>&1 || true
-  as_pg pg_ctl -D "$DIR/node-a" -m immediate stop >/dev/null 2>&1 || true
-  # runuser forks: stop the endpoint itself, by the pid it answered.
-  [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null || true
-  rm -rf "$DIR" "$WORK"
-}
-trap cleanup EXIT
+PG_VIP_LAB_DIR=$(mktemp -d /tmp/pg_vip_demo.XXXXXX)
+export PG_VIP_LAB_DIR
+lab() { bash "$TOP/scripts/lab.sh" "$@"; }
+trap 'lab down >/dev/null 2>&1 || true; rm -rf "$PG_VIP_LAB_DIR"' EXIT
+rm -rf "$PG_VIP_LAB_DIR"  # lab up makes it
 
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
-psql_on() { as_pg psql -X -q -h "$DIR" -p "$1" -d postgres "${@:2}"; }
-wait_state() {  # port state seconds
-  local i
-  for ((i = 0; i < $3 * 10; i++)); do
-    [ "$(psql_on "$1" -Atc 'SELECT state FROM vip_status()')" = "$2" ] && return 0
-    sleep 0.1
+sql() { lab sql "$@"; }
+status() {
+  for n in node-a node-b; do
+    printf '  %s: ' "$n"
+    sql "$n" "SELECT CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END || ', pg_vip ' || state || ', timeline ' || timeline || coalesce(', holder ' || holder, '') FROM vip_status()" 2>/dev/null || echo down
   done
-  echo "timed out waiting for state $2"; psql_on "$1" -c 'SELECT * FROM vip_status()'; return 1
+  echo "  the router sends the VIP's packets to: $(lab vip-host)"
 }
-# What the AWS endpoint holds: where the VIP's route points in each table.
-show_vpc() {
-  /usr/bin/python3 - "$(curl -s "$EC2_URL/_fake/state")" "$VIP" <<'PY'
+report() { lab client report "$@"; }
+
+say "1. The lab: repmgr on node-a (primary) and node-b (standby), pg_vip on both, 3 route tables"
+lab up --manager repmgr --tables 3
+status
+sleep 2
+echo "  the client, through the VIP: $(report --brief)"
+
+say "2. The primary dies: node-a's PostgreSQL is killed"
+t0=$(date +%s.%N)
+lab failover --how kill
+sql node-b "SELECT route_table_id, target, state FROM vip_routes()" | sed 's/^/  /'
+sleep 2
+status
+/usr/bin/python3 - "$(report --since "$t0" --json)" <<'PY'
 import json, sys
-state, vip = json.loads(sys.argv[1]), sys.argv[2]
-print("  route table    VIP route target       fence tag")
-for rtb, t in sorted(state["tables"].items()):
-    route = next((r for r in t["routes"] if r["destination"] == vip), None)
-    target = "(no route)" if route is None else route.get("eni") + ("  BLACKHOLE" if route["state"] == "blackhole" else "")
-    print(f"  {rtb:<14} {target:<22} {t['tags'].get('pg_vip:' + vip, '-')}")
+r = json.loads(sys.argv[1])
+o = r["outage"]
+print(f"  the client's writes: last acknowledged by {o['last_node']}, then {o['failed_attempts']} failed attempts, "
+      f"then acknowledged by {o['first_node']}: a gap of {o['seconds'] * 1000:.0f} ms "
+      "(repmgrd's detection, PostgreSQL's promotion, the VIP's move and the client's reconnect)")
 PY
-}
-status() {  # port
-  psql_on "$1" -c "SELECT node_name, role, state, timeline, network_interface AS eni, routes_held, round(last_claim_ms::numeric, 1) AS claim_ms, holder, holder_timeline, left(last_error, 60) AS last_error FROM vip_status()"
-}
-
-say "1. The local AWS endpoint: a VPC with three route tables and two instances"
-# It answers on its stdout, one JSON line, once it listens (end of file: it failed).
-exec {FAKE_OUT}< <(as_pg /usr/bin/python3 "$WORK/test/fake_aws/server.py" --log "$DIR/requests.jsonl" 2>"$DIR/fake.err")
-read -r -t 20 -u "$FAKE_OUT" ANSWER || { echo "the AWS endpoint did not start:"; cat "$DIR/fake.err"; exit 1; }
-read -r FAKE_PID EC2_URL IMDS_A IMDS_B < <(/usr/bin/python3 -c 'import json, sys; a = json.loads(sys.argv[1])
-print(a["pid"], a["ec2"], a["imds"]["i-0a000001"], a["imds"]["i-0b000001"])' "$ANSWER")
-echo "  EC2 API at $EC2_URL (every signature checked by botocore); instance metadata for i-0a000001 at $IMDS_A, i-0b000001 at $IMDS_B"
-show_vpc
-
-node_conf() {  # name port imds_url
-  cat <<CONF
-port = $2
-listen_addresses = ''
-unix_socket_directories = '$DIR'
-log_line_prefix = '%m [%p] '
-shared_preload_libraries = 'pg_vip'
-pg_vip.node_name = '$1'
-pg_vip.vip = '$VIP'
-pg_vip.route_tables = '$TABLES'
-pg_vip.network_interface = 'auto'  # from instance metadata (IMDSv2)
-pg_vip.ec2_endpoint = '$EC2_URL'
-pg_vip.imds_endpoint = '$3'  # region, interface and role credentials come from here
-pg_vip.check_interval = '2s'
-CONF
-}
-# The servers see no AWS credentials but the instance role's.
-export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION \
-  AWS_ENDPOINT_URL AWS_ENDPOINT_URL_EC2 AWS_EC2_METADATA_DISABLED
-
-say "2. node-a: a primary with pg_vip (port $PORT_A), on instance i-0a000001"
-as_pg initdb -D "$DIR/node-a" -A trust >/dev/null
-node_conf node-a "$PORT_A" "$IMDS_A" >>"$DIR/node-a/postgresql.conf"
-as_pg pg_ctl -D "$DIR/node-a" -l "$DIR/node-a.log" -w start >/dev/null
-psql_on "$PORT_A" -c 'CREATE EXTENSION pg_vip'
-wait_state "$PORT_A" held 20
-status "$PORT_A"
-echo "  It started as primary on a VPC with no fence tag, so it claimed the VIP (creating the missing route):"
-show_vpc
-
-say "3. node-b: a streaming standby (port $PORT_B), on instance i-0b000001"
-as_pg pg_basebackup -h "$DIR" -p "$PORT_A" -D "$DIR/node-b" -R -X stream
-node_conf node-b "$PORT_B" "$IMDS_B" >>"$DIR/node-b/postgresql.conf"
-as_pg pg_ctl -D "$DIR/node-b" -l "$DIR/node-b.log" -w start >/dev/null
-wait_state "$PORT_B" standby 20
-sleep 2.5  # one check interval: the standby reads the routes (never writes)
-status "$PORT_B"
-psql_on "$PORT_B" -c 'SELECT route_table_id, target, state, holder, holder_timeline FROM vip_routes()'
-
-say "4. Failover: node-a stops, node-b is promoted with pg_promote()"
-as_pg pg_ctl -D "$DIR/node-a" -m immediate -w stop >/dev/null
-start_ns=$(date +%s%N)
-psql_on "$PORT_B" -Atc 'SELECT pg_promote(wait => true)' >/dev/null
-wait_state "$PORT_B" held 20
-end_ns=$(date +%s%N)
-status "$PORT_B"
-show_vpc
-psql_on "$PORT_B" -c "SELECT to_char(at, 'HH24:MI:SS.MS') AS at, event, success, details FROM vip_events()"
-echo "  From pg_promote() to every route verified on node-b: $(( (end_ns - start_ns) / 1000000 )) ms (this includes PostgreSQL's own promotion and the demo's 100 ms polling)."
 echo "  node-b's log:"
-grep -E 'pg_vip: (this node|VIP)' "$DIR/node-b.log" | sed 's/^/    /'
+grep -E 'pg_vip: (this node|VIP)|pointed' "$PG_VIP_LAB_DIR/node-b/postgresql.log" | head -n 3 | sed 's/^/    /'
 
-say "5. The old primary comes back as a primary: it must not take the VIP back"
-changes_before=$(grep -c '"changing": true' "$DIR/requests.jsonl" || true)
-as_pg pg_ctl -D "$DIR/node-a" -l "$DIR/node-a.log" -w start >/dev/null
-wait_state "$PORT_A" fenced 20
-sleep 2.5
-status "$PORT_A"
-changes_after=$(grep -c '"changing": true' "$DIR/requests.jsonl" || true)
-echo "  Changing requests sent to AWS since node-a came back: $((changes_after - changes_before))"
-show_vpc
-grep -E 'WARNING:  pg_vip' "$DIR/node-a.log" | tail -n 1 | sed 's/^/    /'
+say "3. The tutorial's split brain: node-a comes back as a primary"
+t1=$(date +%s.%N)
+lab start node-a
+for _ in $(seq 1 100); do
+  [ "$(sql node-a 'SELECT state FROM vip_status()' 2>/dev/null)" = fenced ] && break
+  sleep 0.1
+done
+sleep 2
+status
+echo "  repmgr service status:"
+lab service-status node-b | sed 's/^/    /'
+echo "  the client since node-a came back: $(report --since "$t1" --brief)"
+grep -E 'WARNING:  pg_vip' "$PG_VIP_LAB_DIR/node-a/postgresql.log" | tail -n 1 | sed 's/^/    /'
 
-say "Done: the VIP moved to node-b on all three route tables, and the stale node-a is fenced."
+say "4. repmgr node rejoin --force-rewind: node-a becomes a standby of node-b"
+lab rejoin node-a | grep -E 'NOTICE: NODE REJOIN|DETAIL: node' | sed 's/^/  /'
+for _ in $(seq 1 100); do
+  [ "$(sql node-a 'SELECT state FROM vip_status()' 2>/dev/null)" = standby ] && break
+  sleep 0.1
+done
+status
+lab client stop
+/usr/bin/python3 - "$(report --check node-b --json)" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+print(f"  the client: {r['acked']} commits acknowledged; missing on node-b: {r['lost']} "
+      f"(by node: {r['lost_by_node'] or 'none'}; asynchronous replication may lose what only node-a had)")
+PY
+
+say "Done: the VIP followed repmgr's choice, the stale primary never got it back, and the lab is removed."

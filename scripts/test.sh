@@ -171,17 +171,31 @@ if [ "$total" -eq 0 ]; then cat "$regress_out"; rf=1; fi
 count $((total - rf)) "$rf"
 
 # test/run_tap.pl stands in for prove: the same run, and a count of the
-# assertions ("tap totals: N passed, M failed").
+# assertions ("tap totals: N passed, M failed, K skipped").
 log "TAP tests (make check-tap)"
 tap_out=$(mktemp)
 (cd "$work" && as_pg env PG_VIP_SIGV4_SUITE="${PG_VIP_SIGV4_SUITE:-}" \
    make PG_CONFIG="$PG_CONFIG" check-tap PROVE="perl test/run_tap.pl") 2>&1 | tee "$tap_out"
-read -r tp tf < <(sed -n 's/^tap totals: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$tap_out")
-if [ -z "${tp:-}" ]; then tp=0; tf=1; fi
+tap_totals() {  # file: prints "passed failed skipped" from run_tap.pl's last line (or "0 1 0")
+  local line
+  line=$(sed -n 's/^tap totals: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$1")
+  echo "${line:-0 1 0}"
+}
+read -r tp tf ts < <(tap_totals "$tap_out")
 if [ "$tf" -gt 0 ]; then
   for f in "$work"/tmp_check/log/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done
 fi
-count "$tp" "$tf"
+count "$tp" "$tf" "$ts"
+
+# The lab (test/lab/t): network namespaces with real routing, real repmgr,
+# Patroni and pg_auto_failover, a client writing through the VIP. It needs
+# root (it makes namespaces and runs each server as postgres inside them):
+# without root or namespaces its files are skipped, and counted so.
+log "the lab: failovers under real managers, a client through the VIP (test/lab/t)"
+lab_out=$(mktemp)
+(cd "$TOP" && perl test/run_tap.pl -I test/perl test/lab/t/*.pl) 2>&1 | tee "$lab_out"
+read -r tp tf ts < <(tap_totals "$lab_out")
+count "$tp" "$tf" "$ts"
 
 # Keep the work tree (logs, regression.diffs) only when something failed.
 if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# pg_vip's lab: a VPC in a box on this machine (test/lab/net.sh draws it).
+# A router namespace with real routing for the VIP, two database nodes with
+# the VIP bound, a failover manager, pg_vip, and a client writing through
+# the VIP. Run as root; needs network namespaces (iproute2).
+#
+#   scripts/lab.sh up [--manager repmgr|patroni|pg_auto_failover] [--tables N]
+#                     [--sync] [--mover pg_vip|hook] [--no-client]
+#   scripts/lab.sh status          who is primary, pg_vip on each node, where the VIP's packets go
+#   scripts/lab.sh failover [--how kill|cut]   the primary dies (its PostgreSQL killed, or its link cut)
+#   scripts/lab.sh switchover      the manager's planned switchover to the standby
+#   scripts/lab.sh down            everything removed: namespaces, links, processes, files
+# Plumbing (the tests use it; so can you):
+#   sql NODE SQL | kill NODE | cut NODE | heal NODE | start NODE | rejoin NODE |
+#   primary | client start|stop|report | wait-primary OLD SECONDS | env
+# The lab's files: $PG_VIP_LAB_DIR (default /tmp/pg_vip_lab). Nothing in it
+# reaches beyond the machine: the router has no link out, and the AWS
+# endpoint and the instance metadata are the project's own (10.0.0.1).
+set -euo pipefail
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/common.sh
+source "$TOP/scripts/common.sh"
+LAB_DIR=${PG_VIP_LAB_DIR:-/tmp/pg_vip_lab}
+for f in net aws node client; do
+  # shellcheck disable=SC1090
+  source "$TOP/test/lab/$f.sh"
+done
+
+die() { echo "lab: $*" >&2; exit 1; }
+
+load_env() {
+  [ -f "$LAB_DIR/lab.env" ] || die "no lab in $LAB_DIR (scripts/lab.sh up)"
+  # shellcheck disable=SC1091
+  source "$LAB_DIR/lab.env"
+  load_manager
+}
+load_manager() {
+  case ${LAB_MANAGER:-} in
+    repmgr | patroni | pg_auto_failover) ;;
+    *) die "unknown manager '${LAB_MANAGER:-}' (repmgr, patroni or pg_auto_failover)" ;;
+  esac
+  # shellcheck disable=SC1090
+  source "$TOP/test/lab/$LAB_MANAGER.sh"
+}
+
+other_node() { [ "$1" = node-a ] && echo node-b || echo node-a; }
+
+# The node that is primary now (empty if none answers as one).
+lab_primary() {
+  local n
+  for n in node-a node-b; do
+    [ "$(node_role "$n")" = primary ] && { echo "$n"; return; }
+  done
+  echo ""
+}
+
+# Waits for a primary other than $1 holding the VIP, the router's route to it.
+wait_new_primary() {  # old seconds
+  local new end=$((SECONDS + $2))
+  while [ "$SECONDS" -lt "$end" ]; do
+    new=$(other_node "$1")
+    if [ "$(node_role "$new")" = primary ] && [ "$(vip_host_now)" = "$new" ] &&
+       { [ "$LAB_MOVER" = hook ] || [ "$(node_vip_state "$new")" = held ]; }; then
+      echo "$new"; return 0
+    fi
+    sleep 0.1
+  done
+  echo "no new primary holding the VIP after $2 s" >&2
+  return 1
+}
+
+cmd_up() {
+  local manager=repmgr tables=3 sync=0 mover=pg_vip client=1
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --manager) manager=$2; shift 2 ;;
+      --tables) tables=$2; shift 2 ;;
+      --sync) sync=1; shift ;;
+      --mover) mover=$2; shift 2 ;;
+      --no-client) client=0; shift ;;
+      *) die "up: unknown option $1" ;;
+    esac
+  done
+  [[ $tables =~ ^[0-9]+$ ]] && [ "$tables" -ge 1 ] && [ "$tables" -le 50 ] || die "--tables: 1 to 50"
+  case $mover in pg_vip | hook) ;; *) die "--mover: pg_vip or hook" ;; esac
+  net_check >&2 || exit 1
+  if [ -f "$LAB_DIR/lab.env" ]; then
+    die "a lab is up in $LAB_DIR already: scripts/lab.sh down (or PG_VIP_LAB_DIR=another directory)"
+  fi
+  mkdir -p "$LAB_DIR"
+  chmod 755 "$LAB_DIR"
+  LAB_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n' | cut -c1-5)
+  LAB_MANAGER=$manager LAB_TABLES=$tables LAB_SYNC=$sync LAB_MOVER=$mover
+  load_manager
+  printf 'LAB_ID=%s\nLAB_MANAGER=%s\nLAB_TABLES=%s\nLAB_SYNC=%s\nLAB_MOVER=%s\n' \
+    "$LAB_ID" "$LAB_MANAGER" "$LAB_TABLES" "$LAB_SYNC" "$LAB_MOVER" >"$LAB_DIR/lab.env"
+  # Whatever stops the setup half-way (a failure, Ctrl-C) removes what it made.
+  UP_DONE=0
+  trap '[ "$UP_DONE" = 1 ] || { echo "lab: up did not finish; removing the lab" >&2; cmd_down >/dev/null 2>&1; }' EXIT
+  trap 'exit 130' INT TERM
+  net_up_router
+  net_up_host node-a vip
+  net_up_host node-b vip
+  net_up_host client
+  net_route_tables
+  aws_up
+  "${LAB_MANAGER}_up"
+  local primary
+  primary=$(lab_primary)
+  [ -n "$primary" ] || { echo "lab: no primary after the manager's setup" >&2; false; }
+  if [ "$mover" = pg_vip ]; then
+    node_wait_vip_state "$primary" held 30
+  fi
+  node_sql "$primary" "CREATE TABLE IF NOT EXISTS lab_writes (seq bigint PRIMARY KEY, sent timestamptz NOT NULL,
+    node text NOT NULL DEFAULT current_setting('lab.node_name'), at timestamptz NOT NULL DEFAULT clock_timestamp())"
+  [ "$client" = 1 ] && client_start
+  UP_DONE=1
+  trap - INT TERM
+  echo "lab $LAB_ID is up in $LAB_DIR: $LAB_MANAGER, $LAB_TABLES route tables, the VIP moved by $LAB_MOVER"
+  echo "  connect through the VIP:  ip netns exec $(ns_of client) psql -h $LAB_VIP -U postgres"
+  echo "  the nodes:                ip netns exec $(ns_of client) psql -h $(host_addr node-a) -U postgres   (node-b: $(host_addr node-b))"
+  echo "  then: scripts/lab.sh status | failover | switchover | down"
+}
+
+cmd_status() {
+  load_env
+  local n
+  echo "lab $LAB_ID ($LAB_MANAGER, $LAB_TABLES route tables, VIP $LAB_VIP moved by $LAB_MOVER)"
+  for n in node-a node-b; do
+    printf '  %-7s %-15s %-8s pg_vip: %s\n' "$n" "$(host_addr "$n")" "$(node_role "$n")" \
+      "$(node_sql "$n" "SELECT state || ', holder ' || coalesce(holder, '-') || ', timeline ' || timeline FROM vip_status()" 2>/dev/null || echo -)"
+  done
+  echo "  the client's packets for the VIP: $(vip_route_now || true)  -> $(vip_host_now || true)"
+  client_running && echo "  client: $(client_report --brief)"
+  return 0
+}
+
+cmd_failover() {
+  local how=kill
+  [ "${1:-}" = --how ] && { how=$2; shift 2; }
+  load_env
+  local old new
+  old=$(lab_primary)
+  [ -n "$old" ] || die "no primary to fail"
+  case $how in
+    kill) node_kill "$old" ;;
+    cut) net_cut "$old" ;;
+    *) die "--how: kill or cut" ;;
+  esac
+  echo "$old failed ($how) at $(date +%T.%3N)"
+  new=$(wait_new_primary "$old" "${LAB_FAILOVER_WAIT:-90}") || exit 1
+  echo "$new is primary and holds the VIP at $(date +%T.%3N)"
+}
+
+cmd_switchover() {
+  load_env
+  local old new
+  old=$(lab_primary)
+  [ -n "$old" ] || die "no primary"
+  new=$(other_node "$old")
+  "${LAB_MANAGER}_switchover" "$new" >"$LAB_DIR/switchover.log" 2>&1 || { cat "$LAB_DIR/switchover.log"; exit 1; }
+  wait_new_primary "$old" 90 >/dev/null || { cat "$LAB_DIR/switchover.log"; exit 1; }
+  echo "$new is primary and holds the VIP; $old is $(node_role "$old")"
+}
+
+cmd_down() {
+  if [ ! -f "$LAB_DIR/lab.env" ]; then echo "no lab in $LAB_DIR"; return 0; fi
+  # shellcheck disable=SC1091
+  source "$LAB_DIR/lab.env"
+  net_down
+  rm -rf "$LAB_DIR"
+  echo "lab $LAB_ID removed"
+}
+
+main() {
+  local cmd=${1:-}
+  shift || true
+  case $cmd in
+    up) cmd_up "$@" ;;
+    status) cmd_status ;;
+    failover) cmd_failover "$@" ;;
+    switchover) cmd_switchover ;;
+    down) cmd_down ;;
+    sql) load_env; node_sql "$1" "$2" ;;
+    kill) load_env; node_kill "$1" ;;
+    cut) load_env; net_cut "$1" ;;
+    heal) load_env; net_heal "$1" ;;
+    start) load_env; node_start "$1" ;;
+    stop) load_env; node_stop "$1" "${2:-fast}" ;;
+    rejoin) load_env; "${LAB_MANAGER}_rejoin" "$1" "$(other_node "$1")" ;;
+    primary) load_env; lab_primary ;;
+    role) load_env; node_role "$1" ;;
+    vip-host) load_env; vip_host_now ;;
+    wait-primary) load_env; wait_new_primary "$1" "${2:-60}" ;;
+    client)
+      load_env
+      case ${1:-} in
+        start) client_start ;;
+        stop) client_stop ;;
+        report) shift; client_report "$@" ;;
+        *) die "client start|stop|report" ;;
+      esac ;;
+    service-status) load_env; "${LAB_MANAGER}_service_status" "$@" ;;
+    env) load_env; cat "$LAB_DIR/lab.env"; echo "LAB_DIR=$LAB_DIR" ;;
+    *) sed -n '2,20p' "$0"; [ -z "$cmd" ] || exit 2 ;;
+  esac
+}
+main "$@"

@@ -1,0 +1,165 @@
+# The lab's TAP tests (test/lab/t): a VPC in a box per test file, driven
+# through scripts/lab.sh (which draws it: test/lab/net.sh). The tests run as
+# root; without root or network namespaces a file is skipped (skip_all: the
+# test command counts it as skipped, never as passed), with the one-line
+# reason scripts/lab.sh gives. Each file's lab has its own directory and
+# names, and is removed when the file ends, however it ends.
+package PgVipLab;
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Temp qw(tempdir);
+use File::Basename qw(dirname);
+use Cwd qw(abs_path);
+use JSON::PP;
+use Time::HiRes qw(time sleep);
+use Test::More;
+
+our @EXPORT = qw(lab_or_skip lab lab_ok lab_up lab_sql wait_until client_report lab_env lab_dir vip_at_start vip_moved);
+
+my $top = abs_path(dirname(__FILE__) . '/../..');
+my $dir;
+my $up = 0;
+
+sub lab_dir { return $dir }
+
+# Skips the whole file (with scripts/lab.sh's own reason) unless the lab can run.
+sub lab_or_skip {
+	if ($> != 0) {
+		plan skip_all => 'the lab needs root: it makes network namespaces (run as root)';
+	}
+	my $probe = "pgvip-probe-$$";
+	if (system("ip netns add $probe >/dev/null 2>&1") != 0) {
+		plan skip_all => 'network namespaces are unavailable here (ip netns add failed): the lab cannot run';
+	}
+	system("ip netns del $probe");
+	$dir = tempdir('pg_vip_lab.XXXXXX', TMPDIR => 1, CLEANUP => 0);
+	chmod 0755, $dir;
+	$SIG{INT} = $SIG{TERM} = sub { lab_down(); exit 130 };
+	return;
+}
+
+sub lab_down {
+	return unless $dir && -d $dir;
+	if ($ENV{PG_VIP_LAB_KEEP}) {
+		diag("lab kept in $dir (PG_VIP_LAB_KEEP)");
+		return;
+	}
+	system("PG_VIP_LAB_DIR='$dir' bash '$top/scripts/lab.sh' down >/dev/null 2>&1");
+	system('rm', '-rf', $dir);
+}
+
+END {
+	my $status = $?;
+	if ($dir && -d $dir && $status != 0) {
+		# Keep what tells why: the nodes' logs go to the test's output.
+		for my $log (glob("$dir/*/*.log $dir/*/*.out $dir/*.log")) {
+			my $tail = `tail -n 25 '$log' 2>/dev/null`;
+			diag("--- $log\n$tail");
+		}
+	}
+	lab_down();
+	$? = $status;
+}
+
+# Runs scripts/lab.sh with this file's lab; returns (exit code, output).
+sub lab {
+	my @args = @_;
+	my $quoted = join ' ', map { my $a = $_; $a =~ s/'/'\\''/g; "'$a'" } @args;
+	my $out = `PG_VIP_LAB_DIR='$dir' bash '$top/scripts/lab.sh' $quoted 2>&1`;
+	return ($? >> 8, $out);
+}
+
+# lab() that must succeed: one test, the output shown when it fails.
+sub lab_ok {
+	my ($name, @args) = @_;
+	my ($rc, $out) = lab(@args);
+	ok($rc == 0, $name) or diag("scripts/lab.sh @args:\n$out");
+	return $out;
+}
+
+# Brings the lab up (options as scripts/lab.sh up takes them); bails out of
+# the file when it cannot, since nothing after it could pass.
+sub lab_up {
+	my @opts = @_;
+	my ($rc, $out) = lab('up', @opts);
+	if ($rc != 0) {
+		diag($out);
+		die "the lab did not come up: scripts/lab.sh up @opts\n";
+	}
+	$up = 1;
+	return $out;
+}
+
+# One value from a node (psql -At through its socket); undef if it fails.
+sub lab_sql {
+	my ($node, $sql) = @_;
+	my ($rc, $out) = lab('sql', $node, $sql);
+	return undef if $rc != 0;
+	chomp $out;
+	return $out;
+}
+
+sub lab_env {
+	my ($rc, $out) = lab('env');
+	my %env = $out =~ /^(\w+)=(.*)$/mg;
+	return \%env;
+}
+
+# Polls $cond every 100 ms for up to $seconds; true if it held once.
+sub wait_until {
+	my ($cond, $seconds) = @_;
+	my $deadline = time + $seconds;
+	while (time < $deadline) {
+		return 1 if $cond->();
+		sleep 0.1;
+	}
+	return $cond->() ? 1 : 0;
+}
+
+# The client's record as report.py reads it (a hash); check => NODE also
+# asks NODE for every acknowledged commit.
+sub client_report {
+	my (%o) = @_;
+	my @args = ('client', 'report', '--json');
+	push @args, '--check', $o{check} if $o{check};
+	push @args, '--since', $o{since} if $o{since};
+	my ($rc, $out) = lab(@args);
+	my ($line) = grep { /^\{/ } split /\n/, $out;
+	return $line ? decode_json($line) : { error => $out };
+}
+
+# The lab as it starts (4 tests): $primary holds the VIP, $standby is a
+# standby for pg_vip, the router sends the VIP's packets to $primary, and
+# the client commits through the VIP there.
+sub vip_at_start {
+	my ($primary, $standby) = @_;
+	is(lab_sql($primary, 'SELECT state FROM vip_status()'), 'held', "$primary, the primary, holds the VIP");
+	is(lab_sql($standby, 'SELECT state FROM vip_status()'), 'standby', "$standby is a standby for pg_vip");
+	like((lab('vip-host'))[1], qr/^$primary$/m, "the router sends the VIP's packets to $primary");
+	ok(wait_until(sub { (client_report()->{by_node}{$primary} // 0) >= 50 }, 20),
+		"the client commits through the VIP on $primary");
+}
+
+# After a failover from $old to $new that began at $t0 (5 tests): $new holds
+# every one of the $tables route tables, the router sends it the VIP's
+# packets, the client's writes resume there, and the write gap runs from
+# $old to $new (reported). Returns the client's report since $t0.
+sub vip_moved {
+	my ($old, $new, $t0, $tables) = @_;
+	is(lab_sql($new, "SELECT count(*) FROM vip_routes() WHERE state = 'ours'"), $tables,
+		"all $tables route tables held by $new");
+	like((lab('vip-host'))[1], qr/^$new$/m, "the router now sends the VIP's packets to $new");
+	ok(wait_until(sub { (client_report(since => $t0)->{by_node}{$new} // 0) >= 50 }, 30),
+		"the client's writes resume through the VIP on $new");
+	my $r = client_report(since => $t0);
+	ok($r->{outage} && $r->{outage}{last_node} eq $old && $r->{outage}{first_node} eq $new,
+		"the write gap runs from $old to $new");
+	note(sprintf('write gap: %.0f ms (%d failed attempts)', $r->{outage}{seconds} * 1000, $r->{outage}{failed_attempts}))
+	  if $r->{outage};
+	like(lab_sql($new, "SELECT string_agg(event, ',') FROM vip_events()"), qr/vip_held/, "$new recorded vip_held");
+	return $r;
+}
+
+
+1;
