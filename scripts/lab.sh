@@ -12,7 +12,8 @@
 #   scripts/lab.sh down            everything removed: namespaces, links, processes, files
 # Plumbing (the tests use it; so can you):
 #   sql NODE SQL | kill NODE | cut NODE | heal NODE | start NODE | rejoin NODE |
-#   primary | client start|stop|report | wait-primary OLD SECONDS | env
+#   primary | client start|stop|report | wait-primary OLD SECONDS | vip-host |
+#   vip-route | aws-control PATH [JSON] (the endpoint's /_fake/ API) | env
 # The lab's files: $PG_VIP_LAB_DIR (default /tmp/pg_vip_lab). Nothing in it
 # reaches beyond the machine: the router has no link out, and the AWS
 # endpoint and the instance metadata are the project's own (10.0.0.1).
@@ -191,6 +192,8 @@ main() {
     primary) load_env; lab_primary ;;
     role) load_env; node_role "$1" ;;
     vip-host) load_env; vip_host_now ;;
+    vip-route) load_env; vip_route_now ;;
+    aws-control) load_env; aws_control "$1" "${2:-}" ;;
     wait-primary) load_env; wait_new_primary "$1" "${2:-60}" ;;
     client)
       load_env

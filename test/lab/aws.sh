@@ -59,8 +59,12 @@ PY
 imds_of() { case $1 in node-a) printf '%s' "$LAB_IMDS_A" ;; node-b) printf '%s' "$LAB_IMDS_B" ;; esac; }
 
 # The endpoint's control API, from inside the router (the host has no way in).
-aws_control() {  # path [json]
-  in_ns router curl -sS --max-time 5 -X "${2:+POST}${2:-GET}" ${2:+-d "$2"} "$LAB_EC2/_fake/$1"
+aws_control() {  # path [json]: GET, or POST of the JSON
+  if [ -n "${2:-}" ]; then
+    in_ns router curl -sSf --max-time 5 -H 'Content-Type: application/json' -d "$2" "$LAB_EC2/_fake/$1"
+  else
+    in_ns router curl -sSf --max-time 5 "$LAB_EC2/_fake/$1"
+  fi
 }
 
 # Where the client's packets for the VIP go now: the router's kernel, table 101.

@@ -33,6 +33,19 @@ for my $step (['node-b', 'node-a'], ['node-a', 'node-b']) {
 	ok(wait_until(sub { (lab_sql($new, "SELECT state FROM pg_stat_replication WHERE application_name = '$old'") // '') eq 'streaming' }, 30),
 		"$old streams from $new");
 }
+# EC2's source/destination check: with it on for node-a's instance, packets
+# for the VIP routed there are dropped (the lab's router blackholes them);
+# off again, they flow.
+lab_ok('the source/destination check turned on for i-0a000001', 'aws-control', 'source_dest_check',
+	'{"instance": "i-0a000001", "value": true}');
+like((lab('vip-route'))[1], qr/^blackhole 10\.0\.99\.10/m, "the VIP's route becomes a blackhole");
+sleep 1.5;
+my $t1 = time;
+sleep 1.5;
+is(client_report(since => $t1)->{acked}, 0, 'the client reaches nothing through the VIP');
+lab_ok('the check turned off again', 'aws-control', 'source_dest_check', '{"instance": "i-0a000001", "value": false}');
+ok(wait_until(sub { (client_report(since => $t1)->{by_node}{'node-a'} // 0) >= 20 }, 20),
+	'the client commits through the VIP on node-a again');
 lab('client', 'stop');
 my $d = client_report(check => 'node-a');
 ok($d->{acked} > 100, "the client's commits were acknowledged ($d->{acked})");
