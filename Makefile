@@ -284,7 +284,7 @@ format-check:
 bench:
 	bash scripts/bench.sh
 
-# The lab's benchmark, as root (about 6 minutes; see bench/lab_bench.py):
+# The lab's benchmark, as root (about 10 minutes; see bench/lab_bench.py):
 # the client's write downtime through repmgr failovers, pg_vip against the hook.
 .PHONY: bench-lab
 bench-lab:

@@ -22,7 +22,6 @@ PG_VIP_LAB_DIR=$(mktemp -d /tmp/pg_vip_demo.XXXXXX)
 export PG_VIP_LAB_DIR
 lab() { bash "$TOP/scripts/lab.sh" "$@"; }
 trap 'lab down >/dev/null 2>&1 || true; rm -rf "$PG_VIP_LAB_DIR"' EXIT
-rm -rf "$PG_VIP_LAB_DIR"  # lab up makes it
 
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 sql() { lab sql "$@"; }

@@ -14,14 +14,15 @@
 #   sql NODE SQL | kill NODE | cut NODE | heal NODE | start NODE | rejoin NODE |
 #   primary | client start|stop|report | wait-primary OLD SECONDS | vip-host |
 #   vip-route | aws-control PATH [JSON] (the endpoint's /_fake/ API) | env
-# The lab's files: $PG_VIP_LAB_DIR (default /tmp/pg_vip_lab). Nothing in it
+# The lab's files: $PG_VIP_LAB_DIR (default /run/pg_vip_lab; root's own: it
+# refuses a directory someone else owns or may write to). Nothing in it
 # reaches beyond the machine: the router has no link out, and the AWS
 # endpoint and the instance metadata are the project's own (10.0.0.1).
 set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/common.sh
 source "$TOP/scripts/common.sh"
-LAB_DIR=${PG_VIP_LAB_DIR:-/tmp/pg_vip_lab}
+LAB_DIR=${PG_VIP_LAB_DIR:-/run/pg_vip_lab}
 for f in net aws node client; do
   # shellcheck disable=SC1090
   source "$TOP/test/lab/$f.sh"
@@ -29,8 +30,16 @@ done
 
 die() { echo "lab: $*" >&2; exit 1; }
 
+# Root sources lab.env: only from a directory and file no one else controls.
+check_owner() {  # path
+  [ -z "$(find "$1" -maxdepth 0 \( ! -user 0 -o -perm -g+w -o -perm -o+w \) 2>/dev/null)" ] ||
+    die "$1 is not root's own (or others may write to it): refused"
+}
+
 load_env() {
   [ -f "$LAB_DIR/lab.env" ] || die "no lab in $LAB_DIR (scripts/lab.sh up)"
+  check_owner "$LAB_DIR"
+  check_owner "$LAB_DIR/lab.env"
   # shellcheck disable=SC1091
   source "$LAB_DIR/lab.env"
   load_manager
@@ -89,6 +98,7 @@ cmd_up() {
     die "a lab is up in $LAB_DIR already: scripts/lab.sh down (or PG_VIP_LAB_DIR=another directory)"
   fi
   mkdir -p "$LAB_DIR"
+  check_owner "$LAB_DIR"
   chmod 755 "$LAB_DIR"
   LAB_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n' | cut -c1-5)
   LAB_MANAGER=$manager LAB_TABLES=$tables LAB_SYNC=$sync LAB_MOVER=$mover
@@ -166,6 +176,7 @@ cmd_switchover() {
 
 cmd_down() {
   if [ ! -f "$LAB_DIR/lab.env" ]; then echo "no lab in $LAB_DIR"; return 0; fi
+  check_owner "$LAB_DIR/lab.env"
   # shellcheck disable=SC1091
   source "$LAB_DIR/lab.env"
   net_down

@@ -10,11 +10,18 @@
 node_dir() { printf '%s/%s' "$LAB_DIR" "$1"; }
 node_data() { printf '%s/%s/data' "$LAB_DIR" "$1"; }
 
+# The whole environment of what the lab runs as postgres: nothing of the
+# caller's (no AWS_* keys or profile, no PG* settings) reaches a server, a
+# manager or the hook.
+lab_pg_env() {  # name
+  printf '%s\n' "PATH=$PG_BINDIR:/usr/sbin:/usr/bin:/sbin:/bin" "HOME=$(node_dir "$1")" "LANG=C.UTF-8"
+}
+
 # Runs a command as postgres inside the node's namespace.
 as_pg_in() {
   local name=$1
   shift
-  in_ns "$name" runuser -u postgres -- env PATH="$PG_BINDIR:$PATH" HOME="$(node_dir "$name")" "$@"
+  in_ns "$name" runuser -u postgres -- env -i $(lab_pg_env "$name") "$@"
 }
 
 # psql on a node through its socket (works whatever its network does).
@@ -110,6 +117,8 @@ node_kill() {  # name
   local pid
   pid=$(head -n 1 "$(node_data "$1")/postmaster.pid" 2>/dev/null) || return 0
   [ -n "$pid" ] || return 0
+  # A stale file's pid may be any process now: only the node's own postmaster.
+  [ "$(ip netns identify "$pid" 2>/dev/null)" = "$(ns_of "$1")" ] || return 0
   kill -STOP "$pid" 2>/dev/null || return 0
   pkill -KILL -P "$pid" 2>/dev/null || true
   kill -KILL "$pid" 2>/dev/null || true

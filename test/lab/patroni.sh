@@ -101,7 +101,7 @@ patroni_pid() {  # name
 patroni_start() {  # name
   local name=$1
   patroni_pid "$name" >/dev/null && return 0
-  in_ns "$name" runuser -u postgres -- env PATH="$PG_BINDIR:$PATH" HOME="$(node_dir "$name")" \
+  in_ns "$name" runuser -u postgres -- env -i $(lab_pg_env "$name") \
     setsid "$PATRONI" "$(patroni_conf "$name")" >>"$(node_dir "$name")/patroni.log" 2>&1 </dev/null &
 }
 

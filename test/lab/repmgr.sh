@@ -69,7 +69,7 @@ repmgr_as() {  # name repmgr arguments...
 
 repmgrd_start() {  # name
   local name=$1
-  in_ns "$name" runuser -u postgres -- env PATH="$PG_BINDIR:$PATH" HOME="$(node_dir "$name")" \
+  in_ns "$name" runuser -u postgres -- env -i $(lab_pg_env "$name") \
     LAB_DIR="$LAB_DIR" setsid "$PG_BINDIR/repmgrd" -f "$(repmgr_conf "$name")" --daemonize=false \
     >>"$(node_dir "$name")/repmgrd.out" 2>&1 </dev/null &
 }

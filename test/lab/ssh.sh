@@ -10,7 +10,7 @@ ssh_dir() { printf '%s/ssh' "$LAB_DIR"; }
 
 # What repmgr passes to ssh (ssh_options): the lab's key and known_hosts.
 ssh_lab_options() {
-  printf '%s' "-o BatchMode=yes -o IdentitiesOnly=yes -i $(ssh_dir)/id_ed25519 -o UserKnownHostsFile=$(ssh_dir)/known_hosts -o StrictHostKeyChecking=yes -o ConnectTimeout=5"
+  printf '%s' "-F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -i $(ssh_dir)/id_ed25519 -o UserKnownHostsFile=$(ssh_dir)/known_hosts -o StrictHostKeyChecking=yes -o ConnectTimeout=5"
 }
 
 ssh_keys() {

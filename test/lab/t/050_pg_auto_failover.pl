@@ -19,6 +19,7 @@ use warnings;
 use lib 'test/perl';
 use PgVipLab;
 use Test::More;
+use Time::HiRes qw(time sleep);
 
 lab_or_skip();
 lab_up('--manager', 'pg_auto_failover', '--tables', '3');
