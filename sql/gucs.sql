@@ -7,6 +7,7 @@ SHOW pg_vip.imds_endpoint;
 SHOW pg_vip.enabled;
 SHOW pg_vip.check_interval;
 SHOW pg_vip.request_timeout;
+SHOW pg_vip.fence_action;
 
 -- Reloadable only: not settable in a session.
 SET pg_vip.vip = '10.0.0.1/32';
@@ -31,6 +32,7 @@ ALTER SYSTEM SET pg_vip.ca_file = '/nonexistent/pg_vip/ca.pem';
 ALTER SYSTEM SET pg_vip.check_interval = 0;
 ALTER SYSTEM SET pg_vip.request_timeout = '2 days';
 ALTER SYSTEM SET pg_vip.enabled = 'maybe';
+ALTER SYSTEM SET pg_vip.fence_action = 'kill';
 ALTER SYSTEM SET pg_vip.no_such_setting = 'x';
 -- The notification command: a placeholder in quotes, joined to other text or
 -- handed to eval would let text from AWS (a fence tag's node name) run as

@@ -4,6 +4,7 @@
 
 #include "../core/settings.hpp"
 #include "door.hpp"
+#include "fence_action.hpp"
 #include "guc_memory.hpp"
 
 namespace pg_vip::gucs {
@@ -23,6 +24,7 @@ int request_timeout_ms = 2000;
 char *ca_file = nullptr;
 char *event_notification_command = nullptr;
 char *event_notifications = nullptr;
+int fence_action = fence_action::kNone;
 
 namespace {
 
@@ -73,6 +75,14 @@ PG_VIP_CHECK_HOOK(event_notification_command)
 // carry credentials of its own.
 constexpr int kFlags = GUC_SUPERUSER_ONLY;
 
+// What a fenced node does about its own clients.
+const struct config_enum_entry fence_action_options[] = {
+    {"none", fence_action::kNone, false},            // the VIP is moved, nothing else changes
+    {"reject", fence_action::kReject, false},        // new connections refused while fenced
+    {"terminate", fence_action::kTerminate, false},  // reject, and the sessions already there ended once
+    {nullptr, 0, false},
+};
+
 void define_string(const char *name, const char *desc, char **var, const char *boot, GucStringCheckHook check) {
   DefineCustomStringVariable(name, desc, nullptr, var, boot, PGC_SIGHUP, kFlags, check, nullptr, nullptr);
 }
@@ -119,6 +129,11 @@ void define() {
       &event_notification_command, "", check_event_notification_command);
   define_string("pg_vip.event_notifications", "The events that run the notification command; empty: all.",
                 &event_notifications, "", check_event_notifications);
+  DefineCustomEnumVariable(
+      "pg_vip.fence_action", "What a fenced node does about its own clients.",
+      "reject refuses new connections while this node is fenced, but superusers' and replication's; terminate "
+      "also ends the ordinary sessions already there, once each time the node becomes fenced.",
+      &fence_action, fence_action::kNone, fence_action_options, PGC_SIGHUP, kFlags, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("pg_vip");
 }
 

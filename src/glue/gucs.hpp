@@ -21,6 +21,7 @@ extern int request_timeout_ms;
 extern char *ca_file;
 extern char *event_notification_command;
 extern char *event_notifications;
+extern int fence_action;  // a fence_action::Action (fence_action.hpp)
 
 void define();
 

@@ -1,5 +1,6 @@
 // Loading: settings, shared memory and the background worker.
 #include "door.hpp"
+#include "fence_action.hpp"
 #include "gucs.hpp"
 #include "shared_state.hpp"
 
@@ -15,6 +16,9 @@ void _PG_init(void) {
   if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade) return;
 
   pg_vip::shared_state_install_hooks();
+  // Inherited by every backend the postmaster forks: the check that keeps
+  // clients off a fenced node (pg_vip.fence_action).
+  pg_vip::fence_action::install_hook();
 
   BackgroundWorker worker;
   memset(&worker, 0, sizeof worker);

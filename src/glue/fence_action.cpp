@@ -1,0 +1,182 @@
+#include "gucs.hpp"
+
+#include "fence_action.hpp"
+#include "shared_state.hpp"
+
+#include <csignal>
+
+extern "C" {
+// Debian's server headers are configured with GSSAPI, but libkrb5-dev is not
+// among their dependencies, so libpq-be.h could not find gssapi.h. Port keeps
+// the same layout without it (libpq-be.h stores its gss member as a pointer
+// either way, for extensions' sake), and this file reads no GSSAPI field.
+#undef ENABLE_GSS
+#include "access/xact.h"
+#include "libpq/auth.h"
+#include "replication/walsender.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "utils/acl.h"
+#include "utils/backend_status.h"
+}
+
+namespace pg_vip::fence_action {
+namespace {
+
+ClientAuthentication_hook_type prev_client_authentication_hook = nullptr;
+
+// What a connection check or a termination needs of the status, copied under
+// the lock so that nothing is raised while it is held.
+struct Fence {
+  bool fenced = false;
+  char holder[sizeof Status::holder] = {};
+  uint32 holder_timeline = 0;
+  uint32 timeline = 0;
+  char vip[sizeof Status::vip] = {};
+};
+
+Fence read_fence(SharedState *shared) {
+  Fence f;
+  LWLockAcquire(shared->lock, LW_SHARED);
+  f.fenced = shared->status.state == State::Fenced;
+  if (f.fenced) {
+    memcpy(f.holder, shared->status.holder, sizeof f.holder);
+    f.holder_timeline = shared->status.holder_timeline;
+    f.timeline = shared->status.timeline;
+    memcpy(f.vip, shared->status.vip, sizeof f.vip);
+  }
+  LWLockRelease(shared->lock);
+  f.holder[sizeof f.holder - 1] = '\0';
+  f.vip[sizeof f.vip - 1] = '\0';
+  return f;
+}
+
+// "node \"node-b\" on timeline 2", as much of it as the fence tag told.
+void describe_holder(const Fence &f, char *out, size_t size) {
+  if (f.holder[0] && f.holder_timeline) snprintf(out, size, "node \"%s\" on timeline %u", f.holder, f.holder_timeline);
+  else if (f.holder[0]) snprintf(out, size, "node \"%s\"", f.holder);
+  else if (f.holder_timeline) snprintf(out, size, "a primary on timeline %u", f.holder_timeline);
+  else snprintf(out, size, "another primary");
+}
+
+// Who may still connect to a fenced node: replication (a standby of the
+// holder, pg_rewind's source, a logical subscriber draining the tail) and
+// superusers, who repair and rewind it. Runs in every backend at connection
+// time, inside InitPostgres's transaction: the role lookups may read the
+// catalogs.
+void check_connection(Port *port, int status) {
+  if (prev_client_authentication_hook) prev_client_authentication_hook(port, status);
+  if (status != STATUS_OK) return;  // failed authentication says nothing more, fenced or not
+  if (gucs::fence_action == kNone || am_walsender) return;
+  SharedState *shared = shared_state();
+  if (shared == nullptr) return;  // not preloaded: no worker, no fence
+  Fence f = read_fence(shared);
+  if (!f.fenced) return;
+  Oid role = port->user_name ? get_role_oid(port->user_name, true) : InvalidOid;
+  if (OidIsValid(role) && superuser_arg(role)) return;
+
+  char holder[sizeof f.holder + 64];
+  describe_holder(f, holder, sizeof holder);
+  // 57P03, as a server that is starting up or shutting down answers: a
+  // client with several hosts in its connection string tries the next one,
+  // and a pooler retries, which is what a client of a stale primary should do.
+  ereport(FATAL, (errcode(ERRCODE_CANNOT_CONNECT_NOW), errmsg("this node is fenced and refuses connections"),
+                  errdetail("pg_vip moved the virtual IP %s to %s; this node, on timeline %u, is a stale primary, "
+                            "and writes to it would be lost.",
+                            f.vip, holder, f.timeline),
+                  errhint("Connect through the virtual IP or to the holder. To repair this node, rejoin it as a "
+                          "standby (for example with repmgr node rejoin or pg_rewind); if it really should be the "
+                          "primary, a superuser can run SELECT vip_claim(force => true).")));
+}
+
+const char *action_name(Action a) {
+  switch (a) {
+    case kNone: return "none";
+    case kReject: return "reject";
+    case kTerminate: return "terminate";
+  }
+  return "?";
+}
+
+// Sends SIGTERM to every ordinary client backend but superusers', as
+// pg_terminate_backend() does (to the process group where backends lead
+// one). Walsenders, background workers (this one among them) and the other
+// auxiliary processes are not client backends and are left alone.
+void terminate_client_sessions(const char *holder) {
+  SetCurrentStatementStartTimestamp();
+  StartTransactionCommand();  // superuser_arg() and the role's name read pg_authid
+  pgstat_clear_snapshot();    // a fresh view of the backends, not one cached earlier
+  int n = pgstat_fetch_stat_numbackends();
+  int ended = 0;
+  for (int i = 1; i <= n; ++i) {
+    LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+    if (local == nullptr) continue;
+    const PgBackendStatus &be = local->backendStatus;
+    if (be.st_backendType != B_BACKEND || be.st_procpid <= 0 || be.st_procpid == MyProcPid) continue;
+    // The role as pg_signal_backend() judges it: the live process's, which
+    // also tells that it is still there.
+    PGPROC *proc = BackendPidGetProc(be.st_procpid);
+    if (proc == nullptr || proc->isBackgroundWorker) continue;
+    Oid role = proc->roleId;
+    if (!OidIsValid(role) || superuser_arg(role)) continue;
+    const char *name = GetUserNameFromId(role, true);
+#ifdef HAVE_SETSID
+    int rc = kill(-be.st_procpid, SIGTERM);
+#else
+    int rc = kill(be.st_procpid, SIGTERM);
+#endif
+    if (rc != 0) {
+      ereport(WARNING, (errmsg("pg_vip: could not terminate the session of process %d: %m", be.st_procpid)));
+      continue;
+    }
+    ++ended;
+    ereport(LOG, (errmsg("pg_vip: terminating the session of role \"%s\" (process %d) because this node is fenced",
+                         name ? name : "?", be.st_procpid),
+                  errdetail("The virtual IP is held by %s.", holder)));
+  }
+  pgstat_clear_snapshot();
+  CommitTransactionCommand();
+  ereport(LOG, (errmsg("pg_vip: this node is fenced; %d client session%s terminated", ended, ended == 1 ? "" : "s"),
+                errdetail("Sessions of superusers, replication and background workers were left running.")));
+}
+
+Action action_for(const Status &s) {
+  if (s.state != State::Fenced) return kNone;
+  return static_cast<Action>(gucs::fence_action);
+}
+
+}  // namespace
+
+void install_hook() {
+  prev_client_authentication_hook = ClientAuthentication_hook;
+  ClientAuthentication_hook = check_connection;
+}
+
+void Enforcer::resume(const Status &published) noexcept { in_force_ = action_for(published); }
+
+void Enforcer::after_publish(const Status &published) {
+  Action now = action_for(published);
+  if (now == in_force_) return;
+  Action before = in_force_;
+  in_force_ = now;
+  if (now == kNone) {
+    ereport(LOG, (errmsg("pg_vip: connections are accepted again"),
+                  errdetail(published.state == State::Fenced ? "pg_vip.fence_action is now none."
+                                                             : "This node is no longer fenced.")));
+    return;
+  }
+  Fence f;
+  f.fenced = true;
+  memcpy(f.holder, published.holder, sizeof f.holder);
+  f.holder_timeline = published.holder_timeline;
+  char holder[sizeof f.holder + 64];
+  describe_holder(f, holder, sizeof holder);
+  if (before == kNone)
+    ereport(LOG, (errmsg("pg_vip: this node is fenced; refusing new connections but superusers' and replication's"),
+                  errdetail("The virtual IP is held by %s, and pg_vip.fence_action is %s.", holder, action_name(now))));
+  // Once per fence: the sessions that were there when it began (or when
+  // terminate was chosen for it); later ones were refused at the door.
+  if (now == kTerminate) terminate_client_sessions(holder);
+}
+
+}  // namespace pg_vip::fence_action

@@ -1,0 +1,45 @@
+// What a fenced node does about its own clients (pg_vip.fence_action). Moving
+// the VIP away from a stale primary does not stop applications or tools that
+// connect to its own address from writing to it: a split brain only a tool
+// inside PostgreSQL can close. Two halves: a ClientAuthentication_hook that
+// refuses new connections while the published status is fenced, and a step
+// the worker runs after each publish that ends the sessions already there.
+#pragma once
+
+#include "../core/status.hpp"
+#include "pg.hpp"
+
+namespace pg_vip::fence_action {
+
+// The values of pg_vip.fence_action, in order of force: each does what the
+// one before it does, and more.
+enum Action : int {
+  kNone = 0,   // the VIP is moved, nothing else changes
+  kReject,     // new connections are refused while fenced, but superusers' and replication's
+  kTerminate,  // kReject, and the client sessions already there are ended once per fence
+};
+
+// Chains the connection check behind the ClientAuthentication_hook installed
+// before; called from _PG_init in the postmaster, once.
+void install_hook();
+
+// The worker's half. Remembers what the fence action last did, so that it
+// acts once per entry into the fenced state and not on every turn of the loop.
+class Enforcer {
+ public:
+  // A restarted worker resumes from the status it found published: a fence
+  // that already ended the sessions of its time does not end them again.
+  void resume(const Status &published) noexcept;
+
+  // After the worker published `published`: when the action in force for
+  // this node newly became reject or terminate, logs it (and, for
+  // terminate, ends the ordinary client sessions); when it ended, logs that
+  // connections are accepted again. Calls PostgreSQL: run it outside
+  // door::run().
+  void after_publish(const Status &published);
+
+ private:
+  Action in_force_ = kNone;
+};
+
+}  // namespace pg_vip::fence_action

@@ -1,0 +1,197 @@
+# pg_vip.fence_action: what a fenced node does about its own clients, on a
+# split brain (node-b promoted while node-a still runs, then node-a, once
+# repaired, fenced again by node-b coming back on its newer timeline).
+#   terminate: the ordinary session connected before the fence is ended,
+#              once, and logged; a superuser's survives; new ones are refused.
+#   reject:    an ordinary login is refused with a FATAL that names the
+#              holder and says how to recover; superusers and replication
+#              still get in; a client that keeps reconnecting is refused
+#              until a forced vip_claim() lifts the fence, then gets in.
+#   none:      the default; a reload to it lifts the refusal, and a fenced
+#              node then accepts an ordinary login.
+#   A bad value is refused with the list of valid ones.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep time);
+use PgVipTest;
+
+# psql as $user on $node, running $sql in the background.
+sub session_bg {
+	my ($node, $user, $sql) = @_;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres') . " user=$user", '-c', $sql ],
+		'<', \undef, '>', \$out, '2>', \$err);
+	return { h => $h, out => \$out, err => \$err };
+}
+
+# One login as $user (extra connection options in $opts): (exit code, stdout, stderr).
+sub login {
+	my ($node, $user, $sql, $opts) = @_;
+	return $node->psql('postgres', $sql // 'SELECT current_user',
+		connstr => $node->connstr('postgres') . " user=$user" . ($opts ? " $opts" : ''),
+		extra_params => ['-w']);
+}
+
+# Polls until an ordinary login as $user succeeds ($want 1) or is refused
+# ($want 0), for at most 30 s: the postmaster applies a reload a moment after
+# pg_reload_conf() returns.
+sub wait_for_login {
+	my ($node, $user, $want) = @_;
+	my $deadline = time + 30;
+	while (time < $deadline) {
+		my ($ret) = login($node, $user);
+		return 1 if ($ret == 0) == $want;
+		usleep(50_000);
+	}
+	return 0;
+}
+
+sub set_fence_action {
+	my ($node, $value) = @_;
+	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_vip.fence_action = '$value'; SELECT pg_reload_conf();");
+}
+
+my $fake = start_fake_aws(standard_world());
+my ($a, $b) = held_pair($fake, primary_extra => "pg_vip.fence_action = 'terminate'\n");
+is($a->safe_psql('postgres', 'SHOW pg_vip.fence_action'), 'terminate', 'node-a runs with fence_action = terminate');
+# app: an application's role. repl: a replication role, not a superuser.
+$a->safe_psql('postgres', 'CREATE ROLE app LOGIN; CREATE ROLE repl LOGIN REPLICATION; CREATE TABLE orders (id int)');
+$a->safe_psql('postgres', 'GRANT INSERT, SELECT ON orders TO app');
+$a->wait_for_catchup($b);
+my ($ret, $out, $err) = login($a, 'app', 'INSERT INTO orders VALUES (1)');
+is($ret, 0, 'node-a, holding the VIP, takes an ordinary login and write') or diag($err);
+
+# --- terminate ------------------------------------------------------------------
+my $app = session_bg($a, 'app', 'SELECT pg_sleep(300)');
+my $admin = session_bg($a, 'postgres', 'SELECT pg_sleep(300)');
+ok(wait_for_query($a, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)' AND state = 'active'", '2'),
+	'an ordinary session and a superuser session are connected to node-a');
+my $app_pid = $a->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE usename = 'app'");
+my $admin_pid = $a->safe_psql('postgres',
+	"SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)' AND usename <> 'app'");
+
+$b->promote;    # node-a is NOT stopped: a split brain
+ok(wait_for_status($b, 'state', 'held', 30), 'node-b, promoted, holds the VIP') or diag(status_of($b, 'last_error'));
+ok(wait_for_status($a, 'state', 'fenced', 30), 'node-a, still running, is fenced') or diag(status_of($a, 'last_error'));
+is(status_of($a, 'holder') . ' ' . status_of($a, 'holder_timeline'), 'node-b 2', 'node-a names node-b on timeline 2');
+
+my $app_ended = eval { $app->{h}->finish } // 0;
+ok(!$app_ended, "the ordinary session connected before the fence was ended (pid $app_pid)");
+like(${ $app->{err} }, qr/terminating connection due to administrator command/, 'by a termination, as pg_terminate_backend() does');
+ok($a->poll_query_until('postgres', "SELECT count(*) = 1 FROM pg_stat_activity WHERE pid = $admin_pid"),
+	"the superuser's session survives (pid $admin_pid)");
+ok(wait_for_query($a, "SELECT count(*) FROM pg_stat_activity WHERE pid = $app_pid", '0'), 'the ordinary session is gone');
+$a->wait_for_log(qr/LOG:  pg_vip: terminating the session of role "app" \(process $app_pid\) because this node is fenced/);
+is(count_log_lines($a, qr/pg_vip: terminating the session of role "app" \(process $app_pid\)/), 1,
+	'the server log has one LOG line for the termination');
+is(count_log_lines($a, qr/pg_vip: terminating the session of role "postgres"/), 0, 'and none for the superuser');
+like(slurp_file($a->logfile), qr/LOG:  pg_vip: this node is fenced; 1 client session terminated/, 'and a summary line');
+($ret, $out, $err) = login($a, 'app');
+isnt($ret, 0, 'a new ordinary login to the fenced node is refused');
+like($err, qr/FATAL:  this node is fenced and refuses connections/, 'with the fence FATAL');
+# Once per fence: three check intervals later, nothing more was terminated.
+sleep 3;
+is(count_log_lines($a, qr/pg_vip: this node is fenced; \d+ client sessions? terminated/), 1,
+	'the termination ran once, not on every turn of the loop');
+is($a->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE pid = $admin_pid"), '1',
+	"the superuser's session is still there");
+$admin->{h}->kill_kill;
+$admin->{h}->finish;
+
+# --- reject ---------------------------------------------------------------------
+set_fence_action($a, 'reject');
+ok(wait_for_query($a, 'SHOW pg_vip.fence_action', 'reject'), 'fence_action = reject, by a reload');
+($ret, $out, $err) = login($a, 'app');
+isnt($ret, 0, 'reject: an ordinary login to the fenced node fails');
+like($err, qr/FATAL:  this node is fenced and refuses connections/, 'reject: with a FATAL that says the node is fenced');
+like($err, qr/DETAIL:  pg_vip moved the virtual IP 10\.0\.99\.10\/32 to node "node-b" on timeline 2; this node, on timeline 1, is a stale primary/,
+	'reject: the detail names the holder, its timeline and this node\'s');
+like($err, qr/HINT:  Connect through the virtual IP or to the holder\. .*rejoin it as a standby .*repmgr node rejoin or pg_rewind.*SELECT vip_claim\(force => true\)/,
+	'reject: the hint says how to recover');
+like(slurp_file($a->logfile), qr/FATAL:  this node is fenced and refuses connections/, 'reject: the server log has it too');
+($ret, $out, $err) = login($a, 'postgres', 'SELECT state, holder FROM vip_status()');
+is($ret, 0, 'reject: a superuser still logs in') or diag($err);
+is($out, 'fenced|node-b', 'reject: and reads vip_status()');
+($ret, $out, $err) = login($a, 'repl', 'IDENTIFY_SYSTEM', 'replication=true');
+is($ret, 0, 'reject: a physical replication connection (a non-superuser role with REPLICATION) works') or diag($err);
+like($out, qr/^\d+\|1\|/, 'reject: IDENTIFY_SYSTEM answers, on timeline 1');
+($ret, $out, $err) = login($a, 'repl', 'IDENTIFY_SYSTEM', 'replication=database');
+is($ret, 0, 'reject: a logical replication connection works too') or diag($err);
+($ret, $out, $err) = login($a, 'repl');
+isnt($ret, 0, 'reject: the same role, connecting as an ordinary client, is refused');
+
+# A pooler-like client: reconnects every 100 ms and notes each outcome.
+my $loop_script = 'while :; do if psql -X -w -A -t -d "$1" -c "SELECT 1" >/dev/null 2>&1; then echo in; else echo refused; fi; '
+  . 'sleep 0.1; done';
+my $loop_out = '';
+my $loop = IPC::Run::start([ 'bash', '-c', $loop_script, 'pooler', $a->connstr('postgres') . ' user=app' ],
+	'<', \undef, '>', \$loop_out, '2>', \my $loop_err);
+my $deadline = time + 30;
+while (time < $deadline) {
+	$loop->pump_nb;
+	last if (() = $loop_out =~ /refused/g) >= 5;
+	usleep(50_000);
+}
+$loop->pump_nb;
+my $before_lift = $loop_out;
+ok((() = $before_lift =~ /refused/g) >= 5, 'reject: a reconnecting client tried at least five times while fenced');
+unlike($before_lift, qr/\bin\b/, 'reject: and was refused every time');
+
+# Lift the fence: node-b goes away and node-a's claim is forced.
+$b->stop('immediate');
+($ret, $out, $err) = $a->psql('postgres', "SELECT string_agg(state, ',') FROM vip_claim(force => true)");
+is($ret, 0, 'vip_claim(force => true) on node-a works') or diag($err);
+ok(wait_for_status($a, 'state', 'held'), 'node-a holds the VIP again');
+$deadline = time + 30;
+while (time < $deadline) {
+	$loop->pump_nb;
+	last if $loop_out =~ /\bin\n(.*\n){3}/s;    # in, then three more attempts
+	usleep(50_000);
+}
+$loop->kill_kill;
+$loop->finish;
+my ($after_first_in) = $loop_out =~ /^(?:refused\n)*in\n(.*)\z/s;
+ok(defined $after_first_in, 'reject: the reconnecting client got in once the fence was lifted')
+  or diag($loop_out);
+unlike($after_first_in // '', qr/refused/, 'reject: and every attempt after that succeeded');
+like(slurp_file($a->logfile), qr/LOG:  pg_vip: connections are accepted again/, 'the log says connections are accepted again');
+($ret, $out, $err) = login($a, 'app', 'INSERT INTO orders VALUES (2)');
+is($ret, 0, 'node-a, holding the VIP again, takes ordinary writes') or diag($err);
+
+# --- none: the default, and a reload to it lifts the refusal ----------------------
+# node-b comes back as a primary on timeline 2: it takes the VIP, node-a is fenced.
+$b->start;
+ok(wait_for_status($b, 'state', 'held', 30), 'node-b, restarted as primary on timeline 2, takes the VIP back')
+  or diag(status_of($b, 'last_error'));
+ok(wait_for_status($a, 'state', 'fenced', 30), 'node-a is fenced again') or diag(status_of($a, 'last_error'));
+($ret, $out, $err) = login($a, 'app');
+isnt($ret, 0, 'reject: an ordinary login to node-a is refused again');
+is($a->safe_psql('postgres', "SELECT boot_val FROM pg_settings WHERE name = 'pg_vip.fence_action'"), 'none',
+	'none is the default');
+set_fence_action($a, 'none');
+ok(wait_for_query($a, 'SHOW pg_vip.fence_action', 'none'), 'fence_action = none, by a reload');
+ok(wait_for_login($a, 'app', 1), 'none: the reload lifts the refusal');
+($ret, $out, $err) = login($a, 'app', "SELECT count(*) FROM orders");
+is($ret . ':' . $out, '0:2', 'none: a fenced node still accepts an ordinary login and its queries') or diag($err);
+is(status_of($a, 'state'), 'fenced', 'none: while node-a is still fenced');
+like(slurp_file($a->logfile), qr/LOG:  pg_vip: connections are accepted again\n.*DETAIL:  pg_vip.fence_action is now none\./,
+	'the log says the refusal ended because the setting changed');
+
+# --- a bad value ------------------------------------------------------------------
+($ret, $out, $err) = $a->psql('postgres', "ALTER SYSTEM SET pg_vip.fence_action = 'kill'");
+isnt($ret, 0, "ALTER SYSTEM SET pg_vip.fence_action = 'kill' fails");
+like($err, qr/invalid value for parameter "pg_vip.fence_action": "kill"/, 'naming the setting and the value');
+like($err, qr/HINT:  Available values: none, reject, terminate\./, 'and listing the valid values');
+($ret, $out, $err) = login($a, 'app', 'SET pg_vip.fence_action = none');
+isnt($ret, 0, 'an ordinary role cannot change it in its session');
+
+$a->stop;
+$b->stop;
+done_testing();
