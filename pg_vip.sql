@@ -72,6 +72,34 @@ LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION vip_check_setting(text, text) IS
   'Validates a pg_vip setting value as postgresql.conf would and returns its canonical form';
 
+-- Every check a failover depends on, run now: one row per check.
+CREATE FUNCTION vip_preflight(
+    OUT "check" text,
+    OUT ok boolean,
+    OUT detail text,
+    OUT hint text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'vip_preflight'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION vip_preflight() IS
+  'Checks now what a failover will need: credentials, region, metadata, the interface, permissions (DryRun), route tables, the VIP bound locally, the clock';
+
+-- Counters since the server started, one row per value, in Prometheus'' shape:
+-- labels action, outcome and le are NULL where they do not apply.
+CREATE FUNCTION vip_metrics(
+    OUT metric text,
+    OUT action text,
+    OUT outcome text,
+    OUT le double precision,
+    OUT value double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'vip_metrics'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION vip_metrics() IS
+  'pg_vip''s counters since the server started: claims, failures, repairs, fences, AWS calls by action and outcome, claim durations';
+
 CREATE FUNCTION vip_version()
 RETURNS text
 AS 'MODULE_PATHNAME', 'vip_version'
@@ -83,6 +111,10 @@ REVOKE ALL ON FUNCTION vip_routes() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_events() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_claim(boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_check_setting(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION vip_preflight() FROM PUBLIC;
+REVOKE ALL ON FUNCTION vip_metrics() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION vip_status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION vip_routes() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION vip_events() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION vip_preflight() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION vip_metrics() TO pg_monitor;

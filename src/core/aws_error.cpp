@@ -119,8 +119,9 @@ std::string AwsError::hint() const {
         return "The server's clock is more than 5 minutes off; synchronise it (chrony, NTP).";
       return "Check the credentials pg_vip uses (environment, shared files or the instance role).";
     case ErrorKind::Authorization:
-      return "Allow ec2:ReplaceRoute, ec2:CreateRoute, ec2:DescribeRouteTables, ec2:CreateTags and "
-             "ec2:DescribeInstanceAttribute in the IAM policy of the credentials pg_vip uses.";
+      return "Allow ec2:ReplaceRoute, ec2:CreateRoute, ec2:DescribeRouteTables, ec2:CreateTags, "
+             "ec2:DescribeNetworkInterfaces and ec2:DescribeNetworkInterfaceAttribute in the IAM policy of the "
+             "credentials pg_vip uses.";
     case ErrorKind::NotFound: return "Check pg_vip.route_tables, pg_vip.network_interface and pg_vip.region.";
     case ErrorKind::Transport:
       return "Check that the endpoint is reachable from this host (security groups, proxy, VPC endpoint).";

@@ -40,11 +40,10 @@ constexpr milliseconds kConfirmMove{1000};
 Controller::Controller(Hooks hooks, Resume resume)
     : hooks_(std::move(hooks)), state_(resume.state), role_(resume.role), by_(resume.by), timeline_(resume.timeline),
       promoted_at_(resume.promoted_at), conflict_since_(resume.conflict_since), newest_seen_(resume.newest_seen),
-      resumed_repairs_(std::move(resume.repaired)), claim_done_(resume.claim_done) {
+      resumed_repairs_(std::move(resume.repaired)), metrics_(resume.metrics), claim_done_(resume.claim_done) {
   if (!hooks_.env) hooks_.env = aws::process_environment();
   if (!hooks_.cloud)
-    hooks_.cloud = [env = hooks_.env](const ControllerConfig &c, TimeSource &time,
-                                      std::function<void(const std::string &)> log) {
+    hooks_.cloud = [env = hooks_.env](const ControllerConfig &c, TimeSource &time, CloudReports reports) {
       Ec2CloudOptions o;
       o.vip = c.vip;
       o.region = c.region;
@@ -54,7 +53,11 @@ Controller::Controller(Hooks hooks, Resume resume)
       o.ca_file = c.ca_file;
       o.request_timeout = c.request_timeout;
       o.env = env;
-      o.log = std::move(log);
+      o.log = std::move(reports.log);
+      if (reports.attempt)
+        o.on_attempt = [attempt = std::move(reports.attempt)](const aws::Ec2Call &call, const aws::Ec2Result &r) {
+          attempt(call.action, r.error, r.attempts);
+        };
       return std::unique_ptr<Cloud>(std::make_unique<Ec2Cloud>(std::move(o), time));
     };
   // A claim under way when the worker stopped starts over from a read: the
@@ -106,6 +109,7 @@ Resume resume_from(const Status &published) {
   r.claim_done = published.claim_done;
   r.conflict_since = from_unix_micros(published.conflict_since);
   r.newest_seen = published.newest_seen;
+  r.metrics = published.metrics;
   for (int i = 0; i < published.n_route_tables; ++i)
     if (published.tables[i].repaired_at)
       r.repaired.emplace_back(published.tables[i].route_table_id, from_unix_micros(published.tables[i].repaired_at));
@@ -143,7 +147,8 @@ void Controller::write_status(Status &out) const noexcept {
   copy_text(out.node_name, config_.node_name);
   copy_text(out.vip, config_.vip);
   copy_text(out.network_interface, eni_.empty() ? config_.network_interface : eni_);
-  out.last_claim_ms = last_claim_ms_;
+  out.last_claim_ms = metrics_.last_claim_seconds < 0 ? -1 : metrics_.last_claim_seconds * 1000;
+  out.metrics = metrics_;
   copy_text(out.last_error, last_error_);
   out.conflict_since = unix_micros(conflict_since_);
   out.newest_seen = newest_seen_;
@@ -228,6 +233,13 @@ void Controller::log(bool warning, std::string message, std::string detail) {
   logs_.push_back({warning, sanitize_event_text(message), sanitize_event_text(detail)});
 }
 
+void Controller::record_preflight(int checks, int failed, const std::string &failed_names) {
+  metrics_.record_preflight(checks, failed);
+  if (failed > 0)
+    event("vip_preflight_failed", false,
+          std::to_string(failed) + " of " + std::to_string(checks) + " preflight checks failed: " + failed_names);
+}
+
 void Controller::event(const std::string &name, bool success, const std::string &raw_details) {
   // Details quote AWS (a fence tag's node name, EC2's error messages), which
   // anyone allowed ec2:CreateTags can write: no control character or
@@ -295,8 +307,14 @@ std::string Controller::cause_text(Cause c, const std::string &by) const {
 void Controller::prepare() {
   if (cloud_ && prepared_) return;
   prepared_ = false;
-  if (!cloud_)
-    cloud_ = hooks_.cloud(config_, *hooks_.time, [this](const std::string &line) { log(false, "pg_vip: " + line); });
+  if (!cloud_) {
+    CloudReports reports;
+    reports.log = [this](const std::string &line) { log(false, "pg_vip: " + line); };
+    reports.attempt = [this](std::string_view action, const std::optional<aws::AwsError> &error, int attempt) {
+      metrics_.count_attempt(action, error, attempt);
+    };
+    cloud_ = hooks_.cloud(config_, *hooks_.time, std::move(reports));
+  }
   Placement p = cloud_->prepare(config_.network_interface);
   for (auto &w : p.warnings) log(true, "pg_vip: " + w);
   if (p.interface_id != eni_) {
@@ -352,11 +370,11 @@ void Controller::check_source_dest() {
   std::optional<bool> enabled = cloud_->source_dest_check();
   if (!enabled) return;
   if (*enabled && source_dest_check_ != true)
-    log(true, "pg_vip: the source/destination check is enabled on instance " + instance_id_,
+    log(true, "pg_vip: the source/destination check is enabled on interface " + eni_,
         "Traffic to the VIP " + config_.vip +
             " reaching this instance will be dropped. Disable it with "
-            "aws ec2 modify-instance-attribute --no-source-dest-check --instance-id " +
-            instance_id_ + ".");
+            "aws ec2 modify-network-interface-attribute --no-source-dest-check --network-interface-id " +
+            eni_ + ".");
   source_dest_check_ = enabled;
 }
 
@@ -408,6 +426,7 @@ void Controller::fence(const Identity &me, const TableView &t) {
   unfence_seen_ = {};
   claim_started_ = {};
   if (!was) {
+    ++metrics_.fences;
     log(true, "pg_vip: this node is fenced and will not claim the VIP " + config_.vip, reason + ".");
     event("vip_fenced", true, reason);
   }
@@ -562,7 +581,10 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
     if (operator_claim) {
       t.repaired_at = {};
     } else if (t.seen_ours) {
-      if (flapping(t, me)) return conflict(t);
+      if (flapping(t, me)) {
+        claim_failed();
+        return conflict(t);
+      }
       t.repaired_at = hooks_.time->wall();
     }
   }
@@ -608,6 +630,7 @@ milliseconds Controller::verify(const Observation &obs) {
       tables_[i].permanent = errors[i].permanent;
       tables_[i].cause = errors[i].cause;
     }
+  claim_failed();
   return not_held(obs);
 }
 
@@ -628,7 +651,8 @@ void Controller::held(const Observation &obs) {
   cause_by_.clear();
   if (was_held || !changed_since_held_) return;  // verified again: nothing new to say
   changed_since_held_ = false;
-  last_claim_ms_ = ms;
+  metrics_.count_claim(ms / 1000);
+  if (episode_ == Cause::Repair) ++metrics_.repairs;
   const char *since = first                       ? "this node became primary"
                       : episode_ == Cause::Repair ? "the repair began"
                                                   : "the claim began";
@@ -793,6 +817,7 @@ milliseconds Controller::stay_fenced(const Identity &me) {
                 ", this node is on timeline " + std::to_string(me.timeline) +
                 "; its tag is gone, but that primary may not be";
   if (!was) {
+    ++metrics_.fences;
     log(true, "pg_vip: this node is fenced and will not claim the VIP " + config_.vip, last_error_ + ".");
     event("vip_fenced", true, last_error_);
   }
@@ -894,7 +919,10 @@ milliseconds Controller::step(const Observation &obs) {
   } catch (const Error &e) {
     last_error_ = std::string(e.what()) + (e.detail().empty() ? "" : ": " + e.detail());
     if (!e.hint().empty()) last_error_ += " " + e.hint();
-    if (primary && state_ != State::Fenced) state_ = State::Claiming;
+    if (primary && state_ != State::Fenced) {
+      state_ = State::Claiming;
+      claim_failed();  // a primary that cannot get ready cannot claim
+    }
     refuse(last_error_);
     if (last_error_ != failure_cause_) {
       failure_cause_ = last_error_;

@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cloud.hpp"
@@ -144,17 +145,25 @@ struct Resume {
   std::vector<std::pair<std::string, Clock::time_point>> repaired;
   Clock::time_point conflict_since{};
   uint32_t newest_seen = 0;  // the newest timeline seen holding the VIP
+  Metrics metrics;           // counted on from where the previous worker left them
 };
 
 // What a previous worker published is what the next one resumes from.
 Resume resume_from(const Status &published);
 
+// What a Cloud tells its controller as it works.
+struct CloudReports {
+  std::function<void(const std::string &)> log;  // one line per retry
+  // Every AWS attempt, retried or not, for the metrics: its action
+  // ("ReplaceRoute"), its error if any, its number from 1. Must not throw.
+  std::function<void(std::string_view action, const std::optional<aws::AwsError> &error, int attempt)> attempt;
+};
+
 class Controller {
  public:
   // Builds the Cloud for a configuration (a change of AWS settings builds a
   // new one); the worker's makes an Ec2Cloud, the simulation's a simulated EC2.
-  using CloudFactory = std::function<std::unique_ptr<Cloud>(const ControllerConfig &, TimeSource &,
-                                                            std::function<void(const std::string &)> log)>;
+  using CloudFactory = std::function<std::unique_ptr<Cloud>(const ControllerConfig &, TimeSource &, CloudReports)>;
   struct Hooks {
     TimeSource *time = nullptr;  // not owned
     CloudFactory cloud;          // empty: EC2 over libcurl
@@ -179,6 +188,10 @@ class Controller {
   void write_status(Status &out) const noexcept;
   // Moves the events, answers and log lines not yet taken into `out`.
   void take_messages(Messages &out) noexcept;
+  // The outcome of a preflight the worker ran (vip_metrics()'s
+  // preflight_failed_checks, published with the next status); failed checks
+  // also make a vip_preflight_failed event, notified as any other.
+  void record_preflight(int checks, int failed, const std::string &failed_names);
 
   State state() const noexcept { return state_; }
   const std::string &last_error() const noexcept { return last_error_; }
@@ -187,6 +200,7 @@ class Controller {
   uint64_t claim_request_done() const noexcept { return claim_done_; }
   Clock::time_point conflict_since() const noexcept { return conflict_since_; }
   uint32_t newest_seen() const noexcept { return newest_seen_; }
+  const Metrics &metrics() const noexcept { return metrics_; }
 
   std::vector<ClaimAnswer> take_answers();
   std::vector<Event> take_events();
@@ -222,6 +236,7 @@ class Controller {
   std::chrono::milliseconds not_held(const Observation &obs);
   void held(const Observation &obs);
   void fence(const Identity &me, const TableView &t);
+  void claim_failed() noexcept { ++metrics_.claim_failures; }
   void point(const std::vector<std::size_t> &tables, const Identity &me, bool one_round_trip);
 
   void event(const std::string &name, bool success, const std::string &details);
@@ -265,7 +280,7 @@ class Controller {
   std::chrono::steady_clock::time_point source_dest_checked_{};
   std::optional<Holder> fence_holder_;
   std::vector<TableView> tables_;
-  double last_claim_ms_ = -1;
+  Metrics metrics_;  // claims, failures, repairs, fences, AWS attempts (and the last claim's time)
   std::string last_error_;
   uint64_t claim_done_ = 0;
   std::vector<ClaimAnswer> answers_;

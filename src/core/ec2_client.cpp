@@ -34,6 +34,7 @@ AwsError transport_error(const http::Response &r) {
 Ec2Result interpret(const http::Response &r) {
   Ec2Result out;
   out.elapsed_ms = r.elapsed_ms;
+  out.date = r.date;
   if (!r.ok()) {
     out.error = transport_error(r);
   } else if (r.status < 200 || r.status >= 300) {
@@ -56,7 +57,9 @@ std::string Ec2Call::label() const {
   std::string out = action;
   for (const auto &p : params)
     if (p.first == "RouteTableId" || p.first == "RouteTableId.1" || p.first == "InstanceId" ||
-        p.first == "ResourceId.1")
+        p.first == "ResourceId.1" || p.first == "NetworkInterfaceId.1" ||
+        // A route's target is not what the call is about; an interface's attribute is.
+        (p.first == "NetworkInterfaceId" && action.rfind("DescribeNetworkInterface", 0) == 0))
       out += " " + p.second;
   for (const auto &p : params)
     if (p.first == "DryRun" && p.second == "true") out += " (dry run)";
@@ -111,6 +114,17 @@ Ec2Call create_tags(const std::vector<std::string> &ids, const std::map<std::str
 
 Ec2Call describe_instance_attribute(const std::string &instance_id, const std::string &attribute) {
   return Ec2Call{"DescribeInstanceAttribute", {{"Attribute", attribute}, {"InstanceId", instance_id}}};
+}
+
+Ec2Call describe_network_interfaces(const std::vector<std::string> &ids) {
+  Ec2Call c{"DescribeNetworkInterfaces", {}};
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    c.params.emplace_back("NetworkInterfaceId." + std::to_string(i + 1), ids[i]);
+  return c;
+}
+
+Ec2Call describe_network_interface_attribute(const std::string &interface_id, const std::string &attribute) {
+  return Ec2Call{"DescribeNetworkInterfaceAttribute", {{"Attribute", attribute}, {"NetworkInterfaceId", interface_id}}};
 }
 
 std::string resolve_ec2_endpoint(const std::string &setting, const Environment &env, const std::string &region) {
@@ -195,6 +209,7 @@ std::vector<Ec2Result> Ec2Client::call_all(const std::vector<Ec2Call> &calls, co
         err.message = std::string(e.what()) + (e.detail().empty() ? "" : ". " + e.detail());
         results[i].error = err;
         results[i].attempts = round + 1;
+        if (policy.on_attempt) policy.on_attempt(calls[i], results[i]);
       }
       return results;
     }
@@ -203,6 +218,7 @@ std::vector<Ec2Result> Ec2Client::call_all(const std::vector<Ec2Call> &calls, co
     for (std::size_t k = 0; k < pending.size(); ++k) {
       std::size_t i = pending[k];
       answers[k].attempts = round + 1;
+      if (policy.on_attempt) policy.on_attempt(calls[i], answers[k]);
       results[i] = std::move(answers[k]);
       if (results[i].error && results[i].error->retryable()) {
         again.push_back(i);

@@ -30,6 +30,7 @@ struct Ec2Call {
 struct Ec2Result {
   std::optional<AwsError> error;
   std::string body;  // the XML answer on success
+  std::string date;  // the answer's Date header (error answers too), or empty
   double elapsed_ms = 0;
   int attempts = 0;
   bool ok() const noexcept { return !error; }
@@ -50,6 +51,9 @@ struct RetryPolicy {
   std::function<bool()> cancelled;                       // stop early
   std::function<void(std::chrono::milliseconds)> sleep;  // default: sleeps, polling `cancelled`
   std::function<void(const std::string &)> log;          // one line per retry
+  // Told of every attempt's result, retried or not (the metrics count them).
+  // Must not throw.
+  std::function<void(const Ec2Call &, const Ec2Result &)> on_attempt;
 };
 
 class Ec2Client {
@@ -85,6 +89,10 @@ Ec2Call create_route(const std::string &route_table_id, const std::string &cidr,
 Ec2Call describe_route_tables(const std::vector<std::string> &route_table_ids, const std::string &next_token = "");
 Ec2Call create_tags(const std::vector<std::string> &resource_ids, const std::map<std::string, std::string> &tags);
 Ec2Call describe_instance_attribute(const std::string &instance_id, const std::string &attribute);
+Ec2Call describe_network_interfaces(const std::vector<std::string> &interface_ids);
+// The interface's own attribute: a secondary interface has its own
+// source/destination check, which the instance's attribute does not show.
+Ec2Call describe_network_interface_attribute(const std::string &interface_id, const std::string &attribute);
 
 // The call with DryRun=true (once): EC2 checks the caller's permission and the
 // parameters and changes nothing. Allowed, it answers HTTP 412

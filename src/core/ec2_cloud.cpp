@@ -42,6 +42,7 @@ struct Ec2Cloud::Impl {
   std::unique_ptr<aws::CredentialProvider> credentials;
   std::unique_ptr<aws::Ec2Client> ec2;
   std::string instance_id;
+  std::string interface_id;  // the one prepare() found: whose source/destination check counts
 
   Impl(Ec2CloudOptions o, TimeSource &t) : options(std::move(o)), time(t) {}
 
@@ -54,6 +55,7 @@ struct Ec2Cloud::Impl {
     p.cancelled = [ts] { return ts->cancelled(); };
     p.sleep = [ts](milliseconds ms) { ts->sleep(ms); };
     p.log = options.log;
+    p.on_attempt = options.on_attempt;
     return p;
   }
 
@@ -141,6 +143,7 @@ Placement Ec2Cloud::prepare(const std::string &configured_interface) {
     }
   }
   p.instance_id = m.instance_id;
+  m.interface_id = p.interface_id;
   // Warm the credential cache: the claim must not wait for IMDS.
   (void) m.credentials->get();
   for (auto &w : m.credentials->take_warnings()) p.warnings.push_back(w);
@@ -262,13 +265,17 @@ void Ec2Cloud::warm(std::size_t connections) {
   (void) m.http->perform_all(requests);
 }
 
+// The check of the interface the VIP's routes point at, not the instance's:
+// DescribeInstanceAttribute shows only the primary interface's, and a
+// secondary interface has its own, which is the one EC2 applies to the
+// packets it carries.
 std::optional<bool> Ec2Cloud::source_dest_check() {
   Impl &m = *impl_;
-  if (m.instance_id.empty() || !m.ec2) return std::nullopt;
-  Ec2Result r = m.ec2->call(aws::describe_instance_attribute(m.instance_id, "sourceDestCheck"), m.policy(2));
+  if (m.interface_id.empty() || !m.ec2) return std::nullopt;
+  Ec2Result r = m.ec2->call(aws::describe_network_interface_attribute(m.interface_id, "sourceDestCheck"), m.policy(2));
   if (!r.ok()) return std::nullopt;  // informative only; the route reads carry the errors that matter
   try {
-    return aws::parse_instance_attribute_bool(r.body, "sourceDestCheck");
+    return aws::parse_network_interface_attribute_bool(r.body, "sourceDestCheck");
   } catch (const aws::AwsFailure &) {
     return std::nullopt;
   }

@@ -10,6 +10,7 @@
 
 #include "cloud.hpp"
 #include "credentials.hpp"
+#include "ec2_client.hpp"
 #include "time_source.hpp"
 #include "cpp_only.hpp"
 
@@ -25,6 +26,8 @@ struct Ec2CloudOptions {
   std::chrono::milliseconds request_timeout{2000};
   aws::Environment env;
   std::function<void(const std::string &)> log;  // one line per retry
+  // Every EC2 attempt's result (aws::RetryPolicy::on_attempt); must not throw.
+  std::function<void(const aws::Ec2Call &, const aws::Ec2Result &)> on_attempt;
 };
 
 class Ec2Cloud : public Cloud {

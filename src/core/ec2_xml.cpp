@@ -225,4 +225,33 @@ bool parse_instance_attribute_bool(const std::string &body, const std::string &a
   return parse_bool(child_text(attr, "value"), "value");
 }
 
+std::vector<NetworkInterface> parse_network_interfaces(const std::string &body) {
+  Doc doc = parse(body);
+  const xmlNode *root = root_named(doc, "DescribeNetworkInterfacesResponse");
+  const xmlNode *set = child(root, "networkInterfaceSet");
+  if (!set) malformed("the response has no <networkInterfaceSet>");
+  std::vector<NetworkInterface> out;
+  for (const xmlNode *item : items(set)) {
+    NetworkInterface n;
+    n.id = child_text(item, "networkInterfaceId");
+    if (n.id.empty()) malformed("a network interface has no <networkInterfaceId>");
+    n.vpc_id = child_text(item, "vpcId");
+    n.subnet_id = child_text(item, "subnetId");
+    n.status = child_text(item, "status");
+    n.instance_id = child_text(child(item, "attachment"), "instanceId");
+    if (const xmlNode *check = child(item, "sourceDestCheck"))
+      n.source_dest_check = parse_bool(text(check), "sourceDestCheck");
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+bool parse_network_interface_attribute_bool(const std::string &body, const std::string &attribute) {
+  Doc doc = parse(body);
+  const xmlNode *root = root_named(doc, "DescribeNetworkInterfaceAttributeResponse");
+  const xmlNode *attr = child(root, attribute.c_str());
+  if (!attr) malformed("the response has no <" + attribute + ">");
+  return parse_bool(child_text(attr, "value"), "value");
+}
+
 }  // namespace pg_vip::aws

@@ -54,4 +54,17 @@ std::vector<RouteTable> parse_route_tables(const std::string &body);
 // DescribeInstanceAttribute for a boolean attribute (sourceDestCheck).
 bool parse_instance_attribute_bool(const std::string &body, const std::string &attribute);
 
+struct NetworkInterface {
+  std::string id;
+  std::string vpc_id;
+  std::string subnet_id;
+  std::string instance_id;  // the attachment's; empty when detached
+  std::string status;       // "in-use", "available", ...
+  std::optional<bool> source_dest_check;
+};
+// DescribeNetworkInterfaces: every <networkInterfaceSet> item.
+std::vector<NetworkInterface> parse_network_interfaces(const std::string &body);
+// DescribeNetworkInterfaceAttribute for a boolean attribute (sourceDestCheck).
+bool parse_network_interface_attribute_bool(const std::string &body, const std::string &attribute);
+
 }  // namespace pg_vip::aws

@@ -9,8 +9,10 @@
 
 namespace pg_vip {
 
-constexpr std::array<std::string_view, 6> kEventNames = {"vip_claim",  "vip_claim_failed", "vip_held",
-                                                         "vip_fenced", "vip_repaired",     "vip_conflict"};
+// vip_preflight_failed: a check of vip_preflight() failed when the worker
+// started or reloaded its settings.
+constexpr std::array<std::string_view, 7> kEventNames = {
+    "vip_claim", "vip_claim_failed", "vip_held", "vip_fenced", "vip_repaired", "vip_conflict", "vip_preflight_failed"};
 
 inline bool is_event_name(std::string_view name) {
   for (auto e : kEventNames)

@@ -1,6 +1,7 @@
 #include "http_client.hpp"
 
 #include <curl/curl.h>
+#include <curl/header.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -279,6 +280,10 @@ std::vector<Response> Client::perform_all(const std::vector<Request> &requests) 
       wipe(t->response.body);
     } else {
       curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &t->response.status);
+      // The last response's (-1), not an interim 1xx's; bounded: a header is not a body.
+      curl_header *date = nullptr;
+      if (curl_easy_header(msg->easy_handle, "Date", 0, CURLH_HEADER, -1, &date) == CURLHE_OK && date && date->value)
+        t->response.date.assign(date->value, strnlen(date->value, 64));
     }
     long opened = 0;
     curl_easy_getinfo(msg->easy_handle, CURLINFO_NUM_CONNECTS, &opened);

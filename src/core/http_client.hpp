@@ -49,6 +49,9 @@ struct Response {
   std::string body;
   Failure failure = Failure::None;
   std::string error;  // curl's explanation when failure != None
+  // The answer's Date header as sent (RFC 7231 IMF-fixdate), or empty: the
+  // server's clock, which the preflight compares with this host's.
+  std::string date;
   double elapsed_ms = 0;
   bool ok() const noexcept { return failure == Failure::None; }
 

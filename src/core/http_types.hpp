@@ -2,6 +2,8 @@
 // client and the AWS clients.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,5 +30,9 @@ const Header *find_header(const std::vector<Header> &headers, std::string_view n
 // everything but A-Z a-z 0-9 - _ . ~ is %XX (upper-case hex).
 std::string uri_encode(std::string_view s, bool keep_slash = false);
 std::string uri_decode(std::string_view s);
+
+// An HTTP Date header in RFC 7231's IMF-fixdate form ("Sun, 06 Nov 1994
+// 08:49:37 GMT", the only one a server may send); nullopt for anything else.
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view value);
 
 }  // namespace pg_vip::http

@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "clock.hpp"
+#include "metrics.hpp"
 #include "cpp_only.hpp"
 #include "role.hpp"
 #include "routes.hpp"
@@ -56,6 +57,9 @@ struct Status {
   int8_t source_dest_check = -1;  // -1 unknown, 0 off, 1 on (traffic to the VIP dropped)
   uint64_t claim_done = 0;        // the last vip_claim() call answered
   bool notifications_running = false;
+  // The counters since the server started (vip_metrics()). Before `tables`:
+  // a copy of the status up to the route tables in use carries them too.
+  Metrics metrics;
   int n_route_tables = 0;
   TableStatus tables[settings::kMaxRouteTables];
 };

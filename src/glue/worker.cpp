@@ -6,7 +6,9 @@
 
 #include "../core/controller.hpp"
 #include "door.hpp"
+#include "fence_action.hpp"
 #include "gucs.hpp"
+#include "preflight_run.hpp"
 #include "shared_state.hpp"
 #include "wait_policy.hpp"
 
@@ -43,6 +45,14 @@ struct Worker {
   Status status;
   Messages messages;
   bool dirty = false;  // status or messages not yet published
+
+  // pg_vip.fence_action: what was last done about this node's clients.
+  fence_action::Enforcer fence_enforcer;
+
+  // vip_preflight()'s checks are due: at start and after each reload, run
+  // once the claim's own step has had its turn.
+  bool preflight_due = true;
+  bool preflight_as_standby = false;  // a promotion stops it
 };
 
 Worker w;
@@ -74,6 +84,7 @@ void start_worker() {
   // resumes from, so a restart neither buys another repair nor answers a
   // vip_claim() twice.
   register_worker(w.shared, w.status);
+  w.fence_enforcer.resume(w.status);  // fence action: a restart does not act on the same fence again
   w.tracker = RoleTracker(w.shared->started_as_standby, w.status.role, w.status.primary_by);
   snprintf(w.system_identifier, sizeof w.system_identifier, UINT64_FORMAT, GetSystemIdentifier());
 
@@ -114,6 +125,7 @@ void reload_if_asked() {
   }
   w.dirty = true;
   w.next_step = steady_clock::now();
+  w.preflight_due = true;
 }
 
 TimeLineID current_timeline(bool in_recovery) {
@@ -199,6 +211,70 @@ void publish() {
                                                 m.logs[i].detail[0] ? errdetail_internal("%s", m.logs[i].detail) : 0));
   w.messages.n_answers = w.messages.n_events = w.messages.n_logs = 0;
   w.dirty = false;
+  // Fence action: once the fence is in shared memory (new connections are
+  // refused from then on), the sessions already there.
+  w.fence_enforcer.after_publish(w.status);
+}
+
+// The preflight's cancel hook: shutdown, postmaster death, or a promotion,
+// whose claim must not wait behind checks.
+bool preflight_cancelled() {
+  if (ShutdownRequestPending || !PostmasterIsAlive()) return true;
+  return w.preflight_as_standby && !RecoveryInProgress();
+}
+
+// Runs vip_preflight()'s checks when due (at start, after a reload), so a
+// missing permission or an unbound VIP is in the log, vip_events() and
+// vip_metrics() before a failover needs them. Never ahead of a claim: not
+// while the first claim step of a primary or a vip_claim() call waits, and
+// a promotion cancels it (it is then run again later).
+void run_preflight_if_due() {
+  if (!w.preflight_due) return;
+  if (!w.status.configured || !w.status.enabled) {
+    w.preflight_due = false;  // nothing to check; a reload that configures pg_vip asks again
+    return;
+  }
+  ClaimSlot pending[kClaimSlots];
+  if (w.status.state == State::Primary || waiting_claims(w.shared, pending) > 0) return;
+  w.preflight_due = false;
+  w.preflight_as_standby = w.tracker.role() != Role::Primary;
+
+  PreflightRows rows;
+  door::Failure failure;
+  bool ok = preflight_run(preflight_cancelled, rows, failure);
+  bool cancelled = preflight_cancelled();
+  w.preflight_as_standby = false;
+  if (cancelled) {
+    // Its answers would be the cancellation's, not AWS's: run it again later.
+    preflight_rows_free(rows);
+    w.preflight_due = !ShutdownRequestPending;
+    return;
+  }
+  if (!ok) {
+    preflight_rows_free(rows);
+    door::raise(failure, WARNING);
+    return;
+  }
+  for (int i = 0; i < rows.n; ++i) {
+    const PreflightRow &r = rows.rows[i];
+    if (r.ok) continue;
+    ereport(WARNING, (errmsg("pg_vip: preflight check %s failed", r.check), errdetail_internal("%s", r.detail),
+                      r.hint && r.hint[0] ? errhint("%s", r.hint) : 0));
+  }
+  int n = rows.n, n_failed = rows.failed;
+  const char *names = rows.failed_names ? rows.failed_names : "";
+  door::Failure record_failure;
+  bool recorded = door::run(
+      [&] {
+        w.controller->record_preflight(n, n_failed, names);
+        w.controller->write_status(w.status);
+        w.controller->take_messages(w.messages);
+      },
+      record_failure);
+  preflight_rows_free(rows);
+  w.dirty = true;
+  if (!recorded) report_failure(record_failure);
+  publish();
 }
 
 // Sleeps until the latch, the policy's timeout, or (on a standby) a change
@@ -238,6 +314,7 @@ void pg_vip_worker_main(Datum) {
     publish();  // a promotion shows before its claim's first request goes out
     step_controller();
     publish();
+    run_preflight_if_due();
     if (ShutdownRequestPending) break;
     wait_for_work();
   }

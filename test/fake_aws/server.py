@@ -2,7 +2,9 @@
 """A local AWS-compatible endpoint for pg_vip's tests, demo and benchmark.
 
 Speaks the EC2 Query API (ReplaceRoute, CreateRoute, DescribeRouteTables,
-CreateTags, DescribeInstanceAttribute, ModifyInstanceAttribute) with real state, and IMDSv2 (one
+CreateTags, DescribeInstanceAttribute, ModifyInstanceAttribute,
+DescribeNetworkInterfaces, DescribeNetworkInterfaceAttribute,
+ModifyNetworkInterfaceAttribute) with real state, and IMDSv2 (one
 metadata service per instance, each on its own port). Every EC2 request's
 SigV4 signature is checked by botocore (Debian's awscli), never by pg_vip's
 own signer. Listens on loopback (or, in the lab, on the lab router's own
@@ -17,8 +19,13 @@ a copy of the world. Its keys: region, vpc_id, vpc_cidr, role_credentials_ttl,
                 "instance" makes calls with that key count as that instance's
                 (for deny rules)
   instances     [{id, eni, mac?, role?, source_dest_check?, imds_port?,
-                  extra_enis?: [{mac, eni}]}]
-  route_tables  [{id, routes?: [{destination, eni, state?}], tags?: {}}]
+                  extra_enis?: [{mac, eni, source_dest_check?}]}]
+                source_dest_check is the check of the instance's primary
+                interface (what DescribeInstanceAttribute shows); a secondary
+                interface has its own
+  route_tables  [{id, routes?: [{destination, eni, state?}], tags?: {}, vpc_id?, vpc_cidr?}]
+                each table has the VPC's local route (vpc_cidr, gateway local);
+                vpc_id and vpc_cidr default to the world's
   describe_page_size  N: DescribeRouteTables answers list at most N tables
                       and a <nextToken> for the rest (absent: one page)
   error_form    "Response" (EC2's, the default) or "ErrorResponse"
@@ -27,6 +34,9 @@ Callers: every signed request is made with an access key; role credentials
 handed out by an instance's IMDS belong to that instance, static keys to the
 instance their "instance" field names (else to none). The log records it as
 "caller".
+
+Every answer carries a Date header (the server's clock, moved by the fault
+date_skew_s: the client's clock check sees AWS's clock that far off).
 
 DryRun=true (any action): after the signature, deny rules and faults, an
 allowed request is answered HTTP 412 DryRunOperation ("Request would have
@@ -42,6 +52,7 @@ Control API (unsigned, on the EC2 port, under /_fake/):
                               drop_next, garbage_next, stall_next {count,seconds}, down_for_s,
                               error_form ("Response" | "ErrorResponse"),
                               describe_page_size (N; 0 or null: one page),
+                              date_skew_s (seconds added to every answer's Date header),
                               clear (all of these back to the world file's)
   POST /_fake/deny            JSON: {"rules": [{actions?, instance?, code?, status?, message?}]}
                               replaces the deny rules ({"rules": []} clears them;
@@ -58,7 +69,8 @@ Control API (unsigned, on the EC2 port, under /_fake/):
   POST /_fake/expire_role_credentials   role credentials already handed out expire now
   POST /_fake/role_ttl        JSON: {seconds}: lifetime of role credentials handed out next
   POST /_fake/reset_tables    route tables back to the world file's routes and tags
-  POST /_fake/source_dest_check  JSON: {instance, value}: that instance's check on or off
+  POST /_fake/source_dest_check  JSON: {instance, value}: that instance's check (its primary
+                              interface's) on or off; {eni, value}: that interface's
 
 Real routing (the lab, scripts/lab.sh): --kernel-routes FILE names, in JSON,
   {"tables": {"<route table id>": <kernel table number>, ...},
@@ -114,9 +126,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
-CHANGING = {"ReplaceRoute", "CreateRoute", "CreateTags", "ModifyInstanceAttribute"}
+CHANGING = {"ReplaceRoute", "CreateRoute", "CreateTags", "ModifyInstanceAttribute", "ModifyNetworkInterfaceAttribute"}
 DRY_RUN_ACTIONS = {"ReplaceRoute", "CreateRoute", "CreateTags", "DescribeRouteTables", "DescribeInstanceAttribute",
-                   "ModifyInstanceAttribute"}
+                   "ModifyInstanceAttribute", "DescribeNetworkInterfaces", "DescribeNetworkInterfaceAttribute",
+                   "ModifyNetworkInterfaceAttribute"}
 ERROR_FORMS = ("Response", "ErrorResponse")
 ACCOUNT = "123456789012"
 DENY_FIELDS = {"actions", "instance", "code", "status", "message"}
@@ -147,11 +160,13 @@ class World:
                                           "principal": f"arn:aws:iam::{ACCOUNT}:user/{user}"}
         self.instances = {}
         self.enis = {}
+        self.secondary_checks = {}  # a secondary interface's own source/destination check
         for i in spec.get("instances", []):
             self.instances[i["id"]] = dict(i, source_dest_check=i.get("source_dest_check", False))
             self.enis[i["eni"]] = i["id"]
             for extra in i.get("extra_enis", []):
                 self.enis[extra["eni"]] = i["id"]
+                self.secondary_checks[extra["eni"]] = bool(extra.get("source_dest_check", False))
         self.reset_tables()
         self.role_ttl = spec.get("role_credentials_ttl", 3600)
         self.log = []
@@ -171,24 +186,40 @@ class World:
                     want = self.kernel.wanted(self)
                 self.kernel.apply(want)
 
+    def source_dest_check(self, eni):
+        """An interface's check: the primary's is its instance's attribute. Under world.lock."""
+        if eni in self.secondary_checks:
+            return self.secondary_checks[eni]
+        instance = self.instances.get(self.enis.get(eni))
+        return bool(instance and instance["source_dest_check"])
+
+    def set_source_dest_check(self, eni, value):
+        """Under world.lock."""
+        if eni in self.secondary_checks:
+            self.secondary_checks[eni] = value
+        else:
+            self.instances[self.enis[eni]]["source_dest_check"] = value
+
     def reset_answers(self):
         """Error form and DescribeRouteTables page size as the world file has them."""
         self.error_form = self.spec.get("error_form", "Response")
         if self.error_form not in ERROR_FORMS:
             raise ValueError(f"error_form must be one of {ERROR_FORMS}")
         self.page_size = int(self.spec.get("describe_page_size") or 0)
+        self.date_skew = 0.0
 
     def reset_tables(self):
         """Route tables as the world file describes them: routes, and tags."""
         spec = self.spec
         self.tables = {}
         for t in spec.get("route_tables", []):
-            routes = [{"destination": self.vpc_cidr, "gateway": "local", "state": "active",
+            routes = [{"destination": t.get("vpc_cidr", self.vpc_cidr), "gateway": "local", "state": "active",
                        "origin": "CreateRouteTable"}]
             for r in t.get("routes", []):
                 routes.append({"destination": r["destination"], "eni": r.get("eni"),
                                "state": r.get("state", "active"), "origin": "CreateRoute"})
-            self.tables[t["id"]] = {"routes": routes, "tags": dict(t.get("tags", {}))}
+            self.tables[t["id"]] = {"routes": routes, "tags": dict(t.get("tags", {})),
+                                    "vpc_id": t.get("vpc_id", self.vpc_id)}
 
     def record(self, entry):
         with self.lock:
@@ -276,7 +307,8 @@ class KernelRoutes:
                     continue  # the VPC's local route: the router's own connected routes
                 hop = self.hops.get(r.get("eni"))
                 instance = world.instances.get(world.enis.get(r.get("eni")))
-                usable = r.get("state") == "active" and hop and instance and not instance["source_dest_check"]
+                usable = (r.get("state") == "active" and hop and instance
+                          and not world.source_dest_check(r.get("eni")))
                 want[(number, str(ipaddress.ip_network(r["destination"])))] = hop if usable else None
         return want
 
@@ -495,7 +527,7 @@ def ec2_answer(world, action, params):
                 routes = "".join(route_xml(r, world) for r in t["routes"])
                 tags = "".join(f"<item><key>{escape(k)}</key><value>{escape(v)}</value></item>"
                                for k, v in sorted(t["tags"].items()))
-                items += (f"<item><routeTableId>{rtb}</routeTableId><vpcId>{world.vpc_id}</vpcId>"
+                items += (f"<item><routeTableId>{rtb}</routeTableId><vpcId>{t['vpc_id']}</vpcId>"
                           f"<ownerId>123456789012</ownerId><routeSet>{routes}</routeSet>"
                           f"<associationSet/><propagatingVgwSet/><tagSet>{tags}</tagSet></item>")
             more = f"<nextToken>{next_token}</nextToken>" if next_token else ""
@@ -526,6 +558,41 @@ def ec2_answer(world, action, params):
             value = "true" if world.instances[iid]["source_dest_check"] else "false"
             return xml_response(action, f"<instanceId>{iid}</instanceId><sourceDestCheck><value>{value}</value>"
                                         "</sourceDestCheck>")
+        if action == "DescribeNetworkInterfaces":
+            ids = indexed(params, "NetworkInterfaceId") or sorted(world.enis)
+            items = ""
+            for eni in ids:
+                if eni not in world.enis:
+                    raise AwsError(400, "InvalidNetworkInterfaceID.NotFound",
+                                   f"The networkInterface ID '{eni}' does not exist")
+                iid = world.enis[eni]
+                primary = world.instances[iid]["eni"] == eni
+                check = "true" if world.source_dest_check(eni) else "false"
+                items += (f"<item><networkInterfaceId>{escape(eni)}</networkInterfaceId>"
+                          f"<subnetId>subnet-0a0b0c0d</subnetId><vpcId>{world.vpc_id}</vpcId>"
+                          f"<availabilityZone>{world.region}a</availabilityZone><ownerId>{ACCOUNT}</ownerId>"
+                          f"<status>in-use</status><sourceDestCheck>{check}</sourceDestCheck>"
+                          f"<attachment><attachmentId>eni-attach-{eni[4:]}</attachmentId><instanceId>{iid}</instanceId>"
+                          f"<deviceIndex>{0 if primary else 1}</deviceIndex><status>attached</status></attachment>"
+                          f"<tagSet/></item>")
+            return xml_response(action, f"<networkInterfaceSet>{items}</networkInterfaceSet>")
+        if action == "DescribeNetworkInterfaceAttribute":
+            eni, attr = params.get("NetworkInterfaceId"), params.get("Attribute")
+            if eni not in world.enis:
+                raise AwsError(400, "InvalidNetworkInterfaceID.NotFound", f"The networkInterface ID '{eni}' does not exist")
+            if attr != "sourceDestCheck":
+                raise AwsError(400, "InvalidParameterValue", f"Value ({attr}) for parameter attribute is invalid.")
+            value = "true" if world.source_dest_check(eni) else "false"
+            return xml_response(action, f"<networkInterfaceId>{escape(eni)}</networkInterfaceId>"
+                                        f"<sourceDestCheck><value>{value}</value></sourceDestCheck>")
+        if action == "ModifyNetworkInterfaceAttribute":
+            eni, value = params.get("NetworkInterfaceId"), params.get("SourceDestCheck.Value", "").lower()
+            if eni not in world.enis:
+                raise AwsError(400, "InvalidNetworkInterfaceID.NotFound", f"The networkInterface ID '{eni}' does not exist")
+            if value not in ("true", "false"):
+                raise AwsError(400, "InvalidParameterCombination", "Only SourceDestCheck.Value is supported here.")
+            world.set_source_dest_check(eni, value == "true")
+            return xml_response(action, "<return>true</return>")
         if action == "ModifyInstanceAttribute":
             iid, value = params.get("InstanceId"), params.get("SourceDestCheck.Value", "").lower()
             if iid not in world.instances:
@@ -547,6 +614,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # the request log is the record; keep stderr quiet
         pass
+
+    def date_time_string(self, timestamp=None):
+        """The Date header: the server's clock, moved by the fault date_skew_s."""
+        skew = getattr(self.server.world, "date_skew", 0.0)
+        return super().date_time_string((time.time() if timestamp is None else timestamp) + skew)
 
     def lower_headers(self):
         return {k.lower(): v for k, v in self.headers.items()}
@@ -674,6 +746,8 @@ class Ec2Handler(Handler):
                         world.error_form = value
                     elif name == "describe_page_size":
                         world.page_size = int(value or 0)
+                    elif name == "date_skew_s":
+                        world.date_skew = float(value or 0)
                     elif name == "clear":
                         world.faults.clear()
                         world.down_until = 0
@@ -705,9 +779,14 @@ class Ec2Handler(Handler):
             elif what == "reset_tables":
                 world.reset_tables()
             elif what == "source_dest_check":
-                if args.get("instance") not in world.instances or not isinstance(args.get("value"), bool):
-                    return self.send(400, 'expected {"instance": ID, "value": true|false}', "text/plain")
-                world.instances[args["instance"]]["source_dest_check"] = args["value"]
+                if not isinstance(args.get("value"), bool) or not (
+                        args.get("instance") in world.instances or args.get("eni") in world.enis):
+                    return self.send(400, 'expected {"instance": ID, "value": true|false} or {"eni": ID, "value": ...}',
+                                     "text/plain")
+                if "eni" in args:
+                    world.set_source_dest_check(args["eni"], args["value"])
+                else:
+                    world.instances[args["instance"]]["source_dest_check"] = args["value"]
             elif what == "role_ttl":
                 world.role_ttl = float(args["seconds"])
             else:

@@ -31,7 +31,8 @@ inline std::string read_file(const std::string &path) {
 class FakeAws {
  public:
   // tls: paths of a certificate and key to serve https with.
-  explicit FakeAws(std::string tls_cert = {}, std::string tls_key = {}) {
+  // extra_changes: more --set changes, after this suite's own.
+  explicit FakeAws(std::string tls_cert = {}, std::string tls_key = {}, std::vector<std::string> extra_changes = {}) {
     char tmpl[] = "/tmp/pg_vip_fake_XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -39,9 +40,10 @@ class FakeAws {
     // The shared world (test/fake_aws/world.json) with this suite's static
     // key, and node-b's instance without a role and with its
     // source/destination check on.
-    const std::vector<std::string> changes = {
+    std::vector<std::string> changes = {
         std::string(R"(credentials=[{"access_key": ")") + kAccessKey + R"(", "secret": ")" + kSecret + R"("}])",
         "instances.i-0b000001.role=null", "instances.i-0b000001.source_dest_check=true"};
+    changes.insert(changes.end(), extra_changes.begin(), extra_changes.end());
     std::vector<std::string> args = {"/usr/bin/python3", server, "--log", dir_ + "/requests.jsonl"};
     for (const auto &change : changes) args.insert(args.end(), {"--set", change});
     if (!tls_cert.empty()) {

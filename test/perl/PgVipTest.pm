@@ -238,6 +238,8 @@ sub log_size {
 
 # The EC2 requests logged after the first $since entries; optional filters:
 # action (a name or a list of names), caller (an instance id), status.
+# DryRun requests (the preflight's: they change nothing) are left out unless
+# dry_run => 1.
 sub ec2_requests_since {
 	my ($fake, $since, %f) = @_;
 	my $log = fake_log($fake);
@@ -248,6 +250,7 @@ sub ec2_requests_since {
 			  && (!%actions || $actions{ $_->{action} })
 			  && (!defined $f{caller} || ($_->{caller} // '') eq $f{caller})
 			  && (!defined $f{status} || ($_->{status} // '') eq $f{status})
+			  && ($f{dry_run} || !$_->{dry_run})
 		} @{$log}[ $since .. $#$log ] ];
 }
 

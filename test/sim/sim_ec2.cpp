@@ -149,6 +149,7 @@ Millis SimCloud::attempt(const std::string &action, Millis start, int attempts,
     if (f.applies) effect(t + std::min<Millis>(f.latency, kTimeout) / 2);
     t += f.latency;
     err = f.error;
+    if (on_attempt) on_attempt(action, err, n + 1);
     if (!err || !err->retryable() || n + 1 == attempts) break;
     // Backoff with full jitter, as the real client: 50 ms doubling, capped.
     std::uniform_int_distribution<Millis> wait(0, std::min<Millis>(1000, 50LL << std::min(n, 10)));

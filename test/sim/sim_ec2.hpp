@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/cloud.hpp"
@@ -151,6 +152,8 @@ class SimCloud : public Cloud {
   };
   long step = 0;  // set by the simulation before each step
   std::map<std::string, LastRead> last_read;
+  // Told of every attempt, as the EC2 client tells the metrics.
+  std::function<void(std::string_view action, const std::optional<aws::AwsError> &error, int attempt)> on_attempt;
 
   static constexpr Millis kTimeout = 1000;  // pg_vip.request_timeout in the simulation
 

@@ -29,6 +29,10 @@
 //       first claim and a forced claim act on what they did not just read.
 //   S5  a vip_claim() request is handled once: a restarted worker does not
 //       replay it.
+//   M1  the counters (vip_metrics()) never go back while the server runs, a
+//       worker restart included; each step adds one claim per vip_held or
+//       vip_repaired event, one repair per vip_repaired, one fence per
+//       vip_fenced, and one EC2 call per attempt the node made.
 //   L1  once faults and events stop, within a bounded simulated time every
 //       table points at the newest-timeline live primary (one of them, when
 //       two share the timeline), which reports `held` and whose tag is on
@@ -86,6 +90,7 @@ struct Node {
   std::vector<ClaimRequest> requests;
   bool first_primary_step = false;  // the next step is the first since promotion
   bool forcing = false;             // this step answers a forced claim
+  long attempts = 0;                // EC2 attempts of the running step (M1)
   Millis check_interval = 2000;
   Millis skew = 0;  // this node's wall clock is off by this much (NTP drift, a bad clock)
   bool alive() const { return pg != Pg::Down; }
@@ -130,6 +135,7 @@ class Run {
   void check_send(const Sent &s);
   void check_after_step(Node &n, const std::vector<Event> &events, bool had_request);
   void check_budget();
+  void check_metrics(Node &n, const Metrics &before, const std::vector<Event> &events);
   void check_l1();
   void fail(const std::string &inv, const std::string &what) {
     if (!violation_ && ignored.find(inv) == std::string::npos) violation_ = Violation{inv, what};
@@ -191,9 +197,14 @@ void Run::start_worker(Node &n) {
   hooks.time = n.time.get();
   Node *np = &n;
   Ec2 *ec2 = ec2_.get();
-  hooks.cloud = [this, np, ec2](const ControllerConfig &, TimeSource &, std::function<void(const std::string &)>) {
+  hooks.cloud = [this, np, ec2](const ControllerConfig &, TimeSource &, CloudReports reports) {
     auto c = std::make_unique<SimCloud>(*ec2, np->id, &np->now, kVip, np->eni, np->instance);
     c->step = steps_done_;
+    c->on_attempt = [np, attempt = std::move(reports.attempt)](std::string_view action,
+                                                               const std::optional<aws::AwsError> &error, int n) {
+      ++np->attempts;
+      if (attempt) attempt(action, error, n);
+    };
     np->cloud = c.get();
     return std::unique_ptr<Cloud>(std::move(c));
   };
@@ -304,6 +315,34 @@ void Run::check_after_step(Node &n, const std::vector<Event> &events, bool had_r
   }
 }
 
+void Run::check_metrics(Node &n, const Metrics &before, const std::vector<Event> &events) {
+  const Metrics &after = n.shm->metrics;
+  auto count = [&](const char *name) {
+    return static_cast<uint64_t>(
+        std::count_if(events.begin(), events.end(), [&](const Event &e) { return e.name == name; }));
+  };
+  auto calls = [](const Metrics &m) {
+    uint64_t total = 0;
+    for (const auto &a : m.actions)
+      for (uint64_t c : a.calls) total += c;
+    return total;
+  };
+  std::string who = "node " + std::to_string(n.id) + ": ";
+  for (int b = 0; b <= kClaimBucketBounds; ++b)
+    if (after.claims_within(b) < before.claims_within(b)) return fail("M1", who + "a claim bucket went back");
+  if (after.claims() - before.claims() != count("vip_held") + count("vip_repaired"))
+    fail("M1", who + std::to_string(after.claims() - before.claims()) + " claims counted for " +
+                   std::to_string(count("vip_held") + count("vip_repaired")) + " vip_held/vip_repaired events");
+  if (after.repairs - before.repairs != count("vip_repaired"))
+    fail("M1", who + "repairs counted differ from vip_repaired events");
+  if (after.fences - before.fences != count("vip_fenced"))
+    fail("M1", who + "fences counted differ from vip_fenced events");
+  if (after.claim_failures < before.claim_failures) fail("M1", who + "claim failures went back");
+  if (calls(after) - calls(before) != static_cast<uint64_t>(n.attempts))
+    fail("M1", who + std::to_string(calls(after) - calls(before)) + " calls counted for " + std::to_string(n.attempts) +
+                   " attempts");
+}
+
 void Run::check_budget() {
   if (quiet_)
     for (const auto &[table, changes] : ec2_->route_changes)
@@ -350,6 +389,7 @@ void Run::step(Node &n) {
   n.forcing = had_request && forced && n.pg == Node::Pg::Primary;
   exempt_ = fast || n.forcing;
   if (n.cloud) n.cloud->step = steps_done_;
+  n.attempts = 0;
   std::size_t sent_before = ec2_->sent.size();
   State before = n.ctl->state();
   auto delay = n.ctl->step(obs);
@@ -368,9 +408,11 @@ void Run::step(Node &n) {
   }
   if (n.pg == Node::Pg::Primary) n.first_primary_step = false;
   n.forcing = false;
+  Metrics published = n.shm->metrics;  // what the worker resumed from, or published last
   n.ctl->write_status(*n.shm);
   (void) n.ctl->take_answers();
   auto events = n.ctl->take_events();
+  check_metrics(n, published, events);
   auto logs = n.ctl->take_logs();
   trace("node %d (%s tl %u) step: %s -> %s, next in %lld ms%s%s", n.id,
         n.pg == Node::Pg::Primary ? "primary" : "standby", n.timeline, to_string(before), to_string(n.ctl->state()),

@@ -31,7 +31,7 @@ is($a->safe_psql('postgres', "SELECT holder || '/' || holder_timeline FROM vip_r
 # The source/destination check: on for node-a's instance, off for node-b's.
 ok($a->poll_query_until('postgres', 'SELECT source_dest_check IS NOT NULL FROM vip_status()'), 'node-a read its source/destination check');
 is(status_of($a, 'source_dest_check'), 't', 'vip_status() shows it enabled on node-a');
-ok($a->log_contains(qr/WARNING:  pg_vip: the source\/destination check is enabled on instance i-0a000001/),
+ok($a->log_contains(qr/WARNING:  pg_vip: the source\/destination check is enabled on interface eni-0a00000a/),
 	'with a WARNING in the log');
 
 # The standby reads, never writes.

@@ -45,6 +45,11 @@ class FakeCloud : public Cloud {
   std::set<std::string> deny;  // actions refused: CreateTags, ReplaceRoute, DescribeRouteTables
   std::vector<std::string> log;
   std::string my_eni = "eni-0b";
+  CloudReports reports;  // told of each request, as the EC2 cloud tells of each attempt
+
+  void report(const std::string &action, const std::optional<aws::AwsError> &error) {
+    if (reports.attempt) reports.attempt(action, error, 1);
+  }
 
   Placement prepare(const std::string &configured) override {
     Placement p;
@@ -54,6 +59,8 @@ class FakeCloud : public Cloud {
   }
   std::vector<TargetRead> read(const std::vector<std::string> &ids, int) override {
     log.push_back("read");
+    report("DescribeRouteTables",
+           deny.count("DescribeRouteTables") ? std::optional(denied("DescribeRouteTables")) : std::nullopt);
     std::vector<TargetRead> out;
     for (const auto &id : ids) {
       TargetRead r;
@@ -88,6 +95,7 @@ class FakeCloud : public Cloud {
         tables[p.id].blackhole = false;
         tables[p.id].eni = eni;
       }
+      report(p.missing ? "CreateRoute" : "ReplaceRoute", o.error);
       a.points.push_back(o);
     }
     if (!fence_ids.empty()) {
@@ -95,6 +103,7 @@ class FakeCloud : public Cloud {
       if (deny.count("CreateTags")) a.fence.error = denied("CreateTags");
       else
         for (const auto &f : fence_ids) tables[f].tag = value;
+      report("CreateTags", a.fence.error);
     }
     return a;
   }
@@ -132,9 +141,10 @@ struct Rig {
     Controller::Hooks hooks;
     hooks.time = &time;
     hooks.env = [](const char *) { return std::optional<std::string>(); };
-    hooks.cloud = [this](const ControllerConfig &, TimeSource &, std::function<void(const std::string &)>) {
+    hooks.cloud = [this](const ControllerConfig &, TimeSource &, CloudReports reports) {
       auto c = std::make_unique<FakeCloud>();
       c->tables = initial;
+      c->reports = std::move(reports);
       cloud = c.get();
       return std::unique_ptr<Cloud>(std::move(c));
     };
@@ -569,4 +579,144 @@ TEST(ControllerStatus, TextLongerThanItsFieldIsCutAndTerminated) {
   EXPECT_STREQ(field, "");
   copy_text(field, "abcdef\xc3\xa9");  // é would straddle the cut
   EXPECT_STREQ(field, "abcdef");
+}
+
+// The counters (vip_metrics()): the controller counts what it did, and a
+// restarted worker counts on from what the previous one published.
+namespace {
+
+uint64_t calls(const Metrics &m, const char *action, CallOutcome o) {
+  const ActionCounters *a = m.find(action);
+  return a ? a->calls[static_cast<int>(o)] : 0;
+}
+
+}  // namespace
+
+TEST(ControllerMetrics, APromotionCountsOneClaimItsDurationAndItsCalls) {
+  Rig r(two_tables_at_a());
+  r.step(Role::Standby, 1);
+  EXPECT_EQ(r.ctl->metrics().claims(), 0u) << "a standby claims nothing";
+  EXPECT_EQ(calls(r.ctl->metrics(), "DescribeRouteTables", CallOutcome::Ok), 1u) << "but its reads are counted";
+  r.step(Role::Primary, 2);
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  const Metrics &m = r.ctl->metrics();
+  EXPECT_EQ(m.claims(), 1u);
+  EXPECT_EQ(m.claim_failures, 0u);
+  EXPECT_EQ(m.repairs, 0u);
+  EXPECT_EQ(m.fences, 0u);
+  EXPECT_EQ(calls(m, "ReplaceRoute", CallOutcome::Ok), 2u) << "one per table";
+  EXPECT_EQ(calls(m, "CreateTags", CallOutcome::Ok), 1u);
+  EXPECT_GE(m.last_claim_seconds, 0);
+  EXPECT_DOUBLE_EQ(m.claim_seconds_sum, m.last_claim_seconds);
+  // Checks that find it still held are not claims.
+  r.step(Role::Primary, 2);
+  r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->metrics().claims(), 1u);
+  // The status carries them (the worker publishes it), and vip_status()'s last_claim_ms agrees.
+  auto s = std::make_unique<Status>();
+  r.ctl->write_status(*s);
+  EXPECT_EQ(s->metrics.claims(), 1u);
+  EXPECT_EQ(calls(s->metrics, "ReplaceRoute", CallOutcome::Ok), 2u);
+  EXPECT_DOUBLE_EQ(s->last_claim_ms, m.last_claim_seconds * 1000);
+}
+
+TEST(ControllerMetrics, EachFailedRoundCountsAndTheClaimThatEndsHeldCountsOnce) {
+  Rig r(two_tables_at_a());
+  r.step(Role::Standby, 1);
+  r.cloud->deny.insert("CreateTags");
+  r.step(Role::Primary, 2);
+  r.step(Role::Primary, 2);
+  ASSERT_EQ(r.ctl->state(), State::Claiming);
+  EXPECT_EQ(r.ctl->metrics().claim_failures, 2u) << "two rounds, neither held";
+  EXPECT_EQ(r.ctl->metrics().claims(), 0u);
+  EXPECT_EQ(calls(r.ctl->metrics(), "CreateTags", CallOutcome::ClientError), 2u) << "UnauthorizedOperation";
+  r.cloud->deny.clear();
+  r.step(Role::Primary, 2);
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  EXPECT_EQ(r.ctl->metrics().claims(), 1u);
+  EXPECT_EQ(r.ctl->metrics().claim_failures, 2u);
+  EXPECT_GT(r.ctl->metrics().last_claim_seconds, 0) << "from the promotion's first round, retries included";
+}
+
+TEST(ControllerMetrics, ARepairCountsAsARepairAndAClaimAndAConflictIsNotARepair) {
+  Rig r({{"rtb-1", {true, false, "eni-0a", std::nullopt}}});
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  EXPECT_EQ(r.ctl->metrics().claims(), 1u) << "a start as primary claims";
+  r.cloud->tables["rtb-1"].eni = "eni-0z";
+  r.step(Role::Primary, 1);
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  EXPECT_EQ(r.ctl->metrics().repairs, 1u);
+  EXPECT_EQ(r.ctl->metrics().claims(), 2u);
+  EXPECT_GE(r.ctl->metrics().last_claim_seconds, 0);
+  r.cloud->tables["rtb-1"].eni = "eni-0z";
+  r.step(Role::Primary, 1);
+  ASSERT_EQ(r.ctl->state(), State::Conflict);
+  EXPECT_EQ(r.ctl->metrics().repairs, 1u);
+  EXPECT_EQ(r.ctl->metrics().claims(), 2u);
+}
+
+TEST(ControllerMetrics, EnteringFencedCountsOnceHoweverLongItLasts) {
+  Rig r({{"rtb-1", {true, false, "eni-0c", tag(3, "eni-0c", "node-c")}}});
+  r.step(Role::Primary, 2, PrimaryBy::Start);
+  ASSERT_EQ(r.ctl->state(), State::Fenced);
+  for (int i = 0; i < 4; ++i) r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->metrics().fences, 1u);
+  EXPECT_EQ(r.ctl->metrics().claim_failures, 0u) << "a fenced claim is not a failure: fences counts it";
+  // A claim refused because still fenced is not a second fence.
+  r.step(Role::Primary, 2, PrimaryBy::Start, {{1, false, "dba"}});
+  EXPECT_EQ(r.ctl->metrics().fences, 1u);
+  // Forced: held; fenced again by a newer tag: a second fence.
+  r.step(Role::Primary, 2, PrimaryBy::Start, {{2, true, "dba"}});
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  r.cloud->tables["rtb-1"] = {true, false, "eni-0d", tag(4, "eni-0d", "node-d")};
+  r.step(Role::Primary, 2);
+  ASSERT_EQ(r.ctl->state(), State::Fenced);
+  EXPECT_EQ(r.ctl->metrics().fences, 2u);
+}
+
+TEST(ControllerMetrics, ARestartedWorkerCountsOnFromThePublishedCounters) {
+  Rig r({{"rtb-1", {true, false, "eni-0a", std::nullopt}}});
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  r.cloud->tables["rtb-1"].eni = "eni-0z";
+  r.step(Role::Primary, 1);
+  r.ctl->record_preflight(9, 1, "vip_bound");
+  auto s = std::make_unique<Status>();
+  r.ctl->write_status(*s);
+  ASSERT_EQ(s->metrics.claims(), 2u);
+  ASSERT_EQ(s->metrics.repairs, 1u);
+  EXPECT_EQ(s->metrics.preflight_failed_checks, 1);
+  uint64_t reads = calls(s->metrics, "DescribeRouteTables", CallOutcome::Ok);
+  ASSERT_GT(reads, 0u);
+
+  // The worker restarts (shared memory kept): the counters go on from there.
+  Rig restarted(r.cloud->tables, resume_from(*s));
+  EXPECT_EQ(restarted.ctl->metrics().claims(), 2u);
+  EXPECT_EQ(restarted.ctl->metrics().repairs, 1u);
+  EXPECT_DOUBLE_EQ(restarted.ctl->metrics().last_claim_seconds, s->metrics.last_claim_seconds);
+  EXPECT_EQ(restarted.ctl->metrics().preflight_failed_checks, 1);
+  restarted.step(Role::Primary, 1, PrimaryBy::Start);
+  EXPECT_EQ(calls(restarted.ctl->metrics(), "DescribeRouteTables", CallOutcome::Ok), reads + 1);
+  restarted.step(Role::Primary, 1, PrimaryBy::Start, {{1, false, "dba"}});
+  ASSERT_EQ(restarted.ctl->state(), State::Held);
+  EXPECT_EQ(restarted.ctl->metrics().claims(), 3u) << "vip_claim() ended held: one more";
+  // A server restart makes shared memory anew: zero again.
+  Rig fresh({{"rtb-1", {true, false, "eni-0b", std::nullopt}}}, resume_from(Status{}));
+  EXPECT_EQ(fresh.ctl->metrics().claims(), 0u);
+  EXPECT_EQ(fresh.ctl->metrics().preflight_failed_checks, -1);
+}
+
+TEST(ControllerMetrics, AFailedPreflightIsAnEventAndAPassingOneIsNot) {
+  Rig r({{"rtb-1", {true, false, "eni-0a", std::nullopt}}});
+  r.ctl->take_events();
+  r.ctl->record_preflight(12, 0, "");
+  EXPECT_TRUE(r.ctl->take_events().empty());
+  EXPECT_EQ(r.ctl->metrics().preflight_failed_checks, 0);
+  r.ctl->record_preflight(12, 2, "vip_bound, clock_skew");
+  auto events = r.ctl->take_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].name, "vip_preflight_failed");
+  EXPECT_FALSE(events[0].success);
+  EXPECT_EQ(events[0].details, "2 of 12 preflight checks failed: vip_bound, clock_skew");
+  EXPECT_EQ(r.ctl->metrics().preflight_failed_checks, 2);
 }

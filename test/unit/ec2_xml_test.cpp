@@ -483,3 +483,88 @@ TEST(Ec2Endpoint, SettingThenEnvironmentThenRegion) {
   EXPECT_EQ(resolve_ec2_endpoint("", none, "cn-north-1"), "https://ec2.cn-north-1.amazonaws.com.cn");
   EXPECT_THROW(resolve_ec2_endpoint("", none, ""), Error);
 }
+
+namespace {
+
+const char *kInterfaces = R"(<?xml version="1.0" encoding="UTF-8"?>
+<DescribeNetworkInterfacesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>r</requestId>
+  <networkInterfaceSet>
+    <item><networkInterfaceId>eni-0a00000a</networkInterfaceId><subnetId>subnet-1</subnetId>
+      <vpcId>vpc-0a0b0c0d</vpcId><status>in-use</status><sourceDestCheck>false</sourceDestCheck>
+      <attachment><instanceId>i-0a000001</instanceId><deviceIndex>1</deviceIndex></attachment>
+      <groupSet><item><groupId>sg-1</groupId></item></groupSet><tagSet/></item>
+    <item><networkInterfaceId>eni-detached</networkInterfaceId><vpcId>vpc-2</vpcId><status>available</status></item>
+  </networkInterfaceSet>
+</DescribeNetworkInterfacesResponse>)";
+
+}  // namespace
+
+TEST(Ec2Xml, DescribeNetworkInterfaces) {
+  auto all = parse_network_interfaces(kInterfaces);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, "eni-0a00000a");
+  EXPECT_EQ(all[0].vpc_id, "vpc-0a0b0c0d");
+  EXPECT_EQ(all[0].subnet_id, "subnet-1");
+  EXPECT_EQ(all[0].instance_id, "i-0a000001");
+  EXPECT_EQ(all[0].status, "in-use");
+  ASSERT_TRUE(all[0].source_dest_check.has_value());
+  EXPECT_FALSE(*all[0].source_dest_check);
+  EXPECT_EQ(all[1].instance_id, "");  // detached: no attachment
+  EXPECT_FALSE(all[1].source_dest_check.has_value());
+}
+
+TEST(Ec2Xml, NetworkInterfaceAttribute) {
+  auto answer = [](const std::string &value) {
+    return R"(<DescribeNetworkInterfaceAttributeResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">)"
+           R"(<requestId>r</requestId><networkInterfaceId>eni-1</networkInterfaceId><sourceDestCheck><value>)" +
+           value + "</value></sourceDestCheck></DescribeNetworkInterfaceAttributeResponse>";
+  };
+  EXPECT_TRUE(parse_network_interface_attribute_bool(answer("true"), "sourceDestCheck"));
+  EXPECT_FALSE(parse_network_interface_attribute_bool(answer("false"), "sourceDestCheck"));
+  EXPECT_THROW(parse_network_interface_attribute_bool(answer("yes"), "sourceDestCheck"), AwsFailure);
+  EXPECT_THROW(parse_network_interface_attribute_bool(answer("true"), "description"), AwsFailure);
+  // The instance's answer is not the interface's.
+  EXPECT_THROW(parse_network_interface_attribute_bool(
+                   R"(<DescribeInstanceAttributeResponse><sourceDestCheck><value>true</value></sourceDestCheck>)"
+                   R"(</DescribeInstanceAttributeResponse>)",
+                   "sourceDestCheck"),
+               AwsFailure);
+}
+
+TEST(Ec2Xml, HostileNetworkInterfaceAnswers) {
+  const std::vector<std::string> hostile = {
+      "",
+      "<DescribeNetworkInterfacesResponse>",   // truncated
+      "<DescribeNetworkInterfacesResponse/>",  // no set
+      "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item><vpcId>v</vpcId></item>"
+      "</networkInterfaceSet></DescribeNetworkInterfacesResponse>",  // an item without id
+      "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item><networkInterfaceId>e</networkInterfaceId>"
+      "<sourceDestCheck>maybe</sourceDestCheck></item></networkInterfaceSet></DescribeNetworkInterfacesResponse>",
+      "<!DOCTYPE x [<!ENTITY a 'b'>]><DescribeNetworkInterfacesResponse><networkInterfaceSet/>"
+      "</DescribeNetworkInterfacesResponse>",
+      std::string("<DescribeNetworkInterfacesResponse>\0\xff", 38),
+      "<Response><Errors><Error><Code>AuthFailure</Code></Error></Errors></Response>",
+  };
+  for (const auto &body : hostile) {
+    try {
+      (void) parse_network_interfaces(body);
+      ADD_FAILURE() << "read as an answer: " << body;
+    } catch (const AwsFailure &f) {
+      EXPECT_EQ(f.error().kind, ErrorKind::Malformed) << body;
+    }
+    EXPECT_THROW(parse_network_interface_attribute_bool(body, "sourceDestCheck"), AwsFailure) << body;
+  }
+}
+
+TEST(Ec2Calls, InterfaceCallsNameTheInterface) {
+  Ec2Call d = describe_network_interfaces({"eni-1", "eni-2"});
+  EXPECT_EQ(form_body(d), "Action=DescribeNetworkInterfaces&Version=2016-11-15&NetworkInterfaceId.1=eni-1&"
+                          "NetworkInterfaceId.2=eni-2");
+  Ec2Call a = describe_network_interface_attribute("eni-1", "sourceDestCheck");
+  EXPECT_EQ(
+      form_body(a),
+      "Action=DescribeNetworkInterfaceAttribute&Version=2016-11-15&Attribute=sourceDestCheck&NetworkInterfaceId=eni-1");
+  EXPECT_EQ(a.label(), "DescribeNetworkInterfaceAttribute eni-1");
+  EXPECT_EQ(with_dry_run(d).label(), "DescribeNetworkInterfaces eni-1 (dry run)");
+}

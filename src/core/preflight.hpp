@@ -1,0 +1,105 @@
+// vip_preflight(): everything a claim needs, checked before a claim needs
+// it. What the probe (preflight_probe.hpp) observed goes in; one row per
+// check comes out, each with what was seen and what to do. Pure: the rows
+// are tested without any network.
+//
+// The check names are an interface (monitoring selects on them): short,
+// stable, snake_case; a check made once per target carries the target
+// after a colon ("route_table:rtb-0123abcd", "permission:ReplaceRoute
+// rtb-0123abcd").
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws_error.hpp"
+#include "ec2_xml.hpp"
+#include "local_addresses.hpp"
+#include "cpp_only.hpp"
+
+namespace pg_vip::preflight {
+
+struct CheckResult {
+  std::string name;
+  bool ok = false;
+  std::string detail;
+  std::string hint;  // empty when ok
+};
+
+// SigV4 refuses a request whose time is further than this from AWS's.
+constexpr std::chrono::minutes kMaxClockSkew{5};
+
+// A step that could not be taken, in PostgreSQL's words.
+struct Problem {
+  std::string message;
+  std::string hint;
+};
+
+// One DryRun=true request: the permission `action` needs on `target`
+// (empty: not tied to one target).
+struct PermissionProbe {
+  std::string action;
+  std::string target;
+  std::optional<aws::AwsError> answer;  // nullopt: EC2 answered 2xx, i.e. acted on a dry run
+  std::optional<Problem> skipped;       // not asked, and why
+};
+
+struct TableProbe {
+  std::string id;
+  std::optional<aws::RouteTable> table;
+  std::optional<aws::AwsError> error;
+};
+
+// What the probe saw, step by step. A step not taken leaves its fields empty.
+struct Observed {
+  // The settings the checks ran with.
+  std::string vip;  // canonical CIDR; "" when pg_vip.vip is not set
+  std::vector<std::string> route_tables;
+  std::string network_interface = "auto";
+  std::string imds_endpoint;
+  bool enabled = true;
+
+  std::optional<std::string> credentials_source;
+  std::optional<Problem> credentials_problem;
+
+  std::string region;
+  std::string region_source;  // "pg_vip.region", "AWS_REGION", ..., "instance metadata"
+  std::optional<Problem> region_problem;
+
+  bool imds_disabled = false;  // AWS_EC2_METADATA_DISABLED
+  std::optional<Problem> imds_problem;
+  std::string instance_id;
+  std::optional<std::vector<std::string>> instance_interfaces;  // from instance metadata
+
+  std::string interface_id;  // configured, or the primary one metadata named
+  std::optional<Problem> interface_problem;
+  std::optional<aws::NetworkInterface> interface;  // as DescribeNetworkInterfaces saw it
+  std::optional<aws::AwsError> interface_error;
+  std::optional<bool> source_dest_check;  // the interface's own
+  std::optional<aws::AwsError> source_dest_error;
+
+  std::optional<std::vector<LocalAddress>> local_addresses;
+  std::string local_addresses_error;
+
+  std::vector<PermissionProbe> permissions;
+  std::vector<TableProbe> tables;
+
+  // The Date of an AWS answer, and this host's clock when it arrived.
+  std::optional<std::chrono::system_clock::time_point> aws_date;
+  std::chrono::system_clock::time_point local_time{};
+  bool ec2_answered = false;  // any HTTP answer from the EC2 endpoint
+};
+
+// The rows, in a fixed order: configuration, credentials, region,
+// instance_metadata, interface_owner, source_dest_check, vip_bound,
+// permission:<Action>[ <target>]..., route_table:<id>..., vip_outside_vpc,
+// clock_skew.
+std::vector<CheckResult> evaluate(const Observed &seen);
+
+// The names of the failed checks, comma-separated: the details of the
+// vip_preflight_failed event.
+std::string failed_names(const std::vector<CheckResult> &rows);
+
+}  // namespace pg_vip::preflight

@@ -1,0 +1,303 @@
+#include "preflight_probe.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include "ec2_client.hpp"
+#include "ec2_xml.hpp"
+#include "error.hpp"
+#include "fence.hpp"
+#include "http_client.hpp"
+#include "imds.hpp"
+#include "text.hpp"
+
+namespace pg_vip::preflight {
+namespace {
+
+using namespace std::chrono;
+
+Problem problem_of(const Error &e) {
+  std::string message = e.what();
+  if (!e.detail().empty()) message += ". " + e.detail();
+  if (!message.empty() && message.back() != '.') message += '.';
+  return {message, e.hint()};
+}
+
+// Calls in groups of kMaxParallel, each retried as the policy says.
+std::vector<aws::Ec2Result> call_bounded(aws::Ec2Client &ec2, const std::vector<aws::Ec2Call> &calls,
+                                         const aws::RetryPolicy &policy) {
+  std::vector<aws::Ec2Result> out;
+  for (std::size_t at = 0; at < calls.size(); at += kMaxParallel) {
+    std::vector<aws::Ec2Call> group(calls.begin() + at, calls.begin() + std::min(calls.size(), at + kMaxParallel));
+    for (auto &r : ec2.call_all(group, policy)) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+aws::AwsError not_found(const std::string &code, const std::string &message) {
+  aws::AwsError e;
+  e.kind = aws::ErrorKind::NotFound;
+  e.code = code;
+  e.message = message;
+  return e;
+}
+
+}  // namespace
+
+Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
+  Observed seen;
+  seen.vip = config.vip;
+  seen.route_tables = config.route_tables;
+  seen.network_interface = config.network_interface;
+  seen.imds_endpoint = config.imds_endpoint;
+  seen.enabled = config.enabled;
+  aws::Environment env = hooks.env ? hooks.env : aws::process_environment();
+  Clock system_clock;
+  const Clock &clock = hooks.clock ? *hooks.clock : system_clock;
+
+  try {
+    seen.local_addresses = hooks.local_addresses ? hooks.local_addresses() : local_addresses();
+  } catch (const Error &e) {
+    seen.local_addresses_error = e.what() + (e.detail().empty() ? std::string() : ": " + e.detail());
+  }
+
+  http::ClientOptions ho;
+  ho.ca_file = config.ca_file;
+  ho.cancelled = hooks.cancelled;
+  http::Client http(ho);
+
+  // Instance metadata: the instance, its interfaces, maybe the region.
+  std::unique_ptr<aws::ImdsClient> imds;
+  bool imds_ok = false;
+  if (aws::metadata_disabled(env)) {
+    seen.imds_disabled = true;
+  } else {
+    aws::ImdsOptions io;
+    io.endpoint = config.imds_endpoint;
+    io.timeout = std::min(config.request_timeout, milliseconds(1000));
+    imds = std::make_unique<aws::ImdsClient>(http, io, clock);
+    try {
+      seen.instance_id = imds->instance_id();
+      imds_ok = true;
+      seen.instance_interfaces = imds->interface_ids();
+    } catch (const aws::AwsFailure &e) {
+      seen.imds_problem = Problem{"Instance metadata (IMDSv2) at " + config.imds_endpoint +
+                                      " did not answer as it should: " + e.error().describe() + ".",
+                                  "Check pg_vip.imds_endpoint, and that the instance's metadata options allow IMDSv2 "
+                                  "(http-tokens, and http-put-response-hop-limit 2 or more in a container)."};
+    }
+  }
+
+  // The region, in Ec2Cloud::prepare's order.
+  struct Source {
+    const char *name;
+    std::string value;
+  };
+  std::vector<Source> sources = {
+      {"pg_vip.region", config.region},
+      {"AWS_REGION in the server's environment", env("AWS_REGION").value_or("")},
+      {"AWS_DEFAULT_REGION in the server's environment", env("AWS_DEFAULT_REGION").value_or("")}};
+  for (const auto &s : sources)
+    if (seen.region.empty() && !s.value.empty()) {
+      seen.region = s.value;
+      seen.region_source = s.name;
+    }
+  if (seen.region.empty() && imds_ok) {
+    try {
+      seen.region = std::string(trim(imds->region()));
+      seen.region_source = "instance metadata";
+    } catch (const aws::AwsFailure &e) {
+      seen.region_problem =
+          Problem{"Instance metadata did not give the region: " + e.error().describe() + ".", "Set pg_vip.region."};
+    }
+  }
+  if (seen.region.empty() && !seen.region_problem)
+    seen.region_problem =
+        Problem{"No AWS region is configured, and instance metadata cannot give one.", "Set pg_vip.region."};
+
+  // The interface.
+  if (config.network_interface != "auto") {
+    seen.interface_id = config.network_interface;
+  } else if (imds_ok) {
+    try {
+      seen.interface_id = imds->primary_interface_id();
+    } catch (const aws::AwsFailure &e) {
+      seen.interface_problem = Problem{"pg_vip.network_interface is auto, and instance metadata did not name the "
+                                       "primary interface: " +
+                                           e.error().describe() + ".",
+                                       "Set pg_vip.network_interface to this node's eni- id."};
+    }
+  } else {
+    seen.interface_problem =
+        Problem{"pg_vip.network_interface is auto, and instance metadata " +
+                    std::string(seen.imds_disabled ? "is not used (AWS_EC2_METADATA_DISABLED)." : "did not answer."),
+                "Set pg_vip.network_interface to this node's eni- id."};
+  }
+
+  // Credentials, and where they came from.
+  aws::CredentialProvider credentials(aws::CredentialOptions{config.aws_profile}, env, imds_ok ? imds.get() : nullptr,
+                                      clock);
+  try {
+    seen.credentials_source = credentials.get().source;
+  } catch (const Error &e) {
+    seen.credentials_problem = problem_of(e);
+  }
+
+  // EC2: nothing asked without a region and credentials; each step's
+  // row then says why.
+  std::optional<Problem> no_ec2;
+  std::unique_ptr<aws::Ec2Client> ec2;
+  if (seen.region.empty()) no_ec2 = Problem{"Not checked: no AWS region is known.", "Fix the region check."};
+  else if (!seen.credentials_source) no_ec2 = Problem{"Not checked: no AWS credentials.", "Fix the credentials check."};
+  else {
+    try {
+      aws::Ec2Options eo;
+      eo.endpoint = aws::resolve_ec2_endpoint(config.ec2_endpoint, env, seen.region);
+      eo.region = seen.region;
+      eo.timeout = config.request_timeout;
+      eo.connect_timeout = std::min(config.request_timeout, milliseconds(1000));
+      ec2 = std::make_unique<aws::Ec2Client>(http, credentials, eo, clock);
+    } catch (const Error &e) {
+      no_ec2 = problem_of(e);
+    }
+  }
+
+  const std::string cidr = config.vip;
+  std::vector<aws::Ec2Call> calls;
+  struct Slot {
+    enum Kind { Interface, Attribute, Tables, Permission } kind;
+    std::size_t index = 0;
+  };
+  std::vector<Slot> slots;
+  auto add = [&](aws::Ec2Call c, Slot::Kind kind, std::size_t index = 0) {
+    calls.push_back(std::move(c));
+    slots.push_back({kind, index});
+  };
+  auto permission = [&](const std::string &action, const std::string &target, std::optional<aws::Ec2Call> call,
+                        std::optional<Problem> skipped) {
+    PermissionProbe p{action, target, std::nullopt, std::nullopt};
+    if (no_ec2) p.skipped = no_ec2;
+    else if (!call) p.skipped = skipped;
+    seen.permissions.push_back(std::move(p));
+    if (!seen.permissions.back().skipped)
+      add(aws::with_dry_run(std::move(*call)), Slot::Permission, seen.permissions.size() - 1);
+  };
+
+  if (ec2 && !seen.interface_id.empty()) {
+    add(aws::describe_network_interfaces({seen.interface_id}), Slot::Interface);
+    add(aws::describe_network_interface_attribute(seen.interface_id, "sourceDestCheck"), Slot::Attribute);
+  }
+  if (ec2 && !config.route_tables.empty()) add(aws::describe_route_tables(config.route_tables), Slot::Tables);
+
+  // What a claim sends, per route table: ReplaceRoute (CreateRoute where
+  // the route is missing) and the fence tag (CreateTags). The read is one
+  // DescribeRouteTables for all.
+  std::optional<Problem> no_target;
+  if (cidr.empty()) no_target = Problem{"Not checked: pg_vip.vip is not set.", "Set pg_vip.vip."};
+  else if (seen.interface_id.empty())
+    no_target = Problem{"Not checked: no network interface is known.", "Fix the interface_owner check."};
+  if (!config.route_tables.empty())
+    permission("DescribeRouteTables", "", aws::describe_route_tables(config.route_tables), std::nullopt);
+  for (const auto &rtb : config.route_tables) {
+    bool ready = !no_target.has_value();
+    permission("ReplaceRoute", rtb,
+               ready ? std::optional(aws::replace_route(rtb, cidr, seen.interface_id)) : std::nullopt, no_target);
+    permission("CreateRoute", rtb,
+               ready ? std::optional(aws::create_route(rtb, cidr, seen.interface_id)) : std::nullopt, no_target);
+    permission(
+        "CreateTags", rtb,
+        cidr.empty() ? std::nullopt : std::optional(aws::create_tags({rtb}, {{fence_tag_key(cidr), "preflight"}})),
+        Problem{"Not checked: pg_vip.vip is not set.", "Set pg_vip.vip."});
+  }
+  for (const auto &rtb : config.route_tables) {
+    seen.tables.push_back(TableProbe{rtb, std::nullopt, std::nullopt});
+  }
+
+  if (!ec2) return seen;
+  aws::RetryPolicy policy;
+  policy.max_attempts = 2;
+  policy.deadline = std::max<milliseconds>(config.request_timeout * 3, milliseconds(3000));
+  policy.backoff = aws::Backoff{milliseconds(50), milliseconds(500)};
+  policy.cancelled = hooks.cancelled;
+  std::vector<aws::Ec2Result> results = call_bounded(*ec2, calls, policy);
+  seen.local_time = clock.now();
+
+  bool tables_missing = false;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    aws::Ec2Result &r = results[i];
+    if (!r.error || r.error->kind != aws::ErrorKind::Transport) seen.ec2_answered = true;
+    if (!seen.aws_date && !r.date.empty()) seen.aws_date = http::parse_http_date(r.date);
+    try {
+      switch (slots[i].kind) {
+        case Slot::Interface:
+          if (r.error) {
+            seen.interface_error = r.error;
+          } else {
+            for (auto &n : aws::parse_network_interfaces(r.body))
+              if (n.id == seen.interface_id) seen.interface = std::move(n);
+            if (!seen.interface)
+              seen.interface_error =
+                  not_found("InvalidNetworkInterfaceID.NotFound", "the answer does not describe " + seen.interface_id);
+          }
+          break;
+        case Slot::Attribute:
+          if (r.error) seen.source_dest_error = r.error;
+          else seen.source_dest_check = aws::parse_network_interface_attribute_bool(r.body, "sourceDestCheck");
+          break;
+        case Slot::Tables:
+          if (r.error) {
+            // One missing table fails the whole request: each is then read
+            // alone, below, to say which.
+            tables_missing = r.error->kind == aws::ErrorKind::NotFound;
+            if (!tables_missing)
+              for (auto &t : seen.tables) t.error = r.error;
+          } else {
+            auto found = aws::parse_route_tables(r.body);
+            for (auto &t : seen.tables) {
+              auto it =
+                  std::find_if(found.begin(), found.end(), [&](const aws::RouteTable &x) { return x.id == t.id; });
+              if (it != found.end()) t.table = *it;
+              else t.error = not_found("InvalidRouteTableID.NotFound", "the answer does not describe " + t.id);
+            }
+          }
+          break;
+        case Slot::Permission: seen.permissions[slots[i].index].answer = r.error; break;
+      }
+    } catch (const aws::AwsFailure &f) {
+      switch (slots[i].kind) {
+        case Slot::Interface: seen.interface_error = f.error(); break;
+        case Slot::Attribute: seen.source_dest_error = f.error(); break;
+        case Slot::Tables:
+          for (auto &t : seen.tables) t.error = f.error();
+          break;
+        case Slot::Permission: break;
+      }
+    }
+  }
+  if (tables_missing) {
+    std::vector<aws::Ec2Call> alone;
+    for (const auto &t : seen.tables) alone.push_back(aws::describe_route_tables({t.id}));
+    std::vector<aws::Ec2Result> answers = call_bounded(*ec2, alone, policy);
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      TableProbe &t = seen.tables[i];
+      if (answers[i].error) {
+        t.error = answers[i].error;
+        continue;
+      }
+      try {
+        for (auto &x : aws::parse_route_tables(answers[i].body))
+          if (x.id == t.id) t.table = std::move(x);
+        if (!t.table) t.error = not_found("InvalidRouteTableID.NotFound", "the answer does not describe " + t.id);
+      } catch (const aws::AwsFailure &f) {
+        t.error = f.error();
+      }
+    }
+  }
+  return seen;
+}
+
+std::vector<CheckResult> run(const ControllerConfig &config, const ProbeHooks &hooks) {
+  return evaluate(observe(config, hooks));
+}
+
+}  // namespace pg_vip::preflight
