@@ -5,6 +5,7 @@
 #   make simulate            the simulation of the fence (SEEDS=, STEPS=; SEED=n replays one)
 #   make installcheck        pg_regress, then the TAP tests (test/t), against the installed extension
 #   make check-tap           the TAP tests only (also: installcheck-tap); PROVE_TESTS=test/t/001_version.pl picks files
+#   make dist                the PGXN archive pg_vip-<version>.zip (git archive of HEAD), its META.json validated
 #   make format-check        clang-format --dry-run --Werror over src/ and test/; `make format` applies it
 #   make unit-asan           the unit tests built with AddressSanitizer and UBSan (also: integration-asan)
 #   make fuzz                builds the libFuzzer targets (test/fuzz) with clang and runs each FUZZ_SECONDS (60)
@@ -24,7 +25,14 @@ CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
 GLUE_SRCS = $(sort $(wildcard src/glue/*.cpp))
 MODULE_big = pg_vip
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
+# The script of this version is built from pg_vip.sql. Beside it ship, as
+# written, the upgrade scripts (pg_vip--OLD--NEW.sql, which ALTER EXTENSION
+# pg_vip UPDATE chains) and the first release's full script, unchanged:
+# CREATE EXTENSION pg_vip VERSION 'X' installs any released X from it along
+# the upgrade scripts, and test/t/043_upgrade.pl updates from it and compares
+# the result with a fresh install.
 DATA_built = pg_vip--$(EXTVERSION).sql
+DATA = $(sort $(wildcard pg_vip--*--*.sql)) pg_vip--0.1.0.sql
 
 REGRESS = setup status gucs privileges door
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=$(srcdir)/test/regress.conf
@@ -278,6 +286,20 @@ format:
 
 format-check:
 	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRCS)
+
+# The PGXN archive, as PGXN's own convention makes it: git's HEAD under
+# pg_vip-<version>/. Its META.json is checked against the PGXN Meta Spec and
+# against the archive itself (test/check_pgxn_meta.pl); an archive that fails
+# the check is deleted, not left to be uploaded.
+DIST = pg_vip-$(EXTVERSION).zip
+.PHONY: dist
+dist:
+	@git rev-parse -q --verify HEAD >/dev/null 2>&1 || \
+	  { echo "make dist archives git's HEAD: run it in a git checkout that has a commit"; exit 1; }
+	@[ -z "$$(git status --porcelain --untracked-files=no)" ] || \
+	  echo "make dist: the archive is HEAD; changes not committed are not in it"
+	git archive --format zip --prefix=pg_vip-$(EXTVERSION)/ --output $(DIST) HEAD
+	@perl test/check_pgxn_meta.pl $(DIST) || { rm -f $(DIST); exit 1; }
 
 # The benchmark (about 8 minutes; see bench/bench.py).
 .PHONY: bench

@@ -18,6 +18,9 @@ PACKAGES=(
   # The lab (scripts/lab.sh, test/lab): namespaces, the failover managers, the client.
   iproute2 procps "postgresql-$PG_MAJOR-repmgr" patroni etcd-server etcd-client
   "postgresql-$PG_MAJOR-auto-failover" pg-auto-failover-cli python3-psycopg2 python3-pyroute2 openssh-server openssh-client
+  # The Debian package (debian/: pg_buildext, dh --with pgxs_loop) and the
+  # PGXN archive (make dist: git archive, read back with unzip).
+  debhelper dpkg-dev fakeroot postgresql-server-dev-all git unzip
 )
 
 log() { printf '\n== %s\n' "$*"; }

@@ -2,7 +2,9 @@
 # Runs every pg_vip test suite: the formatting check, the core's unit and
 # integration tests (GoogleTest), the same again under AddressSanitizer and
 # UBSan, a short run of each fuzz target (libFuzzer), the simulation,
-# pg_regress, and the TAP tests with real primaries and standbys.
+# pg_regress, the TAP tests with real primaries and standbys, the lab, the
+# PGXN archive (make dist) and the Debian package, built, installed and
+# tested with pg_regress.
 # Everything of ours is compiled with -Werror (WERROR=1).
 # Installs what it needs (as root), builds, installs, and ends with one line:
 #   N passed, N failed
@@ -50,6 +52,27 @@ elif make -C "$TOP" "${MAKE_ARGS[@]}" format-check >"$format_out" 2>&1; then
 else
   grep -E 'error: code should be clang-formatted' "$format_out" | sed 's/:[0-9]*:[0-9]*: error:.*//' | sort | uniq -c
   echo "$(grep -c 'error: code should be clang-formatted' "$format_out") places differ; make format applies the style"
+  count 0 1
+fi
+
+# The PGXN archive (make dist: git's HEAD, its META.json checked against the
+# PGXN Meta Spec and the archive), and the check's own rules each shown to
+# refuse what they should (two tests).
+log "the PGXN archive (make dist; test/check_pgxn_meta.pl --self-test)"
+dist_out=$(mktemp)
+if make -s -C "$TOP" PG_CONFIG="$PG_CONFIG" dist >"$dist_out" 2>&1; then
+  cat "$dist_out"
+  count 1 0
+else
+  cat "$dist_out"
+  count 0 1
+fi
+rm -f "$TOP"/pg_vip-*.zip
+if perl "$TOP/test/check_pgxn_meta.pl" --self-test >"$dist_out" 2>&1; then
+  tail -n 1 "$dist_out"
+  count 1 0
+else
+  cat "$dist_out"
   count 0 1
 fi
 
@@ -160,15 +183,21 @@ fi
 # `make installcheck` runs pg_regress and then the TAP tests; here they run
 # apart (TAP_TESTS= leaves pg_regress alone), so that each is counted even
 # when the other fails, and the TAP tests per assertion.
+# Runs pg_regress from the tree $1 against the installed extension and
+# counts each of its tests.
+run_regress() {
+  local dir=$1 out total rf
+  out=$(mktemp)
+  (cd "$dir" && as_pg make PG_CONFIG="$PG_CONFIG" installcheck TAP_TESTS=) >"$out" 2>&1
+  grep -E '^(test |ok |not ok | *[0-9]+ of [0-9]+ tests| All [0-9]+ tests)' "$out"
+  total=$(grep -cE '^test ' "$out")
+  rf=$(grep -cE '^test .*FAILED' "$out")
+  if [ "$total" -eq 0 ]; then cat "$out"; rf=1; fi
+  [ -f "$dir/regression.diffs" ] && cat "$dir/regression.diffs"
+  count $((total - rf)) "$rf"
+}
 log "pg_regress (make installcheck TAP_TESTS=)"
-regress_out=$(mktemp)
-(cd "$work" && as_pg make PG_CONFIG="$PG_CONFIG" installcheck TAP_TESTS=) >"$regress_out" 2>&1
-grep -E '^(test |ok |not ok | *[0-9]+ of [0-9]+ tests| All [0-9]+ tests)' "$regress_out"
-total=$(grep -cE '^test ' "$regress_out")
-rf=$(grep -cE '^test .*FAILED' "$regress_out")
-if [ "$total" -eq 0 ]; then cat "$regress_out"; rf=1; fi
-[ -f "$work/regression.diffs" ] && cat "$work/regression.diffs"
-count $((total - rf)) "$rf"
+run_regress "$work"
 
 # test/run_tap.pl stands in for prove: the same run, and a count of the
 # assertions ("tap totals: N passed, M failed, K skipped").
@@ -196,6 +225,88 @@ lab_out=$(mktemp)
 (cd "$TOP" && perl test/run_tap.pl -I test/perl test/lab/t/*.pl) 2>&1 | tee "$lab_out"
 read -r tp tf ts < <(tap_totals "$lab_out")
 count "$tp" "$tf" "$ts"
+
+# The Debian package (debian/: pg_buildext, dh --with pgxs_loop), built by
+# dpkg-buildpackage in a copy of the sources, installed with dpkg, checked to
+# own what the server loads, and pg_regress run against what it installed.
+# dpkg needs root: without it the step is skipped and counted so. The
+# package replaces, while it is installed, the files `make install` put
+# there above; they are put back after it.
+log "the Debian package: dpkg-buildpackage -b, dpkg -i, pg_regress against it"
+deb_pkg="postgresql-$PG_MAJOR-pg-vip"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "not root: skipped (dpkg -i needs root)"
+  count 0 0 1
+elif dpkg -s "$deb_pkg" >/dev/null 2>&1; then
+  echo "$deb_pkg is installed on this machine already: not replaced, so skipped (dpkg -r $deb_pkg to run this step)"
+  count 0 0 1
+else
+  deb_dir=$(mktemp -d /tmp/pg_vip_deb.XXXXXX)
+  deb_ok=1
+  mkdir "$deb_dir/src"
+  # The sources alone: what git tracks (and new files it does not ignore),
+  # never this tree's build products.
+  if git -C "$TOP" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+    (cd "$TOP" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | tar -C "$deb_dir/src" -xf -
+  else
+    tar -C "$TOP" --exclude=.git --exclude=./build --exclude='*.o' --exclude='*.so' --exclude='*.d' --exclude='*.bc' \
+      --exclude='./tmp_check*' --exclude=./results -cf - . | tar -C "$deb_dir/src" -xf -
+  fi
+  deb_version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
+  deb_file="$deb_dir/${deb_pkg}_${deb_version}_$(dpkg --print-architecture).deb"
+  if (cd "$deb_dir/src" && DEB_BUILD_OPTIONS="parallel=2" dpkg-buildpackage -us -uc -b) >"$deb_dir/build.log" 2>&1 &&
+     [ -f "$deb_file" ]; then
+    echo "built $(basename "$deb_file")"
+    count 1 0
+  else
+    tail -n 40 "$deb_dir/build.log"
+    echo "dpkg-buildpackage did not build $(basename "$deb_file")"
+    count 0 1
+    deb_ok=0
+  fi
+  if [ "$deb_ok" -eq 1 ]; then
+    if ! dpkg -i "$deb_file" >"$deb_dir/install.log" 2>&1; then
+      cat "$deb_dir/install.log"
+      echo "dpkg -i failed"
+      count 0 1
+      deb_ok=0
+      dpkg -r "$deb_pkg" >/dev/null 2>&1
+    fi
+  fi
+  if [ "$deb_ok" -eq 1 ]; then
+    # The package ships the library, the control file, the script of this
+    # version, the released one's and every upgrade script; the files in
+    # place are the package's own (dpkg -S, dpkg --verify): what the server
+    # loads below is what the package installed.
+    ext_version=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$TOP/pg_vip.control")
+    pkglibdir=$("$PG_CONFIG" --pkglibdir)
+    extdir="$("$PG_CONFIG" --sharedir)/extension"
+    want=("$pkglibdir/pg_vip.so" "$extdir/pg_vip.control" "$extdir/pg_vip--$ext_version.sql" "$extdir/pg_vip--0.1.0.sql")
+    for f in "$TOP"/pg_vip--*--*.sql; do want+=("$extdir/$(basename "$f")"); done
+    missing=0
+    for f in "${want[@]}"; do
+      if ! dpkg -L "$deb_pkg" | grep -qxF "$f"; then echo "the package does not ship $f"; missing=1; fi
+    done
+    [ "$(dpkg -S "$pkglibdir/pg_vip.so" 2>/dev/null | cut -d: -f1)" = "$deb_pkg" ] ||
+      { echo "$pkglibdir/pg_vip.so does not belong to $deb_pkg"; missing=1; }
+    dpkg --verify "$deb_pkg" || { echo "files of $deb_pkg differ from the package"; missing=1; }
+    [ "${deb_version%-*}" = "$ext_version" ] ||
+      { echo "debian/changelog's version $deb_version is not pg_vip.control's $ext_version"; missing=1; }
+    if [ "$missing" -eq 0 ]; then
+      echo "$deb_pkg $deb_version ships ${#want[@]} files of pg_vip, and owns those the server loads"
+      count 1 0
+    else
+      count 0 1
+    fi
+    deb_work=$(make_work_tree)
+    run_regress "$deb_work"
+    rm -rf "$deb_work"
+    dpkg -r "$deb_pkg" >/dev/null 2>&1 || { echo "dpkg -r $deb_pkg failed"; count 0 1; }
+  fi
+  # Back to what `make install` put in place before this step.
+  make -C "$TOP" "${MAKE_ARGS[@]}" install >/dev/null || { echo "make install after the package step failed"; count 0 1; }
+  if [ "$deb_ok" -eq 1 ]; then rm -rf "$deb_dir"; else echo "the package's logs are in $deb_dir"; fi
+fi
 
 # Keep the work tree (logs, regression.diffs) only when something failed.
 if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi

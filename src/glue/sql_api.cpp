@@ -7,9 +7,15 @@
 #include "shared_state.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type_d.h"
 #include "storage/latch.h"
 #include "utils/array.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "utils/tuplestore.h"
 }
 
@@ -80,6 +86,59 @@ void routes_result(FunctionCallInfo fcinfo, const Status &s) {
   }
 }
 
+// The version of pg_vip's SQL objects in this database (pg_extension's
+// extversion), or nullptr when pg_vip is not installed here. PostgreSQL 15
+// has no syscache on pg_extension: one index scan, as ALTER EXTENSION does.
+char *installed_sql_version() {
+  Relation rel = table_open(ExtensionRelationId, AccessShareLock);
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ, CStringGetDatum("pg_vip"));
+  SysScanDesc scan = systable_beginscan(rel, ExtensionNameIndexId, true, nullptr, 1, &key);
+  char *version = nullptr;
+  HeapTuple tuple = systable_getnext(scan);
+  if (HeapTupleIsValid(tuple)) {
+    bool isnull = true;
+    Datum datum = heap_getattr(tuple, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+    if (!isnull) version = text_to_cstring(DatumGetTextPP(datum));
+  }
+  systable_endscan(scan);
+  table_close(rel, AccessShareLock);
+  return version;
+}
+
+// Orders two dotted versions by their numbers (0.10.0 comes after 0.9.0).
+int compare_versions(const char *a, const char *b) {
+  for (;;) {
+    char *a_end = nullptr;
+    char *b_end = nullptr;
+    long x = strtol(a, &a_end, 10);
+    long y = strtol(b, &b_end, 10);
+    if (x != y) return x < y ? -1 : 1;
+    a = a_end;
+    b = b_end;
+    if (*a != '.' || *b != '.') return (*a == '.') - (*b == '.');
+    ++a;
+    ++b;
+  }
+}
+
+// A library and SQL objects of different versions mostly work, until a
+// function one side has and the other lacks is called: say so where a DBA
+// looks first, with the step that brings them together.
+void warn_on_version_mismatch() {
+  const char *sql = installed_sql_version();
+  if (sql == nullptr || strcmp(sql, PG_VIP_VERSION) == 0) return;
+  bool library_newer = compare_versions(PG_VIP_VERSION, sql) > 0;
+  ereport(WARNING,
+          (errmsg("pg_vip's loaded library and its SQL objects in this database differ in version"),
+           errdetail("The server has loaded the pg_vip library %s; this database has pg_vip's SQL objects at %s.",
+                     PG_VIP_VERSION, sql),
+           library_newer ? errhint("Run ALTER EXTENSION pg_vip UPDATE in this database.")
+                         : errhint("Install pg_vip %s if it is not installed, then restart the server so that it "
+                                   "loads that library.",
+                                   sql)));
+}
+
 }  // namespace
 }  // namespace pg_vip
 
@@ -87,6 +146,7 @@ using namespace pg_vip;
 
 PG_VIP_FUNCTION(vip_status) {
   const StatusCopy &snap = take_snapshot();
+  warn_on_version_mismatch();
   const Status &s = snap.status;
   TupleDesc tupdesc;
   if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)

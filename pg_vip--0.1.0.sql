@@ -1,0 +1,88 @@
+-- pg_vip: the SQL face of the worker that moves the virtual IP.
+\echo Use "CREATE EXTENSION pg_vip" to load this file. \quit
+
+CREATE FUNCTION vip_status(
+    OUT node_name text,
+    OUT role text,
+    OUT state text,
+    OUT vip text,
+    OUT network_interface text,
+    OUT timeline bigint,
+    OUT promoted_at timestamptz,
+    OUT primary_by text,
+    OUT route_tables text[],
+    OUT routes_held integer,
+    OUT last_claim_ms double precision,
+    OUT last_error text,
+    OUT worker_pid integer,
+    OUT holder text,
+    OUT holder_timeline bigint,
+    OUT source_dest_check boolean)
+RETURNS record
+AS 'MODULE_PATHNAME', 'vip_status'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION vip_status() IS
+  'This node''s pg_vip state: role, claim state, timeline, routes held and the last error';
+
+-- One route table as pg_vip last saw it: the row of vip_routes() and vip_claim().
+CREATE TYPE vip_route AS (
+    route_table_id text,
+    destination text,
+    target text,
+    state text,
+    holder text,
+    holder_timeline bigint,
+    checked_at timestamptz,
+    last_error text);
+
+CREATE FUNCTION vip_routes()
+RETURNS SETOF vip_route
+AS 'MODULE_PATHNAME', 'vip_routes'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION vip_routes() IS
+  'One row per configured route table: where the virtual IP''s route points and who holds it';
+
+CREATE FUNCTION vip_events(
+    OUT at timestamptz,
+    OUT event text,
+    OUT success boolean,
+    OUT details text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'vip_events'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION vip_events() IS
+  'The recent pg_vip events (vip_claim, vip_claim_failed, vip_held, vip_fenced, vip_repaired), oldest first';
+
+CREATE FUNCTION vip_claim(force boolean DEFAULT false)
+RETURNS SETOF vip_route
+AS 'MODULE_PATHNAME', 'vip_claim'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION vip_claim(boolean) IS
+  'Points the virtual IP at this primary now (switchover, repair); force overrides the timeline fence';
+
+CREATE FUNCTION vip_check_setting(name text, value text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'vip_check_setting'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION vip_check_setting(text, text) IS
+  'Validates a pg_vip setting value as postgresql.conf would and returns its canonical form';
+
+CREATE FUNCTION vip_version()
+RETURNS text
+AS 'MODULE_PATHNAME', 'vip_version'
+LANGUAGE C STRICT STABLE;
+
+-- Monitoring reads are for pg_monitor; nothing is left to PUBLIC but the version.
+REVOKE ALL ON FUNCTION vip_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION vip_routes() FROM PUBLIC;
+REVOKE ALL ON FUNCTION vip_events() FROM PUBLIC;
+REVOKE ALL ON FUNCTION vip_claim(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION vip_check_setting(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION vip_status() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION vip_routes() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION vip_events() TO pg_monitor;
