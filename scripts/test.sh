@@ -238,7 +238,10 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "not root: skipped (dpkg -i needs root)"
   count 0 0 1
 elif dpkg -s "$deb_pkg" >/dev/null 2>&1; then
-  echo "$deb_pkg is installed on this machine already: not replaced, so skipped (dpkg -r $deb_pkg to run this step)"
+  # `make install` above already wrote over that package's files (dpkg
+  # --verify now reports them): say so rather than leave it unsaid.
+  echo "$deb_pkg is installed on this machine already: this step is skipped (dpkg -r $deb_pkg to run it);"
+  echo "note that the build step's make install has replaced its files with this tree's"
   count 0 0 1
 else
   deb_dir=$(mktemp -d /tmp/pg_vip_deb.XXXXXX)

@@ -112,10 +112,6 @@ Ec2Call create_tags(const std::vector<std::string> &ids, const std::map<std::str
   return c;
 }
 
-Ec2Call describe_instance_attribute(const std::string &instance_id, const std::string &attribute) {
-  return Ec2Call{"DescribeInstanceAttribute", {{"Attribute", attribute}, {"InstanceId", instance_id}}};
-}
-
 Ec2Call describe_network_interfaces(const std::vector<std::string> &ids) {
   Ec2Call c{"DescribeNetworkInterfaces", {}};
   for (std::size_t i = 0; i < ids.size(); ++i)

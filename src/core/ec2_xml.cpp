@@ -217,14 +217,6 @@ RouteTablePage parse_route_table_page(const std::string &body) {
   return page;
 }
 
-bool parse_instance_attribute_bool(const std::string &body, const std::string &attribute) {
-  Doc doc = parse(body);
-  const xmlNode *root = root_named(doc, "DescribeInstanceAttributeResponse");
-  const xmlNode *attr = child(root, attribute.c_str());
-  if (!attr) malformed("the response has no <" + attribute + ">");
-  return parse_bool(child_text(attr, "value"), "value");
-}
-
 std::vector<NetworkInterface> parse_network_interfaces(const std::string &body) {
   Doc doc = parse(body);
   const xmlNode *root = root_named(doc, "DescribeNetworkInterfacesResponse");

@@ -51,8 +51,6 @@ struct RouteTablePage {
 RouteTablePage parse_route_table_page(const std::string &body);
 // The tables of one page, without its token.
 std::vector<RouteTable> parse_route_tables(const std::string &body);
-// DescribeInstanceAttribute for a boolean attribute (sourceDestCheck).
-bool parse_instance_attribute_bool(const std::string &body, const std::string &attribute);
 
 struct NetworkInterface {
   std::string id;

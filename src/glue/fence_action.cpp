@@ -3,7 +3,12 @@
 #include "fence_action.hpp"
 #include "shared_state.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cctype>
 #include <csignal>
+#include <cstdio>
 
 extern "C" {
 // Debian's server headers are configured with GSSAPI, but libkrb5-dev is not
@@ -14,6 +19,7 @@ extern "C" {
 #include "access/xact.h"
 #include "libpq/auth.h"
 #include "replication/walsender.h"
+#include "storage/fd.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
 #include "utils/acl.h"
@@ -29,11 +35,19 @@ ClientAuthentication_hook_type prev_client_authentication_hook = nullptr;
 // the lock so that nothing is raised while it is held.
 struct Fence {
   bool fenced = false;
+  bool remembered = false;  // fenced before this server started; not (yet) seen again
   char holder[sizeof Status::holder] = {};
   uint32 holder_timeline = 0;
   uint32 timeline = 0;
   char vip[sizeof Status::vip] = {};
 };
+
+// The holder's name comes from a fence tag, which anyone allowed
+// ec2:CreateTags can write: no control character reaches a client or the log.
+void scrub(char *text) {
+  for (char *c = text; *c; ++c)
+    if (iscntrl(static_cast<unsigned char>(*c))) *c = '?';
+}
 
 Fence read_fence(SharedState *shared) {
   Fence f;
@@ -42,13 +56,65 @@ Fence read_fence(SharedState *shared) {
   if (f.fenced) {
     memcpy(f.holder, shared->status.holder, sizeof f.holder);
     f.holder_timeline = shared->status.holder_timeline;
-    f.timeline = shared->status.timeline;
-    memcpy(f.vip, shared->status.vip, sizeof f.vip);
+  } else if (shared->fence_remembered) {
+    f.fenced = f.remembered = true;
+    memcpy(f.holder, shared->remembered_holder, sizeof f.holder);
+    f.holder_timeline = shared->remembered_holder_timeline;
   }
+  f.timeline = shared->status.timeline;
+  memcpy(f.vip, shared->status.vip, sizeof f.vip);
   LWLockRelease(shared->lock);
   f.holder[sizeof f.holder - 1] = '\0';
   f.vip[sizeof f.vip - 1] = '\0';
+  scrub(f.holder);
   return f;
+}
+
+constexpr const char *kFenceFile = "pg_vip.fence";
+constexpr const char *kFenceFileTemp = "pg_vip.fence.tmp";
+
+bool remembered(SharedState *shared) {
+  LWLockAcquire(shared->lock, LW_SHARED);
+  bool r = shared->fence_remembered;
+  LWLockRelease(shared->lock);
+  return r;
+}
+
+// Writes the fence file (durably: a crash leaves the old file or the new
+// one) and marks the fence remembered; WARNING and carries on when the disk
+// refuses, since the fence in shared memory still holds for this server life.
+void remember_fence(SharedState *shared, const Status &s) {
+  char text[sizeof s.holder + 64];
+  int len = snprintf(text, sizeof text, "holder=%s\ntimeline=%u\n", s.holder, s.holder_timeline);
+  int fd = OpenTransientFile(kFenceFileTemp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
+  bool ok = fd >= 0 && write(fd, text, len) == len && pg_fsync(fd) == 0;
+  if (fd >= 0) CloseTransientFile(fd);
+  if (!ok || durable_rename(kFenceFileTemp, kFenceFile, WARNING) != 0) {
+    ereport(WARNING, (errcode_for_file_access(), errmsg("pg_vip: could not write the fence to \"%s\": %m", kFenceFile),
+                      errdetail("Should this server restart, it will accept connections until its worker reads the "
+                                "route tables again.")));
+    (void) unlink(kFenceFileTemp);
+  }
+  LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+  shared->fence_remembered = true;
+  memcpy(shared->remembered_holder, s.holder, sizeof shared->remembered_holder);
+  shared->remembered_holder_timeline = s.holder_timeline;
+  LWLockRelease(shared->lock);
+}
+
+void forget_fence(SharedState *shared) {
+  LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+  shared->fence_remembered = false;
+  LWLockRelease(shared->lock);
+  if (access(kFenceFile, F_OK) == 0) (void) durable_unlink(kFenceFile, WARNING);
+}
+
+// What ends a remembered fence: this node holds the VIP (the fence was lifted,
+// by a forced claim or because the holder is gone), is a standby, or pg_vip
+// no longer acts here (disabled or unconfigured: the operator's call).
+bool fence_over(const Status &s) {
+  return s.state == State::Held || s.state == State::Standby || s.state == State::Disabled ||
+         s.state == State::Unconfigured || s.role == Role::Standby;
 }
 
 // "node \"node-b\" on timeline 2", as much of it as the fence tag told.
@@ -59,15 +125,18 @@ void describe_holder(const Fence &f, char *out, size_t size) {
   else snprintf(out, size, "another primary");
 }
 
-// Who may still connect to a fenced node: replication (a standby of the
-// holder, pg_rewind's source, a logical subscriber draining the tail) and
-// superusers, who repair and rewind it. Runs in every backend at connection
+// Who may still connect to a fenced node: physical replication (a standby,
+// pg_rewind, pg_basebackup) and superusers, who repair and rewind it. A
+// logical replication connection (replication=database) can run SQL, so it
+// is let in only for a superuser. Runs in every backend at connection
 // time, inside InitPostgres's transaction: the role lookups may read the
 // catalogs.
 void check_connection(Port *port, int status) {
   if (prev_client_authentication_hook) prev_client_authentication_hook(port, status);
   if (status != STATUS_OK) return;  // failed authentication says nothing more, fenced or not
-  if (gucs::fence_action == kNone || am_walsender) return;
+  // Physical replication only: a replication=database connection runs SQL
+  // too, so a logical walsender is judged as any other login.
+  if (gucs::fence_action == kNone || (am_walsender && !am_db_walsender)) return;
   SharedState *shared = shared_state();
   if (shared == nullptr) return;  // not preloaded: no worker, no fence
   Fence f = read_fence(shared);
@@ -80,6 +149,14 @@ void check_connection(Port *port, int status) {
   // 57P03, as a server that is starting up or shutting down answers: a
   // client with several hosts in its connection string tries the next one,
   // and a pooler retries, which is what a client of a stale primary should do.
+  if (f.remembered)
+    ereport(FATAL, (errcode(ERRCODE_CANNOT_CONNECT_NOW), errmsg("this node is fenced and refuses connections"),
+                    errdetail("pg_vip moved the virtual IP to %s before this server restarted, and this node has "
+                              "not held it since; writes to it would be lost.",
+                              holder),
+                    errhint("Connect through the virtual IP or to the holder. The fence lasts until this node "
+                            "holds the virtual IP or is a standby, even while AWS cannot be reached; a superuser "
+                            "can still log in, and setting pg_vip.fence_action to none lifts it.")));
   ereport(FATAL, (errcode(ERRCODE_CANNOT_CONNECT_NOW), errmsg("this node is fenced and refuses connections"),
                   errdetail("pg_vip moved the virtual IP %s to %s; this node, on timeline %u, is a stale primary, "
                             "and writes to it would be lost.",
@@ -140,22 +217,56 @@ void terminate_client_sessions(const char *holder) {
                 errdetail("Sessions of superusers, replication and background workers were left running.")));
 }
 
-Action action_for(const Status &s) {
-  if (s.state != State::Fenced) return kNone;
+Action action_for(const Status &s, bool remembered_fence) {
+  if (s.state != State::Fenced && !remembered_fence) return kNone;
   return static_cast<Action>(gucs::fence_action);
 }
 
 }  // namespace
+
+void load_remembered(SharedState *shared) noexcept {
+  if (shared->started_as_standby) {
+    (void) unlink(kFenceFile);  // a standby is fenced by nothing
+    return;
+  }
+  FILE *file = fopen(kFenceFile, "r");
+  if (file == nullptr) return;
+  // Fail closed: a file that cannot be parsed still fences, with no holder named.
+  shared->fence_remembered = true;
+  char line[sizeof shared->remembered_holder + 16];
+  while (fgets(line, sizeof line, file)) {
+    line[strcspn(line, "\n")] = '\0';
+    if (strncmp(line, "holder=", 7) == 0)
+      strlcpy(shared->remembered_holder, line + 7, sizeof shared->remembered_holder);
+    else if (strncmp(line, "timeline=", 9) == 0)
+      shared->remembered_holder_timeline = static_cast<uint32>(strtoul(line + 9, nullptr, 10));
+  }
+  fclose(file);
+}
 
 void install_hook() {
   prev_client_authentication_hook = ClientAuthentication_hook;
   ClientAuthentication_hook = check_connection;
 }
 
-void Enforcer::resume(const Status &published) noexcept { in_force_ = action_for(published); }
+void Enforcer::resume(const Status &published) noexcept {
+  in_force_ = action_for(published, shared_state() && remembered(shared_state()));
+}
 
 void Enforcer::after_publish(const Status &published) {
-  Action now = action_for(published);
+  SharedState *shared = shared_state();
+  // The file first: from here on a restart keeps refusing connections.
+  // The worker alone writes the remembered fence after start, so it reads
+  // its own writes without the lock.
+  bool was_remembered = remembered(shared);
+  if (published.state == State::Fenced) {
+    if (!was_remembered || strcmp(shared->remembered_holder, published.holder) != 0 ||
+        shared->remembered_holder_timeline != published.holder_timeline)
+      remember_fence(shared, published);
+  } else if (was_remembered && fence_over(published)) {
+    forget_fence(shared);
+  }
+  Action now = action_for(published, remembered(shared));
   if (now == in_force_) return;
   Action before = in_force_;
   in_force_ = now;
@@ -165,10 +276,7 @@ void Enforcer::after_publish(const Status &published) {
                                                              : "This node is no longer fenced.")));
     return;
   }
-  Fence f;
-  f.fenced = true;
-  memcpy(f.holder, published.holder, sizeof f.holder);
-  f.holder_timeline = published.holder_timeline;
+  Fence f = read_fence(shared);
   char holder[sizeof f.holder + 64];
   describe_holder(f, holder, sizeof holder);
   if (before == kNone)

@@ -8,6 +8,7 @@
 
 #include "../core/status.hpp"
 #include "pg.hpp"
+#include "shared_state.hpp"
 
 namespace pg_vip::fence_action {
 
@@ -22,6 +23,16 @@ enum Action : int {
 // Chains the connection check behind the ClientAuthentication_hook installed
 // before; called from _PG_init in the postmaster, once.
 void install_hook();
+
+// The fence is remembered in $PGDATA/pg_vip.fence while this node is fenced:
+// a stale primary that restarts knows nothing of the fence until its worker
+// has read a route table, which while AWS is unreachable (the partition that
+// made it stale) may be never. So the file is read when shared memory is
+// made, and the node refuses connections from its first one, until it holds
+// the VIP or is a standby. A server that starts as a standby forgets it.
+// Called by the postmaster, in the data directory, with nothing locked;
+// raises nothing.
+void load_remembered(SharedState *shared) noexcept;
 
 // The worker's half. Remembers what the fence action last did, so that it
 // acts once per entry into the fenced state and not on every turn of the loop.

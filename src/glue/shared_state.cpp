@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "fence_action.hpp"
+
 extern "C" {
 #include "storage/proc.h"
 }
@@ -32,6 +34,7 @@ void attach_shared_memory() {
     state->lock = &(GetNamedLWLockTranche("pg_vip"))->lock;
     state->started_as_standby = access("standby.signal", F_OK) == 0;
     state->status = Status{};
+    fence_action::load_remembered(state);
   }
   LWLockRelease(AddinShmemInitLock);
 }

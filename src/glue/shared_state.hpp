@@ -44,6 +44,13 @@ struct SharedState {
 
   uint64 events_total;  // events ever recorded; the ring holds the last kEventSlots
   EventRecord events[kEventSlots];
+
+  // The fence remembered across a restart (fence_action.hpp): set at start
+  // from $PGDATA/pg_vip.fence, cleared by the worker once this node holds
+  // the VIP or is a standby. Under `lock`.
+  bool fence_remembered;
+  char remembered_holder[sizeof Status::holder];
+  uint32 remembered_holder_timeline;
 };
 
 // Installs the shared memory hooks; called from _PG_init in the postmaster.

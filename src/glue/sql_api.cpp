@@ -128,6 +128,11 @@ int compare_versions(const char *a, const char *b) {
 void warn_on_version_mismatch() {
   const char *sql = installed_sql_version();
   if (sql == nullptr || strcmp(sql, PG_VIP_VERSION) == 0) return;
+  // Once per session and version: a monitoring connection that calls
+  // vip_status() every scrape must not fill the log with the same warning.
+  static char warned_for[64] = "";
+  if (strcmp(warned_for, sql) == 0) return;
+  strlcpy(warned_for, sql, sizeof warned_for);
   bool library_newer = compare_versions(PG_VIP_VERSION, sql) > 0;
   ereport(WARNING,
           (errmsg("pg_vip's loaded library and its SQL objects in this database differ in version"),

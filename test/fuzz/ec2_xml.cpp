@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
     FUZZ_CHECK(f.error().kind == ErrorKind::Malformed);
   }
   try {
-    (void) parse_instance_attribute_bool(body, "sourceDestCheck");
+    (void) parse_network_interface_attribute_bool(body, "sourceDestCheck");
   } catch (const AwsFailure &f) {
     FUZZ_CHECK(f.error().kind == ErrorKind::Malformed);
   }

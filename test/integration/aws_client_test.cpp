@@ -116,9 +116,9 @@ TEST_F(AwsClient, CreateRouteTagsAndAttribute) {
   auto tables = parse_route_tables(ec2.call(describe_route_tables({"rtb-0a000003"}), fast_policy()).body);
   EXPECT_EQ(tables.at(0).tags.at("pg_vip:10.0.99.10/32"), "tl=2;node=b");
 
-  Ec2Result attr = ec2.call(describe_instance_attribute("i-0b000001", "sourceDestCheck"), fast_policy());
-  ASSERT_TRUE(attr.ok());
-  EXPECT_TRUE(parse_instance_attribute_bool(attr.body, "sourceDestCheck"));
+  Ec2Result attr = ec2.call(describe_network_interface_attribute("eni-0b00000b", "sourceDestCheck"), fast_policy());
+  ASSERT_TRUE(attr.ok()) << attr.error->describe();
+  EXPECT_TRUE(parse_network_interface_attribute_bool(attr.body, "sourceDestCheck"));
   Ec2Result nf = ec2.call(describe_route_tables({"rtb-0fffffff"}), fast_policy());
   ASSERT_FALSE(nf.ok());
   EXPECT_EQ(nf.error->kind, ErrorKind::NotFound);

@@ -53,6 +53,17 @@ sub wait_for_login {
 	return 0;
 }
 
+# Polls $cond for at most 30 s.
+sub eventually {
+	my ($cond) = @_;
+	my $deadline = time + 30;
+	while (time < $deadline) {
+		return 1 if $cond->();
+		usleep(50_000);
+	}
+	return 0;
+}
+
 sub set_fence_action {
 	my ($node, $value) = @_;
 	$node->safe_psql('postgres', "ALTER SYSTEM SET pg_vip.fence_action = '$value'; SELECT pg_reload_conf();");
@@ -122,8 +133,13 @@ is($out, 'fenced|node-b', 'reject: and reads vip_status()');
 ($ret, $out, $err) = login($a, 'repl', 'IDENTIFY_SYSTEM', 'replication=true');
 is($ret, 0, 'reject: a physical replication connection (a non-superuser role with REPLICATION) works') or diag($err);
 like($out, qr/^\d+\|1\|/, 'reject: IDENTIFY_SYSTEM answers, on timeline 1');
-($ret, $out, $err) = login($a, 'repl', 'IDENTIFY_SYSTEM', 'replication=database');
-is($ret, 0, 'reject: a logical replication connection works too') or diag($err);
+# replication=database runs SQL as well: judged as an ordinary login, or
+# a REPLICATION role could write to the fenced node.
+($ret, $out, $err) = login($a, 'repl', 'INSERT INTO orders VALUES (42)', 'replication=database');
+isnt($ret, 0, 'reject: a logical replication connection of a non-superuser is refused: it could run SQL');
+like($err, qr/FATAL:  this node is fenced and refuses connections/, 'reject: with the same FATAL');
+($ret, $out, $err) = login($a, 'postgres', 'IDENTIFY_SYSTEM', 'replication=database');
+is($ret, 0, "reject: a superuser's logical replication connection works") or diag($err);
 ($ret, $out, $err) = login($a, 'repl');
 isnt($ret, 0, 'reject: the same role, connecting as an ordinary client, is refused');
 
@@ -149,6 +165,7 @@ $b->stop('immediate');
 ($ret, $out, $err) = $a->psql('postgres', "SELECT string_agg(state, ',') FROM vip_claim(force => true)");
 is($ret, 0, 'vip_claim(force => true) on node-a works') or diag($err);
 ok(wait_for_status($a, 'state', 'held'), 'node-a holds the VIP again');
+ok(eventually(sub { !-e $a->data_dir . '/pg_vip.fence' }), 'holding the VIP, node-a forgets the fence (pg_vip.fence is gone)');
 $deadline = time + 30;
 while (time < $deadline) {
 	$loop->pump_nb;
@@ -173,6 +190,25 @@ ok(wait_for_status($b, 'state', 'held', 30), 'node-b, restarted as primary on ti
 ok(wait_for_status($a, 'state', 'fenced', 30), 'node-a is fenced again') or diag(status_of($a, 'last_error'));
 ($ret, $out, $err) = login($a, 'app');
 isnt($ret, 0, 'reject: an ordinary login to node-a is refused again');
+ok(-e $a->data_dir . '/pg_vip.fence', 'the fence is remembered in the data directory');
+
+# The partition that made node-a stale goes on, and node-a restarts: EC2
+# answers it nothing but errors, so its worker cannot read the fence again.
+# The remembered fence refuses connections from the first one.
+fake_deny($fake, { instance => 'i-0a000001', status => 503, code => 'Unavailable' });
+$a->restart;
+($ret, $out, $err) = login($a, 'app', 'INSERT INTO orders VALUES (3)');
+isnt($ret, 0, 'restarted while AWS is unreachable, node-a still refuses an ordinary login') or diag($out);
+like($err, qr/DETAIL:  pg_vip moved the virtual IP to node "node-b" on timeline 2 before this server restarted/,
+	'the detail says the fence was remembered across the restart');
+like($err, qr/HINT:  .*even while AWS cannot be reached.*pg_vip\.fence_action to none/, 'and the hint how it ends');
+isnt(status_of($a, 'state'), 'fenced', 'although node-a could not read the fence again');
+($ret, $out, $err) = login($a, 'postgres', 'SELECT count(*) FROM orders');
+is($ret . ':' . $out, '0:2', 'a superuser still logs in') or diag($err);
+fake_deny($fake);
+ok(wait_for_status($a, 'state', 'fenced', 30), 'once AWS answers, node-a reads the fence again') or diag(status_of($a, 'last_error'));
+($ret, $out, $err) = login($a, 'app');
+isnt($ret, 0, 'and still refuses ordinary logins');
 is($a->safe_psql('postgres', "SELECT boot_val FROM pg_settings WHERE name = 'pg_vip.fence_action'"), 'none',
 	'none is the default');
 set_fence_action($a, 'none');

@@ -87,6 +87,9 @@ like($err, qr/WARNING:  pg_vip's loaded library and its SQL objects in this data
 like($err, qr/DETAIL:  The server has loaded the pg_vip library \Q$version\E; this database has pg_vip's SQL objects at \Q$released\E\./,
 	'the warning names both versions');
 like($err, qr/HINT:  Run ALTER EXTENSION pg_vip UPDATE in this database\./, 'the hint says ALTER EXTENSION pg_vip UPDATE');
+($rc, $err) = psql_err($node, 'upgraded', 'SELECT state FROM vip_status(); SELECT state FROM vip_status()');
+is(scalar(() = $err =~ /WARNING:  pg_vip's loaded library/g), 1,
+	'once per session: a monitoring connection calling vip_status() on every scrape is warned once');
 
 # Bad versions are refused by name, and nothing changes.
 ($rc, $err) = psql_err($node, 'upgraded', "ALTER EXTENSION pg_vip UPDATE TO '9.9'");

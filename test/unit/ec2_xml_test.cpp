@@ -78,10 +78,6 @@ TEST(Ec2Xml, ReturnAndAttribute) {
   EXPECT_EQ(
       parse_request_id("<CreateRouteResponse><requestId>abc</requestId><return>true</return></CreateRouteResponse>"),
       "abc");
-  EXPECT_TRUE(parse_instance_attribute_bool(
-      R"(<DescribeInstanceAttributeResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>
-         <instanceId>i-1</instanceId><sourceDestCheck><value>true</value></sourceDestCheck></DescribeInstanceAttributeResponse>)",
-      "sourceDestCheck"));
 }
 
 TEST(Ec2Xml, ErrorDocuments) {
