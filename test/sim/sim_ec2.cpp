@@ -99,6 +99,7 @@ void Ec2::write_tag(Millis at, int, const std::string &table, const std::string 
 }
 
 Ec2::Fate Ec2::fate(int node, const std::string &action, Millis at, Millis timeout) {
+  ++requests_by_node[node];
   std::uniform_int_distribution<Millis> latency(faults.min_latency, faults.max_latency);
   std::uniform_real_distribution<double> u(0, 1);
   Fate f;

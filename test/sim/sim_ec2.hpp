@@ -96,6 +96,10 @@ class Ec2 {
   // request times out) until a time.
   std::map<int, std::set<std::string>> denied;
   std::map<int, Millis> partitioned_until;
+  // Requests each node sent, counted where their fate is drawn: apart from
+  // the attempts the Cloud reports, so the metrics' count is checked
+  // against what EC2 saw (M1).
+  std::map<int, uint64_t> requests_by_node;
 
   const Snapshot &state() const { return state_; }
   Snapshot state_at(Millis t) const;
