@@ -154,6 +154,7 @@ void Controller::write_status(Status &out) const noexcept {
   out.newest_seen = newest_seen_;
   copy_text(out.holder, fence_holder_ ? fence_holder_->node_name : std::string_view());
   out.holder_timeline = fence_holder_ ? fence_holder_->timeline : 0;
+  out.holder_foreign = state_ == State::Fenced && fence_holder_ && fence_foreign_;
   out.source_dest_check = source_dest_check_ ? (*source_dest_check_ ? 1 : 0) : -1;
   out.claim_done = claim_done_;
   out.notifications_running = notifier_.busy();
@@ -422,6 +423,7 @@ void Controller::fence(const Identity &me, const TableView &t) {
   std::string reason = fence_reason(me, *t.holder) + " (tag on " + t.id + ")";
   state_ = State::Fenced;
   fence_holder_ = t.holder;
+  fence_foreign_ = judge(me, *t.holder) == Standing::Foreign;
   last_error_ = "fenced: " + reason;
   unfence_seen_ = {};
   claim_started_ = {};
@@ -833,6 +835,7 @@ milliseconds Controller::check_fenced(const Observation &obs) {
   check_source_dest();
   if (const TableView *t = outranking(me)) {
     fence_holder_ = t->holder;
+    fence_foreign_ = judge(me, *t->holder) == Standing::Foreign;
     last_error_ = "fenced: " + fence_reason(me, *t->holder) + " (tag on " + t->id + ")";
     unfence_seen_ = {};
     return config_.check_interval;

@@ -279,6 +279,7 @@ class Controller {
   std::optional<bool> source_dest_check_;
   std::chrono::steady_clock::time_point source_dest_checked_{};
   std::optional<Holder> fence_holder_;
+  bool fence_foreign_ = false;  // fence_holder_ is another cluster's
   std::vector<TableView> tables_;
   Metrics metrics_;  // claims, failures, repairs, fences, AWS attempts (and the last claim's time)
   std::string last_error_;

@@ -54,6 +54,10 @@ struct Status {
   uint32_t newest_seen = 0;    // the newest timeline seen holding the VIP (a sticky fence)
   char holder[128] = {};       // who fenced this node, when fenced
   uint32_t holder_timeline = 0;
+  // The holder is another cluster's (another system identifier): a
+  // misconfiguration, not a stale primary, so pg_vip.fence_action leaves
+  // this node's clients alone.
+  bool holder_foreign = false;
   int8_t source_dest_check = -1;  // -1 unknown, 0 off, 1 on (traffic to the VIP dropped)
   uint64_t claim_done = 0;        // the last vip_claim() call answered
   bool notifications_running = false;

@@ -52,7 +52,9 @@ void scrub(char *text) {
 Fence read_fence(SharedState *shared) {
   Fence f;
   LWLockAcquire(shared->lock, LW_SHARED);
-  f.fenced = shared->status.state == State::Fenced;
+  // Another cluster's tag is a misconfiguration, not a sign that this node
+  // is stale: its clients are left alone (the VIP stays fenced all the same).
+  f.fenced = shared->status.state == State::Fenced && !shared->status.holder_foreign;
   if (f.fenced) {
     memcpy(f.holder, shared->status.holder, sizeof f.holder);
     f.holder_timeline = shared->status.holder_timeline;
@@ -179,7 +181,8 @@ const char *action_name(Action a) {
 // pg_terminate_backend() does (to the process group where backends lead
 // one). Walsenders, background workers (this one among them) and the other
 // auxiliary processes are not client backends and are left alone.
-void terminate_client_sessions(const char *holder) {
+// `sweep`: a later pass, which says nothing when it found no one.
+void terminate_client_sessions(const char *holder, bool sweep) {
   SetCurrentStatementStartTimestamp();
   StartTransactionCommand();  // superuser_arg() and the role's name read pg_authid
   pgstat_clear_snapshot();    // a fresh view of the backends, not one cached earlier
@@ -213,12 +216,15 @@ void terminate_client_sessions(const char *holder) {
   }
   pgstat_clear_snapshot();
   CommitTransactionCommand();
+  if (sweep && ended == 0) return;
   ereport(LOG, (errmsg("pg_vip: this node is fenced; %d client session%s terminated", ended, ended == 1 ? "" : "s"),
                 errdetail("Sessions of superusers, replication and background workers were left running.")));
 }
 
+bool stale(const Status &s) { return s.state == State::Fenced && !s.holder_foreign; }
+
 Action action_for(const Status &s, bool remembered_fence) {
-  if (s.state != State::Fenced && !remembered_fence) return kNone;
+  if (!stale(s) && !remembered_fence) return kNone;
   return static_cast<Action>(gucs::fence_action);
 }
 
@@ -259,7 +265,7 @@ void Enforcer::after_publish(const Status &published) {
   // The worker alone writes the remembered fence after start, so it reads
   // its own writes without the lock.
   bool was_remembered = remembered(shared);
-  if (published.state == State::Fenced) {
+  if (stale(published)) {
     if (!was_remembered || strcmp(shared->remembered_holder, published.holder) != 0 ||
         shared->remembered_holder_timeline != published.holder_timeline)
       remember_fence(shared, published);
@@ -267,7 +273,18 @@ void Enforcer::after_publish(const Status &published) {
     forget_fence(shared);
   }
   Action now = action_for(published, remembered(shared));
-  if (now == in_force_) return;
+  if (now == in_force_) {
+    // A login that passed the door the instant before the fence was
+    // published joins the backends only afterwards; so while terminate is in
+    // force each turn sweeps again (any ordinary session now is such a one).
+    if (now == kTerminate) {
+      Fence f = read_fence(shared);
+      char holder[sizeof f.holder + 64];
+      describe_holder(f, holder, sizeof holder);
+      terminate_client_sessions(holder, true);
+    }
+    return;
+  }
   Action before = in_force_;
   in_force_ = now;
   if (now == kNone) {
@@ -284,7 +301,7 @@ void Enforcer::after_publish(const Status &published) {
                   errdetail("The virtual IP is held by %s, and pg_vip.fence_action is %s.", holder, action_name(now))));
   // Once per fence: the sessions that were there when it began (or when
   // terminate was chosen for it); later ones were refused at the door.
-  if (now == kTerminate) terminate_client_sessions(holder);
+  if (now == kTerminate) terminate_client_sessions(holder, false);
 }
 
 }  // namespace pg_vip::fence_action
