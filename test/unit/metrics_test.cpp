@@ -180,3 +180,18 @@ TEST(Metrics, APreflightRecordsItsChecksAndFailures) {
   m.record_preflight(-1, -1);
   EXPECT_EQ(m.preflight_failed_checks, 0) << "a negative count is not 'no preflight yet'";
 }
+
+TEST(Metrics, ARequestPgVipCancelledItselfIsNotCounted) {
+  Metrics m;
+  aws::AwsError cancelled;
+  cancelled.kind = aws::ErrorKind::Transport;
+  cancelled.code = "Cancelled";
+  m.count_attempt("DescribeRouteTables", cancelled, 1);
+  EXPECT_EQ(m.n_actions, 0);
+  aws::AwsError refused;
+  refused.kind = aws::ErrorKind::Transport;
+  refused.code = "ConnectionFailed";
+  m.count_attempt("DescribeRouteTables", refused, 1);
+  ASSERT_EQ(m.n_actions, 1);
+  EXPECT_EQ(m.actions[0].calls[static_cast<int>(CallOutcome::Timeout)], 1u);
+}
