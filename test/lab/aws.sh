@@ -25,7 +25,7 @@ aws_up() {
   for id in ${tables//,/ }; do
     i=$((i + 1))
     [ "$i" -gt 1 ] && { json+=","; kernel+=","; }
-    json+="{\"id\": \"$id\", \"routes\": [{\"destination\": \"$LAB_VIP/32\", \"eni\": \"${LAB_ENI[node-a]}\"}]}"
+    json+="{\"id\": \"$id\", \"routes\": [{\"destination\": \"$LAB_VIP/32\", \"eni\": \"${LAB_ENI[node-a]}\"}], \"vpc_cidr\": \"$LAB_VPC_CIDR\"}"
     kernel+="\"$id\": $((100 + i))"
   done
   json+="]"

@@ -17,7 +17,7 @@
 # removes every namespace of the run, which ends every process inside.
 # Sourced by scripts/lab.sh; needs root and iproute2.
 
-LAB_VPC_CIDR=10.0.0.0/16
+LAB_VPC_CIDR=10.0.0.0/18
 LAB_SERVICES=10.0.0.1
 LAB_VIP=10.0.99.10
 # host name -> link number (10.0.N.0/24)

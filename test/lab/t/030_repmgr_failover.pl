@@ -21,6 +21,13 @@ lab_up('--manager', 'repmgr', '--tables', '3');
 
 vip_at_start('node-a', 'node-b');
 
+# Set up as a deployment should be, every node passes every preflight check
+# (the VIP bound on it, outside the VPC's range, each permission proved).
+for my $node (qw(node-a node-b)) {
+	is(lab_sql($node, q{SELECT coalesce(string_agg("check" || ': ' || detail, '; '), '') FROM vip_preflight() WHERE NOT ok}),
+		'', "$node: vip_preflight() finds nothing wrong");
+}
+
 # 1. The primary's PostgreSQL killed (SIGKILL to the postmaster and its children).
 my $t0 = time;
 my $out = lab_ok('node-a killed: repmgrd promotes node-b, which takes the VIP', 'failover', '--how', 'kill');
