@@ -720,3 +720,20 @@ TEST(ControllerMetrics, AFailedPreflightIsAnEventAndAPassingOneIsNot) {
   EXPECT_EQ(events[0].details, "2 of 12 preflight checks failed: vip_bound, clock_skew");
   EXPECT_EQ(r.ctl->metrics().preflight_failed_checks, 2);
 }
+
+TEST(ControllerFence, AnotherClustersTagIsReportedAsForeign) {
+  Rig r({{"rtb-1", {true, false, "eni-0z", "tl=9;sysid=999;id=eni-0z;at=2026-11-18T11:06:40Z;node=other-cluster"}}});
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  ASSERT_EQ(r.ctl->state(), State::Fenced);
+  auto s = std::make_unique<Status>();
+  r.ctl->write_status(*s);
+  EXPECT_TRUE(s->holder_foreign);
+  EXPECT_STREQ(s->holder, "other-cluster");
+
+  // The same cluster's newer timeline: a stale primary, not a foreign one.
+  Rig same({{"rtb-1", {true, false, "eni-0b", tag(2, "eni-0b", "node-b")}}});
+  same.step(Role::Primary, 1, PrimaryBy::Start);
+  ASSERT_EQ(same.ctl->state(), State::Fenced);
+  same.ctl->write_status(*s);
+  EXPECT_FALSE(s->holder_foreign);
+}
