@@ -264,33 +264,27 @@ void Enforcer::after_publish(const Status &published) {
   // The file first: from here on a restart keeps refusing connections.
   // The worker alone writes the remembered fence after start, so it reads
   // its own writes without the lock.
-  bool was_remembered = remembered(shared);
+  bool remembers = remembered(shared);
   if (stale(published)) {
-    if (!was_remembered || strcmp(shared->remembered_holder, published.holder) != 0 ||
+    if (!remembers || strcmp(shared->remembered_holder, published.holder) != 0 ||
         shared->remembered_holder_timeline != published.holder_timeline)
       remember_fence(shared, published);
-  } else if (was_remembered && fence_over(published)) {
+    remembers = true;
+  } else if (remembers && fence_over(published)) {
     forget_fence(shared);
+    remembers = false;
   }
-  Action now = action_for(published, remembered(shared));
-  if (now == in_force_) {
-    // A login that passed the door the instant before the fence was
-    // published joins the backends only afterwards; so while terminate is in
-    // force each turn sweeps again (any ordinary session now is such a one).
-    if (now == kTerminate) {
-      Fence f = read_fence(shared);
-      char holder[sizeof f.holder + 64];
-      describe_holder(f, holder, sizeof holder);
-      terminate_client_sessions(holder, true);
-    }
-    return;
-  }
+  Action now = action_for(published, remembers);
+  // While terminate stays in force each turn sweeps again: a login that
+  // passed the door the instant before the fence was published joins the
+  // backends only afterwards (any ordinary session now is such a one).
+  if (now == in_force_ && now != kTerminate) return;
   Action before = in_force_;
   in_force_ = now;
   if (now == kNone) {
     ereport(LOG, (errmsg("pg_vip: connections are accepted again"),
-                  errdetail(published.state == State::Fenced ? "pg_vip.fence_action is now none."
-                                                             : "This node is no longer fenced.")));
+                  errdetail(gucs::fence_action == kNone ? "pg_vip.fence_action is now none."
+                                                        : "This node is no longer fenced.")));
     return;
   }
   Fence f = read_fence(shared);
@@ -299,9 +293,9 @@ void Enforcer::after_publish(const Status &published) {
   if (before == kNone)
     ereport(LOG, (errmsg("pg_vip: this node is fenced; refusing new connections but superusers' and replication's"),
                   errdetail("The virtual IP is held by %s, and pg_vip.fence_action is %s.", holder, action_name(now))));
-  // Once per fence: the sessions that were there when it began (or when
-  // terminate was chosen for it); later ones were refused at the door.
-  if (now == kTerminate) terminate_client_sessions(holder, false);
+  // The sessions there when the fence began (or when terminate was chosen
+  // for it) are ended and reported; a later sweep speaks only when it ends one.
+  if (now == kTerminate) terminate_client_sessions(holder, before == kTerminate);
 }
 
 }  // namespace pg_vip::fence_action

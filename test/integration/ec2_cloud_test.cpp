@@ -27,14 +27,7 @@ class CloudTest : public testing::Test {
     o.ec2_endpoint = aws.ec2_url();
     o.imds_endpoint = aws.imds_url_a();
     o.request_timeout = milliseconds(2000);
-    o.env = [metadata](const char *name) -> std::optional<std::string> {
-      std::string n = name;
-      if (n == "AWS_ACCESS_KEY_ID") return std::string(fake::kAccessKey);
-      if (n == "AWS_SECRET_ACCESS_KEY") return std::string(fake::kSecret);
-      if (n == "AWS_SHARED_CREDENTIALS_FILE" || n == "AWS_CONFIG_FILE") return std::string("/dev/null");
-      if (n == "AWS_EC2_METADATA_DISABLED" && !metadata) return std::string("true");
-      return std::nullopt;
-    };
+    o.env = fake::static_key_env(metadata);
     return std::make_unique<Ec2Cloud>(std::move(o), time);
   }
 };

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
+#include <optional>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -20,6 +22,19 @@ namespace fake {
 
 constexpr const char *kAccessKey = "AKIDPGVIPINTEG001";
 constexpr const char *kSecret = "pgvip/integration+SECRET/9f3c";
+
+// An environment with the endpoint's static key and no credentials files;
+// instance metadata switched off unless `metadata`.
+inline std::function<std::optional<std::string>(const char *)> static_key_env(bool metadata) {
+  return [metadata](const char *name) -> std::optional<std::string> {
+    std::string n = name;
+    if (n == "AWS_ACCESS_KEY_ID") return std::string(kAccessKey);
+    if (n == "AWS_SECRET_ACCESS_KEY") return std::string(kSecret);
+    if (n == "AWS_SHARED_CREDENTIALS_FILE" || n == "AWS_CONFIG_FILE") return std::string("/dev/null");
+    if (n == "AWS_EC2_METADATA_DISABLED" && !metadata) return std::string("true");
+    return std::nullopt;
+  };
+}
 
 inline std::string read_file(const std::string &path) {
   std::ifstream in(path);

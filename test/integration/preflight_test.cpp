@@ -21,17 +21,6 @@ namespace {
 const std::vector<std::string> kSecondary = {
     R"(instances.i-0a000001.extra_enis=[{"mac": "0e:00:00:00:01:0a", "eni": "eni-0a0000aa", "source_dest_check": true}])"};
 
-aws::Environment env(bool metadata) {
-  return [metadata](const char *name) -> std::optional<std::string> {
-    std::string n = name;
-    if (n == "AWS_ACCESS_KEY_ID") return std::string(fake::kAccessKey);
-    if (n == "AWS_SECRET_ACCESS_KEY") return std::string(fake::kSecret);
-    if (n == "AWS_SHARED_CREDENTIALS_FILE" || n == "AWS_CONFIG_FILE") return std::string("/dev/null");
-    if (n == "AWS_EC2_METADATA_DISABLED" && !metadata) return std::string("true");
-    return std::nullopt;
-  };
-}
-
 class PreflightTest : public testing::Test {
  protected:
   fake::FakeAws aws{{}, {}, kSecondary};
@@ -50,7 +39,7 @@ class PreflightTest : public testing::Test {
 
   std::vector<CheckResult> run_checks(const ControllerConfig &c, bool bound = true) {
     ProbeHooks h;
-    h.env = env(true);
+    h.env = fake::static_key_env(true);
     h.local_addresses = [bound] {
       std::vector<LocalAddress> out = {{"lo", "127.0.0.1"}};
       if (bound) out.push_back({"lo", "10.0.99.10"});
@@ -155,7 +144,7 @@ TEST_F(PreflightTest, TheCloudReadsTheInterfacesCheckNotTheInstances) {
   o.region = "us-east-1";
   o.ec2_endpoint = aws.ec2_url();
   o.imds_endpoint = aws.imds_url_a();
-  o.env = env(true);
+  o.env = fake::static_key_env(true);
   Ec2Cloud secondary(o, time);
   secondary.prepare("eni-0a0000aa");
   EXPECT_EQ(secondary.source_dest_check(), std::optional<bool>(true)) << "the instance's attribute is off";
