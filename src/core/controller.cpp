@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "ec2_cloud.hpp"
 #include "error.hpp"
+#include "fence_key.hpp"
 #include "settings.hpp"
 #include "text.hpp"
 
@@ -27,10 +27,6 @@ std::string join_ids(const std::vector<std::string> &ids) { return join(ids, ", 
 // How long the reads that lift a fence must span, at the least: a read
 // served from before the tag that fenced this node must not lift it.
 constexpr milliseconds kUnfenceSpan{5000};
-// A holder renews its tag (at=) when a third of the lease has passed; a tag
-// of the reader's own timeline that the reader has seen unchanged for a
-// whole lease, by its own clock, has lapsed.
-milliseconds lease(milliseconds check_interval) { return std::max(check_interval * 6, milliseconds(60000)); }
 
 // A move away is confirmed by a second read this much later.
 constexpr milliseconds kConfirmMove{1000};
@@ -39,35 +35,29 @@ constexpr milliseconds kConfirmMove{1000};
 
 Controller::Controller(Hooks hooks, Resume resume)
     : hooks_(std::move(hooks)), state_(resume.state), role_(resume.role), by_(resume.by), timeline_(resume.timeline),
-      promoted_at_(resume.promoted_at), conflict_since_(resume.conflict_since), newest_seen_(resume.newest_seen),
-      resumed_repairs_(std::move(resume.repaired)), metrics_(resume.metrics), claim_done_(resume.claim_done) {
-  if (!hooks_.env) hooks_.env = aws::process_environment();
-  if (!hooks_.cloud)
-    hooks_.cloud = [env = hooks_.env](const ControllerConfig &c, TimeSource &time, CloudReports reports) {
-      Ec2CloudOptions o;
-      o.vip = c.vip;
-      o.region = c.region;
-      o.ec2_endpoint = c.ec2_endpoint;
-      o.imds_endpoint = c.imds_endpoint;
-      o.aws_profile = c.aws_profile;
-      o.ca_file = c.ca_file;
-      o.request_timeout = c.request_timeout;
-      o.env = env;
-      o.log = std::move(reports.log);
-      if (reports.attempt)
-        o.on_attempt = [attempt = std::move(reports.attempt)](const aws::Ec2Call &call, const aws::Ec2Result &r) {
-          attempt(call.action, r.error, r.attempts);
-        };
-      return std::unique_ptr<Cloud>(std::make_unique<Ec2Cloud>(std::move(o), time));
-    };
+      promoted_at_(resume.promoted_at), conflict_since_(resume.conflict_since), conflict_wall_(resume.conflict_wall),
+      held_since_(resume.held_since), newest_seen_(resume.newest_seen), resumed_repairs_(std::move(resume.repaired)),
+      metrics_(resume.metrics), claim_done_(resume.claim_done) {
   // A claim under way when the worker stopped starts over from a read: the
-  // promotion's single round trip belongs to the worker that saw it.
+  // promotion's single round trip belongs to the worker that saw it. It is
+  // still the promotion's claim: it may take the route from the old primary.
   if (state_ == State::Primary) state_ = State::Claiming;
+  if (resume.by == PrimaryBy::Promotion) cause_ = episode_ = Cause::Promotion;
 }
 
 Controller::~Controller() = default;
 
 void Controller::configure(ControllerConfig config) {
+  // A node that was to MAC its tags and cannot read its key does nothing
+  // rather than write tags its cluster takes for forged.
+  fence_key_error_.clear();
+  if (!config.fence_key_file.empty()) {
+    try {
+      config.fence_key = read_fence_key(config.fence_key_file);
+    } catch (const Error &e) {
+      fence_key_error_ = std::string(e.what()) + ": " + e.detail() + " " + e.hint();
+    }
+  }
   bool rebuild = !same_cloud(config, config_);
   bool tables_changed = config.route_tables != config_.route_tables || config.vip != config_.vip;
   config_ = std::move(config);
@@ -87,7 +77,10 @@ void Controller::configure(ControllerConfig config) {
         views.emplace_back();
         views.back().id = id;
         for (const auto &r : resumed_repairs_)
-          if (r.first == id) views.back().repaired_at = r.second;
+          if (r.id == id) {
+            views.back().repaired_at = r.at;
+            views.back().repaired_wall = r.wall;
+          }
         // A worker restarted while primary resumes a term in which its
         // routes already pointed here.
         views.back().seen_ours = state_ == State::Held || state_ == State::Conflict || state_ == State::Claiming;
@@ -107,12 +100,16 @@ Resume resume_from(const Status &published) {
   r.timeline = published.timeline;
   r.promoted_at = from_unix_micros(published.promoted_at);
   r.claim_done = published.claim_done;
-  r.conflict_since = from_unix_micros(published.conflict_since);
+  r.conflict_since = from_steady_nanos(published.conflict_since_steady);
+  r.conflict_wall = from_unix_micros(published.conflict_since);
+  r.held_since = from_steady_nanos(published.held_since_steady);
   r.newest_seen = published.newest_seen;
   r.metrics = published.metrics;
   for (int i = 0; i < published.n_route_tables; ++i)
-    if (published.tables[i].repaired_at)
-      r.repaired.emplace_back(published.tables[i].route_table_id, from_unix_micros(published.tables[i].repaired_at));
+    if (published.tables[i].repaired_at_steady)
+      r.repaired.push_back({published.tables[i].route_table_id,
+                            from_steady_nanos(published.tables[i].repaired_at_steady),
+                            from_unix_micros(published.tables[i].repaired_at)});
   return r;
 }
 
@@ -150,11 +147,15 @@ void Controller::write_status(Status &out) const noexcept {
   out.last_claim_ms = metrics_.last_claim_seconds < 0 ? -1 : metrics_.last_claim_seconds * 1000;
   out.metrics = metrics_;
   copy_text(out.last_error, last_error_);
-  out.conflict_since = unix_micros(conflict_since_);
+  out.conflict_since = unix_micros(conflict_wall_);
+  out.conflict_since_steady = steady_nanos(conflict_since_);
+  out.held_since_steady = steady_nanos(held_since_);
   out.newest_seen = newest_seen_;
-  copy_text(out.holder, fence_holder_ ? fence_holder_->node_name : std::string_view());
+  copy_text(out.holder, fence_holder_ ? safe_node_name(fence_holder_->node_name) : std::string());
   out.holder_timeline = fence_holder_ ? fence_holder_->timeline : 0;
-  out.holder_foreign = state_ == State::Fenced && fence_holder_ && fence_foreign_;
+  // Since 0.3.0 a tag that is not this cluster's never fences (it is
+  // reported per table instead): kept for monitoring written against 0.2.
+  out.holder_foreign = false;
   out.source_dest_check = source_dest_check_ ? (*source_dest_check_ ? 1 : 0) : -1;
   out.claim_done = claim_done_;
   out.notifications_running = notifier_.busy();
@@ -167,10 +168,11 @@ void Controller::write_status(Status &out) const noexcept {
     copy_text(t.destination, config_.vip);
     copy_text(t.target, v.target);
     t.state = v.state;
-    copy_text(t.holder, v.holder ? v.holder->node_name : std::string_view());
+    copy_text(t.holder, v.holder ? safe_node_name(v.holder->node_name) : std::string());
     t.holder_timeline = v.holder ? v.holder->timeline : 0;
     t.checked_at = unix_micros(v.checked_at);
-    t.repaired_at = unix_micros(v.repaired_at);
+    t.repaired_at = unix_micros(v.repaired_wall);
+    t.repaired_at_steady = steady_nanos(v.repaired_at);
     copy_text(t.last_error, v.last_error);
     if (v.state == RouteState::Ours) ++out.routes_held;
   }
@@ -284,10 +286,30 @@ milliseconds Controller::retry_delay() {
   return std::max(d, milliseconds(50));
 }
 
-milliseconds Controller::flap_window() const { return std::max(config_.check_interval * 10, milliseconds(60000)); }
-
 Identity Controller::identity(const Observation &obs) const {
   return Identity{config_.node_name, obs.system_identifier, obs.timeline, eni_};
+}
+
+Ground Controller::ground(const Identity &me) const {
+  Ground g;
+  g.me = me;
+  g.now = hooks_.time->steady();
+  g.check_interval = config_.check_interval;
+  g.fence_key = !config_.fence_key.empty();
+  g.held_seconds =
+      state_ == State::Held && held_since_ != SteadyTime{} ? duration_cast<seconds>(g.now - held_since_).count() : 0;
+  // A node that started as primary did not see where the routes went
+  // while it was down; every other episode did, or was asked to act.
+  g.may_take = episode_ != Cause::Start;
+  g.interfaces = &interfaces_;
+  return g;
+}
+
+Tenure Controller::tenure() const {
+  Tenure t;
+  t.lease = lease(config_.check_interval);
+  if (held_since_ != SteadyTime{}) t.held_seconds = duration_cast<seconds>(now() - held_since_).count();
+  return t;
 }
 
 std::string Controller::cause_text(Cause c, const std::string &by) const {
@@ -344,6 +366,7 @@ void Controller::read_tables() {
       continue;
     }
     view.read_ok = true;
+    view.read_at = now();
     view.last_error.clear();
     view.permanent = false;
     view.cause.clear();
@@ -358,7 +381,15 @@ void Controller::read_tables() {
     if (r.fence_tag != view.raw_tag || view.tag_unchanged_since == steady_clock::time_point{})
       view.tag_unchanged_since = now();
     view.raw_tag = r.fence_tag;
-    view.holder = r.fence_tag ? parse_fence_tag(*r.fence_tag) : std::nullopt;
+    view.holder = r.fence_tag ? parse_fence_tag(*r.fence_tag, config_.fence_key.reveal()) : std::nullopt;
+    // Remember under which timeline each interface was seen holding: only
+    // from this cluster's tags, which a stranger cannot make up (with a
+    // fence key) or which at least name this cluster.
+    if (const auto &h = view.holder; h && !h->interface_id.empty() && h->system_identifier == system_identifier_ &&
+                                     (config_.fence_key.empty() || h->authentic)) {
+      uint32_t &tl = interfaces_[h->interface_id];
+      tl = std::max(tl, h->timeline);
+    }
   }
 }
 
@@ -379,51 +410,13 @@ void Controller::check_source_dest() {
   source_dest_check_ = enabled;
 }
 
-bool Controller::lapsed(const TableView &t) const {
-  return t.tag_unchanged_since != steady_clock::time_point{} &&
-         now() - t.tag_unchanged_since > lease(config_.check_interval);
-}
-
-Controller::Verdict Controller::verdict(const TableView &t, const Identity &me) const {
-  if (!t.read_ok) return Verdict::Unread;
-  if (t.raw_tag && !t.holder) return Verdict::Unreadable;
-  bool mine = false;
-  if (t.holder) {
-    Standing s = judge(me, *t.holder);
-    // A holder on this node's own timeline (a double promotion) whose route
-    // does not point at it (blackhole: its instance is gone; missing;
-    // elsewhere, and it did not repair it), or whose tag it stopped renewing
-    // (rewound into a standby, say), no longer holds anything: the other
-    // primary of that timeline may take over. A newer timeline's tag fences
-    // whatever its route says or however old it is.
-    bool holder_has_route =
-        (t.state == RouteState::Ours || t.state == RouteState::Other) && t.target == t.holder->interface_id;
-    bool gone = t.holder->timeline == me.timeline && (!holder_has_route || lapsed(t));
-    if ((s == Standing::Outranks && !gone) || s == Standing::Foreign) return Verdict::Outranked;
-    mine = s == Standing::Mine;
-  }
-  if (t.state != RouteState::Ours) return Verdict::NeedsRoute;
-  return mine ? Verdict::Held : Verdict::NeedsFence;
-}
-
-// The table whose tag outranks this node the most, or null.
-const TableView *Controller::outranking(const Identity &me) const {
-  const TableView *best = nullptr;
-  for (const auto &t : tables_) {
-    if (verdict(t, me) != Verdict::Outranked) continue;
-    if (!best || t.holder->timeline > best->holder->timeline) best = &t;
-  }
-  return best;
-}
-
 void Controller::fence(const Identity &me, const TableView &t) {
-  if (judge(me, *t.holder) == Standing::Outranks && t.holder->timeline > me.timeline)
-    newest_seen_ = std::max(newest_seen_, t.holder->timeline);
+  if (t.holder->timeline > me.timeline) newest_seen_ = std::max(newest_seen_, t.holder->timeline);
   bool was = state_ == State::Fenced;
-  std::string reason = fence_reason(me, *t.holder) + " (tag on " + t.id + ")";
+  std::string reason = fence_reason(me, *t.holder, tie_context(ground(me))) + " (tag on " + t.id + ")";
   state_ = State::Fenced;
+  held_since_ = {};
   fence_holder_ = t.holder;
-  fence_foreign_ = judge(me, *t.holder) == Standing::Foreign;
   last_error_ = "fenced: " + reason;
   unfence_seen_ = {};
   claim_started_ = {};
@@ -446,7 +439,7 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
   for (auto i : which) {
     // A tag that already names this node is not written again: every
     // write is a chance to overwrite, on a stale read, a newer tag.
-    bool mine = tables_[i].holder && judge(me, *tables_[i].holder) == Standing::Mine;
+    bool mine = tables_[i].holder && judge(me, *tables_[i].holder, tie_context(ground(me))) == Standing::Mine;
     if (!mine || one_round_trip) fence_ids.push_back(tables_[i].id);
     if (tables_[i].state != RouteState::Ours || one_round_trip) {
       points.push_back({tables_[i].id, tables_[i].state == RouteState::Missing});
@@ -455,7 +448,7 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
   }
   if (fence_ids.empty() && points.empty()) return;
   changed_since_held_ = true;
-  std::string value = fence_tag_value(me, hooks_.time->wall());
+  std::string value = fence_tag_value(me, hooks_.time->wall(), tenure(), config_.fence_key.reveal());
   auto round_start = now();
   Cloud::Applied a;
   if (one_round_trip) {
@@ -470,7 +463,8 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
     std::vector<std::size_t> went;
     for (std::size_t k = 0; k < points.size(); ++k) {
       const TableView &t = tables_[pointed[k]];
-      bool older = t.holder && t.holder->timeline < me.timeline && judge(me, *t.holder) == Standing::Yields;
+      bool older = t.holder && t.holder->timeline < me.timeline &&
+                   judge(me, *t.holder, tie_context(ground(me))) == Standing::Yields;
       bool tagged =
           fence_ids.empty() || a.fence.ok() || std::find(fence_ids.begin(), fence_ids.end(), t.id) == fence_ids.end();
       if (tagged || older) {
@@ -522,18 +516,26 @@ milliseconds Controller::promote(const Observation &obs) {
   Identity me = identity(obs);
   cause_ = episode_ = Cause::Promotion;
   claim_started_ = now();
+  // The single round trip acts on what the standby read: only when it read
+  // every table, recently. Otherwise one read first (a standby denied
+  // DescribeRouteTables, throttled, or checking seldom must not overwrite
+  // a tag it never saw).
+  if (!fresh_enough(tables_, ground(me))) read_tables();
   if (const TableView *t = outranking(me)) {
     fence(me, *t);
     return config_.check_interval;
   }
   if (config_.dry_run) return claim(obs, Cause::Promotion);
   state_ = State::Claiming;
-  std::vector<std::size_t> all;
+  // Not a table that could not be read, nor one under another cluster's tag.
+  std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < tables_.size(); ++i) {
+    Verdict v = verdict(tables_[i], me);
+    if (v != Verdict::Held && v != Verdict::NeedsFence && v != Verdict::NeedsRoute) continue;
     tables_[i].last_error.clear();
-    all.push_back(i);
+    todo.push_back(i);
   }
-  point(all, me, true);
+  point(todo, me, true);
   if (hooks_.time->cancelled()) return milliseconds(0);
   return verify(obs);
 }
@@ -582,12 +584,11 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
     if (t.state == RouteState::Ours) continue;
     if (operator_claim) {
       t.repaired_at = {};
-    } else if (t.seen_ours) {
-      if (flapping(t, me)) {
-        claim_failed();
-        return conflict(t);
-      }
-      t.repaired_at = hooks_.time->wall();
+      t.repaired_wall = {};
+      t.stale_repairs = 0;
+    } else if (t.seen_ours && !may_repoint(t, me)) {
+      claim_failed();
+      return conflict(t);
     }
   }
   state_ = State::Claiming;
@@ -643,6 +644,7 @@ void Controller::held(const Observation &obs) {
   double ms = duration<double, std::milli>(now() - since_tp).count();
   bool was_held = state_ == State::Held;
   state_ = State::Held;
+  if (held_since_ == SteadyTime{}) held_since_ = now();
   if (episode_ == Cause::Forced) newest_seen_ = 0;  // the operator overrode what this node had seen
   failed_rounds_ = 0;
   failure_cause_.clear();
@@ -684,9 +686,18 @@ milliseconds Controller::not_held(const Observation &obs) {
     std::string why;
     switch (v) {
       case Verdict::Unread: why = t.last_error; break;
-      case Verdict::Unreadable:
-        why = "unreadable fence tag \"" + t.raw_tag->substr(0, 80) +
-              "\": not acting on a fence it cannot read; fix or delete the tag, or run vip_claim(force => true)";
+      case Verdict::Foreign:
+        why = "fence tag \"" + safe_node_name(t.raw_tag->substr(0, 80)) + "\" is not this cluster's (" +
+              (t.holder ? fence_reason(me, *t.holder, tie_context(ground(me))) : std::string("pg_vip cannot read it")) +
+              "): not claiming over it and not fenced by it; delete the tag if nothing of yours wrote it, or run "
+              "vip_claim(force => true)";
+        permanent = true;
+        break;
+      case Verdict::HandsOff:
+        why = "points at " + t.target +
+              ", which this node did not see it move to: this node started as primary and cannot tell a "
+              "failover it did not see from a route moved by hand, so it does not take the route on its own; "
+              "run vip_claim() on the node that should hold the VIP";
         permanent = true;
         break;
       case Verdict::NeedsFence:
@@ -736,10 +747,10 @@ milliseconds Controller::check_held(const Observation &obs) {
   bool moved = false, unread = false;
   for (auto &t : tables_) {
     Verdict v = verdict(t, me);
-    unread |= v == Verdict::Unread || v == Verdict::Unreadable;
+    unread |= v == Verdict::Unread || v == Verdict::Foreign || v == Verdict::HandsOff;
     if (v != Verdict::NeedsRoute && v != Verdict::NeedsFence) continue;
     moved = true;
-    if (v == Verdict::NeedsRoute && flapping(t, me)) return conflict(t);
+    if (v == Verdict::NeedsRoute && flap(t, ground(me)) == Flap::Again) return conflict(t);
   }
   if (!moved) {
     if (unread) {
@@ -761,21 +772,37 @@ milliseconds Controller::check_held(const Observation &obs) {
   return claim(obs, Cause::Repair);
 }
 
-// A table this node pointed here within the flap window, found moved away
-// again: something keeps moving it. Not when the route went to a pg_vip
-// node whose tag is on the table (a rival that this node outranks: it steps
-// back once it reads this node's tag); a route pointed at anything else
-// counts, whoever's tag is on the table.
-bool Controller::flapping(const TableView &t, const Identity &me) const {
-  if (t.holder && judge(me, *t.holder) != Standing::Mine && !t.holder->interface_id.empty() &&
-      t.target == t.holder->interface_id)
-    return false;
-  return t.repaired_at != Clock::time_point{} && hooks_.time->wall() - t.repaired_at < flap_window();
+// Pointing table t here again, after it was moved away: a first reversal
+// is remembered, a stale primary's late write is undone (a few times per
+// window), a rival that steps back is no war; a second reversal within the
+// window is (false).
+bool Controller::may_repoint(TableView &t, const Identity &me) {
+  Ground g = ground(me);
+  switch (flap(t, g)) {
+    case Flap::Again: return false;
+    case Flap::StaleWrite:
+      if (t.stale_window == SteadyTime{} || g.now - t.stale_window >= flap_window(config_.check_interval)) {
+        t.stale_window = g.now;
+        t.stale_repairs = 0;
+      }
+      ++t.stale_repairs;
+      log(true,
+          "pg_vip: " + t.id + " was pointed at " + t.target +
+              ", an interface last seen holding under an older timeline",
+          "A stale primary's request applied late; pointed here again, not counted as a route war.");
+      return true;
+    case Flap::First:
+    case Flap::Rival: break;
+  }
+  t.repaired_at = g.now;
+  t.repaired_wall = hooks_.time->wall();
+  return true;
 }
 
 milliseconds Controller::conflict(const TableView &t) {
   state_ = State::Conflict;
-  conflict_since_ = hooks_.time->wall();
+  conflict_since_ = now();
+  conflict_wall_ = hooks_.time->wall();
   last_error_ = "conflict: " + t.id + " was moved away again (now " + to_string(t.state) +
                 (t.target.empty() ? "" : " " + t.target) +
                 ") after this node pointed it here; pg_vip stops repairing it to avoid a route war";
@@ -791,17 +818,9 @@ milliseconds Controller::conflict(const TableView &t) {
 // CreateTags for every table), so that the other primary of a double
 // promotion can tell a holder that is still there from one that is gone.
 void Controller::renew(const Identity &me) {
-  bool due = false;
-  for (const auto &t : tables_) {
-    if (!t.holder) continue;
-    try {
-      due |= hooks_.time->wall() - parse_iso8601(t.holder->at) > lease(config_.check_interval) / 3;
-    } catch (const Error &) {
-      due = true;
-    }
-  }
-  if (!due) return;
-  Cloud::Applied a = cloud_->apply({}, eni_, config_.route_tables, fence_tag_value(me, hooks_.time->wall()), 2);
+  if (!renewal_due(tables_, ground(me))) return;
+  Cloud::Applied a = cloud_->apply({}, eni_, config_.route_tables,
+                                   fence_tag_value(me, hooks_.time->wall(), tenure(), config_.fence_key.reveal()), 2);
   if (a.fence.error)
     log(true, "pg_vip: could not renew the fence tag; retrying at the next check",
         a.fence.error->describe_for("CreateTags") + ".");
@@ -812,6 +831,7 @@ void Controller::renew(const Identity &me) {
 milliseconds Controller::stay_fenced(const Identity &me) {
   bool was = state_ == State::Fenced;
   state_ = State::Fenced;
+  held_since_ = {};
   unfence_seen_ = {};
   claim_started_ = {};
   last_error_ = "fenced: timeline " + std::to_string(newest_seen_) + " was seen holding the VIP" +
@@ -835,15 +855,14 @@ milliseconds Controller::check_fenced(const Observation &obs) {
   check_source_dest();
   if (const TableView *t = outranking(me)) {
     fence_holder_ = t->holder;
-    fence_foreign_ = judge(me, *t->holder) == Standing::Foreign;
-    last_error_ = "fenced: " + fence_reason(me, *t->holder) + " (tag on " + t->id + ")";
+    last_error_ = "fenced: " + fence_reason(me, *t->holder, tie_context(ground(me))) + " (tag on " + t->id + ")";
     unfence_seen_ = {};
     return config_.check_interval;
   }
   if (newest_seen_ > me.timeline) return stay_fenced(me);
   for (const auto &t : tables_) {
     Verdict v = verdict(t, me);
-    if (v == Verdict::Unread || v == Verdict::Unreadable) return config_.check_interval;  // fail closed
+    if (v == Verdict::Unread) return config_.check_interval;  // fail closed
   }
   milliseconds span = std::max(config_.check_interval, kUnfenceSpan);
   if (unfence_seen_ == steady_clock::time_point{}) {
@@ -876,7 +895,7 @@ milliseconds Controller::check_conflict(const Observation &obs) {
     held(obs);
     return config_.check_interval;
   }
-  if (hooks_.time->wall() - conflict_since_ < flap_window()) return config_.check_interval;
+  if (now() - conflict_since_ < flap_window(config_.check_interval)) return config_.check_interval;
   for (auto &t : tables_) t.repaired_at = {};
   state_ = State::Held;  // the next check repairs once more, if the move is still there
   return check_held(obs);
@@ -897,6 +916,7 @@ milliseconds Controller::step(const Observation &obs) {
   role_ = obs.role;
   by_ = obs.by;
   timeline_ = obs.timeline;
+  system_identifier_ = obs.system_identifier;
   reap_notifications();
   // The oldest request this controller has not answered.
   const ClaimRequest *request = nullptr;
@@ -918,6 +938,7 @@ milliseconds Controller::step(const Observation &obs) {
   if (state_ == State::Unconfigured || state_ == State::Disabled) state_ = primary ? State::Claiming : State::Standby;
 
   try {
+    if (!fence_key_error_.empty()) throw Error(fence_key_error_);
     prepare();
   } catch (const Error &e) {
     last_error_ = std::string(e.what()) + (e.detail().empty() ? "" : ": " + e.detail());
@@ -938,6 +959,7 @@ milliseconds Controller::step(const Observation &obs) {
     // A standby reads, never writes: its view feeds vip_routes() and the
     // promotion's claim, and keeps connections warm.
     state_ = State::Standby;
+    held_since_ = {};
     refuse("this node is a standby.");
     primary_seen_ = false;
     read_tables();

@@ -6,31 +6,29 @@
 // code runs in the worker over libcurl, in unit tests over a fake, and in
 // the simulation (test/sim) over a simulated EC2 and clock.
 //
-// The rules it keeps (the README's "What is guaranteed" says them for users):
+// It sequences reads and claims and remembers what it saw; what a read
+// means (verdicts, outranking, lapse, flapping, renewal) is judgement.hpp's,
+// and who outranks whom is fence.hpp's. The README's "What is guaranteed"
+// says the rules for users. The order of its requests:
 //   - a route is pointed at this node only after this node's fence tag was
 //     written on that table (tag first, then route), except in the claim
-//     that follows a promotion, which sends both in one round trip: its
-//     timeline is newer than any tag its standby read;
+//     that follows a promotion, which sends both in one round trip on a
+//     recent successful read of every table (its timeline is newer than any
+//     tag that read showed);
 //   - outside that promotion claim and vip_claim(force => true), no table
 //     is changed unless this step read it successfully, tag included (fail
 //     closed);
-//   - a tag that outranks this node (fence.hpp) fences it: it changes
-//     nothing until no table's tag outranks it any more, seen on reads
-//     spanning at least a check interval; a newer timeline, once seen,
-//     fences for good (only a forced claim overrides it);
 //   - a held table found moved away is repaired only when a second read,
-//     a second later, confirms the move, and only once per flap window:
-//     moved again within it, the node stops and reports `conflict`;
+//     a second later, confirms the move;
 //   - a table counts as held only when its route and its fence tag, read
 //     back, both name this node;
-//   - a holder renews its tag's time; on one timeline (a double promotion)
-//     a tag not renewed within the lease, or whose route does not point at
-//     its holder, no longer fences the other primary.
+//   - a holder renews its tag when a third of its lease has passed.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,9 +39,11 @@
 #include "clock.hpp"
 #include "credentials.hpp"
 #include "fence.hpp"
+#include "judgement.hpp"
 #include "notify.hpp"
 #include "role.hpp"
 #include "routes.hpp"
+#include "secret.hpp"
 #include "status.hpp"
 #include "time_source.hpp"
 #include "cpp_only.hpp"
@@ -66,31 +66,11 @@ struct ControllerConfig {
   std::chrono::milliseconds request_timeout{2000};
   std::string notification_command;
   std::vector<std::string> notification_events;  // empty: all
-};
-
-struct TableView {
-  std::string id;
-  RouteState state = RouteState::Unknown;
-  std::string target;  // the interface (or gateway) the VIP's route points at
-  std::optional<Holder> holder;
-  Clock::time_point checked_at{};
-  std::string last_error;
-  bool permanent = false;  // last_error is one that retrying cannot fix
-  std::string cause;       // "CreateTags:UnauthorizedOperation": what failed, without AWS's changing text
-  // What the last read said of the fence tag.
-  bool read_ok = false;
-  std::optional<std::string> raw_tag;
-  // Since when this node has read the same tag value, by its own clock: a
-  // holder renews its tag, so one that stays unchanged for a lease has
-  // lapsed (judged without trusting the writer's clock).
-  std::chrono::steady_clock::time_point tag_unchanged_since{};
-  // When this node last repaired the table (a second move within the flap
-  // window is a conflict, not a repair). Kept in shared memory: a worker
-  // restart must not buy another repair.
-  Clock::time_point repaired_at{};
-  // This node has seen the route point here in this term: pointing it here
-  // again is a reversal, not a first claim.
-  bool seen_ours = false;
+  // pg_vip.fence_key_file: read by configure() into fence_key. Tags are
+  // MACed with the key, and a tag without a valid MAC is not this
+  // cluster's. Both empty: no key (tests set fence_key directly).
+  std::string fence_key_file;
+  Secret fence_key;
 };
 
 struct Event {
@@ -141,9 +121,19 @@ struct Resume {
   uint32_t timeline = 0;
   Clock::time_point promoted_at{};
   uint64_t claim_done = 0;
-  // The flap memory: when each table was last repaired, since when in conflict.
-  std::vector<std::pair<std::string, Clock::time_point>> repaired;
-  Clock::time_point conflict_since{};
+  // The flap memory: when each table was last repaired, since when in
+  // conflict, since when held: on the monotonic clock, which a worker
+  // restart on the same boot keeps (and a reboot clears with shared
+  // memory); the wall times are for display.
+  struct Repaired {
+    std::string id;
+    SteadyTime at;
+    Clock::time_point wall;
+  };
+  std::vector<Repaired> repaired;
+  SteadyTime conflict_since{};
+  Clock::time_point conflict_wall{};
+  SteadyTime held_since{};
   uint32_t newest_seen = 0;  // the newest timeline seen holding the VIP
   Metrics metrics;           // counted on from where the previous worker left them
 };
@@ -166,8 +156,7 @@ class Controller {
   using CloudFactory = std::function<std::unique_ptr<Cloud>(const ControllerConfig &, TimeSource &, CloudReports)>;
   struct Hooks {
     TimeSource *time = nullptr;  // not owned
-    CloudFactory cloud;          // empty: EC2 over libcurl
-    aws::Environment env;        // the process environment (for the EC2 cloud)
+    CloudFactory cloud;          // required: ec2_cloud_factory() over libcurl
   };
 
   Controller(Hooks hooks, Resume resume);
@@ -198,7 +187,7 @@ class Controller {
   const std::optional<Holder> &holder() const noexcept { return fence_holder_; }
   const std::vector<TableView> &tables() const noexcept { return tables_; }
   uint64_t claim_request_done() const noexcept { return claim_done_; }
-  Clock::time_point conflict_since() const noexcept { return conflict_since_; }
+  SteadyTime conflict_since() const noexcept { return conflict_since_; }
   uint32_t newest_seen() const noexcept { return newest_seen_; }
   const Metrics &metrics() const noexcept { return metrics_; }
 
@@ -212,19 +201,18 @@ class Controller {
   // Why a claim runs: it names the claim in events and logs and decides
   // which rules apply (a promotion's single round trip, force).
   enum class Cause { Promotion, Start, Retry, Repair, Requested, Forced, Resume };
-  // What one table's last read means for this node.
-  enum class Verdict { Unread, Unreadable, Held, NeedsFence, NeedsRoute, Outranked };
-
   void prepare();
   void read_tables();
   void check_source_dest();
-  Verdict verdict(const TableView &t, const Identity &me) const;
-  bool lapsed(const TableView &t) const;
-  bool flapping(const TableView &t, const Identity &me) const;
+  Ground ground(const Identity &me) const;
+  Verdict verdict(const TableView &t, const Identity &me) const { return pg_vip::verdict(t, ground(me)); }
   std::chrono::milliseconds conflict(const TableView &t);
   std::chrono::milliseconds stay_fenced(const Identity &me);
   void renew(const Identity &me);
-  const TableView *outranking(const Identity &me) const;
+  const TableView *outranking(const Identity &me) const { return pg_vip::outranking(tables_, ground(me)); }
+  // Whether pointing table t here again may go on (false: conflict).
+  bool may_repoint(TableView &t, const Identity &me);
+  Tenure tenure() const;
 
   std::chrono::milliseconds promote(const Observation &obs);
   std::chrono::milliseconds claim(const Observation &obs, Cause cause, const std::string &by = {});
@@ -242,7 +230,6 @@ class Controller {
   void event(const std::string &name, bool success, const std::string &details);
   void log(bool warning, std::string message, std::string detail = {});
   std::chrono::milliseconds retry_delay();
-  std::chrono::milliseconds flap_window() const;
   Identity identity(const Observation &obs) const;
   std::string cause_text(Cause c, const std::string &by) const;
   std::chrono::steady_clock::time_point now() const { return hooks_.time->steady(); }
@@ -266,20 +253,27 @@ class Controller {
   int failed_rounds_ = 0;
   std::string failure_cause_;  // the last vip_claim_failed's cause, to report changes only
   std::chrono::steady_clock::time_point claim_started_{};
-  Clock::time_point conflict_since_{};
+  SteadyTime conflict_since_{};
+  Clock::time_point conflict_wall_{};
+  // Since when this node has held the VIP without a break (the tag's held=).
+  SteadyTime held_since_{};
+  std::string system_identifier_;  // as last observed
+  std::string fence_key_error_;    // pg_vip.fence_key_file could not be read: nothing is claimed
+  // The newest timeline each interface was seen holding under, from this
+  // cluster's authentic tags (a late write to one of them is stale).
+  std::map<std::string, uint32_t> interfaces_;
   // The newest timeline this node has seen holding the VIP. Once above its
   // own, the node never claims again short of a forced claim: even if that
   // tag disappears (overwritten on a stale read, deleted), the newer
   // primary it named may be alive.
   uint32_t newest_seen_ = 0;
-  std::vector<std::pair<std::string, Clock::time_point>> resumed_repairs_;
+  std::vector<Resume::Repaired> resumed_repairs_;
   std::chrono::steady_clock::time_point unfence_seen_{};
   std::string eni_;
   std::string instance_id_;
   std::optional<bool> source_dest_check_;
   std::chrono::steady_clock::time_point source_dest_checked_{};
   std::optional<Holder> fence_holder_;
-  bool fence_foreign_ = false;  // fence_holder_ is another cluster's
   std::vector<TableView> tables_;
   Metrics metrics_;  // claims, failures, repairs, fences, AWS attempts (and the last claim's time)
   std::string last_error_;

@@ -56,19 +56,7 @@ std::optional<Secret> read_file(const std::string &path, std::vector<std::string
     warnings.push_back(path + " can be read or written by other users; restrict it with chmod 600");
   Secret text;
   text.reserve(static_cast<std::size_t>(st.st_size) + 1);
-  char chunk[4096];
-  for (;;) {
-    ssize_t n = read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      wipe(chunk, sizeof chunk);
-      credentials_failure("cannot read " + path + ": " + std::strerror(err));
-    }
-    if (n == 0) break;
-    text.append(chunk, static_cast<std::size_t>(n));
-  }
-  wipe(chunk, sizeof chunk);
+  if (int err = read_secret(fd, text, SIZE_MAX)) credentials_failure("cannot read " + path + ": " + std::strerror(err));
   return text;
 }
 

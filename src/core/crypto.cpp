@@ -1,5 +1,9 @@
 #include "crypto.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -11,6 +15,24 @@ namespace pg_vip {
 
 void wipe(void *data, std::size_t size) noexcept {
   if (data && size) OPENSSL_cleanse(data, size);
+}
+
+int read_secret(int fd, Secret &out, std::size_t max) {
+  char chunk[4096];
+  int err = 0;
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+    if (out.size() + static_cast<std::size_t>(n) > max) {
+      err = E2BIG;
+      break;
+    }
+    out.append(chunk, static_cast<std::size_t>(n));
+  }
+  wipe(chunk, sizeof chunk);
+  return err;
 }
 
 namespace crypto {

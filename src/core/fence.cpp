@@ -1,20 +1,62 @@
 #include "fence.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+
+#include "crypto.hpp"
 
 namespace pg_vip {
 
-std::string fence_tag_key(const std::string &vip_cidr) { return "pg_vip:" + vip_cidr; }
+namespace {
 
-std::string fence_tag_value(const Identity &me, Clock::time_point at) {
-  std::string value = "tl=" + std::to_string(me.timeline) + ";sysid=" + me.system_identifier +
-                      ";id=" + me.interface_id + ";at=" + iso8601(at) + ";node=" + me.node_name;
-  return value.substr(0, 256);  // EC2's limit for tag values
+constexpr std::size_t kMaxTagValue = 256;  // EC2's limit for tag values
+
+std::string mac_of(std::string_view key, std::string_view unsigned_value) {
+  return crypto::hex(crypto::hmac_sha256(key, unsigned_value));
 }
 
-std::optional<Holder> parse_fence_tag(const std::string &value) {
+// Compares without an early exit: how long a comparison takes must not say
+// how much of a forged MAC was right.
+bool same_mac(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+bool parse_number(const std::string &v, uint64_t max, uint64_t &out) {
+  if (v.empty() || v.size() > 20 || v[0] == '-' || v[0] == '+') return false;
+  char *end = nullptr;
+  unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+  if (*end || n > max) return false;
+  out = n;
+  return true;
+}
+
+}  // namespace
+
+std::string fence_tag_key(const std::string &vip_cidr) { return "pg_vip:" + vip_cidr; }
+
+std::string fence_tag_value(const Identity &me, Clock::time_point at, const Tenure &tenure,
+                            std::string_view fence_key) {
+  std::string head = "tl=" + std::to_string(me.timeline) + ";sysid=" + me.system_identifier + ";id=" + me.interface_id +
+                     ";lease=" + std::to_string(std::chrono::ceil<std::chrono::seconds>(tenure.lease).count()) +
+                     ";held=" + std::to_string(tenure.held_seconds < 0 ? 0 : tenure.held_seconds) +
+                     ";at=" + iso8601(at);
+  std::string node = ";node=" + me.node_name;
+  if (fence_key.empty()) return (head + node).substr(0, kMaxTagValue);
+  // The MAC covers the value as stored, node name included: cut it to fit
+  // first (mac= takes 69 bytes).
+  std::size_t room = kMaxTagValue - head.size() - 69;
+  if (node.size() > room) node.resize(room);
+  return head + ";mac=" + mac_of(fence_key, head + node) + node;
+}
+
+std::optional<Holder> parse_fence_tag(const std::string &value, std::string_view fence_key) {
   Holder h;
   bool have_tl = false;
+  std::string mac;
+  std::size_t mac_start = std::string::npos, mac_end = 0;
   std::size_t start = 0;
   while (start < value.size()) {
     if (value.compare(start, 5, "node=") == 0) {
@@ -26,11 +68,10 @@ std::optional<Holder> parse_fence_tag(const std::string &value) {
     auto eq = field.find('=');
     if (eq == std::string::npos) return std::nullopt;
     std::string k = field.substr(0, eq), v = field.substr(eq + 1);
+    uint64_t n = 0;
     if (k == "tl") {
-      char *end = nullptr;
-      unsigned long tl = std::strtoul(v.c_str(), &end, 10);
-      if (v.empty() || *end || v[0] == '-' || v[0] == '+' || tl == 0 || tl > UINT32_MAX) return std::nullopt;
-      h.timeline = static_cast<uint32_t>(tl);
+      if (!parse_number(v, UINT32_MAX, n) || n == 0) return std::nullopt;
+      h.timeline = static_cast<uint32_t>(n);
       have_tl = true;
     } else if (k == "sysid") {
       h.system_identifier = v;
@@ -38,22 +79,75 @@ std::optional<Holder> parse_fence_tag(const std::string &value) {
       h.interface_id = v;
     } else if (k == "at") {
       h.at = v;
+    } else if (k == "lease") {
+      // A week at most: a tag cannot make its holder unlapsable.
+      if (!parse_number(v, 7 * 24 * 3600, n)) return std::nullopt;
+      h.lease = std::chrono::seconds(n);
+    } else if (k == "held") {
+      if (!parse_number(v, uint64_t(100) * 365 * 24 * 3600, n)) return std::nullopt;
+      h.held_seconds = static_cast<int64_t>(n);
+    } else if (k == "mac") {
+      mac = v;
+      h.has_mac = true;
+      mac_start = start - (start > 0 ? 1 : 0);  // with the ';' before it
+      mac_end = semi == std::string::npos ? value.size() : semi;
     }
     if (semi == std::string::npos) break;
     start = semi + 1;
   }
   if (!have_tl) return std::nullopt;
+  if (!fence_key.empty() && h.has_mac && mac_start != std::string::npos) {
+    std::string unsigned_value = value.substr(0, mac_start) + value.substr(mac_end);
+    h.authentic = same_mac(mac, mac_of(fence_key, unsigned_value));
+  }
   return h;
 }
 
-std::string describe(const Holder &h) {
-  return "node \"" + h.node_name + "\"" + (h.interface_id.empty() ? "" : " (" + h.interface_id + ")") +
-         " on timeline " + std::to_string(h.timeline) + (h.at.empty() ? "" : " since " + h.at);
+std::string safe_node_name(std::string_view name) {
+  static const char *hexdigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : name) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                 c == '.' || c == ':' || c == '@' || c == '/';
+    if (plain) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hexdigits[c >> 4];
+      out += hexdigits[c & 15];
+    }
+  }
+  return out;
 }
 
-Standing judge(const Identity &me, const Holder &h) {
-  if (!h.system_identifier.empty() && !me.system_identifier.empty() && h.system_identifier != me.system_identifier)
-    return Standing::Foreign;
+std::string describe(const Holder &h) {
+  return "node \"" + safe_node_name(h.node_name) + "\"" +
+         (h.interface_id.empty() ? "" : " (" + safe_node_name(h.interface_id) + ")") + " on timeline " +
+         std::to_string(h.timeline) + (h.at.empty() ? "" : " since " + safe_node_name(h.at));
+}
+
+namespace {
+
+bool foreign(const Identity &me, const Holder &h, const TieContext &tie) {
+  if (h.system_identifier.empty() || h.system_identifier != me.system_identifier) return true;
+  return tie.fence_key && !h.authentic;
+}
+
+// On one timeline: +1 when the holder is the incumbent (it has held a
+// lease longer than this node), -1 when this node is, 0 for a tie.
+int incumbency(const Holder &h, const TieContext &tie) {
+  int64_t theirs = h.held_seconds < 0 ? 0 : h.held_seconds;
+  // The longer of the two leases, so that both nodes draw the line alike.
+  int64_t lease = std::chrono::duration_cast<std::chrono::seconds>(std::max(tie.lease, h.lease)).count();
+  if (theirs - tie.my_held_seconds > lease) return 1;
+  if (tie.my_held_seconds - theirs > lease) return -1;
+  return 0;
+}
+
+}  // namespace
+
+Standing judge(const Identity &me, const Holder &h, const TieContext &tie) {
+  if (foreign(me, h, tie)) return Standing::Foreign;
   if (h.timeline > me.timeline) return Standing::Outranks;
   if (h.timeline < me.timeline) return Standing::Yields;
   if (h.interface_id.empty()) {
@@ -62,20 +156,29 @@ Standing judge(const Identity &me, const Holder &h) {
     return h.node_name == me.node_name ? Standing::Mine : Standing::Yields;
   }
   if (h.interface_id == me.interface_id) return Standing::Mine;
+  if (int i = incumbency(h, tie)) return i > 0 ? Standing::Outranks : Standing::Yields;
   return h.interface_id < me.interface_id ? Standing::Outranks : Standing::Yields;
 }
 
-std::string fence_reason(const Identity &me, const Holder &h) {
-  switch (judge(me, h)) {
+std::string fence_reason(const Identity &me, const Holder &h, const TieContext &tie) {
+  switch (judge(me, h, tie)) {
     case Standing::Foreign:
-      return "the VIP is held by another cluster (system identifier " + h.system_identifier + "), " + describe(h);
+      if (h.system_identifier.empty())
+        return "a fence tag without a system identifier, which pg_vip never writes, names " + describe(h);
+      if (h.system_identifier != me.system_identifier)
+        return "the VIP is tagged by another cluster (system identifier " + safe_node_name(h.system_identifier) +
+               "), " + describe(h);
+      return "a fence tag without a valid MAC for pg_vip.fence_key_file names " + describe(h);
     case Standing::Outranks:
       if (h.timeline > me.timeline)
         return "a newer timeline holds the VIP: " + describe(h) + ", this node is on timeline " +
                std::to_string(me.timeline);
+      if (incumbency(h, tie) > 0)
+        return "another node on the same timeline has held the VIP for " + std::to_string(h.held_seconds) +
+               " s: " + describe(h) + "; a node promoted later onto a timeline already in use does not take it";
       return "another node on the same timeline holds the VIP: " + describe(h) +
-             "; on one timeline the interface id that sorts first (" + h.interface_id + " before " + me.interface_id +
-             ") keeps it";
+             "; between claims made within one lease of each other the interface id that sorts first (" +
+             safe_node_name(h.interface_id) + " before " + me.interface_id + ") keeps it";
     default: return {};
   }
 }

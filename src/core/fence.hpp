@@ -1,21 +1,19 @@
-// Fencing by timeline. Every route table a node claims carries the tag
+// The fence tag. Every route table a node claims carries the tag
 // pg_vip:<vip> whose value names the holder: its timeline, its cluster's
 // system identifier, its network interface (unique per node: the very
-// thing the route points at), when, and its node name (informative only).
+// thing the route points at), how long a reader waits for a renewal before
+// it counts the tag as lapsed, how long the holder has held the VIP, when,
+// optionally a MAC, and its node name (informative only).
 //
-// Who may hold the VIP is a total order over holders, so that two nodes
-// reading the same tag always agree on who steps back:
-//   1. a tag from another cluster (another system identifier) is never
-//      taken over, short of vip_claim(force => true);
-//   2. the newer timeline wins;
-//   3. on one timeline (two standbys promoted at once), the node whose
-//      interface id sorts first wins; a tag without an interface id (written
-//      by pg_vip 0.1) ranks after any that has one.
+// This file writes and reads the tag; who outranks whom is judge() here,
+// and everything else the fence decides is in judgement.hpp.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clock.hpp"
@@ -27,8 +25,18 @@ struct Holder {
   uint32_t timeline = 0;
   std::string system_identifier;
   std::string interface_id;  // empty in tags written by pg_vip 0.1
-  std::string node_name;
-  std::string at;  // ISO 8601, informative
+  std::string node_name;     // as written: show it only through safe_node_name()
+  std::string at;            // ISO 8601, informative
+  // The writer's lease (lease=, seconds): a reader counts the tag lapsed
+  // after it stood unchanged this long (never less than its own lease).
+  // 0: not said (pg_vip 0.2).
+  std::chrono::milliseconds lease{0};
+  // How long the writer had held the VIP when it wrote the tag (held=,
+  // seconds, by its monotonic clock); -1: not said.
+  int64_t held_seconds = -1;
+  // mac= was present and verified with the configured fence key.
+  bool authentic = false;
+  bool has_mac = false;
 };
 
 struct Identity {
@@ -38,24 +46,60 @@ struct Identity {
   std::string interface_id;
 };
 
+// What a node says of its own hold when it writes its tag.
+struct Tenure {
+  std::chrono::milliseconds lease{0};
+  int64_t held_seconds = 0;
+};
+
 std::string fence_tag_key(const std::string &vip_cidr);
-// "tl=2;sysid=7311...;id=eni-0b1c;at=2026-11-25T19:00:00Z;node=db-b"
-// (node last: it may hold any printable character).
-std::string fence_tag_value(const Identity &me, Clock::time_point at);
-std::optional<Holder> parse_fence_tag(const std::string &value);
+// "tl=2;sysid=7311...;id=eni-0b1c;lease=60;held=0;at=2026-11-25T19:00:00Z;mac=…;node=db-b"
+// (node last: it may hold any printable character). With a fence key the
+// value carries mac=, an HMAC-SHA256 over the value without it.
+std::string fence_tag_value(const Identity &me, Clock::time_point at, const Tenure &tenure = {},
+                            std::string_view fence_key = {});
+// nullopt: not a tag pg_vip can read. With a fence key, `authentic` says
+// whether its MAC is right.
+std::optional<Holder> parse_fence_tag(const std::string &value, std::string_view fence_key = {});
+
+// A node name as it may be shown anywhere (logs, status, events): letters,
+// digits and -_.:@/ as they are, any other byte as \xNN. A tag is anyone's
+// to write; its node name must not pass for something else.
+std::string safe_node_name(std::string_view name);
 
 // How a tag's holder stands against this node.
 enum class Standing {
   Mine,      // the tag names this node: same cluster, timeline and interface
   Yields,    // this node outranks the holder: it may take the VIP
   Outranks,  // the holder outranks this node: hands off
-  Foreign,   // another cluster's tag: hands off
+  Foreign,   // not this cluster's tag (another or no system identifier, or
+             // no valid MAC where a fence key is set): never a fence, never
+             // claimed over
 };
 
-Standing judge(const Identity &me, const Holder &holder);
+// What a tie on one timeline is decided by, besides the two tags.
+struct TieContext {
+  bool fence_key = false;              // a fence key is configured: a tag needs its MAC
+  int64_t my_held_seconds = 0;         // how long this node has held the VIP (0: not holding)
+  std::chrono::milliseconds lease{0};  // this node's lease: claims further apart are not a tie
+};
 
-// A sentence saying why `holder` fences `me` (Outranks or Foreign).
-std::string fence_reason(const Identity &me, const Holder &holder);
+// Who may hold the VIP is a total order over holders, so that two nodes
+// reading the same tags agree on who steps back:
+//   1. a tag that is not this cluster's (Foreign) is never taken over and
+//      never fences, short of vip_claim(force => true);
+//   2. the newer timeline wins;
+//   3. on one timeline, the incumbent: a holder that has held the VIP a
+//      lease longer than the other (a standby promoted late onto a timeline
+//      already in use, with less data, must not take the VIP from it);
+//   4. on one timeline between claims made within one lease of each other
+//      (two standbys promoted at once), the interface id that sorts first;
+//      a tag without an interface id (pg_vip 0.1) ranks after any that has one.
+Standing judge(const Identity &me, const Holder &holder, const TieContext &tie = {});
+
+// A sentence saying why `holder` fences `me` (Outranks) or is not this
+// cluster's (Foreign).
+std::string fence_reason(const Identity &me, const Holder &holder, const TieContext &tie = {});
 
 std::string describe(const Holder &h);
 

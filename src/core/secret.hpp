@@ -112,4 +112,9 @@ class BasicSecret {
 
 using Secret = BasicSecret<WipingAllocator<char>>;
 
+// Reads an open file to its end into `out` with read(2), through a buffer
+// wiped afterwards (a stream would keep unwiped copies of its own).
+// Returns 0, errno, or E2BIG when the file holds more than `max` bytes.
+int read_secret(int fd, Secret &out, std::size_t max);
+
 }  // namespace pg_vip

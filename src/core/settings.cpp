@@ -1,5 +1,7 @@
 #include "settings.hpp"
 
+#include "fence_key.hpp"
+
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -267,10 +269,14 @@ std::string normalize(std::string_view raw_name, std::string_view value) {
     check_ca_file(value);
     return std::string(trim(value));
   }
+  if (name == "fence_key_file") {
+    check_fence_key_file(trim(value));
+    return std::string(trim(value));
+  }
   throw ConfigError("unrecognized pg_vip setting \"" + shown(raw_name) + "\"",
                     "Settings that take a text value: vip, route_tables, network_interface, region, "
                     "ec2_endpoint, imds_endpoint, aws_profile, node_name, event_notification_command, "
-                    "event_notifications, ca_file.");
+                    "event_notifications, ca_file, fence_key_file.");
 }
 
 std::string sanitize_node_name(std::string_view text) {

@@ -31,7 +31,8 @@ struct TableStatus {
   char holder[128] = {};         // the fence tag's node name
   uint32_t holder_timeline = 0;  // 0: none known
   int64_t checked_at = 0;
-  int64_t repaired_at = 0;  // when this node last pointed it here itself (the flap memory)
+  int64_t repaired_at = 0;         // when this node last pointed it here again (the flap memory), for display
+  int64_t repaired_at_steady = 0;  // the same on the monotonic clock: what the flap rule measures from
   char last_error[256] = {};
 };
 
@@ -50,9 +51,11 @@ struct Status {
   int routes_held = 0;
   double last_claim_ms = -1;  // < 0: no claim yet
   char last_error[512] = {};
-  int64_t conflict_since = 0;  // when the state became conflict
-  uint32_t newest_seen = 0;    // the newest timeline seen holding the VIP (a sticky fence)
-  char holder[128] = {};       // who fenced this node, when fenced
+  int64_t conflict_since = 0;         // when the state became conflict, for display
+  int64_t conflict_since_steady = 0;  // the same on the monotonic clock: what the flap window runs on
+  int64_t held_since_steady = 0;      // since when held without a break (the fence tag's held=)
+  uint32_t newest_seen = 0;           // the newest timeline seen holding the VIP (a sticky fence)
+  char holder[128] = {};              // who fenced this node, when fenced
   uint32_t holder_timeline = 0;
   // The holder is another cluster's (another system identifier): a
   // misconfiguration, not a stale primary, so pg_vip.fence_action leaves
@@ -119,6 +122,20 @@ void copy_text(char (&dst)[N], std::string_view src) noexcept {
 inline int64_t unix_micros(Clock::time_point t) noexcept {
   if (t == Clock::time_point{}) return 0;
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+// The monotonic clock (steady_clock: CLOCK_MONOTONIC, the same for every
+// process on one boot, so a restarted worker measures on from it; shared
+// memory does not outlive the boot) as nanoseconds, 0 for never.
+inline int64_t steady_nanos(std::chrono::steady_clock::time_point t) noexcept {
+  if (t == std::chrono::steady_clock::time_point{}) return 0;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+inline std::chrono::steady_clock::time_point from_steady_nanos(int64_t ns) noexcept {
+  if (ns == 0) return {};
+  return std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::nanoseconds(ns)));
 }
 
 inline Clock::time_point from_unix_micros(int64_t us) noexcept {

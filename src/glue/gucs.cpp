@@ -22,6 +22,7 @@ bool dry_run = false;
 int check_interval_ms = 10000;
 int request_timeout_ms = 2000;
 char *ca_file = nullptr;
+char *fence_key_file = nullptr;
 char *event_notification_command = nullptr;
 char *event_notifications = nullptr;
 int fence_action = fence_action::kNone;
@@ -66,6 +67,7 @@ PG_VIP_CHECK_HOOK(imds_endpoint)
 PG_VIP_CHECK_HOOK(aws_profile)
 PG_VIP_CHECK_HOOK(node_name)
 PG_VIP_CHECK_HOOK(ca_file)
+PG_VIP_CHECK_HOOK(fence_key_file)
 PG_VIP_CHECK_HOOK(event_notifications)
 PG_VIP_CHECK_HOOK(event_notification_command)
 #undef PG_VIP_CHECK_HOOK
@@ -123,6 +125,10 @@ void define() {
                           nullptr);
   define_string("pg_vip.ca_file", "A CA bundle to verify the endpoints' TLS certificates; empty: the system's store.",
                 &ca_file, "", check_ca_file);
+  define_string("pg_vip.fence_key_file",
+                "A file (mode 600, the same on every node) whose key MACs the fence tags; a tag without a valid MAC "
+                "is not this cluster's. Empty: no key.",
+                &fence_key_file, "", check_fence_key_file);
   define_string(
       "pg_vip.event_notification_command",
       "A shell command run on each event: %n %e %s %t %d %v %r as unquoted words, also in PG_VIP_* variables.",
@@ -166,6 +172,7 @@ ControllerConfig controller_config() {
   cc.imds_endpoint = text(imds_endpoint, "http://169.254.169.254");
   cc.aws_profile = text(aws_profile);
   cc.ca_file = text(ca_file);
+  cc.fence_key_file = text(fence_key_file);
   cc.node_name = effective_node_name();
   cc.check_interval = std::chrono::milliseconds(check_interval_ms);
   cc.request_timeout = std::chrono::milliseconds(request_timeout_ms);

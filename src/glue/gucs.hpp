@@ -19,6 +19,7 @@ extern bool dry_run;
 extern int check_interval_ms;
 extern int request_timeout_ms;
 extern char *ca_file;
+extern char *fence_key_file;
 extern char *event_notification_command;
 extern char *event_notifications;
 extern int fence_action;  // a fence_action::Action (fence_action.hpp)

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "../core/controller.hpp"
+#include "../core/ec2_cloud_factory.hpp"
 #include "door.hpp"
 #include "fence_action.hpp"
 #include "gucs.hpp"
@@ -95,6 +96,7 @@ void start_worker() {
             w.time = std::make_unique<RealTime>(cancelled, sleep_ms);
             Controller::Hooks hooks;
             hooks.time = w.time.get();
+            hooks.cloud = ec2_cloud_factory(aws::process_environment());
             w.controller = std::make_unique<Controller>(std::move(hooks), resume_from(w.status));
             w.controller->configure(gucs::controller_config());
             w.controller->write_status(w.status);

@@ -15,17 +15,8 @@ namespace {
 // Every setting that takes a text value (and the notification settings);
 // a name normalize() does not know is refused with ConfigError, never worse.
 const char *const kNames[] = {
-    "vip",
-    "route_tables",
-    "network_interface",
-    "region",
-    "ec2_endpoint",
-    "imds_endpoint",
-    "aws_profile",
-    "node_name",
-    "event_notifications",
-    "ca_file",
-    "event_notification_command",
+    "vip",         "route_tables", "network_interface",   "region",  "ec2_endpoint",   "imds_endpoint",
+    "aws_profile", "node_name",    "event_notifications", "ca_file", "fence_key_file", "event_notification_command",
     "pg_vip.vip",
 };
 

@@ -207,7 +207,6 @@ void Run::start_worker(Node &n) {
     np->cloud = c.get();
     return std::unique_ptr<Cloud>(std::move(c));
   };
-  hooks.env = [](const char *) { return std::optional<std::string>(); };
   n.ctl = std::make_unique<Controller>(std::move(hooks), resume_from(*n.shm));
   n.ctl->configure(config_of(n));
   n.next_wake = now_ + pick(1, 20);
@@ -677,6 +676,19 @@ std::optional<Violation> Run::go() {
       check_l1();
       break;
     }
+    // The operator's part once things are quiet: a primary that started as
+    // primary and found a route at another interface it cannot vouch for
+    // says so and waits for vip_claim(); the DBA reads it and runs it.
+    if (quiet_)
+      for (auto &n : nodes_)
+        if (n.pg == Node::Pg::Primary && n.ctl && n.ctl->state() == State::Claiming &&
+            std::none_of(n.requests.begin(), n.requests.end(),
+                         [&](const ClaimRequest &r) { return r.seq > n.shm->claim_done; }) &&
+            n.ctl->last_error().find("did not see it move to") != std::string::npos) {
+          n.requests.push_back({++n.claim_seq, false});
+          ++requested_;
+          trace("event: the operator runs vip_claim() on node %d, which waits for it", n.id);
+        }
     // The next thing to happen: a node's step or an event of the world.
     Node *next = nullptr;
     for (auto &n : nodes_)

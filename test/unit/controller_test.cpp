@@ -1,189 +1,11 @@
 // The controller's state machine, through the seam: a fake Cloud that holds
 // route tables and tags and records every request, and a manual clock.
-#include <gtest/gtest.h>
-
-#include <map>
-#include <set>
-
-#include "core/controller.hpp"
+#include "controller_rig.hpp"
 
 using namespace pg_vip;
 using namespace std::chrono;
 
-namespace {
-
-struct FakeTable {
-  bool route = true;
-  bool blackhole = false;
-  std::string eni;
-  std::optional<std::string> tag;
-};
-
-class ManualTime : public TimeSource {
- public:
-  steady_clock::time_point steady() override { return steady_clock::time_point(hours(100)) + now; }
-  system_clock::time_point wall() override { return system_clock::time_point(seconds(1795000000)) + now; }
-  void sleep(milliseconds ms) override { now += ms; }
-  bool cancelled() override { return false; }
-  std::mt19937_64 &random() override { return rng; }
-  milliseconds now{0};
-  std::mt19937_64 rng{7};
-};
-
-aws::AwsError denied(const std::string &action) {
-  aws::AwsError e;
-  e.kind = aws::ErrorKind::Authorization;
-  e.http_status = 403;
-  e.code = "UnauthorizedOperation";
-  e.message = "You are not authorized to perform this operation (" + action + ").";
-  return e;
-}
-
-class FakeCloud : public Cloud {
- public:
-  std::map<std::string, FakeTable> tables;
-  std::set<std::string> deny;  // actions refused: CreateTags, ReplaceRoute, DescribeRouteTables
-  std::vector<std::string> log;
-  std::string my_eni = "eni-0b";
-  CloudReports reports;  // told of each request, as the EC2 cloud tells of each attempt
-
-  void report(const std::string &action, const std::optional<aws::AwsError> &error) {
-    if (reports.attempt) reports.attempt(action, error, 1);
-  }
-
-  Placement prepare(const std::string &configured) override {
-    Placement p;
-    p.region = "us-east-1";
-    p.interface_id = configured == "auto" ? my_eni : configured;
-    return p;
-  }
-  std::vector<TargetRead> read(const std::vector<std::string> &ids, int) override {
-    log.push_back("read");
-    report("DescribeRouteTables",
-           deny.count("DescribeRouteTables") ? std::optional(denied("DescribeRouteTables")) : std::nullopt);
-    std::vector<TargetRead> out;
-    for (const auto &id : ids) {
-      TargetRead r;
-      r.id = id;
-      if (deny.count("DescribeRouteTables")) {
-        r.error = denied("DescribeRouteTables");
-      } else {
-        const FakeTable &t = tables[id];
-        r.route_present = t.route;
-        r.blackhole = t.blackhole;
-        r.interface_id = r.target = t.eni;
-        r.fence_tag = t.tag;
-      }
-      out.push_back(r);
-    }
-    return out;
-  }
-  Applied apply(const std::vector<PointRequest> &points, const std::string &eni,
-                const std::vector<std::string> &fence_ids, const std::string &value, int) override {
-    Applied a;
-    std::string entry = "apply";
-    for (const auto &p : points) entry += " point:" + p.id;
-    for (const auto &f : fence_ids) entry += " fence:" + f;
-    log.push_back(entry);
-    for (const auto &p : points) {
-      Outcome o;
-      o.sent = true;
-      if (deny.count("ReplaceRoute")) {
-        o.error = denied("ReplaceRoute");
-      } else {
-        tables[p.id].route = true;
-        tables[p.id].blackhole = false;
-        tables[p.id].eni = eni;
-      }
-      report(p.missing ? "CreateRoute" : "ReplaceRoute", o.error);
-      a.points.push_back(o);
-    }
-    if (!fence_ids.empty()) {
-      a.fence.sent = true;
-      if (deny.count("CreateTags")) a.fence.error = denied("CreateTags");
-      else
-        for (const auto &f : fence_ids) tables[f].tag = value;
-      report("CreateTags", a.fence.error);
-    }
-    return a;
-  }
-  std::optional<bool> source_dest_check() override { return false; }
-
-  int changes() const {
-    int n = 0;
-    for (const auto &l : log) n += l.rfind("apply", 0) == 0;
-    return n;
-  }
-};
-
-const std::string kSys = "7311";
-
-Resume resume(State state, uint64_t done, uint32_t newest = 0) {
-  Resume r;
-  r.state = state;
-  r.claim_done = done;
-  r.newest_seen = newest;
-  return r;
-}
-
-std::string tag(uint32_t tl, const std::string &eni, const std::string &node = "x") {
-  return "tl=" + std::to_string(tl) + ";sysid=" + kSys + ";id=" + eni + ";at=2026-11-18T11:06:40Z;node=" + node;
-}
-
-struct Rig {
-  ManualTime time;
-  FakeCloud *cloud = nullptr;  // owned by the controller
-  std::unique_ptr<Controller> ctl;
-  std::map<std::string, FakeTable> initial;
-
-  explicit Rig(std::map<std::string, FakeTable> tables, Resume resume = {}, std::string name = "node-b") {
-    initial = std::move(tables);
-    Controller::Hooks hooks;
-    hooks.time = &time;
-    hooks.env = [](const char *) { return std::optional<std::string>(); };
-    hooks.cloud = [this](const ControllerConfig &, TimeSource &, CloudReports reports) {
-      auto c = std::make_unique<FakeCloud>();
-      c->tables = initial;
-      c->reports = std::move(reports);
-      cloud = c.get();
-      return std::unique_ptr<Cloud>(std::move(c));
-    };
-    ctl = std::make_unique<Controller>(std::move(hooks), resume);
-    configure(name);
-  }
-  void configure(const std::string &name) {
-    ControllerConfig c;
-    c.vip = "10.0.99.10/32";
-    for (const auto &t : initial) c.route_tables.push_back(t.first);
-    c.node_name = name;
-    c.region = "us-east-1";
-    c.check_interval = milliseconds(10000);
-    ctl->configure(c);
-  }
-  milliseconds step(Role role, uint32_t tl, PrimaryBy by = PrimaryBy::Promotion, std::vector<ClaimRequest> req = {}) {
-    Observation o;
-    o.role = role;
-    o.by = role == Role::Primary ? by : PrimaryBy::None;
-    o.timeline = tl;
-    o.system_identifier = kSys;
-    o.requests = std::move(req);
-    auto d = ctl->step(o);
-    time.now += d;
-    return d;
-  }
-  std::vector<std::string> events() {
-    std::vector<std::string> out;
-    for (const auto &e : ctl->take_events()) out.push_back(e.name);
-    return out;
-  }
-};
-
-std::map<std::string, FakeTable> two_tables_at_a() {
-  return {{"rtb-1", {true, false, "eni-0a", tag(1, "eni-0a", "node-a")}},
-          {"rtb-2", {true, false, "eni-0a", tag(1, "eni-0a", "node-a")}}};
-}
-
-}  // namespace
+using namespace pg_vip::test;
 
 TEST(Controller, APromotionClaimsEveryTableInOneRoundTrip) {
   Rig r(two_tables_at_a());
@@ -350,7 +172,9 @@ TEST(Controller, AnUnreadableTagIsNotActedOn) {
   r.step(Role::Primary, 2, PrimaryBy::Start);
   EXPECT_EQ(r.ctl->state(), State::Claiming);
   EXPECT_EQ(r.cloud->changes(), 0);
-  EXPECT_NE(r.ctl->last_error().find("unreadable fence tag"), std::string::npos);
+  EXPECT_NE(r.ctl->last_error().find("fence tag \"garbage\" is not this cluster's (pg_vip cannot read it)"),
+            std::string::npos)
+      << r.ctl->last_error();
 }
 
 // Issue item 6: fenced is not a dead end.
@@ -542,15 +366,19 @@ TEST(ControllerStatus, TheFlapMemoryAndConflictSurviveThroughTheStatus) {
   Status s;
   s.state = State::Conflict;
   s.conflict_since = 1795000000000000;
+  s.conflict_since_steady = 360000000000000;
   s.n_route_tables = 2;
   copy_text(s.tables[0].route_table_id, "rtb-1");
   s.tables[0].repaired_at = 1795000001000000;
+  s.tables[0].repaired_at_steady = 360001000000000;
   copy_text(s.tables[1].route_table_id, "rtb-2");
   Resume r = resume_from(s);
-  EXPECT_EQ(r.conflict_since, from_unix_micros(1795000000000000));
+  EXPECT_EQ(r.conflict_wall, from_unix_micros(1795000000000000));
+  EXPECT_EQ(steady_nanos(r.conflict_since), 360000000000000) << "the flap window runs on the monotonic clock";
   ASSERT_EQ(r.repaired.size(), 1u) << "a table never repaired carries no memory";
-  EXPECT_EQ(r.repaired[0].first, "rtb-1");
-  EXPECT_EQ(unix_micros(r.repaired[0].second), 1795000001000000);
+  EXPECT_EQ(r.repaired[0].id, "rtb-1");
+  EXPECT_EQ(steady_nanos(r.repaired[0].at), 360001000000000);
+  EXPECT_EQ(unix_micros(r.repaired[0].wall), 1795000001000000);
 }
 
 TEST(ControllerStatus, MessagesTooManyForOneTakeWaitForTheNext) {
@@ -721,14 +549,22 @@ TEST(ControllerMetrics, AFailedPreflightIsAnEventAndAPassingOneIsNot) {
   EXPECT_EQ(r.ctl->metrics().preflight_failed_checks, 2);
 }
 
-TEST(ControllerFence, AnotherClustersTagIsReportedAsForeign) {
+// Another cluster's tag is a misconfiguration to report, not a fence: the
+// table is left alone and the node is not fenced (so fence_action never
+// touches its clients).
+TEST(ControllerFence, AnotherClustersTagIsReportedPerTableAndFencesNothing) {
   Rig r({{"rtb-1", {true, false, "eni-0z", "tl=9;sysid=999;id=eni-0z;at=2026-11-18T11:06:40Z;node=other-cluster"}}});
   r.step(Role::Primary, 1, PrimaryBy::Start);
-  ASSERT_EQ(r.ctl->state(), State::Fenced);
+  EXPECT_EQ(r.ctl->state(), State::Claiming);
+  EXPECT_EQ(r.cloud->changes(), 0) << "not claimed over";
   auto s = std::make_unique<Status>();
   r.ctl->write_status(*s);
-  EXPECT_TRUE(s->holder_foreign);
-  EXPECT_STREQ(s->holder, "other-cluster");
+  EXPECT_FALSE(s->holder_foreign);
+  EXPECT_STREQ(s->holder, "");
+  EXPECT_STREQ(s->tables[0].holder, "other-cluster");
+  EXPECT_NE(std::string(s->tables[0].last_error).find("tagged by another cluster (system identifier 999)"),
+            std::string::npos)
+      << s->tables[0].last_error;
 
   // The same cluster's newer timeline: a stale primary, not a foreign one.
   Rig same({{"rtb-1", {true, false, "eni-0b", tag(2, "eni-0b", "node-b")}}});

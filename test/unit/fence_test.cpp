@@ -17,8 +17,8 @@ Holder holder(uint32_t tl, const std::string &node, const std::string &sysid = "
 
 TEST(FenceTag, RoundTripsEvenWithOddNodeNames) {
   Identity me{"db b; node=x", "7311234567890", 12, "eni-0b1c"};
-  std::string v = fence_tag_value(me, parse_iso8601("2026-11-25T19:00:00Z"));
-  EXPECT_EQ(v, "tl=12;sysid=7311234567890;id=eni-0b1c;at=2026-11-25T19:00:00Z;node=db b; node=x");
+  std::string v = fence_tag_value(me, parse_iso8601("2026-11-25T19:00:00Z"), Tenure{std::chrono::seconds(60), 42});
+  EXPECT_EQ(v, "tl=12;sysid=7311234567890;id=eni-0b1c;lease=60;held=42;at=2026-11-25T19:00:00Z;node=db b; node=x");
   auto h = parse_fence_tag(v);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->timeline, 12u);
@@ -26,6 +26,8 @@ TEST(FenceTag, RoundTripsEvenWithOddNodeNames) {
   EXPECT_EQ(h->interface_id, "eni-0b1c");
   EXPECT_EQ(h->node_name, "db b; node=x");
   EXPECT_EQ(h->at, "2026-11-25T19:00:00Z");
+  EXPECT_EQ(h->lease, std::chrono::seconds(60));
+  EXPECT_EQ(h->held_seconds, 42);
   EXPECT_EQ(fence_tag_key("10.0.99.10/32"), "pg_vip:10.0.99.10/32");
   EXPECT_LE(
       fence_tag_value(Identity{std::string(300, 'n'), "1", 1, "eni-1"}, parse_iso8601("2026-11-25T19:00:00Z")).size(),
@@ -96,8 +98,10 @@ TEST(Judge, AnotherClusterIsForeign) {
   Identity me{"a", "7311", 9, "eni-0a"};
   EXPECT_EQ(judge(me, tagged(1, "eni-0x", "9999")), Standing::Foreign);
   EXPECT_NE(fence_reason(me, tagged(1, "eni-0x", "9999")).find("another cluster"), std::string::npos);
-  // A tag without a system identifier is judged by timeline alone.
-  EXPECT_EQ(judge(me, tagged(1, "eni-0x", "")), Standing::Yields);
+  // pg_vip has always written sysid=: a tag without one was not written by
+  // this cluster's pg_vip, whatever its timeline says.
+  EXPECT_EQ(judge(me, tagged(4000000000u, "eni-0x", "")), Standing::Foreign);
+  EXPECT_NE(fence_reason(me, tagged(1, "eni-0x", "")).find("without a system identifier"), std::string::npos);
 }
 
 TEST(Judge, ReasonsSayWhatFences) {
@@ -105,4 +109,79 @@ TEST(Judge, ReasonsSayWhatFences) {
   EXPECT_NE(r.find("a newer timeline holds the VIP: node \"db-b\" (eni-0b) on timeline 2"), std::string::npos) << r;
   EXPECT_NE(r.find("this node is on timeline 1"), std::string::npos);
   EXPECT_EQ(fence_reason({"b", "7311", 2, "eni-0b"}, tagged(1, "eni-0a")), "");
+}
+
+TEST(FenceTag, AFenceKeyMacsTheTagAndOnlyTheKeyVerifiesIt) {
+  Identity me{"db-b", "7311", 3, "eni-0b"};
+  auto at = parse_iso8601("2026-11-25T19:00:00Z");
+  std::string v = fence_tag_value(me, at, Tenure{std::chrono::seconds(60), 5}, "the cluster's key");
+  EXPECT_NE(v.find(";mac="), std::string::npos);
+  EXPECT_EQ(v.substr(v.size() - 10), ";node=db-b") << "node stays last";
+  auto good = parse_fence_tag(v, "the cluster's key");
+  ASSERT_TRUE(good);
+  EXPECT_TRUE(good->authentic);
+  EXPECT_EQ(good->node_name, "db-b");
+  EXPECT_FALSE(parse_fence_tag(v, "another key")->authentic);
+  EXPECT_FALSE(parse_fence_tag(v)->authentic) << "nothing is authentic without a key to check";
+  // Any field changed, the MAC no longer holds: a copied tag with a higher timeline is forged.
+  std::string forged = v;
+  forged.replace(0, 4, "tl=9");
+  EXPECT_FALSE(parse_fence_tag(forged, "the cluster's key")->authentic);
+  std::string renamed = v.substr(0, v.size() - 4) + "db-x";
+  EXPECT_FALSE(parse_fence_tag(renamed, "the cluster's key")->authentic);
+  // A long node name is cut before the MAC is made: the stored value verifies.
+  std::string longer = fence_tag_value({std::string(300, 'n'), "7311", 3, "eni-0b"}, at, {}, "k");
+  EXPECT_LE(longer.size(), 256u);
+  EXPECT_TRUE(parse_fence_tag(longer, "k")->authentic);
+}
+
+TEST(FenceTag, LeaseAndHeldAreBounded) {
+  EXPECT_FALSE(parse_fence_tag("tl=2;sysid=1;lease=-1;node=a"));
+  EXPECT_FALSE(parse_fence_tag("tl=2;sysid=1;lease=99999999999;node=a")) << "a tag cannot make itself unlapsable";
+  EXPECT_FALSE(parse_fence_tag("tl=2;sysid=1;held=x;node=a"));
+  auto h = parse_fence_tag("tl=2;sysid=1;lease=360;held=3600;node=a");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->lease, std::chrono::seconds(360));
+  EXPECT_EQ(h->held_seconds, 3600);
+  EXPECT_EQ(parse_fence_tag("tl=2;sysid=1;node=a")->held_seconds, -1) << "pg_vip 0.2 did not say";
+}
+
+TEST(FenceTag, NodeNamesAreShownInASafeCharacterSet) {
+  EXPECT_EQ(safe_node_name("db-b_1.prod:5432@eu/main"), "db-b_1.prod:5432@eu/main");
+  EXPECT_EQ(safe_node_name("a\nLOG:  b"), "a\\x0aLOG:\\x20\\x20b");
+  EXPECT_EQ(safe_node_name("\x1b[31m"), "\\x1b\\x5b31m");
+  Holder h = holder(2, "x\"; DROP");
+  EXPECT_EQ(describe(h).find('"', 6), describe(h).rfind('"')) << "no quote of the tag's own closes the name";
+}
+
+TEST(Judge, OnOneTimelineTheIncumbentKeepsTheVipFromALatePromotion) {
+  using std::chrono::seconds;
+  // eni-0a sorts first, but eni-0c has held the VIP for an hour.
+  Identity late{"a", "7311", 2, "eni-0a"}, incumbent{"c", "7311", 2, "eni-0c"};
+  Holder hc = tagged(2, "eni-0c");
+  hc.held_seconds = 3600;
+  hc.lease = seconds(60);
+  EXPECT_EQ(judge(late, hc, TieContext{false, 0, seconds(60)}), Standing::Outranks);
+  EXPECT_NE(fence_reason(late, hc, TieContext{false, 0, seconds(60)}).find("has held the VIP for 3600 s"),
+            std::string::npos);
+  // The incumbent reads the newcomer's tag (held=0) the same way round.
+  Holder ha = tagged(2, "eni-0a");
+  ha.held_seconds = 0;
+  EXPECT_EQ(judge(incumbent, ha, TieContext{false, 3600, seconds(60)}), Standing::Yields);
+  // Claims within one lease of each other: the interface id decides.
+  hc.held_seconds = 30;
+  EXPECT_EQ(judge(late, hc, TieContext{false, 0, seconds(60)}), Standing::Yields);
+  // The longer of the two leases draws the line, so both sides agree.
+  hc.held_seconds = 100;
+  hc.lease = seconds(360);
+  EXPECT_EQ(judge(late, hc, TieContext{false, 0, seconds(60)}), Standing::Yields);
+}
+
+TEST(Judge, WithAFenceKeyATagWithoutAValidMacIsForeign) {
+  Identity me{"a", "7311", 2, "eni-0a"};
+  Holder copied = tagged(4000000000u, "eni-0x");  // the sysid is no secret
+  EXPECT_EQ(judge(me, copied, TieContext{true, 0, {}}), Standing::Foreign);
+  EXPECT_NE(fence_reason(me, copied, TieContext{true, 0, {}}).find("without a valid MAC"), std::string::npos);
+  copied.authentic = true;
+  EXPECT_EQ(judge(me, copied, TieContext{true, 0, {}}), Standing::Outranks);
 }

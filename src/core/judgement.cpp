@@ -1,0 +1,120 @@
+#include "judgement.hpp"
+
+#include <algorithm>
+
+namespace pg_vip {
+
+using namespace std::chrono;
+
+namespace {
+
+// EC2 serves reads that may lag a write by a few seconds: a read this much
+// older than a check interval may miss what the last check would have seen.
+constexpr milliseconds kReadStaleness{5000};
+
+bool holder_has_route(const TableView &t) {
+  return (t.state == RouteState::Ours || t.state == RouteState::Other) && t.holder &&
+         t.target == t.holder->interface_id;
+}
+
+// A holder on this node's own timeline (a double promotion, or a late
+// promotion onto a timeline in use) whose route does not point at it
+// (blackhole: its instance is gone; missing; elsewhere, and it did not
+// repair it), or whose tag it stopped renewing (rewound into a standby,
+// say), no longer holds anything.
+bool gone(const TableView &t, const Ground &g) {
+  return t.holder && t.holder->timeline == g.me.timeline && (!holder_has_route(t) || lapsed(t, g));
+}
+
+}  // namespace
+
+milliseconds lease(milliseconds check_interval) { return std::max(check_interval * 6, milliseconds(60000)); }
+
+milliseconds flap_window(milliseconds check_interval) { return std::max(check_interval * 10, milliseconds(60000)); }
+
+milliseconds promotion_read_age(milliseconds check_interval) { return check_interval + kReadStaleness; }
+
+TieContext tie_context(const Ground &g) { return TieContext{g.fence_key, g.held_seconds, lease(g.check_interval)}; }
+
+// Judged by how long this node has read the same value, on its own
+// monotonic clock, against the longer of its own lease and the one the
+// writer announced: a holder with a long check interval is not taken for
+// gone by a reader with a short one.
+bool lapsed(const TableView &t, const Ground &g) {
+  if (t.tag_unchanged_since == SteadyTime{}) return false;
+  milliseconds l = lease(g.check_interval);
+  if (t.holder) l = std::max(l, t.holder->lease);
+  return g.now - t.tag_unchanged_since > l;
+}
+
+Verdict verdict(const TableView &t, const Ground &g) {
+  if (!t.read_ok) return Verdict::Unread;
+  if (t.raw_tag && !t.holder) return Verdict::Foreign;  // not a tag pg_vip wrote
+  bool mine = false;
+  if (t.holder) {
+    Standing s = judge(g.me, *t.holder, tie_context(g));
+    if (s == Standing::Foreign) return Verdict::Foreign;
+    // A newer timeline's tag fences whatever its route says or however
+    // old it is; one of this node's timeline only while its holder is there.
+    if (s == Standing::Outranks && !gone(t, g)) return Verdict::Outranked;
+    mine = s == Standing::Mine;
+    // A node that did not see the route move away from it cannot tell a
+    // failover (whose new primary could not write its tag) from a hand
+    // move: it takes a route from another interface only on a tag that
+    // shows that interface's holder older, or gone.
+    bool shows_older = s == Standing::Yields && (t.holder->timeline < g.me.timeline || gone(t, g));
+    if (t.state == RouteState::Other && !t.seen_ours && !g.may_take && !shows_older) return Verdict::HandsOff;
+  }
+  if (t.state != RouteState::Ours) return Verdict::NeedsRoute;
+  return mine ? Verdict::Held : Verdict::NeedsFence;
+}
+
+const TableView *outranking(const std::vector<TableView> &tables, const Ground &g) {
+  const TableView *best = nullptr;
+  for (const auto &t : tables) {
+    if (verdict(t, g) != Verdict::Outranked) continue;
+    if (!best || t.holder->timeline > best->holder->timeline) best = &t;
+  }
+  return best;
+}
+
+Flap flap(const TableView &t, const Ground &g) {
+  // A pg_vip rival whose tag is on the table and whose route it is: it
+  // reads this node's tag and steps back, however it came to write.
+  if (t.holder && !t.holder->interface_id.empty() && t.target == t.holder->interface_id) {
+    Standing s = judge(g.me, *t.holder, tie_context(g));
+    if (s == Standing::Yields) return Flap::Rival;
+  }
+  // The route went to an interface last seen holding under an older
+  // timeline, with this node's tag left in place: a stale primary's
+  // request that EC2 applied late. Undone without counting, a few times.
+  if (g.interfaces) {
+    auto it = g.interfaces->find(t.target);
+    bool window = t.stale_window != SteadyTime{} && g.now - t.stale_window < flap_window(g.check_interval);
+    if (it != g.interfaces->end() && it->second < g.me.timeline &&
+        (!window || t.stale_repairs < kStaleRepairsPerWindow))
+      return Flap::StaleWrite;
+  }
+  if (t.repaired_at != SteadyTime{} && g.now - t.repaired_at < flap_window(g.check_interval)) return Flap::Again;
+  return Flap::First;
+}
+
+bool renewal_due(const std::vector<TableView> &tables, const Ground &g) {
+  for (const auto &t : tables) {
+    if (!t.holder || judge(g.me, *t.holder, tie_context(g)) != Standing::Mine) continue;
+    // Readers judge lapse by the lease the tag announces: after a reload
+    // that lengthens it, say so at once.
+    if (t.holder->lease != ceil<seconds>(lease(g.check_interval))) return true;
+    if (t.tag_unchanged_since != SteadyTime{} && g.now - t.tag_unchanged_since > lease(g.check_interval) / 3)
+      return true;
+  }
+  return false;
+}
+
+bool fresh_enough(const std::vector<TableView> &tables, const Ground &g) {
+  return std::all_of(tables.begin(), tables.end(), [&](const TableView &t) {
+    return t.read_ok && t.read_at != SteadyTime{} && g.now - t.read_at <= promotion_read_age(g.check_interval);
+  });
+}
+
+}  // namespace pg_vip

@@ -1,0 +1,131 @@
+// The fence's judgement: what one read of the route tables means for this
+// node. Pure: no I/O, no clock of its own, no state beyond what it is
+// handed. The controller reads, claims and remembers; every rule about
+// what a read means lives here, one function per rule:
+//   verdict      what one table's last read asks of this node;
+//   outranking   which tag, if any, fences this node;
+//   lapsed       a holder on this node's timeline that stopped renewing;
+//   flap         whether pointing a table here again is a repair, the
+//                undoing of a stale primary's late write, or a route war;
+//   renewal_due  when a holder rewrites its tag;
+//   fresh_enough whether a promotion may act on what its standby read.
+// Durations are on the monotonic clock (`now`, steady): a wall-clock step
+// must not stretch or shorten any of them. The wall clock only goes into
+// the tag, for display.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clock.hpp"
+#include "cpp_only.hpp"
+#include "fence.hpp"
+#include "routes.hpp"
+
+namespace pg_vip {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// What this node knows of one route table: its last read, and what it
+// remembers of it across reads.
+struct TableView {
+  std::string id;
+  RouteState state = RouteState::Unknown;
+  std::string target;  // the interface (or gateway) the VIP's route points at
+  std::optional<Holder> holder;
+  Clock::time_point checked_at{};  // wall, for display
+  SteadyTime read_at{};            // the last successful read
+  std::string last_error;
+  bool permanent = false;  // last_error is one that retrying cannot fix
+  std::string cause;       // "CreateTags:UnauthorizedOperation": what failed, without AWS's changing text
+  // What the last read said of the fence tag.
+  bool read_ok = false;
+  std::optional<std::string> raw_tag;
+  // Since when this node has read the same tag value, by its own clock: a
+  // holder renews its tag, so one that stays unchanged for a lease has
+  // lapsed (judged without trusting the writer's clock).
+  SteadyTime tag_unchanged_since{};
+  // When this node last pointed the table here again after it was moved
+  // away (a second move within the flap window is a conflict, not a
+  // repair). Kept in shared memory: a worker restart must not buy another
+  // repair. The wall time is for display only.
+  SteadyTime repaired_at{};
+  Clock::time_point repaired_wall{};
+  // Late writes of a stale primary undone within the present flap window.
+  int stale_repairs = 0;
+  SteadyTime stale_window{};
+  // This node has seen the route point here in this term: pointing it here
+  // again is a reversal, not a first claim, and a move away is one it saw.
+  bool seen_ours = false;
+};
+
+// What a table's last read asks of this node.
+enum class Verdict {
+  Unread,      // the read failed: nothing is known
+  Foreign,     // its tag is not this cluster's (fence.hpp): left alone, not a fence
+  Held,        // route and tag name this node
+  NeedsFence,  // the route points here, the tag does not name this node
+  NeedsRoute,  // the route points elsewhere (or nowhere); this node may take it
+  Outranked,   // a tag that outranks this node: hands off, fenced
+  HandsOff,    // the route points at another interface that this node
+               // never saw it hold in this term, under a tag that does not
+               // show a failover this node outranks: a failover it did not
+               // see looks the same, so only an operator or a promotion moves it
+};
+
+// Everything besides the table that the judgement depends on.
+struct Ground {
+  Identity me;
+  SteadyTime now{};
+  std::chrono::milliseconds check_interval{10000};  // this node's own
+  bool fence_key = false;                           // tags must carry a valid MAC
+  int64_t held_seconds = 0;                         // how long this node has held the VIP (0: not holding)
+  // This claim may move a route away from another interface: a promotion,
+  // an operator's vip_claim(), or a fence lifted on a lapsed holder. A
+  // node that started as primary may not (HandsOff).
+  bool may_take = false;
+  // The newest timeline each interface was seen holding under (authentic
+  // tags only): a route moved to an interface of an older timeline is a
+  // stale primary's late write.
+  const std::map<std::string, uint32_t> *interfaces = nullptr;
+};
+
+// A holder renews its tag when a third of its lease has passed.
+std::chrono::milliseconds lease(std::chrono::milliseconds check_interval);
+// A table pointed here twice within this window is in a route war.
+std::chrono::milliseconds flap_window(std::chrono::milliseconds check_interval);
+// How old a standby's read may be for the promotion to act on it alone.
+std::chrono::milliseconds promotion_read_age(std::chrono::milliseconds check_interval);
+
+TieContext tie_context(const Ground &g);
+bool lapsed(const TableView &t, const Ground &g);
+Verdict verdict(const TableView &t, const Ground &g);
+// The table whose tag outranks this node the most, or null.
+const TableView *outranking(const std::vector<TableView> &tables, const Ground &g);
+
+// A table this node held, found pointed elsewhere, about to be pointed here again.
+enum class Flap {
+  First,       // the first reversal in the window: repair, and remember it
+  Rival,       // moved to a pg_vip rival whose tag is on it (it steps back
+               // once it reads this node's tag): not a war
+  StaleWrite,  // moved to an interface last seen under an older timeline:
+               // a stale primary's write applied late; repair, not counted
+  Again,       // moved away again within the window: a route war, stop
+};
+Flap flap(const TableView &t, const Ground &g);
+// At most this many stale writes are undone per table and window without
+// counting: one claim's retries at most. More is something else at work.
+constexpr int kStaleRepairsPerWindow = 4;
+
+// Whether this node, holding every table, rewrites its tag now.
+bool renewal_due(const std::vector<TableView> &tables, const Ground &g);
+
+// Whether what the standby last read is enough for the promotion's single
+// round trip: every table read successfully, recently.
+bool fresh_enough(const std::vector<TableView> &tables, const Ground &g);
+
+}  // namespace pg_vip

@@ -1,0 +1,199 @@
+// The controller's test rig: a fake Cloud that holds route tables and tags
+// and records every request, a manual clock whose wall time can step, and a
+// Rig that steps one controller over them.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include "core/controller.hpp"
+
+namespace pg_vip::test {
+
+using namespace std::chrono;
+
+struct FakeTable {
+  bool route = true;
+  bool blackhole = false;
+  std::string eni;
+  std::optional<std::string> tag;
+};
+
+class ManualTime : public TimeSource {
+ public:
+  steady_clock::time_point steady() override { return steady_clock::time_point(hours(100)) + now; }
+  system_clock::time_point wall() override { return system_clock::time_point(seconds(1795000000)) + now + wall_step; }
+  void sleep(milliseconds ms) override { now += ms; }
+  bool cancelled() override { return false; }
+  std::mt19937_64 &random() override { return rng; }
+  milliseconds now{0};
+  milliseconds wall_step{0};  // an NTP step: the wall clock moves, the monotonic one does not
+  std::mt19937_64 rng{7};
+};
+
+inline aws::AwsError denied(const std::string &action) {
+  aws::AwsError e;
+  e.kind = aws::ErrorKind::Authorization;
+  e.http_status = 403;
+  e.code = "UnauthorizedOperation";
+  e.message = "You are not authorized to perform this operation (" + action + ").";
+  return e;
+}
+
+class FakeCloud : public Cloud {
+ public:
+  std::map<std::string, FakeTable> tables;
+  std::set<std::string> deny;  // actions refused: CreateTags, ReplaceRoute, DescribeRouteTables
+  std::vector<std::string> log;
+  std::string my_eni = "eni-0b";
+  CloudReports reports;  // told of each request, as the EC2 cloud tells of each attempt
+
+  void report(const std::string &action, const std::optional<aws::AwsError> &error) {
+    if (reports.attempt) reports.attempt(action, error, 1);
+  }
+
+  Placement prepare(const std::string &configured) override {
+    Placement p;
+    p.region = "us-east-1";
+    p.interface_id = configured == "auto" ? my_eni : configured;
+    return p;
+  }
+  std::vector<TargetRead> read(const std::vector<std::string> &ids, int) override {
+    log.push_back("read");
+    report("DescribeRouteTables",
+           deny.count("DescribeRouteTables") ? std::optional(denied("DescribeRouteTables")) : std::nullopt);
+    std::vector<TargetRead> out;
+    for (const auto &id : ids) {
+      TargetRead r;
+      r.id = id;
+      if (deny.count("DescribeRouteTables")) {
+        r.error = denied("DescribeRouteTables");
+      } else {
+        const FakeTable &t = tables[id];
+        r.route_present = t.route;
+        r.blackhole = t.blackhole;
+        r.interface_id = r.target = t.eni;
+        r.fence_tag = t.tag;
+      }
+      out.push_back(r);
+    }
+    return out;
+  }
+  Applied apply(const std::vector<PointRequest> &points, const std::string &eni,
+                const std::vector<std::string> &fence_ids, const std::string &value, int) override {
+    Applied a;
+    std::string entry = "apply";
+    for (const auto &p : points) entry += " point:" + p.id;
+    for (const auto &f : fence_ids) entry += " fence:" + f;
+    log.push_back(entry);
+    for (const auto &p : points) {
+      Outcome o;
+      o.sent = true;
+      if (deny.count("ReplaceRoute")) {
+        o.error = denied("ReplaceRoute");
+      } else {
+        tables[p.id].route = true;
+        tables[p.id].blackhole = false;
+        tables[p.id].eni = eni;
+      }
+      report(p.missing ? "CreateRoute" : "ReplaceRoute", o.error);
+      a.points.push_back(o);
+    }
+    if (!fence_ids.empty()) {
+      a.fence.sent = true;
+      if (deny.count("CreateTags")) a.fence.error = denied("CreateTags");
+      else
+        for (const auto &f : fence_ids) tables[f].tag = value;
+      report("CreateTags", a.fence.error);
+    }
+    return a;
+  }
+  std::optional<bool> source_dest_check() override { return false; }
+
+  int changes() const {
+    int n = 0;
+    for (const auto &l : log) n += l.rfind("apply", 0) == 0;
+    return n;
+  }
+};
+
+inline const std::string kSys = "7311";
+
+inline Resume resume(State state, uint64_t done, uint32_t newest = 0) {
+  Resume r;
+  r.state = state;
+  r.claim_done = done;
+  r.newest_seen = newest;
+  return r;
+}
+
+inline std::string tag(uint32_t tl, const std::string &eni, const std::string &node = "x",
+                       const std::string &extra = "") {
+  return "tl=" + std::to_string(tl) + ";sysid=" + kSys + ";id=" + eni + ";" + extra +
+         "at=2026-11-18T11:06:40Z;node=" + node;
+}
+
+struct Rig {
+  ManualTime time;
+  FakeCloud *cloud = nullptr;  // owned by the controller
+  std::unique_ptr<Controller> ctl;
+  std::map<std::string, FakeTable> initial;
+  milliseconds check_interval{10000};
+  std::string fence_key;
+  std::string name;
+  std::string my_eni = "eni-0b";  // this node's interface
+
+  explicit Rig(std::map<std::string, FakeTable> tables, Resume resume = {}, std::string name = "node-b") {
+    initial = std::move(tables);
+    Controller::Hooks hooks;
+    hooks.time = &time;
+    hooks.cloud = [this](const ControllerConfig &, TimeSource &, CloudReports reports) {
+      auto c = std::make_unique<FakeCloud>();
+      c->tables = initial;
+      c->my_eni = my_eni;
+      c->reports = std::move(reports);
+      cloud = c.get();
+      return std::unique_ptr<Cloud>(std::move(c));
+    };
+    ctl = std::make_unique<Controller>(std::move(hooks), resume);
+    this->name = name;
+    configure(name);
+  }
+  void configure() { configure(name); }
+  void configure(const std::string &name) {
+    ControllerConfig c;
+    c.vip = "10.0.99.10/32";
+    for (const auto &t : initial) c.route_tables.push_back(t.first);
+    c.node_name = name;
+    c.region = "us-east-1";
+    c.check_interval = check_interval;
+    c.fence_key = Secret(std::string_view(fence_key));
+    ctl->configure(c);
+  }
+  milliseconds step(Role role, uint32_t tl, PrimaryBy by = PrimaryBy::Promotion, std::vector<ClaimRequest> req = {}) {
+    Observation o;
+    o.role = role;
+    o.by = role == Role::Primary ? by : PrimaryBy::None;
+    o.timeline = tl;
+    o.system_identifier = kSys;
+    o.requests = std::move(req);
+    auto d = ctl->step(o);
+    time.now += d;
+    return d;
+  }
+  std::vector<std::string> events() {
+    std::vector<std::string> out;
+    for (const auto &e : ctl->take_events()) out.push_back(e.name);
+    return out;
+  }
+};
+
+inline std::map<std::string, FakeTable> two_tables_at_a() {
+  return {{"rtb-1", {true, false, "eni-0a", tag(1, "eni-0a", "node-a")}},
+          {"rtb-2", {true, false, "eni-0a", tag(1, "eni-0a", "node-a")}}};
+}
+
+}  // namespace pg_vip::test
