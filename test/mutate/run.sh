@@ -92,6 +92,7 @@ close_block() {
   [ "$i" -ge 0 ] || return 0
   [ -n "${files[$i]}" ] || list_error "${lines[$i]}" "mutation ${names[$i]} names no file (file: src/core/...)"
   [ -n "${have_orig:-}" ] || list_error "${lines[$i]}" "mutation ${names[$i]} has no original snippet (lines '- ...')"
+  [ -n "${origs[$i]}" ] || list_error "${lines[$i]}" "mutation ${names[$i]}: its original snippet is empty"
 }
 n=0
 have_orig=
