@@ -3,6 +3,8 @@
 #   make unit                the core's unit tests (no PostgreSQL needed)
 #   make integration         the core against the local AWS endpoint (test/fake_aws)
 #   make simulate            the simulation of the fence (SEEDS=, STEPS=; SEED=n replays one)
+#   make mutate              mutation testing of the simulation (test/mutate; MUTATE_SEEDS=, MUTATIONS=);
+#                            make mutate-ci: the list's ci subset, fewer seeds
 #   make installcheck        pg_regress, then the TAP tests (test/t), against the installed extension
 #   make check-tap           the TAP tests only (also: installcheck-tap); PROVE_TESTS=test/t/001_version.pl picks files
 #   make dist                the PGXN archive pg_vip-<version>.zip (git archive of HEAD), its META.json validated
@@ -120,7 +122,8 @@ $(INTEGRATION_BIN): TEST_LIBS = -lgtest_main -lgtest -lpthread
 SIM_SRCS = $(sort $(wildcard test/sim/*.cpp))
 SIM_BIN  = test/sim/pg_vip_sim
 $(SIM_BIN): $(SIM_SRCS)
-$(SIM_BIN): TEST_OPT = -O2
+SIM_OPT  = -O2
+$(SIM_BIN): TEST_OPT = $(SIM_OPT)
 $(SIM_BIN): TEST_LIBS = -lpthread
 
 # The unit and integration tests again, built with AddressSanitizer and
@@ -147,7 +150,7 @@ TEST_HDRS = $(wildcard src/core/*.hpp $(UNIT_GLUE_SRCS:.cpp=.hpp) test/*/*.hpp)
 $(TEST_BINS): $(CORE_SRCS) $(TEST_HDRS)
 	$(CXX) $(TEST_CXXFLAGS) $(TEST_OPT) -o $@ $(filter %.cpp,$^) $(TEST_LIBS) $(CORE_LIBS)
 
-EXTRA_CLEAN = $(TEST_BINS) tmp_check tmp_check_regress $(OBJS:.o=.d) build/asan build/fuzz build/tap-valgrind
+EXTRA_CLEAN = $(TEST_BINS) tmp_check tmp_check_regress $(OBJS:.o=.d) build/asan build/sim build/fuzz build/tap-valgrind
 
 .PHONY: unit integration simulate
 unit: $(UNIT_BIN)
@@ -174,6 +177,37 @@ ifdef SEED
 else
 	$(SIM_BIN) --seeds $(SEEDS) --steps $(STEPS)
 endif
+
+# Mutation testing of the simulation (test/mutate/run.sh, the mutations in
+# test/mutate/mutations.txt): each mutation of src/core is applied to a copy
+# of src/ outside the tree, the simulation built against it and run; one the
+# simulation does not catch fails the target. The simulation is built here
+# object by object (build/sim), with $(SIM_BIN)'s flags, so that a mutation
+# recompiles only the file it changes. MUTATIONS="a b" runs those alone.
+SIM_CXXFLAGS = $(TEST_CXXFLAGS) $(SIM_OPT)
+SIM_LIBS = -lpthread $(CORE_LIBS)
+SIM_OBJ = build/sim/obj
+SIM_OBJS = $(patsubst %.cpp,$(SIM_OBJ)/%.o,$(CORE_SRCS) $(SIM_SRCS))
+$(SIM_OBJ)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(SIM_CXXFLAGS) -MMD -MP -c -o $@ $<
+-include $(SIM_OBJS:.o=.d)
+
+MUTATE_SEEDS ?= 300
+MUTATE_CI_SEEDS ?= 100
+MUTATE_JOBS ?= 2
+MUTATE_ENV = MUTATE_CXX='$(CXX)' MUTATE_CXXFLAGS='$(SIM_CXXFLAGS)' MUTATE_LIBS='$(SIM_LIBS)' \
+             MUTATE_OBJ='$(SIM_OBJ)' MUTATE_STEPS='$(STEPS)' MUTATE_JOBS='$(MUTATE_JOBS)'
+.PHONY: sim-objects mutate mutate-ci
+sim-objects: $(SIM_OBJS)
+
+mutate:
+	@$(MAKE) --no-print-directory -s -j$(MUTATE_JOBS) sim-objects
+	@$(MUTATE_ENV) MUTATE_SEEDS='$(MUTATE_SEEDS)' bash test/mutate/run.sh $(MUTATIONS)
+
+mutate-ci:
+	@$(MAKE) --no-print-directory -s -j$(MUTATE_JOBS) sim-objects
+	@$(MUTATE_ENV) MUTATE_SEEDS='$(MUTATE_CI_SEEDS)' bash test/mutate/run.sh --ci $(MUTATIONS)
 
 # The TAP tests with every server process under valgrind (memcheck): the
 # postmaster and all it forks, the pg_vip worker among them. pg_vip.so is

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every pg_vip test suite: the formatting check, the core's unit and
 # integration tests (GoogleTest), the same again under AddressSanitizer and
-# UBSan, a short run of each fuzz target (libFuzzer), the simulation,
-# pg_regress, the TAP tests with real primaries and standbys, the lab, the
-# PGXN archive (make dist) and the Debian package, built, installed and
-# tested with pg_regress.
+# UBSan, a short run of each fuzz target (libFuzzer), the simulation and
+# its mutation testing, pg_regress, the TAP tests with real primaries and
+# standbys, the lab, the PGXN archive (make dist) and the Debian package,
+# built, installed and tested with pg_regress.
 # Everything of ours is compiled with -Werror (WERROR=1).
 # Installs what it needs (as root), builds, installs, and ends with one line:
 #   N passed, N failed
@@ -179,6 +179,21 @@ else
   grep -E '^simulation: ' "$sim_out"
   count 0 1
 fi
+
+# Mutation testing of the simulation (make mutate-ci): each mutation of
+# src/core marked ci in test/mutate/mutations.txt, applied to a copy of the
+# sources, must make the simulation report a violation; one test.
+log "mutation testing of the simulation (make mutate-ci)"
+mutate_out=$(mktemp)
+if make -C "$TOP" "${MAKE_ARGS[@]}" mutate-ci >"$mutate_out" 2>&1; then
+  grep -E '^mutations: ' "$mutate_out"
+  count 1 0
+else
+  grep -vE '^(caught|mutations:|g\+\+|  )' "$mutate_out" | head -40
+  grep -E '^mutations: ' "$mutate_out"
+  count 0 1
+fi
+rm -f "$mutate_out"
 
 # `make installcheck` runs pg_regress and then the TAP tests; here they run
 # apart (TAP_TESTS= leaves pg_regress alone), so that each is counted even
