@@ -7,7 +7,9 @@
 // violation prints the seed, the invariant and the trace of the run.
 //
 // The world (--world wide, the default; --world classic turns every item
-// off, --no-<item> one of them). Each item is drawn on or off per seed:
+// off, --no-<item> one of them, --<item> turns one on again: --world classic
+// --late-writes is the classic world with late writes). Each item is drawn
+// on or off per seed:
 //   intervals         check_interval per node from 1 s to 120 s, changed by reloads
 //   wall-steps        a node's wall clock steps by up to +-10 min (its steady clock never)
 //   long-staleness    reads up to 30 s stale
@@ -98,7 +100,7 @@
 // stated expectation fails. See scenarios() below.
 //
 // Usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace]
-//                   [--ignore S4,S3] [--world wide|classic] [--no-<item>]
+//                   [--ignore S4,S3] [--world wide|classic] [--[no-]<item>]...
 //                   [--scenario NAME|all|list]
 #include <algorithm>
 #include <cmath>
@@ -993,6 +995,11 @@ void Run::heal() {
     if (tag && (!tf || (tf->sysid != kSysid && tf->sysid != kSysidOther) || tf->id == "eni-0forged"))
       outsider_tag(t, std::nullopt, "tag deleted by the operator");
   }
+  for (auto &n : nodes_)
+    if (n.shutting_down) {  // shutdowns stop too
+      n.shutting_down = false;
+      n.time->cancel_at = std::numeric_limits<Millis>::max();
+    }
   uint32_t newest = newest_timeline();
   for (auto &n : nodes_) {
     if (n.alive() || n.cluster != 0) continue;
@@ -1595,6 +1602,18 @@ bool run_scenario(const Scenario &s, bool trace, const std::string &ignored) {
   return ok;
 }
 
+// --NAME turns an item of the world on, --no-NAME off.
+bool *world_item(WorldFlags &f, const std::string &arg) {
+  std::string name = arg.rfind("--no-", 0) == 0 ? arg.substr(5) : arg.rfind("--", 0) == 0 ? arg.substr(2) : "";
+  std::pair<const char *, bool *> items[] = {
+      {"intervals", &f.intervals},         {"wall-steps", &f.wall_steps},       {"long-staleness", &f.long_staleness},
+      {"late-writes", &f.late_writes},     {"lagging-promotions", &f.lagging},  {"two-clusters", &f.two_clusters},
+      {"outsider-tags", &f.outsider_tags}, {"route-deletes", &f.route_deletes}, {"cancel", &f.cancel}};
+  for (auto &[n, b] : items)
+    if (name == n) return b;
+  return nullptr;
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -1614,9 +1633,9 @@ int main(int argc, char **argv) {
   WorldFlags flags;
   const char *usage =
       "usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace] [--ignore S4,S3]\n"
-      "                  [--world wide|classic] [--no-intervals] [--no-wall-steps] [--no-long-staleness]\n"
-      "                  [--no-late-writes] [--no-lagging-promotions] [--no-two-clusters] [--no-outsider-tags]\n"
-      "                  [--no-route-deletes] [--no-cancel] [--scenario NAME|all|list]\n";
+      "                  [--world wide|classic] [--[no-]ITEM]... [--scenario NAME|all|list]\n"
+      "ITEM: intervals wall-steps long-staleness late-writes lagging-promotions two-clusters outsider-tags\n"
+      "      route-deletes cancel (after --world, in order)\n";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> const char * {
@@ -1642,16 +1661,9 @@ int main(int argc, char **argv) {
       }
       flags.intervals = flags.wall_steps = flags.long_staleness = flags.late_writes = flags.lagging =
           flags.two_clusters = flags.outsider_tags = flags.route_deletes = flags.cancel = on;
-    } else if (a == "--no-intervals") flags.intervals = false;
-    else if (a == "--no-wall-steps") flags.wall_steps = false;
-    else if (a == "--no-long-staleness") flags.long_staleness = false;
-    else if (a == "--no-late-writes") flags.late_writes = false;
-    else if (a == "--no-lagging-promotions") flags.lagging = false;
-    else if (a == "--no-two-clusters") flags.two_clusters = false;
-    else if (a == "--no-outsider-tags") flags.outsider_tags = false;
-    else if (a == "--no-route-deletes") flags.route_deletes = false;
-    else if (a == "--no-cancel") flags.cancel = false;
-    else {
+    } else if (bool *item = world_item(flags, a)) {
+      *item = a.rfind("--no-", 0) != 0;
+    } else {
       std::fputs(usage, stderr);
       return 2;
     }
