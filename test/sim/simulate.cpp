@@ -320,6 +320,7 @@ struct Run {
   int overwrites_ = 0, overwrites_excused_ = 0, late_changes_ = 0, forged_ = 0, wall_steps_ = 0, shutdowns_ = 0,
       laggings_ = 0;
   std::vector<Millis> held_ms_, conflict_ms_, route_ms_;
+  Millis two_held_ms_ = 0;  // while two nodes or more reported held
   // Scenario mode.
   bool scripted_ = false;
   Millis end_at_ = 0;
@@ -710,7 +711,8 @@ void Run::step(Node &n) {
       const Sent &s = ec2_->sent[i];
       if (s.node != n.id || !s.applied) continue;
       moved |= s.action == "Point";
-      tagged |= s.action == "Fence" && s.value.find("tl=" + std::to_string(n.timeline) + ";") == 0;
+      auto tag = s.action == "Fence" ? parse_tag(s.value) : std::nullopt;
+      tagged |= tag && tag->timeline == n.timeline;
     }
     if (moved && !tagged) allow(2, "unfenced promotion claim");
   }
@@ -1100,6 +1102,9 @@ void Run::close_episode() {
 void Run::account(Millis to) {
   if (to <= acct_) return;
   Millis dt = to - acct_;
+  int holding = 0;
+  for (const auto &n : nodes_) holding += n.alive() && n.ctl && n.ctl->state() == State::Held;
+  if (holding > 1) two_held_ms_ += dt;
   for (auto &n : nodes_) {
     if (!n.alive() || !n.ctl) continue;
     State st = n.ctl->state();
@@ -1598,7 +1603,11 @@ bool run_scenario(const Scenario &s, bool trace, const std::string &ignored) {
     std::printf("  final holder: node %d (%s), state %s\n", holder->id, holder->name.c_str(),
                 holder->alive() && holder->ctl ? to_string(holder->ctl->state()) : "down");
   else std::printf("  final holder: none (the tables do not all point at one node)\n");
+  if (r.two_held_ms_) std::printf("  two nodes reported held at once for %.1f s\n", r.two_held_ms_ / 1000.0);
   if (r.overwrites_) std::printf("  tag overwrites (newer timeline by older): %d\n", r.overwrites_);
+  std::string ex;
+  for (double e : r.exposures_) ex += " " + fmt("%.1f", e);
+  std::printf("  exposure per failover (s):%s\n", ex.empty() ? " none" : ex.c_str());
   for (const auto &v : r.all_violations_) std::printf("  violation of %s: %s\n", v.invariant.c_str(), v.what.c_str());
   bool ok = r.all_violations_.empty() && unmet.empty();
   std::printf("  expectation %s%s\n", unmet.empty() ? "met" : "NOT met: ", unmet.c_str());
