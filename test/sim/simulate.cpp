@@ -99,8 +99,11 @@
 // final holder. Exit status non-zero on a violation or when the scenario's
 // stated expectation fails. See scenarios() below.
 //
+// A run stops at its first violation; --keep-going runs every seed to its
+// end and counts, per invariant, the seeds that violated it.
+//
 // Usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace]
-//                   [--ignore S4,S3] [--world wide|classic] [--[no-]<item>]...
+//                   [--ignore S4,S3] [--keep-going] [--world wide|classic] [--[no-]<item>]...
 //                   [--scenario NAME|all|list]
 #include <algorithm>
 #include <cmath>
@@ -264,7 +267,8 @@ struct Run {
   void outsider_tag(const std::string &table, const std::optional<std::string> &value, const char *what);
   void at(Millis t, std::function<void()> f) { script_.push_back({t, std::move(f)}); }
 
-  std::string ignored;  // invariants not checked (--ignore S4,S3): to see what lies behind a first violation
+  std::string ignored;      // invariants not checked (--ignore S4,S3): to see what lies behind a first violation
+  bool keep_going = false;  // run on after a violation (--keep-going): every invariant's first violation is kept
 
   uint64_t seed_;
   long steps_;
@@ -1207,7 +1211,7 @@ std::optional<Violation> Run::go() {
   setup();
   long active_steps = steps_ * 7 / 10;
   Millis settle = 0;
-  while (!violation_) {
+  while (!violation_ || keep_going) {
     if (!quiet_ && steps_done_ >= active_steps) {
       heal();
       Millis c = max_interval();
@@ -1643,9 +1647,10 @@ int main(int argc, char **argv) {
   uint64_t first = 1;
   bool one = false, trace = false;
   std::string ignored, scenario;
+  bool keep_going = false;
   WorldFlags flags;
   const char *usage =
-      "usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace] [--ignore S4,S3]\n"
+      "usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace] [--ignore S4,S3] [--keep-going]\n"
       "                  [--world wide|classic] [--[no-]ITEM]... [--scenario NAME|all|list]\n"
       "ITEM: intervals wall-steps long-staleness late-writes lagging-promotions two-clusters outsider-tags\n"
       "      route-deletes cancel (after --world, in order)\n";
@@ -1664,6 +1669,7 @@ int main(int argc, char **argv) {
     else if (a == "--seed") first = std::strtoull(value("--seed"), nullptr, 10), seeds = 1, one = true;
     else if (a == "--trace") trace = true;
     else if (a == "--ignore") ignored = value("--ignore");
+    else if (a == "--keep-going") keep_going = true;
     else if (a == "--scenario") scenario = value("--scenario");
     else if (a == "--world") {
       std::string w = value("--world");
@@ -1707,15 +1713,17 @@ int main(int argc, char **argv) {
     uint64_t seed = first + static_cast<uint64_t>(k);
     Run run(seed, steps, trace && one, flags);
     run.ignored = ignored;
+    run.keep_going = keep_going;
     auto v = run.go();
     total_steps += run.steps_done();
     exposures.insert(exposures.end(), run.exposures_.begin(), run.exposures_.end());
     overwrites += run.overwrites_;
     overwrites_excused += run.overwrites_excused_;
     late_changes += run.late_changes_;
+    for (const auto &each : run.all_violations_)
+      if (keep_going || each.invariant == v->invariant) by_invariant[each.invariant].push_back(seed);
     if (v) {
       ++violations;
-      by_invariant[v->invariant].push_back(seed);
       std::printf("violation of %s with seed %llu: %s\n", v->invariant.c_str(), static_cast<unsigned long long>(seed),
                   v->what.c_str());
       if (!trace || !one) {
