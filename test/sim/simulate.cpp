@@ -39,13 +39,18 @@
 //       read); only the step that answers a forced claim overrides.
 //   S2  no route war, per window: for every route change at time t, the
 //       changes pg_vip made to that table in (t - W, t] are at most 1 plus
-//       the allowances earned in (t - 2W, t]: 1 per promotion or operator
-//       move/route deletion, 3 per double or lagging promotion, 2 per
-//       vip_claim() call, start as primary, promotion claim whose tag did not
-//       land, route change made by a late write, other cluster appearing or
-//       shutdown, 4 each time IAM starts denying CreateTags to a node, and
-//       against a rogue script 3 when it starts and 2 per W it keeps going.
-//       Wall-clock steps, stale reads and outsiders' tags earn nothing. Once
+//       the allowances earned in (t - 2W - lease, t] (what an event sets off
+//       may wait out a conflict, a rival's lease and a second flap window;
+//       lease = max(6 x C, 60 s), C below): 1 per node promoted and per
+//       operator move or route deletion; 2 more per double promotion and 3
+//       more per lagging promotion; 2 per vip_claim() call, start as primary,
+//       promotion claim whose tag did not land, route change made by a late
+//       write, other cluster appearing, or shutdown; 4 each time IAM starts
+//       denying CreateTags to a node; against a rogue script 3 when it
+//       starts, 2 per W it keeps going and 1 per node promoted or started as
+//       primary while it runs. Wall-clock steps, stale reads, reloads and
+//       outsiders' tags earn nothing (a war at one reversal per flap window
+//       is a war: it exceeds 1 per W once its allowances are that old). Once
 //       faults and events stop, a table changes at most 2 + 2 x (primaries)
 //       + 2 x (late writes still in flight) more times while the cluster
 //       settles.
@@ -72,10 +77,12 @@
 //       fence is lifted on reads spanning a check interval; a stale read or
 //       a late write delays each once; a failed round is retried within C.
 //       The clock restarts at what no controller can help: an operator's
-//       move, a rogue script, a crash, restart, reload, shutdown or
-//       vip_claim() call, and while the newest primary is cut off from EC2
-//       or denied an action; not at wall steps, stale reads, late writes,
-//       lagging promotions or outsiders' tags. With another cluster's
+//       move or route deletion, a vip_claim() call, the newest primary's own
+//       worker restart, reload, IAM change or shutdown, while a rogue script
+//       runs, and while the newest primary is cut off from EC2 or denied an
+//       action; a new newest primary starts a new failover. Not at other
+//       nodes' crashes, restarts, reloads or IAM changes, wall steps, stale
+//       reads, late writes, lagging promotions or outsiders' tags. With another cluster's
 //       primary up, who should hold is a misconfiguration: E1 and the
 //       exposure figures stop there. Exposure per failover (the time the
 //       route pointed elsewhere while that newest primary lived) is printed
@@ -244,6 +251,9 @@ struct Run {
     (void) why;
   }
   void excuse() { excused_at_ = now_; }
+  void excuse_if_newest(const Node &n) {
+    if (n.cluster == 0 && n.pg == Node::Pg::Primary && n.timeline == max_tl_) excuse();
+  }
   void check_send(const Sent &s);
   void check_tag_write(const std::string &table, const std::optional<std::string> &old, const std::string &value,
                        int writer, Millis sent_at, Millis at);
@@ -665,7 +675,7 @@ void Run::check_budget() {
       for (std::size_t k = 0; k <= done; ++k) changes += times[k] > t - w;
       int budget = 1;
       for (const auto &[when, n] : allowances_)
-        if (when > t - 2 * w && when <= t) budget += n;
+        if (when > t - 2 * w - lease_of(ci_max_) && when <= t) budget += n;
       if (changes > budget)
         fail("S2", table + " changed " + std::to_string(changes) + " times in the " + std::to_string(w / 1000) +
                        " s up to " + std::to_string(t) + " ms; the budget for that window is " +
@@ -770,7 +780,6 @@ void Run::crash(Node &n) {
   n.was_primary = n.pg == Node::Pg::Primary;
   n.pg = Node::Pg::Down;
   stop_worker(n);
-  excuse();
   trace("event: node %d crashed", n.id);
 }
 
@@ -794,7 +803,6 @@ void Run::restart(Node &n, bool as_primary) {
     n.timeline = newest_timeline(n.cluster);
     trace("event: node %d rejoined as a standby (pg_rewind)", n.id);
   }
-  excuse();
   start_worker(n);
 }
 
@@ -848,7 +856,6 @@ void Run::environment() {
         p->primary_noticed = -1;
         stop_worker(*p);
         start_worker(*p);
-        excuse();
         trace("event: old primary node %d rejoined as a standby", p->id);
         break;
       }
@@ -857,7 +864,7 @@ void Run::environment() {
     stop_worker(*n);
     n->first_primary_step = false;  // a new worker has not seen the promotion happen
     start_worker(*n);
-    excuse();
+    excuse_if_newest(*n);
     trace("event: node %d's worker restarted (state %s kept)", n->id, to_string(n->shm->state));
   } else if (r < 0.50 && !primaries.empty()) {
     Node *n = primaries[pick(0, primaries.size() - 1)];
@@ -882,7 +889,7 @@ void Run::environment() {
     ci_max_ = std::max(ci_max_, n->check_interval);
     if (n->ctl) n->ctl->configure(config_of(*n));
     n->next_wake = now_ + 1;
-    excuse();
+    excuse_if_newest(*n);
     trace("event: node %d reloaded its settings (name %s, check_interval %lld ms)", n->id, n->name.c_str(),
           static_cast<long long>(n->check_interval));
   } else if (r < 0.62) {
@@ -925,7 +932,7 @@ void Run::environment() {
       // tagged; it and the older holder reverse each other at most twice.
       if (a == "CreateTags") allow(4, "CreateTags denied"), ++tag_denials_;
     }
-    excuse();
+    excuse_if_newest(n);
     trace("event: IAM now %s %s to node %d", d.count(a) ? "denies" : "allows", a.c_str(), n.id);
   } else if (r < 0.81 && world_.wall_steps) {
     Node &n = nodes_[pick(0, nodes_.size() - 1)];
@@ -961,7 +968,7 @@ void Run::environment() {
       n->time->cancel_at = n->next_wake + pick(0, 3000);
       ++shutdowns_;
       allow(2, "shutdown");
-      excuse();
+      excuse_if_newest(*n);
       trace("event: node %d shuts down; its step at %.3f is cancelled at %.3f", n->id, n->next_wake / 1000.0,
             n->time->cancel_at / 1000.0);
     }
