@@ -180,7 +180,8 @@ struct Node {
   bool shutting_down = false;       // the next step is cancelled part way: a shutdown
   uint64_t requests_before = 0;     // EC2's count of this node's requests before the running step (M1)
   Millis check_interval = 2000;
-  Millis skew = 0;  // this node's wall clock is off by this much (NTP drift, a bad clock, a step)
+  Millis skew = 0;              // this node's wall clock is off by this much (NTP drift, a bad clock, a step)
+  uint32_t max_primary_tl = 0;  // the newest timeline it was primary on
   bool alive() const { return pg != Pg::Down; }
 };
 
@@ -771,6 +772,7 @@ void Run::promote(Node &s, uint32_t tl) {
   s.primary_noticed = now_;
   s.next_wake = now_ + pick(1, 4);  // the worker notices within milliseconds
   if (s.cluster == 0) max_tl_ = std::max(max_tl_, tl);
+  s.max_primary_tl = std::max(s.max_primary_tl, tl);
   allow(1, "promotion");
   if (rogue_) allow(1, "promotion against a rogue");  // a new holder repairs once against the rogue too
   trace("event: node %d promoted to timeline %u", s.id, tl);
@@ -793,6 +795,7 @@ void Run::restart(Node &n, bool as_primary) {
   if (as_primary) {
     n.pg = Node::Pg::Primary;
     n.by = PrimaryBy::Start;
+    n.max_primary_tl = std::max(n.max_primary_tl, n.timeline);
     if (n.cluster == 0) max_tl_ = std::max(max_tl_, n.timeline);
     allow(2, "start as primary");
     if (rogue_) allow(1, "start against a rogue");
@@ -976,13 +979,16 @@ void Run::environment() {
     // A standby that never followed the newest timeline (or the one before
     // it) is promoted onto it all the same: two primaries of one timeline,
     // far apart in time.
+    // Not onto a timeline it was primary on itself, or above: it followed those.
     Node *s = standbys[pick(0, standbys.size() - 1)];
     uint32_t tl = static_cast<uint32_t>(pick(std::max<long>(1, static_cast<long>(newest) - 1), newest));
     if (tl < 2) tl = 2;
-    allow(3, "lagging promotion");
-    ++laggings_;
-    trace("event: lagging standby node %d (never followed timeline %u) is promoted", s->id, tl);
-    promote(*s, tl);
+    if (tl > s->max_primary_tl) {
+      allow(3, "lagging promotion");
+      ++laggings_;
+      trace("event: lagging standby node %d (never followed timeline %u) is promoted", s->id, tl);
+      promote(*s, tl);
+    }
   } else if (r < 0.92 && foreign_ && !foreign_up_) {
     foreign_up_ = true;
     close_episode();
@@ -1038,12 +1044,25 @@ void Run::heal() {
   // A cluster whose newest primary is gone gets one from the failover manager.
   bool any = false;
   for (auto &n : nodes_) any |= n.cluster == 0 && n.pg == Node::Pg::Primary && n.timeline == newest;
-  if (!any)
-    for (auto &n : nodes_)
-      if (n.cluster == 0 && n.pg == Node::Pg::Standby) {
-        promote(n, newest + 1);
-        break;
-      }
+  // With no standby left (every node a primary of an older timeline after
+  // lagging promotions), it rewinds one first.
+  Node *candidate = nullptr;
+  for (auto &n : nodes_)
+    if (!candidate && n.cluster == 0 && n.pg == Node::Pg::Standby) candidate = &n;
+  for (auto &n : nodes_)
+    if (!any && !candidate && n.cluster == 0 && n.pg == Node::Pg::Primary && n.timeline < newest) {
+      candidate = &n;
+      n.pg = Node::Pg::Standby;
+      n.by = PrimaryBy::None;
+      n.timeline = newest;
+      *n.shm = Status{};
+      n.requests.clear();
+      n.primary_noticed = -1;
+      stop_worker(n);
+      start_worker(n);
+      trace("event: old primary node %d rejoined as a standby", n.id);
+    }
+  if (!any && candidate) promote(*candidate, newest + 1);
   // Each primary may act once on a read from before the newest tag landed;
   // each write still in flight may move a route once more.
   int primaries = 0;
@@ -1731,8 +1750,10 @@ int main(int argc, char **argv) {
       if (keep_going || each.invariant == v->invariant) by_invariant[each.invariant].push_back(seed);
     if (v) {
       ++violations;
-      std::printf("violation of %s with seed %llu: %s\n", v->invariant.c_str(), static_cast<unsigned long long>(seed),
-                  v->what.c_str());
+      for (const auto &each : run.all_violations_)
+        if (keep_going || &each == &run.all_violations_.front())
+          std::printf("violation of %s with seed %llu: %s\n", each.invariant.c_str(),
+                      static_cast<unsigned long long>(seed), each.what.c_str());
       if (!trace || !one) {
         if (violations <= 3) {
           std::printf("trace (last lines; replay with: make simulate SEED=%llu):\n",
