@@ -938,7 +938,12 @@ void Run::environment() {
     excuse_if_newest(n);
     trace("event: IAM now %s %s to node %d", d.count(a) ? "denies" : "allows", a.c_str(), n.id);
   } else if (r < 0.81 && world_.wall_steps) {
-    Node &n = nodes_[pick(0, nodes_.size() - 1)];
+    // Mostly where the wall clock matters: a primary that holds (its flap
+    // memory, its tag's renewal) or is in conflict (how long it waits).
+    std::vector<Node *> timed;
+    for (auto *p : primaries)
+      if (p->ctl && (p->ctl->state() == State::Held || p->ctl->state() == State::Conflict)) timed.push_back(p);
+    Node &n = !timed.empty() && chance() < 0.7 ? *timed[pick(0, timed.size() - 1)] : nodes_[pick(0, nodes_.size() - 1)];
     wall_step(n, pick(-600000, 600000));
   } else if (r < 0.84 && world_.outsider_tags) {
     const std::string &t = tables_[pick(0, tables_.size() - 1)];
