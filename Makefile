@@ -2,7 +2,8 @@
 #   make && make install     build and install the extension
 #   make unit                the core's unit tests (no PostgreSQL needed)
 #   make integration         the core against the local AWS endpoint (test/fake_aws)
-#   make simulate            the simulation of the fence (SEEDS=, STEPS=; SEED=n replays one)
+#   make simulate            the simulation of the fence (SEEDS=, STEPS=, WORLD=; SEED=n replays one)
+#   make simulate-scenarios  its scripted scenarios (SCENARIO=name runs one, with its trace)
 #   make mutate              mutation testing of the simulation (test/mutate; MUTATE_SEEDS=, MUTATIONS=);
 #                            make mutate-ci: the list's ci subset, fewer seeds
 #   make installcheck        pg_regress, then the TAP tests (test/t), against the installed extension
@@ -118,7 +119,9 @@ $(INTEGRATION_BIN): TEST_LIBS = -lgtest_main -lgtest -lpthread
 
 # The simulation of the fence (test/sim): every node's controller over a
 # simulated EC2 and clock. SEEDS and STEPS size the run; SEED=n replays one
-# seed with its whole trace.
+# seed with its whole trace; WORLD=classic|wide (wide by default) says which
+# faults the seeds may draw. The scenarios are fixed scripts, each with its
+# figures and expectation.
 SIM_SRCS = $(sort $(wildcard test/sim/*.cpp))
 SIM_BIN  = test/sim/pg_vip_sim
 $(SIM_BIN): $(SIM_SRCS)
@@ -152,7 +155,7 @@ $(TEST_BINS): $(CORE_SRCS) $(TEST_HDRS)
 
 EXTRA_CLEAN = $(TEST_BINS) tmp_check tmp_check_regress $(OBJS:.o=.d) build/asan build/sim build/fuzz build/tap-valgrind
 
-.PHONY: unit integration simulate
+.PHONY: unit integration simulate simulate-scenarios
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
@@ -171,11 +174,19 @@ integration-asan: $(ASAN_INTEGRATION_BIN)
 
 SEEDS ?= 1000
 STEPS ?= 3000
+WORLD ?= wide
 simulate: $(SIM_BIN)
 ifdef SEED
-	$(SIM_BIN) --seed $(SEED) --steps $(STEPS) --trace
+	$(SIM_BIN) --world $(WORLD) --seed $(SEED) --steps $(STEPS) --trace
 else
-	$(SIM_BIN) --seeds $(SEEDS) --steps $(STEPS)
+	$(SIM_BIN) --world $(WORLD) --seeds $(SEEDS) --steps $(STEPS)
+endif
+
+simulate-scenarios: $(SIM_BIN)
+ifdef SCENARIO
+	$(SIM_BIN) --scenario $(SCENARIO) --trace
+else
+	$(SIM_BIN) --scenario all
 endif
 
 # Mutation testing of the simulation (test/mutate/run.sh, the mutations in

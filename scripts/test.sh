@@ -180,6 +180,16 @@ else
   count 0 1
 fi
 
+# The scripted scenarios: one test each, failed on a violation or when the
+# scenario's expectation is not met.
+log "scenarios of the simulation (make simulate-scenarios)"
+if make -C "$TOP" "${MAKE_ARGS[@]}" simulate-scenarios >"$sim_out" 2>&1; then :; fi
+grep -E '^(scenario |  (expectation|result|violation))' "$sim_out"
+grep -E '^scenarios: ' "$sim_out"
+scen_pass=$(grep -cE '^  result: pass' "$sim_out")
+scen_fail=$(grep -cE '^  result: FAIL' "$sim_out")
+if [ $((scen_pass + scen_fail)) -eq 0 ]; then count 0 1; else count "$scen_pass" "$scen_fail"; fi
+
 # Mutation testing of the simulation (make mutate-ci): each mutation of
 # src/core marked ci in test/mutate/mutations.txt, applied to a copy of the
 # sources, must make the simulation report a violation; one test.

@@ -593,6 +593,9 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
   }
   state_ = State::Claiming;
   if (!todo.empty()) point(todo, me, false);
+  // A claim that keeps failing on one table still holds the others: their
+  // tags must not lapse meanwhile, or a rival of this timeline takes them.
+  renew(me);
   if (hooks_.time->cancelled()) return milliseconds(0);
   return verify(obs);
 }
@@ -687,7 +690,7 @@ milliseconds Controller::not_held(const Observation &obs) {
     switch (v) {
       case Verdict::Unread: why = t.last_error; break;
       case Verdict::Foreign:
-        why = "fence tag \"" + safe_node_name(t.raw_tag->substr(0, 80)) + "\" is not this cluster's (" +
+        why = "fence tag \"" + sanitize_event_text(t.raw_tag->substr(0, 80)) + "\" is not this cluster's (" +
               (t.holder ? fence_reason(me, *t.holder, tie_context(ground(me))) : std::string("pg_vip cannot read it")) +
               "): not claiming over it and not fenced by it; delete the tag if nothing of yours wrote it, or run "
               "vip_claim(force => true)";
@@ -762,7 +765,12 @@ milliseconds Controller::check_held(const Observation &obs) {
   }
   // Confirm, then repair what the claim's own fresh read still finds moved.
   hooks_.time->sleep(kConfirmMove);
-  if (hooks_.time->cancelled()) return milliseconds(0);
+  // Stopped before the confirming read: what the last read showed stands,
+  // and it was not held. The next worker starts from a read.
+  if (hooks_.time->cancelled()) {
+    state_ = State::Claiming;
+    return milliseconds(0);
+  }
   std::vector<std::string> ids;
   for (const auto &t : tables_)
     if (verdict(t, me) == Verdict::NeedsRoute || verdict(t, me) == Verdict::NeedsFence)
@@ -818,9 +826,16 @@ milliseconds Controller::conflict(const TableView &t) {
 // CreateTags for every table), so that the other primary of a double
 // promotion can tell a holder that is still there from one that is gone.
 void Controller::renew(const Identity &me) {
-  if (!renewal_due(tables_, ground(me))) return;
-  Cloud::Applied a = cloud_->apply({}, eni_, config_.route_tables,
-                                   fence_tag_value(me, hooks_.time->wall(), tenure(), config_.fence_key.reveal()), 2);
+  Ground g = ground(me);
+  if (!renewal_due(tables_, g)) return;
+  // Only what this step read as held (route and tag): a renewal claims
+  // nothing, and never acts on an old read.
+  std::vector<std::string> ids;
+  for (const auto &t : tables_)
+    if (verdict(t, me) == Verdict::Held) ids.push_back(t.id);
+  if (ids.empty()) return;
+  Cloud::Applied a =
+      cloud_->apply({}, eni_, ids, fence_tag_value(me, hooks_.time->wall(), tenure(), config_.fence_key.reveal()), 2);
   if (a.fence.error)
     log(true, "pg_vip: could not renew the fence tag; retrying at the next check",
         a.fence.error->describe_for("CreateTags") + ".");

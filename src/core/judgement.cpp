@@ -32,7 +32,15 @@ milliseconds lease(milliseconds check_interval) { return std::max(check_interval
 
 milliseconds flap_window(milliseconds check_interval) { return std::max(check_interval * 10, milliseconds(60000)); }
 
-milliseconds promotion_read_age(milliseconds check_interval) { return check_interval + kReadStaleness; }
+// A newer timeline's tag written after the standby's read is missed by a
+// promotion that acts on it: the read may be no older than one check (at
+// most 5 s) plus EC2's staleness, so that a tag that has stood for that
+// long (S1's horizon) is always seen. At the default check interval of
+// 10 s or less the standby's read always serves; above it a promotion may
+// read first.
+milliseconds promotion_read_age(milliseconds check_interval) {
+  return std::min(check_interval, milliseconds(5000)) + kReadStaleness;
+}
 
 TieContext tie_context(const Ground &g) { return TieContext{g.fence_key, g.held_seconds, lease(g.check_interval)}; }
 

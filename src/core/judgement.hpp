@@ -98,7 +98,8 @@ struct Ground {
 std::chrono::milliseconds lease(std::chrono::milliseconds check_interval);
 // A table pointed here twice within this window is in a route war.
 std::chrono::milliseconds flap_window(std::chrono::milliseconds check_interval);
-// How old a standby's read may be for the promotion to act on it alone.
+// How old a standby's read may be for the promotion to act on it alone
+// (at most 10 s).
 std::chrono::milliseconds promotion_read_age(std::chrono::milliseconds check_interval);
 
 TieContext tie_context(const Ground &g);

@@ -38,6 +38,8 @@ std::optional<TagFields> parse_tag(const std::string &value) {
       tl = f.timeline > 0;
     } else if (field.rfind("id=", 0) == 0) {
       f.id = field.substr(3);
+    } else if (field.rfind("sysid=", 0) == 0) {
+      f.sysid = field.substr(6);
     }
     if (semi == std::string::npos) break;
     start = semi + 1;
@@ -65,6 +67,9 @@ Snapshot Ec2::state_at(Millis t) const {
 }
 
 void Ec2::commit(Millis at) {
+  // A write never lands before a moment a read was already served: what a
+  // read saw stays what the history says it saw.
+  at = std::max(at, served_);
   if (!history_.empty() && at < history_.back().first) at = history_.back().first;
   history_.push_back({at, state_});
   // Keep what a stale read may still be served, and one state before it.
@@ -79,27 +84,61 @@ void Ec2::set(Millis at, const std::string &table, const TableState &s) {
   commit(at);
 }
 
-void Ec2::write_route(Millis at, int, const std::string &table, const std::string &eni) {
+void Ec2::set_tag(Millis at, const std::string &table, const std::optional<std::string> &value) {
+  state_[table].tag = value;
+  tag_standing[table] = {0, "", std::max(at, history_.back().first)};
+  commit(at);
+}
+
+void Ec2::write_route(Millis at, int node, const std::string &table, const std::string &eni, Millis, bool late) {
   TableState &t = state_[table];
   bool changed = !t.route_present || t.blackhole || t.eni != eni;
+  std::string from = t.route_present ? (t.blackhole ? "blackhole:" + t.eni : t.eni) : "";
   t.route_present = true;
   t.blackhole = false;
   t.eni = eni;
-  if (changed) ++route_changes[table];
+  at = std::max({at, history_.back().first, served_});
+  if (changed) {
+    ++route_changes[table];
+    change_times[table].push_back(at);
+    if (on_route_change) on_route_change(table, node, from, late, at);
+  }
   commit(at);
 }
 
-void Ec2::write_tag(Millis at, int, const std::string &table, const std::string &value) {
+void Ec2::write_tag(Millis at, int node, const std::string &table, const std::string &value, Millis sent_at) {
+  at = std::max({at, history_.back().first, served_});
+  if (on_tag_write) on_tag_write(table, state_[table].tag, value, node, sent_at, at);
   state_[table].tag = value;
   auto f = parse_tag(value);
   uint32_t tl = f ? f->timeline : 0;
+  std::string sysid = f ? f->sysid : "";
   auto &standing = tag_standing[table];
-  if (standing.first != tl || standing.second == 0) standing = {tl, std::max(at, history_.back().first)};
+  if (standing.timeline != tl || standing.sysid != sysid || standing.since == 0) standing = {tl, sysid, at};
   commit(at);
 }
 
-Ec2::Fate Ec2::fate(int node, const std::string &action, Millis at, Millis timeout) {
+void Ec2::later(Millis at, std::function<void(Millis)> effect) {
+  late_.push_back({at, ++late_seq_, std::move(effect)});
+}
+
+void Ec2::flush(Millis upto) {
+  while (true) {
+    auto due = late_.end();
+    for (auto it = late_.begin(); it != late_.end(); ++it)
+      if (it->at <= upto && (due == late_.end() || it->at < due->at || (it->at == due->at && it->seq < due->seq)))
+        due = it;
+    if (due == late_.end()) return;
+    Late l = std::move(*due);
+    late_.erase(due);
+    l.effect(l.at);
+  }
+}
+
+Ec2::Fate Ec2::fate(int node, const std::string &action, Millis at, Millis timeout, int attempt) {
   ++requests_by_node[node];
+  if (script_fate)
+    if (auto f = script_fate(node, action, attempt, at)) return *f;
   std::uniform_int_distribution<Millis> latency(faults.min_latency, faults.max_latency);
   std::uniform_real_distribution<double> u(0, 1);
   Fate f;
@@ -130,6 +169,9 @@ Ec2::Fate Ec2::fate(int node, const std::string &action, Millis at, Millis timeo
   if (u(rng_) < faults.lost_answer) {
     f.latency = timeout;
     f.error = error(ErrorKind::Transport, 0, "RequestTimeout", "simulated answer lost after the change was applied");
+    // Held up inside EC2: applied well after the node gave up on it.
+    if (action != "DescribeRouteTables" && faults.max_write_delay > 0 && u(rng_) < faults.late_apply)
+      f.delay = std::uniform_int_distribution<Millis>(1, faults.max_write_delay)(rng_);
   }
   return f;
 }
@@ -143,15 +185,33 @@ Placement SimCloud::prepare(const std::string &configured_interface) {
 }
 
 Millis SimCloud::attempt(const std::string &action, Millis start, int attempts,
-                         const std::function<void(Millis)> &effect, std::optional<aws::AwsError> &err) {
+                         const std::function<void(Millis, bool)> &effect, std::optional<aws::AwsError> &err) {
   Millis t = start;
+  Millis cancel_at = time_ ? time_->cancel_at : std::numeric_limits<Millis>::max();
   for (int n = 0; n < attempts; ++n) {
-    Ec2::Fate f = ec2_.fate(node_, action, t, kTimeout);
-    if (f.applies) effect(t + std::min<Millis>(f.latency, kTimeout) / 2);
-    t += f.latency;
-    err = f.error;
+    ec2_.flush(t);
+    if (t >= cancel_at) {
+      // A shutdown: the client sends nothing more.
+      err = error(ErrorKind::Transport, 0, "Cancelled", "the request was cancelled");
+      if (on_attempt) on_attempt(action, err, n + 1);
+      break;
+    }
+    Ec2::Fate f = ec2_.fate(node_, action, t, kTimeout, n + 1);
+    Millis arrive = t + std::min<Millis>(f.latency, kTimeout) / 2;
+    bool cut = t + f.latency > cancel_at;  // cancelled in flight: EC2 may still apply it
+    if (cut) {
+      --ec2_.requests_by_node[node_];  // no outcome the node counts
+      if (f.applies) ++ec2_.cancelled_applied;
+    }
+    ec2_.flush(arrive);
+    if (f.applies) {
+      if (f.delay > 0) ec2_.later(arrive + f.delay, [effect](Millis at) { effect(at, true); });
+      else effect(arrive, false);
+    }
+    t = cut ? cancel_at : t + f.latency;
+    err = cut ? error(ErrorKind::Transport, 0, "Cancelled", "the request was cancelled") : f.error;
     if (on_attempt) on_attempt(action, err, n + 1);
-    if (!err || !err->retryable() || n + 1 == attempts) break;
+    if (cut || !err || !err->retryable() || n + 1 == attempts) break;
     // Backoff with full jitter, as the real client: 50 ms doubling, capped.
     std::uniform_int_distribution<Millis> wait(0, std::min<Millis>(1000, 50LL << std::min(n, 10)));
     t += wait(ec2_.rng());
@@ -166,7 +226,8 @@ std::vector<TargetRead> SimCloud::read(const std::vector<std::string> &ids, int 
   std::optional<aws::AwsError> err;
   Millis end = attempt(
       "DescribeRouteTables", *now_, attempts,
-      [&](Millis at) {
+      [&](Millis at, bool) {
+        ec2_.served(at);
         seen_at = at;
         std::uniform_real_distribution<double> u(0, 1);
         if (ec2_.faults.max_staleness > 0 && u(ec2_.rng()) < ec2_.faults.stale_read) {
@@ -215,15 +276,15 @@ Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const st
     Millis done;
     if (j.index < 0) {
       for (const auto &id : fence_ids) {
-        Sent s{start, node_, "Fence", id, fence_value, false};
+        Sent s{start, node_, "Fence", id, fence_value, false, start};
         if (ec2_.on_send) ec2_.on_send(s);
       }
       done = attempt(
           "CreateTags", start, attempts,
-          [&](Millis at) {
+          [ec2 = &ec2_, node = node_, fence_ids, fence_value, start](Millis at, bool) {
             for (const auto &id : fence_ids) {
-              ec2_.write_tag(at, node_, id, fence_value);
-              ec2_.sent.push_back({at, node_, "Fence", id, fence_value, true});
+              ec2->write_tag(at, node, id, fence_value, start);
+              ec2->sent.push_back({at, node, "Fence", id, fence_value, true, start});
             }
           },
           err);
@@ -231,13 +292,13 @@ Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const st
       out.fence.error = err;
     } else {
       const std::string &id = points[j.index].id;
-      Sent s{start, node_, "Point", id, eni, false};
+      Sent s{start, node_, "Point", id, eni, false, start};
       if (ec2_.on_send) ec2_.on_send(s);
       done = attempt(
           "ReplaceRoute", start, attempts,
-          [&](Millis at) {
-            ec2_.write_route(at, node_, id, eni);
-            ec2_.sent.push_back({at, node_, "Point", id, eni, true});
+          [ec2 = &ec2_, node = node_, id, eni, start](Millis at, bool late) {
+            ec2->write_route(at, node, id, eni, start, late);
+            ec2->sent.push_back({at, node, "Point", id, eni, true, start});
           },
           err);
       out.points[j.index].sent = true;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -36,11 +37,13 @@ struct TableState {
 using Snapshot = std::map<std::string, TableState>;
 
 // The fields of a fence tag the invariants need, parsed here independently
-// of the code under test.
+// of the code under test. Fields it does not know (lease=, held=, mac=, ...)
+// are passed over; node= stays last.
 struct TagFields {
   uint32_t timeline = 0;
-  std::string id;    // id= (the holder's interface), empty in old tags
-  std::string node;  // node=
+  std::string sysid;  // sysid=, empty when absent
+  std::string id;     // id= (the holder's interface), empty in old tags
+  std::string node;   // node=
 };
 std::optional<TagFields> parse_tag(const std::string &value);
 
@@ -53,6 +56,10 @@ struct Faults {
   double stale_read = 0;     // a read served from an older state
   Millis max_staleness = 0;  // how old at most
   Millis min_latency = 2, max_latency = 40;
+  // A changing request whose answer was lost applies this late at most
+  // (0: at once), with probability late_apply.
+  double late_apply = 0;
+  Millis max_write_delay = 0;
 };
 
 // One changing request as EC2 received it (for the invariants and the trace).
@@ -63,6 +70,7 @@ struct Sent {
   std::string table;
   std::string value;  // the interface pointed at, or the tag written
   bool applied = false;
+  Millis sent_at = 0;  // when the request left the node (at: when EC2 applied it)
 };
 
 class Ec2;
@@ -75,8 +83,13 @@ class SimTime : public TimeSource {
   std::chrono::steady_clock::time_point steady() override;
   std::chrono::system_clock::time_point wall() override;
   void sleep(std::chrono::milliseconds ms) override { *now_ += ms.count(); }
-  bool cancelled() override { return false; }
+  // A shutdown: from cancel_at on, everything under way stops.
+  bool cancelled() override { return *now_ >= cancel_at; }
   std::mt19937_64 &random() override { return rng_; }
+  // The wall clock steps (NTP, a hypervisor); the steady clock never does.
+  void set_skew(Millis skew) { skew_ = skew; }
+  Millis skew() const { return skew_; }
+  Millis cancel_at = std::numeric_limits<Millis>::max();
 
  private:
   Millis *now_;
@@ -105,9 +118,17 @@ class Ec2 {
   Snapshot state_at(Millis t) const;
   // A change made outside pg_vip (an operator, a script).
   void set(Millis at, const std::string &table, const TableState &s);
-  // A write by a node; returns whether the route's target changed.
-  void write_route(Millis at, int node, const std::string &table, const std::string &eni);
-  void write_tag(Millis at, int node, const std::string &table, const std::string &value);
+  // A tag written (or deleted: nullopt) outside pg_vip.
+  void set_tag(Millis at, const std::string &table, const std::optional<std::string> &value);
+  // A write by a node, sent at sent_at; late: applied after its answer was lost.
+  void write_route(Millis at, int node, const std::string &table, const std::string &eni, Millis sent_at, bool late);
+  void write_tag(Millis at, int node, const std::string &table, const std::string &value, Millis sent_at);
+  // Applies the late writes due by `upto`, in the order they come due.
+  void flush(Millis upto);
+  void later(Millis at, std::function<void(Millis)> effect);
+  std::size_t pending() const { return late_.size(); }
+  // A read was served at `at` (its present, whatever age its snapshot).
+  void served(Millis at) { served_ = std::max(served_, at); }
 
   // What happens to one request of `node` for `action` sent at `at`:
   // latency, and an error or nothing. `applies` says whether a changing
@@ -116,30 +137,59 @@ class Ec2 {
     Millis latency = 0;
     std::optional<aws::AwsError> error;
     bool applies = false;
+    Millis delay = 0;  // applied this long after it arrived (a late write)
   };
-  Fate fate(int node, const std::string &action, Millis at, Millis timeout);
+  Fate fate(int node, const std::string &action, Millis at, Millis timeout, int attempt);
+  // A scenario's hand on one request's fate: (node, action, attempt from 1, at).
+  std::function<std::optional<Fate>(int, const std::string &, int, Millis)> script_fate;
 
   std::mt19937_64 &rng() { return rng_; }
   std::vector<Sent> sent;                     // every changing request, in order
   std::function<void(const Sent &)> on_send;  // the invariants look at each one
-  // Per table: the timeline of the tag on it now, and since when a tag of
-  // that timeline has stood there (a renewal does not restart it).
-  std::map<std::string, std::pair<uint32_t, Millis>> tag_standing;
-  // Per table: route changes (the target really changed) made by nodes.
+  // Per table: the timeline and cluster of the pg_vip tag on it now, and
+  // since when a tag of that timeline has stood there (a renewal does not
+  // restart it). Timeline 0: no pg_vip node's tag (none, or an outsider's).
+  struct Standing {
+    uint32_t timeline = 0;
+    std::string sysid;
+    Millis since = 0;
+  };
+  std::map<std::string, Standing> tag_standing;
+  // Told of every tag a node writes over another: (table, old value, new
+  // value, writer, sent_at, at). The old value's standing is still in
+  // tag_standing when it is called.
+  std::function<void(const std::string &, const std::optional<std::string> &, const std::string &, int, Millis, Millis)>
+      on_tag_write;
+  // Per table: route changes (the target really changed) made by nodes, and when.
   std::map<std::string, int> route_changes;
+  std::map<std::string, std::vector<Millis>> change_times;
+  // Told of every route change a node's write makes: (table, node, the
+  // target before, late: applied after its answer was lost, at).
+  std::function<void(const std::string &, int, const std::string &, bool, Millis)> on_route_change;
+  // Requests a node had cancelled (a shutdown) that EC2 still applied.
+  uint64_t cancelled_applied = 0;
 
  private:
   void commit(Millis at);
   std::mt19937_64 &rng_;
   Snapshot state_;
   std::deque<std::pair<Millis, Snapshot>> history_;
+  struct Late {
+    Millis at;
+    uint64_t seq;
+    std::function<void(Millis)> effect;
+  };
+  std::vector<Late> late_;
+  uint64_t late_seq_ = 0;
+  Millis served_ = 0;
 };
 
 // The Cloud of one node over the simulated EC2.
 class SimCloud : public Cloud {
  public:
-  SimCloud(Ec2 &ec2, int node, Millis *now, std::string vip, std::string eni, std::string instance)
-      : ec2_(ec2), node_(node), now_(now), vip_(std::move(vip)), eni_(std::move(eni)), instance_(std::move(instance)) {}
+  SimCloud(Ec2 &ec2, int node, Millis *now, SimTime *time, std::string vip, std::string eni, std::string instance)
+      : ec2_(ec2), node_(node), now_(now), time_(time), vip_(std::move(vip)), eni_(std::move(eni)),
+        instance_(std::move(instance)) {}
 
   Placement prepare(const std::string &configured_interface) override;
   std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) override;
@@ -163,11 +213,13 @@ class SimCloud : public Cloud {
 
  private:
   // Runs one request with the Cloud's retries; returns when it ended.
-  Millis attempt(const std::string &action, Millis start, int attempts, const std::function<void(Millis)> &effect,
+  // effect(at, late): what the request does in EC2, at the time it does it.
+  Millis attempt(const std::string &action, Millis start, int attempts, const std::function<void(Millis, bool)> &effect,
                  std::optional<aws::AwsError> &error);
   Ec2 &ec2_;
   int node_;
   Millis *now_;
+  SimTime *time_;
   std::string vip_;
   std::string eni_;
   std::string instance_;

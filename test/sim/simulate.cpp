@@ -1,26 +1,58 @@
 // The fence, proven by simulation: several nodes of one cluster, each
 // running the real controller (src/core), over one simulated EC2 with
-// faults, on a simulated clock. A seed decides everything: the cluster, the
-// faults, the failovers, crashes, restarts, rejoins, vip_claim() calls,
-// reloads and an operator's hand; the same seed replays the same run.
-// After every step the invariants below are checked; a violation prints
-// the seed, the invariant and the trace of the run.
+// faults, on a simulated clock. A seed decides everything: the world, the
+// cluster, the faults, the failovers, crashes, restarts, rejoins,
+// vip_claim() calls, reloads and an operator's hand; the same seed replays
+// the same run. After every step the invariants below are checked; a
+// violation prints the seed, the invariant and the trace of the run.
 //
+// The world (--world wide, the default; --world classic turns every item
+// off, --no-<item> one of them, --<item> turns one on again: --world classic
+// --late-writes is the classic world with late writes). Each item is drawn
+// on or off per seed:
+//   intervals         check_interval per node from 1 s to 120 s, changed by reloads
+//   wall-steps        a node's wall clock steps by up to +-10 min (its steady clock never)
+//   long-staleness    reads up to 30 s stale
+//   late-writes       a changing request whose answer was lost is applied up to
+//                     30 s later: duplicated by retries, out of order
+//   lagging-promotions a standby that never followed timeline T promoted to T
+//                     (or one below the newest), possibly much later
+//   two-clusters      a second cluster's primary (another system identifier)
+//                     configured with the same VIP
+//   outsider-tags     an outsider writes tags with no sysid, another sysid,
+//                     garbage text, or deletes the tag
+//   route-deletes     an operator deletes the VIP's route
+//   cancel            a shutdown cancels a step's requests in flight
+//                     (SimTime::cancelled()); EC2 may still apply them
+//
+// Invariants. H is one read's staleness (the seed's bound) plus one claim's
+// length (10 s); W is the flap window of the largest check_interval any node
+// has had: max(10 x check_interval, 60 s).
 //   S1  once a node on timeline T has its fence tag on a table, and it has
-//       stood there for H, no node on a timeline below T sends a changing
-//       request for that table. H is one read's staleness plus one claim's
-//       length: EC2 has no conditional write, so a node may act on a read
-//       that could not yet show the newer tag, and even overwrite it; what
-//       it must never do is ignore a tag it had time to see. The step that
-//       answers a forced claim overrides.
-//   S2  no route war: per table, the route changes pg_vip makes are bounded
-//       by 1 + promotions + operator moves + 2 x (double promotions +
-//       vip_claim() calls + starts as primary + promotion claims whose
-//       fence tag did not land), plus, against a rogue script that keeps
-//       moving a route for a duration D, 2 + D / flap window + one for each
-//       node that becomes primary meanwhile, plus 4 each time IAM starts
-//       denying CreateTags to a node. Once faults and events stop, a table
-//       changes at most 2 + 2 x (primaries) more times while the cluster
+//       stood there for H, no node of that cluster on a timeline below T
+//       sends a changing request for that table, and no tag of a lower
+//       timeline sent after that moment replaces it (an OVERWRITE, counted
+//       where EC2 applies it, late writes included). EC2 has no conditional
+//       write, so a node may act on a read that could not yet show the newer
+//       tag; what it must never do is ignore a tag it had time to see. This
+//       holds for a promotion's first claim too (it acts on what its standby
+//       read); only the step that answers a forced claim overrides.
+//   S2  no route war, per window: for every route change at time t, the
+//       changes pg_vip made to that table in (t - W, t] are at most 1 plus
+//       the allowances earned in (t - 2W - lease, t] (what an event sets off
+//       may wait out a conflict, a rival's lease and a second flap window;
+//       lease = max(6 x C, 60 s), C below): 1 per node promoted and per
+//       operator move or route deletion; 2 more per double promotion and 3
+//       more per lagging promotion; 2 per vip_claim() call, start as primary,
+//       promotion claim whose tag did not land, route change made by a late
+//       write, other cluster appearing, or shutdown; 4 each time IAM starts
+//       denying CreateTags to a node; against a rogue script 3 when it
+//       starts, 2 per W it keeps going and 1 per node promoted or started as
+//       primary while it runs. Wall-clock steps, stale reads, reloads and
+//       outsiders' tags earn nothing (a war at one reversal per flap window
+//       is a war: it exceeds 1 per W once its allowances are that old). Once
+//       faults and events stop, a table changes at most 2 + 2 x (primaries)
+//       + 2 x (late writes still in flight) more times while the cluster
 //       settles.
 //   S3  a node reports `held` only when, in the state its verifying read
 //       saw, every table's route and fence tag name it.
@@ -29,24 +61,69 @@
 //       first claim and a forced claim act on what they did not just read.
 //   S5  a vip_claim() request is handled once: a restarted worker does not
 //       replay it.
+//   S6  a tag no pg_vip node wrote (an outsider's: no sysid, another
+//       system identifier, garbage text) never makes a live primary report
+//       `fenced`: whenever a primary reports `fenced`, the holder it names
+//       (Controller::holder()) is a timeline, system identifier and
+//       interface some pg_vip node wrote in a tag.
+//   E1  exposure: while a newest live primary exists (a live primary of its
+//       cluster on the newest timeline any of its nodes was primary on), no
+//       route table points elsewhere for longer than
+//         B = lease + W + 3 x C + 2 x staleness + write delay + 15 s
+//       without an excuse, where C is the largest check_interval any node has
+//       had and lease = max(6 x C, 60 s): the claim after a promotion is
+//       immediate; a rival of the same timeline gives way after its tag went
+//       unrenewed for a lease; a node in conflict waits one flap window; a
+//       fence is lifted on reads spanning a check interval; a stale read or
+//       a late write delays each once; a failed round is retried within C.
+//       The clock restarts at what no controller can help: an operator's
+//       move or route deletion, a vip_claim() call, the newest primary's own
+//       worker restart, reload, IAM change or shutdown, while a rogue script
+//       runs, and while the newest primary is cut off from EC2 or denied an
+//       action; a new newest primary starts a new failover. Not at other
+//       nodes' crashes, restarts, reloads or IAM changes, wall steps, stale
+//       reads, late writes, lagging promotions or outsiders' tags. With another cluster's
+//       primary up, who should hold is a misconfiguration: E1 and the
+//       exposure figures stop there. Exposure per failover (the time the
+//       route pointed elsewhere while that newest primary lived) is printed
+//       as p50/p99/max over all seeds.
 //   M1  the counters (vip_metrics()) never go back while the server runs, a
 //       worker restart included; each step adds one claim per vip_held or
 //       vip_repaired event, one repair per vip_repaired, one fence per
-//       vip_fenced, and one EC2 call per attempt the node made.
-//   L1  once faults and events stop, within a bounded simulated time every
-//       table points at the newest-timeline live primary (one of them, when
-//       two share the timeline), which reports `held` and whose tag is on
-//       every table; every other live node reports `standby` or `fenced`.
+//       vip_fenced, and one EC2 call per attempt the node made (a request
+//       cancelled by a shutdown is not one).
+//   L1  once faults and events stop (and an operator has deleted outsiders'
+//       tags), within a bounded simulated time every table points at the
+//       newest-timeline live primary (one of them, when two share the
+//       timeline), which reports `held` and whose tag is on every table;
+//       every other live node reports `standby` or `fenced`. With another
+//       cluster's primary up: at most one node reports `held`, and it holds
+//       every table.
 //
-// Usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace] [--ignore S4,S3]
+// Scenarios (--scenario NAME, or --scenario all): a fixed script instead of
+// random events, the invariants checked all the same, and figures printed:
+// route changes, seconds each node held the VIP, seconds in conflict, the
+// final holder. Exit status non-zero on a violation or when the scenario's
+// stated expectation fails. See scenarios() below.
+//
+// A run stops at its first violation; --keep-going runs every seed to its
+// end and counts, per invariant, the seeds that violated it.
+//
+// Usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace]
+//                   [--ignore S4,S3] [--keep-going] [--world wide|classic] [--[no-]<item>]...
+//                   [--scenario NAME|all|list]
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/controller.hpp"
@@ -57,6 +134,8 @@ namespace {
 
 const std::string kVip = "10.0.99.10/32";
 const std::string kSysid = "7311000000000000001";
+const std::string kSysidOther = "7322000000000000002";     // the second cluster
+const std::string kSysidOutsider = "7399000000000000009";  // forged by an outsider
 
 struct Violation {
   std::string invariant;
@@ -68,8 +147,16 @@ struct ClaimRequest {
   bool force;
 };
 
+// The items of the world, as the command line allows them.
+struct WorldFlags {
+  bool intervals = true, wall_steps = true, long_staleness = true, late_writes = true, lagging = true,
+       two_clusters = true, outsider_tags = true, route_deletes = true, cancel = true;
+};
+
 struct Node {
   int id = 0;
+  int cluster = 0;  // 0: the cluster under test; 1: another one given the same VIP
+  std::string sysid = kSysid;
   std::string name;  // pg_vip.node_name as configured (may be shared)
   std::string eni, instance;
   enum class Pg { Down, Standby, Primary } pg = Pg::Standby;
@@ -90,24 +177,40 @@ struct Node {
   std::vector<ClaimRequest> requests;
   bool first_primary_step = false;  // the next step is the first since promotion
   bool forcing = false;             // this step answers a forced claim
+  bool shutting_down = false;       // the next step is cancelled part way: a shutdown
   uint64_t requests_before = 0;     // EC2's count of this node's requests before the running step (M1)
   Millis check_interval = 2000;
-  Millis skew = 0;  // this node's wall clock is off by this much (NTP drift, a bad clock)
+  Millis skew = 0;              // this node's wall clock is off by this much (NTP drift, a bad clock, a step)
+  Millis waiting_since = -1;    // since when it waits for vip_claim() (started as primary, routes elsewhere)
+  uint32_t max_primary_tl = 0;  // the newest timeline it was primary on
   bool alive() const { return pg != Pg::Down; }
 };
 
-class Run {
- public:
-  Run(uint64_t seed, long steps, bool trace_all) : seed_(seed), steps_(steps), trace_all_(trace_all), rng_(seed) {}
+Millis flap_window_of(Millis ci) { return std::max<Millis>(10 * ci, 60000); }
+Millis lease_of(Millis ci) { return std::max<Millis>(6 * ci, 60000); }
+
+struct Run;
+
+// A scripted scenario: its own cluster and events.
+struct Scenario {
+  const char *name;
+  const char *what;         // the situation
+  const char *expectation;  // what must hold, besides the invariants
+  void (*build)(Run &);     // nodes, tables, script
+};
+
+struct Run {
+  Run(uint64_t seed, long steps, bool trace_all, WorldFlags flags)
+      : seed_(seed), steps_(steps), trace_all_(trace_all), flags_(flags), rng_(seed) {}
 
   // Returns the first violation, if any.
   std::optional<Violation> go();
+  std::optional<Violation> go_scenario(const Scenario &s);
   long steps_done() const { return steps_done_; }
   void print_trace() const {
     for (const auto &l : trace_) std::printf("  %s\n", l.c_str());
   }
 
- private:
   template <typename... A>
   void trace(const char *fmt, A... a) {
     char buf[1024];
@@ -122,6 +225,8 @@ class Run {
   long pick(long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(rng_); }
 
   void setup();
+  void wire();
+  Node &add_node(const std::string &name, const std::string &eni, Millis ci, Node::Pg pg, uint32_t tl, int cluster = 0);
   void start_worker(Node &n);
   void stop_worker(Node &n) {
     n.ctl.reset();
@@ -131,52 +236,115 @@ class Run {
   void step(Node &n);
   void environment();
   void heal();
-  uint32_t newest_timeline() const;
+  void advance(Millis t);
+  void one(Millis event_at, const std::function<void()> &on_event);
+  void make_tables(int n);
+  void set_route(const std::string &table, const std::string &eni);
+  void account(Millis to);
+  void close_episode();
+  uint32_t newest_timeline(int cluster = 0) const;
+  std::vector<const Node *> newest_primaries() const;
+  bool points_at(const std::string &table, const std::string &eni) const;
+  Millis max_interval() const { return ci_max_; }
+  Millis window() const { return flap_window_of(ci_max_); }
+  Millis e1_bound() const { return lease_of(ci_max_) + window() + 3 * ci_max_ + 2 * staleness_ + write_delay_ + 15000; }
+  void allow(int n, const char *why) {
+    allowances_.push_back({now_, n});
+    (void) why;
+  }
+  void excuse() { excused_at_ = now_; }
+  void answer_waiting_primaries();
+  void excuse_if_newest(const Node &n) {
+    if (n.cluster == 0 && n.pg == Node::Pg::Primary && n.timeline == max_tl_) excuse();
+  }
   void check_send(const Sent &s);
-  void check_after_step(Node &n, const std::vector<Event> &events, bool had_request);
+  void check_tag_write(const std::string &table, const std::optional<std::string> &old, const std::string &value,
+                       int writer, Millis sent_at, Millis at);
+  void check_after_step(Node &n, State before, const std::vector<Event> &events, bool had_request);
   void check_budget();
   void check_metrics(Node &n, const Metrics &before, const std::vector<Event> &events);
   void check_l1();
   void fail(const std::string &inv, const std::string &what) {
-    if (!violation_ && ignored.find(inv) == std::string::npos) violation_ = Violation{inv, what};
+    if (ignored.find(inv) != std::string::npos) return;
+    if (!violation_) violation_ = Violation{inv, what};
+    if (all_violations_.size() < 20 && std::none_of(all_violations_.begin(), all_violations_.end(),
+                                                    [&](const Violation &v) { return v.invariant == inv; }))
+      all_violations_.push_back({inv, what});
   }
 
- public:
-  std::string ignored;  // invariants not checked (--ignore S4,S3): to see what lies behind a first violation
+  // Node actions, for the world and the scenarios.
+  void promote(Node &n, uint32_t tl);
+  void crash(Node &n);
+  void restart(Node &n, bool as_primary);
+  void wall_step(Node &n, Millis d);
+  void outsider_tag(const std::string &table, const std::optional<std::string> &value, const char *what);
+  void at(Millis t, std::function<void()> f) { script_.push_back({t, std::move(f)}); }
 
- private:
+  std::string ignored;      // invariants not checked (--ignore S4,S3): to see what lies behind a first violation
+  bool keep_going = false;  // run on after a violation (--keep-going): every invariant's first violation is kept
+
   uint64_t seed_;
   long steps_;
   bool trace_all_;
+  WorldFlags flags_;
+  WorldFlags world_{};  // the items drawn on for this seed
   std::mt19937_64 rng_;
   long steps_done_ = 0;
   Millis now_ = 0;
   std::deque<std::string> trace_;
   std::optional<Violation> violation_;
+  std::vector<Violation> all_violations_;
   std::unique_ptr<Ec2> ec2_;
   std::vector<std::string> tables_;
-  std::vector<Node> nodes_;
+  std::deque<Node> nodes_;  // a deque: nodes are added without moving the others
   Millis next_event_ = 0;
   // A rogue script (an old failover hook, infrastructure as code) that keeps
   // pointing one table elsewhere: pg_vip must not fight it.
   struct Rogue {
     std::string table, eni;
-    Millis until = 0, period = 0, next = 0;
+    Millis until = 0, period = 0, next = 0, next_allow = 0;
   };
   std::optional<Rogue> rogue_;
   std::map<std::string, int> changes_at_heal_;  // S2 once faults stop: the cluster settles, it does not flip
   int settle_allowance_ = 4;
-  int tag_denials_ = 0;      // times IAM began to deny CreateTags to a node
-  int rogue_allowance_ = 0;  // route changes S2 allows pg_vip against rogues
+  std::vector<std::pair<Millis, int>> allowances_;  // S2: when, how many
+  std::map<std::string, std::size_t> budget_checked_;
   Millis staleness_ = 0;
+  Millis write_delay_ = 0;
   Millis horizon_ = 0;  // H of S1
+  Millis ci_max_ = 0;
   bool quiet_ = false;
   Millis quiet_since_ = 0;
-  // S2's budget.
-  int promotions_ = 0, operator_moves_ = 0, forced_ = 0, requested_ = 0, starts_ = 0, unfenced_ = 0, doubles_ = 0;
+  int tag_denials_ = 0;
+  Node *foreign_ = nullptr;  // the other cluster's node, when the world has one
+  bool foreign_up_ = false;
+  // Forced steps: (node, from, to), for S1's overwrites applied after the step.
+  std::vector<std::tuple<int, Millis, Millis>> forced_spans_;
+  // Every (timeline, sysid, interface) a pg_vip node wrote in a tag (S6).
+  std::set<std::tuple<uint32_t, std::string, std::string>> genuine_;
   // Whose step is running, and whether it may act without a fresh read.
   Node *stepping_ = nullptr;
-  bool exempt_ = false;
+  bool exempt_s1_ = false, exempt_s4_ = false;
+  // Exposure (E1) and its figures.
+  uint32_t max_tl_ = 1;  // the newest timeline any node of the cluster was primary on
+  Millis acct_ = 0;      // accounted up to here
+  std::string episode_;  // the newest primaries now ("" when none is alive)
+  Millis episode_exposure_ = 0;
+  Millis run_start_ = -1;  // since when the route points elsewhere
+  Millis excused_at_ = 0;
+  std::vector<double> exposures_;  // seconds, per failover
+  // Figures.
+  int overwrites_ = 0, overwrites_excused_ = 0, late_changes_ = 0, forged_ = 0, wall_steps_ = 0, shutdowns_ = 0,
+      laggings_ = 0;
+  std::vector<Millis> held_ms_, conflict_ms_, route_ms_;
+  Millis two_held_ms_ = 0;  // while two nodes or more reported held
+  // Scenario mode.
+  bool scripted_ = false;
+  Millis end_at_ = 0;
+  std::vector<std::pair<Millis, std::function<void()>>> script_;
+  std::function<void()> tick_;                // after each step or event
+  std::function<std::string()> expectation_;  // "" when it held
+  std::function<void(const std::string &, int, const std::string &, bool, Millis)> route_hook_;
 };
 
 ControllerConfig Run::config_of(const Node &n) const {
@@ -188,6 +356,10 @@ ControllerConfig Run::config_of(const Node &n) const {
   c.node_name = n.name;
   c.check_interval = std::chrono::milliseconds(n.check_interval);
   c.request_timeout = std::chrono::milliseconds(SimCloud::kTimeout);
+#ifdef PG_VIP_SIM_FENCE_KEY
+  // MACed tags: each cluster has its key; an outsider has none.
+  c.fence_key = "sim-fence-key-" + n.sysid;
+#endif
   return c;
 }
 
@@ -198,7 +370,7 @@ void Run::start_worker(Node &n) {
   Node *np = &n;
   Ec2 *ec2 = ec2_.get();
   hooks.cloud = [this, np, ec2](const ControllerConfig &, TimeSource &, CloudReports reports) {
-    auto c = std::make_unique<SimCloud>(*ec2, np->id, &np->now, kVip, np->eni, np->instance);
+    auto c = std::make_unique<SimCloud>(*ec2, np->id, &np->now, np->time.get(), kVip, np->eni, np->instance);
     c->step = steps_done_;
     c->on_attempt = [attempt = std::move(reports.attempt)](std::string_view action,
                                                            const std::optional<aws::AwsError> &error, int n) {
@@ -210,22 +382,93 @@ void Run::start_worker(Node &n) {
   n.ctl = std::make_unique<Controller>(std::move(hooks), resume_from(*n.shm));
   n.ctl->configure(config_of(n));
   n.next_wake = now_ + pick(1, 20);
+  n.shutting_down = false;
 }
 
-uint32_t Run::newest_timeline() const {
+uint32_t Run::newest_timeline(int cluster) const {
   uint32_t tl = 1;
-  for (const auto &n : nodes_) tl = std::max(tl, n.timeline);
+  for (const auto &n : nodes_)
+    if (n.cluster == cluster) tl = std::max(tl, n.timeline);
   return tl;
 }
 
+std::vector<const Node *> Run::newest_primaries() const {
+  std::vector<const Node *> out;
+  for (const auto &n : nodes_)
+    if (n.cluster == 0 && n.pg == Node::Pg::Primary && n.timeline == max_tl_) out.push_back(&n);
+  return out;
+}
+
+bool Run::points_at(const std::string &table, const std::string &eni) const {
+  const TableState &s = ec2_->state().at(table);
+  return s.route_present && !s.blackhole && s.eni == eni;
+}
+
+Node &Run::add_node(const std::string &name, const std::string &eni, Millis ci, Node::Pg pg, uint32_t tl, int cluster) {
+  nodes_.emplace_back();
+  Node &n = nodes_.back();
+  n.id = static_cast<int>(nodes_.size() - 1);
+  n.cluster = cluster;
+  n.sysid = cluster == 0 ? kSysid : kSysidOther;
+  n.name = name;
+  n.eni = eni;
+  n.instance = "i-0" + std::to_string(n.id + 1);
+  n.check_interval = ci;
+  ci_max_ = std::max(ci_max_, ci);
+  n.pg = pg;
+  n.timeline = tl;
+  n.by = pg == Node::Pg::Primary ? PrimaryBy::Start : PrimaryBy::None;
+  if (pg == Node::Pg::Primary && cluster == 0) max_tl_ = std::max(max_tl_, tl);
+  held_ms_.push_back(0);
+  conflict_ms_.push_back(0);
+  route_ms_.push_back(0);
+  if (pg != Node::Pg::Down) start_worker(n);
+  return n;
+}
+
+void Run::wire() {
+  ec2_->on_send = [this](const Sent &s) { check_send(s); };
+  ec2_->on_tag_write = [this](const std::string &table, const std::optional<std::string> &old, const std::string &value,
+                              int writer, Millis sent_at,
+                              Millis at) { check_tag_write(table, old, value, writer, sent_at, at); };
+  ec2_->on_route_change = [this](const std::string &table, int node, const std::string &from, bool late, Millis at) {
+    if (late) {
+      ++late_changes_;
+      allow(2, "late write");
+      trace("  late write of node %d applied: %s now points at node %d (was %s)", node, table.c_str(), node,
+            from.c_str());
+    }
+    if (route_hook_) route_hook_(table, node, from, late, at);
+  };
+}
+
 void Run::setup() {
+  // The world first, every item drawn whatever the flags say, so that a
+  // flag turns one item off without changing the rest of the seed's run.
+  auto draw = [&](bool allowed) {
+    bool on = chance() < 0.5;
+    return allowed && on;
+  };
+  world_.intervals = draw(flags_.intervals);
+  world_.wall_steps = draw(flags_.wall_steps);
+  world_.long_staleness = draw(flags_.long_staleness);
+  world_.late_writes = draw(flags_.late_writes);
+  world_.lagging = draw(flags_.lagging);
+  world_.two_clusters = draw(flags_.two_clusters);
+  world_.outsider_tags = draw(flags_.outsider_tags);
+  world_.route_deletes = draw(flags_.route_deletes);
+  world_.cancel = draw(flags_.cancel);
+
   int n_nodes = static_cast<int>(pick(2, 4));
   int n_tables = static_cast<int>(pick(1, 3));
   for (int i = 0; i < n_tables; ++i) tables_.push_back("rtb-" + std::to_string(i + 1));
   ec2_ = std::make_unique<Ec2>(rng_, tables_);
   bool same_names = chance() < 0.3;  // Debian's cluster_name, or one host name everywhere
   Millis interval = std::vector<Millis>{1000, 2000, 5000, 10000}[pick(0, 3)];
-  staleness_ = std::vector<Millis>{0, 200, 1000, 2000}[pick(0, 3)];
+  static const std::vector<Millis> wide_intervals{1000, 2000, 5000, 10000, 30000, 60000, 120000};
+  Millis stale_narrow = std::vector<Millis>{0, 200, 1000, 2000}[pick(0, 3)];
+  Millis stale_wide = std::vector<Millis>{5000, 15000, 30000}[pick(0, 2)];
+  staleness_ = world_.long_staleness ? stale_wide : stale_narrow;
   horizon_ = staleness_ + 10000;
   ec2_->faults.max_staleness = staleness_;
   ec2_->faults.stale_read = staleness_ ? 0.3 : 0;
@@ -234,22 +477,44 @@ void Run::setup() {
   ec2_->faults.throttle = level / 2;
   ec2_->faults.reset = level / 4;
   ec2_->faults.lost_answer = level / 3;
-  nodes_.resize(n_nodes);
+  if (world_.late_writes) {
+    write_delay_ = 30000;
+    ec2_->faults.lost_answer = std::max(level / 3, 0.03);
+    ec2_->faults.late_apply = 0.5;
+    ec2_->faults.max_write_delay = write_delay_;
+  }
   for (int i = 0; i < n_nodes; ++i) {
-    Node &n = nodes_[i];
-    n.id = i;
-    n.name = same_names ? "15/main" : "node-" + std::string(1, static_cast<char>('a' + i));
     char eni[32];
     std::snprintf(eni, sizeof eni, "eni-0%x%07x", i + 10, static_cast<unsigned>(pick(0, 0xfffffff)));
-    n.eni = eni;
-    n.instance = "i-0" + std::to_string(i + 1);
-    n.check_interval = interval;
+    Millis ci = world_.intervals ? wide_intervals[pick(0, wide_intervals.size() - 1)] : interval;
     // Clocks disagree: SigV4 tolerates 5 minutes, so a node up to a couple
     // of minutes off still reaches EC2.
-    n.skew = chance() < 0.3 ? pick(-120000, 120000) : pick(-500, 500);
+    Millis skew = chance() < 0.3 ? pick(-120000, 120000) : pick(-500, 500);
+    std::string name = same_names ? "15/main" : "node-" + std::string(1, static_cast<char>('a' + i));
+    nodes_.emplace_back();
+    Node &n = nodes_.back();
+    n.id = i;
+    n.name = name;
+    n.eni = eni;
+    n.instance = "i-0" + std::to_string(i + 1);
+    n.check_interval = ci;
+    ci_max_ = std::max(ci_max_, ci);
+    n.skew = skew;
     n.pg = i == 0 ? Node::Pg::Primary : Node::Pg::Standby;
     n.by = i == 0 ? PrimaryBy::Start : PrimaryBy::None;
+    held_ms_.push_back(0);
+    conflict_ms_.push_back(0);
+    route_ms_.push_back(0);
     start_worker(n);
+  }
+  if (world_.two_clusters) {
+    // Another cluster's single node, configured with the same VIP by
+    // mistake: it appears as a primary at some point of the run.
+    Node &f = add_node("other-main", "eni-0f" + std::to_string(pick(1000000, 9999999)),
+                       world_.intervals ? wide_intervals[pick(0, wide_intervals.size() - 1)] : interval, Node::Pg::Down,
+                       static_cast<uint32_t>(pick(1, 3)), 1);
+    f.was_primary = true;
+    foreign_ = &f;
   }
   // The VPC before pg_vip: the route at the first node, no tag.
   for (const auto &t : tables_) {
@@ -258,24 +523,42 @@ void Run::setup() {
     s.eni = nodes_[0].eni;
     ec2_->set(0, t, s);
   }
-  ec2_->on_send = [this](const Sent &s) { check_send(s); };
-  trace("seed %llu: %d nodes, %d tables, check_interval %lld ms, staleness %lld ms, fault level %.2f%s",
-        static_cast<unsigned long long>(seed_), n_nodes, n_tables, static_cast<long long>(interval),
-        static_cast<long long>(staleness_), level, same_names ? ", every node named 15/main" : "");
+  wire();
+  trace("seed %llu: %d nodes, %d tables, check_interval %s, staleness %lld ms, fault level %.2f%s",
+        static_cast<unsigned long long>(seed_), n_nodes, n_tables,
+        world_.intervals ? "per node" : std::to_string(interval).c_str(), static_cast<long long>(staleness_), level,
+        same_names ? ", every node named 15/main" : "");
+  std::string items;
+  if (world_.intervals) items += " intervals";
+  if (world_.wall_steps) items += " wall-steps";
+  if (world_.long_staleness) items += " long-staleness";
+  if (world_.late_writes) items += " late-writes";
+  if (world_.lagging) items += " lagging-promotions";
+  if (world_.two_clusters) items += " two-clusters";
+  if (world_.outsider_tags) items += " outsider-tags";
+  if (world_.route_deletes) items += " route-deletes";
+  if (world_.cancel) items += " cancel";
+  trace("world:%s", items.empty() ? " classic" : items.c_str());
+  for (const auto &n : nodes_)
+    trace("node %d: %s %s check_interval %lld ms, wall clock %+lld ms%s", n.id, n.name.c_str(), n.eni.c_str(),
+          static_cast<long long>(n.check_interval), static_cast<long long>(n.skew),
+          n.cluster ? " (another cluster)" : "");
 }
 
 void Run::check_send(const Sent &s) {
   Node &n = nodes_[s.node];
   trace("  node %d %s %s -> %s", s.node, s.action.c_str(), s.table.c_str(), s.value.c_str());
-  if (exempt_) return;
-  // S1: a newer timeline's tag that has stood long enough for any reader to see it.
+  // S1: a newer timeline's tag of this cluster that has stood long enough
+  // for any reader to see it.
   auto standing = ec2_->tag_standing.find(s.table);
-  if (standing != ec2_->tag_standing.end() && standing->second.first > n.timeline &&
-      standing->second.second <= s.at - horizon_)
+  if (!exempt_s1_ && standing != ec2_->tag_standing.end() && standing->second.sysid == n.sysid &&
+      standing->second.timeline > n.timeline && standing->second.since <= s.at - horizon_)
     fail("S1", "node " + std::to_string(s.node) + " on timeline " + std::to_string(n.timeline) + " sent " + s.action +
-                   " for " + s.table + " although timeline " + std::to_string(standing->second.first) +
-                   "'s tag has stood on it since " + std::to_string(standing->second.second) + " ms");
+                   " for " + s.table + " although timeline " + std::to_string(standing->second.timeline) +
+                   "'s tag has stood on it since " + std::to_string(standing->second.since) + " ms" +
+                   (n.first_primary_step ? " (its promotion's claim)" : ""));
   // S4: fail closed.
+  if (exempt_s4_) return;
   bool read_ok = false;
   if (n.cloud)
     if (auto it = n.cloud->last_read.find(s.table); it != n.cloud->last_read.end())
@@ -285,7 +568,35 @@ void Run::check_send(const Sent &s) {
                    " without having read that table successfully in this step");
 }
 
-void Run::check_after_step(Node &n, const std::vector<Event> &events, bool had_request) {
+void Run::check_tag_write(const std::string &table, const std::optional<std::string> &old, const std::string &value,
+                          int writer, Millis sent_at, Millis at) {
+  auto nf = parse_tag(value);
+  if (writer >= 0 && nf) genuine_.insert({nf->timeline, nf->sysid, nf->id});
+  if (writer < 0 || !old || !nf) return;
+  auto of = parse_tag(*old);
+  const Ec2::Standing &st = ec2_->tag_standing[table];
+  // An overwrite: a pg_vip tag of this cluster replaced by one of an older timeline.
+  if (!of || of->sysid.empty() || of->sysid != nf->sysid || of->timeline <= nf->timeline || st.timeline != of->timeline)
+    return;
+  ++overwrites_;
+  trace("  %s: timeline %u's tag (standing since %.3f) overwritten by node %d's of timeline %u, sent at %.3f%s",
+        table.c_str(), of->timeline, st.since / 1000.0, writer, nf->timeline, sent_at / 1000.0,
+        at > sent_at + 5000 ? " (applied late)" : "");
+  // The step that answers a forced claim overrides (its late writes too).
+  if (exempt_s1_ && stepping_ && stepping_->id == writer) return;
+  for (const auto &[node, from, to] : forced_spans_)
+    if (node == writer && sent_at >= from && sent_at <= to) return;
+  if (st.since > sent_at - horizon_) {
+    ++overwrites_excused_;
+    return;
+  }
+  fail("S1", "node " + std::to_string(writer) + " overwrote timeline " + std::to_string(of->timeline) + "'s tag on " +
+                 table + " (standing since " + std::to_string(st.since) + " ms) with timeline " +
+                 std::to_string(nf->timeline) + "'s, in a request sent at " + std::to_string(sent_at) +
+                 " ms and applied at " + std::to_string(at) + " ms");
+}
+
+void Run::check_after_step(Node &n, State before, const std::vector<Event> &events, bool had_request) {
   // S3: held only on what a read saw.
   if (n.ctl->state() == State::Held) {
     for (const auto &t : tables_) {
@@ -310,6 +621,15 @@ void Run::check_after_step(Node &n, const std::vector<Event> &events, bool had_r
         e.details.find("requested by") != std::string::npos || e.details.find("forced by") != std::string::npos;
     if (claim_event && asked && !had_request)
       fail("S5", "node " + std::to_string(n.id) + " handled a vip_claim() request that was already done: " + e.details);
+  }
+  // S6: fenced only by a tag some pg_vip node wrote.
+  if (n.pg == Node::Pg::Primary && n.ctl->state() == State::Fenced && n.ctl->holder()) {
+    const Holder &h = *n.ctl->holder();
+    if (!genuine_.count({h.timeline, h.system_identifier, h.interface_id}))
+      fail("S6", "node " + std::to_string(n.id) + " (primary, timeline " + std::to_string(n.timeline) + ") " +
+                     (before == State::Fenced ? "stays" : "went") + " fenced by a tag no pg_vip node wrote: timeline " +
+                     std::to_string(h.timeline) + ", sysid \"" + h.system_identifier + "\", interface \"" +
+                     h.interface_id + "\" (" + n.ctl->last_error() + ")");
   }
 }
 
@@ -348,17 +668,21 @@ void Run::check_budget() {
       if (changes - changes_at_heal_[table] > settle_allowance_)
         fail("S2", table + " changed " + std::to_string(changes - changes_at_heal_[table]) +
                        " times after faults and events stopped: the cluster must settle, not flip");
-  for (const auto &[table, changes] : ec2_->route_changes) {
-    int budget = 1 + promotions_ + 2 * doubles_ + operator_moves_ + 2 * (forced_ + requested_ + starts_ + unfenced_) +
-                 4 * tag_denials_ + rogue_allowance_;
-    if (changes > budget)
-      fail("S2", table + " changed " + std::to_string(changes) + " times; the budget is " + std::to_string(budget) +
-                     " (promotions " + std::to_string(promotions_) + ", operator moves " +
-                     std::to_string(operator_moves_) + ", forced " + std::to_string(forced_) + ", requested " +
-                     std::to_string(requested_) + ", starts " + std::to_string(starts_) +
-                     ", unfenced promotion claims " + std::to_string(unfenced_) + ", double promotions " +
-                     std::to_string(doubles_) + ", CreateTags denials " + std::to_string(tag_denials_) +
-                     ", against rogue scripts " + std::to_string(rogue_allowance_) + ")");
+  Millis w = window();
+  for (const auto &[table, times] : ec2_->change_times) {
+    std::size_t &done = budget_checked_[table];
+    for (; done < times.size(); ++done) {
+      Millis t = times[done];
+      int changes = 0;
+      for (std::size_t k = 0; k <= done; ++k) changes += times[k] > t - w;
+      int budget = 1;
+      for (const auto &[when, n] : allowances_)
+        if (when > t - 2 * w - lease_of(ci_max_) && when <= t) budget += n;
+      if (changes > budget)
+        fail("S2", table + " changed " + std::to_string(changes) + " times in the " + std::to_string(w / 1000) +
+                       " s up to " + std::to_string(t) + " ms; the budget for that window is " +
+                       std::to_string(budget));
+    }
   }
 }
 
@@ -369,7 +693,7 @@ void Run::step(Node &n) {
   obs.role = n.pg == Node::Pg::Primary ? Role::Primary : Role::Standby;
   obs.by = n.pg == Node::Pg::Primary ? n.by : PrimaryBy::None;
   obs.timeline = n.timeline;
-  obs.system_identifier = kSysid;
+  obs.system_identifier = n.sysid;
   if (n.primary_noticed >= 0)
     obs.primary_noticed = n.time->steady() - std::chrono::milliseconds(now_ - n.primary_noticed);
   // Pending vip_claim() requests, as the glue hands them over.
@@ -386,14 +710,16 @@ void Run::step(Node &n) {
   bool fast = n.first_primary_step && n.pg == Node::Pg::Primary && !had_request;
   // Only the step that answers a forced request overrides; its retries do not.
   n.forcing = had_request && forced && n.pg == Node::Pg::Primary;
-  exempt_ = fast || n.forcing;
+  exempt_s1_ = n.forcing;
+  exempt_s4_ = fast || n.forcing;
   if (n.cloud) n.cloud->step = steps_done_;
   n.requests_before = ec2_->requests_by_node[n.id];
   std::size_t sent_before = ec2_->sent.size();
   State before = n.ctl->state();
   auto delay = n.ctl->step(obs);
   ++steps_done_;
-  exempt_ = false;
+  if (n.forcing) forced_spans_.emplace_back(n.id, now_, n.now);
+  exempt_s1_ = exempt_s4_ = false;
   if (fast) {
     // A promotion's claim whose routes moved while its tag did not land.
     bool moved = false, tagged = false;
@@ -401,9 +727,10 @@ void Run::step(Node &n) {
       const Sent &s = ec2_->sent[i];
       if (s.node != n.id || !s.applied) continue;
       moved |= s.action == "Point";
-      tagged |= s.action == "Fence" && s.value.find("tl=" + std::to_string(n.timeline) + ";") == 0;
+      auto tag = s.action == "Fence" ? parse_tag(s.value) : std::nullopt;
+      tagged |= tag && tag->timeline == n.timeline;
     }
-    if (moved && !tagged) ++unfenced_;
+    if (moved && !tagged) allow(2, "unfenced promotion claim");
   }
   if (n.pg == Node::Pg::Primary) n.first_primary_step = false;
   n.forcing = false;
@@ -418,16 +745,89 @@ void Run::step(Node &n) {
         static_cast<long long>(delay.count()),
         n.ctl->last_error().empty() ? "" : "; last_error: ", n.ctl->last_error().substr(0, 300).c_str());
   for (const auto &e : events) trace("  node %d event %s: %s", n.id, e.name.c_str(), e.details.substr(0, 300).c_str());
-  check_after_step(n, events, had_request);
+  check_after_step(n, before, events, had_request);
   check_budget();
   n.next_wake = std::max(n.now, now_) + std::max<Millis>(delay.count(), 1);
   stepping_ = nullptr;
+  if (n.shutting_down) {
+    // The shutdown the cancellation announced: the worker exits; the server
+    // stays up (a worker restart) or stops too.
+    n.shutting_down = false;
+    stop_worker(n);
+    if (chance() < 0.5) {
+      start_worker(n);
+      trace("event: node %d's worker restarted after its shutdown", n.id);
+    } else {
+      n.was_primary = n.pg == Node::Pg::Primary;
+      n.pg = Node::Pg::Down;
+      trace("event: node %d's server stopped", n.id);
+    }
+  }
+}
+
+void Run::promote(Node &s, uint32_t tl) {
+  s.pg = Node::Pg::Primary;
+  s.timeline = tl;
+  s.by = PrimaryBy::Promotion;
+  s.first_primary_step = true;
+  s.primary_noticed = now_;
+  s.next_wake = now_ + pick(1, 4);  // the worker notices within milliseconds
+  if (s.cluster == 0) max_tl_ = std::max(max_tl_, tl);
+  s.max_primary_tl = std::max(s.max_primary_tl, tl);
+  allow(1, "promotion");
+  if (rogue_) allow(1, "promotion against a rogue");  // a new holder repairs once against the rogue too
+  trace("event: node %d promoted to timeline %u", s.id, tl);
+}
+
+void Run::crash(Node &n) {
+  n.was_primary = n.pg == Node::Pg::Primary;
+  n.pg = Node::Pg::Down;
+  stop_worker(n);
+  trace("event: node %d crashed", n.id);
+}
+
+// A server (re)start: shared memory made anew.
+void Run::restart(Node &n, bool as_primary) {
+  *n.shm = Status{};
+  n.claim_seq = 0;
+  n.requests.clear();
+  n.first_primary_step = false;
+  n.primary_noticed = -1;
+  if (as_primary) {
+    n.pg = Node::Pg::Primary;
+    n.by = PrimaryBy::Start;
+    n.max_primary_tl = std::max(n.max_primary_tl, n.timeline);
+    if (n.cluster == 0) max_tl_ = std::max(max_tl_, n.timeline);
+    allow(2, "start as primary");
+    if (rogue_) allow(1, "start against a rogue");
+    trace("event: node %d restarted as primary (timeline %u)", n.id, n.timeline);
+  } else {
+    n.pg = Node::Pg::Standby;
+    n.by = PrimaryBy::None;
+    n.timeline = newest_timeline(n.cluster);
+    trace("event: node %d rejoined as a standby (pg_rewind)", n.id);
+  }
+  start_worker(n);
+}
+
+void Run::wall_step(Node &n, Millis d) {
+  n.skew += d;
+  if (n.time) n.time->set_skew(n.skew);
+  ++wall_steps_;
+  trace("event: node %d's wall clock stepped %+lld ms (now off by %+lld ms)", n.id, static_cast<long long>(d),
+        static_cast<long long>(n.skew));
+}
+
+void Run::outsider_tag(const std::string &table, const std::optional<std::string> &value, const char *what) {
+  ec2_->set_tag(now_, table, value);
+  ++forged_;
+  trace("event: an outsider %s on %s: %s", what, table.c_str(), value ? value->c_str() : "(deleted)");
 }
 
 void Run::environment() {
-  // Faults stop, and the cluster settles, for the last part of the run.
   std::vector<Node *> live, primaries, standbys, down;
   for (auto &n : nodes_) {
+    if (n.cluster != 0) continue;
     if (!n.alive()) down.push_back(&n);
     else if (n.pg == Node::Pg::Primary) primaries.push_back(&n), live.push_back(&n);
     else standbys.push_back(&n), live.push_back(&n);
@@ -436,53 +836,17 @@ void Run::environment() {
   bool newest_up = false;
   for (auto *p : primaries) newest_up |= p->timeline == newest;
   double r = chance();
-  auto promote = [&](std::vector<Node *> who) {
-    uint32_t tl = newest_timeline() + 1;
-    for (auto *s : who) {
-      s->pg = Node::Pg::Primary;
-      s->timeline = tl;
-      s->by = PrimaryBy::Promotion;
-      s->first_primary_step = true;
-      s->primary_noticed = now_;
-      s->next_wake = now_ + pick(1, 4);  // the worker notices within milliseconds
-      ++promotions_;
-      if (rogue_) ++rogue_allowance_;  // a new holder repairs once against the rogue too
-      trace("event: node %d promoted to timeline %u", s->id, tl);
-    }
-  };
   if (!newest_up && !standbys.empty() && r < 0.5) {
     // The failover manager promotes a standby (two at once, now and then).
     std::shuffle(standbys.begin(), standbys.end(), rng_);
     std::size_t k = standbys.size() >= 2 && chance() < 0.2 ? 2 : 1;
-    if (k == 2) ++doubles_;
-    promote(std::vector<Node *>(standbys.begin(), standbys.begin() + k));
+    if (k == 2) allow(2, "double promotion");
+    for (std::size_t i = 0; i < k; ++i) promote(*standbys[i], newest + 1);
   } else if (r < 0.12 && !live.empty()) {
-    Node *n = live[pick(0, live.size() - 1)];
-    n->was_primary = n->pg == Node::Pg::Primary;
-    n->pg = Node::Pg::Down;
-    stop_worker(*n);
-    trace("event: node %d crashed", n->id);
+    crash(*live[pick(0, live.size() - 1)]);
   } else if (r < 0.30 && !down.empty()) {
     Node *n = down[pick(0, down.size() - 1)];
-    // A server restart makes shared memory anew.
-    *n->shm = Status{};
-    n->claim_seq = 0;
-    n->requests.clear();
-    n->first_primary_step = false;
-    n->primary_noticed = -1;
-    if (n->was_primary && chance() < 0.6) {
-      n->pg = Node::Pg::Primary;
-      n->by = PrimaryBy::Start;
-      ++starts_;
-      if (rogue_) ++rogue_allowance_;
-      trace("event: node %d restarted as primary (timeline %u)", n->id, n->timeline);
-    } else {
-      n->pg = Node::Pg::Standby;
-      n->by = PrimaryBy::None;
-      n->timeline = newest_timeline();
-      trace("event: node %d rejoined as a standby (pg_rewind)", n->id);
-    }
-    start_worker(*n);
+    restart(*n, n->was_primary && chance() < 0.6);
   } else if (r < 0.36) {
     // A primary on an old timeline is rewound into a standby.
     for (auto *p : primaries)
@@ -504,14 +868,15 @@ void Run::environment() {
     stop_worker(*n);
     n->first_primary_step = false;  // a new worker has not seen the promotion happen
     start_worker(*n);
+    excuse_if_newest(*n);
     trace("event: node %d's worker restarted (state %s kept)", n->id, to_string(n->shm->state));
   } else if (r < 0.50 && !primaries.empty()) {
     Node *n = primaries[pick(0, primaries.size() - 1)];
     bool force = chance() < 0.3;
     n->requests.push_back({++n->claim_seq, force});
     if (n->requests.size() > 8) n->requests.erase(n->requests.begin());
-    if (force) ++forced_;
-    else ++requested_;
+    allow(2, "vip_claim()");
+    excuse();
     n->next_wake = now_ + 1;
     trace("event: vip_claim(force => %s) on node %d", force ? "true" : "false", n->id);
   } else if (r < 0.55 && !live.empty()) {
@@ -519,9 +884,16 @@ void Run::environment() {
     if (chance() < 0.5) {
       auto cut = n->name.find("-renamed");
       n->name = cut == std::string::npos ? n->name + "-renamed" : n->name.substr(0, cut);
-    } else n->check_interval = std::vector<Millis>{1000, 2000, 5000}[pick(0, 2)];
+    } else if (world_.intervals) {
+      static const std::vector<Millis> wide{1000, 2000, 5000, 10000, 30000, 60000, 120000};
+      n->check_interval = wide[pick(0, wide.size() - 1)];
+    } else {
+      n->check_interval = std::vector<Millis>{1000, 2000, 5000}[pick(0, 2)];
+    }
+    ci_max_ = std::max(ci_max_, n->check_interval);
     if (n->ctl) n->ctl->configure(config_of(*n));
     n->next_wake = now_ + 1;
+    excuse_if_newest(*n);
     trace("event: node %d reloaded its settings (name %s, check_interval %lld ms)", n->id, n->name.c_str(),
           static_cast<long long>(n->check_interval));
   } else if (r < 0.62) {
@@ -531,7 +903,8 @@ void Run::environment() {
     s.blackhole = chance() < 0.3;
     s.eni = chance() < 0.5 ? nodes_[pick(0, nodes_.size() - 1)].eni : "eni-0operator";
     ec2_->set(now_, t, s);
-    ++operator_moves_;
+    allow(1, "operator move");
+    excuse();
     trace("event: an operator pointed %s at %s%s", t.c_str(), s.eni.c_str(), s.blackhole ? " (blackhole)" : "");
   } else if (r < 0.70 && !live.empty()) {
     Node *n = live[pick(0, live.size() - 1)];
@@ -545,11 +918,8 @@ void Run::environment() {
     g.period = pick(1000, 5000);
     g.next = now_;
     g.until = now_ + pick(10000, 300000);
-    // pg_vip repairs once per flap window at most: max(10 x check_interval, 60 s).
-    Millis interval = 0;
-    for (const auto &n : nodes_) interval = std::max(interval, n.check_interval);
-    Millis window = std::max<Millis>(10 * interval, 60000);
-    rogue_allowance_ += 2 + static_cast<int>((g.until - now_) / window);
+    g.next_allow = now_ + window();
+    allow(3, "rogue script");
     trace("event: a rogue script points %s at %s every %lld ms until %.3f", g.table.c_str(), g.eni.c_str(),
           static_cast<long long>(g.period), g.until / 1000.0);
     rogue_ = g;
@@ -564,26 +934,104 @@ void Run::environment() {
       d.insert(a);
       // A primary that cannot tag still takes tables an older timeline
       // tagged; it and the older holder reverse each other at most twice.
-      if (a == "CreateTags") ++tag_denials_;
+      if (a == "CreateTags") allow(4, "CreateTags denied"), ++tag_denials_;
     }
+    excuse_if_newest(n);
     trace("event: IAM now %s %s to node %d", d.count(a) ? "denies" : "allows", a.c_str(), n.id);
+  } else if (r < 0.81 && world_.wall_steps) {
+    // Mostly where the wall clock matters: a primary that holds (its flap
+    // memory, its tag's renewal) or is in conflict (how long it waits).
+    std::vector<Node *> timed;
+    for (auto *p : primaries)
+      if (p->ctl && (p->ctl->state() == State::Held || p->ctl->state() == State::Conflict)) timed.push_back(p);
+    Node &n = !timed.empty() && chance() < 0.7 ? *timed[pick(0, timed.size() - 1)] : nodes_[pick(0, nodes_.size() - 1)];
+    wall_step(n, pick(-600000, 600000));
+  } else if (r < 0.84 && world_.outsider_tags) {
+    const std::string &t = tables_[pick(0, tables_.size() - 1)];
+    long kind = pick(0, 4);
+    std::string at = "2026-11-20T00:00:00Z";
+    uint32_t tl = chance() < 0.5 ? 4000000000u : newest + static_cast<uint32_t>(pick(0, 2));
+    if (kind == 0)
+      outsider_tag(t, "tl=" + std::to_string(tl) + ";id=eni-0forged;at=" + at + ";node=forged",
+                   "wrote a tag with no sysid");
+    else if (kind == 1)
+      outsider_tag(t, "tl=" + std::to_string(tl) + ";sysid=" + kSysidOutsider + ";id=eni-0forged;at=" + at + ";node=x",
+                   "wrote a tag of another system identifier");
+    else if (kind == 2) outsider_tag(t, std::string("garbage {not a tag}"), "wrote garbage");
+    else outsider_tag(t, std::nullopt, "deleted the tag");
+  } else if (r < 0.86 && world_.route_deletes) {
+    const std::string &t = tables_[pick(0, tables_.size() - 1)];
+    TableState s = ec2_->state().at(t);
+    s.route_present = false;
+    s.blackhole = false;
+    s.eni.clear();
+    ec2_->set(now_, t, s);
+    allow(1, "route deleted");
+    excuse();
+    trace("event: an operator deleted the route in %s", t.c_str());
+  } else if (r < 0.89 && world_.cancel && !live.empty()) {
+    Node *n = live[pick(0, live.size() - 1)];
+    if (n->ctl && !n->shutting_down) {
+      n->shutting_down = true;
+      n->next_wake = std::min(n->next_wake, now_ + pick(1, 500));
+      n->time->cancel_at = n->next_wake + pick(0, 3000);
+      ++shutdowns_;
+      allow(2, "shutdown");
+      excuse_if_newest(*n);
+      trace("event: node %d shuts down; its step at %.3f is cancelled at %.3f", n->id, n->next_wake / 1000.0,
+            n->time->cancel_at / 1000.0);
+    }
+  } else if (r < 0.91 && world_.lagging && !standbys.empty()) {
+    // A standby that never followed the newest timeline (or the one before
+    // it) is promoted onto it all the same: two primaries of one timeline,
+    // far apart in time.
+    // Not onto a timeline it was primary on itself, or above: it followed those.
+    Node *s = standbys[pick(0, standbys.size() - 1)];
+    uint32_t tl = static_cast<uint32_t>(pick(std::max<long>(1, static_cast<long>(newest) - 1), newest));
+    if (tl < 2) tl = 2;
+    if (tl > s->max_primary_tl) {
+      allow(3, "lagging promotion");
+      ++laggings_;
+      trace("event: lagging standby node %d (never followed timeline %u) is promoted", s->id, tl);
+      promote(*s, tl);
+    }
+  } else if (r < 0.92 && foreign_ && !foreign_up_) {
+    foreign_up_ = true;
+    close_episode();
+    restart(*foreign_, true);
+    allow(2, "another cluster");
+    trace("event: another cluster's primary (node %d, system identifier %s) claims the same VIP", foreign_->id,
+          kSysidOther.c_str());
   }
 }
 
 // The end of faults: every denial lifted, every partition healed, every
-// node up again (the newest primary as primary, the others as standbys).
+// node up again (the newest primary as primary, the others as standbys),
+// outsiders' tags deleted by an operator.
 void Run::heal() {
   quiet_ = true;
   quiet_since_ = now_;
   changes_at_heal_ = ec2_->route_changes;
-  ec2_->faults = Faults{};
-  ec2_->faults.max_staleness = staleness_;
-  ec2_->faults.stale_read = staleness_ ? 0.3 : 0;
+  Faults f;
+  f.max_staleness = staleness_;
+  f.stale_read = staleness_ ? 0.3 : 0;
+  ec2_->faults = f;
   ec2_->denied.clear();
   ec2_->partitioned_until.clear();
+  for (const auto &t : tables_) {
+    const auto &tag = ec2_->state().at(t).tag;
+    auto tf = tag ? parse_tag(*tag) : std::nullopt;
+    if (tag && (!tf || (tf->sysid != kSysid && tf->sysid != kSysidOther) || tf->id == "eni-0forged"))
+      outsider_tag(t, std::nullopt, "tag deleted by the operator");
+  }
+  for (auto &n : nodes_)
+    if (n.shutting_down) {  // shutdowns stop too
+      n.shutting_down = false;
+      n.time->cancel_at = std::numeric_limits<Millis>::max();
+    }
   uint32_t newest = newest_timeline();
   for (auto &n : nodes_) {
-    if (n.alive()) continue;
+    if (n.alive() || n.cluster != 0) continue;
     *n.shm = Status{};
     n.claim_seq = 0;
     n.requests.clear();
@@ -592,7 +1040,7 @@ void Run::heal() {
     if (n.was_primary && n.timeline == newest) {
       n.pg = Node::Pg::Primary;
       n.by = PrimaryBy::Start;
-      ++starts_;
+      max_tl_ = std::max(max_tl_, n.timeline);
     } else {
       n.pg = Node::Pg::Standby;
       n.timeline = newest;
@@ -601,35 +1049,54 @@ void Run::heal() {
   }
   // A cluster whose newest primary is gone gets one from the failover manager.
   bool any = false;
-  for (auto &n : nodes_) any |= n.pg == Node::Pg::Primary && n.timeline == newest;
-  if (!any) {
-    for (auto &n : nodes_)
-      if (n.pg == Node::Pg::Standby) {
-        n.pg = Node::Pg::Primary;
-        n.timeline = newest + 1;
-        n.by = PrimaryBy::Promotion;
-        n.first_primary_step = true;
-        n.primary_noticed = now_;
-        n.next_wake = now_ + 2;
-        ++promotions_;
-        trace("event: node %d promoted to timeline %u", n.id, n.timeline);
-        break;
-      }
-  }
-  // Each primary may act once on a read from before the newest tag landed.
+  for (auto &n : nodes_) any |= n.cluster == 0 && n.pg == Node::Pg::Primary && n.timeline == newest;
+  // With no standby left (every node a primary of an older timeline after
+  // lagging promotions), it rewinds one first.
+  Node *candidate = nullptr;
+  for (auto &n : nodes_)
+    if (!candidate && n.cluster == 0 && n.pg == Node::Pg::Standby) candidate = &n;
+  for (auto &n : nodes_)
+    if (!any && !candidate && n.cluster == 0 && n.pg == Node::Pg::Primary && n.timeline < newest) {
+      candidate = &n;
+      n.pg = Node::Pg::Standby;
+      n.by = PrimaryBy::None;
+      n.timeline = newest;
+      *n.shm = Status{};
+      n.requests.clear();
+      n.primary_noticed = -1;
+      stop_worker(n);
+      start_worker(n);
+      trace("event: old primary node %d rejoined as a standby", n.id);
+    }
+  if (!any && candidate) promote(*candidate, newest + 1);
+  // Each primary may act once on a read from before the newest tag landed;
+  // each write still in flight may move a route once more.
   int primaries = 0;
   for (const auto &n : nodes_) primaries += n.pg == Node::Pg::Primary;
-  settle_allowance_ = 2 + 2 * primaries;
+  settle_allowance_ = 2 + 2 * primaries + 2 * static_cast<int>(ec2_->pending());
+  excuse();
   trace("event: faults stop; every node is up");
 }
 
 void Run::check_l1() {
+  std::vector<const Node *> holders;
+  for (const auto &n : nodes_)
+    if (n.alive() && n.ctl && n.ctl->state() == State::Held) holders.push_back(&n);
+  if (foreign_up_) {
+    // Two clusters, one VIP: a misconfiguration; at most one holds, fully.
+    if (holders.size() > 1) return fail("L1", "two nodes report held with another cluster's primary up");
+    if (holders.empty()) return;
+    for (const auto &t : tables_)
+      if (!points_at(t, holders[0]->eni))
+        fail("L1", "node " + std::to_string(holders[0]->id) + " reports held but " + t + " points elsewhere");
+    return;
+  }
   uint32_t newest = 0;
   for (const auto &n : nodes_)
-    if (n.pg == Node::Pg::Primary) newest = std::max(newest, n.timeline);
+    if (n.cluster == 0 && n.pg == Node::Pg::Primary) newest = std::max(newest, n.timeline);
   std::vector<const Node *> top;
   for (const auto &n : nodes_)
-    if (n.pg == Node::Pg::Primary && n.timeline == newest) top.push_back(&n);
+    if (n.cluster == 0 && n.pg == Node::Pg::Primary && n.timeline == newest) top.push_back(&n);
   const Node *holder = nullptr;
   for (const auto *n : top)
     if (n->ctl->state() == State::Held) {
@@ -660,71 +1127,585 @@ void Run::check_l1() {
   }
 }
 
+void Run::close_episode() {
+  if (!episode_.empty()) exposures_.push_back(episode_exposure_ / 1000.0);
+  episode_.clear();
+  episode_exposure_ = 0;
+  run_start_ = -1;
+}
+
+// Figures and E1 over [acct_, to), in the state the world is in now.
+void Run::account(Millis to) {
+  if (to <= acct_) return;
+  Millis dt = to - acct_;
+  int holding = 0;
+  for (const auto &n : nodes_) holding += n.alive() && n.ctl && n.ctl->state() == State::Held;
+  if (holding > 1) two_held_ms_ += dt;
+  for (auto &n : nodes_) {
+    if (!n.alive() || !n.ctl) continue;
+    State st = n.ctl->state();
+    if (st == State::Held) held_ms_[n.id] += dt;
+    if (st == State::Conflict) conflict_ms_[n.id] += dt;
+    bool all = true;
+    for (const auto &t : tables_) all &= points_at(t, n.eni);
+    if (all) route_ms_[n.id] += dt;
+  }
+  if (!foreign_up_) {
+    auto top = newest_primaries();
+    std::string key;
+    for (const auto *n : top) key += std::to_string(n->id) + "@" + std::to_string(n->timeline) + ",";
+    if (key != episode_) {
+      close_episode();
+      episode_ = key;
+    }
+    if (!top.empty()) {
+      // What no controller can help: the newest primary cut off from EC2
+      // or denied an action, a rogue script at work.
+      bool blocked = rogue_.has_value();
+      for (const auto *n : top) {
+        auto p = ec2_->partitioned_until.find(n->id);
+        blocked |= p != ec2_->partitioned_until.end() && p->second > acct_;
+        auto d = ec2_->denied.find(n->id);
+        blocked |= d != ec2_->denied.end() && !d->second.empty();
+      }
+      if (blocked) excused_at_ = to;
+      bool elsewhere = false;
+      for (const auto &t : tables_) {
+        bool ok = false;
+        for (const auto *n : top) ok |= points_at(t, n->eni);
+        elsewhere |= !ok;
+      }
+      if (elsewhere) {
+        episode_exposure_ += dt;
+        if (run_start_ < 0) run_start_ = acct_;
+        Millis from = std::max(run_start_, excused_at_);
+        if (to - from > e1_bound())
+          fail("E1", "the route has pointed away from the newest primary (node " + std::to_string(top[0]->id) +
+                         ", timeline " + std::to_string(top[0]->timeline) + ") for " +
+                         std::to_string((to - from) / 1000) + " s with nothing to excuse it; the bound is " +
+                         std::to_string(e1_bound() / 1000) + " s");
+      } else {
+        run_start_ = -1;
+      }
+    } else {
+      run_start_ = -1;
+    }
+  }
+  acct_ = to;
+}
+
+void Run::advance(Millis t) {
+  if (t > now_) {
+    account(t);
+    now_ = t;
+  }
+  ec2_->flush(now_);
+}
+
+// One thing happens: a rogue's move, an event (the world's or the
+// script's), or a node's step.
+void Run::one(Millis event_at, const std::function<void()> &on_event) {
+  Node *next = nullptr;
+  for (auto &n : nodes_)
+    if (n.alive() && n.ctl && (!next || n.next_wake < next->next_wake)) next = &n;
+  Millis t = next ? next->next_wake : now_ + 1000;
+  if (rogue_ && rogue_->next <= t && rogue_->next <= event_at) {
+    advance(rogue_->next);
+    if (quiet_ || now_ >= rogue_->until) {
+      rogue_.reset();
+      return;
+    }
+    if (now_ >= rogue_->next_allow) {
+      allow(2, "rogue script goes on");
+      rogue_->next_allow += window();
+    }
+    TableState st = ec2_->state().at(rogue_->table);
+    if (!st.route_present || st.blackhole || st.eni != rogue_->eni) {
+      st.route_present = true;
+      st.blackhole = false;
+      st.eni = rogue_->eni;
+      ec2_->set(now_, rogue_->table, st);
+      trace("rogue: %s pointed at %s", rogue_->table.c_str(), rogue_->eni.c_str());
+    }
+    rogue_->next = now_ + rogue_->period;
+    return;
+  }
+  if (event_at <= t) {
+    advance(event_at);
+    on_event();
+    return;
+  }
+  advance(t);
+  if (next) step(*next);
+}
+
 std::optional<Violation> Run::go() {
   setup();
   long active_steps = steps_ * 7 / 10;
   Millis settle = 0;
-  while (!violation_) {
+  while (!violation_ || keep_going) {
     if (!quiet_ && steps_done_ >= active_steps) {
       heal();
-      Millis interval = 0;
-      for (const auto &n : nodes_) interval = std::max(interval, n.check_interval);
-      // A node in conflict waits out its flap window before it tries again.
-      settle = now_ + std::max<Millis>(10 * interval, 60000) + 30 * interval + 30000;
+      Millis c = max_interval();
+      // A node in conflict waits out its flap window before it tries again;
+      // a rival of its timeline, a lease.
+      settle = now_ + flap_window_of(c) + lease_of(c) + 30 * c + 2 * staleness_ + 30000;
     }
     if (quiet_ && now_ >= settle) {
       check_l1();
       break;
     }
-    // The operator's part once things are quiet: a primary that started as
-    // primary and found a route at another interface it cannot vouch for
-    // says so and waits for vip_claim(); the DBA reads it and runs it.
-    if (quiet_)
-      for (auto &n : nodes_)
-        if (n.pg == Node::Pg::Primary && n.ctl && n.ctl->state() == State::Claiming &&
-            std::none_of(n.requests.begin(), n.requests.end(),
-                         [&](const ClaimRequest &r) { return r.seq > n.shm->claim_done; }) &&
-            n.ctl->last_error().find("did not see it move to") != std::string::npos) {
-          n.requests.push_back({++n.claim_seq, false});
-          ++requested_;
-          trace("event: the operator runs vip_claim() on node %d, which waits for it", n.id);
-        }
-    // The next thing to happen: a node's step or an event of the world.
-    Node *next = nullptr;
-    for (auto &n : nodes_)
-      if (n.alive() && n.ctl && (!next || n.next_wake < next->next_wake)) next = &n;
-    Millis t = next ? next->next_wake : now_ + 1000;
-    if (rogue_ && rogue_->next <= t && rogue_->next <= next_event_) {
-      now_ = std::max(now_, rogue_->next);
-      if (quiet_ || now_ >= rogue_->until) {
-        rogue_.reset();
-        continue;
-      }
-      TableState st = ec2_->state().at(rogue_->table);
-      if (!st.route_present || st.blackhole || st.eni != rogue_->eni) {
-        st.route_present = true;
-        st.blackhole = false;
-        st.eni = rogue_->eni;
-        ec2_->set(now_, rogue_->table, st);
-        trace("rogue: %s pointed at %s", rogue_->table.c_str(), rogue_->eni.c_str());
-      }
-      rogue_->next = now_ + rogue_->period;
-      continue;
-    }
-    if (!quiet_ && next_event_ <= t) {
-      now_ = std::max(now_, next_event_);
+    answer_waiting_primaries();
+    one(quiet_ ? std::numeric_limits<Millis>::max() : next_event_, [&] {
       environment();
       next_event_ = now_ + pick(200, 15000);
-      continue;
-    }
-    if (!next) {
-      now_ = t;
-      continue;
-    }
-    now_ = std::max(now_, t);
-    step(*next);
+    });
   }
+  close_episode();
   return violation_;
+}
+
+// The operator's part: a node that started as primary and found a route at
+// another interface it cannot vouch for says so and waits for vip_claim()
+// (a failover it did not see looks the same as a hand move). The DBA reads
+// it and runs vip_claim() within kOperatorReacts.
+void Run::answer_waiting_primaries() {
+  constexpr Millis kOperatorReacts = 30000;
+  for (auto &n : nodes_) {
+    bool waiting = n.pg == Node::Pg::Primary && n.ctl && n.ctl->state() == State::Claiming &&
+                   n.ctl->last_error().find("did not see it move to") != std::string::npos &&
+                   std::none_of(n.requests.begin(), n.requests.end(),
+                                [&](const ClaimRequest &r) { return r.seq > n.shm->claim_done; });
+    if (!waiting) {
+      n.waiting_since = -1;
+      continue;
+    }
+    if (n.waiting_since < 0) n.waiting_since = now_;
+    if (now_ - n.waiting_since < kOperatorReacts) continue;
+    n.waiting_since = -1;
+    n.requests.push_back({++n.claim_seq, false});
+    if (n.requests.size() > 8) n.requests.erase(n.requests.begin());
+    allow(2, "vip_claim()");
+    excuse();
+    n.next_wake = std::min(n.next_wake, now_ + 1);
+    trace("event: the operator runs vip_claim() on node %d, which waits for it", n.id);
+  }
+}
+
+void Run::make_tables(int n) {
+  for (int i = 0; i < n; ++i) tables_.push_back("rtb-" + std::to_string(i + 1));
+  ec2_ = std::make_unique<Ec2>(rng_, tables_);
+  horizon_ = staleness_ + 10000;
+}
+
+void Run::set_route(const std::string &table, const std::string &eni) {
+  TableState s = ec2_->state().at(table);
+  s.route_present = true;
+  s.blackhole = false;
+  s.eni = eni;
+  ec2_->set(now_, table, s);
+}
+
+std::optional<Violation> Run::go_scenario(const Scenario &s) {
+  scripted_ = true;
+  s.build(*this);
+  wire();
+  while (now_ < end_at_) {
+    std::size_t due = script_.size();
+    for (std::size_t i = 0; i < script_.size(); ++i)
+      if (due == script_.size() || script_[i].first < script_[due].first) due = i;
+    Millis ev = due < script_.size() ? std::min(script_[due].first, end_at_) : end_at_;
+    one(ev, [&] {
+      if (due < script_.size() && script_[due].first <= now_) {
+        auto f = std::move(script_[due].second);
+        script_.erase(script_.begin() + static_cast<long>(due));
+        f();
+      }
+    });
+    if (tick_) tick_();
+  }
+  close_episode();
+  return violation_;
+}
+
+// ---- Scenarios ----------------------------------------------------------
+
+aws::AwsError timeout_error(const char *why) {
+  aws::AwsError e;
+  e.kind = aws::ErrorKind::Transport;
+  e.code = "RequestTimeout";
+  e.message = why;
+  return e;
+}
+
+int changes_after(const Run &r, Millis t) {
+  int n = 0;
+  for (const auto &[table, times] : r.ec2_->change_times)
+    for (Millis c : times) n += c > t;
+  return n;
+}
+
+// Every table points at n, which reports held.
+bool holds(const Run &r, const Node &n) {
+  bool all = true;
+  for (const auto &t : r.tables_) all &= r.points_at(t, n.eni);
+  return all && n.ctl && n.ctl->state() == State::Held;
+}
+
+std::string fmt(const char *f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+// Two standbys promoted to one timeline; the one whose interface sorts
+// first checks every 60 s, the other every 10 s: the loser's lease (60 s)
+// runs out before the winner renews (every lease/3 = 120 s of its own).
+void build_lease_mismatch(Run &r) {
+  r.make_tables(1);
+  Node &w = r.add_node("winner", "eni-0a00000000000001", 60000, Node::Pg::Standby, 1);
+  Node &l = r.add_node("loser", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
+  Node &o = r.add_node("old", "eni-0c00000000000003", 10000, Node::Pg::Primary, 1);
+  r.set_route("rtb-1", o.eni);
+  r.end_at_ = 30000 + 15 * 60000;
+  r.at(30000, [&r, &w, &l, &o] {
+    r.crash(o);
+    r.allow(2, "double promotion");
+    r.promote(w, 2);
+    r.promote(l, 2);
+  });
+  r.expectation_ = [&r, &w, &l] {
+    int changes = changes_after(r, 30000);
+    std::string why;
+    if (changes > 4) why += std::to_string(changes) + " route changes in 15 min (at most 4); ";
+    if (r.conflict_ms_[w.id] + r.conflict_ms_[l.id] > 0) why += "a node went into conflict; ";
+    return why;
+  };
+}
+
+// The old primary's repair (ReplaceRoute) loses its answers; EC2 applies
+// the first attempt 8 s and its retry 20 s later, after the new primary's
+// claim. The old primary dies meanwhile.
+void build_late_write(Run &r) {
+  r.make_tables(1);
+  Node &a = r.add_node("old", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
+  Node &b = r.add_node("new", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
+  r.set_route("rtb-1", a.eni);
+  r.end_at_ = 6 * 60000;
+  struct St {
+    Millis sent_at = -1;
+    bool failed_over = false;
+    std::vector<Millis> late;  // when each late write landed
+    Millis worst = 0;          // the longest the route took to come back to the new primary
+    Millis pending = -1;
+  };
+  auto st = std::make_shared<St>();
+  r.at(60000, [&r] {
+    TableState s = r.ec2_->state().at("rtb-1");
+    s.eni = "eni-0operator";
+    r.ec2_->set(r.now_, "rtb-1", s);
+    r.allow(1, "operator move");
+    r.excuse();
+    r.trace("event: an operator pointed rtb-1 at eni-0operator");
+  });
+  r.ec2_->script_fate = [st, id = a.id](int node, const std::string &action, int attempt,
+                                        Millis at) -> std::optional<Ec2::Fate> {
+    if (node != id || action != "ReplaceRoute" || at < 60000) return std::nullopt;
+    if (st->sent_at < 0) st->sent_at = at;
+    Ec2::Fate f;
+    f.latency = SimCloud::kTimeout;
+    f.error = timeout_error("simulated answer lost; EC2 applies the change late");
+    f.applies = attempt <= 2;
+    f.delay = attempt == 1 ? 8000 : 20000;
+    return f;
+  };
+  r.route_hook_ = [&r, st, &b](const std::string &, int, const std::string &, bool late, Millis at) {
+    if (!late) return;
+    st->late.push_back(at);
+    if (st->pending < 0 && st->failed_over) st->pending = at;
+    (void) r;
+    (void) b;
+  };
+  r.tick_ = [&r, st, &a, &b] {
+    if (st->sent_at >= 0 && !st->failed_over && r.now_ >= st->sent_at + 3000) {
+      st->failed_over = true;
+      r.crash(a);
+      r.promote(b, 2);
+    }
+    if (st->pending >= 0 && r.points_at("rtb-1", b.eni)) {
+      st->worst = std::max(st->worst, r.now_ - st->pending);
+      st->pending = -1;
+    }
+  };
+  r.expectation_ = [&r, st, &b] {
+    if (st->pending >= 0) st->worst = std::max(st->worst, r.now_ - st->pending);
+    std::string why;
+    if (st->late.empty()) why += "no late write landed (the script did not run as meant); ";
+    if (r.conflict_ms_[b.id] > 0)
+      why += "the new primary was in conflict for " + fmt("%.1f", r.conflict_ms_[b.id] / 1000.0) + " s; ";
+    if (st->worst > 2 * b.check_interval)
+      why += "the VIP took " + fmt("%.1f", st->worst / 1000.0) +
+             " s to come back after a late write (at most 2 check intervals, 20 s); ";
+    r.trace("late writes landed: %zu; longest way back %.1f s", st->late.size(), st->worst / 1000.0);
+    return why;
+  };
+}
+
+// A node in conflict (a rogue script moved its route twice within the flap
+// window) has its wall clock stepped back 270 s.
+void build_clock_step(Run &r) {
+  r.make_tables(1);
+  Node &a = r.add_node("holder", "eni-0a00000000000001", 5000, Node::Pg::Primary, 1);
+  r.add_node("standby", "eni-0b00000000000002", 5000, Node::Pg::Standby, 1);
+  r.set_route("rtb-1", a.eni);
+  r.end_at_ = 12 * 60000;
+  struct St {
+    Millis conflict_at = -1, left_at = -1;
+  };
+  auto st = std::make_shared<St>();
+  r.at(60000, [&r] {
+    Run::Rogue g;
+    g.table = "rtb-1";
+    g.eni = "eni-0rogue";
+    g.period = 2000;
+    g.next = r.now_;
+    g.until = r.end_at_;
+    g.next_allow = r.now_ + r.window();
+    r.allow(3, "rogue script");
+    r.rogue_ = g;
+    r.trace("event: a rogue script points rtb-1 at eni-0rogue every 2 s");
+  });
+  r.tick_ = [&r, st, &a] {
+    if (st->conflict_at < 0 && a.ctl && a.ctl->state() == State::Conflict) {
+      st->conflict_at = r.now_;
+      r.rogue_.reset();
+      r.trace("event: the rogue script stops");
+      r.wall_step(a, -270000);
+    }
+    if (st->conflict_at >= 0 && st->left_at < 0 && a.ctl && a.ctl->state() != State::Conflict) st->left_at = r.now_;
+  };
+  r.expectation_ = [&r, st, &a] {
+    if (st->conflict_at < 0)
+      return std::string("the holder never went into conflict (the script did not run as meant)");
+    Millis left = (st->left_at < 0 ? r.now_ : st->left_at) - st->conflict_at;
+    Millis bound = flap_window_of(a.check_interval) + 2 * a.check_interval;
+    r.trace("conflict for %.1f s of steady time", left / 1000.0);
+    if (left > bound)
+      return "in conflict for " + fmt("%.1f", left / 1000.0) + " s of steady time" +
+             (st->left_at < 0 ? " (still at the end)" : "") + "; one flap window and two checks is " +
+             fmt("%.1f", bound / 1000.0) + " s";
+    return std::string();
+  };
+}
+
+// A standby that never followed timeline 2 (its interface sorts first) is
+// promoted to timeline 2 an hour after the incumbent was.
+void build_lagging_promotion(Run &r) {
+  r.make_tables(2);
+  Node &l = r.add_node("lagging", "eni-0a00000000000001", 10000, Node::Pg::Standby, 1);
+  Node &i = r.add_node("incumbent", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
+  Node &o = r.add_node("old", "eni-0c00000000000003", 10000, Node::Pg::Primary, 1);
+  for (const auto &t : r.tables_) r.set_route(t, o.eni);
+  Millis late = 60000 + 3600000;
+  r.end_at_ = late + 15 * 60000;
+  r.at(60000, [&r, &i, &o] {
+    r.crash(o);
+    r.promote(i, 2);
+  });
+  r.at(late, [&r, &l] {
+    r.allow(3, "lagging promotion");
+    r.trace("event: lagging standby node %d (never followed timeline 2) is promoted", l.id);
+    r.promote(l, 2);
+  });
+  auto taken = std::make_shared<Millis>(0);
+  r.tick_ = [&r, &l, taken, late] {
+    if (r.now_ < late) return;
+    bool any = false;
+    for (const auto &t : r.tables_) any |= r.points_at(t, l.eni);
+    if (any && *taken == 0) *taken = r.now_;
+  };
+  r.expectation_ = [&r, &i, taken] {
+    std::string why;
+    if (*taken) why += "the lagging node took a route at " + fmt("%.1f", *taken / 1000.0) + " s; ";
+    if (!holds(r, i)) why += "the incumbent does not hold the VIP at the end; ";
+    return why;
+  };
+}
+
+// A standby whose reads fail (IAM denies DescribeRouteTables) for 25 min,
+// checking every 120 s, is promoted to timeline 2 while timeline 3 holds.
+void build_unread_promotion(Run &r) {
+  r.make_tables(2);
+  Node &u = r.add_node("unread", "eni-0a00000000000001", 120000, Node::Pg::Standby, 1);
+  Node &n = r.add_node("new", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
+  Node &o = r.add_node("old", "eni-0c00000000000003", 10000, Node::Pg::Primary, 1);
+  for (const auto &t : r.tables_) r.set_route(t, o.eni);
+  r.end_at_ = 30 * 60000;
+  r.at(15000, [&r, &u] {
+    r.ec2_->denied[u.id].insert("DescribeRouteTables");
+    r.trace("event: IAM now denies DescribeRouteTables to node %d", u.id);
+  });
+  r.at(30000, [&r, &n, &o] {
+    r.crash(o);
+    r.promote(n, 3);
+  });
+  r.at(25 * 60000, [&r, &u] {
+    r.ec2_->denied[u.id].clear();
+    r.trace("event: IAM allows DescribeRouteTables to node %d again", u.id);
+    r.allow(3, "lagging promotion");
+    r.promote(u, 2);
+  });
+  r.expectation_ = [&r, &n] {
+    std::string why;
+    if (r.overwrites_) why += std::to_string(r.overwrites_) + " tags of timeline 3 overwritten by older ones; ";
+    if (!holds(r, n)) why += "timeline 3 does not hold the VIP at the end; ";
+    return why;
+  };
+}
+
+// An outsider writes tl=4000000000 with no sysid on the holder's tables.
+void build_forged_tag(Run &r) {
+  r.make_tables(2);
+  Node &a = r.add_node("holder", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
+  r.add_node("standby", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
+  for (const auto &t : r.tables_) r.set_route(t, a.eni);
+  r.end_at_ = 5 * 60000;
+  r.at(60000, [&r] {
+    for (const auto &t : r.tables_)
+      r.outsider_tag(t, std::string("tl=4000000000;id=eni-0forged;at=2026-11-20T00:00:00Z;node=forged"),
+                     "wrote a tag with no sysid");
+  });
+  // A forged tag is reported, not claimed over: the operator removes it.
+  r.at(180000, [&r] {
+    for (const auto &t : r.tables_) r.outsider_tag(t, std::nullopt, "tag deleted by the operator");
+  });
+  auto fenced = std::make_shared<Millis>(-1);
+  auto moved = std::make_shared<Millis>(-1);
+  r.tick_ = [&r, &a, fenced, moved] {
+    if (*fenced < 0 && a.ctl && a.ctl->state() == State::Fenced) *fenced = r.now_;
+    for (const auto &t : r.tables_)
+      if (*moved < 0 && !r.points_at(t, a.eni)) *moved = r.now_;
+  };
+  r.expectation_ = [&a, fenced, moved] {
+    std::string why;
+    if (*fenced >= 0) why += "the holder went fenced at " + fmt("%.1f", *fenced / 1000.0) + " s; ";
+    if (*moved >= 0) why += "a route left the holder at " + fmt("%.1f", *moved / 1000.0) + " s; ";
+    if (!a.ctl || a.ctl->state() != State::Held)
+      why += std::string("the holder ends ") + (a.ctl ? to_string(a.ctl->state()) : "down") + ", not held; ";
+    return why;
+  };
+}
+
+// The new primary lacks ec2:CreateTags (its routes move, its tag does not
+// land); the old primary restarts as primary on timeline 1 and reads its own
+// tag on tables that point at the new one.
+void build_restart_no_tag_perm(Run &r) {
+  r.make_tables(2);
+  Node &a = r.add_node("old", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
+  Node &b = r.add_node("new", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
+  for (const auto &t : r.tables_) r.set_route(t, a.eni);
+  r.end_at_ = 10 * 60000;
+  r.at(40000, [&r, &a, &b] {
+    r.ec2_->denied[b.id].insert("CreateTags");
+    r.allow(4, "CreateTags denied");
+    r.trace("event: IAM denies CreateTags to node %d", b.id);
+    r.crash(a);
+    r.promote(b, 2);
+  });
+  r.at(120000, [&r, &a] { r.restart(a, true); });
+  auto moved = std::make_shared<int>(0);
+  r.route_hook_ = [&a, moved](const std::string &, int node, const std::string &from, bool, Millis at) {
+    if (node == a.id && at >= 120000 && !from.empty() && from.rfind("blackhole:", 0) != 0 && from != a.eni) ++*moved;
+  };
+  r.expectation_ = [moved] {
+    if (*moved)
+      return std::to_string(*moved) + " routes moved away from another interface by the restarted old primary";
+    return std::string();
+  };
+}
+
+const std::vector<Scenario> &scenarios() {
+  static const std::vector<Scenario> all{
+      {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
+       "at most 4 route changes in 15 min, no conflict: no war", build_lease_mismatch},
+      {"late-write",
+       "the old primary's ReplaceRoute (and its retry) applied 8 s and 20 s late, after the new primary's claim",
+       "the new primary is never in conflict; the VIP is back on it within 2 check intervals of each late write",
+       build_late_write},
+      {"clock-step", "a node in conflict gets a -270 s wall-clock step",
+       "it leaves conflict within one flap window (and two checks) of steady time", build_clock_step},
+      {"lagging-promotion",
+       "a lagging standby (interface sorting first) promoted to the incumbent's timeline an hour later",
+       "the incumbent keeps the VIP; the lagging node takes no route", build_lagging_promotion},
+      {"unread-promotion", "a standby whose reads failed for 25 min promoted to timeline 2 while timeline 3 holds",
+       "no timeline 3 tag is overwritten; timeline 3 holds the VIP at the end", build_unread_promotion},
+      {"forged-tag",
+       "an outsider writes tl=4000000000 with no sysid on the holder's tables; the operator deletes them 2 min later",
+       "the holder is never fenced, its routes never move, and it holds again once the tags are gone",
+       build_forged_tag},
+      {"restart-no-tag-perm",
+       "the new primary lacks CreateTags; the old primary restarts as primary and reads its own older tag",
+       "the restarted old primary moves no route away from another interface", build_restart_no_tag_perm},
+  };
+  return all;
+}
+
+// Runs one scenario and prints its figures; returns whether it passed.
+bool run_scenario(const Scenario &s, bool trace, const std::string &ignored) {
+  Run r(1, 0, trace, WorldFlags{});
+  r.ignored = ignored;
+  r.go_scenario(s);
+  std::string unmet = r.expectation_ ? r.expectation_() : std::string();
+  std::printf("scenario %s: %s\n", s.name, s.what);
+  std::printf("  expectation: %s\n", s.expectation);
+  int changes = 0;
+  for (const auto &[t, c] : r.ec2_->route_changes) changes += c;
+  std::printf("  route changes: %d over %.0f s\n", changes, r.now_ / 1000.0);
+  for (const auto &n : r.nodes_)
+    std::printf(
+        "  node %d %-9s %s check_interval %3lld s: held %7.1f s, route here %7.1f s, conflict %6.1f s, ends %s\n", n.id,
+        n.name.c_str(), n.eni.c_str(), static_cast<long long>(n.check_interval / 1000), r.held_ms_[n.id] / 1000.0,
+        r.route_ms_[n.id] / 1000.0, r.conflict_ms_[n.id] / 1000.0,
+        n.alive() && n.ctl ? to_string(n.ctl->state()) : "down");
+  const Node *holder = nullptr;
+  for (const auto &n : r.nodes_) {
+    bool all = true;
+    for (const auto &t : r.tables_) all &= r.points_at(t, n.eni);
+    if (all) holder = &n;
+  }
+  if (holder)
+    std::printf("  final holder: node %d (%s), state %s\n", holder->id, holder->name.c_str(),
+                holder->alive() && holder->ctl ? to_string(holder->ctl->state()) : "down");
+  else std::printf("  final holder: none (the tables do not all point at one node)\n");
+  if (r.two_held_ms_) std::printf("  two nodes reported held at once for %.1f s\n", r.two_held_ms_ / 1000.0);
+  if (r.overwrites_) std::printf("  tag overwrites (newer timeline by older): %d\n", r.overwrites_);
+  std::string ex;
+  for (double e : r.exposures_) ex += " " + fmt("%.1f", e);
+  std::printf("  exposure per failover (s):%s\n", ex.empty() ? " none" : ex.c_str());
+  for (const auto &v : r.all_violations_) std::printf("  violation of %s: %s\n", v.invariant.c_str(), v.what.c_str());
+  bool ok = r.all_violations_.empty() && unmet.empty();
+  std::printf("  expectation %s%s\n", unmet.empty() ? "met" : "NOT met: ", unmet.c_str());
+  std::printf("  result: %s\n", ok ? "pass" : "FAIL");
+  return ok;
+}
+
+// --NAME turns an item of the world on, --no-NAME off.
+bool *world_item(WorldFlags &f, const std::string &arg) {
+  std::string name = arg.rfind("--no-", 0) == 0 ? arg.substr(5) : arg.rfind("--", 0) == 0 ? arg.substr(2) : "";
+  std::pair<const char *, bool *> items[] = {
+      {"intervals", &f.intervals},         {"wall-steps", &f.wall_steps},       {"long-staleness", &f.long_staleness},
+      {"late-writes", &f.late_writes},     {"lagging-promotions", &f.lagging},  {"two-clusters", &f.two_clusters},
+      {"outsider-tags", &f.outsider_tags}, {"route-deletes", &f.route_deletes}, {"cancel", &f.cancel}};
+  for (auto &[n, b] : items)
+    if (name == n) return b;
+  return nullptr;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  std::size_t k = static_cast<std::size_t>(std::max(0.0, std::ceil(p * static_cast<double>(v.size())) - 1));
+  return v[std::min(k, v.size() - 1)];
 }
 
 }  // namespace
@@ -735,7 +1716,14 @@ int main(int argc, char **argv) {
   long seeds = 1000, steps = 3000;
   uint64_t first = 1;
   bool one = false, trace = false;
-  std::string ignored;
+  std::string ignored, scenario;
+  bool keep_going = false;
+  WorldFlags flags;
+  const char *usage =
+      "usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace] [--ignore S4,S3] [--keep-going]\n"
+      "                  [--world wide|classic] [--[no-]ITEM]... [--scenario NAME|all|list]\n"
+      "ITEM: intervals wall-steps long-staleness late-writes lagging-promotions two-clusters outsider-tags\n"
+      "      route-deletes cancel (after --world, in order)\n";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> const char * {
@@ -751,23 +1739,65 @@ int main(int argc, char **argv) {
     else if (a == "--seed") first = std::strtoull(value("--seed"), nullptr, 10), seeds = 1, one = true;
     else if (a == "--trace") trace = true;
     else if (a == "--ignore") ignored = value("--ignore");
-    else {
-      std::fprintf(stderr,
-                   "usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace] [--ignore S4,S3]\n");
+    else if (a == "--keep-going") keep_going = true;
+    else if (a == "--scenario") scenario = value("--scenario");
+    else if (a == "--world") {
+      std::string w = value("--world");
+      bool on = w == "wide";
+      if (!on && w != "classic") {
+        std::fprintf(stderr, "pg_vip_sim: --world is wide or classic\n");
+        return 2;
+      }
+      flags.intervals = flags.wall_steps = flags.long_staleness = flags.late_writes = flags.lagging =
+          flags.two_clusters = flags.outsider_tags = flags.route_deletes = flags.cancel = on;
+    } else if (bool *item = world_item(flags, a)) {
+      *item = a.rfind("--no-", 0) != 0;
+    } else {
+      std::fputs(usage, stderr);
       return 2;
     }
   }
+  if (!scenario.empty()) {
+    if (scenario == "list") {
+      for (const auto &s : scenarios()) std::printf("%-20s %s\n", s.name, s.what);
+      return 0;
+    }
+    int failed = 0, ran = 0;
+    for (const auto &s : scenarios()) {
+      if (scenario != "all" && scenario != s.name) continue;
+      ++ran;
+      failed += !run_scenario(s, trace, ignored);
+    }
+    if (!ran) {
+      std::fprintf(stderr, "pg_vip_sim: no scenario %s (--scenario list names them)\n", scenario.c_str());
+      return 2;
+    }
+    std::printf("scenarios: %d run, %d failed\n", ran, failed);
+    return failed ? 1 : 0;
+  }
   long total_steps = 0, violations = 0;
+  std::map<std::string, std::vector<uint64_t>> by_invariant;
+  std::vector<double> exposures;
+  long overwrites = 0, overwrites_excused = 0, late_changes = 0;
   for (long k = 0; k < seeds; ++k) {
     uint64_t seed = first + static_cast<uint64_t>(k);
-    Run run(seed, steps, trace && one);
+    Run run(seed, steps, trace && one, flags);
     run.ignored = ignored;
+    run.keep_going = keep_going;
     auto v = run.go();
     total_steps += run.steps_done();
+    exposures.insert(exposures.end(), run.exposures_.begin(), run.exposures_.end());
+    overwrites += run.overwrites_;
+    overwrites_excused += run.overwrites_excused_;
+    late_changes += run.late_changes_;
+    for (const auto &each : run.all_violations_)
+      if (keep_going || each.invariant == v->invariant) by_invariant[each.invariant].push_back(seed);
     if (v) {
       ++violations;
-      std::printf("violation of %s with seed %llu: %s\n", v->invariant.c_str(), static_cast<unsigned long long>(seed),
-                  v->what.c_str());
+      for (const auto &each : run.all_violations_)
+        if (keep_going || &each == &run.all_violations_.front())
+          std::printf("violation of %s with seed %llu: %s\n", each.invariant.c_str(),
+                      static_cast<unsigned long long>(seed), each.what.c_str());
       if (!trace || !one) {
         if (violations <= 3) {
           std::printf("trace (last lines; replay with: make simulate SEED=%llu):\n",
@@ -777,6 +1807,18 @@ int main(int argc, char **argv) {
       }
     }
   }
-  std::printf("simulation: %ld seeds, %ld steps, %ld violations\n", seeds, total_steps, violations);
+  for (const auto &[inv, list] : by_invariant) {
+    std::printf("violations of %s: %zu (seeds", inv.c_str(), list.size());
+    for (std::size_t i = 0; i < list.size() && i < 12; ++i)
+      std::printf(" %llu", static_cast<unsigned long long>(list[i]));
+    std::printf("%s)\n", list.size() > 12 ? " ..." : "");
+  }
+  std::printf("tag overwrites (a newer timeline's tag replaced by an older one's): %ld, %ld of them sent before the "
+              "newer tag had stood for H; route changes made by late writes: %ld\n",
+              overwrites, overwrites_excused, late_changes);
+  std::printf("exposure per failover: %zu failovers, p50 %.1f s, p99 %.1f s, max %.1f s\n", exposures.size(),
+              percentile(exposures, 0.5), percentile(exposures, 0.99), percentile(exposures, 1.0));
+  std::printf("simulation: %ld seeds, %ld steps, %ld violations, exposure p99 %.1f s max %.1f s\n", seeds, total_steps,
+              violations, percentile(exposures, 0.99), percentile(exposures, 1.0));
   return violations ? 1 : 0;
 }
