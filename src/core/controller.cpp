@@ -36,7 +36,7 @@ constexpr milliseconds kConfirmMove{1000};
 Controller::Controller(Hooks hooks, Resume resume)
     : hooks_(std::move(hooks)), state_(resume.state), role_(resume.role), by_(resume.by), timeline_(resume.timeline),
       promoted_at_(resume.promoted_at), conflict_since_(resume.conflict_since), conflict_wall_(resume.conflict_wall),
-      held_since_(resume.held_since), newest_seen_(resume.newest_seen), resumed_repairs_(std::move(resume.repaired)),
+      term_since_(resume.term_since), newest_seen_(resume.newest_seen), resumed_repairs_(std::move(resume.repaired)),
       metrics_(resume.metrics), claim_done_(resume.claim_done) {
   // A claim under way when the worker stopped starts over from a read: the
   // promotion's single round trip belongs to the worker that saw it. It is
@@ -102,7 +102,7 @@ Resume resume_from(const Status &published) {
   r.claim_done = published.claim_done;
   r.conflict_since = from_steady_nanos(published.conflict_since_steady);
   r.conflict_wall = from_unix_micros(published.conflict_since);
-  r.held_since = from_steady_nanos(published.held_since_steady);
+  r.term_since = from_unix_micros(published.term_since);
   r.newest_seen = published.newest_seen;
   r.metrics = published.metrics;
   for (int i = 0; i < published.n_route_tables; ++i)
@@ -149,7 +149,7 @@ void Controller::write_status(Status &out) const noexcept {
   copy_text(out.last_error, last_error_);
   out.conflict_since = unix_micros(conflict_wall_);
   out.conflict_since_steady = steady_nanos(conflict_since_);
-  out.held_since_steady = steady_nanos(held_since_);
+  out.term_since = unix_micros(term_since_);
   out.newest_seen = newest_seen_;
   copy_text(out.holder, fence_holder_ ? safe_node_name(fence_holder_->node_name) : std::string());
   out.holder_timeline = fence_holder_ ? fence_holder_->timeline : 0;
@@ -296,8 +296,7 @@ Ground Controller::ground(const Identity &me) const {
   g.now = hooks_.time->steady();
   g.check_interval = config_.check_interval;
   g.fence_key = !config_.fence_key.empty();
-  g.held_seconds =
-      state_ == State::Held && held_since_ != SteadyTime{} ? duration_cast<seconds>(g.now - held_since_).count() : 0;
+  g.since = term_since_ == Clock::time_point{} ? -1 : duration_cast<seconds>(term_since_.time_since_epoch()).count();
   // A node that started as primary did not see where the routes went
   // while it was down; every other episode did, or was asked to act.
   g.may_take = episode_ != Cause::Start;
@@ -308,7 +307,7 @@ Ground Controller::ground(const Identity &me) const {
 Tenure Controller::tenure() const {
   Tenure t;
   t.lease = lease(config_.check_interval);
-  if (held_since_ != SteadyTime{}) t.held_seconds = duration_cast<seconds>(now() - held_since_).count();
+  if (term_since_ != Clock::time_point{}) t.since = duration_cast<seconds>(term_since_.time_since_epoch()).count();
   return t;
 }
 
@@ -415,7 +414,6 @@ void Controller::fence(const Identity &me, const TableView &t) {
   bool was = state_ == State::Fenced;
   std::string reason = fence_reason(me, *t.holder, tie_context(ground(me))) + " (tag on " + t.id + ")";
   state_ = State::Fenced;
-  held_since_ = {};
   fence_holder_ = t.holder;
   last_error_ = "fenced: " + reason;
   unfence_seen_ = {};
@@ -647,7 +645,6 @@ void Controller::held(const Observation &obs) {
   double ms = duration<double, std::milli>(now() - since_tp).count();
   bool was_held = state_ == State::Held;
   state_ = State::Held;
-  if (held_since_ == SteadyTime{}) held_since_ = now();
   if (episode_ == Cause::Forced) newest_seen_ = 0;  // the operator overrode what this node had seen
   failed_rounds_ = 0;
   failure_cause_.clear();
@@ -846,7 +843,6 @@ void Controller::renew(const Identity &me) {
 milliseconds Controller::stay_fenced(const Identity &me) {
   bool was = state_ == State::Fenced;
   state_ = State::Fenced;
-  held_since_ = {};
   unfence_seen_ = {};
   claim_started_ = {};
   last_error_ = "fenced: timeline " + std::to_string(newest_seen_) + " was seen holding the VIP" +
@@ -974,7 +970,7 @@ milliseconds Controller::step(const Observation &obs) {
     // A standby reads, never writes: its view feeds vip_routes() and the
     // promotion's claim, and keeps connections warm.
     state_ = State::Standby;
-    held_since_ = {};
+    term_since_ = {};
     refuse("this node is a standby.");
     primary_seen_ = false;
     read_tables();
@@ -991,6 +987,9 @@ milliseconds Controller::step(const Observation &obs) {
   if (!primary_seen_) {
     primary_seen_ = true;
     noticed_primary_ = false;
+    // The term begins with the first step as primary (a restarted worker
+    // keeps the one it resumed).
+    if (term_since_ == Clock::time_point{}) term_since_ = hooks_.time->wall();
     // A worker that saw this node promoted claims at once; one restarted
     // mid-claim, or a node that started as primary, reads first. A hold,
     // a fence, a conflict or a dry run is re-checked below.

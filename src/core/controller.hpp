@@ -133,7 +133,7 @@ struct Resume {
   std::vector<Repaired> repaired;
   SteadyTime conflict_since{};
   Clock::time_point conflict_wall{};
-  SteadyTime held_since{};
+  Clock::time_point term_since{};
   uint32_t newest_seen = 0;  // the newest timeline seen holding the VIP
   Metrics metrics;           // counted on from where the previous worker left them
 };
@@ -255,8 +255,9 @@ class Controller {
   std::chrono::steady_clock::time_point claim_started_{};
   SteadyTime conflict_since_{};
   Clock::time_point conflict_wall_{};
-  // Since when this node has held the VIP without a break (the tag's held=).
-  SteadyTime held_since_{};
+  // When this node's term as primary began (the tag's since=): set at its
+  // first step as primary, kept across worker restarts, cleared as standby.
+  Clock::time_point term_since_{};
   std::string system_identifier_;  // as last observed
   std::string fence_key_error_;    // pg_vip.fence_key_file could not be read: nothing is claimed
   // The newest timeline each interface was seen holding under, from this

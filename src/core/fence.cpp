@@ -41,7 +41,7 @@ std::string fence_tag_value(const Identity &me, Clock::time_point at, const Tenu
                             std::string_view fence_key) {
   std::string head = "tl=" + std::to_string(me.timeline) + ";sysid=" + me.system_identifier + ";id=" + me.interface_id +
                      ";lease=" + std::to_string(std::chrono::ceil<std::chrono::seconds>(tenure.lease).count()) +
-                     ";held=" + std::to_string(tenure.held_seconds < 0 ? 0 : tenure.held_seconds) +
+                     (tenure.since < 0 ? std::string() : ";since=" + std::to_string(tenure.since)) +
                      ";at=" + iso8601(at);
   std::string node = ";node=" + me.node_name;
   if (fence_key.empty()) return (head + node).substr(0, kMaxTagValue);
@@ -83,9 +83,9 @@ std::optional<Holder> parse_fence_tag(const std::string &value, std::string_view
       // A week at most: a tag cannot make its holder unlapsable.
       if (!parse_number(v, 7 * 24 * 3600, n)) return std::nullopt;
       h.lease = std::chrono::seconds(n);
-    } else if (k == "held") {
-      if (!parse_number(v, uint64_t(100) * 365 * 24 * 3600, n)) return std::nullopt;
-      h.held_seconds = static_cast<int64_t>(n);
+    } else if (k == "since") {
+      if (!parse_number(v, uint64_t(7258118400), n)) return std::nullopt;  // 2200-01-01
+      h.since = static_cast<int64_t>(n);
     } else if (k == "mac") {
       mac = v;
       h.has_mac = true;
@@ -133,14 +133,16 @@ bool foreign(const Identity &me, const Holder &h, const TieContext &tie) {
   return tie.fence_key && !h.authentic;
 }
 
-// On one timeline: +1 when the holder is the incumbent (it has held a
-// lease longer than this node), -1 when this node is, 0 for a tie.
+// On one timeline: +1 when the holder is the incumbent (its term began a
+// lease before this node's), -1 when this node is, 0 for a tie. Both nodes
+// compare the same two values (each its own since= and the other's tag),
+// so they agree whatever their clocks say.
 int incumbency(const Holder &h, const TieContext &tie) {
-  int64_t theirs = h.held_seconds < 0 ? 0 : h.held_seconds;
+  if (h.since < 0 || tie.my_since < 0) return 0;
   // The longer of the two leases, so that both nodes draw the line alike.
   int64_t lease = std::chrono::duration_cast<std::chrono::seconds>(std::max(tie.lease, h.lease)).count();
-  if (theirs - tie.my_held_seconds > lease) return 1;
-  if (tie.my_held_seconds - theirs > lease) return -1;
+  if (tie.my_since - h.since > lease) return 1;
+  if (h.since - tie.my_since > lease) return -1;
   return 0;
 }
 
@@ -174,8 +176,9 @@ std::string fence_reason(const Identity &me, const Holder &h, const TieContext &
         return "a newer timeline holds the VIP: " + describe(h) + ", this node is on timeline " +
                std::to_string(me.timeline);
       if (incumbency(h, tie) > 0)
-        return "another node on the same timeline has held the VIP for " + std::to_string(h.held_seconds) +
-               " s: " + describe(h) + "; a node promoted later onto a timeline already in use does not take it";
+        return "another node on the same timeline has been primary since " + std::to_string(h.since) +
+               " (Unix time), more than a lease before this node: " + describe(h) +
+               "; a node promoted later onto a timeline already in use does not take it";
       return "another node on the same timeline holds the VIP: " + describe(h) +
              "; between claims made within one lease of each other the interface id that sorts first (" +
              safe_node_name(h.interface_id) + " before " + me.interface_id + ") keeps it";

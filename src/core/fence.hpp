@@ -31,9 +31,10 @@ struct Holder {
   // after it stood unchanged this long (never less than its own lease).
   // 0: not said (pg_vip 0.2).
   std::chrono::milliseconds lease{0};
-  // How long the writer had held the VIP when it wrote the tag (held=,
-  // seconds, by its monotonic clock); -1: not said.
-  int64_t held_seconds = -1;
+  // When the writer's term as primary began (since=, Unix seconds by its
+  // clock, fixed for the term); -1: not said. Two nodes of one timeline
+  // compare the same two values, so they agree on who came first.
+  int64_t since = -1;
   // mac= was present and verified with the configured fence key.
   bool authentic = false;
   bool has_mac = false;
@@ -49,11 +50,11 @@ struct Identity {
 // What a node says of its own hold when it writes its tag.
 struct Tenure {
   std::chrono::milliseconds lease{0};
-  int64_t held_seconds = 0;
+  int64_t since = -1;  // Unix seconds; -1: not known
 };
 
 std::string fence_tag_key(const std::string &vip_cidr);
-// "tl=2;sysid=7311...;id=eni-0b1c;lease=60;held=0;at=2026-11-25T19:00:00Z;mac=…;node=db-b"
+// "tl=2;sysid=7311...;id=eni-0b1c;lease=60;since=1795000000;at=2026-11-25T19:00:00Z;mac=…;node=db-b"
 // (node last: it may hold any printable character). With a fence key the
 // value carries mac=, an HMAC-SHA256 over the value without it.
 std::string fence_tag_value(const Identity &me, Clock::time_point at, const Tenure &tenure = {},
@@ -80,7 +81,7 @@ enum class Standing {
 // What a tie on one timeline is decided by, besides the two tags.
 struct TieContext {
   bool fence_key = false;              // a fence key is configured: a tag needs its MAC
-  int64_t my_held_seconds = 0;         // how long this node has held the VIP (0: not holding)
+  int64_t my_since = -1;               // when this node's term as primary began (Unix seconds; -1: none)
   std::chrono::milliseconds lease{0};  // this node's lease: claims further apart are not a tie
 };
 
@@ -89,8 +90,8 @@ struct TieContext {
 //   1. a tag that is not this cluster's (Foreign) is never taken over and
 //      never fences, short of vip_claim(force => true);
 //   2. the newer timeline wins;
-//   3. on one timeline, the incumbent: a holder that has held the VIP a
-//      lease longer than the other (a standby promoted late onto a timeline
+//   3. on one timeline, the incumbent: the node whose term began more than
+//      a lease before the other's (a standby promoted late onto a timeline
 //      already in use, with less data, must not take the VIP from it);
 //   4. on one timeline between claims made within one lease of each other
 //      (two standbys promoted at once), the interface id that sorts first;

@@ -42,7 +42,7 @@ milliseconds promotion_read_age(milliseconds check_interval) {
   return std::min(check_interval, milliseconds(5000)) + kReadStaleness;
 }
 
-TieContext tie_context(const Ground &g) { return TieContext{g.fence_key, g.held_seconds, lease(g.check_interval)}; }
+TieContext tie_context(const Ground &g) { return TieContext{g.fence_key, g.since, lease(g.check_interval)}; }
 
 // Judged by how long this node has read the same value, on its own
 // monotonic clock, against the longer of its own lease and the one the

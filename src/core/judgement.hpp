@@ -83,7 +83,7 @@ struct Ground {
   SteadyTime now{};
   std::chrono::milliseconds check_interval{10000};  // this node's own
   bool fence_key = false;                           // tags must carry a valid MAC
-  int64_t held_seconds = 0;                         // how long this node has held the VIP (0: not holding)
+  int64_t since = -1;                               // when this node's term as primary began (Unix s; -1: none)
   // This claim may move a route away from another interface: a promotion,
   // an operator's vip_claim(), or a fence lifted on a lapsed holder. A
   // node that started as primary may not (HandsOff).

@@ -53,7 +53,7 @@ struct Status {
   char last_error[512] = {};
   int64_t conflict_since = 0;         // when the state became conflict, for display
   int64_t conflict_since_steady = 0;  // the same on the monotonic clock: what the flap window runs on
-  int64_t held_since_steady = 0;      // since when held without a break (the fence tag's held=)
+  int64_t term_since = 0;             // when this node's term as primary began (the fence tag's since=)
   uint32_t newest_seen = 0;           // the newest timeline seen holding the VIP (a sticky fence)
   char holder[128] = {};              // who fenced this node, when fenced
   uint32_t holder_timeline = 0;

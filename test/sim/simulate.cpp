@@ -288,6 +288,7 @@ struct Run {
   bool trace_all_;
   WorldFlags flags_;
   WorldFlags world_{};  // the items drawn on for this seed
+  bool keyed_ = false;  // every node has its cluster's fence key
   std::mt19937_64 rng_;
   long steps_done_ = 0;
   Millis now_ = 0;
@@ -356,10 +357,9 @@ ControllerConfig Run::config_of(const Node &n) const {
   c.node_name = n.name;
   c.check_interval = std::chrono::milliseconds(n.check_interval);
   c.request_timeout = std::chrono::milliseconds(SimCloud::kTimeout);
-#ifdef PG_VIP_SIM_FENCE_KEY
-  // MACed tags: each cluster has its key; an outsider has none.
-  c.fence_key = "sim-fence-key-" + n.sysid;
-#endif
+  // MACed tags (pg_vip.fence_key_file) in half the seeds: each cluster has
+  // its key; an outsider has none.
+  if (keyed_) c.fence_key = Secret(std::string("sim-fence-key-") + n.sysid);
   return c;
 }
 
@@ -458,6 +458,7 @@ void Run::setup() {
   world_.outsider_tags = draw(flags_.outsider_tags);
   world_.route_deletes = draw(flags_.route_deletes);
   world_.cancel = draw(flags_.cancel);
+  keyed_ = chance() < 0.5;
 
   int n_nodes = static_cast<int>(pick(2, 4));
   int n_tables = static_cast<int>(pick(1, 3));
@@ -538,6 +539,7 @@ void Run::setup() {
   if (world_.outsider_tags) items += " outsider-tags";
   if (world_.route_deletes) items += " route-deletes";
   if (world_.cancel) items += " cancel";
+  if (keyed_) items += " fence-key";
   trace("world:%s", items.empty() ? " classic" : items.c_str());
   for (const auto &n : nodes_)
     trace("node %d: %s %s check_interval %lld ms, wall clock %+lld ms%s", n.id, n.name.c_str(), n.eni.c_str(),
@@ -821,6 +823,9 @@ void Run::wall_step(Node &n, Millis d) {
 void Run::outsider_tag(const std::string &table, const std::optional<std::string> &value, const char *what) {
   ec2_->set_tag(now_, table, value);
   ++forged_;
+  // A table left without a tag is claimed by whoever finds it first: with
+  // two clusters given one VIP (a misconfiguration), each may claim it once.
+  if (!value && world_.two_clusters) allow(1, "a tag deleted with two clusters on one VIP");
   trace("event: an outsider %s on %s: %s", what, table.c_str(), value ? value->c_str() : "(deleted)");
 }
 
@@ -958,6 +963,11 @@ void Run::environment() {
       outsider_tag(t, "tl=" + std::to_string(tl) + ";sysid=" + kSysidOutsider + ";id=eni-0forged;at=" + at + ";node=x",
                    "wrote a tag of another system identifier");
     else if (kind == 2) outsider_tag(t, std::string("garbage {not a tag}"), "wrote garbage");
+    else if (kind == 3 && keyed_)
+      // The system identifier is no secret: with a fence key, a copy of it
+      // without the MAC forges nothing.
+      outsider_tag(t, "tl=" + std::to_string(tl) + ";sysid=" + kSysid + ";id=eni-0forged;at=" + at + ";node=x",
+                   "wrote a tag with this cluster's system identifier and no MAC");
     else outsider_tag(t, std::nullopt, "deleted the tag");
   } else if (r < 0.86 && world_.route_deletes) {
     const std::string &t = tables_[pick(0, tables_.size() - 1)];

@@ -30,7 +30,7 @@ std::vector<std::string> moves_of(const FakeCloud &c) {
 // 60 s and renews every 120 s. The loser must judge the winner's tag by
 // the winner's lease, or it takes the VIP between renewals, forever.
 TEST(FenceAdversary, ALoserWithAShortIntervalWaitsForTheWinnersLease) {
-  Rig r({{"rtb-1", {true, false, "eni-0a", tag(2, "eni-0a", "node-a", "lease=360;held=0;")}}});
+  Rig r({{"rtb-1", {true, false, "eni-0a", tag(2, "eni-0a", "node-a", "lease=360;")}}});
   r.step(Role::Primary, 2, PrimaryBy::Start);
   ASSERT_EQ(r.ctl->state(), State::Fenced) << "eni-0a sorts first on timeline 2";
   // 119 s without a renewal: within the winner's lease (360 s), not within the loser's (60 s).
@@ -102,13 +102,15 @@ TEST(FenceAdversary, AWallClockStepDoesNotStretchTheConflict) {
 // 4. A standby that never followed timeline 2 is promoted to timeline 2
 // an hour later. Its interface sorts first; the incumbent keeps the VIP.
 TEST(FenceAdversary, ALatePromotionOntoATimelineInUseIsFenced) {
-  Rig late({{"rtb-1", {true, false, "eni-0c", tag(2, "eni-0c", "node-c", "lease=60;held=3600;")}}}, {}, "node-a");
+  Rig late({{"rtb-1", {true, false, "eni-0c", tag(2, "eni-0c", "node-c", "lease=60;since=1794996400;")}}}, {},
+           "node-a");
   late.my_eni = "eni-0a";
   late.step(Role::Standby, 1);
   late.step(Role::Primary, 2);
   EXPECT_EQ(late.ctl->state(), State::Fenced) << late.ctl->last_error();
   EXPECT_TRUE(changes_of(*late.cloud).empty());
-  EXPECT_NE(late.ctl->last_error().find("has held the VIP for 3600 s"), std::string::npos) << late.ctl->last_error();
+  EXPECT_NE(late.ctl->last_error().find("has been primary since 1794996400"), std::string::npos)
+      << late.ctl->last_error();
 
   // The incumbent's view of the same fork, should the newcomer have written anyway.
   Rig inc({{"rtb-1", {true, false, "eni-0b", std::nullopt}}});
@@ -118,7 +120,9 @@ TEST(FenceAdversary, ALatePromotionOntoATimelineInUseIsFenced) {
     inc.time.now += minutes(1);
     inc.step(Role::Primary, 2);
   }
-  inc.cloud->tables["rtb-1"] = {true, false, "eni-0a", tag(2, "eni-0a", "node-a", "lease=60;held=0;")};
+  inc.cloud->tables["rtb-1"] = {
+      true, false, "eni-0a",
+      tag(2, "eni-0a", "node-a", "lease=60;since=" + std::to_string(system_clock::to_time_t(inc.time.wall())) + ";")};
   inc.step(Role::Primary, 2);
   EXPECT_EQ(inc.ctl->state(), State::Held) << inc.ctl->last_error();
   EXPECT_EQ(inc.cloud->tables["rtb-1"].eni, "eni-0b");

@@ -17,8 +17,10 @@ Holder holder(uint32_t tl, const std::string &node, const std::string &sysid = "
 
 TEST(FenceTag, RoundTripsEvenWithOddNodeNames) {
   Identity me{"db b; node=x", "7311234567890", 12, "eni-0b1c"};
-  std::string v = fence_tag_value(me, parse_iso8601("2026-11-25T19:00:00Z"), Tenure{std::chrono::seconds(60), 42});
-  EXPECT_EQ(v, "tl=12;sysid=7311234567890;id=eni-0b1c;lease=60;held=42;at=2026-11-25T19:00:00Z;node=db b; node=x");
+  std::string v =
+      fence_tag_value(me, parse_iso8601("2026-11-25T19:00:00Z"), Tenure{std::chrono::seconds(60), 1795000000});
+  EXPECT_EQ(
+      v, "tl=12;sysid=7311234567890;id=eni-0b1c;lease=60;since=1795000000;at=2026-11-25T19:00:00Z;node=db b; node=x");
   auto h = parse_fence_tag(v);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->timeline, 12u);
@@ -27,7 +29,7 @@ TEST(FenceTag, RoundTripsEvenWithOddNodeNames) {
   EXPECT_EQ(h->node_name, "db b; node=x");
   EXPECT_EQ(h->at, "2026-11-25T19:00:00Z");
   EXPECT_EQ(h->lease, std::chrono::seconds(60));
-  EXPECT_EQ(h->held_seconds, 42);
+  EXPECT_EQ(h->since, 1795000000);
   EXPECT_EQ(fence_tag_key("10.0.99.10/32"), "pg_vip:10.0.99.10/32");
   EXPECT_LE(
       fence_tag_value(Identity{std::string(300, 'n'), "1", 1, "eni-1"}, parse_iso8601("2026-11-25T19:00:00Z")).size(),
@@ -114,7 +116,7 @@ TEST(Judge, ReasonsSayWhatFences) {
 TEST(FenceTag, AFenceKeyMacsTheTagAndOnlyTheKeyVerifiesIt) {
   Identity me{"db-b", "7311", 3, "eni-0b"};
   auto at = parse_iso8601("2026-11-25T19:00:00Z");
-  std::string v = fence_tag_value(me, at, Tenure{std::chrono::seconds(60), 5}, "the cluster's key");
+  std::string v = fence_tag_value(me, at, Tenure{std::chrono::seconds(60), 1795000000}, "the cluster's key");
   EXPECT_NE(v.find(";mac="), std::string::npos);
   EXPECT_EQ(v.substr(v.size() - 10), ";node=db-b") << "node stays last";
   auto good = parse_fence_tag(v, "the cluster's key");
@@ -135,15 +137,16 @@ TEST(FenceTag, AFenceKeyMacsTheTagAndOnlyTheKeyVerifiesIt) {
   EXPECT_TRUE(parse_fence_tag(longer, "k")->authentic);
 }
 
-TEST(FenceTag, LeaseAndHeldAreBounded) {
+TEST(FenceTag, LeaseAndSinceAreBounded) {
   EXPECT_FALSE(parse_fence_tag("tl=2;sysid=1;lease=-1;node=a"));
   EXPECT_FALSE(parse_fence_tag("tl=2;sysid=1;lease=99999999999;node=a")) << "a tag cannot make itself unlapsable";
-  EXPECT_FALSE(parse_fence_tag("tl=2;sysid=1;held=x;node=a"));
-  auto h = parse_fence_tag("tl=2;sysid=1;lease=360;held=3600;node=a");
+  EXPECT_FALSE(parse_fence_tag("tl=2;sysid=1;since=x;node=a"));
+  EXPECT_FALSE(parse_fence_tag("tl=2;sysid=1;since=99999999999;node=a")) << "past 2200";
+  auto h = parse_fence_tag("tl=2;sysid=1;lease=360;since=1795000000;node=a");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->lease, std::chrono::seconds(360));
-  EXPECT_EQ(h->held_seconds, 3600);
-  EXPECT_EQ(parse_fence_tag("tl=2;sysid=1;node=a")->held_seconds, -1) << "pg_vip 0.2 did not say";
+  EXPECT_EQ(h->since, 1795000000);
+  EXPECT_EQ(parse_fence_tag("tl=2;sysid=1;node=a")->since, -1) << "pg_vip 0.2 did not say";
 }
 
 TEST(FenceTag, NodeNamesAreShownInASafeCharacterSet) {
@@ -156,25 +159,29 @@ TEST(FenceTag, NodeNamesAreShownInASafeCharacterSet) {
 
 TEST(Judge, OnOneTimelineTheIncumbentKeepsTheVipFromALatePromotion) {
   using std::chrono::seconds;
-  // eni-0a sorts first, but eni-0c has held the VIP for an hour.
+  const int64_t t0 = 1795000000;
+  // eni-0a sorts first, but eni-0c has been primary for an hour.
   Identity late{"a", "7311", 2, "eni-0a"}, incumbent{"c", "7311", 2, "eni-0c"};
   Holder hc = tagged(2, "eni-0c");
-  hc.held_seconds = 3600;
+  hc.since = t0 - 3600;
   hc.lease = seconds(60);
-  EXPECT_EQ(judge(late, hc, TieContext{false, 0, seconds(60)}), Standing::Outranks);
-  EXPECT_NE(fence_reason(late, hc, TieContext{false, 0, seconds(60)}).find("has held the VIP for 3600 s"),
+  EXPECT_EQ(judge(late, hc, TieContext{false, t0, seconds(60)}), Standing::Outranks);
+  EXPECT_NE(fence_reason(late, hc, TieContext{false, t0, seconds(60)}).find("more than a lease before this node"),
             std::string::npos);
-  // The incumbent reads the newcomer's tag (held=0) the same way round.
+  // The incumbent compares the same two values the other way round.
   Holder ha = tagged(2, "eni-0a");
-  ha.held_seconds = 0;
-  EXPECT_EQ(judge(incumbent, ha, TieContext{false, 3600, seconds(60)}), Standing::Yields);
-  // Claims within one lease of each other: the interface id decides.
-  hc.held_seconds = 30;
-  EXPECT_EQ(judge(late, hc, TieContext{false, 0, seconds(60)}), Standing::Yields);
+  ha.since = t0;
+  EXPECT_EQ(judge(incumbent, ha, TieContext{false, t0 - 3600, seconds(60)}), Standing::Yields);
+  // Terms begun within one lease of each other: the interface id decides.
+  hc.since = t0 - 30;
+  EXPECT_EQ(judge(late, hc, TieContext{false, t0, seconds(60)}), Standing::Yields);
   // The longer of the two leases draws the line, so both sides agree.
-  hc.held_seconds = 100;
+  hc.since = t0 - 100;
   hc.lease = seconds(360);
-  EXPECT_EQ(judge(late, hc, TieContext{false, 0, seconds(60)}), Standing::Yields);
+  EXPECT_EQ(judge(late, hc, TieContext{false, t0, seconds(60)}), Standing::Yields);
+  // A tag that does not say (pg_vip 0.2): the interface id.
+  hc.since = -1;
+  EXPECT_EQ(judge(late, hc, TieContext{false, t0, seconds(60)}), Standing::Yields);
 }
 
 TEST(Judge, WithAFenceKeyATagWithoutAValidMacIsForeign) {
