@@ -24,6 +24,11 @@
 //   route-deletes     an operator deletes the VIP's route
 //   cancel            a shutdown cancels a step's requests in flight
 //                     (SimTime::cancelled()); EC2 may still apply them
+// Half the seeds also give every node its cluster's fence key
+// (pg_vip.fence_key_file); there an outsider also forges tags with this
+// cluster's system identifier and no MAC. A node that started as primary
+// and waits for vip_claim() (a route at an interface it cannot vouch for)
+// gets it from the operator within 30 s.
 //
 // Invariants. H is one read's staleness (the seed's bound) plus one claim's
 // length (10 s); W is the flap window of the largest check_interval any node
@@ -62,7 +67,8 @@
 //   S5  a vip_claim() request is handled once: a restarted worker does not
 //       replay it.
 //   S6  a tag no pg_vip node wrote (an outsider's: no sysid, another
-//       system identifier, garbage text) never makes a live primary report
+//       system identifier, garbage text, or with a fence key this cluster's
+//       system identifier without a valid MAC) never makes a live primary report
 //       `fenced`: whenever a primary reports `fenced`, the holder it names
 //       (Controller::holder()) is a timeline, system identifier and
 //       interface some pg_vip node wrote in a tag.
