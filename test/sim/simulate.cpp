@@ -1640,6 +1640,42 @@ void build_restart_no_tag_perm(Run &r) {
   };
 }
 
+// (adversary) A split brain the fence cannot see: the newest primary lacks
+// ec2:CreateTags, and the primary it replaced is still up (cut off from the
+// failover manager, not from EC2). "new" held timeline 1 once, so "old"
+// (timeline 2) remembers new's interface under timeline 1 and takes every
+// move to it for a stale primary's late write: 4 uncounted reversals per
+// flap window, on top of the one a route war gets, every window, while
+// "new" repairs without counting (old's tag with its route is a "rival").
+// The VIP alternates between two live primaries.
+void build_split_no_tag_perm(Run &r) {
+  r.make_tables(1);
+  Node &n = r.add_node("new", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
+  Node &o = r.add_node("old", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
+  for (const auto &t : r.tables_) r.set_route(t, n.eni);
+  r.end_at_ = 20 * 60000;
+  // An ordinary failover: "new" (then the primary) is rewound into a standby.
+  r.at(30000, [&r, &n, &o] {
+    r.crash(n);
+    r.promote(o, 2);
+  });
+  r.at(90000, [&r, &n] { r.restart(n, false); });
+  // Now "new" is promoted to timeline 3 without CreateTags; "old" stays up.
+  r.at(180000, [&r, &n] {
+    r.ec2_->denied[n.id].insert("CreateTags");
+    r.allow(4, "CreateTags denied");
+    r.trace("event: IAM denies CreateTags to node %d; node 1 (timeline 2) stays up", n.id);
+    r.promote(n, 3);
+  });
+  r.expectation_ = [&r] {
+    int late = changes_after(r, 180000 + 5 * 60000);
+    if (late > 15)
+      return std::to_string(late) + " route changes in the last 15 min, between two live primaries; at one reversal per "
+             "flap window (100 s) a war makes at most 9 plus its allowances";
+    return std::string();
+  };
+}
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -1662,6 +1698,10 @@ const std::vector<Scenario> &scenarios() {
       {"restart-no-tag-perm",
        "the new primary lacks CreateTags; the old primary restarts as primary and reads its own older tag",
        "the restarted old primary moves no route away from another interface", build_restart_no_tag_perm},
+      {"split-no-tag-perm",
+       "(adversary) the newest primary lacks CreateTags and the one it replaced stays up; it once saw the new one's "
+       "interface on an older timeline",
+       "no route war: the VIP does not alternate between the two live primaries", build_split_no_tag_perm},
   };
   return all;
 }
