@@ -454,14 +454,17 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
   } else {
     if (!fence_ids.empty()) a = cloud_->apply({}, eni_, fence_ids, value, 4);
     // Tag first, then routes. When the tag could not be written, a table
-    // whose tag names an older timeline is still taken (as a promotion
-    // would: this node's timeline is newer than the holder's); one with no
-    // tag, or a tag of this timeline, is not.
+    // whose tag names an older timeline is still taken, once (as a
+    // promotion would: this node's timeline is newer than the holder's);
+    // one with no tag, or a tag of this timeline, is not.
     std::vector<PointRequest> go;
     std::vector<std::size_t> went;
     for (std::size_t k = 0; k < points.size(); ++k) {
       const TableView &t = tables_[pointed[k]];
-      bool older = t.holder && t.holder->timeline < me.timeline &&
+      // Once per term: a table that pointed here in this term and was taken
+      // back is not taken again without this node's tag, or two live
+      // primaries, one unable to fence, would take turns on it.
+      bool older = t.holder && t.holder->timeline < me.timeline && !t.seen_ours &&
                    judge(me, *t.holder, tie_context(ground(me))) == Standing::Yields;
       bool tagged =
           fence_ids.empty() || a.fence.ok() || std::find(fence_ids.begin(), fence_ids.end(), t.id) == fence_ids.end();
@@ -786,18 +789,17 @@ bool Controller::may_repoint(TableView &t, const Identity &me) {
   switch (flap(t, g)) {
     case Flap::Again: return false;
     case Flap::StaleWrite:
-      if (t.stale_window == SteadyTime{} || g.now - t.stale_window >= flap_window(config_.check_interval)) {
-        t.stale_window = g.now;
-        t.stale_repairs = 0;
-      }
       ++t.stale_repairs;
       log(true,
           "pg_vip: " + t.id + " was pointed at " + t.target +
               ", an interface last seen holding under an older timeline",
           "A stale primary's request applied late; pointed here again, not counted as a route war.");
       return true;
-    case Flap::First:
-    case Flap::Rival: break;
+    case Flap::Rival:
+      t.last_rival = t.target;
+      t.rival_at = g.now;
+      break;
+    case Flap::First: break;
   }
   t.repaired_at = g.now;
   t.repaired_wall = hooks_.time->wall();
@@ -971,6 +973,10 @@ milliseconds Controller::step(const Observation &obs) {
     // promotion's claim, and keeps connections warm.
     state_ = State::Standby;
     term_since_ = {};
+    for (auto &t : tables_) {  // a new term starts its flap memory afresh
+      t.stale_repairs = 0;
+      t.last_rival.clear();
+    }
     refuse("this node is a standby.");
     primary_seen_ = false;
     read_tables();

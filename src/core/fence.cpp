@@ -133,16 +133,19 @@ bool foreign(const Identity &me, const Holder &h, const TieContext &tie) {
   return tie.fence_key && !h.authentic;
 }
 
-// On one timeline: +1 when the holder is the incumbent (its term began a
-// lease before this node's), -1 when this node is, 0 for a tie. Both nodes
-// compare the same two values (each its own since= and the other's tag),
-// so they agree whatever their clocks say.
+// On one timeline: +1 when the holder is the incumbent (its term began
+// first), -1 when this node is, 0 when both began in the same second (or
+// neither says). Both nodes compare the same two values (each its own
+// since= and the other's tag), so they agree whatever their clocks say; and
+// it is a plain order, so among three or more nodes of one timeline there
+// is no cycle (a tolerance band, "within a lease is a tie", would make one:
+// A ties B, B ties C, C outranks A). A tag that does not say (pg_vip 0.2)
+// ranks after one that does.
 int incumbency(const Holder &h, const TieContext &tie) {
-  if (h.since < 0 || tie.my_since < 0) return 0;
-  // The longer of the two leases, so that both nodes draw the line alike.
-  int64_t lease = std::chrono::duration_cast<std::chrono::seconds>(std::max(tie.lease, h.lease)).count();
-  if (tie.my_since - h.since > lease) return 1;
-  if (h.since - tie.my_since > lease) return -1;
+  constexpr int64_t kUnknown = INT64_MAX;
+  int64_t theirs = h.since < 0 ? kUnknown : h.since, mine = tie.my_since < 0 ? kUnknown : tie.my_since;
+  if (theirs < mine) return 1;
+  if (mine < theirs) return -1;
   return 0;
 }
 
@@ -177,10 +180,11 @@ std::string fence_reason(const Identity &me, const Holder &h, const TieContext &
                std::to_string(me.timeline);
       if (incumbency(h, tie) > 0)
         return "another node on the same timeline has been primary since " + std::to_string(h.since) +
-               " (Unix time), more than a lease before this node: " + describe(h) +
-               "; a node promoted later onto a timeline already in use does not take it";
+               " (Unix time), before this node: " + describe(h) +
+               "; the node whose term began first keeps the VIP (a node promoted later onto a timeline already "
+               "in use has less data)";
       return "another node on the same timeline holds the VIP: " + describe(h) +
-             "; between claims made within one lease of each other the interface id that sorts first (" +
+             "; their terms as primary began in the same second, so the interface id that sorts first (" +
              safe_node_name(h.interface_id) + " before " + me.interface_id + ") keeps it";
     default: return {};
   }

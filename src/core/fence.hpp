@@ -80,9 +80,8 @@ enum class Standing {
 
 // What a tie on one timeline is decided by, besides the two tags.
 struct TieContext {
-  bool fence_key = false;              // a fence key is configured: a tag needs its MAC
-  int64_t my_since = -1;               // when this node's term as primary began (Unix seconds; -1: none)
-  std::chrono::milliseconds lease{0};  // this node's lease: claims further apart are not a tie
+  bool fence_key = false;  // a fence key is configured: a tag needs its MAC
+  int64_t my_since = -1;   // when this node's term as primary began (Unix seconds; -1: none)
 };
 
 // Who may hold the VIP is a total order over holders, so that two nodes
@@ -90,12 +89,12 @@ struct TieContext {
 //   1. a tag that is not this cluster's (Foreign) is never taken over and
 //      never fences, short of vip_claim(force => true);
 //   2. the newer timeline wins;
-//   3. on one timeline, the incumbent: the node whose term began more than
-//      a lease before the other's (a standby promoted late onto a timeline
-//      already in use, with less data, must not take the VIP from it);
-//   4. on one timeline between claims made within one lease of each other
-//      (two standbys promoted at once), the interface id that sorts first;
-//      a tag without an interface id (pg_vip 0.1) ranks after any that has one.
+//   3. on one timeline, the incumbent: the node whose term as primary
+//      (since=) began first, so a standby promoted late onto a timeline
+//      already in use (with less data) does not take the VIP from it;
+//   4. terms begun in the same second (or tags that do not say): the
+//      interface id that sorts first; a tag without an interface id
+//      (pg_vip 0.1) ranks after any that has one.
 Standing judge(const Identity &me, const Holder &holder, const TieContext &tie = {});
 
 // A sentence saying why `holder` fences `me` (Outranks) or is not this

@@ -42,7 +42,7 @@ milliseconds promotion_read_age(milliseconds check_interval) {
   return std::min(check_interval, milliseconds(5000)) + kReadStaleness;
 }
 
-TieContext tie_context(const Ground &g) { return TieContext{g.fence_key, g.since, lease(g.check_interval)}; }
+TieContext tie_context(const Ground &g) { return TieContext{g.fence_key, g.since}; }
 
 // Judged by how long this node has read the same value, on its own
 // monotonic clock, against the longer of its own lease and the one the
@@ -89,27 +89,30 @@ const TableView *outranking(const std::vector<TableView> &tables, const Ground &
 Flap flap(const TableView &t, const Ground &g) {
   // A pg_vip rival whose tag is on the table and whose route it is: it
   // reads this node's tag and steps back, however it came to write.
+  auto within_window = [&](SteadyTime at) { return at != SteadyTime{} && g.now - at < flap_window(g.check_interval); };
   if (t.holder && !t.holder->interface_id.empty() && t.target == t.holder->interface_id) {
     Standing s = judge(g.me, *t.holder, tie_context(g));
-    if (s == Standing::Yields) return Flap::Rival;
+    // The same rival back within the window did not step back: a replayed
+    // or made-up tag with its route, or a rival that cannot read.
+    if (s == Standing::Yields) return t.last_rival == t.target && within_window(t.rival_at) ? Flap::Again : Flap::Rival;
   }
   // The route went to an interface last seen holding under an older
   // timeline, with this node's tag left in place: a stale primary's
   // request that EC2 applied late. Undone without counting, a few times.
   if (g.interfaces) {
     auto it = g.interfaces->find(t.target);
-    bool window = t.stale_window != SteadyTime{} && g.now - t.stale_window < flap_window(g.check_interval);
-    if (it != g.interfaces->end() && it->second < g.me.timeline &&
-        (!window || t.stale_repairs < kStaleRepairsPerWindow))
+    if (it != g.interfaces->end() && it->second < g.me.timeline && t.stale_repairs < kStaleRepairsPerTerm)
       return Flap::StaleWrite;
   }
-  if (t.repaired_at != SteadyTime{} && g.now - t.repaired_at < flap_window(g.check_interval)) return Flap::Again;
+  if (within_window(t.repaired_at)) return Flap::Again;
   return Flap::First;
 }
 
 bool renewal_due(const std::vector<TableView> &tables, const Ground &g) {
   for (const auto &t : tables) {
-    if (!t.holder || judge(g.me, *t.holder, tie_context(g)) != Standing::Mine) continue;
+    // Only what it holds: an old tag of its own on a table it leaves alone
+    // is not renewed, so it must not make a renewal due at every check.
+    if (verdict(t, g) != Verdict::Held) continue;
     // Readers judge lapse by the lease the tag announces: after a reload
     // that lengthens it, say so at once.
     if (t.holder->lease != ceil<seconds>(lease(g.check_interval))) return true;

@@ -55,9 +55,13 @@ struct TableView {
   // repair. The wall time is for display only.
   SteadyTime repaired_at{};
   Clock::time_point repaired_wall{};
-  // Late writes of a stale primary undone within the present flap window.
+  // Late writes of a stale primary undone in this term (a claim's retries
+  // are few: more is something else at work).
   int stale_repairs = 0;
-  SteadyTime stale_window{};
+  // The last pg_vip rival the route was taken back from, and when: one that
+  // comes back within the flap window did not step back, and it is a war.
+  std::string last_rival;
+  SteadyTime rival_at{};
   // This node has seen the route point here in this term: pointing it here
   // again is a reversal, not a first claim, and a move away is one it saw.
   bool seen_ours = false;
@@ -112,15 +116,16 @@ const TableView *outranking(const std::vector<TableView> &tables, const Ground &
 enum class Flap {
   First,       // the first reversal in the window: repair, and remember it
   Rival,       // moved to a pg_vip rival whose tag is on it (it steps back
-               // once it reads this node's tag): not a war
+               // once it reads this node's tag): not a war, once per rival
+               // and window
   StaleWrite,  // moved to an interface last seen under an older timeline:
                // a stale primary's write applied late; repair, not counted
   Again,       // moved away again within the window: a route war, stop
 };
 Flap flap(const TableView &t, const Ground &g);
-// At most this many stale writes are undone per table and window without
+// At most this many stale writes are undone per table and term without
 // counting: one claim's retries at most. More is something else at work.
-constexpr int kStaleRepairsPerWindow = 4;
+constexpr int kStaleRepairsPerTerm = 4;
 
 // Whether this node, holding every table, rewrites its tag now.
 bool renewal_due(const std::vector<TableView> &tables, const Ground &g);

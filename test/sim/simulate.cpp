@@ -1670,7 +1670,8 @@ void build_split_no_tag_perm(Run &r) {
   r.expectation_ = [&r] {
     int late = changes_after(r, 180000 + 5 * 60000);
     if (late > 15)
-      return std::to_string(late) + " route changes in the last 15 min, between two live primaries; at one reversal per "
+      return std::to_string(late) +
+             " route changes in the last 15 min, between two live primaries; at one reversal per "
              "flap window (100 s) a war makes at most 9 plus its allowances";
     return std::string();
   };

@@ -126,8 +126,9 @@ TEST(Controller, ARenamedHolderKeepsTheVipAndNamesakesDoNotShareIt) {
   r.step(Role::Primary, 2);
   EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
   EXPECT_EQ(r.cloud->changes(), 0);
-  // A namesake on the same timeline with an interface that sorts first outranks it.
-  r.cloud->tables["rtb-1"] = {true, false, "eni-0a", tag(2, "eni-0a", "15/main")};
+  // A namesake on the same timeline, primary since the same second, with an
+  // interface that sorts first outranks it.
+  r.cloud->tables["rtb-1"] = {true, false, "eni-0a", tag(2, "eni-0a", "15/main", "since=1795000000;")};
   r.step(Role::Primary, 2);
   EXPECT_EQ(r.ctl->state(), State::Fenced);
   EXPECT_NE(r.ctl->last_error().find("eni-0a before eni-0b"), std::string::npos) << r.ctl->last_error();
@@ -179,7 +180,8 @@ TEST(Controller, AnUnreadableTagIsNotActedOn) {
 
 // Issue item 6: fenced is not a dead end.
 TEST(Controller, ADoublePromotionsLoserTakesOverWhenTheWinnersTagLapses) {
-  Rig r({{"rtb-1", {true, false, "eni-0a", tag(2, "eni-0a", "node-a")}}});
+  // Both promoted in the same second.
+  Rig r({{"rtb-1", {true, false, "eni-0a", tag(2, "eni-0a", "node-a", "since=1795000000;")}}});
   r.step(Role::Primary, 2, PrimaryBy::Start);
   ASSERT_EQ(r.ctl->state(), State::Fenced) << "eni-0a sorts first on timeline 2";
   // The winner was rewound into a standby: its tag is never renewed.

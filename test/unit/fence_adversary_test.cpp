@@ -30,7 +30,7 @@ std::vector<std::string> moves_of(const FakeCloud &c) {
 // 60 s and renews every 120 s. The loser must judge the winner's tag by
 // the winner's lease, or it takes the VIP between renewals, forever.
 TEST(FenceAdversary, ALoserWithAShortIntervalWaitsForTheWinnersLease) {
-  Rig r({{"rtb-1", {true, false, "eni-0a", tag(2, "eni-0a", "node-a", "lease=360;")}}});
+  Rig r({{"rtb-1", {true, false, "eni-0a", tag(2, "eni-0a", "node-a", "lease=360;since=1795000000;")}}});
   r.step(Role::Primary, 2, PrimaryBy::Start);
   ASSERT_EQ(r.ctl->state(), State::Fenced) << "eni-0a sorts first on timeline 2";
   // 119 s without a renewal: within the winner's lease (360 s), not within the loser's (60 s).

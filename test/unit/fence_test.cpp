@@ -158,37 +158,49 @@ TEST(FenceTag, NodeNamesAreShownInASafeCharacterSet) {
 }
 
 TEST(Judge, OnOneTimelineTheIncumbentKeepsTheVipFromALatePromotion) {
-  using std::chrono::seconds;
   const int64_t t0 = 1795000000;
   // eni-0a sorts first, but eni-0c has been primary for an hour.
   Identity late{"a", "7311", 2, "eni-0a"}, incumbent{"c", "7311", 2, "eni-0c"};
   Holder hc = tagged(2, "eni-0c");
   hc.since = t0 - 3600;
-  hc.lease = seconds(60);
-  EXPECT_EQ(judge(late, hc, TieContext{false, t0, seconds(60)}), Standing::Outranks);
-  EXPECT_NE(fence_reason(late, hc, TieContext{false, t0, seconds(60)}).find("more than a lease before this node"),
+  EXPECT_EQ(judge(late, hc, TieContext{false, t0}), Standing::Outranks);
+  EXPECT_NE(fence_reason(late, hc, TieContext{false, t0}).find("whose term began first keeps the VIP"),
             std::string::npos);
   // The incumbent compares the same two values the other way round.
   Holder ha = tagged(2, "eni-0a");
   ha.since = t0;
-  EXPECT_EQ(judge(incumbent, ha, TieContext{false, t0 - 3600, seconds(60)}), Standing::Yields);
-  // Terms begun within one lease of each other: the interface id decides.
-  hc.since = t0 - 30;
-  EXPECT_EQ(judge(late, hc, TieContext{false, t0, seconds(60)}), Standing::Yields);
-  // The longer of the two leases draws the line, so both sides agree.
-  hc.since = t0 - 100;
-  hc.lease = seconds(360);
-  EXPECT_EQ(judge(late, hc, TieContext{false, t0, seconds(60)}), Standing::Yields);
-  // A tag that does not say (pg_vip 0.2): the interface id.
+  EXPECT_EQ(judge(incumbent, ha, TieContext{false, t0 - 3600}), Standing::Yields);
+  // Terms begun in the same second: the interface id decides.
+  hc.since = t0;
+  EXPECT_EQ(judge(late, hc, TieContext{false, t0}), Standing::Yields);
+  // A tag that does not say (pg_vip 0.2) ranks after one that does.
   hc.since = -1;
-  EXPECT_EQ(judge(late, hc, TieContext{false, t0, seconds(60)}), Standing::Yields);
+  EXPECT_EQ(judge(late, hc, TieContext{false, t0}), Standing::Yields);
+  EXPECT_EQ(judge(late, hc, TieContext{false, -1}), Standing::Yields) << "neither says: the interface id";
+}
+
+TEST(Judge, AmongThreeNodesOfOneTimelineThereIsNoCycle) {
+  // Terms began 20 s and 42 s apart (one clock a minute off): with a band
+  // of "within a lease is a tie" A beat B, B beat C and C beat A.
+  Identity a{"a", "7311", 8, "eni-0af"}, b{"b", "7311", 8, "eni-0b8"}, c{"c", "7311", 8, "eni-0cd"};
+  const int64_t sa = 1795001625, sb = 1795001583, sc = 1795001563;
+  auto tag_of = [](const Identity &who, int64_t since) {
+    Holder h = tagged(8, who.interface_id);
+    h.since = since;
+    return h;
+  };
+  EXPECT_EQ(judge(a, tag_of(b, sb), TieContext{false, sa}), Standing::Outranks);
+  EXPECT_EQ(judge(b, tag_of(c, sc), TieContext{false, sb}), Standing::Outranks);
+  EXPECT_EQ(judge(a, tag_of(c, sc), TieContext{false, sa}), Standing::Outranks) << "c began first: it wins both";
+  EXPECT_EQ(judge(c, tag_of(a, sa), TieContext{false, sc}), Standing::Yields);
+  EXPECT_EQ(judge(c, tag_of(b, sb), TieContext{false, sc}), Standing::Yields);
 }
 
 TEST(Judge, WithAFenceKeyATagWithoutAValidMacIsForeign) {
   Identity me{"a", "7311", 2, "eni-0a"};
   Holder copied = tagged(4000000000u, "eni-0x");  // the sysid is no secret
-  EXPECT_EQ(judge(me, copied, TieContext{true, 0, {}}), Standing::Foreign);
-  EXPECT_NE(fence_reason(me, copied, TieContext{true, 0, {}}).find("without a valid MAC"), std::string::npos);
+  EXPECT_EQ(judge(me, copied, TieContext{true, 0}), Standing::Foreign);
+  EXPECT_NE(fence_reason(me, copied, TieContext{true, 0}).find("without a valid MAC"), std::string::npos);
   copied.authentic = true;
-  EXPECT_EQ(judge(me, copied, TieContext{true, 0, {}}), Standing::Outranks);
+  EXPECT_EQ(judge(me, copied, TieContext{true, 0}), Standing::Outranks);
 }
