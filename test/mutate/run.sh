@@ -4,7 +4,8 @@
 # is described at the top of that file) changes one exact snippet of one
 # file under src/core. For each, this script copies src/ and test/sim to a
 # temporary directory outside the tree, applies the mutation there, builds
-# the simulation against the copy and runs it over MUTATE_SEEDS seeds. The
+# the simulation against the copy and runs its scripted scenarios (a failed
+# one catches the mutation) and then MUTATE_SEEDS random seeds. The
 # checked-in sources are never touched.
 #
 #   make mutate                     every mutation, MUTATE_SEEDS (300) seeds each
@@ -186,11 +187,26 @@ link() {
   "$CXX" "${CXXFLAGS[@]}" -o "$out" "${objs[@]}" "${LIBS[@]}"
 }
 
-# simulate BIN DIR TIMEOUT: runs it; leaves its output in DIR/sim.out and
-# its exit status in DIR/sim.rc.
+# simulate BIN DIR TIMEOUT: runs its scripted scenarios (each a situation
+# the random seeds reach seldom), then, when they all pass, the seeds;
+# leaves the output in DIR/scen.out and DIR/sim.out, the exit statuses in
+# DIR/scen.rc and DIR/sim.rc.
 simulate() {
+  timeout "$3" "$1" --scenario all >"$2/scen.out" 2>&1
+  echo $? >"$2/scen.rc"
+  if [ "$(cat "$2/scen.rc")" != 0 ]; then
+    : >"$2/sim.out"
+    echo 0 >"$2/sim.rc"
+    return
+  fi
   timeout "$3" "$1" --seeds "$SEEDS" --steps "$STEPS" >"$2/sim.out" 2>&1
   echo $? >"$2/sim.rc"
+}
+
+# The first scripted scenario that failed, from DIR/scen.out: "NAME: why".
+failed_scenario() {
+  awk '/^scenario /{name=$2; sub(/:$/, "", name)} /^  (expectation NOT met|violation)/{if (!why) why=$0}
+       /^  result: FAIL/{print name ":" (why ? why : " failed"); exit} /^  result: pass/{why=""}' "$1/scen.out"
 }
 
 echo "mutate: the unmutated simulation, $SEEDS seeds of $STEPS steps"
@@ -203,6 +219,11 @@ fi
 t0=$SECONDS
 simulate "$tmp/base/pg_vip_sim" "$tmp/base" 3600
 base_seconds=$((SECONDS - t0))
+if [ "$(cat "$tmp/base/scen.rc")" != 0 ]; then
+  grep -E '^(scenario |  result)' "$tmp/base/scen.out"
+  echo "mutate: the unmutated simulation fails a scenario: no mutation's result would mean anything" >&2
+  exit 2
+fi
 if [ "$(cat "$tmp/base/sim.rc")" != 0 ]; then
   grep -m3 -E '^violation of ' "$tmp/base/sim.out"
   tail -n 1 "$tmp/base/sim.out"
@@ -260,10 +281,17 @@ run_one() {
   fi
   simulate "$d/pg_vip_sim" "$d" "$TIMEOUT"
   rc=$(cat "$d/sim.rc")
-  local first summary
+  local first summary scen
   first=$(grep -m1 -E '^violation of ' "$d/sim.out")
   summary=$(grep -E '^simulation: ' "$d/sim.out" | tail -n 1)
-  if [ -n "$first" ]; then
+  scen=$(failed_scenario "$d")
+  if [ -n "$scen" ]; then
+    printf '%-11s %-34s scenario %.110s\n' caught "$name" "$(tr -s ' ' <<<"$scen")" >"$tmp/$i.line"
+  elif [ "$(cat "$d/scen.rc")" = 124 ]; then
+    printf '%-11s %-34s %s\n' caught "$name" "timeout: the scenarios ran past $TIMEOUT s (they hang)" >"$tmp/$i.line"
+  elif [ "$(cat "$d/scen.rc")" != 0 ]; then
+    printf '%-11s %-34s %s\n' caught "$name" "crash: the scenarios exited with status $(cat "$d/scen.rc")" >"$tmp/$i.line"
+  elif [ -n "$first" ]; then
     local inv seed what k
     inv=$(sed -E 's/^violation of ([^ ]+) with seed ([0-9]+): .*/\1/' <<<"$first")
     seed=$(sed -E 's/^violation of ([^ ]+) with seed ([0-9]+): .*/\2/' <<<"$first")

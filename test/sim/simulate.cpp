@@ -88,7 +88,9 @@
 //       runs, and while the newest primary is cut off from EC2 or denied an
 //       action; a new newest primary starts a new failover. Not at other
 //       nodes' crashes, restarts, reloads or IAM changes, wall steps, stale
-//       reads, late writes, lagging promotions or outsiders' tags. With another cluster's
+//       reads, late writes or lagging promotions. A table under an
+//       outsider's tag is not claimed over (it waits for an operator to
+//       delete the tag): while one stands, the clock restarts too. With another cluster's
 //       primary up, who should hold is a misconfiguration: E1 and the
 //       exposure figures stop there. Exposure per failover (the time the
 //       route pointed elsewhere while that newest primary lived) is printed
@@ -260,6 +262,12 @@ struct Run {
   }
   void excuse() { excused_at_ = now_; }
   void answer_waiting_primaries();
+  // The table carries a tag no pg_vip node of a cluster wrote.
+  bool outsider_tag_on(const std::string &table) const {
+    const auto &tag = ec2_->state().at(table).tag;
+    auto tf = tag ? parse_tag(*tag) : std::nullopt;
+    return tag && (!tf || (tf->sysid != kSysid && tf->sysid != kSysidOther) || tf->id == "eni-0forged");
+  }
   void excuse_if_newest(const Node &n) {
     if (n.cluster == 0 && n.pg == Node::Pg::Primary && n.timeline == max_tl_) excuse();
   }
@@ -1035,10 +1043,7 @@ void Run::heal() {
   ec2_->denied.clear();
   ec2_->partitioned_until.clear();
   for (const auto &t : tables_) {
-    const auto &tag = ec2_->state().at(t).tag;
-    auto tf = tag ? parse_tag(*tag) : std::nullopt;
-    if (tag && (!tf || (tf->sysid != kSysid && tf->sysid != kSysidOther) || tf->id == "eni-0forged"))
-      outsider_tag(t, std::nullopt, "tag deleted by the operator");
+    if (outsider_tag_on(t)) outsider_tag(t, std::nullopt, "tag deleted by the operator");
   }
   for (auto &n : nodes_)
     if (n.shutting_down) {  // shutdowns stop too
@@ -1177,7 +1182,10 @@ void Run::account(Millis to) {
     if (!top.empty()) {
       // What no controller can help: the newest primary cut off from EC2
       // or denied an action, a rogue script at work.
+      // A table under an outsider's tag is not claimed over: it waits for an
+      // operator to delete the tag (README: "Forged tags").
       bool blocked = rogue_.has_value();
+      for (const auto &t : tables_) blocked |= outsider_tag_on(t);
       for (const auto *n : top) {
         auto p = ec2_->partitioned_until.find(n->id);
         blocked |= p != ec2_->partitioned_until.end() && p->second > acct_;

@@ -26,8 +26,13 @@ class ManualTime : public TimeSource {
  public:
   steady_clock::time_point steady() override { return steady_clock::time_point(hours(100)) + now; }
   system_clock::time_point wall() override { return system_clock::time_point(seconds(1795000000)) + now + wall_step; }
-  void sleep(milliseconds ms) override { now += ms; }
-  bool cancelled() override { return false; }
+  void sleep(milliseconds ms) override {
+    now += ms;
+    if (cancel_at_sleep) cancel = true;
+  }
+  bool cancelled() override { return cancel; }
+  bool cancel = false;           // a shutdown: what is under way stops
+  bool cancel_at_sleep = false;  // ... arriving during the next wait
   std::mt19937_64 &random() override { return rng; }
   milliseconds now{0};
   milliseconds wall_step{0};  // an NTP step: the wall clock moves, the monotonic one does not

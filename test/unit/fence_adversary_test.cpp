@@ -235,3 +235,19 @@ TEST(FenceAdversary, APrimaryThatRestartedTakesNoRouteFromAnotherInterface) {
   first.step(Role::Primary, 1, PrimaryBy::Start);
   EXPECT_EQ(first.ctl->state(), State::Held);
 }
+
+// Found by the simulation's cancellation: a shutdown during the 1 s wait
+// before the confirming read must not leave the node reporting held on a
+// read that showed the route moved (a restarted worker resumes from it).
+TEST(FenceAdversary, AShutdownDuringTheConfirmingReadLeavesTheNodeNotHeld) {
+  Rig r({{"rtb-1", {true, false, "eni-0a", std::nullopt}}});
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  r.cloud->tables["rtb-1"].eni = "eni-0z";
+  r.time.cancel_at_sleep = true;
+  r.step(Role::Primary, 1);
+  EXPECT_NE(r.ctl->state(), State::Held);
+  auto s = std::make_unique<Status>();
+  r.ctl->write_status(*s);
+  EXPECT_NE(s->state, State::Held) << "what a restarted worker resumes from";
+}
