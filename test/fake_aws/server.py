@@ -66,6 +66,7 @@ Control API (unsigned, on the EC2 port, under /_fake/):
                               applies nothing. Checked after the signature, before
                               faults.
   POST /_fake/route           JSON: {route_table_id, destination, eni | blackhole | delete}
+  POST /_fake/tag             JSON: {route_table_id, key, value | delete}: a tag written by someone else
   POST /_fake/expire_role_credentials   role credentials already handed out expire now
   POST /_fake/role_ttl        JSON: {seconds}: lifetime of role credentials handed out next
   POST /_fake/reset_tables    route tables back to the world file's routes and tags
@@ -772,6 +773,13 @@ class Ec2Handler(Handler):
                     table["routes"].append({"destination": args["destination"], "eni": args.get("eni"),
                                             "state": "blackhole" if args.get("blackhole") else "active",
                                             "origin": "CreateRoute"})
+            elif what == "tag":
+                # What anyone allowed ec2:CreateTags could write (or delete).
+                tags = world.tables[args["route_table_id"]]["tags"]
+                if args.get("delete"):
+                    tags.pop(args["key"], None)
+                else:
+                    tags[args["key"]] = args["value"]
             elif what == "expire_role_credentials":
                 for cred in world.keys.values():
                     if cred["expires"] is not None:

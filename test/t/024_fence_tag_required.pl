@@ -55,7 +55,7 @@ ok(wait_for_status($b, 'state', 'held', 30), 'with CreateTags allowed again, nod
 my $state = fake_state($fake);
 for my $t (@tables) {
 	like($state->{tables}{$t}{tags}{'pg_vip:10.0.99.10/32'} // '',
-		qr/^tl=2;sysid=\d+;id=eni-0b00000b;at=[^;]+;node=node-b$/, "$t carries node-b's fence tag (timeline 2, its interface)");
+		qr/^tl=2;sysid=\d+;id=eni-0b00000b;lease=\d+;since=\d+;at=[^;]+;node=node-b$/, "$t carries node-b's fence tag (timeline 2, its interface)");
 	is(route_target($fake, $t), 'eni-0b00000b', "$t points at node-b");
 }
 is(status_of($b, 'last_error'), '', 'last_error is cleared');

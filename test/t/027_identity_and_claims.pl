@@ -47,7 +47,7 @@ ok(wait_for_status($b, 'state', 'held', 30), 'node-b, promoted, holds the VIP') 
 is(targets($fake), join(',', ('eni-0b00000b') x 3), 'every table points at node-b');
 my $state = fake_state($fake);
 for my $t (@tables) {
-	like($state->{tables}{$t}{tags}{$key} // '', qr/^tl=2;sysid=\d+;id=eni-0b00000b;at=[^;]+;node=15\/main$/,
+	like($state->{tables}{$t}{tags}{$key} // '', qr/^tl=2;sysid=\d+;id=eni-0b00000b;lease=\d+;since=\d+;at=[^;]+;node=15\/main$/,
 		"$t: the fence tag carries id=eni-0b00000b");
 }
 

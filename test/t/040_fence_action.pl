@@ -232,18 +232,23 @@ $a->stop;
 $b->stop;
 
 # --- another cluster's tag: a misconfiguration, not a stale primary -----------
-# The tables carry a tag of another cluster (another system identifier): the
-# VIP is fenced away from node-c, but its clients are left alone, and
-# nothing is remembered.
+# The tables carry a tag of another cluster (another system identifier): it
+# is foreign, never a fence: node-c is not fenced, its clients are left
+# alone, nothing is remembered, and vip_routes() says why per table.
 my %world = standard_world();
 $world{"route_tables.$_.tags"} = { 'pg_vip:10.0.99.10/32' => 'tl=9;sysid=1;id=eni-0f00000f;at=2026-11-18T11:06:40Z;node=other-cluster' }
   for qw(rtb-0a000001 rtb-0a000002 rtb-0a000003);
 my $fake2 = start_fake_aws(%world);
 my ($c) = start_pair($fake2, primary_name => 'foreign_fence', no_standby => 1, extra => "pg_vip.fence_action = 'reject'\n");
-ok(wait_for_status($c, 'state', 'fenced'), "another cluster's tag fences node-c") or diag(status_of($c, 'last_error'));
+ok(wait_for_status($c, 'state', 'claiming'), "another cluster's tag leaves node-c claiming") or diag(status_of($c, 'last_error'));
+like(status_of($c, 'last_error'), qr/is not this cluster's \(the VIP is tagged by another cluster \(system identifier 1\)/,
+	'and says why');
+like($c->safe_psql('postgres', "SELECT string_agg(last_error, ' | ') FROM vip_routes()"),
+	qr/fence tag "tl=9;sysid=1;id=eni-0f00000f;.*not claiming over it and not fenced by it/, 'per table in vip_routes()');
+isnt(status_of($c, 'state'), 'fenced', 'node-c is not fenced');
 $c->safe_psql('postgres', 'CREATE ROLE app LOGIN');
 ($ret, $out, $err) = login($c, 'app');
-is($ret, 0, "fenced by another cluster's tag, node-c still accepts an ordinary login") or diag($err);
+is($ret, 0, "beside another cluster's tag, node-c still accepts an ordinary login") or diag($err);
 ok(!-e $c->data_dir . '/pg_vip.fence', 'and remembers no fence');
 $c->stop;
 done_testing();
