@@ -690,10 +690,11 @@ milliseconds Controller::not_held(const Observation &obs) {
     switch (v) {
       case Verdict::Unread: why = t.last_error; break;
       case Verdict::Foreign:
-        why = "fence tag \"" + sanitize_event_text(t.raw_tag->substr(0, 80)) + "\" is not this cluster's (" +
-              (t.holder ? fence_reason(me, *t.holder, tie_context(ground(me))) : std::string("pg_vip cannot read it")) +
-              "): not claiming over it and not fenced by it; delete the tag if nothing of yours wrote it, or run "
-              "vip_claim(force => true)";
+        // What to do first, the tag's text last: vip_routes() keeps 255 bytes.
+        why = "fence tag not this cluster's (" + foreign_kind(me, t.holder) +
+              "): not claimed over, not a fence; delete it if nothing of yours wrote it, or vip_claim(force => "
+              "true); the tag: " +
+              sanitize_event_text(t.raw_tag->substr(0, 120));
         permanent = true;
         break;
       case Verdict::HandsOff:

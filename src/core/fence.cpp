@@ -126,6 +126,14 @@ std::string describe(const Holder &h) {
          std::to_string(h.timeline) + (h.at.empty() ? "" : " since " + safe_node_name(h.at));
 }
 
+std::string foreign_kind(const Identity &me, const std::optional<Holder> &h) {
+  if (!h) return "not in pg_vip's format";
+  if (h->system_identifier.empty()) return "no system identifier";
+  if (h->system_identifier != me.system_identifier)
+    return "another cluster's, system identifier " + safe_node_name(h->system_identifier);
+  return "no valid MAC";
+}
+
 namespace {
 
 bool foreign(const Identity &me, const Holder &h, const TieContext &tie) {

@@ -103,4 +103,9 @@ std::string fence_reason(const Identity &me, const Holder &holder, const TieCont
 
 std::string describe(const Holder &h);
 
+// Why a tag is Foreign, in a few words ("no system identifier", "another
+// cluster's, system identifier 7399…", "no valid MAC", "not in pg_vip's
+// format" for nullopt).
+std::string foreign_kind(const Identity &me, const std::optional<Holder> &holder);
+
 }  // namespace pg_vip

@@ -240,11 +240,14 @@ $world{"route_tables.$_.tags"} = { 'pg_vip:10.0.99.10/32' => 'tl=9;sysid=1;id=en
   for qw(rtb-0a000001 rtb-0a000002 rtb-0a000003);
 my $fake2 = start_fake_aws(%world);
 my ($c) = start_pair($fake2, primary_name => 'foreign_fence', no_standby => 1, extra => "pg_vip.fence_action = 'reject'\n");
-ok(wait_for_status($c, 'state', 'claiming'), "another cluster's tag leaves node-c claiming") or diag(status_of($c, 'last_error'));
-like(status_of($c, 'last_error'), qr/is not this cluster's \(the VIP is tagged by another cluster \(system identifier 1\)/,
+ok($c->poll_query_until('postgres', "SELECT last_error LIKE '%not this cluster''s%' FROM vip_status()"),
+	"another cluster's tag is reported") or diag(status_of($c, 'last_error'));
+is(status_of($c, 'state'), 'claiming', 'node-c stays claiming');
+like(status_of($c, 'last_error'), qr/fence tag not this cluster's \(another cluster's, system identifier 1\): not claimed over, not a fence/,
 	'and says why');
 like($c->safe_psql('postgres', "SELECT string_agg(last_error, ' | ') FROM vip_routes()"),
-	qr/fence tag "tl=9;sysid=1;id=eni-0f00000f;.*not claiming over it and not fenced by it/, 'per table in vip_routes()');
+	qr/not this cluster's .*delete it if nothing of yours wrote it.*the tag: tl=9;sysid=1;id=eni-0f00000f;/,
+	'per table in vip_routes(), what to do first');
 isnt(status_of($c, 'state'), 'fenced', 'node-c is not fenced');
 $c->safe_psql('postgres', 'CREATE ROLE app LOGIN');
 ($ret, $out, $err) = login($c, 'app');

@@ -181,7 +181,7 @@ TEST(FenceAdversary, AForgedTagNeverFencesAHealthyPrimary) {
   EXPECT_TRUE(changes_of(*r.cloud).empty()) << "the forged tag is not claimed over either";
   auto s = std::make_unique<Status>();
   r.ctl->write_status(*s);
-  EXPECT_NE(std::string(s->tables[0].last_error).find("without a system identifier"), std::string::npos)
+  EXPECT_NE(std::string(s->tables[0].last_error).find("(no system identifier)"), std::string::npos)
       << s->tables[0].last_error;
   EXPECT_EQ(std::string(s->tables[0].holder), "x\\x0aLOG:\\x20\\x20all\\x20is\\x20well");
   EXPECT_EQ(std::string(s->tables[0].last_error).find('\n'), std::string::npos);
