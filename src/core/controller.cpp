@@ -477,6 +477,10 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
     points = go;
     pointed = went;
   }
+  if (a.fence.ok())
+    for (auto i : which)
+      if (std::find(fence_ids.begin(), fence_ids.end(), tables_[i].id) != fence_ids.end())
+        tables_[i].tagged_here = true;
   if (a.fence.error) {
     std::string why = "fence tag not written: " + a.fence.error->describe_for("CreateTags");
     for (auto i : which) {
@@ -977,6 +981,7 @@ milliseconds Controller::step(const Observation &obs) {
     for (auto &t : tables_) {  // a new term starts its flap memory afresh
       t.stale_repairs = 0;
       t.last_rival.clear();
+      t.tagged_here = false;
     }
     refuse("this node is a standby.");
     primary_seen_ = false;

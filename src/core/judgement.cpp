@@ -71,7 +71,8 @@ Verdict verdict(const TableView &t, const Ground &g) {
     // move: it takes a route from another interface only on a tag that
     // shows that interface's holder older, or gone.
     bool shows_older = s == Standing::Yields && (t.holder->timeline < g.me.timeline || gone(t, g));
-    if (t.state == RouteState::Other && !t.seen_ours && !g.may_take && !shows_older) return Verdict::HandsOff;
+    if (t.state == RouteState::Other && !t.seen_ours && !t.tagged_here && !g.may_take && !shows_older)
+      return Verdict::HandsOff;
   }
   if (t.state != RouteState::Ours) return Verdict::NeedsRoute;
   return mine ? Verdict::Held : Verdict::NeedsFence;

@@ -65,6 +65,9 @@ struct TableView {
   // This node has seen the route point here in this term: pointing it here
   // again is a reversal, not a first claim, and a move away is one it saw.
   bool seen_ours = false;
+  // This node wrote its own tag on the table in this term: the claim under
+  // way is its own, whatever an earlier route write did.
+  bool tagged_here = false;
 };
 
 // What a table's last read asks of this node.

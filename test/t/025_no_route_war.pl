@@ -60,7 +60,9 @@ sub describe_changes {
 	is(scalar(@{ ec2_requests_since($fake, $mid, action => [qw(ReplaceRoute CreateRoute)], caller => 'i-0b000001') }), 0,
 		'node-b, unable to write its tag, sends no ReplaceRoute or CreateRoute');
 	isnt(status_of($b, 'state'), 'held', 'node-b does not report held');
-	like(status_of($b, 'last_error'), qr/ec2:CreateTags/, 'node-b says its tag cannot be written');
+	# It says so (in conflict, its last_error names the conflict instead).
+	like($b->safe_psql('postgres', "SELECT string_agg(details, ' ') FROM vip_events() WHERE event = 'vip_claim_failed'"),
+		qr/ec2:CreateTags/, 'node-b says its tag cannot be written');
 	$a->stop('immediate');
 	$b->stop('immediate');
 }

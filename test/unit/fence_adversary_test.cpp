@@ -251,3 +251,21 @@ TEST(FenceAdversary, AShutdownDuringTheConfirmingReadLeavesTheNodeNotHeld) {
   r.ctl->write_status(*s);
   EXPECT_NE(s->state, State::Held) << "what a restarted worker resumes from";
 }
+
+// Found by TAP 028: a first start writes its tag, its route write fails;
+// the retry must not take its own fresh tag for a failover it did not see.
+TEST(FenceAdversary, AFirstStartWhoseRouteWriteFailedRetriesItsOwnClaim) {
+  Rig r({{"rtb-1", {true, false, "eni-0c", std::nullopt}}});
+  r.step(Role::Standby, 1);  // builds the cloud
+  r.cloud->deny.insert("ReplaceRoute");
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  ASSERT_TRUE(r.cloud->tables["rtb-1"].tag) << "its tag landed";
+  EXPECT_EQ(r.cloud->tables["rtb-1"].eni, "eni-0c");
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  EXPECT_NE(r.ctl->last_error().find("ec2:ReplaceRoute"), std::string::npos) << r.ctl->last_error();
+  EXPECT_EQ(r.ctl->last_error().find("did not see it move to"), std::string::npos) << r.ctl->last_error();
+  r.cloud->deny.clear();
+  r.step(Role::Primary, 1, PrimaryBy::Start);
+  EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
+  EXPECT_EQ(r.cloud->tables["rtb-1"].eni, "eni-0b");
+}
