@@ -119,8 +119,26 @@ repmgr_rejoin() {  # name new_primary
   # waits for ever on the old timeline.
   node_sql "$2" CHECKPOINT >/dev/null
   node_stop "$1" fast
+  local since
+  since=$(node_sql "$2" "SELECT now()")
   repmgr_as "$1" node rejoin -d "host=$(host_addr "$2") port=5432 user=repmgr dbname=repmgr" \
-    --force-rewind --config-files=lab_node.conf --verbose 2>&1
+    --force-rewind --config-files=lab_node.conf --verbose 2>&1 || return 1
+  # The rejoined node's repmgrd was watching it as a primary; it finds its
+  # new upstream only at a later check, and records that on the primary as
+  # a repmgrd_standby_reconnect event. Until then it cannot fail over: a
+  # primary lost in that gap leaves it looking for a primary for ever
+  # ("unable to determine a new primary node"). An operator checks that
+  # repmgrd follows the rejoined node before calling the cluster whole; the
+  # lab waits for the same event.
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [ "$(node_sql "$2" "SELECT count(*) FROM repmgr.events WHERE node_id = ${REPMGR_ID[$1]}
+           AND event = 'repmgrd_standby_reconnect' AND event_timestamp >= '$since'" -d repmgr)" -gt 0 ] && return 0
+    sleep 0.1
+  done
+  echo "repmgrd on $1 did not follow $2 within 30 s (no repmgrd_standby_reconnect event)"
+  tail -n 20 "$(node_dir "$1")/repmgrd.log"
+  return 1
 }
 
 repmgr_service_status() { repmgr_as "${1:-node-a}" service status 2>&1; }
