@@ -7,6 +7,7 @@
 // implementation of the same three verbs: read, point, fence.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,8 +25,10 @@ struct Placement {
   std::vector<std::string> warnings;
 };
 
-// One target as read from AWS: where the VIP's route points and the fence
-// tag's raw value. When `error` is set nothing else is known.
+// One target as read from AWS: where the VIP's route points and its fence
+// tags (every tag whose key begins with pg_vip:<vip>, key to raw value;
+// which one counts is choose_fence_tag's). When `error` is set nothing else
+// is known.
 struct TargetRead {
   std::string id;
   std::optional<aws::AwsError> error;
@@ -33,7 +36,7 @@ struct TargetRead {
   bool blackhole = false;
   std::string interface_id;  // the route's network interface, if any
   std::string target;        // the interface, gateway or instance it names
-  std::optional<std::string> fence_tag;
+  std::map<std::string, std::string> fence_tags;
 };
 
 // The outcome of one changing request (after the Cloud's own retries).
@@ -61,15 +64,24 @@ class Cloud {
   virtual std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) = 0;
 
   // One round trip: every route pointed at `interface_id` and, when
-  // `fence_ids` is not empty, the fence tag `fence_value` written on those,
-  // all sent at once. A route that turns out missing is created (and one
-  // that exists after all replaced) within the call.
+  // `fence.ids` is not empty, the fence tag `fence.key` = `fence.value`
+  // written on those, all sent at once. A route that turns out missing is
+  // created (and one that exists after all replaced) within the call.
+  struct FenceWrite {
+    std::vector<std::string> ids;
+    std::string key, value;
+  };
   struct Applied {
     std::vector<Outcome> points;  // in the order asked
     Outcome fence;
   };
   virtual Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id,
-                        const std::vector<std::string> &fence_ids, const std::string &fence_value, int attempts) = 0;
+                        const FenceWrite &fence, int attempts) = 0;
+
+  // Deletes the tags `keys` (whatever their values) from the targets `ids`,
+  // in one request: the fence tags of older timelines a holder no longer
+  // needs. A key a target does not carry is no error.
+  virtual Outcome forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int attempts) = 0;
 
   // The instance's source/destination check; nullopt when unknown.
   virtual std::optional<bool> source_dest_check() = 0;

@@ -352,6 +352,10 @@ void Controller::prepare() {
 void Controller::read_tables() {
   std::vector<TargetRead> reads = cloud_->read(config_.route_tables, 2);
   auto checked = hooks_.time->wall();
+  // Which tag counts depends on the cluster only (its system identifier and
+  // fence key), not on this node's timeline.
+  Identity us;
+  us.system_identifier = system_identifier_;
   for (std::size_t i = 0; i < tables_.size() && i < reads.size(); ++i) {
     TableView &view = tables_[i];
     const TargetRead &r = reads[i];
@@ -377,10 +381,13 @@ void Controller::read_tables() {
       view.state = r.blackhole ? RouteState::Blackhole : r.interface_id == eni_ ? RouteState::Ours : RouteState::Other;
     }
     view.seen_ours |= view.state == RouteState::Ours;
-    if (r.fence_tag != view.raw_tag || view.tag_unchanged_since == steady_clock::time_point{})
-      view.tag_unchanged_since = now();
-    view.raw_tag = r.fence_tag;
-    view.holder = r.fence_tag ? parse_fence_tag(*r.fence_tag, config_.fence_key.reveal()) : std::nullopt;
+    std::optional<FenceTagRef> chosen = choose_fence_tag(r.fence_tags, config_.vip, us, config_.fence_key.reveal(),
+                                                         r.route_present ? r.interface_id : "");
+    std::optional<std::string> tag = chosen ? std::optional(chosen->value) : std::nullopt;
+    if (tag != view.raw_tag || view.tag_unchanged_since == steady_clock::time_point{}) view.tag_unchanged_since = now();
+    view.raw_tag = tag;
+    view.fence_tags = r.fence_tags;
+    view.holder = tag ? parse_fence_tag(*tag, config_.fence_key.reveal()) : std::nullopt;
     // Remember under which timeline each interface was seen holding: only
     // from this cluster's tags, which a stranger cannot make up (with a
     // fence key) or which at least name this cluster.
@@ -446,13 +453,13 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
   }
   if (fence_ids.empty() && points.empty()) return;
   changed_since_held_ = true;
-  std::string value = fence_tag_value(me, hooks_.time->wall(), tenure(), config_.fence_key.reveal());
+  Cloud::FenceWrite tag = fence_write(me, fence_ids);
   auto round_start = now();
   Cloud::Applied a;
   if (one_round_trip) {
-    a = cloud_->apply(points, eni_, fence_ids, value, 4);
+    a = cloud_->apply(points, eni_, tag, 4);
   } else {
-    if (!fence_ids.empty()) a = cloud_->apply({}, eni_, fence_ids, value, 4);
+    if (!fence_ids.empty()) a = cloud_->apply({}, eni_, tag, 4);
     // Tag first, then routes. When the tag could not be written, a table
     // whose tag names an older timeline is still taken, once (as a
     // promotion would: this node's timeline is newer than the holder's);
@@ -473,7 +480,7 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
         went.push_back(pointed[k]);
       }
     }
-    if (!go.empty()) a.points = cloud_->apply(go, eni_, {}, {}, 4).points;
+    if (!go.empty()) a.points = cloud_->apply(go, eni_, {}, 4).points;
     points = go;
     pointed = went;
   }
@@ -597,6 +604,9 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
     }
   }
   state_ = State::Claiming;
+  // The operator overrides every other tag on this VIP, newer ones too:
+  // with one key per timeline, writing this node's own would not.
+  if (force) forget_tags(me, true);
   if (!todo.empty()) point(todo, me, false);
   // A claim that keeps failing on one table still holds the others: their
   // tags must not lapse meanwhile, or a rival of this timeline takes them.
@@ -766,6 +776,7 @@ milliseconds Controller::check_held(const Observation &obs) {
       return not_held(obs);
     }
     renew(me);
+    forget_tags(me);
     return config_.check_interval;
   }
   // Confirm, then repair what the claim's own fresh read still finds moved.
@@ -838,11 +849,41 @@ void Controller::renew(const Identity &me) {
   for (const auto &t : tables_)
     if (verdict(t, me) == Verdict::Held) ids.push_back(t.id);
   if (ids.empty()) return;
-  Cloud::Applied a =
-      cloud_->apply({}, eni_, ids, fence_tag_value(me, hooks_.time->wall(), tenure(), config_.fence_key.reveal()), 2);
+  Cloud::Applied a = cloud_->apply({}, eni_, fence_write(me, ids), 2);
   if (a.fence.error)
     log(true, "pg_vip: could not renew the fence tag; retrying at the next check",
         a.fence.error->describe_for("CreateTags") + ".");
+}
+
+Cloud::FenceWrite Controller::fence_write(const Identity &me, std::vector<std::string> ids) const {
+  return {std::move(ids), fence_tag_key(config_.vip, me.timeline),
+          fence_tag_value(me, hooks_.time->wall(), tenure(), config_.fence_key.reveal())};
+}
+
+// Deletes the fence tags a holder no longer needs: older timelines' (EC2
+// keeps 50 tags per table), or, for a forced claim, every other. One
+// DeleteTags for all tables, and only when a read shows something to
+// delete. Refused for good (no ec2:DeleteTags), it warns once a term and
+// stops trying: the old tags are harmless, newer ones win.
+void Controller::forget_tags(const Identity &me, bool all_but_mine) {
+  if (forget_refused_ && !all_but_mine) return;
+  std::vector<std::string> ids, keys;
+  for (const auto &t : tables_) {
+    if (!t.read_ok || (!all_but_mine && verdict(t, me) != Verdict::Held)) continue;
+    std::vector<std::string> k = fence_tag_keys_to_forget(t.fence_tags, config_.vip, me, all_but_mine);
+    if (k.empty()) continue;
+    ids.push_back(t.id);
+    for (auto &key : k)
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
+  }
+  if (ids.empty()) return;
+  Outcome o = cloud_->forget(ids, keys, 2);
+  if (!o.error) return;
+  if (o.error->permanent()) forget_refused_ = true;
+  log(true, "pg_vip: could not delete older fence tags (" + join(keys, ", ") + ") on " + join_ids(ids),
+      o.error->describe_for("DeleteTags") +
+          ". They are harmless (a newer timeline's tag wins), but a table keeps at most 50 tags; allow "
+          "ec2:DeleteTags on pg_vip:* keys (see the README's policy).");
 }
 
 // A newer timeline was seen holding the VIP, and its tag is not (or no
@@ -978,6 +1019,7 @@ milliseconds Controller::step(const Observation &obs) {
     // promotion's claim, and keeps connections warm.
     state_ = State::Standby;
     term_since_ = {};
+    forget_refused_ = false;
     for (auto &t : tables_) {  // a new term starts its flap memory afresh
       t.stale_repairs = 0;
       t.last_rival.clear();

@@ -209,6 +209,8 @@ class Controller {
   std::chrono::milliseconds conflict(const TableView &t);
   std::chrono::milliseconds stay_fenced(const Identity &me);
   void renew(const Identity &me);
+  Cloud::FenceWrite fence_write(const Identity &me, std::vector<std::string> ids) const;
+  void forget_tags(const Identity &me, bool all_but_mine = false);
   const TableView *outranking(const Identity &me) const { return pg_vip::outranking(tables_, ground(me)); }
   // Whether pointing table t here again may go on (false: conflict).
   bool may_repoint(TableView &t, const Identity &me);
@@ -242,7 +244,8 @@ class Controller {
   Cause cause_ = Cause::Start;    // why the claim under way runs (events, logs)
   Cause episode_ = Cause::Start;  // what began it: a hold that follows a repair is vip_repaired
   std::string cause_by_;
-  bool primary_seen_ = false;  // this controller has stepped as primary
+  bool primary_seen_ = false;    // this controller has stepped as primary
+  bool forget_refused_ = false;  // DeleteTags refused for good in this term: not tried again
   // The instance as last observed (for the status).
   Role role_ = Role::Unknown;
   PrimaryBy by_ = PrimaryBy::None;

@@ -112,6 +112,13 @@ Ec2Call create_tags(const std::vector<std::string> &ids, const std::map<std::str
   return c;
 }
 
+Ec2Call delete_tags(const std::vector<std::string> &ids, const std::vector<std::string> &keys) {
+  Ec2Call c{"DeleteTags", {}};
+  for (std::size_t i = 0; i < ids.size(); ++i) c.params.emplace_back("ResourceId." + std::to_string(i + 1), ids[i]);
+  for (std::size_t i = 0; i < keys.size(); ++i) c.params.emplace_back("Tag." + std::to_string(i + 1) + ".Key", keys[i]);
+  return c;
+}
+
 Ec2Call describe_network_interfaces(const std::vector<std::string> &ids) {
   Ec2Call c{"DescribeNetworkInterfaces", {}};
   for (std::size_t i = 0; i < ids.size(); ++i)

@@ -181,7 +181,6 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
       return out;
     }
   }
-  std::string key = fence_tag_key(m.options.vip);
   for (auto &view : out) {
     auto it = std::find_if(tables.begin(), tables.end(), [&](const aws::RouteTable &t) { return t.id == view.id; });
     if (it == tables.end()) {
@@ -197,13 +196,13 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
                     : !route->gateway_id.empty()         ? route->gateway_id
                                                          : route->instance_id;
     }
-    if (auto tag = it->tags.find(key); tag != it->tags.end()) view.fence_tag = tag->second;
+    for (const auto &[key, value] : it->tags)
+      if (fence_tag_key_timeline(m.options.vip, key)) view.fence_tags.emplace(key, value);
   }
   return out;
 }
 
-Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const std::string &eni,
-                               const std::vector<std::string> &fence_ids, const std::string &fence_value,
+Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const std::string &eni, const FenceWrite &fence,
                                int attempts) {
   Impl &m = *impl_;
   // One round trip: every route and the fence tag at once. A missing route
@@ -215,7 +214,7 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
     calls.push_back(create[i] ? aws::create_route(points[i].id, m.options.vip, eni)
                               : aws::replace_route(points[i].id, m.options.vip, eni));
   }
-  if (!fence_ids.empty()) calls.push_back(aws::create_tags(fence_ids, {{fence_tag_key(m.options.vip), fence_value}}));
+  if (!fence.ids.empty()) calls.push_back(aws::create_tags(fence.ids, {{fence.key, fence.value}}));
   std::vector<Ec2Result> results = m.ec2->call_all(calls, m.policy(attempts));
 
   std::vector<std::size_t> flip;
@@ -239,10 +238,19 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
     out.points[i].sent = true;
     out.points[i].error = results[i].error;
   }
-  if (!fence_ids.empty()) {
+  if (!fence.ids.empty()) {
     out.fence.sent = true;
     out.fence.error = results.back().error;
   }
+  return out;
+}
+
+Outcome Ec2Cloud::forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int attempts) {
+  Impl &m = *impl_;
+  Outcome out;
+  if (ids.empty() || keys.empty() || !m.ec2) return out;
+  out.sent = true;
+  out.error = m.ec2->call(aws::delete_tags(ids, keys), m.policy(attempts)).error;
   return out;
 }
 

@@ -37,8 +37,9 @@ class Ec2Cloud : public Cloud {
 
   Placement prepare(const std::string &configured_interface) override;
   std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) override;
-  Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id,
-                const std::vector<std::string> &fence_ids, const std::string &fence_value, int attempts) override;
+  Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id, const FenceWrite &fence,
+                int attempts) override;
+  Outcome forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int attempts) override;
   std::optional<bool> source_dest_check() override;
   void warm(std::size_t connections) override;
 

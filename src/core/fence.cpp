@@ -35,7 +35,22 @@ bool parse_number(const std::string &v, uint64_t max, uint64_t &out) {
 
 }  // namespace
 
-std::string fence_tag_key(const std::string &vip_cidr) { return "pg_vip:" + vip_cidr; }
+std::string fence_tag_key(const std::string &vip_cidr, uint32_t timeline) {
+  return "pg_vip:" + vip_cidr + ":tl" + std::to_string(timeline);
+}
+
+std::string legacy_fence_tag_key(const std::string &vip_cidr) { return "pg_vip:" + vip_cidr; }
+
+std::optional<uint32_t> fence_tag_key_timeline(const std::string &vip_cidr, const std::string &key) {
+  std::string legacy = legacy_fence_tag_key(vip_cidr);
+  if (key == legacy) return 0;
+  if (key.compare(0, legacy.size(), legacy) != 0 || key.compare(legacy.size(), 3, ":tl") != 0) return std::nullopt;
+  uint64_t n = 0;
+  // Digits only, no leading zero: one timeline, one key.
+  std::string digits = key.substr(legacy.size() + 3);
+  if (digits.empty() || digits[0] == '0' || !parse_number(digits, UINT32_MAX, n)) return std::nullopt;
+  return static_cast<uint32_t>(n);
+}
 
 std::string fence_tag_value(const Identity &me, Clock::time_point at, const Tenure &tenure,
                             std::string_view fence_key) {
@@ -158,6 +173,60 @@ int incumbency(const Holder &h, const TieContext &tie) {
 }
 
 }  // namespace
+
+std::optional<FenceTagRef> choose_fence_tag(const std::map<std::string, std::string> &tags, const std::string &vip_cidr,
+                                            const Identity &me, std::string_view fence_key,
+                                            const std::string &route_interface) {
+  std::optional<FenceTagRef> ours, stranger, taker;
+  std::string ours_id;
+  uint32_t ours_tl = 0, stranger_tl = 0;
+  TieContext tie{!fence_key.empty(), -1};
+  for (const auto &[key, value] : tags) {
+    std::optional<uint32_t> key_tl = fence_tag_key_timeline(vip_cidr, key);
+    if (!key_tl) continue;
+    std::optional<Holder> h = parse_fence_tag(value, fence_key);
+    bool cluster = h && !foreign(me, *h, tie) && (*key_tl == 0 || *key_tl == h->timeline);
+    if (cluster) {
+      // On one timeline the per-timeline key wins over the legacy one
+      // (ties keep the first, and the legacy key sorts first).
+      if (!ours || h->timeline >= ours_tl) {
+        ours = FenceTagRef{key, value};
+        ours_tl = h->timeline;
+        ours_id = h->interface_id;
+      }
+      continue;
+    }
+    if (!stranger || *key_tl >= stranger_tl) {
+      stranger = FenceTagRef{key, value};
+      stranger_tl = *key_tl;
+    }
+    if (h && !route_interface.empty() && h->interface_id == route_interface) taker = FenceTagRef{key, value};
+  }
+  if (!ours) return stranger;
+  if (taker && ours_id != route_interface) return taker;
+  return ours;
+}
+
+std::vector<std::string> fence_tag_keys_to_forget(const std::map<std::string, std::string> &tags,
+                                                  const std::string &vip_cidr, const Identity &me, bool all_but_mine) {
+  std::vector<std::string> out;
+  std::string mine = fence_tag_key(vip_cidr, me.timeline);
+  for (const auto &[key, value] : tags) {
+    std::optional<uint32_t> key_tl = fence_tag_key_timeline(vip_cidr, key);
+    if (!key_tl || key == mine) continue;
+    if (all_but_mine) {
+      out.push_back(key);
+    } else if (*key_tl > 0) {
+      if (*key_tl < me.timeline) out.push_back(key);
+    } else {
+      // The legacy key may still be written by a pg_vip 0.2 node of a newer
+      // timeline, or by someone else: only this cluster's older tag goes.
+      std::optional<Holder> h = parse_fence_tag(value);
+      if (h && h->system_identifier == me.system_identifier && h->timeline < me.timeline) out.push_back(key);
+    }
+  }
+  return out;
+}
 
 Standing judge(const Identity &me, const Holder &h, const TieContext &tie) {
   if (foreign(me, h, tie)) return Standing::Foreign;

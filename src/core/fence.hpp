@@ -1,5 +1,5 @@
 // The fence tag. Every route table a node claims carries the tag
-// pg_vip:<vip> whose value names the holder: its timeline, its cluster's
+// pg_vip:<vip>:tl<timeline> whose value names the holder: its timeline, its cluster's
 // system identifier, its network interface (unique per node: the very
 // thing the route points at), how long a reader waits for a renewal before
 // it counts the tag as lapsed, how long the holder has held the VIP, when,
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <map>
 #include <string_view>
 #include <vector>
 
@@ -53,7 +54,17 @@ struct Tenure {
   int64_t since = -1;  // Unix seconds; -1: not known
 };
 
-std::string fence_tag_key(const std::string &vip_cidr);
+// One key per timeline: a node writes only its own timeline's key, so no
+// node on an older timeline can overwrite a newer fence, whatever it read;
+// and a holder deletes only keys of timelines older than its own. Readers
+// take the newest (choose_fence_tag). pg_vip 0.2 wrote the one key
+// pg_vip:<vip> (legacy_fence_tag_key), which is still read, and deleted
+// once a newer timeline holds.
+std::string fence_tag_key(const std::string &vip_cidr, uint32_t timeline);
+std::string legacy_fence_tag_key(const std::string &vip_cidr);
+// The timeline a key of this VIP's names: 0 for the legacy key, nullopt for
+// a key that is not one of this VIP's fence tags.
+std::optional<uint32_t> fence_tag_key_timeline(const std::string &vip_cidr, const std::string &key);
 // "tl=2;sysid=7311...;id=eni-0b1c;lease=60;since=1795000000;at=2026-11-25T19:00:00Z;mac=…;node=db-b"
 // (node last: it may hold any printable character). With a fence key the
 // value carries mac=, an HMAC-SHA256 over the value without it.
@@ -96,6 +107,34 @@ struct TieContext {
 //      interface id that sorts first; a tag without an interface id
 //      (pg_vip 0.1) ranks after any that has one.
 Standing judge(const Identity &me, const Holder &holder, const TieContext &tie = {});
+
+// The tag a reader goes by among a table's tags (key to value; keys of
+// other VIPs are passed over): the newest timeline's among this cluster's
+// (a value that parses, names this cluster, carries a valid MAC where a
+// fence key is set, and says the timeline its key says). A foreign one
+// instead, so that the table is reported and not claimed over, when there
+// is no tag of this cluster, or when the route points at the interface a
+// foreign tag names and not at the one this cluster's names: another
+// cluster given the same VIP took it (with one key, its tag would have
+// replaced ours; with a key per timeline it stands beside). A forged tag
+// beside the holder's, naming an interface the route does not point at,
+// changes nothing. `route_interface`: where the VIP's route points (empty:
+// nowhere). nullopt: no fence tag of this VIP at all.
+struct FenceTagRef {
+  std::string key;
+  std::string value;
+};
+std::optional<FenceTagRef> choose_fence_tag(const std::map<std::string, std::string> &tags, const std::string &vip_cidr,
+                                            const Identity &me, std::string_view fence_key,
+                                            const std::string &route_interface = {});
+
+// The keys a node on `timeline` deletes once it holds a table: this VIP's
+// keys of older timelines, and the legacy key when its value is this
+// cluster's and older. `all_but_mine`: a forced claim, where the operator
+// overrides every other tag, newer ones too.
+std::vector<std::string> fence_tag_keys_to_forget(const std::map<std::string, std::string> &tags,
+                                                  const std::string &vip_cidr, const Identity &me,
+                                                  bool all_but_mine = false);
 
 // A sentence saying why `holder` fences `me` (Outranks) or is not this
 // cluster's (Foreign).

@@ -44,7 +44,8 @@ struct TableView {
   std::string cause;       // "CreateTags:UnauthorizedOperation": what failed, without AWS's changing text
   // What the last read said of the fence tag.
   bool read_ok = false;
-  std::optional<std::string> raw_tag;
+  std::optional<std::string> raw_tag;             // the tag a reader goes by (choose_fence_tag)
+  std::map<std::string, std::string> fence_tags;  // every fence tag of this VIP, key to value
   // Since when this node has read the same tag value, by its own clock: a
   // holder renews its tag, so one that stays unchanged for a lease has
   // lapsed (judged without trusting the writer's clock).

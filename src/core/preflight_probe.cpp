@@ -190,8 +190,10 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   if (ec2 && !config.route_tables.empty()) add(aws::describe_route_tables(config.route_tables), Slot::Tables);
 
   // What a claim sends, per route table: ReplaceRoute (CreateRoute where
-  // the route is missing) and the fence tag (CreateTags). The read is one
-  // DescribeRouteTables for all.
+  // the route is missing), the fence tag (CreateTags) and, once it holds,
+  // the deletion of older timelines' tags (DeleteTags). The read is one
+  // DescribeRouteTables for all. The tags probed are keys a claim could
+  // write (timeline 1's), so a policy limited to pg_vip:* keys passes.
   std::optional<Problem> no_target;
   if (cidr.empty()) no_target = Problem{"Not checked: pg_vip.vip is not set.", "Set pg_vip.vip."};
   else if (seen.interface_id.empty())
@@ -204,10 +206,13 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
                ready ? std::optional(aws::replace_route(rtb, cidr, seen.interface_id)) : std::nullopt, no_target);
     permission("CreateRoute", rtb,
                ready ? std::optional(aws::create_route(rtb, cidr, seen.interface_id)) : std::nullopt, no_target);
+    Problem no_vip{"Not checked: pg_vip.vip is not set.", "Set pg_vip.vip."};
     permission(
         "CreateTags", rtb,
-        cidr.empty() ? std::nullopt : std::optional(aws::create_tags({rtb}, {{fence_tag_key(cidr), "preflight"}})),
-        Problem{"Not checked: pg_vip.vip is not set.", "Set pg_vip.vip."});
+        cidr.empty() ? std::nullopt : std::optional(aws::create_tags({rtb}, {{fence_tag_key(cidr, 1), "preflight"}})),
+        no_vip);
+    permission("DeleteTags", rtb,
+               cidr.empty() ? std::nullopt : std::optional(aws::delete_tags({rtb}, {fence_tag_key(cidr, 1)})), no_vip);
   }
   for (const auto &rtb : config.route_tables) {
     seen.tables.push_back(TableProbe{rtb, std::nullopt, std::nullopt});

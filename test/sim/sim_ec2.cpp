@@ -77,17 +77,55 @@ void Ec2::commit(Millis at) {
   while (history_.size() > 2 && history_[1].first <= horizon) history_.pop_front();
 }
 
+bool TableState::carries(uint32_t timeline, const std::string &eni, const std::string &name) const {
+  for (const auto &[key, value] : tags) {
+    auto f = parse_tag(value);
+    if (f && f->timeline == timeline && (f->id.empty() ? f->node == name : f->id == eni)) return true;
+  }
+  return false;
+}
+
+std::string TableState::describe_tags() const {
+  if (tags.empty()) return "(no tag)";
+  std::string out;
+  for (const auto &[key, value] : tags) out += (out.empty() ? "" : ", ") + key + "=" + value;
+  return out;
+}
+
+// The route only: the tags stay as they are (an operator moves a route
+// with ReplaceRoute, which leaves tags alone).
 void Ec2::set(Millis at, const std::string &table, const TableState &s) {
-  auto tag = state_[table].tag;
+  auto tags = state_[table].tags;
   state_[table] = s;
-  if (!s.tag) state_[table].tag = tag;
+  state_[table].tags = tags;
   commit(at);
 }
 
-void Ec2::set_tag(Millis at, const std::string &table, const std::optional<std::string> &value) {
-  state_[table].tag = value;
-  tag_standing[table] = {0, "", std::max(at, history_.back().first)};
+void Ec2::set_tag(Millis at, const std::string &table, const std::string &key,
+                  const std::optional<std::string> &value) {
+  at = std::max(at, history_.back().first);
+  if (value) state_[table].tags[key] = *value;
+  else state_[table].tags.erase(key);
+  genuine_[table].erase(key);
+  restand(table, at);
   commit(at);
+}
+
+void Ec2::restand(const std::string &table, Millis at) {
+  std::map<std::string, uint32_t> newest;
+  for (const auto &key : genuine_[table]) {
+    auto it = state_[table].tags.find(key);
+    if (it == state_[table].tags.end()) continue;
+    if (auto f = parse_tag(it->second); f && !f->sysid.empty())
+      newest[f->sysid] = std::max(newest[f->sysid], f->timeline);
+  }
+  auto &standing = tag_standing[table];
+  for (auto it = standing.begin(); it != standing.end();)
+    it = newest.count(it->first) ? std::next(it) : standing.erase(it);
+  for (const auto &[sysid, tl] : newest) {
+    auto &st = standing[sysid];
+    if (st.timeline != tl || st.since == 0) st = {tl, at};
+  }
 }
 
 void Ec2::write_route(Millis at, int node, const std::string &table, const std::string &eni, Millis, bool late) {
@@ -106,15 +144,31 @@ void Ec2::write_route(Millis at, int node, const std::string &table, const std::
   commit(at);
 }
 
-void Ec2::write_tag(Millis at, int node, const std::string &table, const std::string &value, Millis sent_at) {
+void Ec2::write_tag(Millis at, int node, const std::string &table, const std::string &key, const std::string &value,
+                    Millis sent_at) {
   at = std::max({at, history_.back().first, served_});
-  if (on_tag_write) on_tag_write(table, state_[table].tag, value, node, sent_at, at);
-  state_[table].tag = value;
-  auto f = parse_tag(value);
-  uint32_t tl = f ? f->timeline : 0;
-  std::string sysid = f ? f->sysid : "";
-  auto &standing = tag_standing[table];
-  if (standing.timeline != tl || standing.sysid != sysid || standing.since == 0) standing = {tl, sysid, at};
+  auto &tags = state_[table].tags;
+  auto old = tags.find(key);
+  if (on_tag_write)
+    on_tag_write(table, old == tags.end() ? std::nullopt : std::optional(old->second), value, node, sent_at, at);
+  tags[key] = value;
+  genuine_[table].insert(key);
+  restand(table, at);
+  commit(at);
+}
+
+void Ec2::delete_tags(Millis at, int node, const std::string &table, const std::vector<std::string> &keys,
+                      Millis sent_at) {
+  at = std::max({at, history_.back().first, served_});
+  auto &tags = state_[table].tags;
+  for (const auto &key : keys) {
+    auto it = tags.find(key);
+    if (it == tags.end()) continue;
+    if (on_tag_delete) on_tag_delete(table, it->second, node, sent_at, at);
+    tags.erase(it);
+    genuine_[table].erase(key);
+  }
+  restand(table, at);
   commit(at);
 }
 
@@ -251,15 +305,16 @@ std::vector<TargetRead> SimCloud::read(const std::vector<std::string> &ids, int 
     r.blackhole = t.blackhole;
     r.interface_id = t.eni;
     r.target = t.eni;
-    r.fence_tag = t.tag;
+    r.fence_tags = t.tags;
     last_read[ids[i]] = {true, seen_at, step};
   }
   return out;
 }
 
-Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const std::string &eni,
-                               const std::vector<std::string> &fence_ids, const std::string &fence_value,
+Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const std::string &eni, const FenceWrite &fence,
                                int attempts) {
+  const std::vector<std::string> &fence_ids = fence.ids;
+  const std::string &fence_value = fence.value;
   // Every request leaves at once; EC2 receives them in an order of its own.
   struct Job {
     int index;  // -1: the fence tag
@@ -281,9 +336,9 @@ Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const st
       }
       done = attempt(
           "CreateTags", start, attempts,
-          [ec2 = &ec2_, node = node_, fence_ids, fence_value, start](Millis at, bool) {
+          [ec2 = &ec2_, node = node_, fence_ids, key = fence.key, fence_value, start](Millis at, bool) {
             for (const auto &id : fence_ids) {
-              ec2->write_tag(at, node, id, fence_value, start);
+              ec2->write_tag(at, node, id, key, fence_value, start);
               ec2->sent.push_back({at, node, "Fence", id, fence_value, true, start});
             }
           },
@@ -307,6 +362,31 @@ Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const st
     end = std::max(end, done);
   }
   *now_ = end;
+  return out;
+}
+
+Outcome SimCloud::forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int attempts) {
+  Outcome out;
+  if (ids.empty() || keys.empty()) return out;
+  Millis start = *now_;
+  std::string what;
+  for (const auto &k : keys) what += (what.empty() ? "" : ",") + k;
+  for (const auto &id : ids) {
+    Sent s{start, node_, "Forget", id, what, false, start};
+    if (ec2_.on_send) ec2_.on_send(s);
+  }
+  std::optional<aws::AwsError> err;
+  *now_ = attempt(
+      "DeleteTags", start, attempts,
+      [ec2 = &ec2_, node = node_, ids, keys, what, start](Millis at, bool) {
+        for (const auto &id : ids) {
+          ec2->delete_tags(at, node, id, keys, start);
+          ec2->sent.push_back({at, node, "Forget", id, what, true, start});
+        }
+      },
+      err);
+  out.sent = true;
+  out.error = err;
   return out;
 }
 

@@ -24,15 +24,21 @@ namespace pg_vip::sim {
 
 using Millis = int64_t;  // simulated time since the run began
 
-// What EC2 holds for one route table: the VIP's route and its fence tag.
+// What EC2 holds for one route table: the VIP's route and its fence tags
+// (key to value: one key per timeline, and whatever an outsider wrote).
 struct TableState {
   bool route_present = false;
   bool blackhole = false;
   std::string eni;  // the route's target
-  std::optional<std::string> tag;
+  std::map<std::string, std::string> tags;
   bool operator==(const TableState &o) const {
-    return route_present == o.route_present && blackhole == o.blackhole && eni == o.eni && tag == o.tag;
+    return route_present == o.route_present && blackhole == o.blackhole && eni == o.eni && tags == o.tags;
   }
+  // Whether a tag names this holder: its timeline and interface (or, in
+  // tags without an interface, its name).
+  bool carries(uint32_t timeline, const std::string &eni, const std::string &name) const;
+  // The tags, one per line, for the trace and the invariants' messages.
+  std::string describe_tags() const;
 };
 using Snapshot = std::map<std::string, TableState>;
 
@@ -66,7 +72,7 @@ struct Faults {
 struct Sent {
   Millis at = 0;
   int node = -1;
-  std::string action;  // "Point" or "Fence"
+  std::string action;  // "Point", "Fence" or "Forget"
   std::string table;
   std::string value;  // the interface pointed at, or the tag written
   bool applied = false;
@@ -118,11 +124,13 @@ class Ec2 {
   Snapshot state_at(Millis t) const;
   // A change made outside pg_vip (an operator, a script).
   void set(Millis at, const std::string &table, const TableState &s);
-  // A tag written (or deleted: nullopt) outside pg_vip.
-  void set_tag(Millis at, const std::string &table, const std::optional<std::string> &value);
+  // A tag written (or deleted: nullopt) outside pg_vip, under `key`.
+  void set_tag(Millis at, const std::string &table, const std::string &key, const std::optional<std::string> &value);
   // A write by a node, sent at sent_at; late: applied after its answer was lost.
   void write_route(Millis at, int node, const std::string &table, const std::string &eni, Millis sent_at, bool late);
-  void write_tag(Millis at, int node, const std::string &table, const std::string &value, Millis sent_at);
+  void write_tag(Millis at, int node, const std::string &table, const std::string &key, const std::string &value,
+                 Millis sent_at);
+  void delete_tags(Millis at, int node, const std::string &table, const std::vector<std::string> &keys, Millis sent_at);
   // Applies the late writes due by `upto`, in the order they come due.
   void flush(Millis upto);
   void later(Millis at, std::function<void(Millis)> effect);
@@ -146,20 +154,21 @@ class Ec2 {
   std::mt19937_64 &rng() { return rng_; }
   std::vector<Sent> sent;                     // every changing request, in order
   std::function<void(const Sent &)> on_send;  // the invariants look at each one
-  // Per table: the timeline and cluster of the pg_vip tag on it now, and
-  // since when a tag of that timeline has stood there (a renewal does not
-  // restart it). Timeline 0: no pg_vip node's tag (none, or an outsider's).
+  // Per table and cluster (system identifier): the newest timeline among
+  // the tags pg_vip nodes wrote that are on it now, and since when a tag
+  // of that timeline has stood there (a renewal does not restart it). An
+  // outsider's tags do not count.
   struct Standing {
     uint32_t timeline = 0;
-    std::string sysid;
     Millis since = 0;
   };
-  std::map<std::string, Standing> tag_standing;
-  // Told of every tag a node writes over another: (table, old value, new
-  // value, writer, sent_at, at). The old value's standing is still in
-  // tag_standing when it is called.
+  std::map<std::string, std::map<std::string, Standing>> tag_standing;
+  // Told of every tag a node writes, before it is written: (table, the
+  // value under the same key before, new value, writer, sent_at, at); and
+  // of every tag a node deletes: (table, value, writer, sent_at, at).
   std::function<void(const std::string &, const std::optional<std::string> &, const std::string &, int, Millis, Millis)>
       on_tag_write;
+  std::function<void(const std::string &, const std::string &, int, Millis, Millis)> on_tag_delete;
   // Per table: route changes (the target really changed) made by nodes, and when.
   std::map<std::string, int> route_changes;
   std::map<std::string, std::vector<Millis>> change_times;
@@ -171,6 +180,8 @@ class Ec2 {
 
  private:
   void commit(Millis at);
+  void restand(const std::string &table, Millis at);
+  std::map<std::string, std::set<std::string>> genuine_;  // per table: keys last written by a node
   std::mt19937_64 &rng_;
   Snapshot state_;
   std::deque<std::pair<Millis, Snapshot>> history_;
@@ -193,8 +204,9 @@ class SimCloud : public Cloud {
 
   Placement prepare(const std::string &configured_interface) override;
   std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) override;
-  Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id,
-                const std::vector<std::string> &fence_ids, const std::string &fence_value, int attempts) override;
+  Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id, const FenceWrite &fence,
+                int attempts) override;
+  Outcome forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int attempts) override;
   std::optional<bool> source_dest_check() override { return false; }
 
   // For the invariants: per table, whether this node's last read of it

@@ -135,6 +135,7 @@
 #include <vector>
 
 #include "core/controller.hpp"
+#include "core/fence.hpp"
 #include "sim_ec2.hpp"
 
 namespace pg_vip::sim {
@@ -262,18 +263,23 @@ struct Run {
   }
   void excuse() { excused_at_ = now_; }
   void answer_waiting_primaries();
-  // The table carries a tag no pg_vip node of a cluster wrote.
-  bool outsider_tag_on(const std::string &table) const {
-    const auto &tag = ec2_->state().at(table).tag;
-    auto tf = tag ? parse_tag(*tag) : std::nullopt;
-    return tag && (!tf || (tf->sysid != kSysid && tf->sysid != kSysidOther) || tf->id == "eni-0forged");
+  // The keys of the tags on a table that no pg_vip node of a cluster wrote.
+  std::vector<std::string> outsider_keys(const std::string &table) const {
+    std::vector<std::string> out;
+    for (const auto &[key, value] : ec2_->state().at(table).tags) {
+      auto tf = parse_tag(value);
+      if (!tf || (tf->sysid != kSysid && tf->sysid != kSysidOther) || tf->id == "eni-0forged") out.push_back(key);
+    }
+    return out;
   }
+  bool outsider_tag_on(const std::string &table) const { return !outsider_keys(table).empty(); }
   void excuse_if_newest(const Node &n) {
     if (n.cluster == 0 && n.pg == Node::Pg::Primary && n.timeline == max_tl_) excuse();
   }
   void check_send(const Sent &s);
   void check_tag_write(const std::string &table, const std::optional<std::string> &old, const std::string &value,
                        int writer, Millis sent_at, Millis at);
+  void check_tag_delete(const std::string &table, const std::string &value, int writer, Millis sent_at, Millis at);
   void check_after_step(Node &n, State before, const std::vector<Event> &events, bool had_request);
   void check_budget();
   void check_metrics(Node &n, const Metrics &before, const std::vector<Event> &events);
@@ -291,7 +297,9 @@ struct Run {
   void crash(Node &n);
   void restart(Node &n, bool as_primary);
   void wall_step(Node &n, Millis d);
-  void outsider_tag(const std::string &table, const std::optional<std::string> &value, const char *what);
+  // `key`: which tag; empty: as outsider_tag() below chooses.
+  void outsider_tag(const std::string &table, const std::optional<std::string> &value, const char *what,
+                    const std::string &key = "");
   void at(Millis t, std::function<void()> f) { script_.push_back({t, std::move(f)}); }
 
   std::string ignored;      // invariants not checked (--ignore S4,S3): to see what lies behind a first violation
@@ -445,6 +453,8 @@ void Run::wire() {
   ec2_->on_tag_write = [this](const std::string &table, const std::optional<std::string> &old, const std::string &value,
                               int writer, Millis sent_at,
                               Millis at) { check_tag_write(table, old, value, writer, sent_at, at); };
+  ec2_->on_tag_delete = [this](const std::string &table, const std::string &value, int writer, Millis sent_at,
+                               Millis at) { check_tag_delete(table, value, writer, sent_at, at); };
   ec2_->on_route_change = [this](const std::string &table, int node, const std::string &from, bool late, Millis at) {
     if (late) {
       ++late_changes_;
@@ -565,13 +575,16 @@ void Run::check_send(const Sent &s) {
   Node &n = nodes_[s.node];
   trace("  node %d %s %s -> %s", s.node, s.action.c_str(), s.table.c_str(), s.value.c_str());
   // S1: a newer timeline's tag of this cluster that has stood long enough
-  // for any reader to see it.
-  auto standing = ec2_->tag_standing.find(s.table);
-  if (!exempt_s1_ && standing != ec2_->tag_standing.end() && standing->second.sysid == n.sysid &&
-      standing->second.timeline > n.timeline && standing->second.since <= s.at - horizon_)
+  // for any reader to see it. (Deleting older tags touches nothing newer:
+  // check_tag_delete judges what a deletion removes.)
+  const Ec2::Standing *standing = nullptr;
+  if (auto by_table = ec2_->tag_standing.find(s.table); by_table != ec2_->tag_standing.end())
+    if (auto it = by_table->second.find(n.sysid); it != by_table->second.end()) standing = &it->second;
+  if (!exempt_s1_ && s.action != "Forget" && standing && standing->timeline > n.timeline &&
+      standing->since <= s.at - horizon_)
     fail("S1", "node " + std::to_string(s.node) + " on timeline " + std::to_string(n.timeline) + " sent " + s.action +
-                   " for " + s.table + " although timeline " + std::to_string(standing->second.timeline) +
-                   "'s tag has stood on it since " + std::to_string(standing->second.since) + " ms" +
+                   " for " + s.table + " although timeline " + std::to_string(standing->timeline) +
+                   "'s tag has stood on it since " + std::to_string(standing->since) + " ms" +
                    (n.first_primary_step ? " (its promotion's claim)" : ""));
   // S4: fail closed.
   if (exempt_s4_) return;
@@ -590,10 +603,11 @@ void Run::check_tag_write(const std::string &table, const std::optional<std::str
   if (writer >= 0 && nf) genuine_.insert({nf->timeline, nf->sysid, nf->id});
   if (writer < 0 || !old || !nf) return;
   auto of = parse_tag(*old);
-  const Ec2::Standing &st = ec2_->tag_standing[table];
-  // An overwrite: a pg_vip tag of this cluster replaced by one of an older timeline.
-  if (!of || of->sysid.empty() || of->sysid != nf->sysid || of->timeline <= nf->timeline || st.timeline != of->timeline)
-    return;
+  // An overwrite: a pg_vip tag of this cluster replaced by one of an older
+  // timeline (under one key: with a key per timeline, never).
+  if (!of || of->sysid.empty() || of->sysid != nf->sysid || of->timeline <= nf->timeline) return;
+  const Ec2::Standing st = ec2_->tag_standing[table][of->sysid];
+  if (st.timeline != of->timeline) return;
   ++overwrites_;
   trace("  %s: timeline %u's tag (standing since %.3f) overwritten by node %d's of timeline %u, sent at %.3f%s",
         table.c_str(), of->timeline, st.since / 1000.0, writer, nf->timeline, sent_at / 1000.0,
@@ -612,6 +626,22 @@ void Run::check_tag_write(const std::string &table, const std::optional<std::str
                  " ms and applied at " + std::to_string(at) + " ms");
 }
 
+// S1 for deletions: a node deletes only tags of timelines older than its
+// own (a forced claim excepted), so no newer fence is ever erased.
+void Run::check_tag_delete(const std::string &table, const std::string &value, int writer, Millis sent_at, Millis at) {
+  if (writer < 0) return;
+  auto f = parse_tag(value);
+  const Node &n = nodes_[writer];
+  if (!f || f->sysid != n.sysid || f->timeline < n.timeline) return;
+  if (exempt_s1_ && stepping_ && stepping_->id == writer) return;
+  for (const auto &[node, from, to] : forced_spans_)
+    if (node == writer && sent_at >= from && sent_at <= to) return;
+  ++overwrites_;
+  fail("S1", "node " + std::to_string(writer) + " on timeline " + std::to_string(n.timeline) + " deleted timeline " +
+                 std::to_string(f->timeline) + "'s tag on " + table + ", in a request sent at " +
+                 std::to_string(sent_at) + " ms and applied at " + std::to_string(at) + " ms");
+}
+
 void Run::check_after_step(Node &n, State before, const std::vector<Event> &events, bool had_request) {
   // S3: held only on what a read saw.
   if (n.ctl->state() == State::Held) {
@@ -622,12 +652,11 @@ void Run::check_after_step(Node &n, State before, const std::vector<Event> &even
         return;
       }
       TableState s = ec2_->state_at(it->second.snapshot_at)[t];
-      auto tag = s.tag ? parse_tag(*s.tag) : std::nullopt;
       bool route = s.route_present && !s.blackhole && s.eni == n.eni;
-      bool fenced = tag && tag->timeline == n.timeline && (tag->id.empty() ? tag->node == n.name : tag->id == n.eni);
+      bool fenced = s.carries(n.timeline, n.eni, n.name);
       if (!route || !fenced)
         fail("S3", "node " + std::to_string(n.id) + " reports held but " + t + " has route " +
-                       (s.route_present ? s.eni : "(none)") + " and tag " + (s.tag ? *s.tag : "(none)"));
+                       (s.route_present ? s.eni : "(none)") + " and tags " + s.describe_tags());
     }
   }
   // S5: a claim that nobody asked for.
@@ -834,8 +863,21 @@ void Run::wall_step(Node &n, Millis d) {
         static_cast<long long>(n.skew));
 }
 
-void Run::outsider_tag(const std::string &table, const std::optional<std::string> &value, const char *what) {
-  ec2_->set_tag(now_, table, value);
+// Under the key of the timeline the value names (pg_vip 0.2's one key when
+// it names none); a deletion takes one of the table's tags, at random.
+void Run::outsider_tag(const std::string &table, const std::optional<std::string> &value, const char *what,
+                       const std::string &chosen) {
+  std::string key = legacy_fence_tag_key(kVip);
+  if (!chosen.empty()) {
+    key = chosen;
+  } else if (value) {
+    if (auto f = parse_tag(*value)) key = fence_tag_key(kVip, f->timeline);
+  } else {
+    const auto &tags = ec2_->state().at(table).tags;
+    if (tags.empty()) return;
+    key = std::next(tags.begin(), pick(0, tags.size() - 1))->first;
+  }
+  ec2_->set_tag(now_, table, key, value);
   ++forged_;
   // A table left without a tag is claimed by whoever finds it first: with
   // two clusters given one VIP (a misconfiguration), each may claim it once.
@@ -944,8 +986,8 @@ void Run::environment() {
     rogue_ = g;
   } else if (r < 0.78) {
     Node &n = nodes_[pick(0, nodes_.size() - 1)];
-    static const char *actions[] = {"CreateTags", "ReplaceRoute", "DescribeRouteTables"};
-    std::string a = actions[pick(0, 2)];
+    static const char *actions[] = {"CreateTags", "ReplaceRoute", "DescribeRouteTables", "DeleteTags"};
+    std::string a = actions[pick(0, 3)];
     auto &d = ec2_->denied[n.id];
     if (d.count(a)) {
       d.erase(a);
@@ -1043,7 +1085,7 @@ void Run::heal() {
   ec2_->denied.clear();
   ec2_->partitioned_until.clear();
   for (const auto &t : tables_) {
-    if (outsider_tag_on(t)) outsider_tag(t, std::nullopt, "tag deleted by the operator");
+    for (const auto &key : outsider_keys(t)) outsider_tag(t, std::nullopt, "tag deleted by the operator", key);
   }
   for (auto &n : nodes_)
     if (n.shutting_down) {  // shutdowns stop too
@@ -1134,11 +1176,10 @@ void Run::check_l1() {
   }
   for (const auto &t : tables_) {
     const TableState &s = ec2_->state().at(t);
-    auto tag = s.tag ? parse_tag(*s.tag) : std::nullopt;
     if (!s.route_present || s.blackhole || s.eni != holder->eni)
       fail("L1", t + " points at " + s.eni + ", not at the holder node " + std::to_string(holder->id));
-    if (!tag || tag->timeline != holder->timeline)
-      fail("L1", t + " carries tag " + (s.tag ? *s.tag : "(none)") + ", not the holder's");
+    if (!s.carries(holder->timeline, holder->eni, holder->name))
+      fail("L1", t + " carries tags " + s.describe_tags() + ", not the holder's");
   }
   for (const auto &n : nodes_) {
     if (&n == holder || !n.alive()) continue;
@@ -1601,7 +1642,8 @@ void build_forged_tag(Run &r) {
   });
   // A forged tag is reported, not claimed over: the operator removes it.
   r.at(180000, [&r] {
-    for (const auto &t : r.tables_) r.outsider_tag(t, std::nullopt, "tag deleted by the operator");
+    for (const auto &t : r.tables_)
+      r.outsider_tag(t, std::nullopt, "tag deleted by the operator", fence_tag_key(kVip, 4000000000u));
   });
   auto fenced = std::make_shared<Millis>(-1);
   auto moved = std::make_shared<Millis>(-1);

@@ -10,17 +10,29 @@
 #include <set>
 
 #include "core/controller.hpp"
+#include "core/fence.hpp"
+#include "core/text.hpp"
 
 namespace pg_vip::test {
 
 using namespace std::chrono;
 
+// `tag`: the fence tag last written (or set), under the key of the
+// timeline it names (the legacy key when it names none); the table's other
+// tags are FakeCloud::other_tags.
 struct FakeTable {
   bool route = true;
   bool blackhole = false;
   std::string eni;
   std::optional<std::string> tag;
 };
+
+inline const std::string kVip = "10.0.99.10/32";
+
+inline std::string key_of(const std::string &value) {
+  auto h = parse_fence_tag(value);
+  return h ? fence_tag_key(kVip, h->timeline) : legacy_fence_tag_key(kVip);
+}
 
 class ManualTime : public TimeSource {
  public:
@@ -51,8 +63,10 @@ inline aws::AwsError denied(const std::string &action) {
 class FakeCloud : public Cloud {
  public:
   std::map<std::string, FakeTable> tables;
+  std::map<std::string, std::map<std::string, std::string>> other_tags;  // per table: key to value, besides `tag`
   std::set<std::string> deny;  // actions refused: CreateTags, ReplaceRoute, DescribeRouteTables
   std::vector<std::string> log;
+  std::vector<std::string> written_keys;  // the key of every tag written, in order
   std::string my_eni = "eni-0b";
   CloudReports reports;  // told of each request, as the EC2 cloud tells of each attempt
 
@@ -81,14 +95,16 @@ class FakeCloud : public Cloud {
         r.route_present = t.route;
         r.blackhole = t.blackhole;
         r.interface_id = r.target = t.eni;
-        r.fence_tag = t.tag;
+        r.fence_tags = other_tags[id];
+        if (t.tag) r.fence_tags[key_of(*t.tag)] = *t.tag;
       }
       out.push_back(r);
     }
     return out;
   }
-  Applied apply(const std::vector<PointRequest> &points, const std::string &eni,
-                const std::vector<std::string> &fence_ids, const std::string &value, int) override {
+  Applied apply(const std::vector<PointRequest> &points, const std::string &eni, const FenceWrite &fence,
+                int) override {
+    const std::vector<std::string> &fence_ids = fence.ids;
     Applied a;
     std::string entry = "apply";
     for (const auto &p : points) entry += " point:" + p.id;
@@ -111,10 +127,31 @@ class FakeCloud : public Cloud {
       a.fence.sent = true;
       if (deny.count("CreateTags")) a.fence.error = denied("CreateTags");
       else
-        for (const auto &f : fence_ids) tables[f].tag = value;
+        for (const auto &f : fence_ids) {
+          FakeTable &t = tables[f];
+          if (t.tag && key_of(*t.tag) != fence.key) other_tags[f][key_of(*t.tag)] = *t.tag;
+          other_tags[f].erase(fence.key);
+          t.tag = fence.value;
+          written_keys.push_back(fence.key);
+        }
       report("CreateTags", a.fence.error);
     }
     return a;
+  }
+  Outcome forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int) override {
+    log.push_back("forget " + join(ids, ",") + " " + join(keys, ","));
+    Outcome o;
+    o.sent = true;
+    if (deny.count("DeleteTags")) o.error = denied("DeleteTags");
+    else
+      for (const auto &id : ids)
+        for (const auto &k : keys) {
+          FakeTable &t = tables[id];
+          other_tags[id].erase(k);
+          if (t.tag && key_of(*t.tag) == k) t.tag.reset();
+        }
+    report("DeleteTags", o.error);
+    return o;
   }
   std::optional<bool> source_dest_check() override { return false; }
 
@@ -170,7 +207,7 @@ struct Rig {
   void configure() { configure(name); }
   void configure(const std::string &name) {
     ControllerConfig c;
-    c.vip = "10.0.99.10/32";
+    c.vip = kVip;
     for (const auto &t : initial) c.route_tables.push_back(t.first);
     c.node_name = name;
     c.region = "us-east-1";

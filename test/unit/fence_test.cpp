@@ -30,7 +30,7 @@ TEST(FenceTag, RoundTripsEvenWithOddNodeNames) {
   EXPECT_EQ(h->at, "2026-11-25T19:00:00Z");
   EXPECT_EQ(h->lease, std::chrono::seconds(60));
   EXPECT_EQ(h->since, 1795000000);
-  EXPECT_EQ(fence_tag_key("10.0.99.10/32"), "pg_vip:10.0.99.10/32");
+  EXPECT_EQ(fence_tag_key("10.0.99.10/32", 12), "pg_vip:10.0.99.10/32:tl12");
   EXPECT_LE(
       fence_tag_value(Identity{std::string(300, 'n'), "1", 1, "eni-1"}, parse_iso8601("2026-11-25T19:00:00Z")).size(),
       256u);
