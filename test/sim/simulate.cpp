@@ -248,6 +248,27 @@ struct Run {
   void one(Millis event_at, const std::function<void()> &on_event);
   void make_tables(int n);
   void set_route(const std::string &table, const std::string &eni);
+  // A scenario's node: the k-th one added gets interface eni-0<a+k>...0<k+1>,
+  // so the order nodes are added in is the order their interfaces sort in
+  // (what a tie on one timeline is decided by).
+  Node &player(const std::string &name, Millis ci, Node::Pg pg, uint32_t tl = 1);
+  // Every table's route at n (the VPC before the scenario: no tag yet).
+  void route_all(const Node &n);
+  // The primary a scenario starts from: timeline 1, every route at it.
+  Node &first_primary(const std::string &name, Millis ci) {
+    Node &n = player(name, ci, Node::Pg::Primary);
+    route_all(n);
+    return n;
+  }
+  // At `t` the primary `old` crashes and `to` is promoted to timeline tl
+  // (with `also`: both at once, a double promotion).
+  void failover(Millis t, Node &old, Node &to, uint32_t tl, Node *also = nullptr) {
+    at(t, [this, &old, &to, tl, also] {
+      crash(old);
+      if (also) double_promotion(to, *also, tl);
+      else promote(to, tl);
+    });
+  }
   void account(Millis to);
   void close_episode();
   uint32_t newest_timeline(int cluster = 0) const;
@@ -288,11 +309,21 @@ struct Run {
 
   // Node actions, for the world and the scenarios.
   void promote(Node &n, uint32_t tl);
+  // Two standbys promoted to one timeline at the same moment (terms begun
+  // in the same second: the interface that sorts first wins).
+  void double_promotion(Node &a, Node &b, uint32_t tl) {
+    allow(2, "double promotion");
+    promote(a, tl);
+    promote(b, tl);
+  }
   void crash(Node &n);
   void restart(Node &n, bool as_primary);
   void wall_step(Node &n, Millis d);
   void outsider_tag(const std::string &table, const std::optional<std::string> &value, const char *what);
   void at(Millis t, std::function<void()> f) { script_.push_back({t, std::move(f)}); }
+  // An operator points a table's route at an interface (by hand, or a script
+  // run once): what a node may repair.
+  void operator_point(const std::string &table, const std::string &eni);
 
   std::string ignored;      // invariants not checked (--ignore S4,S3): to see what lies behind a first violation
   bool keep_going = false;  // run on after a violation (--keep-going): every invariant's first violation is kept
@@ -1330,6 +1361,23 @@ void Run::set_route(const std::string &table, const std::string &eni) {
   ec2_->set(now_, table, s);
 }
 
+void Run::operator_point(const std::string &table, const std::string &eni) {
+  set_route(table, eni);
+  allow(1, "operator move");
+  excuse();
+  trace("event: an operator pointed %s at %s", table.c_str(), eni.c_str());
+}
+
+Node &Run::player(const std::string &name, Millis ci, Node::Pg pg, uint32_t tl) {
+  char eni[32];
+  std::snprintf(eni, sizeof eni, "eni-0%c%014zu", static_cast<char>('a' + nodes_.size()), nodes_.size() + 1);
+  return add_node(name, eni, ci, pg, tl);
+}
+
+void Run::route_all(const Node &n) {
+  for (const auto &t : tables_) set_route(t, n.eni);
+}
+
 std::optional<Violation> Run::go_scenario(const Scenario &s) {
   scripted_ = true;
   s.build(*this);
@@ -1387,17 +1435,11 @@ std::string fmt(const char *f, double v) {
 // runs out before the winner renews (every lease/3 = 120 s of its own).
 void build_lease_mismatch(Run &r) {
   r.make_tables(1);
-  Node &w = r.add_node("winner", "eni-0a00000000000001", 60000, Node::Pg::Standby, 1);
-  Node &l = r.add_node("loser", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  Node &o = r.add_node("old", "eni-0c00000000000003", 10000, Node::Pg::Primary, 1);
-  r.set_route("rtb-1", o.eni);
+  Node &w = r.player("winner", 60000, Node::Pg::Standby);
+  Node &l = r.player("loser", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
   r.end_at_ = 30000 + 15 * 60000;
-  r.at(30000, [&r, &w, &l, &o] {
-    r.crash(o);
-    r.allow(2, "double promotion");
-    r.promote(w, 2);
-    r.promote(l, 2);
-  });
+  r.failover(30000, o, w, 2, &l);
   r.expectation_ = [&r, &w, &l] {
     int changes = changes_after(r, 30000);
     std::string why;
@@ -1412,9 +1454,8 @@ void build_lease_mismatch(Run &r) {
 // claim. The old primary dies meanwhile.
 void build_late_write(Run &r) {
   r.make_tables(1);
-  Node &a = r.add_node("old", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
-  Node &b = r.add_node("new", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  r.set_route("rtb-1", a.eni);
+  Node &a = r.first_primary("old", 10000);
+  Node &b = r.player("new", 10000, Node::Pg::Standby);
   r.end_at_ = 6 * 60000;
   struct St {
     Millis sent_at = -1;
@@ -1424,14 +1465,7 @@ void build_late_write(Run &r) {
     Millis pending = -1;
   };
   auto st = std::make_shared<St>();
-  r.at(60000, [&r] {
-    TableState s = r.ec2_->state().at("rtb-1");
-    s.eni = "eni-0operator";
-    r.ec2_->set(r.now_, "rtb-1", s);
-    r.allow(1, "operator move");
-    r.excuse();
-    r.trace("event: an operator pointed rtb-1 at eni-0operator");
-  });
+  r.at(60000, [&r] { r.operator_point("rtb-1", "eni-0operator"); });
   r.ec2_->script_fate = [st, id = a.id](int node, const std::string &action, int attempt,
                                         Millis at) -> std::optional<Ec2::Fate> {
     if (node != id || action != "ReplaceRoute" || at < 60000) return std::nullopt;
@@ -1479,9 +1513,8 @@ void build_late_write(Run &r) {
 // window) has its wall clock stepped back 270 s.
 void build_clock_step(Run &r) {
   r.make_tables(1);
-  Node &a = r.add_node("holder", "eni-0a00000000000001", 5000, Node::Pg::Primary, 1);
-  r.add_node("standby", "eni-0b00000000000002", 5000, Node::Pg::Standby, 1);
-  r.set_route("rtb-1", a.eni);
+  Node &a = r.first_primary("holder", 5000);
+  r.player("standby", 5000, Node::Pg::Standby);
   r.end_at_ = 12 * 60000;
   struct St {
     Millis conflict_at = -1, left_at = -1;
@@ -1526,16 +1559,12 @@ void build_clock_step(Run &r) {
 // promoted to timeline 2 an hour after the incumbent was.
 void build_lagging_promotion(Run &r) {
   r.make_tables(2);
-  Node &l = r.add_node("lagging", "eni-0a00000000000001", 10000, Node::Pg::Standby, 1);
-  Node &i = r.add_node("incumbent", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  Node &o = r.add_node("old", "eni-0c00000000000003", 10000, Node::Pg::Primary, 1);
-  for (const auto &t : r.tables_) r.set_route(t, o.eni);
+  Node &l = r.player("lagging", 10000, Node::Pg::Standby);
+  Node &i = r.player("incumbent", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
   Millis late = 60000 + 3600000;
   r.end_at_ = late + 15 * 60000;
-  r.at(60000, [&r, &i, &o] {
-    r.crash(o);
-    r.promote(i, 2);
-  });
+  r.failover(60000, o, i, 2);
   r.at(late, [&r, &l] {
     r.allow(3, "lagging promotion");
     r.trace("event: lagging standby node %d (never followed timeline 2) is promoted", l.id);
@@ -1560,19 +1589,15 @@ void build_lagging_promotion(Run &r) {
 // checking every 120 s, is promoted to timeline 2 while timeline 3 holds.
 void build_unread_promotion(Run &r) {
   r.make_tables(2);
-  Node &u = r.add_node("unread", "eni-0a00000000000001", 120000, Node::Pg::Standby, 1);
-  Node &n = r.add_node("new", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  Node &o = r.add_node("old", "eni-0c00000000000003", 10000, Node::Pg::Primary, 1);
-  for (const auto &t : r.tables_) r.set_route(t, o.eni);
+  Node &u = r.player("unread", 120000, Node::Pg::Standby);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
   r.end_at_ = 30 * 60000;
   r.at(15000, [&r, &u] {
     r.ec2_->denied[u.id].insert("DescribeRouteTables");
     r.trace("event: IAM now denies DescribeRouteTables to node %d", u.id);
   });
-  r.at(30000, [&r, &n, &o] {
-    r.crash(o);
-    r.promote(n, 3);
-  });
+  r.failover(30000, o, n, 3);
   r.at(25 * 60000, [&r, &u] {
     r.ec2_->denied[u.id].clear();
     r.trace("event: IAM allows DescribeRouteTables to node %d again", u.id);
@@ -1590,9 +1615,8 @@ void build_unread_promotion(Run &r) {
 // An outsider writes tl=4000000000 with no sysid on the holder's tables.
 void build_forged_tag(Run &r) {
   r.make_tables(2);
-  Node &a = r.add_node("holder", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
-  r.add_node("standby", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  for (const auto &t : r.tables_) r.set_route(t, a.eni);
+  Node &a = r.first_primary("holder", 10000);
+  r.player("standby", 10000, Node::Pg::Standby);
   r.end_at_ = 5 * 60000;
   r.at(60000, [&r] {
     for (const auto &t : r.tables_)
@@ -1625,9 +1649,8 @@ void build_forged_tag(Run &r) {
 // tag on tables that point at the new one.
 void build_restart_no_tag_perm(Run &r) {
   r.make_tables(2);
-  Node &a = r.add_node("old", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
-  Node &b = r.add_node("new", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  for (const auto &t : r.tables_) r.set_route(t, a.eni);
+  Node &a = r.first_primary("old", 10000);
+  Node &b = r.player("new", 10000, Node::Pg::Standby);
   r.end_at_ = 10 * 60000;
   r.at(40000, [&r, &a, &b] {
     r.ec2_->denied[b.id].insert("CreateTags");
@@ -1658,15 +1681,11 @@ void build_restart_no_tag_perm(Run &r) {
 // The VIP alternates between two live primaries.
 void build_split_no_tag_perm(Run &r) {
   r.make_tables(1);
-  Node &n = r.add_node("new", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
-  Node &o = r.add_node("old", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  for (const auto &t : r.tables_) r.set_route(t, n.eni);
+  Node &n = r.first_primary("new", 10000);
+  Node &o = r.player("old", 10000, Node::Pg::Standby);
   r.end_at_ = 20 * 60000;
   // An ordinary failover: "new" (then the primary) is rewound into a standby.
-  r.at(30000, [&r, &n, &o] {
-    r.crash(n);
-    r.promote(o, 2);
-  });
+  r.failover(30000, n, o, 2);
   r.at(90000, [&r, &n] { r.restart(n, false); });
   // Now "new" is promoted to timeline 3 without CreateTags; "old" stays up.
   r.at(180000, [&r, &n] {
