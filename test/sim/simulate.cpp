@@ -324,6 +324,8 @@ struct Run {
   // An operator points a table's route at an interface (by hand, or a script
   // run once): what a node may repair.
   void operator_point(const std::string &table, const std::string &eni);
+  // An operator runs vip_claim() (force: vip_claim(force => true)) on n.
+  void operator_claim(Node &n, bool force);
 
   std::string ignored;      // invariants not checked (--ignore S4,S3): to see what lies behind a first violation
   bool keep_going = false;  // run on after a violation (--keep-going): every invariant's first violation is kept
@@ -1368,6 +1370,14 @@ void Run::operator_point(const std::string &table, const std::string &eni) {
   trace("event: an operator pointed %s at %s", table.c_str(), eni.c_str());
 }
 
+void Run::operator_claim(Node &n, bool force) {
+  n.requests.push_back({++n.claim_seq, force});
+  allow(2, "vip_claim()");
+  excuse();
+  n.next_wake = std::min(n.next_wake, now_ + 1);
+  trace("event: vip_claim(force => %s) on node %d", force ? "true" : "false", n.id);
+}
+
 Node &Run::player(const std::string &name, Millis ci, Node::Pg pg, uint32_t tl) {
   char eni[32];
   std::snprintf(eni, sizeof eni, "eni-0%c%014zu", static_cast<char>('a' + nodes_.size()), nodes_.size() + 1);
@@ -1422,6 +1432,13 @@ bool holds(const Run &r, const Node &n) {
   bool all = true;
   for (const auto &t : r.tables_) all &= r.points_at(t, n.eni);
   return all && n.ctl && n.ctl->state() == State::Held;
+}
+
+// The changing requests of n that EC2 applied, sent at or after `from`.
+int writes_by(const Run &r, const Node &n, Millis from) {
+  return static_cast<int>(std::count_if(r.ec2_->sent.begin(), r.ec2_->sent.end(), [&](const Sent &s) {
+    return s.node == n.id && s.applied && s.sent_at >= from;
+  }));
 }
 
 std::string fmt(const char *f, double v) {
@@ -1704,6 +1721,222 @@ void build_split_no_tag_perm(Run &r) {
   };
 }
 
+// What a node reports, for an expectation's message.
+std::string state_of(const Node &n) { return n.alive() && n.ctl ? to_string(n.ctl->state()) : "down"; }
+
+// Pieces of an expectation, each "" when it holds.
+std::string sends_nothing(const Run &r, const Node &n, Millis from, const std::string &who, const char *when) {
+  int w = writes_by(r, n, from);
+  return w ? who + " sent " + std::to_string(w) + " changes " + when + "; " : std::string();
+}
+std::string ends_holding(const Run &r, const Node &n, const std::string &who) {
+  return holds(r, n) ? std::string() : who + " is " + state_of(n) + " at the end, not holding; ";
+}
+std::string ends_fenced(const Node &n, const std::string &who) {
+  return state_of(n) == "fenced" ? std::string() : who + " ends " + state_of(n) + ", not fenced; ";
+}
+
+// Two standbys promoted to timeline 2 at the same moment (terms begun in the
+// same second); the winner, whose interface sorts first, dies 2 min later:
+// its tag goes unrenewed, and the other takes over once it lapses.
+void build_double_promotion(Run &r) {
+  r.make_tables(2);
+  Node &a = r.player("first", 10000, Node::Pg::Standby);
+  Node &b = r.player("second", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 12 * 60000;
+  constexpr Millis kDies = 150000;
+  struct St {
+    std::string before;  // what was wrong when the winner died
+    Millis taken = -1;   // when the other held after it
+  };
+  auto st = std::make_shared<St>();
+  r.failover(30000, o, a, 2, &b);
+  r.at(kDies, [&r, &a, &b, st] {
+    if (!holds(r, a)) st->before += "the node whose interface sorts first is " + state_of(a) + ", not holding; ";
+    if (b.ctl && b.ctl->state() != State::Fenced) st->before += "the other is " + state_of(b) + ", not fenced; ";
+    r.crash(a);
+  });
+  r.tick_ = [&r, &b, st] {
+    if (r.now_ >= kDies && st->taken < 0 && holds(r, b)) st->taken = r.now_;
+  };
+  r.expectation_ = [&r, &b, st] {
+    // The winner renews every lease/3 (20 s); its last tag lapses a lease
+    // (60 s) later, then a check and the span that lifts a fence.
+    Millis bound = lease_of(b.check_interval) + lease_of(b.check_interval) / 3 + 3 * b.check_interval;
+    std::string why = st->before;
+    if (st->taken < 0) why += "the other node never held after the winner died; ";
+    else if (st->taken - kDies > bound)
+      why += "the other node held " + fmt("%.1f", (st->taken - kDies) / 1000.0) + " s after the winner died (at most " +
+             fmt("%.0f", bound / 1000.0) + " s); ";
+    r.trace("the other node held %.1f s after the winner died", (st->taken - kDies) / 1000.0);
+    return why;
+  };
+}
+
+// The incumbent of timeline 2 (checking every second) repairs an operator's
+// move; 5 s after it, a second standby is promoted onto timeline 2 on its
+// standby read from before the incumbent's claim, and points the route at
+// itself under its own tag. A rival that steps back once it reads the
+// incumbent's tag: no route war, though it comes within the flap window.
+void build_rival_after_repair(Run &r) {
+  r.make_tables(1);
+  Node &i = r.player("incumbent", 1000, Node::Pg::Standby);
+  Node &l = r.player("late", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 5 * 60000;
+  r.failover(62000, o, i, 2);
+  r.at(64000, [&r] { r.operator_point("rtb-1", "eni-0operator"); });
+  r.at(67000, [&r, &l] {
+    r.allow(2, "double promotion");
+    r.promote(l, 2);
+  });
+  r.expectation_ = [&r, &i, &l] {
+    std::string why;
+    if (writes_by(r, l, 67000) == 0) why += "the late node took no route (the script did not run as meant); ";
+    if (r.conflict_ms_[i.id] > 0)
+      why += "the incumbent was in conflict for " + fmt("%.1f", r.conflict_ms_[i.id] / 1000.0) + " s; ";
+    why += ends_holding(r, i, "the incumbent");
+    why += ends_fenced(l, "the late node");
+    return why;
+  };
+}
+
+// After a double promotion the loser (checking every second) is fenced by
+// the winner's tag; an operator points the route elsewhere for the 2 or 3 s
+// the winner (checking every 2 s) takes to repair it. The loser's reads in
+// between show the winner without its route, gone: but not on reads that
+// span a while, which is what lifts a fence.
+void build_flicker_while_fenced(Run &r) {
+  r.make_tables(1);
+  Node &a = r.player("winner", 2000, Node::Pg::Standby);
+  Node &b = r.player("loser", 1000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 5 * 60000;
+  r.failover(30000, o, a, 2, &b);
+  r.at(120000, [&r] { r.operator_point("rtb-1", "eni-0operator"); });
+  r.expectation_ = [&r, &a, &b] {
+    return sends_nothing(r, b, 60000, "the fenced loser", "after 60 s") + ends_holding(r, a, "the winner") +
+           ends_fenced(b, "the loser");
+  };
+}
+
+// Split brain: the old primary (checking every second) stays up while its
+// standby is promoted. The promotion's route lands at once, its tag 0.6 s
+// later (CreateTags' first attempt fails slowly; the retry lands); the old
+// primary reads in between: its route moved, its own tag still there. A
+// second read a second later shows the newer tag.
+void build_late_tag_promotion(Run &r) {
+  r.make_tables(1);
+  Node &o = r.first_primary("old", 1000);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  r.end_at_ = 5 * 60000;
+  constexpr Millis kPromoted = 60000;
+  r.ec2_->script_fate = [id = n.id](int node, const std::string &action, int attempt,
+                                    Millis at) -> std::optional<Ec2::Fate> {
+    if (node != id || action != "CreateTags" || attempt != 1 || at < kPromoted) return std::nullopt;
+    Ec2::Fate f;
+    f.latency = 600;
+    f.error = aws::AwsError{};
+    f.error->kind = aws::ErrorKind::ServerError;
+    f.error->http_status = 500;
+    f.error->code = "InternalError";
+    f.error->message = "simulated: a slow server error; the retry lands";
+    return f;
+  };
+  r.at(kPromoted, [&r, &o, &n] {
+    r.promote(n, 2);
+    n.next_wake = r.now_ + 1;
+    o.next_wake = r.now_ + 60;  // the old primary's check falls between the two writes
+  });
+  r.expectation_ = [&r, &o, &n] {
+    return sends_nothing(r, o, kPromoted, "the old primary", "after the promotion") +
+           ends_holding(r, n, "the new primary") + ends_fenced(o, "the old primary");
+  };
+}
+
+// Split brain: the old primary (checking every 2 s) stays up, fenced by
+// timeline 2's tag. A clean-up script deletes the pg_vip tags; before
+// timeline 2's holder (checking every 60 s) writes its tag again, an
+// operator runs vip_claim() on the old primary. Fenced by a newer
+// timeline, a node stays fenced for good, short of a forced claim, and
+// keeps naming the holder that fenced it.
+void build_tag_deleted_while_fenced(Run &r) {
+  r.make_tables(2);
+  Node &o = r.first_primary("old", 2000);
+  Node &n = r.player("new", 60000, Node::Pg::Standby);
+  r.end_at_ = 5 * 60000;
+  r.at(30000, [&r, &n] { r.promote(n, 2); });
+  r.at(100000, [&r] {
+    for (const auto &t : r.tables_) r.outsider_tag(t, std::nullopt, "deleted the tag (a clean-up script)");
+  });
+  r.at(110000, [&r, &o] { r.operator_claim(o, false); });
+  auto unnamed = std::make_shared<Millis>(-1);
+  r.tick_ = [&r, &o, unnamed] {
+    if (*unnamed >= 0 || r.now_ < 40000 || !o.ctl || o.ctl->state() != State::Fenced) return;
+    const auto &h = o.ctl->holder();
+    if (!h || h->timeline != 2) *unnamed = r.now_;
+  };
+  r.expectation_ = [&r, &o, &n, unnamed] {
+    std::string why;
+    why += sends_nothing(r, o, 40000, "the old primary", "after it was fenced");
+    if (*unnamed >= 0)
+      why += "the fenced old primary stopped naming timeline 2's holder at " + fmt("%.1f", *unnamed / 1000.0) + " s; ";
+    why += ends_holding(r, n, "the new primary");
+    why += ends_fenced(o, "the old primary");
+    return why;
+  };
+}
+
+// Timeline 2's primary dies for good; the old primary, fenced by its tag,
+// is the only node left, and the operator forces vip_claim(force => true)
+// on it. It holds; when an operator later moves its route by mistake, it
+// repairs it: the forced claim cleared what it had seen.
+void build_forced_after_newer_died(Run &r) {
+  r.make_tables(1);
+  Node &o = r.first_primary("old", 5000);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  r.end_at_ = 6 * 60000;
+  r.at(30000, [&r, &n] { r.promote(n, 2); });
+  r.at(90000, [&r, &n] { r.crash(n); });
+  r.at(120000, [&r, &o] { r.operator_claim(o, true); });
+  auto held = std::make_shared<bool>(false);
+  r.at(240000, [&r, &o, held] {
+    *held = holds(r, o);
+    r.operator_point("rtb-1", "eni-0operator");
+  });
+  r.expectation_ = [&r, &o, held] {
+    std::string why;
+    if (!*held) why += "the forced claim did not hold (the script did not run as meant); ";
+    if (!holds(r, o)) why += "the old primary is " + state_of(o) + " at the end, not holding: it did not repair; ";
+    return why;
+  };
+}
+
+// Timeline 3 holds two tables; a clean-up script deletes the tag on one,
+// and a lagging standby (it never followed timeline 3) is promoted to
+// timeline 2 before the holder writes it again. Timeline 3's tag stands
+// on the other table: the promotion's single round trip takes nothing.
+void build_promotion_under_newer_tag(Run &r) {
+  r.make_tables(2);
+  Node &l = r.player("lagging", 120000, Node::Pg::Standby);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 10 * 60000;
+  r.failover(30000, o, n, 3);
+  r.at(300000, [&r, &l] {
+    r.outsider_tag("rtb-2", std::nullopt, "deleted the tag (a clean-up script)");
+    r.allow(3, "lagging promotion");
+    r.promote(l, 2);
+  });
+  r.expectation_ = [&r, &l, &n] {
+    std::string why;
+    if (int w = writes_by(r, l, 0)) why += "the lagging node sent " + std::to_string(w) + " changes; ";
+    why += ends_holding(r, n, "timeline 3");
+    return why;
+  };
+}
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -1730,6 +1963,30 @@ const std::vector<Scenario> &scenarios() {
        "(adversary) the newest primary lacks CreateTags and the one it replaced stays up; it once saw the new one's "
        "interface on an older timeline",
        "no route war: the VIP does not alternate between the two live primaries", build_split_no_tag_perm},
+      {"double-promotion",
+       "two standbys promoted to timeline 2 at once; the winner (interface sorting first) dies 2 min later",
+       "the winner holds and the other is fenced until it dies; then the other holds within a lease and a half",
+       build_double_promotion},
+      {"rival-after-repair",
+       "timeline 2's incumbent repairs an operator's move; 5 s later a second standby promoted onto timeline 2 takes "
+       "the route on an old read",
+       "the incumbent takes it back without a conflict and holds; the late node ends fenced", build_rival_after_repair},
+      {"flicker-while-fenced",
+       "after a double promotion, an operator moves the route for the 2-3 s the winner takes to repair it",
+       "the fenced loser changes nothing and stays fenced; the winner holds", build_flicker_while_fenced},
+      {"late-tag-promotion",
+       "split brain: the promotion's route lands 0.6 s before its tag; the old primary (still up) reads in between",
+       "the old primary changes nothing after the promotion and ends fenced", build_late_tag_promotion},
+      {"tag-deleted-while-fenced",
+       "split brain: the old primary is fenced by timeline 2; the tags are deleted, then vip_claim() on the old primary",
+       "the old primary changes nothing, stays fenced and keeps naming timeline 2's holder",
+       build_tag_deleted_while_fenced},
+      {"forced-after-newer-died",
+       "timeline 2's primary dies; vip_claim(force => true) on the fenced old primary; then an operator's move",
+       "the old primary holds after the force and repairs the move", build_forced_after_newer_died},
+      {"promotion-under-newer-tag",
+       "timeline 3 holds 2 tables; one's tag is deleted; a lagging standby is promoted to timeline 2 at once",
+       "the lagging node changes nothing; timeline 3 holds at the end", build_promotion_under_newer_tag},
   };
   return all;
 }
