@@ -316,6 +316,13 @@ struct Run {
     promote(a, tl);
     promote(b, tl);
   }
+  // A standby that never followed timeline tl promoted onto it all the same.
+  void lagging_promotion(Node &s, uint32_t tl) {
+    allow(3, "lagging promotion");
+    ++laggings_;
+    trace("event: lagging standby node %d (never followed timeline %u) is promoted", s.id, tl);
+    promote(s, tl);
+  }
   void crash(Node &n);
   void restart(Node &n, bool as_primary);
   void wall_step(Node &n, Millis d);
@@ -351,8 +358,13 @@ struct Run {
   struct Rogue {
     std::string table, eni;
     Millis until = 0, period = 0, next = 0, next_allow = 0;
+    // Infrastructure as code restores the tag it captured too (a pg_vip
+    // tag, replayed): nullopt, it leaves the tag alone.
+    std::optional<std::string> tag;
   };
   std::optional<Rogue> rogue_;
+  void start_rogue(const std::string &table, const std::string &eni, Millis period, Millis until,
+                   const std::optional<std::string> &tag = std::nullopt);
   std::map<std::string, int> changes_at_heal_;  // S2 once faults stop: the cluster settles, it does not flip
   int settle_allowance_ = 4;
   std::vector<std::pair<Millis, int>> allowances_;  // S2: when, how many
@@ -964,17 +976,9 @@ void Run::environment() {
     ec2_->partitioned_until[n->id] = now_ + len;
     trace("event: node %d cut off from EC2 for %lld ms", n->id, static_cast<long long>(len));
   } else if (r < 0.72 && !rogue_) {
-    Rogue g;
-    g.table = tables_[pick(0, tables_.size() - 1)];
-    g.eni = "eni-0rogue";
-    g.period = pick(1000, 5000);
-    g.next = now_;
-    g.until = now_ + pick(10000, 300000);
-    g.next_allow = now_ + window();
-    allow(3, "rogue script");
-    trace("event: a rogue script points %s at %s every %lld ms until %.3f", g.table.c_str(), g.eni.c_str(),
-          static_cast<long long>(g.period), g.until / 1000.0);
-    rogue_ = g;
+    const std::string &table = tables_[pick(0, tables_.size() - 1)];
+    Millis period = pick(1000, 5000);
+    start_rogue(table, "eni-0rogue", period, now_ + pick(10000, 300000));
   } else if (r < 0.78) {
     Node &n = nodes_[pick(0, nodes_.size() - 1)];
     static const char *actions[] = {"CreateTags", "ReplaceRoute", "DescribeRouteTables"};
@@ -1047,10 +1051,7 @@ void Run::environment() {
     uint32_t tl = static_cast<uint32_t>(pick(std::max<long>(1, static_cast<long>(newest) - 1), newest));
     if (tl < 2) tl = 2;
     if (tl > s->max_primary_tl) {
-      allow(3, "lagging promotion");
-      ++laggings_;
-      trace("event: lagging standby node %d (never followed timeline %u) is promoted", s->id, tl);
-      promote(*s, tl);
+      lagging_promotion(*s, tl);
     }
   } else if (r < 0.92 && foreign_ && !foreign_up_) {
     foreign_up_ = true;
@@ -1277,12 +1278,15 @@ void Run::one(Millis event_at, const std::function<void()> &on_event) {
       rogue_->next_allow += window();
     }
     TableState st = ec2_->state().at(rogue_->table);
-    if (!st.route_present || st.blackhole || st.eni != rogue_->eni) {
+    bool tag_drift = rogue_->tag && st.tag != rogue_->tag;
+    if (!st.route_present || st.blackhole || st.eni != rogue_->eni || tag_drift) {
       st.route_present = true;
       st.blackhole = false;
       st.eni = rogue_->eni;
       ec2_->set(now_, rogue_->table, st);
-      trace("rogue: %s pointed at %s", rogue_->table.c_str(), rogue_->eni.c_str());
+      if (rogue_->tag) ec2_->set_tag(now_, rogue_->table, rogue_->tag);
+      trace("rogue: %s pointed at %s%s", rogue_->table.c_str(), rogue_->eni.c_str(),
+            rogue_->tag ? ", its captured tag restored" : "");
     }
     rogue_->next = now_ + rogue_->period;
     return;
@@ -1361,6 +1365,22 @@ void Run::set_route(const std::string &table, const std::string &eni) {
   s.blackhole = false;
   s.eni = eni;
   ec2_->set(now_, table, s);
+}
+
+void Run::start_rogue(const std::string &table, const std::string &eni, Millis period, Millis until,
+                      const std::optional<std::string> &tag) {
+  Rogue g;
+  g.table = table;
+  g.eni = eni;
+  g.period = period;
+  g.next = now_;
+  g.until = until;
+  g.next_allow = now_ + window();
+  g.tag = tag;
+  allow(3, "rogue script");
+  trace("event: a rogue script points %s at %s every %lld ms until %.3f%s", g.table.c_str(), g.eni.c_str(),
+        static_cast<long long>(g.period), g.until / 1000.0, tag ? ", with a tag it captured" : "");
+  rogue_ = g;
 }
 
 void Run::operator_point(const std::string &table, const std::string &eni) {
@@ -1537,18 +1557,7 @@ void build_clock_step(Run &r) {
     Millis conflict_at = -1, left_at = -1;
   };
   auto st = std::make_shared<St>();
-  r.at(60000, [&r] {
-    Run::Rogue g;
-    g.table = "rtb-1";
-    g.eni = "eni-0rogue";
-    g.period = 2000;
-    g.next = r.now_;
-    g.until = r.end_at_;
-    g.next_allow = r.now_ + r.window();
-    r.allow(3, "rogue script");
-    r.rogue_ = g;
-    r.trace("event: a rogue script points rtb-1 at eni-0rogue every 2 s");
-  });
+  r.at(60000, [&r] { r.start_rogue("rtb-1", "eni-0rogue", 2000, r.end_at_); });
   r.tick_ = [&r, st, &a] {
     if (st->conflict_at < 0 && a.ctl && a.ctl->state() == State::Conflict) {
       st->conflict_at = r.now_;
@@ -1582,11 +1591,7 @@ void build_lagging_promotion(Run &r) {
   Millis late = 60000 + 3600000;
   r.end_at_ = late + 15 * 60000;
   r.failover(60000, o, i, 2);
-  r.at(late, [&r, &l] {
-    r.allow(3, "lagging promotion");
-    r.trace("event: lagging standby node %d (never followed timeline 2) is promoted", l.id);
-    r.promote(l, 2);
-  });
+  r.at(late, [&r, &l] { r.lagging_promotion(l, 2); });
   auto taken = std::make_shared<Millis>(0);
   r.tick_ = [&r, &l, taken, late] {
     if (r.now_ < late) return;
@@ -1618,8 +1623,7 @@ void build_unread_promotion(Run &r) {
   r.at(25 * 60000, [&r, &u] {
     r.ec2_->denied[u.id].clear();
     r.trace("event: IAM allows DescribeRouteTables to node %d again", u.id);
-    r.allow(3, "lagging promotion");
-    r.promote(u, 2);
+    r.lagging_promotion(u, 2);
   });
   r.expectation_ = [&r, &n] {
     std::string why;
@@ -1807,37 +1811,82 @@ void build_rival_after_repair(Run &r) {
 // the winner (checking every 2 s) takes to repair it. The loser's reads in
 // between show the winner without its route, gone: but not on reads that
 // span a while, which is what lifts a fence.
-void build_flicker_while_fenced(Run &r) {
+void flicker_while_fenced(Run &r, bool unread_before) {
   r.make_tables(1);
   Node &a = r.player("winner", 2000, Node::Pg::Standby);
   Node &b = r.player("loser", 1000, Node::Pg::Standby);
   Node &o = r.first_primary("old", 10000);
   r.end_at_ = 5 * 60000;
   r.failover(30000, o, a, 2, &b);
-  r.at(120000, [&r] { r.operator_point("rtb-1", "eni-0operator"); });
+  if (unread_before) {
+    r.at(90000, [&r, &b] {
+      r.ec2_->denied[b.id].insert("DescribeRouteTables");
+      r.trace("event: IAM now denies DescribeRouteTables to node %d", b.id);
+    });
+  }
+  r.at(120000, [&r, &b, unread_before] {
+    if (unread_before) {
+      r.ec2_->denied[b.id].clear();
+      r.trace("event: IAM allows DescribeRouteTables to node %d again", b.id);
+    }
+    r.operator_point("rtb-1", "eni-0operator");
+  });
   r.expectation_ = [&r, &a, &b] {
     return sends_nothing(r, b, 60000, "the fenced loser", "after 60 s") + ends_holding(r, a, "the winner") +
            ends_fenced(b, "the loser");
   };
 }
+void build_flicker_while_fenced(Run &r) { flicker_while_fenced(r, false); }
+// The same, the loser unable to read for the 30 s before: a fence is
+// lifted only on successful reads that span a while, never on none.
+void build_unread_while_fenced(Run &r) { flicker_while_fenced(r, true); }
 
 // Split brain: the old primary (checking every second) stays up while its
 // standby is promoted. The promotion's route lands at once, its tag 0.6 s
 // later (CreateTags' first attempt fails slowly; the retry lands); the old
 // primary reads in between: its route moved, its own tag still there. A
 // second read a second later shows the newer tag.
-void build_late_tag_promotion(Run &r) {
+constexpr Millis kPromoted = 60000;
+
+// A split brain whose promotion's tag lands late: the new primary's first
+// CreateTags fails after `fail_after` ms (its retry lands). The old primary
+// (checking every second) checks 60 ms after the promotion, between the new
+// primary's route and its tag. With `old_slow`, the old primary's own
+// CreateTags takes 600 ms and EC2 throttles its every ReplaceRoute.
+struct LateTag {
+  Node *old = nullptr, *fresh = nullptr;
+  int old_route_attempts = 0;
+};
+std::shared_ptr<LateTag> late_tag_promotion(Run &r, Millis fail_after, bool old_slow) {
+  auto lt = std::make_shared<LateTag>();
   r.make_tables(1);
   Node &o = r.first_primary("old", 1000);
   Node &n = r.player("new", 10000, Node::Pg::Standby);
+  lt->old = &o;
+  lt->fresh = &n;
   r.end_at_ = 5 * 60000;
-  constexpr Millis kPromoted = 60000;
-  r.ec2_->script_fate = [id = n.id](int node, const std::string &action, int attempt,
-                                    Millis at) -> std::optional<Ec2::Fate> {
-    if (node != id || action != "CreateTags" || attempt != 1 || at < kPromoted) return std::nullopt;
+  r.ec2_->script_fate = [lt, fail_after, old_slow](int node, const std::string &action, int attempt,
+                                                   Millis at) -> std::optional<Ec2::Fate> {
+    if (at < kPromoted) return std::nullopt;
     Ec2::Fate f;
-    f.latency = 600;
+    f.latency = 20;
     f.error = aws::AwsError{};
+    if (node == lt->old->id && old_slow && action == "CreateTags") {
+      f.latency = 600;
+      f.error.reset();
+      f.applies = true;
+      return f;
+    }
+    if (node == lt->old->id && old_slow && action == "ReplaceRoute") {
+      ++lt->old_route_attempts;
+      f.error->kind = aws::ErrorKind::Throttled;
+      f.error->http_status = 503;
+      f.error->code = "RequestLimitExceeded";
+      f.error->message = "Request limit exceeded.";
+      return f;
+    }
+    if (node != lt->fresh->id || action != "CreateTags" || attempt != 1) return std::nullopt;
+    f.latency = fail_after;
     f.error->kind = aws::ErrorKind::ServerError;
     f.error->http_status = 500;
     f.error->code = "InternalError";
@@ -1849,9 +1898,30 @@ void build_late_tag_promotion(Run &r) {
     n.next_wake = r.now_ + 1;
     o.next_wake = r.now_ + 60;  // the old primary's check falls between the two writes
   });
-  r.expectation_ = [&r, &o, &n] {
-    return sends_nothing(r, o, kPromoted, "the old primary", "after the promotion") +
-           ends_holding(r, n, "the new primary") + ends_fenced(o, "the old primary");
+  return lt;
+}
+
+// The new primary's tag lands 0.6 s after its route: the old primary's
+// second read, a second after the first, shows it.
+void build_late_tag_promotion(Run &r) {
+  auto lt = late_tag_promotion(r, 600, false);
+  r.expectation_ = [&r, lt] {
+    return sends_nothing(r, *lt->old, kPromoted, "the old primary", "after the promotion") +
+           ends_holding(r, *lt->fresh, "the new primary") + ends_fenced(*lt->old, "the old primary");
+  };
+}
+
+// The new primary's tag lands 1.2 s after its route, after the old
+// primary's second read: the old primary tries to repair its route, and
+// writes no tag for it (its own still stands there), so its slow
+// CreateTags cannot land over the newer tag. EC2 throttles its route.
+void build_slow_tags_promotion(Run &r) {
+  auto lt = late_tag_promotion(r, 1200, true);
+  r.expectation_ = [&r, lt] {
+    std::string why;
+    if (!lt->old_route_attempts) why += "the old primary did not try to repair (the script did not run as meant); ";
+    if (r.overwrites_) why += std::to_string(r.overwrites_) + " tags of timeline 2 overwritten by timeline 1's; ";
+    return why + ends_holding(r, *lt->fresh, "the new primary") + ends_fenced(*lt->old, "the old primary");
   };
 }
 
@@ -1926,14 +1996,114 @@ void build_promotion_under_newer_tag(Run &r) {
   r.failover(30000, o, n, 3);
   r.at(300000, [&r, &l] {
     r.outsider_tag("rtb-2", std::nullopt, "deleted the tag (a clean-up script)");
-    r.allow(3, "lagging promotion");
-    r.promote(l, 2);
+    r.lagging_promotion(l, 2);
   });
   r.expectation_ = [&r, &l, &n] {
     std::string why;
     if (int w = writes_by(r, l, 0)) why += "the lagging node sent " + std::to_string(w) + " changes; ";
     why += ends_holding(r, n, "timeline 3");
     return why;
+  };
+}
+
+// A standby checking every 120 s (its last read up to 2 min old) is
+// promoted to timeline 2, 70 s after timeline 3 claimed: too old a read
+// for the promotion's single round trip, which reads first.
+void build_seldom_reader_promotion(Run &r) {
+  r.make_tables(2);
+  Node &l = r.player("seldom", 120000, Node::Pg::Standby);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 10 * 60000;
+  r.failover(130000, o, n, 3);  // 10 s after the seldom reader's read at 120 s
+  r.at(200000, [&r, &l] { r.lagging_promotion(l, 2); });
+  r.expectation_ = [&r, &l, &n] {
+    return sends_nothing(r, l, 0, "the seldom reader", "at all") + ends_holding(r, n, "timeline 3");
+  };
+}
+
+// After a failover, something on the old primary's host (an old failover
+// hook; infrastructure as code restoring what it captured) keeps pointing
+// the route back at the old primary's interface every 2 s, with_tag: with
+// the old primary's tag too. The new primary undoes a few such moves
+// without counting them (a stale primary's late write, or a rival that
+// steps back), then sees a route war and stops.
+// Well after the promotion's own route change has left the flap window.
+constexpr Millis kHookStarts = 100000, kHookStops = 8 * 60000;
+void old_host_repoints(Run &r, bool with_tag) {
+  r.make_tables(1);
+  Node &o = r.first_primary("old", 5000);
+  Node &n = r.player("new", 5000, Node::Pg::Standby);
+  r.end_at_ = 10 * 60000;
+  auto captured = std::make_shared<std::optional<std::string>>();
+  r.at(20000, [&r, captured] { *captured = r.ec2_->state().at("rtb-1").tag; });
+  r.failover(30000, o, n, 2);
+  r.at(kHookStarts, [&r, &o, captured, with_tag] {
+    r.start_rogue("rtb-1", o.eni, 2000, kHookStops, with_tag ? *captured : std::nullopt);
+  });
+  r.expectation_ = [&r, &n] {
+    std::string why;
+    if (r.conflict_ms_[n.id] == 0) why += "the new primary never went into conflict: it fought the script; ";
+    // 4 moves undone without counting (README: late writes, or a rival's
+    // once), a first repair, one per flap window in conflict, one after.
+    int bound = 4 + 1 + static_cast<int>((kHookStops - kHookStarts) / flap_window_of(n.check_interval)) + 1;
+    int changes = changes_after(r, kHookStarts);
+    if (changes > bound)
+      why += std::to_string(changes) + " route changes by pg_vip since the script started (at most " +
+             std::to_string(bound) + "); ";
+    return why + ends_holding(r, n, "the new primary");
+  };
+}
+void build_old_hook_repoints(Run &r) { old_host_repoints(r, false); }
+void build_tag_replayed(Run &r) { old_host_repoints(r, true); }
+
+// A promoted standby's worker restarts before its first step as primary,
+// and IAM denies ec2:CreateTags to every node (one policy); the table
+// carries no tag (the old primary could not write one). The restarted
+// worker did not see the promotion: it claims tag first, and a table
+// without its tag is not taken.
+void build_restarted_promotion_no_tag_perm(Run &r) {
+  r.make_tables(1);
+  Node &o = r.first_primary("old", 10000);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  r.end_at_ = 5 * 60000;
+  for (const auto &node : r.nodes_) r.ec2_->denied[node.id].insert("CreateTags");
+  r.allow(4, "CreateTags denied");
+  r.at(60000, [&r, &o, &n] {
+    r.crash(o);
+    r.promote(n, 2);
+    r.stop_worker(n);
+    n.first_primary_step = false;  // a new worker has not seen the promotion happen
+    r.start_worker(n);
+    r.trace("event: node %d's worker restarted before its first step as primary", n.id);
+  });
+  r.expectation_ = [&r, &n] {
+    int routes = static_cast<int>(std::count_if(r.ec2_->sent.begin(), r.ec2_->sent.end(), [&](const Sent &s) {
+      return s.node == n.id && s.applied && s.action == "Point";
+    }));
+    return routes ? "the restarted worker pointed " + std::to_string(routes) + " routes at its node without its tag; "
+                  : std::string();
+  };
+}
+
+// After a double promotion an outsider's tag lands on one of two tables:
+// the winner leaves that table alone and retries at the slow pace, and
+// keeps renewing its tag on the other, which the fenced loser watches.
+void build_foreign_tag_one_table(Run &r) {
+  r.make_tables(2);
+  Node &a = r.player("winner", 10000, Node::Pg::Standby);
+  Node &b = r.player("loser", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 10 * 60000;
+  r.failover(30000, o, a, 2, &b);
+  r.at(60000, [&r] {
+    r.outsider_tag("rtb-2", "tl=4000000000;sysid=" + kSysidOutsider + ";id=eni-0forged;at=2026-11-20T00:00:00Z;node=x",
+                   "wrote a tag of another system identifier");
+  });
+  r.at(8 * 60000, [&r] { r.outsider_tag("rtb-2", std::nullopt, "tag deleted by the operator"); });
+  r.expectation_ = [&r, &a, &b] {
+    return sends_nothing(r, b, 60000, "the fenced loser", "after 60 s") + ends_holding(r, a, "the winner") +
+           ends_fenced(b, "the loser");
   };
 }
 
@@ -1987,6 +2157,27 @@ const std::vector<Scenario> &scenarios() {
       {"promotion-under-newer-tag",
        "timeline 3 holds 2 tables; one's tag is deleted; a lagging standby is promoted to timeline 2 at once",
        "the lagging node changes nothing; timeline 3 holds at the end", build_promotion_under_newer_tag},
+      {"unread-while-fenced",
+       "after a double promotion the loser cannot read for 30 s; as it can again, an operator moves the route",
+       "the fenced loser changes nothing and stays fenced; the winner holds", build_unread_while_fenced},
+      {"slow-tags-promotion",
+       "split brain: the promotion's tag lands 1.2 s after its route, after the old primary's second read; the old "
+       "primary's CreateTags is slow",
+       "the old primary repairs its route only: no timeline 2 tag is overwritten", build_slow_tags_promotion},
+      {"seldom-reader-promotion",
+       "a standby checking every 120 s promoted to timeline 2, 70 s after timeline 3 claimed",
+       "the seldom reader changes nothing; timeline 3 holds at the end", build_seldom_reader_promotion},
+      {"old-hook-repoints",
+       "after a failover a hook on the old primary's host points the route back at it every 2 s for 6 min",
+       "the new primary stops in conflict: a few route changes, then one per flap window", build_old_hook_repoints},
+      {"tag-replayed",
+       "after a failover, infrastructure as code restores the route and the old primary's tag every 2 s for 6 min",
+       "the new primary stops in conflict: a few route changes, then one per flap window", build_tag_replayed},
+      {"restarted-promotion-no-tag-perm",
+       "CreateTags denied to every node; the promoted standby's worker restarts before its first step",
+       "no route is pointed at the new primary without its tag", build_restarted_promotion_no_tag_perm},
+      {"foreign-tag-one-table", "after a double promotion an outsider's tag lands on one of two tables for 7 min",
+       "the winner keeps its other table's tag renewed: the fenced loser changes nothing", build_foreign_tag_one_table},
   };
   return all;
 }
