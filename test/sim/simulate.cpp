@@ -249,6 +249,27 @@ struct Run {
   void one(Millis event_at, const std::function<void()> &on_event);
   void make_tables(int n);
   void set_route(const std::string &table, const std::string &eni);
+  // A scenario's node: the k-th one added gets interface eni-0<a+k>...0<k+1>,
+  // so the order nodes are added in is the order their interfaces sort in
+  // (what a tie on one timeline is decided by).
+  Node &player(const std::string &name, Millis ci, Node::Pg pg, uint32_t tl = 1);
+  // Every table's route at n (the VPC before the scenario: no tag yet).
+  void route_all(const Node &n);
+  // The primary a scenario starts from: timeline 1, every route at it.
+  Node &first_primary(const std::string &name, Millis ci) {
+    Node &n = player(name, ci, Node::Pg::Primary);
+    route_all(n);
+    return n;
+  }
+  // At `t` the primary `old` crashes and `to` is promoted to timeline tl
+  // (with `also`: both at once, a double promotion).
+  void failover(Millis t, Node &old, Node &to, uint32_t tl, Node *also = nullptr) {
+    at(t, [this, &old, &to, tl, also] {
+      crash(old);
+      if (also) double_promotion(to, *also, tl);
+      else promote(to, tl);
+    });
+  }
   void account(Millis to);
   void close_episode();
   uint32_t newest_timeline(int cluster = 0) const;
@@ -294,6 +315,20 @@ struct Run {
 
   // Node actions, for the world and the scenarios.
   void promote(Node &n, uint32_t tl);
+  // Two standbys promoted to one timeline at the same moment (terms begun
+  // in the same second: the interface that sorts first wins).
+  void double_promotion(Node &a, Node &b, uint32_t tl) {
+    allow(2, "double promotion");
+    promote(a, tl);
+    promote(b, tl);
+  }
+  // A standby that never followed timeline tl promoted onto it all the same.
+  void lagging_promotion(Node &s, uint32_t tl) {
+    allow(3, "lagging promotion");
+    ++laggings_;
+    trace("event: lagging standby node %d (never followed timeline %u) is promoted", s.id, tl);
+    promote(s, tl);
+  }
   void crash(Node &n);
   void restart(Node &n, bool as_primary);
   void wall_step(Node &n, Millis d);
@@ -301,6 +336,11 @@ struct Run {
   void outsider_tag(const std::string &table, const std::optional<std::string> &value, const char *what,
                     const std::string &key = "");
   void at(Millis t, std::function<void()> f) { script_.push_back({t, std::move(f)}); }
+  // An operator points a table's route at an interface (by hand, or a script
+  // run once): what a node may repair.
+  void operator_point(const std::string &table, const std::string &eni);
+  // An operator runs vip_claim() (force: vip_claim(force => true)) on n.
+  void operator_claim(Node &n, bool force);
 
   std::string ignored;      // invariants not checked (--ignore S4,S3): to see what lies behind a first violation
   bool keep_going = false;  // run on after a violation (--keep-going): every invariant's first violation is kept
@@ -326,8 +366,13 @@ struct Run {
   struct Rogue {
     std::string table, eni;
     Millis until = 0, period = 0, next = 0, next_allow = 0;
+    // Infrastructure as code restores the tag it captured too (a pg_vip
+    // tag, replayed): nullopt, it leaves the tag alone.
+    std::optional<std::string> tag;
   };
   std::optional<Rogue> rogue_;
+  void start_rogue(const std::string &table, const std::string &eni, Millis period, Millis until,
+                   const std::optional<std::string> &tag = std::nullopt);
   std::map<std::string, int> changes_at_heal_;  // S2 once faults stop: the cluster settles, it does not flip
   int settle_allowance_ = 4;
   std::vector<std::pair<Millis, int>> allowances_;  // S2: when, how many
@@ -973,17 +1018,9 @@ void Run::environment() {
     ec2_->partitioned_until[n->id] = now_ + len;
     trace("event: node %d cut off from EC2 for %lld ms", n->id, static_cast<long long>(len));
   } else if (r < 0.72 && !rogue_) {
-    Rogue g;
-    g.table = tables_[pick(0, tables_.size() - 1)];
-    g.eni = "eni-0rogue";
-    g.period = pick(1000, 5000);
-    g.next = now_;
-    g.until = now_ + pick(10000, 300000);
-    g.next_allow = now_ + window();
-    allow(3, "rogue script");
-    trace("event: a rogue script points %s at %s every %lld ms until %.3f", g.table.c_str(), g.eni.c_str(),
-          static_cast<long long>(g.period), g.until / 1000.0);
-    rogue_ = g;
+    const std::string &table = tables_[pick(0, tables_.size() - 1)];
+    Millis period = pick(1000, 5000);
+    start_rogue(table, "eni-0rogue", period, now_ + pick(10000, 300000));
   } else if (r < 0.78) {
     Node &n = nodes_[pick(0, nodes_.size() - 1)];
     static const char *actions[] = {"CreateTags", "ReplaceRoute", "DescribeRouteTables", "DeleteTags"};
@@ -1056,10 +1093,7 @@ void Run::environment() {
     uint32_t tl = static_cast<uint32_t>(pick(std::max<long>(1, static_cast<long>(newest) - 1), newest));
     if (tl < 2) tl = 2;
     if (tl > s->max_primary_tl) {
-      allow(3, "lagging promotion");
-      ++laggings_;
-      trace("event: lagging standby node %d (never followed timeline %u) is promoted", s->id, tl);
-      promote(*s, tl);
+      lagging_promotion(*s, tl);
     }
   } else if (r < 0.92 && foreign_ && !foreign_up_) {
     foreign_up_ = true;
@@ -1285,12 +1319,15 @@ void Run::one(Millis event_at, const std::function<void()> &on_event) {
       rogue_->next_allow += window();
     }
     TableState st = ec2_->state().at(rogue_->table);
-    if (!st.route_present || st.blackhole || st.eni != rogue_->eni) {
+    bool tag_drift = rogue_->tag && st.tag != rogue_->tag;
+    if (!st.route_present || st.blackhole || st.eni != rogue_->eni || tag_drift) {
       st.route_present = true;
       st.blackhole = false;
       st.eni = rogue_->eni;
       ec2_->set(now_, rogue_->table, st);
-      trace("rogue: %s pointed at %s", rogue_->table.c_str(), rogue_->eni.c_str());
+      if (rogue_->tag) ec2_->set_tag(now_, rogue_->table, rogue_->tag);
+      trace("rogue: %s pointed at %s%s", rogue_->table.c_str(), rogue_->eni.c_str(),
+            rogue_->tag ? ", its captured tag restored" : "");
     }
     rogue_->next = now_ + rogue_->period;
     return;
@@ -1371,6 +1408,47 @@ void Run::set_route(const std::string &table, const std::string &eni) {
   ec2_->set(now_, table, s);
 }
 
+void Run::start_rogue(const std::string &table, const std::string &eni, Millis period, Millis until,
+                      const std::optional<std::string> &tag) {
+  Rogue g;
+  g.table = table;
+  g.eni = eni;
+  g.period = period;
+  g.next = now_;
+  g.until = until;
+  g.next_allow = now_ + window();
+  g.tag = tag;
+  allow(3, "rogue script");
+  trace("event: a rogue script points %s at %s every %lld ms until %.3f%s", g.table.c_str(), g.eni.c_str(),
+        static_cast<long long>(g.period), g.until / 1000.0, tag ? ", with a tag it captured" : "");
+  rogue_ = g;
+}
+
+void Run::operator_point(const std::string &table, const std::string &eni) {
+  set_route(table, eni);
+  allow(1, "operator move");
+  excuse();
+  trace("event: an operator pointed %s at %s", table.c_str(), eni.c_str());
+}
+
+void Run::operator_claim(Node &n, bool force) {
+  n.requests.push_back({++n.claim_seq, force});
+  allow(2, "vip_claim()");
+  excuse();
+  n.next_wake = std::min(n.next_wake, now_ + 1);
+  trace("event: vip_claim(force => %s) on node %d", force ? "true" : "false", n.id);
+}
+
+Node &Run::player(const std::string &name, Millis ci, Node::Pg pg, uint32_t tl) {
+  char eni[32];
+  std::snprintf(eni, sizeof eni, "eni-0%c%014zu", static_cast<char>('a' + nodes_.size()), nodes_.size() + 1);
+  return add_node(name, eni, ci, pg, tl);
+}
+
+void Run::route_all(const Node &n) {
+  for (const auto &t : tables_) set_route(t, n.eni);
+}
+
 std::optional<Violation> Run::go_scenario(const Scenario &s) {
   scripted_ = true;
   s.build(*this);
@@ -1417,6 +1495,13 @@ bool holds(const Run &r, const Node &n) {
   return all && n.ctl && n.ctl->state() == State::Held;
 }
 
+// The changing requests of n that EC2 applied, sent at or after `from`.
+int writes_by(const Run &r, const Node &n, Millis from) {
+  return static_cast<int>(std::count_if(r.ec2_->sent.begin(), r.ec2_->sent.end(), [&](const Sent &s) {
+    return s.node == n.id && s.applied && s.sent_at >= from;
+  }));
+}
+
 std::string fmt(const char *f, double v) {
   char b[64];
   std::snprintf(b, sizeof b, f, v);
@@ -1428,17 +1513,11 @@ std::string fmt(const char *f, double v) {
 // runs out before the winner renews (every lease/3 = 120 s of its own).
 void build_lease_mismatch(Run &r) {
   r.make_tables(1);
-  Node &w = r.add_node("winner", "eni-0a00000000000001", 60000, Node::Pg::Standby, 1);
-  Node &l = r.add_node("loser", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  Node &o = r.add_node("old", "eni-0c00000000000003", 10000, Node::Pg::Primary, 1);
-  r.set_route("rtb-1", o.eni);
+  Node &w = r.player("winner", 60000, Node::Pg::Standby);
+  Node &l = r.player("loser", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
   r.end_at_ = 30000 + 15 * 60000;
-  r.at(30000, [&r, &w, &l, &o] {
-    r.crash(o);
-    r.allow(2, "double promotion");
-    r.promote(w, 2);
-    r.promote(l, 2);
-  });
+  r.failover(30000, o, w, 2, &l);
   r.expectation_ = [&r, &w, &l] {
     int changes = changes_after(r, 30000);
     std::string why;
@@ -1453,9 +1532,8 @@ void build_lease_mismatch(Run &r) {
 // claim. The old primary dies meanwhile.
 void build_late_write(Run &r) {
   r.make_tables(1);
-  Node &a = r.add_node("old", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
-  Node &b = r.add_node("new", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  r.set_route("rtb-1", a.eni);
+  Node &a = r.first_primary("old", 10000);
+  Node &b = r.player("new", 10000, Node::Pg::Standby);
   r.end_at_ = 6 * 60000;
   struct St {
     Millis sent_at = -1;
@@ -1465,14 +1543,7 @@ void build_late_write(Run &r) {
     Millis pending = -1;
   };
   auto st = std::make_shared<St>();
-  r.at(60000, [&r] {
-    TableState s = r.ec2_->state().at("rtb-1");
-    s.eni = "eni-0operator";
-    r.ec2_->set(r.now_, "rtb-1", s);
-    r.allow(1, "operator move");
-    r.excuse();
-    r.trace("event: an operator pointed rtb-1 at eni-0operator");
-  });
+  r.at(60000, [&r] { r.operator_point("rtb-1", "eni-0operator"); });
   r.ec2_->script_fate = [st, id = a.id](int node, const std::string &action, int attempt,
                                         Millis at) -> std::optional<Ec2::Fate> {
     if (node != id || action != "ReplaceRoute" || at < 60000) return std::nullopt;
@@ -1520,26 +1591,14 @@ void build_late_write(Run &r) {
 // window) has its wall clock stepped back 270 s.
 void build_clock_step(Run &r) {
   r.make_tables(1);
-  Node &a = r.add_node("holder", "eni-0a00000000000001", 5000, Node::Pg::Primary, 1);
-  r.add_node("standby", "eni-0b00000000000002", 5000, Node::Pg::Standby, 1);
-  r.set_route("rtb-1", a.eni);
+  Node &a = r.first_primary("holder", 5000);
+  r.player("standby", 5000, Node::Pg::Standby);
   r.end_at_ = 12 * 60000;
   struct St {
     Millis conflict_at = -1, left_at = -1;
   };
   auto st = std::make_shared<St>();
-  r.at(60000, [&r] {
-    Run::Rogue g;
-    g.table = "rtb-1";
-    g.eni = "eni-0rogue";
-    g.period = 2000;
-    g.next = r.now_;
-    g.until = r.end_at_;
-    g.next_allow = r.now_ + r.window();
-    r.allow(3, "rogue script");
-    r.rogue_ = g;
-    r.trace("event: a rogue script points rtb-1 at eni-0rogue every 2 s");
-  });
+  r.at(60000, [&r] { r.start_rogue("rtb-1", "eni-0rogue", 2000, r.end_at_); });
   r.tick_ = [&r, st, &a] {
     if (st->conflict_at < 0 && a.ctl && a.ctl->state() == State::Conflict) {
       st->conflict_at = r.now_;
@@ -1567,21 +1626,13 @@ void build_clock_step(Run &r) {
 // promoted to timeline 2 an hour after the incumbent was.
 void build_lagging_promotion(Run &r) {
   r.make_tables(2);
-  Node &l = r.add_node("lagging", "eni-0a00000000000001", 10000, Node::Pg::Standby, 1);
-  Node &i = r.add_node("incumbent", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  Node &o = r.add_node("old", "eni-0c00000000000003", 10000, Node::Pg::Primary, 1);
-  for (const auto &t : r.tables_) r.set_route(t, o.eni);
+  Node &l = r.player("lagging", 10000, Node::Pg::Standby);
+  Node &i = r.player("incumbent", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
   Millis late = 60000 + 3600000;
   r.end_at_ = late + 15 * 60000;
-  r.at(60000, [&r, &i, &o] {
-    r.crash(o);
-    r.promote(i, 2);
-  });
-  r.at(late, [&r, &l] {
-    r.allow(3, "lagging promotion");
-    r.trace("event: lagging standby node %d (never followed timeline 2) is promoted", l.id);
-    r.promote(l, 2);
-  });
+  r.failover(60000, o, i, 2);
+  r.at(late, [&r, &l] { r.lagging_promotion(l, 2); });
   auto taken = std::make_shared<Millis>(0);
   r.tick_ = [&r, &l, taken, late] {
     if (r.now_ < late) return;
@@ -1601,24 +1652,19 @@ void build_lagging_promotion(Run &r) {
 // checking every 120 s, is promoted to timeline 2 while timeline 3 holds.
 void build_unread_promotion(Run &r) {
   r.make_tables(2);
-  Node &u = r.add_node("unread", "eni-0a00000000000001", 120000, Node::Pg::Standby, 1);
-  Node &n = r.add_node("new", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  Node &o = r.add_node("old", "eni-0c00000000000003", 10000, Node::Pg::Primary, 1);
-  for (const auto &t : r.tables_) r.set_route(t, o.eni);
+  Node &u = r.player("unread", 120000, Node::Pg::Standby);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
   r.end_at_ = 30 * 60000;
   r.at(15000, [&r, &u] {
     r.ec2_->denied[u.id].insert("DescribeRouteTables");
     r.trace("event: IAM now denies DescribeRouteTables to node %d", u.id);
   });
-  r.at(30000, [&r, &n, &o] {
-    r.crash(o);
-    r.promote(n, 3);
-  });
+  r.failover(30000, o, n, 3);
   r.at(25 * 60000, [&r, &u] {
     r.ec2_->denied[u.id].clear();
     r.trace("event: IAM allows DescribeRouteTables to node %d again", u.id);
-    r.allow(3, "lagging promotion");
-    r.promote(u, 2);
+    r.lagging_promotion(u, 2);
   });
   r.expectation_ = [&r, &n] {
     std::string why;
@@ -1631,9 +1677,8 @@ void build_unread_promotion(Run &r) {
 // An outsider writes tl=4000000000 with no sysid on the holder's tables.
 void build_forged_tag(Run &r) {
   r.make_tables(2);
-  Node &a = r.add_node("holder", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
-  r.add_node("standby", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  for (const auto &t : r.tables_) r.set_route(t, a.eni);
+  Node &a = r.first_primary("holder", 10000);
+  r.player("standby", 10000, Node::Pg::Standby);
   r.end_at_ = 5 * 60000;
   r.at(60000, [&r] {
     for (const auto &t : r.tables_)
@@ -1667,9 +1712,8 @@ void build_forged_tag(Run &r) {
 // tag on tables that point at the new one.
 void build_restart_no_tag_perm(Run &r) {
   r.make_tables(2);
-  Node &a = r.add_node("old", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
-  Node &b = r.add_node("new", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  for (const auto &t : r.tables_) r.set_route(t, a.eni);
+  Node &a = r.first_primary("old", 10000);
+  Node &b = r.player("new", 10000, Node::Pg::Standby);
   r.end_at_ = 10 * 60000;
   r.at(40000, [&r, &a, &b] {
     r.ec2_->denied[b.id].insert("CreateTags");
@@ -1700,15 +1744,11 @@ void build_restart_no_tag_perm(Run &r) {
 // The VIP alternates between two live primaries.
 void build_split_no_tag_perm(Run &r) {
   r.make_tables(1);
-  Node &n = r.add_node("new", "eni-0a00000000000001", 10000, Node::Pg::Primary, 1);
-  Node &o = r.add_node("old", "eni-0b00000000000002", 10000, Node::Pg::Standby, 1);
-  for (const auto &t : r.tables_) r.set_route(t, n.eni);
+  Node &n = r.first_primary("new", 10000);
+  Node &o = r.player("old", 10000, Node::Pg::Standby);
   r.end_at_ = 20 * 60000;
   // An ordinary failover: "new" (then the primary) is rewound into a standby.
-  r.at(30000, [&r, &n, &o] {
-    r.crash(n);
-    r.promote(o, 2);
-  });
+  r.failover(30000, n, o, 2);
   r.at(90000, [&r, &n] { r.restart(n, false); });
   // Now "new" is promoted to timeline 3 without CreateTags; "old" stays up.
   r.at(180000, [&r, &n] {
@@ -1724,6 +1764,388 @@ void build_split_no_tag_perm(Run &r) {
              " route changes in the last 15 min, between two live primaries; at one reversal per "
              "flap window (100 s) a war makes at most 9 plus its allowances";
     return std::string();
+  };
+}
+
+// What a node reports, for an expectation's message.
+std::string state_of(const Node &n) { return n.alive() && n.ctl ? to_string(n.ctl->state()) : "down"; }
+
+// Pieces of an expectation, each "" when it holds.
+std::string sends_nothing(const Run &r, const Node &n, Millis from, const std::string &who, const char *when) {
+  int w = writes_by(r, n, from);
+  return w ? who + " sent " + std::to_string(w) + " changes " + when + "; " : std::string();
+}
+std::string ends_holding(const Run &r, const Node &n, const std::string &who) {
+  return holds(r, n) ? std::string() : who + " is " + state_of(n) + " at the end, not holding; ";
+}
+std::string ends_fenced(const Node &n, const std::string &who) {
+  return state_of(n) == "fenced" ? std::string() : who + " ends " + state_of(n) + ", not fenced; ";
+}
+
+// Two standbys promoted to timeline 2 at the same moment (terms begun in the
+// same second); the winner, whose interface sorts first, dies 2 min later:
+// its tag goes unrenewed, and the other takes over once it lapses.
+void build_double_promotion(Run &r) {
+  r.make_tables(2);
+  Node &a = r.player("first", 10000, Node::Pg::Standby);
+  Node &b = r.player("second", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 12 * 60000;
+  constexpr Millis kDies = 150000;
+  struct St {
+    std::string before;  // what was wrong when the winner died
+    Millis taken = -1;   // when the other held after it
+  };
+  auto st = std::make_shared<St>();
+  r.failover(30000, o, a, 2, &b);
+  r.at(kDies, [&r, &a, &b, st] {
+    if (!holds(r, a)) st->before += "the node whose interface sorts first is " + state_of(a) + ", not holding; ";
+    if (b.ctl && b.ctl->state() != State::Fenced) st->before += "the other is " + state_of(b) + ", not fenced; ";
+    r.crash(a);
+  });
+  r.tick_ = [&r, &b, st] {
+    if (r.now_ >= kDies && st->taken < 0 && holds(r, b)) st->taken = r.now_;
+  };
+  r.expectation_ = [&r, &b, st] {
+    // The winner renews every lease/3 (20 s); its last tag lapses a lease
+    // (60 s) later, then a check and the span that lifts a fence.
+    Millis bound = lease_of(b.check_interval) + lease_of(b.check_interval) / 3 + 3 * b.check_interval;
+    std::string why = st->before;
+    if (st->taken < 0) why += "the other node never held after the winner died; ";
+    else if (st->taken - kDies > bound)
+      why += "the other node held " + fmt("%.1f", (st->taken - kDies) / 1000.0) + " s after the winner died (at most " +
+             fmt("%.0f", bound / 1000.0) + " s); ";
+    r.trace("the other node held %.1f s after the winner died", (st->taken - kDies) / 1000.0);
+    return why;
+  };
+}
+
+// The incumbent of timeline 2 (checking every second) repairs an operator's
+// move; 5 s after it, a second standby is promoted onto timeline 2 on its
+// standby read from before the incumbent's claim, and points the route at
+// itself under its own tag. A rival that steps back once it reads the
+// incumbent's tag: no route war, though it comes within the flap window.
+void build_rival_after_repair(Run &r) {
+  r.make_tables(1);
+  Node &i = r.player("incumbent", 1000, Node::Pg::Standby);
+  Node &l = r.player("late", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 5 * 60000;
+  r.failover(62000, o, i, 2);
+  r.at(64000, [&r] { r.operator_point("rtb-1", "eni-0operator"); });
+  r.at(67000, [&r, &l] {
+    r.allow(2, "double promotion");
+    r.promote(l, 2);
+  });
+  r.expectation_ = [&r, &i, &l] {
+    std::string why;
+    if (writes_by(r, l, 67000) == 0) why += "the late node took no route (the script did not run as meant); ";
+    if (r.conflict_ms_[i.id] > 0)
+      why += "the incumbent was in conflict for " + fmt("%.1f", r.conflict_ms_[i.id] / 1000.0) + " s; ";
+    why += ends_holding(r, i, "the incumbent");
+    why += ends_fenced(l, "the late node");
+    return why;
+  };
+}
+
+// After a double promotion the loser (checking every second) is fenced by
+// the winner's tag; an operator points the route elsewhere for the 2 or 3 s
+// the winner (checking every 2 s) takes to repair it. The loser's reads in
+// between show the winner without its route, gone: but not on reads that
+// span a while, which is what lifts a fence.
+void flicker_while_fenced(Run &r, bool unread_before) {
+  r.make_tables(1);
+  Node &a = r.player("winner", 2000, Node::Pg::Standby);
+  Node &b = r.player("loser", 1000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 5 * 60000;
+  r.failover(30000, o, a, 2, &b);
+  if (unread_before) {
+    r.at(90000, [&r, &b] {
+      r.ec2_->denied[b.id].insert("DescribeRouteTables");
+      r.trace("event: IAM now denies DescribeRouteTables to node %d", b.id);
+    });
+  }
+  r.at(120000, [&r, &b, unread_before] {
+    if (unread_before) {
+      r.ec2_->denied[b.id].clear();
+      r.trace("event: IAM allows DescribeRouteTables to node %d again", b.id);
+    }
+    r.operator_point("rtb-1", "eni-0operator");
+  });
+  r.expectation_ = [&r, &a, &b] {
+    return sends_nothing(r, b, 60000, "the fenced loser", "after 60 s") + ends_holding(r, a, "the winner") +
+           ends_fenced(b, "the loser");
+  };
+}
+void build_flicker_while_fenced(Run &r) { flicker_while_fenced(r, false); }
+// The same, the loser unable to read for the 30 s before: a fence is
+// lifted only on successful reads that span a while, never on none.
+void build_unread_while_fenced(Run &r) { flicker_while_fenced(r, true); }
+
+// Split brain: the old primary (checking every second) stays up while its
+// standby is promoted. The promotion's route lands at once, its tag 0.6 s
+// later (CreateTags' first attempt fails slowly; the retry lands); the old
+// primary reads in between: its route moved, its own tag still there. A
+// second read a second later shows the newer tag.
+constexpr Millis kPromoted = 60000;
+
+// A split brain whose promotion's tag lands late: the new primary's first
+// CreateTags fails after `fail_after` ms (its retry lands). The old primary
+// (checking every second) checks 60 ms after the promotion, between the new
+// primary's route and its tag. With `old_slow`, the old primary's own
+// CreateTags takes 600 ms and EC2 throttles its every ReplaceRoute.
+struct LateTag {
+  Node *old = nullptr, *fresh = nullptr;
+  int old_route_attempts = 0;
+};
+std::shared_ptr<LateTag> late_tag_promotion(Run &r, Millis fail_after, bool old_slow) {
+  auto lt = std::make_shared<LateTag>();
+  r.make_tables(1);
+  Node &o = r.first_primary("old", 1000);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  lt->old = &o;
+  lt->fresh = &n;
+  r.end_at_ = 5 * 60000;
+  r.ec2_->script_fate = [lt, fail_after, old_slow](int node, const std::string &action, int attempt,
+                                                   Millis at) -> std::optional<Ec2::Fate> {
+    if (at < kPromoted) return std::nullopt;
+    Ec2::Fate f;
+    f.latency = 20;
+    f.error = aws::AwsError{};
+    if (node == lt->old->id && old_slow && action == "CreateTags") {
+      f.latency = 600;
+      f.error.reset();
+      f.applies = true;
+      return f;
+    }
+    if (node == lt->old->id && old_slow && action == "ReplaceRoute") {
+      ++lt->old_route_attempts;
+      f.error->kind = aws::ErrorKind::Throttled;
+      f.error->http_status = 503;
+      f.error->code = "RequestLimitExceeded";
+      f.error->message = "Request limit exceeded.";
+      return f;
+    }
+    if (node != lt->fresh->id || action != "CreateTags" || attempt != 1) return std::nullopt;
+    f.latency = fail_after;
+    f.error->kind = aws::ErrorKind::ServerError;
+    f.error->http_status = 500;
+    f.error->code = "InternalError";
+    f.error->message = "simulated: a slow server error; the retry lands";
+    return f;
+  };
+  r.at(kPromoted, [&r, &o, &n] {
+    r.promote(n, 2);
+    n.next_wake = r.now_ + 1;
+    o.next_wake = r.now_ + 60;  // the old primary's check falls between the two writes
+  });
+  return lt;
+}
+
+// The new primary's tag lands 0.6 s after its route: the old primary's
+// second read, a second after the first, shows it.
+void build_late_tag_promotion(Run &r) {
+  auto lt = late_tag_promotion(r, 600, false);
+  r.expectation_ = [&r, lt] {
+    return sends_nothing(r, *lt->old, kPromoted, "the old primary", "after the promotion") +
+           ends_holding(r, *lt->fresh, "the new primary") + ends_fenced(*lt->old, "the old primary");
+  };
+}
+
+// The new primary's tag lands 1.2 s after its route, after the old
+// primary's second read: the old primary tries to repair its route, and
+// writes no tag for it (its own still stands there), so its slow
+// CreateTags cannot land over the newer tag. EC2 throttles its route.
+void build_slow_tags_promotion(Run &r) {
+  auto lt = late_tag_promotion(r, 1200, true);
+  r.expectation_ = [&r, lt] {
+    std::string why;
+    if (!lt->old_route_attempts) why += "the old primary did not try to repair (the script did not run as meant); ";
+    if (r.overwrites_) why += std::to_string(r.overwrites_) + " tags of timeline 2 overwritten by timeline 1's; ";
+    return why + ends_holding(r, *lt->fresh, "the new primary") + ends_fenced(*lt->old, "the old primary");
+  };
+}
+
+// Split brain: the old primary (checking every 2 s) stays up, fenced by
+// timeline 2's tag. A clean-up script deletes the pg_vip tags; before
+// timeline 2's holder (checking every 60 s) writes its tag again, an
+// operator runs vip_claim() on the old primary. Fenced by a newer
+// timeline, a node stays fenced for good, short of a forced claim, and
+// keeps naming the holder that fenced it.
+void build_tag_deleted_while_fenced(Run &r) {
+  r.make_tables(2);
+  Node &o = r.first_primary("old", 2000);
+  Node &n = r.player("new", 60000, Node::Pg::Standby);
+  r.end_at_ = 5 * 60000;
+  r.at(30000, [&r, &n] { r.promote(n, 2); });
+  r.at(100000, [&r] {
+    for (const auto &t : r.tables_) r.outsider_tag(t, std::nullopt, "deleted the tag (a clean-up script)");
+  });
+  r.at(110000, [&r, &o] { r.operator_claim(o, false); });
+  auto unnamed = std::make_shared<Millis>(-1);
+  r.tick_ = [&r, &o, unnamed] {
+    if (*unnamed >= 0 || r.now_ < 40000 || !o.ctl || o.ctl->state() != State::Fenced) return;
+    const auto &h = o.ctl->holder();
+    if (!h || h->timeline != 2) *unnamed = r.now_;
+  };
+  r.expectation_ = [&r, &o, &n, unnamed] {
+    std::string why;
+    why += sends_nothing(r, o, 40000, "the old primary", "after it was fenced");
+    if (*unnamed >= 0)
+      why += "the fenced old primary stopped naming timeline 2's holder at " + fmt("%.1f", *unnamed / 1000.0) + " s; ";
+    why += ends_holding(r, n, "the new primary");
+    why += ends_fenced(o, "the old primary");
+    return why;
+  };
+}
+
+// Timeline 2's primary dies for good; the old primary, fenced by its tag,
+// is the only node left, and the operator forces vip_claim(force => true)
+// on it. It holds; when an operator later moves its route by mistake, it
+// repairs it: the forced claim cleared what it had seen.
+void build_forced_after_newer_died(Run &r) {
+  r.make_tables(1);
+  Node &o = r.first_primary("old", 5000);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  r.end_at_ = 6 * 60000;
+  r.at(30000, [&r, &n] { r.promote(n, 2); });
+  r.at(90000, [&r, &n] { r.crash(n); });
+  r.at(120000, [&r, &o] { r.operator_claim(o, true); });
+  auto held = std::make_shared<bool>(false);
+  r.at(240000, [&r, &o, held] {
+    *held = holds(r, o);
+    r.operator_point("rtb-1", "eni-0operator");
+  });
+  r.expectation_ = [&r, &o, held] {
+    std::string why;
+    if (!*held) why += "the forced claim did not hold (the script did not run as meant); ";
+    if (!holds(r, o)) why += "the old primary is " + state_of(o) + " at the end, not holding: it did not repair; ";
+    return why;
+  };
+}
+
+// Timeline 3 holds two tables; a clean-up script deletes the tag on one,
+// and a lagging standby (it never followed timeline 3) is promoted to
+// timeline 2 before the holder writes it again. Timeline 3's tag stands
+// on the other table: the promotion's single round trip takes nothing.
+void build_promotion_under_newer_tag(Run &r) {
+  r.make_tables(2);
+  Node &l = r.player("lagging", 120000, Node::Pg::Standby);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 10 * 60000;
+  r.failover(30000, o, n, 3);
+  r.at(300000, [&r, &l] {
+    r.outsider_tag("rtb-2", std::nullopt, "deleted the tag (a clean-up script)");
+    r.lagging_promotion(l, 2);
+  });
+  r.expectation_ = [&r, &l, &n] {
+    std::string why;
+    if (int w = writes_by(r, l, 0)) why += "the lagging node sent " + std::to_string(w) + " changes; ";
+    why += ends_holding(r, n, "timeline 3");
+    return why;
+  };
+}
+
+// A standby checking every 120 s (its last read up to 2 min old) is
+// promoted to timeline 2, 70 s after timeline 3 claimed: too old a read
+// for the promotion's single round trip, which reads first.
+void build_seldom_reader_promotion(Run &r) {
+  r.make_tables(2);
+  Node &l = r.player("seldom", 120000, Node::Pg::Standby);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 10 * 60000;
+  r.failover(130000, o, n, 3);  // 10 s after the seldom reader's read at 120 s
+  r.at(200000, [&r, &l] { r.lagging_promotion(l, 2); });
+  r.expectation_ = [&r, &l, &n] {
+    return sends_nothing(r, l, 0, "the seldom reader", "at all") + ends_holding(r, n, "timeline 3");
+  };
+}
+
+// After a failover, something on the old primary's host (an old failover
+// hook; infrastructure as code restoring what it captured) keeps pointing
+// the route back at the old primary's interface every 2 s, with_tag: with
+// the old primary's tag too. The new primary undoes a few such moves
+// without counting them (a stale primary's late write, or a rival that
+// steps back), then sees a route war and stops.
+// Well after the promotion's own route change has left the flap window.
+constexpr Millis kHookStarts = 100000, kHookStops = 8 * 60000;
+void old_host_repoints(Run &r, bool with_tag) {
+  r.make_tables(1);
+  Node &o = r.first_primary("old", 5000);
+  Node &n = r.player("new", 5000, Node::Pg::Standby);
+  r.end_at_ = 10 * 60000;
+  auto captured = std::make_shared<std::optional<std::string>>();
+  r.at(20000, [&r, captured] { *captured = r.ec2_->state().at("rtb-1").tag; });
+  r.failover(30000, o, n, 2);
+  r.at(kHookStarts, [&r, &o, captured, with_tag] {
+    r.start_rogue("rtb-1", o.eni, 2000, kHookStops, with_tag ? *captured : std::nullopt);
+  });
+  r.expectation_ = [&r, &n] {
+    std::string why;
+    if (r.conflict_ms_[n.id] == 0) why += "the new primary never went into conflict: it fought the script; ";
+    // 4 moves undone without counting (README: late writes, or a rival's
+    // once), a first repair, one per flap window in conflict, one after.
+    int bound = 4 + 1 + static_cast<int>((kHookStops - kHookStarts) / flap_window_of(n.check_interval)) + 1;
+    int changes = changes_after(r, kHookStarts);
+    if (changes > bound)
+      why += std::to_string(changes) + " route changes by pg_vip since the script started (at most " +
+             std::to_string(bound) + "); ";
+    return why + ends_holding(r, n, "the new primary");
+  };
+}
+void build_old_hook_repoints(Run &r) { old_host_repoints(r, false); }
+void build_tag_replayed(Run &r) { old_host_repoints(r, true); }
+
+// A promoted standby's worker restarts before its first step as primary,
+// and IAM denies ec2:CreateTags to every node (one policy); the table
+// carries no tag (the old primary could not write one). The restarted
+// worker did not see the promotion: it claims tag first, and a table
+// without its tag is not taken.
+void build_restarted_promotion_no_tag_perm(Run &r) {
+  r.make_tables(1);
+  Node &o = r.first_primary("old", 10000);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  r.end_at_ = 5 * 60000;
+  for (const auto &node : r.nodes_) r.ec2_->denied[node.id].insert("CreateTags");
+  r.allow(4, "CreateTags denied");
+  r.at(60000, [&r, &o, &n] {
+    r.crash(o);
+    r.promote(n, 2);
+    r.stop_worker(n);
+    n.first_primary_step = false;  // a new worker has not seen the promotion happen
+    r.start_worker(n);
+    r.trace("event: node %d's worker restarted before its first step as primary", n.id);
+  });
+  r.expectation_ = [&r, &n] {
+    int routes = static_cast<int>(std::count_if(r.ec2_->sent.begin(), r.ec2_->sent.end(), [&](const Sent &s) {
+      return s.node == n.id && s.applied && s.action == "Point";
+    }));
+    return routes ? "the restarted worker pointed " + std::to_string(routes) + " routes at its node without its tag; "
+                  : std::string();
+  };
+}
+
+// After a double promotion an outsider's tag lands on one of two tables:
+// the winner leaves that table alone and retries at the slow pace, and
+// keeps renewing its tag on the other, which the fenced loser watches.
+void build_foreign_tag_one_table(Run &r) {
+  r.make_tables(2);
+  Node &a = r.player("winner", 10000, Node::Pg::Standby);
+  Node &b = r.player("loser", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 10 * 60000;
+  r.failover(30000, o, a, 2, &b);
+  r.at(60000, [&r] {
+    r.outsider_tag("rtb-2", "tl=4000000000;sysid=" + kSysidOutsider + ";id=eni-0forged;at=2026-11-20T00:00:00Z;node=x",
+                   "wrote a tag of another system identifier");
+  });
+  r.at(8 * 60000, [&r] { r.outsider_tag("rtb-2", std::nullopt, "tag deleted by the operator"); });
+  r.expectation_ = [&r, &a, &b] {
+    return sends_nothing(r, b, 60000, "the fenced loser", "after 60 s") + ends_holding(r, a, "the winner") +
+           ends_fenced(b, "the loser");
   };
 }
 
@@ -1753,6 +2175,51 @@ const std::vector<Scenario> &scenarios() {
        "(adversary) the newest primary lacks CreateTags and the one it replaced stays up; it once saw the new one's "
        "interface on an older timeline",
        "no route war: the VIP does not alternate between the two live primaries", build_split_no_tag_perm},
+      {"double-promotion",
+       "two standbys promoted to timeline 2 at once; the winner (interface sorting first) dies 2 min later",
+       "the winner holds and the other is fenced until it dies; then the other holds within a lease and a half",
+       build_double_promotion},
+      {"rival-after-repair",
+       "timeline 2's incumbent repairs an operator's move; 5 s later a second standby promoted onto timeline 2 takes "
+       "the route on an old read",
+       "the incumbent takes it back without a conflict and holds; the late node ends fenced", build_rival_after_repair},
+      {"flicker-while-fenced",
+       "after a double promotion, an operator moves the route for the 2-3 s the winner takes to repair it",
+       "the fenced loser changes nothing and stays fenced; the winner holds", build_flicker_while_fenced},
+      {"late-tag-promotion",
+       "split brain: the promotion's route lands 0.6 s before its tag; the old primary (still up) reads in between",
+       "the old primary changes nothing after the promotion and ends fenced", build_late_tag_promotion},
+      {"tag-deleted-while-fenced",
+       "split brain: the old primary is fenced by timeline 2; the tags are deleted, then vip_claim() on the old primary",
+       "the old primary changes nothing, stays fenced and keeps naming timeline 2's holder",
+       build_tag_deleted_while_fenced},
+      {"forced-after-newer-died",
+       "timeline 2's primary dies; vip_claim(force => true) on the fenced old primary; then an operator's move",
+       "the old primary holds after the force and repairs the move", build_forced_after_newer_died},
+      {"promotion-under-newer-tag",
+       "timeline 3 holds 2 tables; one's tag is deleted; a lagging standby is promoted to timeline 2 at once",
+       "the lagging node changes nothing; timeline 3 holds at the end", build_promotion_under_newer_tag},
+      {"unread-while-fenced",
+       "after a double promotion the loser cannot read for 30 s; as it can again, an operator moves the route",
+       "the fenced loser changes nothing and stays fenced; the winner holds", build_unread_while_fenced},
+      {"slow-tags-promotion",
+       "split brain: the promotion's tag lands 1.2 s after its route, after the old primary's second read; the old "
+       "primary's CreateTags is slow",
+       "the old primary repairs its route only: no timeline 2 tag is overwritten", build_slow_tags_promotion},
+      {"seldom-reader-promotion",
+       "a standby checking every 120 s promoted to timeline 2, 70 s after timeline 3 claimed",
+       "the seldom reader changes nothing; timeline 3 holds at the end", build_seldom_reader_promotion},
+      {"old-hook-repoints",
+       "after a failover a hook on the old primary's host points the route back at it every 2 s for 6 min",
+       "the new primary stops in conflict: a few route changes, then one per flap window", build_old_hook_repoints},
+      {"tag-replayed",
+       "after a failover, infrastructure as code restores the route and the old primary's tag every 2 s for 6 min",
+       "the new primary stops in conflict: a few route changes, then one per flap window", build_tag_replayed},
+      {"restarted-promotion-no-tag-perm",
+       "CreateTags denied to every node; the promoted standby's worker restarts before its first step",
+       "no route is pointed at the new primary without its tag", build_restarted_promotion_no_tag_perm},
+      {"foreign-tag-one-table", "after a double promotion an outsider's tag lands on one of two tables for 7 min",
+       "the winner keeps its other table's tag renewed: the fenced loser changes nothing", build_foreign_tag_one_table},
   };
   return all;
 }
