@@ -332,6 +332,11 @@ struct Run {
   void crash(Node &n);
   void restart(Node &n, bool as_primary);
   void wall_step(Node &n, Millis d);
+  // Every tag of the table deleted, one by one.
+  void clear_tags(const std::string &table, const char *what) {
+    auto tags = ec2_->state().at(table).tags;
+    for (const auto &kv : tags) outsider_tag(table, std::nullopt, what, kv.first);
+  }
   // `key`: which tag; empty: as outsider_tag() below chooses.
   void outsider_tag(const std::string &table, const std::optional<std::string> &value, const char *what,
                     const std::string &key = "");
@@ -1319,13 +1324,20 @@ void Run::one(Millis event_at, const std::function<void()> &on_event) {
       rogue_->next_allow += window();
     }
     TableState st = ec2_->state().at(rogue_->table);
-    bool tag_drift = rogue_->tag && st.tag != rogue_->tag;
+    // The captured tag goes back under its own key (its timeline's).
+    std::string tag_key;
+    if (rogue_->tag) {
+      auto f = parse_tag(*rogue_->tag);
+      tag_key = f ? fence_tag_key(kVip, f->timeline) : legacy_fence_tag_key(kVip);
+    }
+    auto now_tag = st.tags.find(tag_key);
+    bool tag_drift = rogue_->tag && (now_tag == st.tags.end() || now_tag->second != *rogue_->tag);
     if (!st.route_present || st.blackhole || st.eni != rogue_->eni || tag_drift) {
       st.route_present = true;
       st.blackhole = false;
       st.eni = rogue_->eni;
       ec2_->set(now_, rogue_->table, st);
-      if (rogue_->tag) ec2_->set_tag(now_, rogue_->table, rogue_->tag);
+      if (rogue_->tag) ec2_->set_tag(now_, rogue_->table, tag_key, rogue_->tag);
       trace("rogue: %s pointed at %s%s", rogue_->table.c_str(), rogue_->eni.c_str(),
             rogue_->tag ? ", its captured tag restored" : "");
     }
@@ -1980,7 +1992,7 @@ void build_tag_deleted_while_fenced(Run &r) {
   r.end_at_ = 5 * 60000;
   r.at(30000, [&r, &n] { r.promote(n, 2); });
   r.at(100000, [&r] {
-    for (const auto &t : r.tables_) r.outsider_tag(t, std::nullopt, "deleted the tag (a clean-up script)");
+    for (const auto &t : r.tables_) r.clear_tags(t, "deleted every tag (a clean-up script)");
   });
   r.at(110000, [&r, &o] { r.operator_claim(o, false); });
   auto unnamed = std::make_shared<Millis>(-1);
@@ -2037,7 +2049,7 @@ void build_promotion_under_newer_tag(Run &r) {
   r.end_at_ = 10 * 60000;
   r.failover(30000, o, n, 3);
   r.at(300000, [&r, &l] {
-    r.outsider_tag("rtb-2", std::nullopt, "deleted the tag (a clean-up script)");
+    r.clear_tags("rtb-2", "deleted every tag (a clean-up script)");
     r.lagging_promotion(l, 2);
   });
   r.expectation_ = [&r, &l, &n] {
@@ -2078,7 +2090,10 @@ void old_host_repoints(Run &r, bool with_tag) {
   Node &n = r.player("new", 5000, Node::Pg::Standby);
   r.end_at_ = 10 * 60000;
   auto captured = std::make_shared<std::optional<std::string>>();
-  r.at(20000, [&r, captured] { *captured = r.ec2_->state().at("rtb-1").tag; });
+  r.at(20000, [&r, captured] {
+    const auto &tags = r.ec2_->state().at("rtb-1").tags;
+    if (!tags.empty()) *captured = tags.rbegin()->second;
+  });
   r.failover(30000, o, n, 2);
   r.at(kHookStarts, [&r, &o, captured, with_tag] {
     r.start_rogue("rtb-1", o.eni, 2000, kHookStops, with_tag ? *captured : std::nullopt);
@@ -2142,7 +2157,9 @@ void build_foreign_tag_one_table(Run &r) {
     r.outsider_tag("rtb-2", "tl=4000000000;sysid=" + kSysidOutsider + ";id=eni-0forged;at=2026-11-20T00:00:00Z;node=x",
                    "wrote a tag of another system identifier");
   });
-  r.at(8 * 60000, [&r] { r.outsider_tag("rtb-2", std::nullopt, "tag deleted by the operator"); });
+  r.at(8 * 60000, [&r] {
+    r.outsider_tag("rtb-2", std::nullopt, "tag deleted by the operator", fence_tag_key(kVip, 4000000000u));
+  });
   r.expectation_ = [&r, &a, &b] {
     return sends_nothing(r, b, 60000, "the fenced loser", "after 60 s") + ends_holding(r, a, "the winner") +
            ends_fenced(b, "the loser");
