@@ -127,8 +127,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
-CHANGING = {"ReplaceRoute", "CreateRoute", "CreateTags", "ModifyInstanceAttribute", "ModifyNetworkInterfaceAttribute"}
-DRY_RUN_ACTIONS = {"ReplaceRoute", "CreateRoute", "CreateTags", "DescribeRouteTables", "DescribeInstanceAttribute",
+CHANGING = {"ReplaceRoute", "CreateRoute", "CreateTags", "DeleteTags", "ModifyInstanceAttribute",
+            "ModifyNetworkInterfaceAttribute"}
+DRY_RUN_ACTIONS = {"ReplaceRoute", "CreateRoute", "CreateTags", "DeleteTags", "DescribeRouteTables",
+                   "DescribeInstanceAttribute",
                    "ModifyInstanceAttribute", "DescribeNetworkInterfaces", "DescribeNetworkInterfaceAttribute",
                    "ModifyNetworkInterfaceAttribute"}
 ERROR_FORMS = ("Response", "ErrorResponse")
@@ -351,7 +353,7 @@ def unauthorized_message(region, principal, action, params):
     """EC2's UnauthorizedOperation message: who, which permission, on what, and an opaque encoded part."""
     resource = None
     rtb = params.get("RouteTableId") or params.get("ResourceId.1")
-    if action in ("ReplaceRoute", "CreateRoute", "CreateTags") and rtb:
+    if action in ("ReplaceRoute", "CreateRoute", "CreateTags", "DeleteTags") and rtb:
         resource = f"arn:aws:ec2:{region}:{ACCOUNT}:route-table/{rtb}"
     elif action == "DescribeInstanceAttribute" and params.get("InstanceId"):
         resource = f"arn:aws:ec2:{region}:{ACCOUNT}:instance/{params['InstanceId']}"
@@ -548,7 +550,30 @@ def ec2_answer(world, action, params):
                 if rid not in world.tables:
                     raise AwsError(400, "InvalidID", f"The ID '{rid}' is not valid")
             for rid in ids:
+                # EC2 keeps at most 50 tags per resource.
+                if len(set(world.tables[rid]["tags"]) | set(tags)) > 50:
+                    raise AwsError(400, "TagLimitExceeded", "The maximum number of Tags for a resource has been reached.")
+            for rid in ids:
                 world.tables[rid]["tags"].update(tags)
+            return xml_response(action, "<return>true</return>")
+        if action == "DeleteTags":
+            # Tag.N.Key alone deletes the key whatever its value; with
+            # Tag.N.Value, only when the value matches. A key that is not
+            # there is no error.
+            ids = indexed(params, "ResourceId")
+            if not ids:
+                raise AwsError(400, "MissingParameter", "The request must contain the parameter resourceIdSet")
+            for rid in ids:
+                if rid not in world.tables:
+                    raise AwsError(400, "InvalidID", f"The ID '{rid}' is not valid")
+            n = 1
+            while f"Tag.{n}.Key" in params:
+                key, value = params[f"Tag.{n}.Key"], params.get(f"Tag.{n}.Value")
+                for rid in ids:
+                    tags = world.tables[rid]["tags"]
+                    if key in tags and (value is None or tags[key] == value):
+                        del tags[key]
+                n += 1
             return xml_response(action, "<return>true</return>")
         if action == "DescribeInstanceAttribute":
             iid, attr = params.get("InstanceId"), params.get("Attribute")

@@ -43,7 +43,7 @@ TEST_F(CloudTest, OneDescribeReadsEveryTableWithItsTag) {
   EXPECT_TRUE(reads[0].route_present);
   EXPECT_EQ(reads[0].interface_id, "eni-0a00000a");
   EXPECT_FALSE(reads[2].route_present);
-  EXPECT_FALSE(reads[0].fence_tag);
+  EXPECT_TRUE(reads[0].fence_tags.empty());
   EXPECT_EQ(aws.count("DescribeRouteTables"), 1) << "one request for three tables";
 }
 
@@ -61,16 +61,17 @@ TEST_F(CloudTest, ThePromotionsRoundTripPointsEveryTableAndWritesTheTag) {
   auto c = cloud();
   c->prepare("eni-0b00000b");
   std::string tag = fence_tag_value({"node-b", "7311", 2, "eni-0b00000b"}, system_clock::now());
+  std::string key = fence_tag_key("10.0.99.10/32", 2);
   // The third table has no route: its "replace" turns into a create.
   auto a = c->apply({{"rtb-0a000001", false}, {"rtb-0a000002", false}, {"rtb-0a000003", false}}, "eni-0b00000b",
-                    kTables, tag, 4);
+                    {kTables, key, tag}, 4);
   for (const auto &p : a.points) EXPECT_TRUE(p.ok()) << p.error->describe();
   EXPECT_TRUE(a.fence.ok());
   auto reads = c->read(kTables, 2);
   for (const auto &r : reads) {
     EXPECT_EQ(r.interface_id, "eni-0b00000b") << r.id;
-    ASSERT_TRUE(r.fence_tag) << r.id;
-    EXPECT_EQ(*r.fence_tag, tag);
+    ASSERT_EQ(r.fence_tags.size(), 1u) << r.id;
+    EXPECT_EQ(r.fence_tags.at(key), tag);
   }
   EXPECT_EQ(aws.count("CreateTags", 200), 1) << "one CreateTags for every table";
   EXPECT_EQ(aws.count("CreateRoute", 200), 1);
@@ -80,12 +81,42 @@ TEST_F(CloudTest, ADeniedTagWriteIsNamedWithThePermission) {
   aws.control("deny", R"({"rules": [{"actions": ["CreateTags"]}]})");
   auto c = cloud();
   c->prepare("eni-0b00000b");
-  auto a = c->apply({}, "eni-0b00000b", kTables, "tl=2;sysid=1;id=eni-0b00000b;at=x;node=b", 4);
+  auto a = c->apply({}, "eni-0b00000b", {kTables, "pg_vip:10.0.99.10/32:tl2", "tl=2;sysid=1;id=eni-0b00000b;at=x;node=b"},
+                    4);
   ASSERT_TRUE(a.fence.error);
   EXPECT_FALSE(a.fence.error->retryable());
   EXPECT_NE(a.fence.error->describe_for("CreateTags").find("the IAM policy must allow ec2:CreateTags"),
             std::string::npos);
   EXPECT_EQ(aws.count("CreateTags"), 1) << "a permission error is not retried within the round";
+}
+
+// One key per timeline: a read returns every fence tag of this VIP (and no
+// other tag); forget() deletes the keys asked, on every table asked, in
+// one DeleteTags, whatever their values, and leaves the others.
+TEST_F(CloudTest, ReadsEveryFenceTagAndForgetsOlderOnesInOneRequest) {
+  auto c = cloud();
+  c->prepare("eni-0b00000b");
+  const std::string vip = "10.0.99.10/32";
+  auto one = c->apply({}, "eni-0b00000b", {kTables, fence_tag_key(vip, 1), "tl=1;sysid=7311;id=eni-0a00000a;node=a"}, 2);
+  auto two = c->apply({}, "eni-0b00000b", {kTables, fence_tag_key(vip, 2), "tl=2;sysid=7311;id=eni-0b00000b;node=b"}, 2);
+  ASSERT_TRUE(one.fence.ok() && two.fence.ok());
+  aws.control("tag", R"({"route_table_id": "rtb-0a000001", "key": "Name", "value": "prod"})");  // not a fence tag
+  auto reads = c->read(kTables, 2);
+  ASSERT_EQ(reads[0].fence_tags.size(), 2u) << "both timelines' tags, and not Name";
+  EXPECT_EQ(reads[0].fence_tags.at(fence_tag_key(vip, 1)), "tl=1;sysid=7311;id=eni-0a00000a;node=a");
+  Outcome gone = c->forget(kTables, {fence_tag_key(vip, 1), legacy_fence_tag_key(vip)}, 2);
+  EXPECT_TRUE(gone.ok()) << gone.error->describe();
+  EXPECT_EQ(aws.count("DeleteTags", 200), 1) << "one request for every table and key";
+  for (const auto &r : c->read(kTables, 2)) {
+    EXPECT_EQ(r.fence_tags.size(), 1u) << r.id;
+    EXPECT_EQ(r.fence_tags.count(fence_tag_key(vip, 2)), 1u) << r.id;
+  }
+  // Refused: the error names the permission, and is not retried.
+  aws.control("deny", R"({"rules": [{"actions": ["DeleteTags"]}]})");
+  Outcome refused = c->forget(kTables, {fence_tag_key(vip, 2)}, 4);
+  ASSERT_TRUE(refused.error);
+  EXPECT_NE(refused.error->describe_for("DeleteTags").find("ec2:DeleteTags"), std::string::npos);
+  EXPECT_EQ(aws.count("DeleteTags", 403), 1);
 }
 
 TEST_F(CloudTest, AnInterfaceThatIsNotThisInstancesIsRefused) {

@@ -82,7 +82,7 @@ std::string dump(const std::vector<CheckResult> &rows) {
 TEST_F(PreflightTest, EveryCheckPassesOnANodeSetUpRight) {
   auto rows = run_checks(config());
   EXPECT_EQ(failed(rows), std::vector<std::string>{}) << dump(rows);
-  EXPECT_EQ(rows.size(), 7u + 1 + 2 * 3 + 2 + 2);
+  EXPECT_EQ(rows.size(), 7u + 1 + 2 * 4 + 2 + 2);
   EXPECT_NE(row(rows, "credentials").detail.find("environment"), std::string::npos);
   EXPECT_NE(row(rows, "region").detail.find("us-east-1, from instance metadata"), std::string::npos);
   EXPECT_NE(row(rows, "interface_owner").detail.find("eni-0a00000a is attached to this instance i-0a000001"),
@@ -90,6 +90,7 @@ TEST_F(PreflightTest, EveryCheckPassesOnANodeSetUpRight) {
   EXPECT_NE(row(rows, "vip_outside_vpc").detail.find("10.0.0.0/18"), std::string::npos);
   EXPECT_EQ(aws.count("ReplaceRoute", 412), 2) << "each proved by a DryRun answered DryRunOperation";
   EXPECT_EQ(aws.count("CreateTags", 412), 2);
+  EXPECT_EQ(aws.count("DeleteTags", 412), 2) << "the holder's clean-up of older timelines' tags, proved too";
   EXPECT_EQ(changing(), 0);
 }
 

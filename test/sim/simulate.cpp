@@ -666,10 +666,9 @@ void Run::check_tag_write(const std::string &table, const std::optional<std::str
   if (exempt_s1_ && stepping_ && stepping_->id == writer) return;
   for (const auto &[node, from, to] : forced_spans_)
     if (node == writer && sent_at >= from && sent_at <= to) return;
-  if (st.since > sent_at - horizon_) {
-    ++overwrites_excused_;
-    return;
-  }
+  // No window of grace: with one key per timeline an older timeline's
+  // write never lands on a newer one's key, whatever it read.
+  if (st.since > sent_at - horizon_) ++overwrites_excused_;
   fail("S1", "node " + std::to_string(writer) + " overwrote timeline " + std::to_string(of->timeline) + "'s tag on " +
                  table + " (standing since " + std::to_string(st.since) + " ms) with timeline " +
                  std::to_string(nf->timeline) + "'s, in a request sent at " + std::to_string(sent_at) +

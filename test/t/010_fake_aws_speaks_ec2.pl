@@ -55,6 +55,17 @@ like($err, qr/RouteAlreadyExists/, 'a second create-route: RouteAlreadyExists');
 $ok = IPC::Run::run([ @aws, 'create-tags', '--resources', 'rtb-0a000002', '--tags', 'Key=pg_vip:10.0.99.10/32,Value=tl=2' ],
 	'>', \$out, '2>', \$err);
 ok($ok, 'create-tags succeeds') or diag($err);
+$ok = IPC::Run::run([ @aws, 'create-tags', '--resources', 'rtb-0a000002', '--tags', 'Key=pg_vip:10.0.99.10/32:tl1,Value=tl=1',
+		'Key=keep,Value=me' ], '>', \$out, '2>', \$err);
+ok($ok, 'create-tags with two tags succeeds') or diag($err);
+# DeleteTags as EC2 has it: a key alone deletes it whatever its value; a
+# key with a value only when it matches; a key that is not there is no error.
+$ok = IPC::Run::run([ @aws, 'delete-tags', '--resources', 'rtb-0a000002', '--tags', 'Key=pg_vip:10.0.99.10/32:tl1',
+		'Key=keep,Value=other', 'Key=absent' ], '>', \$out, '2>', \$err);
+ok($ok, 'delete-tags succeeds') or diag($err);
+$ok = IPC::Run::run([ @aws, 'describe-route-tables', '--route-table-ids', 'rtb-0a000002' ], '>', \$out, '2>', \$err);
+is(join(',', map { "$_->{Key}=$_->{Value}" } sort { $a->{Key} cmp $b->{Key} } @{ decode_json($out)->{RouteTables}[0]{Tags} }),
+	'keep=me,pg_vip:10.0.99.10/32=tl=2', 'delete-tags deleted the key asked, not the one whose value did not match');
 
 {
 	local $ENV{AWS_SECRET_ACCESS_KEY} = 'cli/secret+value/2';
@@ -64,7 +75,7 @@ ok($ok, 'create-tags succeeds') or diag($err);
 }
 
 my @ec2 = grep { $_->{service} eq 'ec2' } @{ fake_log($fake) };
-is(scalar(@ec2), 7, 'the endpoint logged every request');
+is(scalar(@ec2), 10, 'the endpoint logged every request');
 is($ec2[0]{action}, 'ReplaceRoute', 'with its action');
 is($ec2[0]{params}{RouteTableId}, 'rtb-0a000001', 'its parameters');
 is($ec2[0]{access_key}, 'AKIDPGVIPCLITEST1', 'and the caller\'s access key');

@@ -62,6 +62,19 @@ ok($b->log_contains(qr/pg_vip: VIP 10\.0\.99\.10\/32 held on 3 route tables, \d+
 my @replaces = grep { $_->{action} eq 'ReplaceRoute' } @{ changing_requests_since($fake, $before) };
 is(scalar(@replaces), 3, 'one ReplaceRoute per table');
 
+# One fence tag key per timeline: node-a's (timeline 1) stays beside
+# node-b's until node-b, holding, deletes it at its next check, in one
+# DeleteTags for the three tables; its own stays.
+my $keys_now = sub {
+	my $s = fake_state($fake);
+	return join(' ', map { join(',', sort keys %{ $s->{tables}{$_}{tags} }) } qw(rtb-0a000001 rtb-0a000002 rtb-0a000003));
+};
+my $deadline_keys = time + 10;
+usleep(100_000) while time < $deadline_keys && $keys_now->() ne join(' ', ('pg_vip:10.0.99.10/32:tl2') x 3);
+is($keys_now->(), join(' ', ('pg_vip:10.0.99.10/32:tl2') x 3), "timeline 1's fence tags deleted, node-b's kept");
+my @deletes = grep { $_->{action} eq 'DeleteTags' } @{ changing_requests_since($fake, $before) };
+is(scalar(@deletes), 1, 'in one DeleteTags for every table');
+
 # The notification command ran with the right values.
 my $deadline = time + 10;
 usleep(100_000) while time < $deadline && !(-f $notify_log && slurp_file($notify_log) =~ /vip_held/);

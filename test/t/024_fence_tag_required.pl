@@ -54,7 +54,7 @@ ok(wait_for_status($b, 'state', 'held', 30), 'with CreateTags allowed again, nod
   or diag(status_of($b, 'last_error'));
 my $state = fake_state($fake);
 for my $t (@tables) {
-	like($state->{tables}{$t}{tags}{'pg_vip:10.0.99.10/32'} // '',
+	like($state->{tables}{$t}{tags}{'pg_vip:10.0.99.10/32:tl2'} // '',
 		qr/^tl=2;sysid=\d+;id=eni-0b00000b;lease=\d+;since=\d+;at=[^;]+;node=node-b$/, "$t carries node-b's fence tag (timeline 2, its interface)");
 	is(route_target($fake, $t), 'eni-0b00000b', "$t points at node-b");
 }

@@ -17,7 +17,7 @@ use Time::HiRes qw(usleep time);
 use PgVipTest;
 
 my @tables = qw(rtb-0a000001 rtb-0a000002 rtb-0a000003);
-my $key = 'pg_vip:10.0.99.10/32';
+my $key = 'pg_vip:10.0.99.10/32:tl2';
 
 sub targets {
 	my ($fake) = @_;

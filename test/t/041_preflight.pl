@@ -96,8 +96,8 @@ is_deeply(
 	[
 		'configuration', 'credentials', 'region', 'instance_metadata', 'interface_owner', 'source_dest_check',
 		'vip_bound', 'permission:DescribeRouteTables',
-		'permission:ReplaceRoute rtb-0a000001', 'permission:CreateRoute rtb-0a000001', 'permission:CreateTags rtb-0a000001',
-		'permission:ReplaceRoute rtb-0a000002', 'permission:CreateRoute rtb-0a000002', 'permission:CreateTags rtb-0a000002',
+		'permission:ReplaceRoute rtb-0a000001', 'permission:CreateRoute rtb-0a000001', 'permission:CreateTags rtb-0a000001', 'permission:DeleteTags rtb-0a000001',
+		'permission:ReplaceRoute rtb-0a000002', 'permission:CreateRoute rtb-0a000002', 'permission:CreateTags rtb-0a000002', 'permission:DeleteTags rtb-0a000002',
 		'route_table:rtb-0a000001', 'route_table:rtb-0a000002', 'vip_outside_vpc', 'clock_skew'
 	],
 	'one row per check, per route table and per permission, in a fixed order');
