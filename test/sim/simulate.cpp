@@ -2113,6 +2113,63 @@ void old_host_repoints(Run &r, bool with_tag) {
 void build_old_hook_repoints(Run &r) { old_host_repoints(r, false); }
 void build_tag_replayed(Run &r) { old_host_repoints(r, true); }
 
+// A double promotion onto timeline 2; the loser's own tag (same timeline,
+// same key as the winner's) and route are captured, and from 100 s on
+// something replays both every 2 s: the winner sees a rival it outranks
+// come back within the flap window, which a rival that reads its tag never
+// does. It stops in conflict instead of fighting a replay for ever.
+void build_rival_tag_replayed(Run &r) {
+  r.make_tables(1);
+  Node &a = r.player("winner", 5000, Node::Pg::Standby);
+  Node &b = r.player("loser", 5000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 5000);
+  r.end_at_ = 10 * 60000;
+  r.failover(30000, o, a, 2, &b);
+  auto captured = std::make_shared<std::optional<std::string>>();
+  r.at(90000, [&r, &b, captured] {
+    for (const auto &sent : r.ec2_->sent)
+      if (sent.node == b.id && sent.action == "Fence" && sent.applied) *captured = sent.value;
+  });
+  r.at(kHookStarts, [&r, &b, captured] {
+    if (*captured) r.start_rogue("rtb-1", b.eni, 2000, kHookStops, *captured);
+  });
+  r.expectation_ = [&r, &a, captured] {
+    std::string why;
+    if (!*captured) return std::string("the loser never wrote its tag: nothing to replay; ");
+    if (r.conflict_ms_[a.id] == 0) why += "the winner never went into conflict: it fought the replay; ";
+    // The rival once, a first repair, one per flap window in conflict, one after.
+    int bound = 1 + 1 + static_cast<int>((kHookStops - kHookStarts) / flap_window_of(a.check_interval)) + 1;
+    int changes = changes_after(r, kHookStarts);
+    if (changes > bound)
+      why += std::to_string(changes) + " route changes by pg_vip since the replay started (at most " +
+             std::to_string(bound) + "); ";
+    return why + ends_holding(r, a, "the winner");
+  };
+}
+
+// An operator moves the holder's route away; the holder repairs it. Its
+// tag still names it on the table: the repair sends the route alone, no
+// CreateTags (every tag write is an API call of the account's budget, and
+// with one key per timeline it protects nothing more).
+void build_repair_keeps_tag(Run &r) {
+  r.make_tables(2);
+  Node &a = r.first_primary("holder", 5000);
+  r.player("standby", 5000, Node::Pg::Standby);
+  r.end_at_ = 3 * 60000;
+  // The holder renews every 25 s (45 s, 71 s): the repair's own requests
+  // are those of the first 5 s.
+  constexpr Millis kMoved = 60000;
+  r.at(kMoved, [&r] { r.operator_point("rtb-1", "eni-0operator"); });
+  r.expectation_ = [&r, &a] {
+    int tags = 0;
+    for (const auto &sent : r.ec2_->sent)
+      if (sent.node == a.id && sent.action == "Fence" && sent.sent_at >= kMoved && sent.sent_at < kMoved + 5000) ++tags;
+    std::string why;
+    if (tags) why += "the repair wrote the holder's tag again " + std::to_string(tags) + " times; ";
+    return why + ends_holding(r, a, "the holder");
+  };
+}
+
 // A promoted standby's worker restarts before its first step as primary,
 // and IAM denies ec2:CreateTags to every node (one policy); the table
 // carries no tag (the old primary could not write one). The restarted
@@ -2153,8 +2210,12 @@ void build_foreign_tag_one_table(Run &r) {
   r.end_at_ = 10 * 60000;
   r.failover(30000, o, a, 2, &b);
   r.at(60000, [&r] {
+    // Another cluster given the same VIP takes the table: its tag and its
+    // route (a tag beside this cluster's, naming an interface the route
+    // does not point at, would change nothing).
     r.outsider_tag("rtb-2", "tl=4000000000;sysid=" + kSysidOutsider + ";id=eni-0forged;at=2026-11-20T00:00:00Z;node=x",
                    "wrote a tag of another system identifier");
+    r.operator_point("rtb-2", "eni-0forged");
   });
   r.at(8 * 60000, [&r] {
     r.outsider_tag("rtb-2", std::nullopt, "tag deleted by the operator", fence_tag_key(kVip, 4000000000u));
@@ -2228,6 +2289,12 @@ const std::vector<Scenario> &scenarios() {
       {"old-hook-repoints",
        "after a failover a hook on the old primary's host points the route back at it every 2 s for 6 min",
        "the new primary stops in conflict: a few route changes, then one per flap window", build_old_hook_repoints},
+      {"rival-tag-replayed",
+       "after a double promotion, something replays the loser's tag and route every 2 s for 6 min",
+       "the winner stops in conflict: the rival once, a repair, then one change per flap window",
+       build_rival_tag_replayed},
+      {"repair-keeps-tag", "an operator moves the holder's route; the holder repairs it",
+       "the repair sends the route alone: the holder's tag already names it", build_repair_keeps_tag},
       {"tag-replayed",
        "after a failover, infrastructure as code restores the route and the old primary's tag every 2 s for 6 min",
        "the new primary stops in conflict: a few route changes, then one per flap window", build_tag_replayed},
