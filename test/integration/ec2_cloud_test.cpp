@@ -81,8 +81,8 @@ TEST_F(CloudTest, ADeniedTagWriteIsNamedWithThePermission) {
   aws.control("deny", R"({"rules": [{"actions": ["CreateTags"]}]})");
   auto c = cloud();
   c->prepare("eni-0b00000b");
-  auto a = c->apply({}, "eni-0b00000b", {kTables, "pg_vip:10.0.99.10/32:tl2", "tl=2;sysid=1;id=eni-0b00000b;at=x;node=b"},
-                    4);
+  auto a = c->apply({}, "eni-0b00000b",
+                    {kTables, "pg_vip:10.0.99.10/32:tl2", "tl=2;sysid=1;id=eni-0b00000b;at=x;node=b"}, 4);
   ASSERT_TRUE(a.fence.error);
   EXPECT_FALSE(a.fence.error->retryable());
   EXPECT_NE(a.fence.error->describe_for("CreateTags").find("the IAM policy must allow ec2:CreateTags"),
@@ -97,8 +97,10 @@ TEST_F(CloudTest, ReadsEveryFenceTagAndForgetsOlderOnesInOneRequest) {
   auto c = cloud();
   c->prepare("eni-0b00000b");
   const std::string vip = "10.0.99.10/32";
-  auto one = c->apply({}, "eni-0b00000b", {kTables, fence_tag_key(vip, 1), "tl=1;sysid=7311;id=eni-0a00000a;node=a"}, 2);
-  auto two = c->apply({}, "eni-0b00000b", {kTables, fence_tag_key(vip, 2), "tl=2;sysid=7311;id=eni-0b00000b;node=b"}, 2);
+  auto one =
+      c->apply({}, "eni-0b00000b", {kTables, fence_tag_key(vip, 1), "tl=1;sysid=7311;id=eni-0a00000a;node=a"}, 2);
+  auto two =
+      c->apply({}, "eni-0b00000b", {kTables, fence_tag_key(vip, 2), "tl=2;sysid=7311;id=eni-0b00000b;node=b"}, 2);
   ASSERT_TRUE(one.fence.ok() && two.fence.ok());
   aws.control("tag", R"({"route_table_id": "rtb-0a000001", "key": "Name", "value": "prod"})");  // not a fence tag
   auto reads = c->read(kTables, 2);

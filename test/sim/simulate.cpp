@@ -2083,6 +2083,21 @@ void build_seldom_reader_promotion(Run &r) {
 // steps back), then sees a route war and stops.
 // Well after the promotion's own route change has left the flap window.
 constexpr Millis kHookStarts = 100000, kHookStops = 8 * 60000;
+// Against something that keeps pointing the route elsewhere from
+// kHookStarts to kHookStops: n goes into conflict, and pg_vip's route
+// changes are at most `undone` moves undone without counting, a first
+// repair, one per flap window in conflict and one after; n holds at the end.
+std::string stops_in_conflict(const Run &r, const Node &n, int undone, const std::string &who) {
+  std::string why;
+  if (r.conflict_ms_.at(n.id) == 0) why += who + " never went into conflict: it fought; ";
+  int bound = undone + 1 + static_cast<int>((kHookStops - kHookStarts) / flap_window_of(n.check_interval)) + 1;
+  int changes = changes_after(r, kHookStarts);
+  if (changes > bound)
+    why +=
+        std::to_string(changes) + " route changes by pg_vip since it started (at most " + std::to_string(bound) + "); ";
+  return why + ends_holding(r, n, who);
+}
+
 void old_host_repoints(Run &r, bool with_tag) {
   r.make_tables(1);
   Node &o = r.first_primary("old", 5000);
@@ -2097,18 +2112,8 @@ void old_host_repoints(Run &r, bool with_tag) {
   r.at(kHookStarts, [&r, &o, captured, with_tag] {
     r.start_rogue("rtb-1", o.eni, 2000, kHookStops, with_tag ? *captured : std::nullopt);
   });
-  r.expectation_ = [&r, &n] {
-    std::string why;
-    if (r.conflict_ms_[n.id] == 0) why += "the new primary never went into conflict: it fought the script; ";
-    // 4 moves undone without counting (README: late writes, or a rival's
-    // once), a first repair, one per flap window in conflict, one after.
-    int bound = 4 + 1 + static_cast<int>((kHookStops - kHookStarts) / flap_window_of(n.check_interval)) + 1;
-    int changes = changes_after(r, kHookStarts);
-    if (changes > bound)
-      why += std::to_string(changes) + " route changes by pg_vip since the script started (at most " +
-             std::to_string(bound) + "); ";
-    return why + ends_holding(r, n, "the new primary");
-  };
+  // 4 moves undone without counting (README: late writes), then as below.
+  r.expectation_ = [&r, &n] { return stops_in_conflict(r, n, 4, "the new primary"); };
 }
 void build_old_hook_repoints(Run &r) { old_host_repoints(r, false); }
 void build_tag_replayed(Run &r) { old_host_repoints(r, true); }
@@ -2133,17 +2138,10 @@ void build_rival_tag_replayed(Run &r) {
   r.at(kHookStarts, [&r, &b, captured] {
     if (*captured) r.start_rogue("rtb-1", b.eni, 2000, kHookStops, *captured);
   });
+  // The rival's move undone once, then as stops_in_conflict says.
   r.expectation_ = [&r, &a, captured] {
-    std::string why;
     if (!*captured) return std::string("the loser never wrote its tag: nothing to replay; ");
-    if (r.conflict_ms_[a.id] == 0) why += "the winner never went into conflict: it fought the replay; ";
-    // The rival once, a first repair, one per flap window in conflict, one after.
-    int bound = 1 + 1 + static_cast<int>((kHookStops - kHookStarts) / flap_window_of(a.check_interval)) + 1;
-    int changes = changes_after(r, kHookStarts);
-    if (changes > bound)
-      why += std::to_string(changes) + " route changes by pg_vip since the replay started (at most " +
-             std::to_string(bound) + "); ";
-    return why + ends_holding(r, a, "the winner");
+    return stops_in_conflict(r, a, 1, "the winner");
   };
 }
 
