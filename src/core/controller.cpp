@@ -954,6 +954,9 @@ milliseconds Controller::check_conflict(const Observation &obs) {
     held(obs);
     return config_.check_interval;
   }
+  // The tables it still holds keep their tags renewed: lapsed, a fenced
+  // rival of this timeline would take them, and the two take turns.
+  renew(me);
   if (now() - conflict_since_ < flap_window(config_.check_interval)) return config_.check_interval;
   for (auto &t : tables_) t.repaired_at = {};
   state_ = State::Held;  // the next check repairs once more, if the move is still there

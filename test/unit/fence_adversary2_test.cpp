@@ -132,3 +132,35 @@ TEST(FenceAdversary2, AnOldTagOfItsOwnThatItCannotRewriteCausesNoRenewalStorm) {
   // Renewal every lease/3 = 40 s: 15 in 10 minutes, give or take one.
   EXPECT_LE(writes, 16) << writes << " CreateTags in 10 minutes at a 20 s check interval";
 }
+
+namespace {
+
+// A node in conflict over one table still holds the others: their tags
+// must be renewed, or, once they lapse, a fenced rival of its timeline
+// takes them and the two take turns (simulation seed 1742 of 20000: node 0
+// in conflict over rtb-2, its rtb-3 tag lapsed, node 2 took the tables).
+TEST(FenceAdversary2, ANodeInConflictRenewsTheTagsOfTheTablesItHolds) {
+  Rig r({{"rtb-1", {true, false, "eni-0b", std::nullopt}}, {"rtb-2", {true, false, "eni-0b", std::nullopt}}});
+  r.step(Role::Primary, 1, PrimaryBy::Promotion);
+  ASSERT_EQ(r.ctl->state(), State::Held);
+  // Something keeps moving rtb-1 away: repaired once, then conflict.
+  for (int i = 0; i < 6 && r.ctl->state() != State::Conflict; ++i) {
+    r.cloud->tables["rtb-1"].eni = "eni-0rogue";
+    r.step(Role::Primary, 1, PrimaryBy::Promotion);
+  }
+  ASSERT_EQ(r.ctl->state(), State::Conflict);
+  r.cloud->log.clear();
+  // Within the flap window (100 s at 10 s checks), past a third of the lease.
+  for (int i = 0; i < 5; ++i) r.step(Role::Primary, 1, PrimaryBy::Promotion);
+  ASSERT_EQ(r.ctl->state(), State::Conflict);
+  int renewed = 0;
+  for (const auto &l : r.cloud->log)
+    if (l.rfind("apply", 0) == 0) {
+      EXPECT_EQ(l.find("point:"), std::string::npos) << "in conflict, no route moves: " << l;
+      renewed += l.find("fence:rtb-2") != std::string::npos;
+      EXPECT_EQ(l.find("fence:rtb-1"), std::string::npos) << "the table in conflict is not tagged: " << l;
+    }
+  EXPECT_GE(renewed, 1) << "rtb-2's tag was never renewed while in conflict";
+}
+
+}  // namespace
