@@ -1,0 +1,386 @@
+// The claim: pointing tables here and writing this node's fence tag
+// (point), after a promotion in one round trip (promote) or from a fresh
+// read (claim), reading back until held (verify, held, not_held), renewing
+// the tag while it holds and deleting older timelines' tags. The rules it
+// follows are judgement.hpp's and fence.hpp's; when it runs is step()'s,
+// in controller.cpp.
+#include <algorithm>
+
+#include "controller.hpp"
+#include "controller_text.hpp"
+#include "text.hpp"
+
+namespace pg_vip {
+
+using namespace std::chrono;
+using controller_text::join_ids;
+using controller_text::route_tables;
+
+// Points the given tables here. Tag first, then the routes: a route never
+// points at a node whose tag is not already on the table, so a reader that
+// sees the route moved also sees who moved it. The promotion's claim sends
+// both at once (one round trip); its timeline is newer than any tag its
+// standby read.
+void Controller::point(const std::vector<std::size_t> &which, const Identity &me, bool one_round_trip) {
+  std::vector<std::string> fence_ids;
+  std::vector<PointRequest> points;
+  std::vector<std::size_t> pointed;
+  for (auto i : which) {
+    // A tag that already names this node is not written again: every
+    // write is a chance to overwrite, on a stale read, a newer tag.
+    bool mine = tables_[i].holder && judge(me, *tables_[i].holder, tie_context(ground(me))) == Standing::Mine;
+    if (!mine || one_round_trip) fence_ids.push_back(tables_[i].id);
+    if (tables_[i].state != RouteState::Ours || one_round_trip) {
+      points.push_back({tables_[i].id, tables_[i].state == RouteState::Missing});
+      pointed.push_back(i);
+    }
+  }
+  if (fence_ids.empty() && points.empty()) return;
+  changed_since_held_ = true;
+  Cloud::FenceWrite tag = fence_write(me, fence_ids);
+  auto round_start = now();
+  Cloud::Applied a;
+  if (one_round_trip) {
+    a = cloud_->apply(points, eni_, tag, 4);
+  } else {
+    if (!fence_ids.empty()) a = cloud_->apply({}, eni_, tag, 4);
+    // Tag first, then routes. When the tag could not be written, a table
+    // whose tag names an older timeline is still taken, once (as a
+    // promotion would: this node's timeline is newer than the holder's);
+    // one with no tag, or a tag of this timeline, is not.
+    std::vector<PointRequest> go;
+    std::vector<std::size_t> went;
+    for (std::size_t k = 0; k < points.size(); ++k) {
+      const TableView &t = tables_[pointed[k]];
+      // Once per term: a table that pointed here in this term and was taken
+      // back is not taken again without this node's tag, or two live
+      // primaries, one unable to fence, would take turns on it.
+      bool older = t.holder && t.holder->timeline < me.timeline && !t.seen_ours &&
+                   judge(me, *t.holder, tie_context(ground(me))) == Standing::Yields;
+      bool tagged =
+          fence_ids.empty() || a.fence.ok() || std::find(fence_ids.begin(), fence_ids.end(), t.id) == fence_ids.end();
+      if (tagged || older) {
+        go.push_back(points[k]);
+        went.push_back(pointed[k]);
+      }
+    }
+    if (!go.empty()) a.points = cloud_->apply(go, eni_, {}, 4).points;
+    points = go;
+    pointed = went;
+  }
+  if (a.fence.ok())
+    for (auto i : which)
+      if (std::find(fence_ids.begin(), fence_ids.end(), tables_[i].id) != fence_ids.end())
+        tables_[i].tagged_here = true;
+  if (a.fence.error) {
+    std::string why = "fence tag not written: " + a.fence.error->describe_for("CreateTags");
+    for (auto i : which) {
+      // Only where a tag was to be written: one already naming this node stands.
+      if (std::find(fence_ids.begin(), fence_ids.end(), tables_[i].id) == fence_ids.end()) continue;
+      tables_[i].last_error = why;
+      tables_[i].permanent = a.fence.error->permanent();
+      tables_[i].cause = "CreateTags:" + a.fence.error->code;
+    }
+  }
+  int switched = 0;
+  for (std::size_t k = 0; k < a.points.size() && k < pointed.size(); ++k) {
+    TableView &view = tables_[pointed[k]];
+    if (a.points[k].ok()) {
+      ++switched;
+    } else if (a.points[k].error) {
+      std::string action = view.state == RouteState::Missing ? "CreateRoute" : "ReplaceRoute";
+      std::string why = "route not switched: " + a.points[k].error->describe_for(action);
+      view.last_error = view.last_error.empty() ? why : view.last_error + "; " + why;
+      view.permanent |= a.points[k].error->permanent();
+      if (!view.cause.empty()) view.cause += ",";  // the fence tag's cause came first
+      view.cause += action + ":" + a.points[k].error->code;
+    }
+  }
+  if ((fence_ids.empty() || a.fence.ok()) && switched == static_cast<int>(points.size())) {
+    double ms = duration<double, std::milli>(now() - round_start).count();
+    std::string what = switched ? "pointed " + route_tables(switched) + " at " + eni_
+                                : "wrote this node's fence tag on " + route_tables(fence_ids.size());
+    event("vip_claim", true,
+          what + " (" + cause_text(cause_, cause_by_) + ", timeline " + std::to_string(me.timeline) + ", " +
+              std::to_string(static_cast<long>(ms)) + " ms)");
+  }
+}
+
+// The claim after a promotion: every table at once, routes and tag in one
+// round trip, on what the standby last read.
+milliseconds Controller::promote(const Observation &obs) {
+  Identity me = identity(obs);
+  cause_ = episode_ = Cause::Promotion;
+  claim_started_ = now();
+  // The single round trip acts on what the standby read: only when it read
+  // every table, recently. Otherwise one read first (a standby denied
+  // DescribeRouteTables, throttled, or checking seldom must not overwrite
+  // a tag it never saw).
+  if (!fresh_enough(tables_, ground(me))) read_tables();
+  if (const TableView *t = outranking(me)) {
+    fence(me, *t);
+    return config_.check_interval;
+  }
+  if (config_.dry_run) return claim(obs, Cause::Promotion);
+  state_ = State::Claiming;
+  // Not a table that could not be read, nor one under another cluster's tag.
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < tables_.size(); ++i) {
+    Verdict v = verdict(tables_[i], me);
+    if (v != Verdict::Held && v != Verdict::NeedsFence && v != Verdict::NeedsRoute) continue;
+    tables_[i].last_error.clear();
+    todo.push_back(i);
+  }
+  point(todo, me, true);
+  if (hooks_.time->cancelled()) return milliseconds(0);
+  return verify(obs);
+}
+
+// A claim from a fresh read: fail closed (a table not read, or whose tag
+// cannot be parsed, is left alone), fenced by any tag that outranks this
+// node, tag first. A forced claim overrides both.
+milliseconds Controller::claim(const Observation &obs, Cause cause, const std::string &by) {
+  Identity me = identity(obs);
+  bool force = cause == Cause::Forced;
+  if (cause != Cause::Retry) episode_ = cause;
+  cause_ = cause;
+  cause_by_ = by;
+  if (claim_started_ == steady_clock::time_point{}) claim_started_ = now();
+  read_tables();
+  if (!force) {
+    if (const TableView *t = outranking(me)) {
+      fence(me, *t);
+      return config_.check_interval;
+    }
+    if (newest_seen_ > me.timeline) return stay_fenced(me);
+  }
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < tables_.size(); ++i) {
+    Verdict v = verdict(tables_[i], me);
+    if (v == Verdict::NeedsFence || v == Verdict::NeedsRoute || (force && v != Verdict::Held)) todo.push_back(i);
+  }
+  if (config_.dry_run) {
+    state_ = State::DryRun;
+    std::vector<std::string> ids;
+    for (auto i : todo)
+      if (tables_[i].state != RouteState::Ours) ids.push_back(tables_[i].id);
+    event("vip_claim", true,
+          "dry run (" + cause_text(cause, by) + "): would point " + route_tables(ids.size()) + " at " + eni_ +
+              (ids.empty() ? "" : ": " + join_ids(ids)) + "; would write the fence tag on " +
+              route_tables(todo.size()));
+    last_error_.clear();
+    return config_.check_interval;
+  }
+  // The flap memory: a claim of its own (not an operator's) that would point
+  // a table here again within the window stops instead; an operator's
+  // vip_claim() starts the memory afresh.
+  bool operator_claim = cause == Cause::Requested || cause == Cause::Forced;
+  for (auto i : todo) {
+    TableView &t = tables_[i];
+    if (t.state == RouteState::Ours) continue;
+    if (operator_claim) {
+      t.repaired_at = {};
+      t.repaired_wall = {};
+      t.stale_repairs = 0;
+    } else if (t.seen_ours && !may_repoint(t, me)) {
+      claim_failed();
+      return conflict(t);
+    }
+  }
+  state_ = State::Claiming;
+  // The operator overrides every other tag on this VIP, newer ones too:
+  // with one key per timeline, writing this node's own would not.
+  if (force) forget_tags(me, true);
+  if (!todo.empty()) point(todo, me, false);
+  // A claim that keeps failing on one table still holds the others: their
+  // tags must not lapse meanwhile, or a rival of this timeline takes them.
+  renew(me);
+  if (hooks_.time->cancelled()) return milliseconds(0);
+  return verify(obs);
+}
+
+// Reads the tables back until each one's route and tag name this node,
+// tolerating stale reads (EC2 is eventually consistent).
+milliseconds Controller::verify(const Observation &obs) {
+  Identity me = identity(obs);
+  // Keep what the claim learnt of each table's failure: a read that comes
+  // back only says where the route points.
+  struct Kept {
+    std::string error;
+    bool permanent;
+    std::string cause;
+  };
+  std::vector<Kept> errors;
+  for (const auto &t : tables_) errors.push_back({t.last_error, t.permanent, t.cause});
+  bool all = false;
+  for (milliseconds w : {milliseconds(0), milliseconds(100), milliseconds(200), milliseconds(400)}) {
+    if (w.count()) hooks_.time->sleep(w);
+    if (hooks_.time->cancelled()) return milliseconds(0);
+    read_tables();
+    all = std::all_of(tables_.begin(), tables_.end(),
+                      [&](const TableView &t) { return verdict(t, me) == Verdict::Held; });
+    if (all) break;  // an outranking tag may be a stale read too: it is believed after the last read
+  }
+  if (const TableView *t = outranking(me)) {
+    fence(me, *t);
+    return config_.check_interval;
+  }
+  if (all) {
+    held(obs);
+    return config_.check_interval;
+  }
+  for (std::size_t i = 0; i < tables_.size(); ++i)
+    if (tables_[i].read_ok && !errors[i].error.empty() && verdict(tables_[i], me) != Verdict::Held) {
+      tables_[i].last_error = errors[i].error;
+      tables_[i].permanent = errors[i].permanent;
+      tables_[i].cause = errors[i].cause;
+    }
+  claim_failed();
+  return not_held(obs);
+}
+
+void Controller::held(const Observation &obs) {
+  bool first = episode_ == Cause::Promotion && obs.primary_noticed != steady_clock::time_point{};
+  auto since_tp = claim_started_ == steady_clock::time_point{} ? now() : claim_started_;
+  if (first) since_tp = std::min(obs.primary_noticed, since_tp);
+  double ms = duration<double, std::milli>(now() - since_tp).count();
+  bool was_held = state_ == State::Held;
+  state_ = State::Held;
+  if (episode_ == Cause::Forced) newest_seen_ = 0;  // the operator overrode what this node had seen
+  failed_rounds_ = 0;
+  failure_cause_.clear();
+  last_error_.clear();
+  fence_holder_.reset();
+  claim_started_ = {};
+  cause_ = Cause::Retry;
+  cause_by_.clear();
+  if (was_held || !changed_since_held_) return;  // verified again: nothing new to say
+  changed_since_held_ = false;
+  metrics_.count_claim(ms / 1000);
+  if (episode_ == Cause::Repair) ++metrics_.repairs;
+  const char *since = first                       ? "this node became primary"
+                      : episode_ == Cause::Repair ? "the repair began"
+                                                  : "the claim began";
+  std::vector<std::string> ours;
+  for (const auto &t : tables_) ours.push_back(t.id + ": ours");
+  std::string detail = join(ours, "; ");
+  log(false,
+      "pg_vip: VIP " + config_.vip + " held on " + route_tables(tables_.size()) + ", " +
+          std::to_string(static_cast<long>(ms)) + " ms after " + since,
+      "Each route table points at " + eni_ + " and carries this node's fence tag: " + detail + ".");
+  event(episode_ == Cause::Repair ? "vip_repaired" : "vip_held", true,
+        route_tables(tables_.size()) + (tables_.size() == 1 ? " points" : " point") + " at " + eni_ + " after " +
+            std::to_string(static_cast<long>(ms)) + " ms (timeline " + std::to_string(obs.timeline) + ")");
+}
+
+// Some table is not (verifiably) ours: say which and why, once per cause,
+// and come back soon, or at the slow pace when retrying cannot help.
+milliseconds Controller::not_held(const Observation &obs) {
+  Identity me = identity(obs);
+  state_ = State::Claiming;
+  std::vector<std::string> pending_tables;
+  std::string cause;
+  bool permanent = false;
+  for (auto &t : tables_) {
+    Verdict v = verdict(t, me);
+    if (v == Verdict::Held) continue;
+    std::string why;
+    switch (v) {
+      case Verdict::Unread: why = t.last_error; break;
+      case Verdict::Foreign:
+        // What to do first, the tag's text last: vip_routes() keeps 255 bytes.
+        why = "fence tag not this cluster's (" + foreign_kind(me, t.holder) +
+              "): not claimed over, not a fence; delete it if nothing of yours wrote it, or vip_claim(force => "
+              "true); the tag: " +
+              sanitize_event_text(t.raw_tag->substr(0, 120));
+        permanent = true;
+        break;
+      case Verdict::HandsOff:
+        why = "points at " + t.target +
+              ", which this node did not see it move to: this node started as primary and cannot tell a "
+              "failover it did not see from a route moved by hand, so it does not take the route on its own; "
+              "run vip_claim() on the node that should hold the VIP";
+        permanent = true;
+        break;
+      case Verdict::NeedsFence:
+        why = t.last_error.empty() ? "points here; fence tag not yet read back" : t.last_error;
+        break;
+      default:
+        why = std::string(to_string(t.state)) + (t.target.empty() ? "" : " (" + t.target + ")") +
+              (t.last_error.empty() ? "" : ": " + t.last_error);
+        break;
+    }
+    t.last_error = why;
+    permanent |= t.permanent;
+    pending_tables.push_back(t.id + ": " + why);
+    // The cause by what failed and AWS's code, never its text: EC2's
+    // messages carry request-specific parts (an encoded authorization
+    // message differs on every call).
+    cause += t.id + "=" + std::to_string(static_cast<int>(v)) + ":" + to_string(t.state) + ":" + t.cause + "|";
+  }
+  std::string pending = join(pending_tables, "; ");
+  last_error_ = "pending route tables: " + pending;
+  if (cause != failure_cause_) {
+    failure_cause_ = cause;
+    event("vip_claim_failed", false,
+          "not every route table points here (" + cause_text(cause_, cause_by_) + "): " + pending);
+    log(true,
+        "pg_vip: could not point every route table at this node; " +
+            std::string(permanent ? "retrying at the slow pace" : "retrying"),
+        permanent ? "Retrying cannot fix this by itself: " + pending + "." : pending + ".");
+  }
+  cause_ = Cause::Retry;
+  if (permanent) return config_.check_interval;
+  return retry_delay();
+}
+
+// Rewrites this node's tag when a third of its lease has passed (one
+// CreateTags for every table), so that the other primary of a double
+// promotion can tell a holder that is still there from one that is gone.
+void Controller::renew(const Identity &me) {
+  Ground g = ground(me);
+  if (!renewal_due(tables_, g)) return;
+  // Only what this step read as held (route and tag): a renewal claims
+  // nothing, and never acts on an old read.
+  std::vector<std::string> ids;
+  for (const auto &t : tables_)
+    if (verdict(t, me) == Verdict::Held) ids.push_back(t.id);
+  if (ids.empty()) return;
+  Cloud::Applied a = cloud_->apply({}, eni_, fence_write(me, ids), 2);
+  if (a.fence.error)
+    log(true, "pg_vip: could not renew the fence tag; retrying at the next check",
+        a.fence.error->describe_for("CreateTags") + ".");
+}
+
+Cloud::FenceWrite Controller::fence_write(const Identity &me, std::vector<std::string> ids) const {
+  return {std::move(ids), fence_tag_key(config_.vip, me.timeline),
+          fence_tag_value(me, hooks_.time->wall(), tenure(), config_.fence_key.reveal())};
+}
+
+// Deletes the fence tags a holder no longer needs: older timelines' (EC2
+// keeps 50 tags per table), or, for a forced claim, every other. One
+// DeleteTags for all tables, and only when a read shows something to
+// delete. Refused for good (no ec2:DeleteTags), it warns once a term and
+// stops trying: the old tags are harmless, newer ones win.
+void Controller::forget_tags(const Identity &me, bool all_but_mine) {
+  if (forget_refused_ && !all_but_mine) return;
+  std::vector<std::string> ids, keys;
+  for (const auto &t : tables_) {
+    if (!t.read_ok || (!all_but_mine && verdict(t, me) != Verdict::Held)) continue;
+    std::vector<std::string> k = fence_tag_keys_to_forget(t.fence_tags, config_.vip, me, all_but_mine);
+    if (k.empty()) continue;
+    ids.push_back(t.id);
+    for (auto &key : k)
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
+  }
+  if (ids.empty()) return;
+  Outcome o = cloud_->forget(ids, keys, 2);
+  if (!o.error) return;
+  if (o.error->permanent()) forget_refused_ = true;
+  log(true, "pg_vip: could not delete older fence tags (" + join(keys, ", ") + ") on " + join_ids(ids),
+      o.error->describe_for("DeleteTags") +
+          ". They are harmless (a newer timeline's tag wins), but a table keeps at most 50 tags; allow "
+          "ec2:DeleteTags on pg_vip:* keys (see the README's policy).");
+}
+
+}  // namespace pg_vip
