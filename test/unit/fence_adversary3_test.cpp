@@ -139,3 +139,79 @@ TEST(Adversary3, ATagNamingTheOldPrimaryHidesTheNewerTimelineFromIt) {
       << "timeline 3's tag stands on the table, yet node-a (timeline 2) is " << to_string(ra.ctl->state()) << ": "
       << ra.ctl->last_error();
 }
+
+namespace {
+
+// A FakeCloud whose reads can lag: while `stale` is set, every read shows
+// the route and the legacy tag as they were (EC2 is eventually consistent).
+class StaleCloud : public FakeCloud {
+ public:
+  bool stale = false;
+  std::string shown_eni;
+  std::optional<std::string> shown_legacy;
+  std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) override {
+    auto out = FakeCloud::read(ids, attempts);
+    if (stale)
+      for (auto &r : out) {
+        r.interface_id = r.target = shown_eni;
+        if (shown_legacy) r.fence_tags[kLegacy] = *shown_legacy;
+        else r.fence_tags.erase(kLegacy);
+      }
+    return out;
+  }
+};
+
+// Rebuilds the rig's controller over a StaleCloud.
+StaleCloud *over_stale_cloud(Rig &r) {
+  Controller::Hooks hooks;
+  hooks.time = &r.time;
+  hooks.cloud = [&r](const ControllerConfig &, TimeSource &, CloudReports reports) {
+    auto c = std::make_unique<StaleCloud>();
+    c->tables = r.initial;
+    c->my_eni = r.my_eni;
+    c->reports = std::move(reports);
+    r.cloud = c.get();
+    return std::unique_ptr<Cloud>(std::move(c));
+  };
+  r.ctl = std::make_unique<Controller>(std::move(hooks), Resume{});
+  r.configure();
+  r.step(Role::Standby, 2);
+  return static_cast<StaleCloud *>(r.cloud);
+}
+
+}  // namespace
+
+// C3. S1 "whatever it read (counted where EC2 applies it)". During a
+// rolling upgrade a pg_vip 0.2 node (node-c, eni-0c) is promoted to
+// timeline 5: it writes the legacy key pg_vip:<vip> and moves the route.
+// node-b (0.3, timeline 3) holds; its next check reads a stale view (the
+// route still here, the legacy key still node-a's timeline 2 tag) and
+// deletes the legacy key by key alone: timeline 5's tag is gone. On its
+// next (fresh) read nothing outranks it any more, the route points
+// elsewhere, and it "repairs": timeline 3 takes the VIP back from
+// timeline 5's primary. DeleteTags can be made conditional on the value
+// it read (Tag.N.Value); pg_vip sends keys only.
+TEST(Adversary3, AStaleReadLetsAnOlderTimelineDeleteANewerLegacyTagAndTakeTheVipBack) {
+  Rig r({{"rtb-1", {true, false, "eni-0a", tag(2, "eni-0a", "node-a", "lease=60;since=1794990000;")}}});
+  StaleCloud *c = over_stale_cloud(r);
+  r.step(Role::Primary, 3);  // node-b's promotion
+  ASSERT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
+  r.step(Role::Primary, 3);  // a check: node-a's timeline 2 tag is deleted
+  // node-a's 0.2-era legacy tag of timeline 2 is on the table...
+  c->other_tags["rtb-1"][kLegacy] = tag(2, "eni-0a", "node-a");
+  // ... and node-b reads it so, with the route here, while node-c (0.2,
+  // timeline 5) has meanwhile written the legacy key and moved the route.
+  c->stale = true;
+  c->shown_eni = "eni-0b";
+  c->shown_legacy = tag(2, "eni-0a", "node-a");
+  std::string newer = tag(5, "eni-0c", "node-c");
+  c->other_tags["rtb-1"][kLegacy] = newer;
+  c->tables["rtb-1"].eni = "eni-0c";
+  r.step(Role::Primary, 3);
+  EXPECT_EQ(c->other_tags["rtb-1"].count(kLegacy), 1u)
+      << "timeline 5's tag deleted by a node on timeline 3; log: " << join(c->log, " | ");
+  c->stale = false;  // EC2 catches up
+  for (int i = 0; i < 6; ++i) r.step(Role::Primary, 3);
+  EXPECT_EQ(c->tables["rtb-1"].eni, "eni-0c") << "timeline 3 took the route back from timeline 5's primary";
+  EXPECT_NE(r.ctl->state(), State::Held) << r.ctl->last_error();
+}
