@@ -215,3 +215,21 @@ TEST(Adversary3, AStaleReadLetsAnOlderTimelineDeleteANewerLegacyTagAndTakeTheVip
   EXPECT_EQ(c->tables["rtb-1"].eni, "eni-0c") << "timeline 3 took the route back from timeline 5's primary";
   EXPECT_NE(r.ctl->state(), State::Held) << r.ctl->last_error();
 }
+
+// C2c. C2 by an outsider with only ec2:CreateTags, no fence key: node-b's
+// promotion to timeline 3 writes its tag but its ReplaceRoute fails once;
+// meanwhile anyone writes a tag without a system identifier (S6: a tag no
+// pg_vip node wrote) that names the old primary's interface, where the
+// route still points. node-b never takes the route: E1 bounds the time the
+// newest live primary goes without it (about 3 minutes) and names no
+// forged tag among what excuses it. The simulation's outsider always names
+// eni-0forged, never a real node's interface, so it cannot meet this.
+TEST(Adversary3, AnOutsidersTagNamingTheOldPrimaryKeepsTheNewestPrimaryFromTheRoute) {
+  auto r = promoted({"rtb-1"}, {}, "", {"ReplaceRoute"});
+  ASSERT_EQ(r->cloud->tables["rtb-1"].eni, "eni-0a");
+  r->cloud->other_tags["rtb-1"][fence_tag_key(kVip, 9)] = "tl=9;id=eni-0a;at=2026-11-20T00:00:00Z;node=forged";
+  r->cloud->deny.clear();
+  for (int i = 0; i < 30; ++i) r->step(Role::Primary, 3);  // five minutes
+  EXPECT_EQ(r->cloud->tables["rtb-1"].eni, "eni-0b")
+      << "state " << to_string(r->ctl->state()) << ": " << r->ctl->last_error();
+}
