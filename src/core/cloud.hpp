@@ -78,10 +78,14 @@ class Cloud {
   virtual Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id,
                         const FenceWrite &fence, int attempts) = 0;
 
-  // Deletes the tags `keys` (whatever their values) from the targets `ids`,
-  // in one request: the fence tags of older timelines a holder no longer
-  // needs. A key a target does not carry is no error.
-  virtual Outcome forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int attempts) = 0;
+  // Deletes the tags `tags` (key and value) from the targets `ids`, in one
+  // request: the fence tags of older timelines a holder no longer needs.
+  // Each goes only where it still has the value given (EC2's DeleteTags
+  // with Tag.N.Value), so a tag written after the read that chose it (a
+  // newer value under the same key) stays. A tag a target does not carry
+  // is no error.
+  using TagList = std::vector<std::pair<std::string, std::string>>;
+  virtual Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) = 0;
 
   // The instance's source/destination check; nullopt when unknown.
   virtual std::optional<bool> source_dest_check() = 0;

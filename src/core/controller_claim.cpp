@@ -364,23 +364,33 @@ Cloud::FenceWrite Controller::fence_write(const Identity &me, std::vector<std::s
 // stops trying: the old tags are harmless, newer ones win.
 void Controller::forget_tags(const Identity &me, bool all_but_mine) {
   if (forget_refused_ && !all_but_mine) return;
-  std::vector<std::string> ids, keys;
+  // Each table's own tags, each with the value this read saw: tables that
+  // share them (the usual case: one CreateTags wrote them all) share one
+  // request. A key chosen on one table is never deleted on another, and a
+  // value written after this read (a stale read, a late delete) stays.
+  std::vector<std::pair<Cloud::TagList, std::vector<std::string>>> groups;
   for (const auto &t : tables_) {
     if (!t.read_ok || (!all_but_mine && verdict(t, me) != Verdict::Held)) continue;
-    std::vector<std::string> k = fence_tag_keys_to_forget(t.fence_tags, config_.vip, me, all_but_mine);
-    if (k.empty()) continue;
-    ids.push_back(t.id);
-    for (auto &key : k)
-      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
+    Cloud::TagList tags;
+    for (const auto &key : fence_tag_keys_to_forget(t.fence_tags, config_.vip, me, all_but_mine))
+      tags.emplace_back(key, t.fence_tags.at(key));
+    if (tags.empty()) continue;
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto &x) { return x.first == tags; });
+    if (g == groups.end()) groups.push_back({std::move(tags), {t.id}});
+    else g->second.push_back(t.id);
   }
-  if (ids.empty()) return;
-  Outcome o = cloud_->forget(ids, keys, 2);
-  if (!o.error) return;
-  if (o.error->permanent()) forget_refused_ = true;
-  log(true, "pg_vip: could not delete older fence tags (" + join(keys, ", ") + ") on " + join_ids(ids),
-      o.error->describe_for("DeleteTags") +
-          ". They are harmless (a newer timeline's tag wins), but a table keeps at most 50 tags; allow "
-          "ec2:DeleteTags on pg_vip:* keys (see the README's policy).");
+  for (const auto &[tags, ids] : groups) {
+    Outcome o = cloud_->forget(ids, tags, 2);
+    if (!o.error) continue;
+    if (o.error->permanent()) forget_refused_ = true;
+    std::vector<std::string> keys;
+    for (const auto &kv : tags) keys.push_back(kv.first);
+    log(true, "pg_vip: could not delete older fence tags (" + join(keys, ", ") + ") on " + join_ids(ids),
+        o.error->describe_for("DeleteTags") +
+            ". They are harmless (a newer timeline's tag wins), but a table keeps at most 50 tags; allow "
+            "ec2:DeleteTags on pg_vip:* keys (see the README's policy).");
+    return;
+  }
 }
 
 }  // namespace pg_vip

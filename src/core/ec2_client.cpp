@@ -119,6 +119,16 @@ Ec2Call delete_tags(const std::vector<std::string> &ids, const std::vector<std::
   return c;
 }
 
+Ec2Call delete_tags(const std::vector<std::string> &ids, const std::vector<std::pair<std::string, std::string>> &tags) {
+  Ec2Call c{"DeleteTags", {}};
+  for (std::size_t i = 0; i < ids.size(); ++i) c.params.emplace_back("ResourceId." + std::to_string(i + 1), ids[i]);
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    c.params.emplace_back("Tag." + std::to_string(i + 1) + ".Key", tags[i].first);
+    c.params.emplace_back("Tag." + std::to_string(i + 1) + ".Value", tags[i].second);
+  }
+  return c;
+}
+
 Ec2Call describe_network_interfaces(const std::vector<std::string> &ids) {
   Ec2Call c{"DescribeNetworkInterfaces", {}};
   for (std::size_t i = 0; i < ids.size(); ++i)

@@ -88,8 +88,11 @@ Ec2Call create_route(const std::string &route_table_id, const std::string &cidr,
 // is never sent: EC2 then answers in one page unless it must page.
 Ec2Call describe_route_tables(const std::vector<std::string> &route_table_ids, const std::string &next_token = "");
 Ec2Call create_tags(const std::vector<std::string> &resource_ids, const std::map<std::string, std::string> &tags);
-// Tag.N.Key without a Value: EC2 deletes the key whatever its value.
+// Tag.N.Key without a Value: EC2 deletes the key whatever its value; with
+// Tag.N.Value, only where the tag still has that value.
 Ec2Call delete_tags(const std::vector<std::string> &resource_ids, const std::vector<std::string> &keys);
+Ec2Call delete_tags(const std::vector<std::string> &resource_ids,
+                    const std::vector<std::pair<std::string, std::string>> &tags);
 Ec2Call describe_network_interfaces(const std::vector<std::string> &interface_ids);
 // The interface's own attribute: a secondary interface has its own
 // source/destination check, which the instance's attribute does not show.

@@ -245,12 +245,12 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
   return out;
 }
 
-Outcome Ec2Cloud::forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int attempts) {
+Outcome Ec2Cloud::forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) {
   Impl &m = *impl_;
   Outcome out;
-  if (ids.empty() || keys.empty() || !m.ec2) return out;
+  if (ids.empty() || tags.empty() || !m.ec2) return out;
   out.sent = true;
-  out.error = m.ec2->call(aws::delete_tags(ids, keys), m.policy(attempts)).error;
+  out.error = m.ec2->call(aws::delete_tags(ids, tags), m.policy(attempts)).error;
   return out;
 }
 

@@ -39,7 +39,7 @@ class Ec2Cloud : public Cloud {
   std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) override;
   Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id, const FenceWrite &fence,
                 int attempts) override;
-  Outcome forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int attempts) override;
+  Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) override;
   std::optional<bool> source_dest_check() override;
   void warm(std::size_t connections) override;
 

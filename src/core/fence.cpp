@@ -200,7 +200,13 @@ std::optional<FenceTagRef> choose_fence_tag(const std::map<std::string, std::str
       stranger = FenceTagRef{key, value};
       stranger_tl = *key_tl;
     }
-    if (h && !route_interface.empty() && h->interface_id == route_interface) taker = FenceTagRef{key, value};
+    // Only another cluster's tag (a system identifier, not ours) can have
+    // taken the table: a tag with none, or ours without a valid MAC (a
+    // forgery, a leftover of pg_vip 0.2 once a fence key is set) must not
+    // hide this cluster's newest tag because the route points where it says.
+    if (h && !route_interface.empty() && h->interface_id == route_interface && !h->system_identifier.empty() &&
+        h->system_identifier != me.system_identifier)
+      taker = FenceTagRef{key, value};
   }
   if (!ours) return stranger;
   if (taker && ours_id != route_interface) return taker;

@@ -113,12 +113,13 @@ Standing judge(const Identity &me, const Holder &holder, const TieContext &tie =
 // (a value that parses, names this cluster, carries a valid MAC where a
 // fence key is set, and says the timeline its key says). A foreign one
 // instead, so that the table is reported and not claimed over, when there
-// is no tag of this cluster, or when the route points at the interface a
-// foreign tag names and not at the one this cluster's names: another
-// cluster given the same VIP took it (with one key, its tag would have
-// replaced ours; with a key per timeline it stands beside). A forged tag
-// beside the holder's, naming an interface the route does not point at,
-// changes nothing. `route_interface`: where the VIP's route points (empty:
+// is no tag of this cluster, or when the route points at the interface
+// another cluster's tag (a system identifier not ours) names and not at
+// the one this cluster's names: another cluster given the same VIP took it
+// (with one key, its tag would have replaced ours; with a key per timeline
+// it stands beside). A tag with no system identifier or ours without a
+// valid MAC never does; nor does any foreign tag naming an interface the
+// route does not point at. `route_interface`: where the VIP's route points (empty:
 // nowhere). nullopt: no fence tag of this VIP at all.
 struct FenceTagRef {
   std::string key;

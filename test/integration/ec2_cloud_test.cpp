@@ -106,16 +106,22 @@ TEST_F(CloudTest, ReadsEveryFenceTagAndForgetsOlderOnesInOneRequest) {
   auto reads = c->read(kTables, 2);
   ASSERT_EQ(reads[0].fence_tags.size(), 2u) << "both timelines' tags, and not Name";
   EXPECT_EQ(reads[0].fence_tags.at(fence_tag_key(vip, 1)), "tl=1;sysid=7311;id=eni-0a00000a;node=a");
-  Outcome gone = c->forget(kTables, {fence_tag_key(vip, 1), legacy_fence_tag_key(vip)}, 2);
+  // With the value read: a value that changed since stays (checked below).
+  Outcome stale = c->forget(kTables, {{fence_tag_key(vip, 1), "tl=1;sysid=7311;id=eni-0a00000a;node=another"}}, 2);
+  EXPECT_TRUE(stale.ok()) << stale.error->describe();
+  EXPECT_EQ(c->read(kTables, 2)[0].fence_tags.size(), 2u) << "a value that no longer matches is not deleted";
+  Outcome gone = c->forget(
+      kTables, {{fence_tag_key(vip, 1), "tl=1;sysid=7311;id=eni-0a00000a;node=a"}, {legacy_fence_tag_key(vip), "x"}},
+      2);
   EXPECT_TRUE(gone.ok()) << gone.error->describe();
-  EXPECT_EQ(aws.count("DeleteTags", 200), 1) << "one request for every table and key";
+  EXPECT_EQ(aws.count("DeleteTags", 200), 2) << "one request for every table and key";
   for (const auto &r : c->read(kTables, 2)) {
     EXPECT_EQ(r.fence_tags.size(), 1u) << r.id;
     EXPECT_EQ(r.fence_tags.count(fence_tag_key(vip, 2)), 1u) << r.id;
   }
   // Refused: the error names the permission, and is not retried.
   aws.control("deny", R"({"rules": [{"actions": ["DeleteTags"]}]})");
-  Outcome refused = c->forget(kTables, {fence_tag_key(vip, 2)}, 4);
+  Outcome refused = c->forget(kTables, {{fence_tag_key(vip, 2), "tl=2;sysid=7311;id=eni-0b00000b;node=b"}}, 4);
   ASSERT_TRUE(refused.error);
   EXPECT_NE(refused.error->describe_for("DeleteTags").find("ec2:DeleteTags"), std::string::npos);
   EXPECT_EQ(aws.count("DeleteTags", 403), 1);

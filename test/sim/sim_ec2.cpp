@@ -157,13 +157,13 @@ void Ec2::write_tag(Millis at, int node, const std::string &table, const std::st
   commit(at);
 }
 
-void Ec2::delete_tags(Millis at, int node, const std::string &table, const std::vector<std::string> &keys,
-                      Millis sent_at) {
+void Ec2::delete_tags(Millis at, int node, const std::string &table,
+                      const std::vector<std::pair<std::string, std::string>> &which, Millis sent_at) {
   at = std::max({at, history_.back().first, served_});
   auto &tags = state_[table].tags;
-  for (const auto &key : keys) {
+  for (const auto &[key, value] : which) {
     auto it = tags.find(key);
-    if (it == tags.end()) continue;
+    if (it == tags.end() || it->second != value) continue;
     if (on_tag_delete) on_tag_delete(table, it->second, node, sent_at, at);
     tags.erase(it);
     genuine_[table].erase(key);
@@ -365,12 +365,12 @@ Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const st
   return out;
 }
 
-Outcome SimCloud::forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int attempts) {
+Outcome SimCloud::forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) {
   Outcome out;
-  if (ids.empty() || keys.empty()) return out;
+  if (ids.empty() || tags.empty()) return out;
   Millis start = *now_;
   std::string what;
-  for (const auto &k : keys) what += (what.empty() ? "" : ",") + k;
+  for (const auto &kv : tags) what += (what.empty() ? "" : ",") + kv.first;
   for (const auto &id : ids) {
     Sent s{start, node_, "Forget", id, what, false, start};
     if (ec2_.on_send) ec2_.on_send(s);
@@ -378,9 +378,9 @@ Outcome SimCloud::forget(const std::vector<std::string> &ids, const std::vector<
   std::optional<aws::AwsError> err;
   *now_ = attempt(
       "DeleteTags", start, attempts,
-      [ec2 = &ec2_, node = node_, ids, keys, what, start](Millis at, bool) {
+      [ec2 = &ec2_, node = node_, ids, tags, what, start](Millis at, bool) {
         for (const auto &id : ids) {
-          ec2->delete_tags(at, node, id, keys, start);
+          ec2->delete_tags(at, node, id, tags, start);
           ec2->sent.push_back({at, node, "Forget", id, what, true, start});
         }
       },

@@ -130,7 +130,9 @@ class Ec2 {
   void write_route(Millis at, int node, const std::string &table, const std::string &eni, Millis sent_at, bool late);
   void write_tag(Millis at, int node, const std::string &table, const std::string &key, const std::string &value,
                  Millis sent_at);
-  void delete_tags(Millis at, int node, const std::string &table, const std::vector<std::string> &keys, Millis sent_at);
+  // As DeleteTags with Tag.N.Value: each only where it still has that value.
+  void delete_tags(Millis at, int node, const std::string &table,
+                   const std::vector<std::pair<std::string, std::string>> &tags, Millis sent_at);
   // Applies the late writes due by `upto`, in the order they come due.
   void flush(Millis upto);
   void later(Millis at, std::function<void(Millis)> effect);
@@ -206,7 +208,7 @@ class SimCloud : public Cloud {
   std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) override;
   Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id, const FenceWrite &fence,
                 int attempts) override;
-  Outcome forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int attempts) override;
+  Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) override;
   std::optional<bool> source_dest_check() override { return false; }
 
   // For the invariants: per table, whether this node's last read of it

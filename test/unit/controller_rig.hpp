@@ -138,17 +138,21 @@ class FakeCloud : public Cloud {
     }
     return a;
   }
-  Outcome forget(const std::vector<std::string> &ids, const std::vector<std::string> &keys, int) override {
+  // As EC2's DeleteTags with Tag.N.Value: a tag goes only where it still
+  // has the value given. Logged as "forget <ids> <keys>".
+  Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int) override {
+    std::vector<std::string> keys;
+    for (const auto &kv : tags) keys.push_back(kv.first);
     log.push_back("forget " + join(ids, ",") + " " + join(keys, ","));
     Outcome o;
     o.sent = true;
     if (deny.count("DeleteTags")) o.error = denied("DeleteTags");
     else
       for (const auto &id : ids)
-        for (const auto &k : keys) {
+        for (const auto &[k, v] : tags) {
           FakeTable &t = tables[id];
-          other_tags[id].erase(k);
-          if (t.tag && key_of(*t.tag) == k) t.tag.reset();
+          if (auto it = other_tags[id].find(k); it != other_tags[id].end() && it->second == v) other_tags[id].erase(it);
+          if (t.tag && key_of(*t.tag) == k && *t.tag == v) t.tag.reset();
         }
     report("DeleteTags", o.error);
     return o;

@@ -13,8 +13,8 @@ const std::string kLegacy = legacy_fence_tag_key(kVip);
 // promotion to timeline 3 over `tables` (each at eni-0a with node-a's tag),
 // with `extra` tags besides on each table.
 std::unique_ptr<Rig> promoted(const std::vector<std::string> &ids,
-                              std::map<std::string, std::map<std::string, std::string>> extra, const std::string &key = "",
-                              std::set<std::string> deny_at_promotion = {}) {
+                              std::map<std::string, std::map<std::string, std::string>> extra,
+                              const std::string &key = "", std::set<std::string> deny_at_promotion = {}) {
   Identity a{"node-a", kSys, 2, "eni-0a"};
   std::string a2 = fence_tag_value(a, system_clock::time_point(seconds(1794990000)), {seconds(60), 3600}, key);
   std::map<std::string, FakeTable> tables;
@@ -43,9 +43,9 @@ std::unique_ptr<Rig> promoted(const std::vector<std::string> &ids,
 // (Tag.N.Value: deleted only if it matches); pg_vip sends keys only.
 TEST(Adversary3, DeletesAnotherTablesLegacyTagThatIsNotThisClustersOlderTag) {
   std::string theirs = "tl=7;sysid=9999;id=eni-0z;at=2026-11-18T11:06:40Z;node=other";
-  auto r = promoted({"rtb-1", "rtb-2"}, {{"rtb-1", {{kLegacy, tag(1, "eni-0a", "node-a")}}},
-                                         {"rtb-2", {{fence_tag_key(kVip, 1), tag(1, "eni-0a", "node-a")},
-                                                    {kLegacy, theirs}}}});
+  auto r = promoted({"rtb-1", "rtb-2"},
+                    {{"rtb-1", {{kLegacy, tag(1, "eni-0a", "node-a")}}},
+                     {"rtb-2", {{fence_tag_key(kVip, 1), tag(1, "eni-0a", "node-a")}, {kLegacy, theirs}}}});
   ASSERT_EQ(r->ctl->state(), State::Held) << r->ctl->last_error();
   // What the function says for rtb-2 alone: its legacy tag stays.
   std::map<std::string, std::string> rtb2 = r->cloud->other_tags["rtb-2"];
@@ -72,9 +72,10 @@ TEST(Adversary3, OlderTimelineDeletesANewerLegacyTagThroughAnotherTablesKey) {
   std::string newer = tag(5, "eni-0c", "node-c-0.2");
   auto r = promoted({"rtb-1", "rtb-2"},
                     {{"rtb-1", {{kLegacy, tag(1, "eni-0a", "node-a")}}},
-                     {"rtb-2", {{fence_tag_key(kVip, 1), fence_tag_value(a, system_clock::time_point(seconds(1794000000)),
-                                                                         {seconds(60), 1794000000}, "k3y")},
-                                {kLegacy, newer}}}},
+                     {"rtb-2",
+                      {{fence_tag_key(kVip, 1), fence_tag_value(a, system_clock::time_point(seconds(1794000000)),
+                                                                {seconds(60), 1794000000}, "k3y")},
+                       {kLegacy, newer}}}},
                     "k3y");
   ASSERT_EQ(r->ctl->state(), State::Held) << r->ctl->last_error();
   r->time.now += minutes(1);
@@ -100,11 +101,10 @@ TEST(Adversary3, LeftoverLegacyTagKeepsTheVipOnTheOldPrimaryAfterOneFailedRouteW
   ASSERT_TRUE(r->cloud->tables["rtb-1"].tag);
   ASSERT_NE(r->cloud->tables["rtb-1"].tag->find("tl=3;"), std::string::npos) << "node-b's tag landed";
   ASSERT_EQ(r->cloud->tables["rtb-1"].eni, "eni-0a") << "its route write did not";
-  r->cloud->deny.clear();  // the fault is over
+  r->cloud->deny.clear();                                  // the fault is over
   for (int i = 0; i < 60; ++i) r->step(Role::Primary, 3);  // ten minutes
-  EXPECT_EQ(r->cloud->tables["rtb-1"].eni, "eni-0b")
-      << "the newest primary never took the route; state " << to_string(r->ctl->state()) << ": "
-      << r->ctl->last_error();
+  EXPECT_EQ(r->cloud->tables["rtb-1"].eni, "eni-0b") << "the newest primary never took the route; state "
+                                                     << to_string(r->ctl->state()) << ": " << r->ctl->last_error();
   EXPECT_EQ(r->ctl->state(), State::Held);
 }
 
@@ -135,9 +135,8 @@ TEST(Adversary3, ATagNamingTheOldPrimaryHidesTheNewerTimelineFromIt) {
   ra.cloud->other_tags["rtb-1"][fence_tag_key(kVip, 3)] = c3;
   ra.cloud->other_tags["rtb-1"][kLegacy] = "tl=1;sysid=" + kSys + ";id=eni-0a;at=2026-01-01T00:00:00Z;node=node-a";
   for (int i = 0; i < 3; ++i) ra.step(Role::Primary, 2);
-  EXPECT_EQ(ra.ctl->state(), State::Fenced)
-      << "timeline 3's tag stands on the table, yet node-a (timeline 2) is " << to_string(ra.ctl->state()) << ": "
-      << ra.ctl->last_error();
+  EXPECT_EQ(ra.ctl->state(), State::Fenced) << "timeline 3's tag stands on the table, yet node-a (timeline 2) is "
+                                            << to_string(ra.ctl->state()) << ": " << ra.ctl->last_error();
 }
 
 namespace {
