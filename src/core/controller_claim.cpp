@@ -26,10 +26,13 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
   std::vector<PointRequest> points;
   std::vector<std::size_t> pointed;
   for (auto i : which) {
-    // A tag that already names this node is not written again: every
-    // write is a chance to overwrite, on a stale read, a newer tag.
-    bool mine = tables_[i].holder && judge(me, *tables_[i].holder, tie_context(ground(me))) == Standing::Mine;
-    if (!mine || one_round_trip) fence_ids.push_back(tables_[i].id);
+    // A tag that already names this node is not written again (every
+    // write is a chance to overwrite, on a stale read, a newer tag), unless
+    // it is due for renewal: a route pointed here under a tag others are
+    // about to count lapsed is taken straight back.
+    Ground g = ground(me);
+    bool mine = tables_[i].holder && judge(me, *tables_[i].holder, tie_context(g)) == Standing::Mine;
+    if (!mine || one_round_trip || stale_own_tag(tables_[i], g)) fence_ids.push_back(tables_[i].id);
     if (tables_[i].state != RouteState::Ours || one_round_trip) {
       points.push_back({tables_[i].id, tables_[i].state == RouteState::Missing});
       pointed.push_back(i);

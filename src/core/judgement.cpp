@@ -109,18 +109,19 @@ Flap flap(const TableView &t, const Ground &g) {
   return Flap::First;
 }
 
+bool stale_own_tag(const TableView &t, const Ground &g) {
+  if (!t.holder || judge(g.me, *t.holder, tie_context(g)) != Standing::Mine) return false;
+  // Readers judge lapse by the lease the tag announces: after a reload
+  // that lengthens it, say so at once.
+  if (t.holder->lease != ceil<seconds>(lease(g.check_interval))) return true;
+  return t.tag_unchanged_since != SteadyTime{} && g.now - t.tag_unchanged_since > lease(g.check_interval) / 3;
+}
+
 bool renewal_due(const std::vector<TableView> &tables, const Ground &g) {
-  for (const auto &t : tables) {
-    // Only what it holds: an old tag of its own on a table it leaves alone
-    // is not renewed, so it must not make a renewal due at every check.
-    if (verdict(t, g) != Verdict::Held) continue;
-    // Readers judge lapse by the lease the tag announces: after a reload
-    // that lengthens it, say so at once.
-    if (t.holder->lease != ceil<seconds>(lease(g.check_interval))) return true;
-    if (t.tag_unchanged_since != SteadyTime{} && g.now - t.tag_unchanged_since > lease(g.check_interval) / 3)
-      return true;
-  }
-  return false;
+  // Only what it holds: an old tag of its own on a table it leaves alone
+  // is not renewed, so it must not make a renewal due at every check.
+  return std::any_of(tables.begin(), tables.end(),
+                     [&](const TableView &t) { return verdict(t, g) == Verdict::Held && stale_own_tag(t, g); });
 }
 
 bool fresh_enough(const std::vector<TableView> &tables, const Ground &g) {

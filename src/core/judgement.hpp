@@ -7,7 +7,7 @@
 //   lapsed       a holder on this node's timeline that stopped renewing;
 //   flap         whether pointing a table here again is a repair, the
 //                undoing of a stale primary's late write, or a route war;
-//   renewal_due  when a holder rewrites its tag;
+//   renewal_due  when a holder rewrites its tag (stale_own_tag: which);
 //   fresh_enough whether a promotion may act on what its standby read.
 // Durations are on the monotonic clock (`now`, steady): a wall-clock step
 // must not stretch or shorten any of them. The wall clock only goes into
@@ -130,6 +130,13 @@ Flap flap(const TableView &t, const Ground &g);
 // At most this many stale writes are undone per table and term without
 // counting: one claim's retries at most. More is something else at work.
 constexpr int kStaleRepairsPerTerm = 4;
+
+// Whether the tag on this table names this node but is due to be
+// rewritten: it announces another lease than this node's, or has stood
+// unchanged for a third of it. Readers judge lapse by how long a tag stays
+// unchanged, so a route pointed here under such a tag may be taken back at
+// once by a rival of this timeline that counts it lapsed.
+bool stale_own_tag(const TableView &t, const Ground &g);
 
 // Whether this node, holding every table, rewrites its tag now.
 bool renewal_due(const std::vector<TableView> &tables, const Ground &g);
