@@ -7,8 +7,8 @@
 #   2. Every metric, label and label value monitoring/alerts.yml uses is one
 #      those queries yield: renaming a column breaks this test, not the alerts.
 #   3. docs/iam-policy.json allows every EC2 action the code names and nothing
-#      else, changing actions only on route tables, CreateTags only for the
-#      fence tag's key prefix the code writes.
+#      else, changing actions only on route tables, CreateTags and DeleteTags
+#      only for one VIP's fence tag keys under the prefix the code writes.
 use strict;
 use warnings;
 use FindBin;
@@ -245,11 +245,19 @@ for my $action (sort keys %allowed) {
 }
 my ($tag_prefix) = slurp_file("$top/src/core/fence.cpp") =~ /fence_tag_key\([^)]*\)\s*\{\s*return\s+"([^"]+)"/;
 ok(defined $tag_prefix, "the fence tag's key prefix, from fence.cpp: " . ($tag_prefix // 'not found'));
-for my $st (@{ $allowed{CreateTags} // [] }) {
-	my $c = $st->{Condition} // {};
-	is_deeply($c->{'ForAllValues:StringLike'}{'aws:TagKeys'}, [ ($tag_prefix // '') . '*' ],
-		'ec2:CreateTags: only tag keys under the fence tag\'s prefix');
-	is($c->{Null}{'aws:TagKeys'}, 'false', 'ec2:CreateTags: and only with tag keys (ForAllValues on none is true)');
+# One VIP's keys (the policy is generated for the README's example; the
+# unit test iam_policy_test.cpp holds the exact keys): the prefix, a VIP with
+# its prefix length, then at most the per-timeline suffix's wildcard.
+for my $action (qw(CreateTags DeleteTags)) {
+	for my $st (@{ $allowed{$action} // [] }) {
+		my $c = $st->{Condition} // {};
+		my $keys = $c->{'ForAllValues:StringLike'}{'aws:TagKeys'};
+		ok(ref $keys eq 'ARRAY' && @$keys, "ec2:$action: a condition on the tag keys");
+		my $prefix = $tag_prefix // 'pg_vip:';
+		like($_, qr{^\Q$prefix\E[0-9a-f.:]+/\d+(?::tl\*)?$}, "ec2:$action: only one VIP's fence tag keys: $_")
+		  for @{ ref $keys eq 'ARRAY' ? $keys : [] };
+		is($c->{Null}{'aws:TagKeys'}, 'false', "ec2:$action: and only with tag keys (ForAllValues on none is true)");
+	}
 }
 
 done_testing();
