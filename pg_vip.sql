@@ -72,18 +72,31 @@ LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION vip_check_setting(text, text) IS
   'Validates a pg_vip setting value as postgresql.conf would and returns its canonical form';
 
--- Every check a failover depends on, run now: one row per check.
+-- Every check a failover depends on: one row per check, from the last run
+-- (at most pg_vip.preflight_min_interval old; one run at a time per server),
+-- or from a run now with fresh => true (superusers only).
 CREATE FUNCTION vip_preflight(
+    fresh boolean DEFAULT false,
     OUT "check" text,
     OUT ok boolean,
     OUT detail text,
-    OUT hint text)
+    OUT hint text,
+    OUT checked_at timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'vip_preflight'
 LANGUAGE C STRICT VOLATILE;
 
-COMMENT ON FUNCTION vip_preflight() IS
-  'Checks now what a failover will need: credentials, region, metadata, the interface, permissions (DryRun), route tables, the VIP bound locally, the clock';
+COMMENT ON FUNCTION vip_preflight(boolean) IS
+  'What a failover will need: credentials, region, metadata, the interface, permissions (DryRun), route tables, the VIP bound locally, the clock; from the last run unless fresh';
+
+-- The least-privilege IAM policy for this node's settings, as JSON.
+CREATE FUNCTION vip_iam_policy()
+RETURNS text
+AS 'MODULE_PATHNAME', 'vip_iam_policy'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION vip_iam_policy() IS
+  'The least-privilege IAM policy for this node''s pg_vip settings: its route tables by ARN, this VIP''s fence tag keys';
 
 -- Counters since the server started, one row per value, in Prometheus'' shape:
 -- labels action, outcome and le are NULL where they do not apply.
@@ -111,10 +124,11 @@ REVOKE ALL ON FUNCTION vip_routes() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_events() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_claim(boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_check_setting(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION vip_preflight() FROM PUBLIC;
+REVOKE ALL ON FUNCTION vip_preflight(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION vip_iam_policy() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_metrics() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION vip_status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION vip_routes() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION vip_events() TO pg_monitor;
-GRANT EXECUTE ON FUNCTION vip_preflight() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION vip_preflight(boolean) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION vip_metrics() TO pg_monitor;

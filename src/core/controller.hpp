@@ -71,6 +71,8 @@ struct ControllerConfig {
   // cluster's. Both empty: no key (tests set fence_key directly).
   std::string fence_key_file;
   Secret fence_key;
+  // pg_vip.preflight_probe_table: vip_preflight() alone reads it.
+  std::string preflight_probe_table;
 };
 
 struct Event {

@@ -90,6 +90,19 @@ http::Response ImdsClient::fetch(const std::string &path) {
 std::string ImdsClient::instance_id() { return std::string(trim(get("meta-data/instance-id"))); }
 std::string ImdsClient::region() { return std::string(trim(get("meta-data/placement/region"))); }
 
+std::string ImdsClient::account_id() {
+  std::string text = get("dynamic/instance-identity/document");
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("accountId") || !doc["accountId"].IsString())
+    imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed", "the instance identity document has no accountId");
+  std::string account = doc["accountId"].GetString();
+  if (account.size() != 12 || account.find_first_not_of("0123456789") != std::string::npos)
+    imds_failure(ErrorKind::Malformed, 200, "IMDSMalformed",
+                 "the instance identity document gave an account id that is not 12 digits");
+  return account;
+}
+
 std::string ImdsClient::primary_interface_id() {
   std::string mac(trim(get("meta-data/mac")));
   if (mac.empty() || mac.find('/') != std::string::npos)

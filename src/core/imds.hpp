@@ -35,6 +35,9 @@ class ImdsClient {
 
   std::string instance_id();
   std::string region();
+  // The AWS account the instance runs in (accountId of the instance
+  // identity document): what an IAM policy's resource ARNs name.
+  std::string account_id();
   // The interface id of the instance's primary interface (its first MAC).
   std::string primary_interface_id();
   // Every interface attached to the instance (one per MAC under

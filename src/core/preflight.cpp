@@ -135,7 +135,38 @@ CheckResult vip_bound(const Observed &s) {
                   " dev lo (and make it persistent in the host's network configuration).");
 }
 
+// A request a least-privilege policy refuses: a changing action on a table
+// pg_vip does not manage, or another VIP's fence tag on one it does. A
+// refusal proves the policy narrow there; DryRunOperation proves it wide.
+CheckResult narrow(const PermissionProbe &p) {
+  std::string name = "narrow:" + p.action + " " + p.target + (p.variant.empty() ? "" : " " + p.variant);
+  std::string permission = aws::required_permission(p.action);
+  bool other_key = p.variant == "other_key";
+  std::string what = other_key ? permission + " with another VIP's fence tag key on " + p.target
+                               : permission + " on " + p.target + ", a route table pg_vip does not manage";
+  if (p.skipped) return failed_step(name, *p.skipped);
+  if (!p.answer)
+    return fail(name, "The endpoint answered a DryRun request to " + p.action + " as if it had acted on it.",
+                "Check pg_vip.ec2_endpoint: EC2 answers DryRun requests with DryRunOperation.");
+  const aws::AwsError &e = *p.answer;
+  if (e.kind == aws::ErrorKind::Authorization)
+    return pass(name, "Refused, as a least-privilege policy should: " + what + " (" + e.code + ").");
+  if (e.dry_run_ok())
+    return fail(name,
+                other_key ? permission + " is allowed with another VIP's fence tag key on " + p.target +
+                                ": this node could write or delete another cluster's fence."
+                          : permission + " is allowed on " + p.target +
+                                ", a route table pg_vip does not manage: this node could point routes there at "
+                                "itself.",
+                "Narrow the IAM policy of the credentials pg_vip uses to this VIP's route tables and tag keys: "
+                "SELECT vip_iam_policy() writes one.");
+  return fail(name, "Not proved: " + period(e.describe_for(p.action)),
+              "Set pg_vip.preflight_probe_table to a route table in this region that pg_vip does not manage, "
+              "or leave it empty to skip these checks.");
+}
+
 CheckResult permission(const Observed &s, const PermissionProbe &p) {
+  if (p.expect_refused) return narrow(p);
   std::string name = "permission:" + p.action + (p.target.empty() ? "" : " " + p.target);
   std::string permission = aws::required_permission(p.action);
   std::string on = p.target.empty() ? std::string() : " on " + p.target;

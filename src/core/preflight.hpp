@@ -44,6 +44,11 @@ struct PermissionProbe {
   std::string target;
   std::optional<aws::AwsError> answer;  // nullopt: EC2 answered 2xx, i.e. acted on a dry run
   std::optional<Problem> skipped;       // not asked, and why
+  // Proof that the policy is narrow: the request must be refused
+  // (pg_vip.preflight_probe_table, a table pg_vip does not manage; or a
+  // tag of another VIP on one it does). Its row is "narrow:...".
+  bool expect_refused = false;
+  std::string variant;  // after the target in the row's name: "other_key" (another VIP's tag key)
 };
 
 struct TableProbe {
@@ -94,7 +99,8 @@ struct Observed {
 
 // The rows, in a fixed order: configuration, credentials, region,
 // instance_metadata, interface_owner, source_dest_check, vip_bound,
-// permission:<Action>[ <target>]..., route_table:<id>..., vip_outside_vpc,
+// permission:<Action>[ <target>]..., narrow:<Action> <target>[ other_key]...
+// (with pg_vip.preflight_probe_table), route_table:<id>..., vip_outside_vpc,
 // clock_skew.
 std::vector<CheckResult> evaluate(const Observed &seen);
 

@@ -175,7 +175,7 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   };
   auto permission = [&](const std::string &action, const std::string &target, std::optional<aws::Ec2Call> call,
                         std::optional<Problem> skipped) {
-    PermissionProbe p{action, target, std::nullopt, std::nullopt};
+    PermissionProbe p{action, target, std::nullopt, std::nullopt, false, ""};
     if (no_ec2) p.skipped = no_ec2;
     else if (!call) p.skipped = skipped;
     seen.permissions.push_back(std::move(p));
@@ -213,6 +213,42 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
         no_vip);
     permission("DeleteTags", rtb,
                cidr.empty() ? std::nullopt : std::optional(aws::delete_tags({rtb}, {fence_tag_key(cidr, 1)})), no_vip);
+  }
+  // Proof that the policy is narrow (pg_vip.preflight_probe_table): what a
+  // claim sends, on a table pg_vip does not manage, and a tag of another
+  // VIP on one it does, each refused.
+  const std::string &probe = config.preflight_probe_table;
+  if (!probe.empty()) {
+    auto refused = [&](const std::string &action, const std::string &target, std::optional<aws::Ec2Call> call,
+                       std::optional<Problem> skipped, const std::string &variant = "") {
+      permission(action, target, std::move(call), std::move(skipped));
+      seen.permissions.back().expect_refused = true;
+      seen.permissions.back().variant = variant;
+    };
+    std::optional<Problem> not_probe = no_target;
+    if (std::find(config.route_tables.begin(), config.route_tables.end(), probe) != config.route_tables.end())
+      not_probe = Problem{"Not checked: pg_vip.preflight_probe_table names " + probe +
+                              ", which pg_vip.route_tables lists: a table pg_vip manages proves nothing.",
+                          "Name a route table pg_vip does not manage, or leave pg_vip.preflight_probe_table empty."};
+    bool ready = !not_probe.has_value();
+    refused("ReplaceRoute", probe,
+            ready ? std::optional(aws::replace_route(probe, cidr, seen.interface_id)) : std::nullopt, not_probe);
+    refused("CreateRoute", probe,
+            ready ? std::optional(aws::create_route(probe, cidr, seen.interface_id)) : std::nullopt, not_probe);
+    refused("CreateTags", probe,
+            ready ? std::optional(aws::create_tags({probe}, {{fence_tag_key(cidr, 1), "preflight"}})) : std::nullopt,
+            not_probe);
+    refused("DeleteTags", probe,
+            ready ? std::optional(aws::delete_tags({probe}, {fence_tag_key(cidr, 1)})) : std::nullopt, not_probe);
+    if (!config.route_tables.empty()) {
+      // A documentation address (RFC 5737) stands for another cluster's VIP.
+      std::string other = cidr == "192.0.2.1/32" ? "192.0.2.2/32" : "192.0.2.1/32";
+      const std::string &mine = config.route_tables.front();
+      refused("CreateTags", mine,
+              cidr.empty() ? std::nullopt
+                           : std::optional(aws::create_tags({mine}, {{fence_tag_key(other, 1), "preflight"}})),
+              Problem{"Not checked: pg_vip.vip is not set.", "Set pg_vip.vip."}, "other_key");
+    }
   }
   for (const auto &rtb : config.route_tables) {
     seen.tables.push_back(TableProbe{rtb, std::nullopt, std::nullopt});

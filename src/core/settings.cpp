@@ -112,6 +112,18 @@ std::vector<std::string> parse_route_tables(std::string_view raw) {
   return tables;
 }
 
+std::string parse_probe_table(std::string_view raw) {
+  auto value = trim(raw);
+  if (value.empty()) return std::string();
+  if (!is_resource_id(value, "rtb-"))
+    reject("preflight_probe_table", raw,
+           "\"" + shown(value) +
+               "\" is not a route table id: expected one \"rtb-\" followed by 8 or 17 lower-case hex digits, or "
+               "nothing.",
+           "Name one route table in this region that pg_vip does not manage, or leave it empty.");
+  return std::string(value);
+}
+
 std::string parse_network_interface(std::string_view raw) {
   auto value = trim(raw);
   if (value == "auto") return "auto";
@@ -257,6 +269,7 @@ std::string normalize(std::string_view raw_name, std::string_view value) {
   if (name.substr(0, 7) == "pg_vip.") name.remove_prefix(7);
   if (name == "vip") return trim(value).empty() ? std::string() : parse_vip(value).cidr;
   if (name == "route_tables") return join(parse_route_tables(value), ",");
+  if (name == "preflight_probe_table") return parse_probe_table(value);
   if (name == "network_interface") return parse_network_interface(value);
   if (name == "region") return parse_region(value);
   if (name == "ec2_endpoint") return trim(value).empty() ? std::string() : parse_url(name, value).text;
@@ -276,7 +289,7 @@ std::string normalize(std::string_view raw_name, std::string_view value) {
   throw ConfigError("unrecognized pg_vip setting \"" + shown(raw_name) + "\"",
                     "Settings that take a text value: vip, route_tables, network_interface, region, "
                     "ec2_endpoint, imds_endpoint, aws_profile, node_name, event_notification_command, "
-                    "event_notifications, ca_file, fence_key_file.");
+                    "event_notifications, ca_file, fence_key_file, preflight_probe_table.");
 }
 
 std::string sanitize_node_name(std::string_view text) {

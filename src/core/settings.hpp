@@ -35,7 +35,9 @@ struct Url {
 Vip parse_vip(std::string_view value);
 std::vector<std::string> parse_route_tables(std::string_view value);
 std::string parse_network_interface(std::string_view value);  // "auto" or an eni id
-std::string parse_region(std::string_view value);             // "" allowed
+std::string parse_probe_table(std::string_view value);        // one rtb id, or ""
+
+std::string parse_region(std::string_view value);  // "" allowed
 Url parse_url(std::string_view setting, std::string_view value);
 std::string parse_aws_profile(std::string_view value);  // "" allowed
 std::string parse_node_name(std::string_view value);    // "" allowed

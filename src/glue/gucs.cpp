@@ -26,6 +26,8 @@ char *fence_key_file = nullptr;
 char *event_notification_command = nullptr;
 char *event_notifications = nullptr;
 int fence_action = fence_action::kNone;
+int preflight_min_interval_ms = 60000;
+char *preflight_probe_table = nullptr;
 
 namespace {
 
@@ -70,6 +72,7 @@ PG_VIP_CHECK_HOOK(ca_file)
 PG_VIP_CHECK_HOOK(fence_key_file)
 PG_VIP_CHECK_HOOK(event_notifications)
 PG_VIP_CHECK_HOOK(event_notification_command)
+PG_VIP_CHECK_HOOK(preflight_probe_table)
 #undef PG_VIP_CHECK_HOOK
 
 // All settings are reloadable and hidden from non-superusers: they steer a
@@ -140,6 +143,18 @@ void define() {
       "reject refuses new connections while this node is fenced, but superusers' and replication's; terminate "
       "also ends the ordinary sessions already there, once each time the node becomes fenced.",
       &fence_action, fence_action::kNone, fence_action_options, PGC_SIGHUP, kFlags, nullptr, nullptr, nullptr);
+  // vip_preflight() sends about three DryRun requests per route table; they
+  // draw on the account's request buckets as a failover's ReplaceRoute does.
+  DefineCustomIntVariable("pg_vip.preflight_min_interval",
+                          "The least time between two runs of vip_preflight()'s checks; a call sooner gets the last "
+                          "run's rows.",
+                          "Superusers may ask for a fresh run at any time: vip_preflight(fresh => true).",
+                          &preflight_min_interval_ms, 60000, 1000, 24 * 3600 * 1000, PGC_SIGHUP, kFlags | GUC_UNIT_MS,
+                          nullptr, nullptr, nullptr);
+  define_string("pg_vip.preflight_probe_table",
+                "A route table pg_vip does not manage, on which vip_preflight() proves each changing action "
+                "refused; empty: not checked.",
+                &preflight_probe_table, "", check_preflight_probe_table);
   MarkGUCPrefixReserved("pg_vip");
 }
 
@@ -178,6 +193,7 @@ ControllerConfig controller_config() {
   cc.request_timeout = std::chrono::milliseconds(request_timeout_ms);
   cc.notification_command = text(event_notification_command);
   cc.notification_events = settings::parse_event_list(text(event_notifications));
+  cc.preflight_probe_table = settings::parse_probe_table(text(preflight_probe_table));
   return cc;
 }
 

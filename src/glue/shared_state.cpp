@@ -34,6 +34,7 @@ void attach_shared_memory() {
     state->lock = &(GetNamedLWLockTranche("pg_vip"))->lock;
     state->started_as_standby = access("standby.signal", F_OK) == 0;
     state->status = Status{};
+    preflight_cache_init(&state->preflight);
     fence_action::load_remembered(state);
   }
   LWLockRelease(AddinShmemInitLock);

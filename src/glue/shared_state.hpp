@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../core/status.hpp"
+#include "preflight_cache.hpp"
 #include "pg.hpp"
 
 namespace pg_vip {
@@ -51,6 +52,9 @@ struct SharedState {
   bool fence_remembered;
   char remembered_holder[sizeof Status::holder];
   uint32 remembered_holder_timeline;
+
+  // vip_preflight()'s runs (preflight_cache.hpp). Under `lock`.
+  PreflightCache preflight;
 };
 
 // Installs the shared memory hooks; called from _PG_init in the postmaster.

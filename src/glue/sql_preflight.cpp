@@ -1,11 +1,14 @@
-// vip_preflight(): one row per check of what a claim needs (preflight.hpp).
-// The checks run in this backend, over the network, bounded by
+// vip_preflight(): one row per check of what a claim needs (preflight.hpp),
+// from the server's last run or from a run in this backend
+// (preflight_cache.hpp), over the network, each request bounded by
 // pg_vip.request_timeout and stopped by a query cancel.
 #include <cstdlib>
 
 #include "../core/preflight_probe.hpp"
 #include "gucs.hpp"
+#include "preflight_cache.hpp"
 #include "preflight_run.hpp"
+#include "shared_state.hpp"
 
 extern "C" {
 #include "utils/tuplestore.h"
@@ -60,14 +63,25 @@ bool interrupted() { return QueryCancelPending || ProcDiePending; }
 using namespace pg_vip;
 
 PG_VIP_FUNCTION(vip_preflight) {
+  bool fresh = PG_GETARG_BOOL(0);
+  (void) shared_state_or_error();
+  if (fresh && !superuser())
+    ereport(ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to run vip_preflight()'s checks now"),
+             errdetail("Only superusers may ask for a fresh run: each run sends EC2 requests that draw on "
+                       "the same request limits as a failover."),
+             errhint("Call vip_preflight() without fresh: it returns the last run's rows, at most "
+                     "pg_vip.preflight_min_interval old.")));
   PreflightRows rows;
+  TimestampTz checked_at = 0;
   door::Failure failure;
-  bool ran = preflight_run(interrupted, rows, failure);
-  if (!ran) {
+  PreflightOutcome outcome =
+      preflight_get(fresh ? PreflightAsk::Fresh : PreflightAsk::Cached, interrupted, rows, checked_at, failure);
+  if (outcome == PreflightOutcome::Failed) {
     preflight_rows_free(rows);
     door::raise_error(failure);
   }
-  if (interrupted()) {
+  if (outcome == PreflightOutcome::Interrupted || interrupted()) {
     preflight_rows_free(rows);
     CHECK_FOR_INTERRUPTS();
     // Held off (e.g. a cancel during a commit cannot be), yet the requests stopped: the rows are not complete.
@@ -78,9 +92,9 @@ PG_VIP_FUNCTION(vip_preflight) {
   ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
   for (int i = 0; i < rows.n; ++i) {
     const PreflightRow &r = rows.rows[i];
-    Datum values[4] = {CStringGetTextDatum(r.check), BoolGetDatum(r.ok), CStringGetTextDatum(r.detail),
-                       r.hint[0] ? CStringGetTextDatum(r.hint) : (Datum) 0};
-    bool nulls[4] = {false, false, false, r.hint[0] == '\0'};
+    Datum values[5] = {CStringGetTextDatum(r.check), BoolGetDatum(r.ok), CStringGetTextDatum(r.detail),
+                       r.hint[0] ? CStringGetTextDatum(r.hint) : (Datum) 0, TimestampTzGetDatum(checked_at)};
+    bool nulls[5] = {false, false, false, r.hint[0] == '\0', false};
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
   }
   preflight_rows_free(rows);

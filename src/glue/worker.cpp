@@ -9,6 +9,7 @@
 #include "door.hpp"
 #include "fence_action.hpp"
 #include "gucs.hpp"
+#include "preflight_cache.hpp"
 #include "preflight_run.hpp"
 #include "shared_state.hpp"
 #include "wait_policy.hpp"
@@ -242,10 +243,20 @@ void run_preflight_if_due() {
   w.preflight_as_standby = w.tracker.role() != Role::Primary;
 
   PreflightRows rows;
+  TimestampTz checked_at = 0;
   door::Failure failure;
-  bool ok = preflight_run(preflight_cancelled, rows, failure);
-  bool cancelled = preflight_cancelled();
+  PreflightOutcome outcome = preflight_get(PreflightAsk::Worker, preflight_cancelled, rows, checked_at, failure);
+  bool ok = outcome != PreflightOutcome::Failed;
+  bool cancelled = outcome == PreflightOutcome::Interrupted || preflight_cancelled();
   w.preflight_as_standby = false;
+  if (outcome == PreflightOutcome::Busy) {
+    // A backend's run is under way, or the last run is younger than
+    // pg_vip.preflight_min_interval (a flood of reloads must not become a
+    // flood of requests): the next loop asks again.
+    preflight_rows_free(rows);
+    w.preflight_due = true;
+    return;
+  }
   if (cancelled) {
     // Its answers would be the cancellation's, not AWS's: run it again later.
     preflight_rows_free(rows);

@@ -65,6 +65,12 @@ Control API (unsigned, on the EC2 port, under /_fake/):
                               ec2:<Action> ..." message), is logged with its code and
                               applies nothing. Checked after the signature, before
                               faults.
+  POST /_fake/policy          JSON: {"instance": "i-...", "policy": {IAM policy} | null}: that
+                              instance's callers are held to the policy (policy_allows: Allow
+                              statements, Action/Resource wildcards, StringEquals, StringLike,
+                              ForAllValues/ForAnyValue:StringLike and Null on ec2:Region and
+                              aws:TagKeys); what it does not allow is answered 403
+                              UnauthorizedOperation, after the deny rules; null lifts it
   POST /_fake/route           JSON: {route_table_id, destination, eni | blackhole | delete}
   POST /_fake/tag             JSON: {route_table_id, key, value | delete}: a tag written by someone else
   POST /_fake/expire_role_credentials   role credentials already handed out expire now
@@ -106,6 +112,7 @@ made for. It runs until SIGTERM.
 
 import argparse
 import datetime
+import fnmatch
 import hmac
 import ipaddress
 import json
@@ -176,6 +183,7 @@ class World:
         self.faults = {}
         self.down_until = 0.0
         self.deny_rules = []
+        self.policies = {}  # instance id -> an IAM policy document its callers are held to
         self.page_tokens = {}  # nextToken -> (route table ids of the query, offset of the next page)
         self.kernel = None  # KernelRoutes, in the lab
         self.reset_answers()
@@ -278,6 +286,10 @@ class World:
                 status = int(rule.get("status", 403))
                 message = rule.get("message") or unauthorized_message(self.region, principal, action, params)
                 return AwsError(status, code, message)
+            policy = self.policies.get(caller)
+            if policy is not None and not policy_allows(policy, self.region, action, params):
+                return AwsError(403, "UnauthorizedOperation",
+                                unauthorized_message(self.region, principal, action, params))
         return None
 
 
@@ -347,6 +359,74 @@ def xml_error(code, message, form="Response", status=400):
                 f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{escape(code)}</Code>'
             f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>")
+
+
+# A small IAM evaluator, written from AWS's documentation of policy
+# evaluation, for the policies vip_iam_policy() writes: Allow statements
+# only (anything not allowed is denied), Action with * wildcards, Resource
+# "*" or ARNs with wildcards, and the condition operators StringEquals,
+# StringLike, ForAllValues:StringLike, ForAnyValue:StringLike and Null over
+# the keys ec2:Region and aws:TagKeys. An operator or key it does not know
+# never matches: a policy it cannot judge allows nothing.
+def _like(pattern, value):
+    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
+
+
+def _resources(region, action, params):
+    account = ACCOUNT
+    if action in ("ReplaceRoute", "CreateRoute"):
+        return [f"arn:aws:ec2:{region}:{account}:route-table/{params.get('RouteTableId', '')}"]
+    if action in ("CreateTags", "DeleteTags"):
+        ids = [v for k, v in sorted(params.items()) if k.startswith("ResourceId.")]
+        kinds = {"rtb": "route-table", "eni": "network-interface", "i": "instance"}
+        return [f"arn:aws:ec2:{region}:{account}:{kinds.get(i.split('-')[0], 'unknown')}/{i}" for i in ids] or [""]
+    return ["*"]
+
+
+def _condition_holds(op, key, wanted, context):
+    wanted = wanted if isinstance(wanted, list) else [wanted]
+    value = context.get(key)
+    if op == "Null":
+        return (value is None) == (str(wanted[0]).lower() == "true")
+    if key not in context:
+        return op.startswith("ForAllValues:")  # ForAllValues over no values holds, as in IAM
+    values = value if isinstance(value, list) else [value]
+    if op == "StringEquals":
+        return len(values) == 1 and values[0] in wanted
+    if op == "StringLike":
+        return len(values) == 1 and any(_like(w, values[0]) for w in wanted)
+    if op == "ForAllValues:StringLike":
+        return all(any(_like(w, v) for w in wanted) for v in values)
+    if op == "ForAnyValue:StringLike":
+        return any(any(_like(w, v) for w in wanted) for v in values)
+    return False
+
+
+def policy_allows(policy, region, action, params):
+    context = {"ec2:Region": region}
+    keys = [v for k, v in params.items() if k.startswith("Tag.") and k.endswith(".Key")]
+    if keys:
+        context["aws:TagKeys"] = keys
+    for resource in _resources(region, action, params):
+        allowed = False
+        for st in policy.get("Statement", []):
+            if st.get("Effect") != "Allow":
+                continue
+            actions = st.get("Action", [])
+            actions = actions if isinstance(actions, list) else [actions]
+            if not any(_like(a.lower(), f"ec2:{action}".lower()) for a in actions):
+                continue
+            resources = st.get("Resource", [])
+            resources = resources if isinstance(resources, list) else [resources]
+            if not any(r == "*" or _like(r, resource) for r in resources):
+                continue
+            if all(_condition_holds(op, key, wanted, context)
+                   for op, conds in st.get("Condition", {}).items() for key, wanted in conds.items()):
+                allowed = True
+                break
+        if not allowed:
+            return False
+    return True
 
 
 def unauthorized_message(region, principal, action, params):
@@ -780,6 +860,13 @@ class Ec2Handler(Handler):
                         world.reset_answers()
                     else:
                         return self.send(400, f"unknown fault {name}", "text/plain")
+            elif what == "policy":
+                if not isinstance(args.get("instance"), str) or not isinstance(args.get("policy"), (dict, type(None))):
+                    return self.send(400, 'expected {"instance": "i-...", "policy": {...} | null}', "text/plain")
+                if args["policy"] is None:
+                    world.policies.pop(args["instance"], None)
+                else:
+                    world.policies[args["instance"]] = args["policy"]
             elif what == "deny":
                 rules = args.get("rules")
                 if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
@@ -881,6 +968,9 @@ class ImdsHandler(Handler):
             macs + "/": "\n".join(f"{m}/" for m, _ in interfaces),
             "/latest/meta-data/placement/region": world.region,
             "/latest/meta-data/placement/availability-zone": world.region + "a",
+            "/latest/dynamic/instance-identity/document": json.dumps(
+                {"accountId": ACCOUNT, "instanceId": instance["id"], "region": world.region,
+                 "availabilityZone": world.region + "a", "architecture": "x86_64"}, indent=2),
         }
         for n, (m, eni) in enumerate(interfaces):
             paths[f"{macs}/{m}/interface-id"] = eni

@@ -338,4 +338,18 @@ END {
 	waitpid($_, 0) for @fake_pids;
 }
 
+# Static keys in the environment the server inherits, and nothing else
+# that could steer the credentials, the region or the endpoint: every check
+# but the one under test stays green, whatever instance metadata does.
+push @EXPORT, qw(use_static_keys);
+sub use_static_keys {
+	my ($key, $secret) = @_;
+	delete $ENV{$_} for qw(AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL
+	  AWS_ENDPOINT_URL_EC2 AWS_EC2_METADATA_DISABLED);
+	$ENV{AWS_ACCESS_KEY_ID} = $key;
+	$ENV{AWS_SECRET_ACCESS_KEY} = $secret;
+	$ENV{AWS_SHARED_CREDENTIALS_FILE} = '/dev/null';
+	$ENV{AWS_CONFIG_FILE} = '/dev/null';
+}
+
 1;

@@ -110,7 +110,10 @@ $node->safe_psql('fresh', 'CREATE EXTENSION pg_vip');
 is(extversion($node, 'fresh'), $version, "CREATE EXTENSION pg_vip installs $version");
 my $fresh = objects_of($node, 'fresh');
 like($fresh, qr/^function vip_metrics\(\) returns SETOF record/m, "$version has vip_metrics()");
-like($fresh, qr/^function vip_preflight\(\) returns SETOF record/m, "$version has vip_preflight()");
+like($fresh, qr/^function vip_preflight\(boolean\) returns SETOF record; args \(fresh boolean DEFAULT false, OUT "check" text, OUT ok boolean, OUT detail text, OUT hint text, OUT checked_at timestamp with time zone\)/m,
+	"$version has vip_preflight(fresh) with checked_at");
+like($fresh, qr/^function vip_iam_policy\(\) returns text; .*; acl [^,:]+:EXECUTE:f$/m,
+	"$version has vip_iam_policy(), for its owner (a superuser) alone");
 is(objects_of($node, 'upgraded'), $fresh, "updated from $released, the objects are those of a fresh $version");
 isnt($old, $fresh, "the comparison tells $released from $version");
 
@@ -122,7 +125,7 @@ unlike($err, qr/WARNING/, 'and warns no more');
 for my $change (
 	['a grant to PUBLIC', 'GRANT EXECUTE ON FUNCTION vip_metrics() TO PUBLIC', 'REVOKE EXECUTE ON FUNCTION vip_metrics() FROM PUBLIC'],
 	['another volatility', 'ALTER FUNCTION vip_metrics() STABLE', 'ALTER FUNCTION vip_metrics() VOLATILE'],
-	['another comment', "COMMENT ON FUNCTION vip_preflight() IS 'x'", undef])
+	['another comment', "COMMENT ON FUNCTION vip_preflight(boolean) IS 'x'", undef])
 {
 	my ($what, $do, $undo) = @$change;
 	$node->safe_psql('upgraded', $do);

@@ -65,10 +65,10 @@ Observed healthy() {
   s.interface = n;
   s.source_dest_check = false;
   s.local_addresses = std::vector<LocalAddress>{{"lo", "127.0.0.1"}, {"lo", "10.0.99.10"}, {"eth0", "10.0.1.10"}};
-  s.permissions.push_back({"DescribeRouteTables", "", dry_run_ok(), std::nullopt});
+  s.permissions.push_back({"DescribeRouteTables", "", dry_run_ok(), std::nullopt, false, ""});
   for (const char *rtb : {"rtb-1", "rtb-2"})
     for (const char *action : {"ReplaceRoute", "CreateRoute", "CreateTags"})
-      s.permissions.push_back({action, rtb, dry_run_ok(), std::nullopt});
+      s.permissions.push_back({action, rtb, dry_run_ok(), std::nullopt, false, ""});
   s.tables = {{"rtb-1", table("rtb-1"), std::nullopt}, {"rtb-2", table("rtb-2"), std::nullopt}};
   s.local_time = system_clock::now();
   s.aws_date = s.local_time - seconds(2);
@@ -335,4 +335,82 @@ TEST(HttpDate, ImfFixdateOnly) {
   EXPECT_FALSE(http::parse_http_date("Sun, 06 Nov 9999 08:49:37 GMT"));
   EXPECT_FALSE(http::parse_http_date(""));
   EXPECT_FALSE(http::parse_http_date(std::string(29, '\0')));
+}
+
+namespace {
+
+aws::AwsError unauthorized(const std::string &action) {
+  return answer(
+      "UnauthorizedOperation", 403, aws::ErrorKind::Authorization,
+      "You are not authorized to perform this operation. User: x is not authorized to perform: ec2:" + action);
+}
+
+// healthy(), with pg_vip.preflight_probe_table = rtb-9 and what a narrow
+// policy answers there: every changing action refused, and on rtb-1 a tag
+// of another VIP refused.
+Observed probed() {
+  Observed s = healthy();
+  for (const char *action : {"ReplaceRoute", "CreateRoute", "CreateTags", "DeleteTags"}) {
+    PermissionProbe p{action, "rtb-9", unauthorized(action), std::nullopt, true, ""};
+    p.expect_refused = true;
+    s.permissions.push_back(p);
+  }
+  PermissionProbe other{"CreateTags", "rtb-1", unauthorized("CreateTags"), std::nullopt, true, "other_key"};
+  other.expect_refused = true;
+  other.variant = "other_key";
+  s.permissions.push_back(other);
+  return s;
+}
+
+}  // namespace
+
+TEST(PreflightNarrow, RefusalsOnATableItDoesNotManageProveThePolicyNarrow) {
+  auto rows = evaluate(probed());
+  expect_failed(rows, {});
+  for (const char *name : {"narrow:ReplaceRoute rtb-9", "narrow:CreateRoute rtb-9", "narrow:CreateTags rtb-9",
+                           "narrow:DeleteTags rtb-9", "narrow:CreateTags rtb-1 other_key"})
+    EXPECT_TRUE(has(row(rows, name).detail, "Refused")) << name << ": " << row(rows, name).detail;
+  EXPECT_TRUE(has(row(rows, "narrow:ReplaceRoute rtb-9").detail, "rtb-9"));
+}
+
+TEST(PreflightNarrow, AnActionAllowedWhereItShouldNotBeFailsAndNamesTheCure) {
+  Observed s = probed();
+  for (auto &p : s.permissions)
+    if (p.expect_refused && p.action == "ReplaceRoute") p.answer = dry_run_ok();
+  for (auto &p : s.permissions)
+    if (p.expect_refused && p.variant == "other_key") p.answer = dry_run_ok();
+  auto rows = evaluate(s);
+  expect_failed(rows, {"narrow:ReplaceRoute rtb-9", "narrow:CreateTags rtb-1 other_key"});
+  const auto &r = row(rows, "narrow:ReplaceRoute rtb-9");
+  EXPECT_TRUE(has(r.detail, "ec2:ReplaceRoute is allowed on rtb-9, a route table pg_vip does not manage")) << r.detail;
+  EXPECT_TRUE(has(r.hint, "vip_iam_policy()")) << r.hint;
+  const auto &k = row(rows, "narrow:CreateTags rtb-1 other_key");
+  EXPECT_TRUE(has(k.detail, "another VIP's fence tag")) << k.detail;
+  EXPECT_TRUE(has(k.hint, "vip_iam_policy()")) << k.hint;
+}
+
+TEST(PreflightNarrow, AnAnswerThatIsNeitherARefusalNorAllowedProvesNothing) {
+  Observed s = probed();
+  for (auto &p : s.permissions)
+    if (p.expect_refused && p.action == "DeleteTags")
+      p.answer = answer("InvalidRouteTableID.NotFound", 400, aws::ErrorKind::NotFound,
+                        "The routeTable ID 'rtb-9' does not exist");
+  auto rows = evaluate(s);
+  expect_failed(rows, {"narrow:DeleteTags rtb-9"});
+  EXPECT_TRUE(has(row(rows, "narrow:DeleteTags rtb-9").detail, "Not proved"))
+      << row(rows, "narrow:DeleteTags rtb-9").detail;
+  EXPECT_TRUE(has(row(rows, "narrow:DeleteTags rtb-9").hint, "pg_vip.preflight_probe_table"));
+}
+
+TEST(Settings, PreflightProbeTableIsOneRouteTableIdOrEmpty) {
+  EXPECT_EQ(settings::normalize("preflight_probe_table", " rtb-0123abcd "), "rtb-0123abcd");
+  EXPECT_EQ(settings::normalize("pg_vip.preflight_probe_table", ""), "");
+  EXPECT_THROW(settings::normalize("preflight_probe_table", "rtb-1,rtb-2"), ConfigError);
+  EXPECT_THROW(settings::normalize("preflight_probe_table", "eni-0123abcd"), ConfigError);
+  try {
+    settings::normalize("preflight_probe_table", "rtb-xyz");
+    FAIL();
+  } catch (const ConfigError &e) {
+    EXPECT_TRUE(has(e.detail(), "not a route table id")) << e.detail();
+  }
 }

@@ -1,0 +1,52 @@
+#include "iam_policy_source.hpp"
+
+#include "error.hpp"
+#include "http_client.hpp"
+#include "iam_policy.hpp"
+#include "imds.hpp"
+#include "text.hpp"
+
+namespace pg_vip {
+
+using namespace std::chrono;
+
+std::string iam_policy_for(const ControllerConfig &config, const aws::Environment &env,
+                           std::function<bool()> cancelled) {
+  if (config.vip.empty() || config.route_tables.empty())
+    throw ConfigError("pg_vip is not configured", "pg_vip.vip and pg_vip.route_tables name what the policy allows.",
+                      "Set both, reload, and call vip_iam_policy() again.");
+  IamPolicyInput in;
+  in.vip = config.vip;
+  in.route_tables = config.route_tables;
+  in.region = config.region;
+  for (const char *name : {"AWS_REGION", "AWS_DEFAULT_REGION"})
+    if (in.region.empty()) in.region = env(name).value_or("");
+
+  if (aws::metadata_disabled(env))
+    throw Error("the AWS account is not known",
+                "Instance metadata is turned off (AWS_EC2_METADATA_DISABLED), and the policy's route table ARNs "
+                "name the account.",
+                "Call vip_iam_policy() on a node whose metadata is reachable, or take the policy in docs/iam.md "
+                "and write your account id in it.");
+  http::ClientOptions ho;
+  ho.ca_file = config.ca_file;
+  ho.cancelled = std::move(cancelled);
+  http::Client http(ho);
+  aws::ImdsOptions io;
+  io.endpoint = config.imds_endpoint;
+  io.timeout = std::min(config.request_timeout, milliseconds(1000));
+  Clock clock;
+  aws::ImdsClient imds(http, io, clock);
+  try {
+    in.account = imds.account_id();
+    if (in.region.empty()) in.region = std::string(trim(imds.region()));
+  } catch (const aws::AwsFailure &e) {
+    throw Error("the AWS account is not known",
+                "Instance metadata (IMDSv2) at " + config.imds_endpoint +
+                    " did not give the instance identity document: " + e.error().describe() + ".",
+                "Check pg_vip.imds_endpoint, or take the policy in docs/iam.md and write your account id in it.");
+  }
+  return iam_policy_json(in);
+}
+
+}  // namespace pg_vip

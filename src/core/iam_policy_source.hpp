@@ -1,0 +1,22 @@
+// Where vip_iam_policy() finds what its policy names besides the settings:
+// the region (as a claim finds it: pg_vip.region, AWS_REGION,
+// AWS_DEFAULT_REGION, then instance metadata) and the account (the
+// accountId of the instance identity document, from instance metadata: no
+// STS call, so no permission beyond the ones the policy grants).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "controller.hpp"
+#include "credentials.hpp"
+
+namespace pg_vip {
+
+// The policy for `config` (iam_policy.hpp). Throws Error, with a hint, when
+// the VIP or the route tables are not set, or the region or the account
+// cannot be found.
+std::string iam_policy_for(const ControllerConfig &config, const aws::Environment &env,
+                           std::function<bool()> cancelled);
+
+}  // namespace pg_vip
