@@ -391,7 +391,7 @@ void Controller::forget_tags(const Identity &me, bool all_but_mine) {
     log(true, "pg_vip: could not delete older fence tags (" + join(keys, ", ") + ") on " + join_ids(ids),
         o.error->describe_for("DeleteTags") +
             ". They are harmless (a newer timeline's tag wins), but a table keeps at most 50 tags; allow "
-            "ec2:DeleteTags on pg_vip:* keys (see the README's policy).");
+            "ec2:DeleteTags on this VIP's pg_vip: keys (SELECT vip_iam_policy() writes the policy).");
     return;
   }
 }

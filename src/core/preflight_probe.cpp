@@ -193,7 +193,7 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   // the route is missing), the fence tag (CreateTags) and, once it holds,
   // the deletion of older timelines' tags (DeleteTags). The read is one
   // DescribeRouteTables for all. The tags probed are keys a claim could
-  // write (timeline 1's), so a policy limited to pg_vip:* keys passes.
+  // write (timeline 1's), so a policy limited to this VIP's keys passes.
   std::optional<Problem> no_target;
   if (cidr.empty()) no_target = Problem{"Not checked: pg_vip.vip is not set.", "Set pg_vip.vip."};
   else if (seen.interface_id.empty())
