@@ -207,6 +207,7 @@ const std::vector<std::string> kTemplates = {
     "printf '%%s\\n' %d | bash",
     "echo %d | env bash",
     "echo %d | xargs sh -c",
+    "echo %d | . /dev/stdin",
     "set -- %d; eval \"$1\"",
     "set -- %d; sh -c \"$1\"",
     "for x in %d; do eval \"$x\"; done",
@@ -618,6 +619,8 @@ TEST(NotifyTemplate, RefusesAPlaceholderWhereAWellKnownProgramReadsCode) {
       {"echo %d | sqlite3 /tmp/db", "sqlite3"},
       {"echo %d | psql", "psql"},
       {"echo %d | crontab -", "crontab"},
+      {"echo %d | . /dev/stdin", "pipes into ."},
+      {"echo %d | source /dev/stdin", "source"},
       {"bash <(echo %d)", "process substitution"},
       {"hook %d > >(sh)", "process substitution"},
       // A shell function defined in the command: its body is out of sight.
