@@ -65,14 +65,14 @@ const char kCodeReaderHint[] =
     "PG_VIP_TIMESTAMP, PG_VIP_DETAILS, PG_VIP_VIP, PG_VIP_ROUTE_TABLES) and never runs it.";
 
 // Shell contexts a placeholder may not stand in. Top level (the empty
-// stack) is the only one where pg_vip's single quotes make one literal word.
+// stack) is the only one where the quoted reference pg_vip puts in its place
+// ("${PG_VIP_DETAILS}") is one literal word.
 enum class Context { Single, Double, Backquote, CommandSub, Paren, Param, Arith, Comment };
 
 std::string where(Context c) {
   switch (c) {
     case Context::Single:
-      return "inside single quotes: pg_vip puts each value in single quotes itself, and inside yours those close "
-             "your quotes instead, leaving the value to the shell";
+      return "inside single quotes, where it would not become the value: pg_vip quotes each value itself";
     case Context::Double:
       return "inside double quotes, where the shell still expands $(...), `...` and $variables in the value";
     case Context::Backquote: return "inside backquotes (`...`), whose text the shell reads again as a command";
