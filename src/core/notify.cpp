@@ -1,5 +1,8 @@
 #include "notify.hpp"
 
+#include "code_readers.hpp"
+#include "text.hpp"
+
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -52,15 +55,24 @@ const char kEnvironmentHint[] =
     "A hook can also read every value from its environment, without any quoting: PG_VIP_NODE_NAME, PG_VIP_EVENT, "
     "PG_VIP_SUCCESS, PG_VIP_TIMESTAMP, PG_VIP_DETAILS, PG_VIP_VIP and PG_VIP_ROUTE_TABLES.";
 
+// For a value that would reach code: no list of the programs that run their
+// arguments or input as code is complete, so the hint names the way that
+// needs none.
+const char kCodeReaderHint[] =
+    "Hand the values only to a program or script that uses them as data (\"$1\"). pg_vip knows the common programs "
+    "that run an argument or their input as code, but no such list is complete: the safe way is a script of your "
+    "own that reads each value from its environment (PG_VIP_NODE_NAME, PG_VIP_EVENT, PG_VIP_SUCCESS, "
+    "PG_VIP_TIMESTAMP, PG_VIP_DETAILS, PG_VIP_VIP, PG_VIP_ROUTE_TABLES) and never runs it.";
+
 // Shell contexts a placeholder may not stand in. Top level (the empty
-// stack) is the only one where pg_vip's single quotes make one literal word.
+// stack) is the only one where the quoted reference pg_vip puts in its place
+// ("${PG_VIP_DETAILS}") is one literal word.
 enum class Context { Single, Double, Backquote, CommandSub, Paren, Param, Arith, Comment };
 
 std::string where(Context c) {
   switch (c) {
     case Context::Single:
-      return "inside single quotes: pg_vip puts each value in single quotes itself, and inside yours those close "
-             "your quotes instead, leaving the value to the shell";
+      return "inside single quotes, where it would not become the value: pg_vip quotes each value itself";
     case Context::Double:
       return "inside double quotes, where the shell still expands $(...), `...` and $variables in the value";
     case Context::Backquote: return "inside backquotes (`...`), whose text the shell reads again as a command";
@@ -131,17 +143,65 @@ std::string basename_of(const std::string &w) {
   return slash == std::string::npos ? w : w.substr(slash + 1);
 }
 
+// The text a word written in a template stands for, when it is plain,
+// single-quoted, or double-quoted without anything the shell expands in
+// it: the code given to sh -c, read as code in its turn. nullopt otherwise.
+std::optional<std::string> literal_text(const std::string &raw) {
+  std::string out;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '\'' || c == '"') {
+      auto close = raw.find(c, i + 1);
+      if (close == std::string::npos) return std::nullopt;
+      std::string inside = raw.substr(i + 1, close - i - 1);
+      if (c == '"' && inside.find_first_of("$`\\") != std::string::npos) return std::nullopt;
+      out += inside;
+      i = close;
+    } else if (c == '\\' || c == '$' || c == '`') {
+      return std::nullopt;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<Cell> literal_cells(const std::string &text) {
+  std::vector<Cell> cells;
+  for (char c : text) cells.push_back({c, 0});
+  return cells;
+}
+
+constexpr std::size_t kNoWord = static_cast<std::size_t>(-1);
+
 // Reads the template the way /bin/sh (dash, or bash as sh) would read the
 // command it becomes, keeping only what decides how a placeholder's value is
 // read: the quoting context, the word it is part of, and that word's place
-// in its command. Where dash and bash differ, or the reading is unsure, it
-// refuses: a template it cannot vouch for never runs.
+// in its command (and, through code_readers.hpp, what the program named
+// there does with it). Where dash and bash differ, or the reading is
+// unsure, it refuses: a template it cannot vouch for never runs.
+//
+// A value can also reach code without a placeholder in the place: through a
+// shell variable (set -- %d; eval "$1"), the code given to sh -c (sh -c
+// 'eval "$1"' x %d) or the PG_VIP_* variables. A reader made with
+// `values_source` (why a variable may hold a value) takes every expansion
+// ($1, "$x", `...`) as a value; any reader takes an expansion of a PG_VIP_*
+// variable as one.
 class TemplateReader {
  public:
-  explicit TemplateReader(std::vector<Cell> cells) : cells_(std::move(cells)) {}
+  explicit TemplateReader(std::vector<Cell> cells, std::string values_source = {})
+      : cells_(std::move(cells)), values_source_(std::move(values_source)) {}
+
+  // How the template puts a placeholder's value into a shell variable
+  // ("set", "for", "read", ...), found by problem(); empty if it does not.
+  const std::string &value_in_variable() const { return value_in_variable_; }
 
   std::optional<TemplateProblem> problem() {
-    bool has_placeholder = std::any_of(cells_.begin(), cells_.end(), [](const Cell &c) { return c.placeholder != 0; });
+    has_placeholder_ = std::any_of(cells_.begin(), cells_.end(), [](const Cell &c) { return c.placeholder != 0; });
+    std::string plain;
+    for (const auto &c : cells_) plain += c.placeholder ? '%' : c.c;
+    watch_values_ = has_placeholder_ || !values_source_.empty() || plain.find("PG_VIP_") != std::string::npos;
+    bool has_placeholder = has_placeholder_;
     for (i_ = 0; i_ < cells_.size(); ++i_) {
       const Cell &cell = cells_[i_];
       if (!cell.placeholder) {
@@ -161,9 +221,12 @@ class TemplateReader {
                                "pg_vip cannot tell how a value next to it would be read.",
                                "Use '...' or \"...\" for the command's own text, or move it into a script."};
     }
-    if (stack_.empty()) return finish_word();
+    if (stack_.empty()) {
+      if (auto p = finish_word()) return p;
+      return end_command();
+    }
     // A comment at the top level ends with the command (every word before it is judged).
-    if (stack_.size() == 1 && stack_.back() == Context::Comment) return std::nullopt;
+    if (stack_.size() == 1 && stack_.back() == Context::Comment) return end_command();
     if (has_placeholder)
       return TemplateProblem{"The command ends inside a quote, a substitution or a comment, so a value could decide "
                              "how the shell reads the rest of it.",
@@ -175,9 +238,23 @@ class TemplateReader {
   struct Word {
     std::size_t cells = 0;
     char placeholder = 0;
-    bool literal = true;  // no quoting, escape or expansion: `text` is what the shell sees
-    std::string text;     // the characters written, quotes included
+    bool literal = true;   // no quoting, escape or expansion: `text` is what the shell sees
+    bool expands = false;  // a $ or ` outside single quotes: a variable's value, a command's output
+    std::string text;      // the characters written, quotes included
   };
+
+  // A word that may hold a value from outside, other than a placeholder.
+  bool holds_value(const Word &w) const {
+    return w.expands && (!values_source_.empty() || w.text.find("PG_VIP_") != std::string::npos);
+  }
+
+  std::string subject(const Word &w) const {
+    if (w.placeholder) return "The placeholder %" + std::string(1, w.placeholder);
+    std::string shown = "\"" + sanitize_event_text(unquoted(w.text), 60) + "\"";
+    if (!values_source_.empty())
+      return "The expansion " + shown + ", which may hold a placeholder's value (" + values_source_ + "),";
+    return "The expansion " + shown + ", which holds text from outside,";
+  }
 
   const Cell *next(std::size_t ahead = 1) const { return i_ + ahead < cells_.size() ? &cells_[i_ + ahead] : nullptr; }
   bool next_is(char c, std::size_t ahead = 1) const {
@@ -209,7 +286,7 @@ class TemplateReader {
       }
     }
     std::string hint = "Write each placeholder as a word of its own, without quotes: pg_vip quotes every value itself";
-    if (fixed != templ && fixed.size() <= 200 && !TemplateReader(cells_of(fixed)).problem())
+    if (fixed != templ && fixed.size() <= 200 && !check_notification_template(fixed))
       hint += ", as in \"" + fixed + "\"";
     return hint + ". " + kEnvironmentHint;
   }
@@ -238,6 +315,15 @@ class TemplateReader {
     }
     if (is_operator(c)) {
       if (auto p = finish_word()) return p;
+      if (c == '(' && !next_is('(') && words_.size() == 1 && closes_at_once() && watch_values_)
+        return defines_function();
+      if (auto p = end_command()) return p;
+      if (c == '|' && next_is('|')) {
+        ++i_;  // ||
+      } else if (c == '|') {
+        piped_ = true;
+        if (next_is('&')) ++i_;  // bash's |&
+      }
       if (c == '(' && next_is('(')) {
         in_arith_ = true;  // bash's (( )) and for ((;;)): arithmetic, which evaluates a[$(...)]
         ++i_;
@@ -312,6 +398,7 @@ class TemplateReader {
     if (cell.placeholder) return nested_placeholder(cell.placeholder, ctx);
     char c = cell.c;
     if (ctx != Context::Comment) word_.text += c;  // for the messages: the word as written
+    if (auto p = nested_expansion(ctx, c)) return p;
     switch (ctx) {
       case Context::Comment: return std::nullopt;
       case Context::Single:
@@ -324,7 +411,10 @@ class TemplateReader {
       case Context::Double:
         if (c == '"') stack_.pop_back();
         else if (c == '\\') return skip_escaped(ctx);
-        else if (c == '$' || c == '`') opens(c);
+        else if (c == '$' || c == '`') {
+          word_.expands = true;
+          opens(c);
+        }
         return std::nullopt;
       case Context::Param:
         if (c == '}') stack_.pop_back();
@@ -376,6 +466,7 @@ class TemplateReader {
       return;
     }
     word_.literal = word_.literal && literal;
+    if (cell.c == '$' || cell.c == '`') word_.expands = true;
     word_.text += cell.c;
   }
 
@@ -385,9 +476,19 @@ class TemplateReader {
     if (word_.cells == 0) return std::nullopt;
     Word w = std::move(word_);
     word_ = {};
-    if (w.placeholder) {
-      if (auto p = judge_placeholder(w)) return p;
+    bool assignment = expect_command_ && is_assignment(w.text);
+    bool syntax = expect_command_ && w.literal && (is_reserved_word(w.text) || w.text == "[[");
+    bool in_command =
+        !redirect_target_ && !in_double_bracket_ && !in_arith_ && !syntax && !(assignment && words_.empty());
+    if (in_command)
+      words_.push_back({w.placeholder ? "%" + std::string(1, w.placeholder) : unquoted(w.text),
+                        w.placeholder != 0 || holds_value(w)});
+    if (w.placeholder || (holds_value(w) && !assignment)) {
+      if (auto p = judge(w, in_command ? words_.size() - 1 : kNoWord)) return p;
+    } else if (auto p = evaluated_name(w)) {
+      return p;
     }
+    if (expect_command_ && w.literal && w.text == "function" && watch_values_) return defines_function();
     if (redirect_target_) {
       redirect_target_ = false;
       return std::nullopt;
@@ -427,9 +528,96 @@ class TemplateReader {
     // After -c, the first word that is not an option is the code (sh -c --
     // x, sh -c -e x); the words after it are its arguments ($0, $1, ...).
     bool option = previous_.size() > 1 && previous_[0] == '-';
-    if (code_option_seen_ && !option) code_option_seen_ = false;
-    else if (is_code_option(previous_)) code_option_seen_ = true;
+    if (code_option_seen_ && !option) {
+      code_option_seen_ = false;
+      if (watch_values_) return code_given_to_c(w);
+    } else if (is_code_option(previous_)) {
+      code_option_seen_ = true;
+    }
     return std::nullopt;
+  }
+
+  // The code given to -c gets the words after it as $1, $2, ...: read it as
+  // a template whose every expansion may hold a value.
+  std::optional<TemplateProblem> code_given_to_c(const Word &w) const {
+    auto text = literal_text(w.text);
+    if (!text)
+      return TemplateProblem{"The code given to \"" + command_line_so_far() + "\"" +
+                                 " is not written as one plain or single-quoted word, so pg_vip cannot tell what "
+                                 "it does with the values that reach it.",
+                             kCodeReaderHint};
+    return TemplateReader(literal_cells(*text), "the code given to -c gets the words after it as $1, $2, ...")
+        .problem();
+  }
+
+  // The simple command up to the code word, for a message: "sudo -u postgres sh -c".
+  std::string command_line_so_far() const {
+    std::vector<std::string> texts;
+    for (std::size_t k = 0; k + 1 < words_.size(); ++k) texts.push_back(words_[k].text);
+    return sanitize_event_text(join(texts, " "), 80);
+  }
+
+  // The word after the simple command's ( is ): name() defines a function.
+  bool closes_at_once() const {
+    for (std::size_t k = i_ + 1; k < cells_.size(); ++k) {
+      if (cells_[k].placeholder) return false;
+      if (!is_blank(cells_[k].c)) return cells_[k].c == ')';
+    }
+    return false;
+  }
+
+  std::optional<TemplateProblem> defines_function() const {
+    return TemplateProblem{"The command defines a shell function, and pg_vip does not follow a value into a "
+                           "function's body, where eval or a program that reads code could run it.",
+                           kCodeReaderHint};
+  }
+
+  // The simple command just read is complete: a pipe into it carries what
+  // the commands before it wrote (possibly a value) to its standard input.
+  std::optional<TemplateProblem> end_command() {
+    std::vector<CommandWord> words = std::move(words_);
+    words_.clear();
+    if (words.empty()) return std::nullopt;
+    std::string name = basename_of(words[0].text);
+    if (has_placeholder_ && (name == "read" || name == "mapfile" || name == "readarray") && value_in_variable_.empty())
+      value_in_variable_ = name;
+    if (piped_ && watch_values_)
+      if (auto r = code_reader_of_input(words))
+        return TemplateProblem{
+            "The command pipes into " + r->how + ", and the output of the commands before it can carry a value.",
+            kCodeReaderHint};
+    return std::nullopt;
+  }
+
+  // With values in variables, an arithmetic context or [[ ]] evaluates a
+  // variable named in it, $ or not; a PG_VIP_* name is one in any reader.
+  std::optional<TemplateProblem> evaluated_name(const Word &w) const {
+    bool named = !values_source_.empty() || w.text.find("PG_VIP_") != std::string::npos;
+    if (!named || (!in_arith_ && !in_double_bracket_) || (in_double_bracket_ && w.text == "]]")) return std::nullopt;
+    return TemplateProblem{"The command uses " + std::string(in_arith_ ? "(( ))" : "[[ ]]") +
+                               ", where bash evaluates a variable's value as arithmetic, which can run commands, and "
+                               "a variable there may hold a value from outside (" +
+                               (values_source_.empty() ? std::string("a PG_VIP_* variable") : values_source_) + ").",
+                           kCodeReaderHint};
+  }
+
+  // A $ or ` inside a substitution or expansion, when variables may hold
+  // values: the reader does not follow the commands of a $(...), and bash
+  // evaluates ${x:offset}, ${a[i]} and $((...)) as arithmetic.
+  std::optional<TemplateProblem> nested_expansion(Context ctx, char c) const {
+    if (ctx == Context::Single || ctx == Context::Double || ctx == Context::Comment) return std::nullopt;
+    bool vip_arith =
+        ctx == Context::Arith && word_.text.size() >= 7 && word_.text.compare(word_.text.size() - 7, 7, "PG_VIP_") == 0;
+    if (!vip_arith && (values_source_.empty() || (c != '$' && c != '`'))) return std::nullopt;
+    std::string where = ctx == Context::Param   ? "a parameter expansion ${...}, whose offsets and subscripts bash "
+                                                  "evaluates as arithmetic"
+                        : ctx == Context::Arith ? "an arithmetic expansion $((...)), which bash evaluates"
+                                                : "a command substitution or backquotes, whose commands pg_vip does "
+                                                  "not follow";
+    return TemplateProblem{"The command expands a variable that may hold a value from outside (" +
+                               (values_source_.empty() ? std::string("a PG_VIP_* variable") : values_source_) +
+                               ") inside " + where + ".",
+                           kCodeReaderHint};
   }
 
   std::optional<TemplateProblem> joined() const {
@@ -447,47 +635,62 @@ class TemplateReader {
                            quote_hint()};
   }
 
-  std::optional<TemplateProblem> judge_placeholder(const Word &w) const {
-    std::string p = "%" + std::string(1, w.placeholder);
+  // A word that holds a value (a placeholder, or an expansion that may
+  // hold one), `index` its place in words_ (kNoWord: not an argument).
+  std::optional<TemplateProblem> judge(const Word &w, std::size_t index) {
+    std::string p = subject(w);
+    // The hint these refusals of a placeholder have given since issue 10
+    // (the regression tests show it); a value that reaches code in any other
+    // way gets the one that says no list of such programs is complete.
     const std::string args_hint =
-        std::string("Pass the values as arguments to a program or script that uses them as data (\"$1\"), never "
-                    "to eval, sh -c or a command like them. ") +
-        kEnvironmentHint;
-    if (in_arith_)
-      return TemplateProblem{"The placeholder " + p + " stands inside (( )), where bash evaluates the value.",
-                             args_hint};
+        w.placeholder ? std::string("Pass the values as arguments to a program or script that uses them as data "
+                                    "(\"$1\"), never to eval, sh -c or a command like them. ") +
+                            kEnvironmentHint
+                      : kCodeReaderHint;
+    if (in_arith_) return TemplateProblem{p + " stands inside (( )), where bash evaluates the value.", args_hint};
     if (in_double_bracket_)
-      return TemplateProblem{"The placeholder " + p + " stands inside [[ ]], where bash may evaluate the value.",
-                             args_hint};
-    if (redirect_target_)
-      return TemplateProblem{"The placeholder " + p +
-                                 " is the target of a redirection, so the value would name a "
+      return TemplateProblem{p + " stands inside [[ ]], where bash may evaluate the value.", args_hint};
+    std::optional<CodeReader> reader;
+    if (index != kNoWord && !redirect_target_) reader = code_reader_of_argument(words_, index);
+    if (redirect_target_) {
+      if (!w.placeholder) return std::nullopt;  // a file name from a variable: data
+      return TemplateProblem{p + " is the target of a redirection, so the value would name a "
                                  "file that the shell opens.",
                              std::string("Write the file name in the command itself. ") + kEnvironmentHint};
-    if (expect_command_)
-      return TemplateProblem{"The placeholder " + p +
-                                 " stands where the shell expects a command name, so the "
+    }
+    // After a wrapper's options the shell still expects a command name,
+    // unless the wrapper says otherwise (sudo -s hands its words to a shell).
+    if (expect_command_ && !(reader && !reader->names_command))
+      return TemplateProblem{p + " stands where the shell expects a command name, so the "
                                  "value would be run as a command.",
                              "Name the program to run first, then the placeholders as its arguments, for example "
                              "\"/usr/local/bin/vip-hook %e %s %d\"."};
     if (command_expanded_)
-      return TemplateProblem{"The placeholder " + p +
-                                 " is an argument of a command whose name is made by an expansion, which could be "
+      return TemplateProblem{p + " is an argument of a command whose name is made by an expansion, which could be "
                                  "eval or a shell.",
                              args_hint};
     if (evaluates_arguments(command_))
-      return TemplateProblem{"The placeholder " + p + " is an argument of \"" + command_ +
-                                 "\", which can run its arguments as shell code.",
+      return TemplateProblem{p + " is an argument of \"" + command_ + "\", which can run its arguments as shell code.",
                              args_hint};
+    if (reader) return TemplateProblem{p + " " + reader->how + ".", kCodeReaderHint};
     if (code_option_seen_)
-      return TemplateProblem{"The placeholder " + p + " follows " + previous_ +
-                                 ", the option with which shells, su and interpreters take the code to run.",
+      return TemplateProblem{p + " follows " + previous_ +
+                                 ", the option with which shells, su and interpreters take the code to run: \"" +
+                                 command_ + "\" may run the value as code.",
                              args_hint};
     bool names_variable = command_ == "printf" || command_ == "test" || command_ == "[" || command_ == "wait";
     if (names_variable && (previous_ == "-v" || previous_ == "-R" || previous_ == "-p"))
-      return TemplateProblem{"The placeholder " + p + " follows " + command_ + " " + previous_ +
+      return TemplateProblem{p + " follows " + command_ + " " + previous_ +
                                  ", which takes a variable name, and bash evaluates the subscript of one.",
                              args_hint};
+    // Not code here; but a value in a variable may reach code later.
+    std::string name = words_.empty() ? std::string() : basename_of(words_[0].text);
+    bool sets_variable = name == "set" || name == "for" || name == "select" ||
+                         (name == "printf" && std::any_of(words_.begin(), words_.end(), [](const CommandWord &x) {
+                            return !x.value && x.text == "-v";
+                          }));
+    if (w.placeholder && sets_variable && value_in_variable_.empty())
+      value_in_variable_ = name == "printf" ? "printf -v" : name;
     return std::nullopt;
   }
 
@@ -496,16 +699,21 @@ class TemplateReader {
   std::vector<Context> stack_;
   Word word_;
   bool expect_command_ = true;
-  bool after_wrapper_ = false;
+  bool after_wrapper_ = false;     // a command wrapper (env, sudo, ...) came; its options keep the command position
   bool code_option_seen_ = false;  // -c (or env -S) came earlier in this command: what follows is code
-  bool command_expanded_ = false;  // the command's name holds $ or a backquote  // a command wrapper (env, sudo, ...)
-                                   // came; its options keep the command position
+  bool command_expanded_ = false;  // the command's name holds $ or a backquote
   bool redirect_target_ = false;
   bool in_arith_ = false;
   bool in_double_bracket_ = false;
   bool dollar_single_ = false;
-  std::string command_;   // the current simple command's name, if written plainly
-  std::string previous_;  // the word before, in the current simple command, if written plainly
+  std::string values_source_;  // non-empty: every expansion may hold a value, for this reason
+  bool has_placeholder_ = false;
+  bool watch_values_ = false;       // a value can be somewhere: placeholders, PG_VIP_*, or values_source_
+  bool piped_ = false;              // a | came earlier: this command's input may carry a value
+  std::string value_in_variable_;   // how a placeholder's value went into a variable, if it did
+  std::vector<CommandWord> words_;  // the current simple command's words, from its name
+  std::string command_;             // the current simple command's name, if written plainly
+  std::string previous_;            // the word before, in the current simple command, if written plainly
 };
 
 // One UTF-8 character at text[i]: its length, and its code point (or -1
@@ -553,14 +761,28 @@ std::optional<TemplateProblem> check_notification_template(std::string_view temp
   // subscript. With a placeholder in the command none of them is allowed:
   // the reader below follows quoting, not every construct a substitution
   // may hold (a case pattern's ")" inside $(...)).
-  if (auto problem = TemplateReader(cells).problem()) return problem;
-  if (has_placeholder)
+  TemplateReader reader(cells);
+  if (auto problem = reader.problem()) return problem;
+  // A value put in a variable (set -- %d) can reach code through any
+  // expansion: read the template again with every one taken as a value.
+  if (!reader.value_in_variable().empty())
+    if (auto problem = TemplateReader(cells, reader.value_in_variable() + " puts one in a shell variable").problem())
+      return problem;
+  if (has_placeholder) {
     for (std::string_view opener : {"$[", "$(", "`"})
       if (templ.find(opener) != std::string_view::npos)
         return TemplateProblem{"The command uses " + std::string(opener == "`" ? "backquotes" : opener) +
                                    ", a substitution whose text the shell evaluates, together with placeholders.",
                                "Do the work in the hook script and pass the values as plain words, or read "
                                "them from the PG_VIP_* environment variables."};
+    // bash's <(...) and >(...): a pipe to or from a command, such as sh.
+    for (std::string_view opener : {"<(", ">("})
+      if (templ.find(opener) != std::string_view::npos)
+        return TemplateProblem{"The command uses a process substitution " + std::string(opener) +
+                                   "...), whose commands read or write what another command reads, together with "
+                                   "placeholders.",
+                               kCodeReaderHint};
+  }
   return std::nullopt;
 }
 
@@ -569,7 +791,7 @@ std::optional<TemplateProblem> check_notification_template(std::string_view temp
 // only the template's own text as source, and a value is at most data
 // (split into words where the template leaves the reference unquoted, which
 // the check refuses). The check above still refuses the contexts that would
-// evaluate data (eval, sh -c, arithmetic).
+// evaluate data (eval, sh -c, arithmetic) and the programs that read code.
 std::string build_notification_command(const std::string &templ, const EventFields &f) {
   if (check_notification_template(templ)) return {};
   std::string out;

@@ -5,12 +5,21 @@
 //
 // The details carry text from AWS (a fence tag's node name, EC2's error
 // messages), which anyone allowed ec2:CreateTags can write. So no value may
-// ever be read by the shell as code, whatever the template looks like:
-//   - a value is substituted single-quoted, and a template is accepted only
-//     where that quoting holds: each placeholder a whole, unquoted argument
-//     word (check_notification_template says why not, otherwise);
+// ever be read as code, whatever the template looks like:
+//   - the value itself is never part of the command's text: a placeholder
+//     becomes "${PG_VIP_DETAILS}" (and the like), a quoted reference to the
+//     variable that holds it, so the shell parses only what the template's
+//     author wrote;
+//   - a template is accepted only where that reference stays one argument of
+//     data: each placeholder a whole, unquoted argument word, never in a
+//     place where the shell evaluates it (eval, (( )), sh -c) or a
+//     well-known program reads code (ssh's command words, perl -e, awk's
+//     program, a pipe into sh: code_readers.hpp), and no value put into a
+//     variable that such a place then expands (set -- %d; eval "$1"). No
+//     list of such programs is complete: check_notification_template says
+//     why it refuses, and points to the environment variables;
 //   - every value is also in the command's environment (PG_VIP_*), so a hook
-//     needs no quoting at all;
+//     needs no placeholder at all;
 //   - the command's environment is built, not inherited: none of the
 //     worker's AWS credentials or other secrets reach it.
 #pragma once
@@ -52,15 +61,20 @@ struct TemplateProblem {
 };
 
 // nullopt when every placeholder of `templ` is a whole, unquoted word in
-// argument position of a command that does not run its arguments as code;
-// the problem with the first one that is not, otherwise. Refused as well:
-// control characters (a newline would allow a here-document, whose body the
-// shell expands).
+// argument position of a command that does not run its arguments as code
+// (as far as pg_vip knows the program: code_readers.hpp); the problem with
+// the first one that is not, otherwise. Refused as well: control characters
+// (a newline would allow a here-document, whose body the shell expands), a
+// pipe from a command with a placeholder into a program that runs its input
+// as code, a shell function, a value put into a variable that an evaluating
+// place then expands, and an expansion of a PG_VIP_* variable in such a
+// place (eval "$PG_VIP_DETAILS").
 std::optional<TemplateProblem> check_notification_template(std::string_view templ);
 
-// The command with each placeholder replaced by its value, single-quoted; an
-// empty string when check_notification_template() refuses the template, so
-// that nothing unsafe runs even if a setting skipped the check.
+// The command with each placeholder replaced by a double-quoted reference to
+// its PG_VIP_* variable ("${PG_VIP_DETAILS}"; %s by 1 or 0), never by the
+// value; an empty string when check_notification_template() refuses the
+// template, so that nothing unsafe runs even if a setting skipped the check.
 std::string build_notification_command(const std::string &templ, const EventFields &f);
 
 // Text from outside (AWS error messages, tag values) fit for a log line, an

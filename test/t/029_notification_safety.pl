@@ -11,7 +11,8 @@
 # each placeholder a whole, unquoted word (or reading PG_VIP_DETAILS) run and
 # receive the text verbatim, less its control characters; every other
 # template is refused, by the setting's check or, failing that, when the
-# event comes; no marker ever appears. The server runs with AWS keys, a
+# event comes; no marker ever appears. So is a template that hands a value
+# to a program that reads code (a pipe into sh, perl -e, set -- then eval). The server runs with AWS keys, a
 # session token and other secrets in its environment; the commands'
 # environment holds none of them.
 use strict;
@@ -131,7 +132,11 @@ my @unsafe = (
 	[ 'sh -c "... %d"', "sh -c \"$notify $out/u5.txt %e %d\"" ],
 	[ 'eval', "eval $notify $out/u6.txt %e %d" ],
 	[ 'a comment', "$notify $out/u7.txt %e # %d" ],
-	[ "\$'%d'", "$notify $out/u8.txt %e \$'%d'" ]);
+	[ "\$'%d'", "$notify $out/u8.txt %e \$'%d'" ],
+	# Issue 19: programs that read code, and eval through a variable.
+	[ 'a pipe into sh', "$notify $out/u9.txt %e; echo %d | sh" ],
+	[ 'perl -e', "$notify $out/u10.txt %e; perl -e %d" ],
+	[ 'set -- then eval', "set -- %d; $notify $out/u11.txt %e; eval \"\$1\"" ]);
 for my $i (0 .. $#unsafe) {
 	my ($what, $template) = @{ $unsafe[$i] };
 	my $n = $i + 1;
@@ -159,6 +164,11 @@ like($stderr, qr/HINT:  .*as in "\/etc\/repmgr\/repmgr-hook\.sh %n %e %s %t %d".
   $a->psql('postgres', q{ALTER SYSTEM SET pg_vip.event_notification_command = '/usr/local/bin/hook "%d"'});
 isnt($ret, 0, 'ALTER SYSTEM refuses a quoted placeholder (the GUC check hook)');
 like($stderr, qr/The placeholder %d stands inside double quotes/, 'with the same words');
+($ret, $stdout, $stderr) = $a->psql('postgres',
+	q{SELECT vip_check_setting('pg_vip.event_notification_command', 'ssh admin@monitor notify %e %d')});
+isnt($ret, 0, 'vip_check_setting() refuses a placeholder in ssh\'s command words');
+like($stderr, qr/DETAIL:  The placeholder %e is an argument of ssh, /, 'naming the program that reads code');
+like($stderr, qr/HINT:  .*the safe way.*PG_VIP_DETAILS/, 'and the environment variables as the safe way');
 is($a->safe_psql('postgres',
 		q{SELECT vip_check_setting('event_notification_command', '/etc/repmgr/repmgr-hook.sh %n %e %s %t %d')}),
 	'/etc/repmgr/repmgr-hook.sh %n %e %s %t %d', 'the unquoted template is accepted as written');

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -130,10 +131,15 @@ void run_in_shell(const std::string &shell, const std::string &command, const st
 // What AWS may hand back in a tag's node name or an error message: each
 // touches `marker` if any shell ever reads it as code.
 std::vector<std::string> hostile_values(const std::string &marker) {
-  return {"$(touch " + marker + ")",          "\"; touch " + marker + "; \"",  "'; touch " + marker + "; '",
-          "`touch " + marker + "`",           "x\ntouch " + marker + "\n",     "\\'; touch " + marker + "; #",
-          "\\\"; touch " + marker + "; #",    "${x:-$(touch " + marker + ")}", "a[$(touch " + marker + ")]",
-          "x' \"$(touch " + marker + ")\" '", "}; touch " + marker + "; {"};
+  return {"$(touch " + marker + ")", "\"; touch " + marker + "; \"", "'; touch " + marker + "; '",
+          "`touch " + marker + "`", "x\ntouch " + marker + "\n", "\\'; touch " + marker + "; #",
+          "\\\"; touch " + marker + "; #", "${x:-$(touch " + marker + ")}", "a[$(touch " + marker + ")]",
+          "x' \"$(touch " + marker + ")\" '", "}; touch " + marker + "; {",
+          // Code for the programs that read it (issue 19): a shell reading
+          // the value as a command line, awk, sed, perl, python, node.
+          "touch " + marker, "BEGIN { system(\"touch " + marker + "\") }", "1e touch " + marker,
+          "system(\"touch " + marker + "\")", "__import__('os').system('touch " + marker + "')",
+          "require('child_process').execSync('touch " + marker + "')"};
 }
 
 // Templates that quote, join or re-parse a placeholder, every way a shell
@@ -193,6 +199,32 @@ const std::vector<std::string> kTemplates = {
     ": '%d",
     "printf '%%s\\n' \"%d\" %d",
     "/etc/repmgr/repmgr-hook.sh %n %e %s \"%t\" \"%d\"",
+    // Issue 19: programs that run their arguments (or their input) as code,
+    // and values that reach eval through a variable, a function or sh -c.
+    "echo %d | sh",
+    "echo %d | bash",
+    "echo %d |sh -s",
+    "printf '%%s\\n' %d | bash",
+    "echo %d | env bash",
+    "echo %d | xargs sh -c",
+    "echo %d | . /dev/stdin",
+    "set -- %d; eval \"$1\"",
+    "set -- %d; sh -c \"$1\"",
+    "for x in %d; do eval \"$x\"; done",
+    "echo %d | { read -r x; eval \"$x\"; }",
+    "f(){ eval \"$1\";}; f %d",
+    "function f { eval \"$1\"; }; f %d",
+    "sh -c 'eval \"$1\"' x %d",
+    "bash -c 'eval \"$1\"' x %d",
+    "bash <(echo %d)",
+    "perl -e %d",
+    "timeout 5 perl -e %d",
+    "awk %d",
+    "echo x | sed %d",
+    "python3 -c %d",
+    "node -e %d",
+    "env bash -c %d",
+    "xargs -a /dev/null sh -c %d",
 };
 
 }  // namespace
@@ -337,37 +369,44 @@ TEST(NotifyRunner, RefusesAnEmptyCommand) {
   EXPECT_FALSE(runner.busy());
 }
 
-TEST(NotifyTemplate, AcceptsEachPlaceholderAsAWholeUnquotedArgument) {
-  for (const char *templ : {
-           "",
-           "/usr/local/bin/vip-hook",
-           "/etc/repmgr/repmgr-hook.sh %n %e %s %t %d %v %r",
-           "/bin/n %n %e %s %t %d %v %r 100%% %x",
-           "logger -t pg_vip %e %d",
-           "hook %e %d >> /var/log/pg_vip.log 2>&1",
-           "hook %e %d 2>/dev/null; other %n",
-           "hook %e %d | logger -t pg_vip && echo done || echo failed",
-           "hook\t%e\t%d",
-           "X=1 hook %d",
-           "env X=1 hook %d",
-           "sudo -u postgres /usr/local/bin/hook %e %d",
-           "if test %s = 1; then hook %e %d; fi",
-           "case %e in vip_fenced) page %d;; *) log %d;; esac",
-           "for e in %e; do hook $e %d; done",
-           "(cd /tmp && hook %d)",
-           "{ hook %d; }",
-           "printf '%%s\\n' %d",
-           "sh -c 'hook \"$PG_VIP_DETAILS\"'",
-           "sh -c 'hook \"$1\" \"$2\"' hook %e %d",
-           "hook \"$PG_VIP_EVENT\" \"$PG_VIP_DETAILS\"",
-           "hook %d # a comment with no placeholder",
-           "[ %s = 1 ] && hook %d",
-           "hook %d 100%",
-       }) {
-    std::string t = templ;
-    auto p = check_notification_template(t);
-    EXPECT_FALSE(p) << t << "\n" << (p ? p->detail : "");
+namespace {
+
+void expect_accepted(std::initializer_list<const char *> templates) {
+  for (const char *templ : templates) {
+    auto p = check_notification_template(templ);
+    EXPECT_FALSE(p) << templ << "\n" << (p ? p->detail : "");
   }
+}
+
+}  // namespace
+
+TEST(NotifyTemplate, AcceptsEachPlaceholderAsAWholeUnquotedArgument) {
+  expect_accepted({
+      "",
+      "/usr/local/bin/vip-hook",
+      "/etc/repmgr/repmgr-hook.sh %n %e %s %t %d %v %r",
+      "/bin/n %n %e %s %t %d %v %r 100%% %x",
+      "logger -t pg_vip %e %d",
+      "hook %e %d >> /var/log/pg_vip.log 2>&1",
+      "hook %e %d 2>/dev/null; other %n",
+      "hook %e %d | logger -t pg_vip && echo done || echo failed",
+      "hook\t%e\t%d",
+      "X=1 hook %d",
+      "env X=1 hook %d",
+      "sudo -u postgres /usr/local/bin/hook %e %d",
+      "if test %s = 1; then hook %e %d; fi",
+      "case %e in vip_fenced) page %d;; *) log %d;; esac",
+      "for e in %e; do hook $e %d; done",
+      "(cd /tmp && hook %d)",
+      "{ hook %d; }",
+      "printf '%%s\\n' %d",
+      "sh -c 'hook \"$PG_VIP_DETAILS\"'",
+      "sh -c 'hook \"$1\" \"$2\"' hook %e %d",
+      "hook \"$PG_VIP_EVENT\" \"$PG_VIP_DETAILS\"",
+      "hook %d # a comment with no placeholder",
+      "[ %s = 1 ] && hook %d",
+      "hook %d 100%",
+  });
 }
 
 TEST(NotifyTemplate, RefusesWhereAValueCouldBeReadAsCodeAndSaysWhy) {
@@ -446,6 +485,207 @@ TEST(NotifyTemplate, TheHintShowsTheSafeFormOfAQuotedTemplate) {
   p = check_notification_template("eval \"%d\"");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->hint.find("as in"), std::string::npos) << p->hint;
+}
+
+// ---- Issue 19: programs that run their arguments as code --------------------
+
+namespace {
+
+// What a refusal of a program that reads code must say: which program, and
+// that the environment variables are the safe way (the list of programs can
+// never be complete).
+void expect_refused_naming(const std::string &templ, const std::string &program) {
+  auto p = check_notification_template(templ);
+  ASSERT_TRUE(p) << templ << ": accepted";
+  EXPECT_NE(p->detail.find(program), std::string::npos) << templ << "\n" << p->detail;
+  EXPECT_NE(p->hint.find("the safe way"), std::string::npos) << templ << "\n" << p->hint;
+  EXPECT_NE(p->hint.find("PG_VIP_DETAILS"), std::string::npos) << templ << "\n" << p->hint;
+  EXPECT_EQ(build_notification_command(templ, EventFields{}), "") << templ << ": nothing to run";
+}
+
+}  // namespace
+
+TEST(NotifyTemplate, RefusesAPlaceholderWhereAWellKnownProgramReadsCode) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      // ssh joins its command words and hands them to the remote shell; a
+      // value before them could be an option (-oProxyCommand=...).
+      {"ssh host notify %e %d", "ssh"},
+      {"ssh -p 2222 -i /etc/pg_vip/key admin@host notify %e %d", "ssh"},
+      {"ssh -o BatchMode=yes -l admin host notify %d", "ssh"},
+      {"ssh %d", "ssh"},
+      {"/usr/bin/ssh host %d", "ssh"},
+      {"timeout 10 ssh host notify %d", "ssh"},
+      {"sshpass -p secret ssh host notify %d", "ssh"},
+      // -e, -c, --eval and the like of interpreters; their script operand.
+      {"perl -e %d", "perl"},
+      {"perl -ne %d", "perl"},
+      {"perl -E %d", "perl"},
+      {"perl -Mstrict -e %d", "perl"},
+      {"perl %d", "perl"},
+      {"python -c %d", "python"},
+      {"python3 -c %d", "python3"},
+      {"python3 -Ic %d", "python3"},
+      {"python3 -m %d", "python3"},
+      {"python3 %d", "python3"},
+      {"ruby -e %d", "ruby"},
+      {"ruby -rjson -e %d", "ruby"},
+      {"node -e %d", "node"},
+      {"node --eval %d", "node"},
+      {"node -p %d", "node"},
+      {"nodejs --print %d", "nodejs"},
+      {"php -r %d", "php"},
+      {"lua -e %d", "lua"},
+      {"Rscript -e %d", "Rscript"},
+      {"julia -e %d", "julia"},
+      {"pwsh -Command %d", "pwsh"},
+      {"tclsh %d", "tclsh"},
+      {"expect -c %d", "expect"},
+      {"dc -e %d", "dc"},
+      {"mysql -e %d", "mysql"},
+      {"sqlite3 /tmp/db %d", "sqlite3"},
+      {"gdb -batch -ex %d", "gdb"},
+      {"emacs --batch --eval %d", "emacs"},
+      {"vim --cmd %d", "vim"},
+      {"rsync -e %d src host:dst", "rsync"},
+      // awk's and sed's program.
+      {"awk %d", "awk"},
+      {"awk -F: %d /etc/passwd", "awk"},
+      {"gawk -v x=1 %d", "gawk"},
+      {"mawk %d", "mawk"},
+      {"awk -f %d", "awk"},
+      {"awk -- %d", "awk"},
+      {"busybox awk %d", "awk"},
+      {"sed %d", "sed"},
+      {"sed -n %d /var/log/syslog", "sed"},
+      {"sed -e %d", "sed"},
+      {"sed -E -e s/a/b/ -e %d", "sed"},
+      {"sed --expression %d", "sed"},
+      // watch runs its arguments with sh -c.
+      {"watch %d", "watch"},
+      {"watch -n 5 hook %d", "watch"},
+      {"watch -x hook %d", "watch"},
+      // Shells, directly or through the programs that start them.
+      {"sh %d", "sh"},
+      {"bash -x %d", "bash"},
+      {"bash -o pipefail -c %d", "bash"},
+      {"zsh -c %d", "zsh"},
+      {"fish --command %d", "fish"},
+      {"env bash -c %d", "bash"},
+      {"env -i PATH=/bin bash -c %d", "bash"},
+      {"xargs sh -c %d", "sh"},
+      {"busybox sh -c %d", "sh"},
+      {"su -c %d", "su"},
+      {"su - postgres -c %d", "su"},
+      {"su postgres %d", "su"},
+      {"runuser -u postgres -- sh -c %d", "sh"},
+      {"runuser postgres -c %d", "runuser"},
+      {"sudo sh -c %d", "sh"},
+      {"sudo -u postgres bash -c %d", "bash"},
+      {"sudo -s %d", "sudo"},
+      {"sudo -iu postgres %d", "sudo"},
+      {"doas sh -c %d", "sh"},
+      {"find /tmp -exec sh -c %d \\;", "sh"},
+      {"find . -execdir perl -e %d {} +", "perl"},
+      {"timeout 5 sh -c %d", "sh"},
+      {"nohup nice -n 5 perl -e %d", "perl"},
+      {"flock /run/lock/pg_vip -c %d", "flock"},
+      {"flock /run/lock/pg_vip sh -c %d", "sh"},
+      {"setsid -f sh -c %d", "sh"},
+      {"sg postgres %d", "sg"},
+      {"tmux new-session -d %d", "tmux"},
+      {"parallel hook ::: %d", "parallel"},
+      {"script -qc %d /dev/null", "script"},
+      // A value where a wrapper expects the command it runs.
+      {"nice -n 5 %d", "nice"},
+      {"timeout 10 %d", "timeout"},
+      {"flock /run/lock/pg_vip %d", "flock"},
+      // A pipe into a program that reads its input as code.
+      {"echo %d | sh", "sh"},
+      {"echo %d | bash", "bash"},
+      {"echo %d |sh -s", "sh"},
+      {"echo %d | /bin/sh", "sh"},
+      {"echo %d |& bash", "bash"},
+      {"hook %d | tee /tmp/x | sh", "sh"},
+      {"echo %d | sudo sh", "sh"},
+      {"echo %d | env -i bash -s", "bash"},
+      {"echo %d | busybox sh", "sh"},
+      {"echo %d | xargs sh -c", "xargs"},
+      {"echo %d | perl", "perl"},
+      {"echo %d | python3", "python3"},
+      {"echo %d | python3 -", "python3"},
+      {"echo %d | ssh host", "ssh"},
+      {"echo %d | at now", "at"},
+      {"echo %d | su postgres", "su"},
+      {"echo %d | sqlite3 /tmp/db", "sqlite3"},
+      {"echo %d | psql", "psql"},
+      {"echo %d | crontab -", "crontab"},
+      {"echo %d | . /dev/stdin", "pipes into ."},
+      {"echo %d | source /dev/stdin", "source"},
+      {"bash <(echo %d)", "process substitution"},
+      {"hook %d > >(sh)", "process substitution"},
+      // A shell function defined in the command: its body is out of sight.
+      {"f(){ eval \"$1\";}; f %d", "shell function"},
+      {"function f { eval \"$1\"; }; f %d", "shell function"},
+      {"f () { logger \"$1\"; }; f %d", "shell function"},
+      // A value put in a variable (set --, for, read, printf -v), then
+      // evaluated.
+      {"set -- %d; eval \"$1\"", "eval"},
+      {"set -- %d; eval \"$@\"", "eval"},
+      {"set -- %d; sh -c \"$1\"", "sh"},
+      {"set -- %d; perl -e \"$1\"", "perl"},
+      {"set -- %d; . \"$1\"", "\".\""},
+      {"set -- %d; [[ $1 -eq 0 ]]", "[[ ]]"},
+      {"set -- %d; (( $1 ))", "(( ))"},
+      {"set -- %d; echo \"${x:$1}\"", "parameter expansion"},
+      {"for x in %d; do eval \"$x\"; done", "eval"},
+      {"echo %d | { read -r x; eval \"$x\"; }", "eval"},
+      {"echo %d | while read -r l; do sh -c \"$l\"; done", "sh"},
+      {"printf -v x '%%s' %d; eval \"$x\"", "eval"},
+      // The code given to sh -c, whose arguments the value becomes.
+      {"sh -c 'eval \"$1\"' x %d", "eval"},
+      {"bash -c 'sh -c \"$1\"' x %d", "sh"},
+      {"sh -c 'perl -e \"$1\"' x %d", "perl"},
+      {"sudo -u postgres sh -c 'f() { :; }; f \"$1\"' x %d", "shell function"},
+      // The environment variables are safe only as data.
+      {"eval \"$PG_VIP_DETAILS\"", "eval"},
+      {"sh -c \"$PG_VIP_DETAILS\"", "sh"},
+      {"perl -e \"$PG_VIP_DETAILS\"", "perl"},
+      {"printenv PG_VIP_DETAILS | sh", "sh"},
+  };
+  for (const auto &[templ, program] : cases) expect_refused_naming(templ, program);
+}
+
+TEST(NotifyTemplate, AcceptsProgramsThatTakeTheValuesAsData) {
+  expect_accepted({
+      // The README's.
+      "/etc/repmgr/repmgr-hook.sh %n %e %s %t %d",
+      "/usr/local/bin/vip-hook %e %s %d",
+      "/usr/local/bin/vip-hook \"$PG_VIP_EVENT\" \"$PG_VIP_DETAILS\"",
+      "logger -t pg_vip %d",
+      "logger -t pg_vip -p daemon.notice %e %d",
+      "curl --data %d https://hooks.example.com/pg_vip",
+      "curl -fsS -m 5 --data-raw %d https://hooks.example.com/pg_vip",
+      "timeout 5 curl --data %d https://hooks.example.com/pg_vip",
+      "timeout 10 /usr/local/bin/vip-hook %e %d",
+      "nice -n 10 /usr/local/bin/vip-hook %e %d",
+      "sudo -u postgres /usr/local/bin/vip-hook %e %d",
+      "env -i PATH=/usr/bin /usr/local/bin/vip-hook %e %d",
+      "python3 /usr/local/bin/vip_hook.py %e %d",
+      "perl /usr/local/bin/vip-hook.pl %e %d",
+      "bash /usr/local/bin/vip-hook.sh %e %d",
+      "sh -e /usr/local/bin/vip-hook.sh %e %d",
+      "node /srv/hooks/vip.js %e %d",
+      "/opt/awkward/bin/hook %d",
+      "hook %e %d | logger -t pg_vip",
+      "printf '%%s\\n' %d | logger -t pg_vip",
+      "echo %d | mail -s pg_vip ops@example.com",
+      "sh -c 'hook \"$1\" \"$2\"' hook %e %d",
+      "sudo -u postgres sh -c 'logger -t pg_vip \"$1\"' hook %d",
+      "set -- %e %d; logger -t pg_vip \"$1\" \"$2\"",
+      "for x in %e %d; do logger -t pg_vip \"$x\"; done",
+      "find /var/log/pg_vip -name '*.old' -delete; hook %d",
+      "hook %d; sh -c 'logger -t pg_vip done'",
+  });
 }
 
 // Templates built at random from the pieces of shell syntax: whatever the
