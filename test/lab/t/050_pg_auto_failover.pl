@@ -23,6 +23,7 @@ use Time::HiRes qw(time sleep);
 
 lab_or_skip();
 lab_up('--manager', 'pg_auto_failover', '--tables', '3');
+lab_confined();
 
 my (undef, $state) = lab('service-status');
 like($state, qr/node-a\s*\|.*\|\s*primary\s*\|\s*primary\s*$/m, 'pg_autoctl show state: node-a primary')
