@@ -62,15 +62,26 @@ END {
 	$? = $status;
 }
 
-# The end of every log of the lab (the nodes' and the lab's own), 25 lines
-# each: what a failed test shows.
+# The end of every log of the lab (the nodes', sshd's and the lab's own), 25
+# lines each: what a failed test shows.
 sub lab_logs {
 	my $text = '';
-	for my $log (glob("$dir/*/*.log $dir/*/*.out $dir/*.log")) {
-		my $tail = `tail -n 25 '$log' 2>/dev/null`;
-		$text .= "--- $log\n$tail";
+	for my $log (glob("$dir/*/*.log $dir/*/*.out $dir/ssh/*/*.log $dir/*.log")) {
+		$text .= "--- $log\n" . read_tail($log, 25);
 	}
 	return $text;
+}
+
+# The last lines of a file. One where postgres may put a link (a node's
+# directory) is read as postgres, who shows only what is its own anyway;
+# given up on after 10 s (a link to a pipe, or to /dev/zero).
+sub read_tail {
+	my ($path, $lines) = @_;
+	my @tail = ('timeout', '-k', '2', '10', 'tail', '-n', $lines, '--', $path);
+	unshift @tail, 'runuser', '-u', 'postgres', '--' if defined postgres_controls($path);
+	my $out = '';
+	IPC::Run::run(\@tail, '>', \$out, '2>', '/dev/null');
+	return $out;
 }
 
 # Runs scripts/lab.sh with this file's lab; returns (exit code, output).

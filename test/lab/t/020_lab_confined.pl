@@ -33,7 +33,7 @@ lab_or_skip();
 			push @found, "$file:$.: $line"
 			  if $line =~ />>?\s*$node_path/
 			  || $line =~ /\bchown\s+(?!-h\b)/
-			  || $line =~ /\b(?:tail|cat|head|grep)\b[^;|&]*$node_path/
+			  || $line =~ /(?<!as_pg )\b(?:tail|cat|head|grep)\b[^;|&]*$node_path/
 			  || $line =~ /(?<!as_pg )\bln\s+-s/;
 		}
 	}
