@@ -44,6 +44,9 @@ die() { echo "lab: $*" >&2; exit 1; }
 check_owner() {  # path
   [ -z "$(find "$1" -maxdepth 0 \( ! -user 0 -o -perm -g+w -o -perm -o+w \) 2>/dev/null)" ] ||
     die "$1 is not root's own (or others may write to it): refused"
+  check_above "$1"
+}
+check_above() {  # path
   local up=$1
   while [ "$up" != / ]; do
     up=$(dirname "$up")
@@ -113,6 +116,7 @@ cmd_up() {
   if [ -f "$LAB_DIR/lab.env" ]; then
     die "a lab is up in $LAB_DIR already: scripts/lab.sh down (or PG_VIP_LAB_DIR=another directory)"
   fi
+  check_above "$LAB_DIR"
   mkdir -p "$LAB_DIR"
   check_owner "$LAB_DIR"
   # postgres goes through it to the nodes' directories (its own, 0700).

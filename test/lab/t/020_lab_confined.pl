@@ -7,9 +7,10 @@
 # but postgres reaches a socket, nothing of root's lies where postgres could
 # swap it, the logs a failed test shows are read as postgres, and the
 # scripts hold no redirect, chown or tail of root's into a node's directory.
-# And the lab's smaller promises: a lab's id is never one in use, a psql
-# of the lab gives up, the client restarted goes on with new sequence
-# numbers, and the environment given to postgres survives any path.
+# And the lab's smaller promises: it lives only where root alone decides,
+# a lab's id is never one in use, a psql of the lab gives up, the client
+# restarted goes on with new sequence numbers, and the environment given
+# to postgres survives any path.
 use strict;
 use warnings;
 use lib 'test/perl';
@@ -80,6 +81,20 @@ SH
 	is((split /\n/, $got)[-1], 'f0f0c', 'a lab takes the first id none of whose namespaces exist') or diag($got);
 	ok(system('ip netns list | grep -q "^pgvip-f0f0c-router"') == 0, 'and holds it (its router namespace)');
 	system("ip netns del $_ 2>/dev/null") for @taken, 'pgvip-f0f0c-router';
+}
+
+# Where the lab may live: root's own directory, below directories no one
+# else may write to (a sticky one, as /tmp, is fine); a name the managers'
+# settings can carry unquoted. Refused at once, nothing made.
+{
+	my $open = tempdir('pg_vip_lab_open.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+	chmod 0777, $open;
+	my $out = `PG_VIP_LAB_DIR='$open/lab' bash scripts/lab.sh up 2>&1`;
+	ok($? != 0 && $out =~ /\Q$open\E, above .*: refused/ && !-e "$open/lab",
+		'a lab below a directory anyone may write to is refused, nothing made') or diag($out);
+	$out = `PG_VIP_LAB_DIR='/tmp/pg vip lab' bash scripts/lab.sh up 2>&1`;
+	ok($? != 0 && $out =~ /only letters, digits and/ && !-e '/tmp/pg vip lab',
+		'a lab directory whose name has a space is refused') or diag($out);
 }
 
 lab_up('--manager', 'repmgr', '--tables', '1');
