@@ -15,14 +15,16 @@
 #   primary | client start|stop|report | wait-primary OLD SECONDS | vip-host |
 #   vip-route | aws-control PATH [JSON] (the endpoint's /_fake/ API) | env
 # The lab's files: $PG_VIP_LAB_DIR (default /run/pg_vip_lab; root's own: it
-# refuses a directory someone else owns or may write to). Nothing in it
+# refuses a directory someone else owns or may write to, or one below such a
+# directory). Each node's directory in it is postgres's alone (0700, the
+# socket's too); root never writes, reads or links there. Nothing in it
 # reaches beyond the machine: the router has no link out, and the AWS
 # endpoint and the instance metadata are the project's own (10.0.0.1).
 set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/common.sh
 source "$TOP/scripts/common.sh"
-LAB_DIR=${PG_VIP_LAB_DIR:-/run/pg_vip_lab}
+LAB_DIR=$(realpath -m -- "${PG_VIP_LAB_DIR:-/run/pg_vip_lab}")
 for f in net aws node client; do
   # shellcheck disable=SC1090
   source "$TOP/test/lab/$f.sh"
@@ -30,10 +32,27 @@ done
 
 die() { echo "lab: $*" >&2; exit 1; }
 
-# Root sources lab.env: only from a directory and file no one else controls.
+# The lab's directory goes, unquoted, into the managers' settings and
+# commands: letters, digits and . _ - / only.
+[[ $LAB_DIR =~ ^/[A-Za-z0-9._/-]*$ ]] ||
+  die "PG_VIP_LAB_DIR '$LAB_DIR': only letters, digits and . _ - / may name the lab's directory"
+
+# Root sources lab.env and writes its files in $LAB_DIR: only a directory
+# and file no one else controls, below directories no one else controls
+# (root's, and no one else may write to them, or only with the sticky bit,
+# as /tmp, where no one may move what is root's).
 check_owner() {  # path
   [ -z "$(find "$1" -maxdepth 0 \( ! -user 0 -o -perm -g+w -o -perm -o+w \) 2>/dev/null)" ] ||
     die "$1 is not root's own (or others may write to it): refused"
+  check_above "$1"
+}
+check_above() {  # path
+  local up=$1
+  while [ "$up" != / ]; do
+    up=$(dirname "$up")
+    [ -z "$(find "$up" -maxdepth 0 \( ! -user 0 -o \( \( -perm -g+w -o -perm -o+w \) ! -perm -1000 \) \) 2>/dev/null)" ] ||
+      die "$up, above $1, is not root's own (or others may write to it without the sticky bit): refused"
+  done
 }
 
 load_env() {
@@ -97,18 +116,20 @@ cmd_up() {
   if [ -f "$LAB_DIR/lab.env" ]; then
     die "a lab is up in $LAB_DIR already: scripts/lab.sh down (or PG_VIP_LAB_DIR=another directory)"
   fi
+  check_above "$LAB_DIR"
   mkdir -p "$LAB_DIR"
   check_owner "$LAB_DIR"
+  # postgres goes through it to the nodes' directories (its own, 0700).
   chmod 755 "$LAB_DIR"
-  LAB_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n' | cut -c1-5)
   LAB_MANAGER=$manager LAB_TABLES=$tables LAB_SYNC=$sync LAB_MOVER=$mover
   load_manager
-  printf 'LAB_ID=%s\nLAB_MANAGER=%s\nLAB_TABLES=%s\nLAB_SYNC=%s\nLAB_MOVER=%s\n' \
-    "$LAB_ID" "$LAB_MANAGER" "$LAB_TABLES" "$LAB_SYNC" "$LAB_MOVER" >"$LAB_DIR/lab.env"
   # Whatever stops the setup half-way (a failure, Ctrl-C) removes what it made.
   UP_DONE=0
   trap '[ "$UP_DONE" = 1 ] || { echo "lab: up did not finish; removing the lab" >&2; cmd_down >/dev/null 2>&1; }' EXIT
   trap 'exit 130' INT TERM
+  net_claim_id || exit 1
+  printf 'LAB_ID=%s\nLAB_MANAGER=%s\nLAB_TABLES=%s\nLAB_SYNC=%s\nLAB_MOVER=%s\n' \
+    "$LAB_ID" "$LAB_MANAGER" "$LAB_TABLES" "$LAB_SYNC" "$LAB_MOVER" >"$LAB_DIR/lab.env"
   net_up_router
   net_up_host node-a vip
   net_up_host node-b vip

@@ -71,7 +71,9 @@ Control API (unsigned, on the EC2 port, under /_fake/):
                               ForAllValues/ForAnyValue:StringLike and Null on ec2:Region and
                               aws:TagKeys); what it does not allow is answered 403
                               UnauthorizedOperation, after the deny rules; null lifts it
-  POST /_fake/route           JSON: {route_table_id, destination, eni | blackhole | delete}
+  POST /_fake/route           JSON: {route_table_id, destination, eni | blackhole | delete}; 400 unless
+                              EC2 could hold it (a table that exists, an IPv4 CIDR block not the
+                              local route's, a known eni for an active route)
   POST /_fake/tag             JSON: {route_table_id, key, value | delete}: a tag written by someone else
   POST /_fake/expire_role_credentials   role credentials already handed out expire now
   POST /_fake/role_ttl        JSON: {seconds}: lifetime of role credentials handed out next
@@ -94,7 +96,8 @@ IMDSv2 (per instance): instance-id, mac, placement/region,
 placement/availability-zone, network/interfaces/macs/ ("<mac>/" a line, the
 instance's own interface first, then its extra_enis),
 network/interfaces/macs/<mac>/interface-id and .../device-number (0 for the
-instance's own, 1, 2, ... for extra_enis), iam/security-credentials/[<role>].
+instance's own, 1, 2, ... for extra_enis), iam/security-credentials/[<role>],
+and dynamic/instance-identity/document (accountId, instanceId, region, ...).
 
 Run: /usr/bin/python3 server.py [--set PATH=JSON ...] [--log log.jsonl] [--tls-cert cert.pem --tls-key key.pem]
   --set PATH=JSON  changes the world before it starts, in the order given; PATH
@@ -529,6 +532,39 @@ def destination_of(params):
         raise AwsError(400, "InvalidParameterValue", f"Value ({dest}) for parameter destinationCidrBlock is invalid.")
 
 
+def route_control(world, args):
+    """POST /_fake/route's JSON checked as EC2 checks a route: its table and
+    its destination (an IPv4 CIDR block, as EC2 writes it: 10.0.99.10 is
+    10.0.99.10/32), or ValueError saying what is wrong. The lab mirrors every
+    route into its router's kernel: what EC2 could not hold must not get in.
+    Under world.lock."""
+    if not isinstance(args, dict):
+        raise ValueError('expected a JSON object: {"route_table_id", "destination", "eni" | "blackhole" | "delete"}')
+    rtb = args.get("route_table_id")
+    if not isinstance(rtb, str) or rtb not in world.tables:
+        raise ValueError(f"route_table_id {json.dumps(rtb)}: no such route table")
+    dest = args.get("destination")
+    try:
+        if not isinstance(dest, str):
+            raise ValueError
+        destination = str(ipaddress.IPv4Network(dest, strict=True))
+    except ValueError:
+        raise ValueError(f"destination {json.dumps(dest)}: not an IPv4 CIDR block "
+                         "(an address and a prefix length of 0 to 32, no host bits set)") from None
+    table = world.tables[rtb]
+    if any(r["destination"] == destination and r.get("origin") == "CreateRouteTable" for r in table["routes"]):
+        raise ValueError(f"destination {destination}: the VPC's local route, which EC2 lets no one change")
+    eni = args.get("eni")
+    if args.get("delete"):
+        pass
+    elif args.get("blackhole"):
+        if eni is not None and not isinstance(eni, str):
+            raise ValueError(f"eni {json.dumps(eni)}: an interface id is a string")
+    elif not isinstance(eni, str) or eni not in world.enis:
+        raise ValueError(f"eni {json.dumps(eni)}: no such network interface (a route to none: \"blackhole\": true)")
+    return table, destination
+
+
 def table_of(world, params):
     rtb = params.get("RouteTableId")
     if rtb not in world.tables:
@@ -879,10 +915,13 @@ class Ec2Handler(Handler):
                         return self.send(400, "a deny rule's actions is a list", "text/plain")
                 world.deny_rules = [dict(r) for r in rules]
             elif what == "route":
-                table = world.tables[args["route_table_id"]]
-                table["routes"] = [r for r in table["routes"] if r["destination"] != args["destination"]]
+                try:
+                    table, destination = route_control(world, args)
+                except ValueError as e:
+                    return self.send(400, str(e), "text/plain")
+                table["routes"] = [r for r in table["routes"] if r["destination"] != destination]
                 if not args.get("delete"):
-                    table["routes"].append({"destination": args["destination"], "eni": args.get("eni"),
+                    table["routes"].append({"destination": destination, "eni": args.get("eni"),
                                             "state": "blackhole" if args.get("blackhole") else "active",
                                             "origin": "CreateRoute"})
             elif what == "tag":

@@ -11,7 +11,9 @@ set cluster_name itself); error: the failure's class.
 After any failure it drops the connection and connects anew (a pool or an
 application does the same), with a short connect timeout and a TCP user
 timeout, so a vanished server costs at most about a second, not minutes.
-The rows: lab_writes(seq, sent, node), created by the lab on the primary.
+The rows: lab_writes(seq, sent, node), created by the lab on the primary;
+seq is their key, so a client started again goes on after the last seq of
+the record it appends to, never from 1 (every write would be refused).
 Stops on SIGTERM or SIGINT, after the attempt in flight.
 """
 import argparse
@@ -29,6 +31,15 @@ def stop(signum, frame):
     running = False
 
 
+def last_seq(path):
+    """The largest seq in the record (0 if there is none yet)."""
+    try:
+        with open(path) as f:
+            return max((int(first) for first in (line.split(",", 1)[0] for line in f) if first.isdigit()), default=0)
+    except FileNotFoundError:
+        return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", required=True, help="the VIP")
@@ -40,9 +51,9 @@ def main():
     dsn = (f"host={args.host} port=5432 dbname=postgres user=postgres application_name=lab_client "
            "connect_timeout=1 tcp_user_timeout=1000 keepalives=1 keepalives_idle=1 "
            "keepalives_interval=1 keepalives_count=1")
+    seq = last_seq(args.out)
     out = open(args.out, "a", buffering=1)
     conn = None
-    seq = 0
     while running:
         seq += 1
         sent = time.time()

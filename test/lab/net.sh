@@ -13,8 +13,10 @@
 #            table, which the AWS endpoint keeps in the router's kernel.
 #   monitor  (pg_auto_failover only) 10.0.4.10.
 #
-# Names carry the run's id (LAB_ID), so two labs never collide; `net_down`
-# removes every namespace of the run, which ends every process inside.
+# Names carry the run's id (LAB_ID), so two labs never collide: an id is
+# taken only if no namespace of it exists, by making its router's namespace
+# (net_claim_id); `net_down` removes every namespace of the run, which ends
+# every process inside.
 # Sourced by scripts/lab.sh; needs root and iproute2.
 
 LAB_VPC_CIDR=10.0.0.0/18
@@ -46,10 +48,31 @@ net_check() {
   ip netns del "$probe"
 }
 
+# Five hex digits, at random.
+lab_random_id() { od -An -N3 -tx1 /dev/urandom | tr -d ' \n' | cut -c1-5; }
+
+# Sets LAB_ID to an id no namespace on this machine carries (not a lab up,
+# nor what one left behind), and holds it: its router's namespace is made
+# here. `ip netns add` fails when the name exists, so two labs starting at
+# once never take the same id.
+net_claim_id() {
+  local try id
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    id=$(lab_random_id)
+    [[ $id =~ ^[0-9a-f]{5}$ ]] || continue
+    if ! ip netns list 2>/dev/null | grep -q "^pgvip-$id-" && ip netns add "pgvip-$id-router" 2>/dev/null; then
+      LAB_ID=$id
+      return 0
+    fi
+  done
+  echo "no free lab id after $try tries (ip netns list: are there that many labs?)" >&2
+  return 1
+}
+
+# The router, in the namespace net_claim_id made.
 net_up_router() {
   local r
   r=$(ns_of router)
-  ip netns add "$r"
   ip -n "$r" link set lo up
   ip -n "$r" addr add "$LAB_SERVICES/32" dev lo
   ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1

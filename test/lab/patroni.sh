@@ -31,18 +31,17 @@ patroni_write_conf() {  # name
   local name=$1 dir addr hba line
   dir=$(node_dir "$name")
   addr=$(host_addr "$name")
-  mkdir -p "$dir"
-  chown postgres: "$dir"
+  node_mkdir "$name"
   # The lab's settings, as every manager has them, included by Patroni's
   # postgresql.conf; their include_if_exists 'lab_node.conf' is this node's.
-  node_common_conf "" >"$dir/lab.conf"
-  node_own_conf "$name" >"$dir/lab_node.conf"
+  node_common_conf "" | pg_write "$dir/lab.conf"
+  node_own_conf "$name" | pg_write "$dir/lab_node.conf"
   hba=""
   while IFS= read -r line; do
     case $line in '#'* | '') continue ;; esac
     hba+="    - $line"$'\n'
   done < <(node_hba)
-  cat >"$(patroni_conf "$name")" <<YAML
+  pg_write "$(patroni_conf "$name")" <<YAML
 scope: $PATRONI_SCOPE
 name: $name
 log:
@@ -84,7 +83,6 @@ postgresql:
   pg_hba:
 $hba
 YAML
-  chown postgres: "$dir/lab.conf" "$dir/lab_node.conf" "$(patroni_conf "$name")"
 }
 
 # The Patroni daemon of the node (its pid), if it runs.
@@ -101,8 +99,8 @@ patroni_pid() {  # name
 patroni_start() {  # name
   local name=$1
   patroni_pid "$name" >/dev/null && return 0
-  in_ns "$name" runuser -u postgres -- env -i $(lab_pg_env "$name") \
-    setsid "$PATRONI" "$(patroni_conf "$name")" >>"$(node_dir "$name")/patroni.log" 2>&1 </dev/null &
+  as_pg_in_logged "$name" "$(node_dir "$name")/patroni.log" setsid "$PATRONI" "$(patroni_conf "$name")" \
+    </dev/null >/dev/null 2>&1 &
 }
 
 # Patroni's daemon on the node stopped at once (SIGKILL): its PostgreSQL
@@ -166,12 +164,12 @@ patroni_up() {
   # node-a first: it bootstraps the cluster (initdb) and takes the leader key.
   patroni_start node-a
   patroni_wait "node-a the writable leader" 90 patroni_is_leader node-a ||
-    { tail -n 30 "$(node_dir node-a)/patroni.log"; return 1; }
+    { pg_show "$(node_dir node-a)/patroni.log"; return 1; }
   [ "${LAB_MOVER:-pg_vip}" = hook ] || node_sql node-a "CREATE EXTENSION IF NOT EXISTS pg_vip"
   # node-b: a replica made by Patroni (pg_basebackup from the leader).
   patroni_start node-b
   patroni_wait "node-b streaming from node-a" 120 patroni_is_streaming node-b node-a ||
-    { tail -n 30 "$(node_dir node-b)/patroni.log"; return 1; }
+    { pg_show "$(node_dir node-b)/patroni.log"; return 1; }
 }
 
 # Planned switchover to the standby, from the candidate's node.
@@ -188,7 +186,7 @@ patroni_switchover() {  # new primary
 patroni_rejoin() {  # name new_primary
   patroni_start "$1"
   patroni_wait "$1 streaming from $2" "${LAB_REJOIN_WAIT:-90}" patroni_is_streaming "$1" "$2" ||
-    { tail -n 30 "$(node_dir "$1")/patroni.log"; return 1; }
+    { pg_show "$(node_dir "$1")/patroni.log"; return 1; }
   echo "$1 streams from $2"
 }
 

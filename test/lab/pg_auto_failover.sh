@@ -43,9 +43,7 @@ pgaf_as() {  # host command...
   shift
   # pg_autoctl's runtime files (pid file...) go to /tmp/pg_autoctl unless
   # XDG_RUNTIME_DIR exists.
-  if [ ! -d "$(node_dir "$name")/run" ]; then
-    install -d -m 700 -o postgres -g postgres "$(node_dir "$name")/run"
-  fi
+  [ -d "$(node_dir "$name")/run" ] || as_pg mkdir -m 700 "$(node_dir "$name")/run"
   as_pg_in "$name" env PGDATA="$(node_data "$name")" PGHOST="$(node_dir "$name")" PGPORT=5432 \
     PG_REGRESS_SOCK_DIR="$(node_dir "$name")" XDG_RUNTIME_DIR="$(node_dir "$name")/run" \
     PG_CONFIG="$PG_BINDIR/pg_config" "$@"
@@ -54,14 +52,13 @@ pgaf_as() {  # host command...
 # The pg_autoctl service of a host in the background, as its own session.
 pgaf_run() {  # host
   local name=$1
-  pgaf_as "$name" setsid pg_autoctl run --pgdata "$(node_data "$name")" \
-    >>"$(node_dir "$name")/pg_autoctl.out" 2>&1 </dev/null &
+  pgaf_as "$name" "${LOGGED_TO[@]}" "$(node_dir "$name")/pg_autoctl.out" \
+    setsid pg_autoctl run --pgdata "$(node_data "$name")" </dev/null >/dev/null 2>&1 &
 }
 
 # SQL on the monitor's database, through its socket.
 pgaf_monitor_sql() {  # sql
-  runuser -u postgres -- "$PG_BINDIR/psql" -X -q -At -h "$(node_dir monitor)" -p 5432 \
-    -d "$PGAF_MONITOR_DB" -v ON_ERROR_STOP=1 -c "$1"
+  lab_psql "$(node_dir monitor)" "$PGAF_MONITOR_DB" "$1"
 }
 
 # What the monitor says of a node: reported state/goal state.
@@ -81,7 +78,7 @@ pgaf_wait_state() {  # name state seconds
   return 1
 }
 
-pgaf_service_log() { tail -n 30 "$(node_dir "$1")/pg_autoctl.out" 2>/dev/null || true; }
+pgaf_service_log() { pg_show "$(node_dir "$1")/pg_autoctl.out"; }
 
 # The monitor: its own PostgreSQL (pgautofailover preloaded by pg_autoctl),
 # trusting the lab's VPC (the keepers are on other subnets than its own), and
@@ -90,12 +87,12 @@ pgaf_monitor_up() {
   local dir
   dir=$(node_dir monitor)
   net_up_host monitor
-  mkdir -p "$dir"
-  chown postgres: "$dir"
-  pgaf_as monitor pg_autoctl create monitor --pgctl "$PG_BINDIR/pg_ctl" --pgdata "$(node_data monitor)" \
-    --hostname "$(host_addr monitor)" --pgport 5432 --auth trust --no-ssl --ssl-mode disable \
-    >"$dir/create.log" 2>&1 || { cat "$dir/create.log"; return 1; }
-  node_hba >>"$(node_data monitor)/pg_hba.conf"
+  node_mkdir monitor
+  pgaf_as monitor "${LOGGED_TO[@]}" "$dir/create.log" \
+    pg_autoctl create monitor --pgctl "$PG_BINDIR/pg_ctl" --pgdata "$(node_data monitor)" \
+    --hostname "$(host_addr monitor)" --pgport 5432 --auth trust --no-ssl --ssl-mode disable ||
+    { pg_show "$dir/create.log" 50; return 1; }
+  node_hba | pg_append "$(node_data monitor)/pg_hba.conf"
   # Failover in seconds rather than pg_auto_failover's ~30-50 s: a health
   # check every second (1 s to connect, one retry after 0.5 s), a node with
   # failed checks and no report for 3 s is unhealthy, and the old primary is
@@ -103,9 +100,10 @@ pgaf_monitor_up() {
   # keeper's network_partition_timeout (3 s, below) stays under it, so a cut
   # primary has demoted itself by then. startup_grace_period: the monitor
   # was just started.
-  cat >>"$(node_data monitor)/postgresql.conf" <<CONF
+  pg_append "$(node_data monitor)/postgresql.conf" <<CONF
 # The lab's settings (test/lab/pg_auto_failover.sh)
 unix_socket_directories = '$dir'
+unix_socket_permissions = 0700
 pgautofailover.health_check_period = 1000
 pgautofailover.health_check_timeout = 1000
 pgautofailover.health_check_max_retries = 1
@@ -114,7 +112,7 @@ pgautofailover.node_considered_unhealthy_timeout = 3000
 pgautofailover.primary_demote_timeout = 5000
 pgautofailover.startup_grace_period = 2000
 CONF
-  ln -sf "$(node_data monitor)/log" "$dir/log"
+  as_pg ln -sfn "$(node_data monitor)/log" "$dir/log"
   # pg_autoctl create may leave the server running: stop it, the service
   # starts it again with the settings above.
   as_pg_in monitor pg_ctl -D "$(node_data monitor)" -m fast -w stop >/dev/null 2>&1 || true
@@ -134,15 +132,16 @@ CONF
 pgaf_keeper_up() {  # name
   local name=$1 dir
   dir=$(node_dir "$name")
-  pgaf_as "$name" pg_autoctl create postgres --pgctl "$PG_BINDIR/pg_ctl" --pgdata "$(node_data "$name")" \
+  pgaf_as "$name" "${LOGGED_TO[@]}" "$dir/create.log" \
+    pg_autoctl create postgres --pgctl "$PG_BINDIR/pg_ctl" --pgdata "$(node_data "$name")" \
     --pghost "$dir" --pgport 5432 --listen "$(host_addr "$name"),$LAB_VIP" \
     --hostname "$(host_addr "$name")" --name "$name" --monitor "$(pgaf_monitor_uri)" \
-    --auth trust --no-ssl --ssl-mode disable >"$dir/create.log" 2>&1 || { cat "$dir/create.log"; return 1; }
+    --auth trust --no-ssl --ssl-mode disable || { pg_show "$dir/create.log" 50; return 1; }
   # The keeper's side of the short timeouts: a primary that reaches neither
   # the monitor nor its standby demotes itself after 3 s.
   pgaf_as "$name" pg_autoctl config set --pgdata "$(node_data "$name")" timeout.network_partition_timeout 3 >/dev/null
   pgaf_as "$name" pg_autoctl config set --pgdata "$(node_data "$name")" timeout.prepare_promotion_walreceiver 2 >/dev/null
-  ln -sf "$(node_data "$name")/startup.log" "$dir/postgresql.log"
+  as_pg ln -sfn "$(node_data "$name")/startup.log" "$dir/postgresql.log"
   # pg_autoctl create stops the server it started: the service runs it.
   node_stop "$name" fast
   pgaf_run "$name"
@@ -169,11 +168,10 @@ pg_auto_failover_up() {
   pgaf_wait_state node-a single 60
   [ "${LAB_MOVER:-pg_vip}" = hook ] || node_sql node-a "CREATE EXTENSION pg_vip"
   # node-b: a copy of node-a with its own lab_node.conf, then registered.
-  mkdir -p "$(node_dir node-b)"
-  chown postgres: "$(node_dir node-b)"
-  as_pg_in node-b pg_basebackup -h "$(host_addr node-a)" -p 5432 -U postgres -D "$(node_data node-b)" \
-    -X stream --checkpoint=fast >"$(node_dir node-b)/clone.log" 2>&1 ||
-    { cat "$(node_dir node-b)/clone.log"; return 1; }
+  node_mkdir node-b
+  as_pg_in_logged node-b "$(node_dir node-b)/clone.log" pg_basebackup -h "$(host_addr node-a)" -p 5432 -U postgres \
+    -D "$(node_data node-b)" -X stream --checkpoint=fast ||
+    { pg_show "$(node_dir node-b)/clone.log" 50; return 1; }
   node_write_own_conf node-b
   pgaf_keeper_up node-b
   pgaf_wait_state node-b secondary 90
@@ -198,7 +196,7 @@ pg_auto_failover_rejoin() {  # name new_primary
     pgaf_run "$name"
   fi
   pgaf_wait_state "$name" secondary 120 || return 1
-  if ! grep -q "cluster_name = '$name'" "$(node_data "$name")/lab_node.conf" 2>/dev/null; then
+  if ! as_pg grep -q "cluster_name = '$name'" "$(node_data "$name")/lab_node.conf" 2>/dev/null; then
     node_write_own_conf "$name"
     # The keeper starts its PostgreSQL again when it stops.
     node_stop "$name" fast

@@ -20,7 +20,7 @@ repmgr_conf() { printf '%s/repmgr.conf' "$(node_dir "$1")"; }
 repmgr_write_conf() {  # name
   local name=$1 conf
   conf=$(repmgr_conf "$name")
-  cat >"$conf" <<CONF
+  pg_write "$conf" <<CONF
 node_id=${REPMGR_ID[$name]}
 node_name='$name'
 conninfo='host=$(host_addr "$name") port=5432 user=repmgr dbname=repmgr connect_timeout=2'
@@ -46,10 +46,13 @@ CONF
   if [ "${LAB_MOVER:-pg_vip}" = hook ]; then
     # The tutorial's line; the hook and its settings are the node's own copy
     # (the server's OS user may not read the project's tree).
-    echo "event_notification_command='$(node_dir "$name")/repmgr-hook.sh %n %e %s \"%t\" \"%d\"'" >>"$conf"
-    echo "event_notifications='standby_promote'" >>"$conf"
-    install -m 755 -o postgres "$TOP/test/lab/repmgr-hook.sh" "$(node_dir "$name")/repmgr-hook.sh"
-    cat >"$(node_dir "$name")/hook.env" <<ENV
+    pg_append "$conf" <<CONF
+event_notification_command='$(node_dir "$name")/repmgr-hook.sh %n %e %s "%t" "%d"'
+event_notifications='standby_promote'
+CONF
+    pg_write "$(node_dir "$name")/repmgr-hook.sh" <"$TOP/test/lab/repmgr-hook.sh"
+    as_pg chmod 755 "$(node_dir "$name")/repmgr-hook.sh"
+    pg_write "$(node_dir "$name")/hook.env" <<ENV
 VIP=$LAB_VIP/32
 ROUTE_TABLES='$(lab_tables | tr , ' ')'
 ENI=${LAB_ENI[$name]}
@@ -58,7 +61,6 @@ IMDS_ENDPOINT=$(imds_of "$name")
 REGION=us-east-1
 ENV
   fi
-  chown postgres: "$conf"
 }
 
 repmgr_as() {  # name repmgr arguments...
@@ -67,11 +69,17 @@ repmgr_as() {  # name repmgr arguments...
   as_pg_in "$name" "$REPMGR" -f "$(repmgr_conf "$name")" "$@"
 }
 
+# The same, its output in a log of the node's directory (written by postgres).
+repmgr_logged() {  # name log-file-name repmgr arguments...
+  local name=$1 log=$2
+  shift 2
+  as_pg_in_logged "$name" "$(node_dir "$name")/$log" "$REPMGR" -f "$(repmgr_conf "$name")" "$@"
+}
+
 repmgrd_start() {  # name
   local name=$1
-  in_ns "$name" runuser -u postgres -- env -i $(lab_pg_env "$name") \
-    LAB_DIR="$LAB_DIR" setsid "$PG_BINDIR/repmgrd" -f "$(repmgr_conf "$name")" --daemonize=false \
-    >>"$(node_dir "$name")/repmgrd.out" 2>&1 </dev/null &
+  as_pg_in_logged "$name" "$(node_dir "$name")/repmgrd.out" \
+    setsid "$PG_BINDIR/repmgrd" -f "$(repmgr_conf "$name")" --daemonize=false </dev/null >/dev/null 2>&1 &
 }
 
 repmgr_up() {
@@ -82,21 +90,20 @@ repmgr_up() {
   node_sql node-a "CREATE DATABASE repmgr OWNER repmgr"
   [ "${LAB_MOVER:-pg_vip}" = hook ] || node_sql node-a "CREATE EXTENSION pg_vip"
   repmgr_write_conf node-a
-  repmgr_as node-a primary register >"$(node_dir node-a)/register.log" 2>&1
-  mkdir -p "$(node_dir node-b)"
-  chown postgres: "$(node_dir node-b)"
+  repmgr_logged node-a register.log primary register
+  node_mkdir node-b
   repmgr_write_conf node-b
-  repmgr_as node-b -h "$(host_addr node-a)" -U repmgr -d repmgr standby clone --fast-checkpoint >"$(node_dir node-b)/clone.log" 2>&1 ||
-    { cat "$(node_dir node-b)/clone.log"; return 1; }
+  repmgr_logged node-b clone.log -h "$(host_addr node-a)" -U repmgr -d repmgr standby clone --fast-checkpoint ||
+    { pg_show "$(node_dir node-b)/clone.log" 50; return 1; }
   node_write_own_conf node-b
   node_start node-b
-  repmgr_as node-b standby register >"$(node_dir node-b)/register.log" 2>&1
+  repmgr_logged node-b register.log standby register
   if [ "${LAB_SYNC:-}" = 1 ]; then
     # On both, for whichever is the standby (a switchover swaps them); only
     # now, since a primary without its standby would wait on every commit.
     local n
     for n in node-a node-b; do
-      echo "synchronous_standby_names = '*'" >>"$(node_data "$n")/postgresql.conf"
+      echo "synchronous_standby_names = '*'" | pg_append "$(node_data "$n")/postgresql.conf"
       node_sql "$n" "SELECT pg_reload_conf()" >/dev/null
     done
   fi
@@ -137,7 +144,7 @@ repmgr_rejoin() {  # name new_primary
     sleep 0.1
   done
   echo "repmgrd on $1 did not follow $2 within 30 s (no repmgrd_standby_reconnect event)"
-  tail -n 20 "$(node_dir "$1")/repmgrd.log"
+  pg_show "$(node_dir "$1")/repmgrd.log" 20
   return 1
 }
 

@@ -4,6 +4,8 @@
 # own, inside its namespace on its own address: a host key, an authorized
 # key and a known_hosts made for this lab in $LAB_DIR/ssh, so nothing of the
 # machine's own ssh setup (~postgres/.ssh, /etc/ssh) is read or changed.
+# sshd runs as root: its configuration, pid file and log are in root's
+# $LAB_DIR/ssh/<node>, never in the node's directory (postgres's).
 # Sourced by test/lab/repmgr.sh.
 
 ssh_dir() { printf '%s/ssh' "$LAB_DIR"; }
@@ -21,7 +23,7 @@ ssh_keys() {
   ssh-keygen -q -t ed25519 -N '' -C pg_vip-lab-host -f "$d/host_key"
   ssh-keygen -q -t ed25519 -N '' -C pg_vip-lab-postgres -f "$d/id_ed25519"
   cp "$d/id_ed25519.pub" "$d/authorized_keys"
-  chown postgres: "$d/id_ed25519" "$d/id_ed25519.pub"
+  chown -h postgres: "$d/id_ed25519" "$d/id_ed25519.pub"
   : >"$d/known_hosts"
   for n in node-a node-b; do
     printf '%s %s\n' "$(host_addr "$n")" "$(cut -d' ' -f1,2 "$d/host_key.pub")" >>"$d/known_hosts"
@@ -30,11 +32,11 @@ ssh_keys() {
 }
 
 sshd_start() {  # name
-  local name=$1 conf
-  conf=$(node_dir "$name")/sshd_config
-  mkdir -p "$(node_dir "$name")"
-  chown postgres: "$(node_dir "$name")"
-  cat >"$conf" <<CONF
+  local name=$1 own sshd_conf
+  own=$(ssh_dir)/$name
+  sshd_conf=$own/sshd_config
+  install -d -m 700 "$own"
+  cat >"$sshd_conf" <<CONF
 ListenAddress $(host_addr "$name")
 Port 22
 HostKey $(ssh_dir)/host_key
@@ -46,10 +48,10 @@ KbdInteractiveAuthentication no
 # only when PAM, not sshd itself, judges the account.
 UsePAM yes
 StrictModes no
-PidFile $(node_dir "$name")/sshd.pid
+PidFile $own/sshd.pid
 CONF
   mkdir -p /run/sshd  # sshd's privilege separation directory
-  ip netns exec "$(ns_of "$name")" /usr/sbin/sshd -f "$conf" -E "$(node_dir "$name")/sshd.log"
+  ip netns exec "$(ns_of "$name")" /usr/sbin/sshd -f "$sshd_conf" -E "$own/sshd.log"
 }
 
 ssh_up() {

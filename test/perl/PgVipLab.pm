@@ -14,8 +14,10 @@ use Cwd qw(abs_path);
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use Test::More;
+use IPC::Run;
 
-our @EXPORT = qw(lab_or_skip lab lab_ok lab_up lab_sql wait_until client_report lab_env lab_dir vip_at_start vip_moved);
+our @EXPORT = qw(lab_or_skip lab lab_ok lab_up lab_sql wait_until client_report lab_env lab_dir vip_at_start vip_moved
+  lab_confined lab_logs postgres_controls);
 
 my $top = abs_path(dirname(__FILE__) . '/../..');
 my $dir;
@@ -54,13 +56,32 @@ END {
 	# Test::More sets the exit status after this block: ask it.
 	if ($dir && -d $dir && ($status != 0 || !Test::More->builder->is_passing)) {
 		# Keep what tells why: the nodes' logs go to the test's output.
-		for my $log (glob("$dir/*/*.log $dir/*/*.out $dir/*.log")) {
-			my $tail = `tail -n 25 '$log' 2>/dev/null`;
-			diag("--- $log\n$tail");
-		}
+		diag(lab_logs());
 	}
 	lab_down();
 	$? = $status;
+}
+
+# The end of every log of the lab (the nodes', sshd's and the lab's own), 25
+# lines each: what a failed test shows.
+sub lab_logs {
+	my $text = '';
+	for my $log (glob("$dir/*/*.log $dir/*/*.out $dir/ssh/*/*.log $dir/*.log")) {
+		$text .= "--- $log\n" . read_tail($log, 25);
+	}
+	return $text;
+}
+
+# The last lines of a file. One where postgres may put a link (a node's
+# directory) is read as postgres, who shows only what is its own anyway;
+# given up on after 10 s (a link to a pipe, or to /dev/zero).
+sub read_tail {
+	my ($path, $lines) = @_;
+	my @tail = ('timeout', '-k', '2', '10', 'tail', '-n', $lines, '--', $path);
+	unshift @tail, 'runuser', '-u', 'postgres', '--' if defined postgres_controls($path);
+	my $out = '';
+	IPC::Run::run(\@tail, '>', \$out, '2>', '/dev/null');
+	return $out;
 }
 
 # Runs scripts/lab.sh with this file's lab; returns (exit code, output).
@@ -164,5 +185,72 @@ sub vip_moved {
 	return $r;
 }
 
+# What the postgres OS user may write to (a lab's PostgreSQL superuser can
+# run anything as postgres: COPY ... TO PROGRAM).
+my ($pg_uid) = (getpwnam('postgres'))[2];
+my %pg_groups = map { $_ => 1 } split ' ', `id -G postgres 2>/dev/null`;
+
+sub postgres_may_write_dir {
+	my ($d) = @_;
+	my @st = lstat($d) or return 0;
+	my $mode = $st[2];
+	# Its owner may change its mode: a directory postgres owns is postgres's.
+	return defined $pg_uid && ($st[4] == $pg_uid || ($pg_groups{ $st[5] } && ($mode & 0020)) || ($mode & 0002));
+}
+
+# The directory through which postgres could put something else at $path
+# (swap it, or plant a symbolic link for root to follow), or undef if none:
+# every directory from / down to the path's own counts; in a sticky one (as
+# /tmp) only entries postgres owns can be moved.
+sub postgres_controls {
+	my ($path) = @_;
+	my @parts = grep { length } split m{/}, $path;
+	my $parent = '/';
+	for my $part (@parts) {
+		my $child = $parent eq '/' ? "/$part" : "$parent/$part";
+		if (postgres_may_write_dir($parent)) {
+			my @pst = lstat($parent);
+			my @cst = lstat($child);
+			my $sticky = ($pst[2] & 01000);
+			return $parent unless $sticky && @cst && $cst[4] != $pg_uid;
+		}
+		$parent = $child;
+	}
+	return undef;
+}
+
+# The lab keeps its PostgreSQL superuser to itself, and root never works
+# where postgres could lead it: no OS user but postgres reaches a node's
+# socket (each socket is tried as nobody, and as postgres, which must get
+# in), and nothing of root's (a file root wrote, a link it made, a
+# directory it created) lies where postgres could swap it. Three tests
+# and one per socket found.
+sub lab_confined {
+	my @sockets = split /\n/, `find '$dir' -type s -name '.s.PGSQL.*' 2>/dev/null`;
+	ok(@sockets >= 2, 'the lab has PostgreSQL sockets to try (' . scalar(@sockets) . ')');
+	my $psql = `bash -c 'source "$top/scripts/common.sh"; echo \$PG_BINDIR'`;
+	chomp $psql;
+	$psql .= '/psql';
+	for my $socket (@sockets) {
+		my ($sockdir, $port) = $socket =~ m{^(.*)/\.s\.PGSQL\.(\d+)$} or next;
+		my @args = ($psql, '-X', '-At', '-h', $sockdir, '-p', $port, '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT 1');
+		my ($as_pg, $as_nobody) = ('', '');
+		IPC::Run::run([ 'runuser', '-u', 'postgres', '--', 'env', '-i', 'PGCONNECT_TIMEOUT=5', @args ], '>&', \$as_pg);
+		my $refused = !IPC::Run::run([ 'runuser', '-u', 'nobody', '--', 'env', '-i', 'HOME=/', 'PGCONNECT_TIMEOUT=5', @args ],
+			'>&', \$as_nobody);
+		ok($as_pg =~ /^1$/m && $refused && $as_nobody =~ /Permission denied/,
+			"$socket: postgres connects, nobody is refused by the file system")
+		  or diag("as postgres: $as_pg\nas nobody: $as_nobody");
+	}
+	my @exposed;
+	for my $entry (split /\n/, `find '$dir' -user 0 2>/dev/null`) {
+		my $by = postgres_controls($entry);
+		push @exposed, "$entry (through $by)" if defined $by;
+	}
+	is_deeply(\@exposed, [], "nothing of root's lies in a directory postgres may write")
+	  or diag(join("\n", @exposed));
+	ok(!defined postgres_controls("$dir/lab.env"), "the lab's own directory and every one above it are beyond postgres");
+	return;
+}
 
 1;

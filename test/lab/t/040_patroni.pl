@@ -20,6 +20,7 @@ use File::Basename qw(dirname);
 
 lab_or_skip();
 lab_up('--manager', 'patroni', '--tables', '3');
+lab_confined();
 
 my $env = lab_env();
 

@@ -23,6 +23,7 @@ use Time::HiRes qw(time sleep);
 
 lab_or_skip();
 lab_up('--manager', 'pg_auto_failover', '--tables', '3');
+lab_confined();
 
 my (undef, $state) = lab('service-status');
 like($state, qr/node-a\s*\|.*\|\s*primary\s*\|\s*primary\s*$/m, 'pg_autoctl show state: node-a primary')
@@ -53,7 +54,7 @@ for my $node ('node-a', 'node-b') {
 	is_deeply([keys %files], ["$dir/$node/data/postgresql.conf"], "$node: all set in postgresql.conf");
 	is(lab_sql($node, 'SHOW shared_preload_libraries'), 'pg_vip', "$node: pg_vip is the only preloaded library");
 	is(lab_sql($node, 'SHOW pg_vip.node_name'), $node, "$node: pg_vip.node_name is $node (lab_node.conf)");
-	my $autoctl = `cat '$dir/$node/data'/postgresql-auto-failover*.conf 2>/dev/null`;
+	my $autoctl = `runuser -u postgres -- sh -c "cat '$dir/$node/data'/postgresql-auto-failover*.conf" 2>/dev/null`;
 	unlike($autoctl, qr/pg_vip/, "$node: pg_autoctl's settings files say nothing of pg_vip");
 }
 
