@@ -2224,6 +2224,61 @@ void build_foreign_tag_one_table(Run &r) {
   };
 }
 
+// Timeline 2's holder (checking every 60 s) cannot read for 8 min, so its
+// tag goes unrenewed; a lagging standby promoted onto timeline 2 cannot
+// write tags meanwhile. An operator's move leaves both tables blackholes; both
+// permissions come back, the holder's first. (Simulation seed 19933 of
+// 20000.)
+void build_silent_holder_returns(Run &r) {
+  r.make_tables(2);
+  Node &w = r.player("holder", 60000, Node::Pg::Standby);
+  Node &l = r.player("lagging", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  constexpr Millis kBack = 10 * 60000;
+  r.end_at_ = kBack + 10 * 60000;
+  r.failover(30000, o, w, 2);
+  r.at(60000, [&r, &w, &l] {
+    r.ec2_->denied[w.id].insert("DescribeRouteTables");
+    r.ec2_->denied[l.id].insert("CreateTags");
+    r.trace("event: IAM denies DescribeRouteTables to node %d and CreateTags to node %d", w.id, l.id);
+  });
+  r.at(90000, [&r, &l] { r.lagging_promotion(l, 2); });
+  r.at(kBack - 30000, [&r] {
+    for (const auto &t : r.tables_) {
+      TableState s = r.ec2_->state().at(t);
+      s.route_present = true;
+      s.blackhole = true;
+      s.eni = "eni-0gone";
+      r.ec2_->set(r.now_, t, s);
+      r.trace("event: an operator pointed %s at eni-0gone (blackhole)", t.c_str());
+    }
+    r.allow(1, "operator move");
+    r.excuse();
+  });
+  // The holder reads again first; the lagging node may write tags a check
+  // of the holder's later (as in the seed: its read came 0.4 s after the
+  // holder's repair).
+  r.at(kBack, [&r, &w] {
+    r.ec2_->denied[w.id].clear();
+    r.trace("event: IAM allows DescribeRouteTables to node %d again", w.id);
+  });
+  r.at(kBack + 61000, [&r, &l] {
+    r.ec2_->denied[l.id].clear();
+    r.trace("event: IAM allows CreateTags to node %d again", l.id);
+  });
+  auto took = std::make_shared<Millis>(0);
+  r.tick_ = [&r, &l, took] {
+    for (const auto &t : r.tables_)
+      if (*took == 0 && r.points_at(t, l.eni)) *took = r.now_;
+  };
+  r.expectation_ = [&r, &w, took] {
+    std::string why;
+    if (*took) why += "the lagging node took a route at " + fmt("%.1f", *took / 1000.0) + " s; ";
+    if (!holds(r, w)) why += "the holder does not hold the VIP at the end (" + state_of(w) + "); ";
+    return why;
+  };
+}
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -2301,6 +2356,11 @@ const std::vector<Scenario> &scenarios() {
        "no route is pointed at the new primary without its tag", build_restarted_promotion_no_tag_perm},
       {"foreign-tag-one-table", "after a double promotion an outsider's tag lands on one of two tables for 7 min",
        "the winner keeps its other table's tag renewed: the fenced loser changes nothing", build_foreign_tag_one_table},
+      {"silent-holder-returns",
+       "timeline 2's holder cannot read for 8 min; a lagging standby on timeline 2 cannot write tags; both tables are "
+       "left blackholes; the holder's permission comes back, a minute later the other's",
+       "the holder repairs the tables under tags it rewrites first: the lagging node takes no route",
+       build_silent_holder_returns},
   };
   return all;
 }

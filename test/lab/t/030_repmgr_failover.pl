@@ -13,6 +13,7 @@ use strict;
 use warnings;
 use lib 'test/perl';
 use PgVipLab;
+use JSON::PP;
 use Test::More;
 use Time::HiRes qw(time sleep);
 
@@ -21,10 +22,37 @@ lab_up('--manager', 'repmgr', '--tables', '3');
 
 vip_at_start('node-a', 'node-b');
 
-# Set up as a deployment should be, every node passes every preflight check
-# (the VIP bound on it, outside the VPC's range, each permission proved).
+# Each node's least-privilege policy, from vip_iam_policy() on that node:
+# narrow (no changing action on anything but the lab's three route tables,
+# tag keys this VIP's only), and from here on the endpoint holds the node to
+# it, as IAM would: every failover below runs under it.
+my %instance = ('node-a' => 'i-0a000001', 'node-b' => 'i-0b000001');
+my @tables = map { sprintf('rtb-0a%06d', $_) } 1 .. 3;
 for my $node (qw(node-a node-b)) {
-	is(lab_sql($node, q{SELECT coalesce(string_agg("check" || ': ' || detail, '; '), '') FROM vip_preflight() WHERE NOT ok}),
+	my $text = lab_sql($node, 'SELECT vip_iam_policy()') // '';
+	my $policy = eval { decode_json($text) };
+	ok($policy, "$node: vip_iam_policy() is JSON") or diag($text);
+	my (@wide, @keys);
+	for my $st (@{ $policy->{Statement} // [] }) {
+		my @actions = ref $st->{Action} ? @{ $st->{Action} } : ($st->{Action});
+		my @resources = ref $st->{Resource} ? @{ $st->{Resource} } : ($st->{Resource});
+		next unless grep { !/^ec2:Describe/ } @actions;
+		for my $r (@resources) {
+			push @wide, "$st->{Sid} on $r" unless grep { $r eq "arn:aws:ec2:us-east-1:123456789012:route-table/$_" } @tables;
+		}
+		push @keys, @{ $st->{Condition}{'ForAllValues:StringLike'}{'aws:TagKeys'} // [] } if grep { /Tags$/ } @actions;
+	}
+	is(join('; ', @wide), '', "$node: no changing action on anything but the lab's route tables");
+	is(join(' ', sort grep { !m{^pg_vip:10\.0\.99\.10/32(:tl\*)?$} } @keys), '', "$node: tag keys of this VIP only");
+	lab_ok("$node held to its own policy", 'aws-control', 'policy',
+		encode_json({ instance => $instance{$node}, policy => $policy }));
+}
+
+# Set up as a deployment should be, every node passes every preflight check
+# (the VIP bound on it, outside the VPC's range, each permission proved under
+# its own policy).
+for my $node (qw(node-a node-b)) {
+	is(lab_sql($node, q{SELECT coalesce(string_agg("check" || ': ' || detail, '; '), '') FROM vip_preflight(fresh => true) WHERE NOT ok}),
 		'', "$node: vip_preflight() finds nothing wrong");
 }
 
