@@ -24,6 +24,7 @@ extern "C" {
 #include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/backend_status.h"
+#include "utils/varlena.h"
 }
 
 namespace pg_vip::fence_action {
@@ -70,6 +71,43 @@ Fence read_fence(SharedState *shared) {
   f.vip[sizeof f.vip - 1] = '\0';
   scrub(f.holder);
   return f;
+}
+
+// The roles pg_vip.fence_allow_roles names that exist, as a list of OIDs in
+// the current memory context; with `warn_missing`, a WARNING for each name
+// that matches no role. Reads pg_authid: call it inside a transaction.
+List *allowed_roles(bool warn_missing) {
+  char *copy = pstrdup(gucs::fence_allow_roles ? gucs::fence_allow_roles : "");
+  List *names = NIL;
+  List *roles = NIL;
+  if (!SplitIdentifierString(copy, ',', &names)) return NIL;  // refused at reload: cannot be
+  ListCell *cell;
+  foreach (cell, names) {
+    const char *name = static_cast<const char *>(lfirst(cell));
+    Oid role = get_role_oid(name, true);
+    if (OidIsValid(role)) roles = lappend_oid(roles, role);
+    else if (warn_missing)
+      ereport(WARNING,
+              (errcode(ERRCODE_UNDEFINED_OBJECT),
+               errmsg("pg_vip: role \"%s\" in pg_vip.fence_allow_roles does not exist", name),
+               errdetail("It lets no one connect to this fenced node."),
+               errhint("Create the role, or correct its name in pg_vip.fence_allow_roles (a name with upper-case "
+                       "letters is written in double quotes).")));
+  }
+  return roles;
+}
+
+// Whether `role` may still open an ordinary session on a fenced node: it has
+// the privileges of a role in pg_vip.fence_allow_roles, as PostgreSQL judges
+// a role's right to what pg_monitor grants (has_privs_of_role: itself, or a
+// member that inherits). A NOINHERIT member would have to SET ROLE first,
+// which it can do only once connected: it is refused, as it gets nothing of
+// the listed role's rights until then either.
+bool allowed(Oid role, List *allowed_roles) {
+  ListCell *cell;
+  foreach (cell, allowed_roles)
+    if (has_privs_of_role(role, lfirst_oid(cell))) return true;
+  return false;
 }
 
 constexpr const char *kFenceFile = "pg_vip.fence";
@@ -128,11 +166,13 @@ void describe_holder(const Fence &f, char *out, size_t size) {
 }
 
 // Who may still connect to a fenced node: physical replication (a standby,
-// pg_rewind, pg_basebackup) and superusers, who repair and rewind it. A
-// logical replication connection (replication=database) can run SQL, so it
-// is let in only for a superuser. Runs in every backend at connection
-// time, inside InitPostgres's transaction: the role lookups may read the
-// catalogs.
+// pg_rewind, pg_basebackup) and superusers, who repair and rewind it, and
+// ordinary sessions of the roles pg_vip.fence_allow_roles allows (monitoring:
+// a fenced node its exporter cannot read looks like a quiet one). A logical
+// replication connection (replication=database) can run SQL and would
+// stream the stale primary's writes to subscribers, so it is let in only
+// for a superuser. Runs in every backend at connection time, inside
+// InitPostgres's transaction: the role lookups may read the catalogs.
 void check_connection(Port *port, int status) {
   if (prev_client_authentication_hook) prev_client_authentication_hook(port, status);
   if (status != STATUS_OK) return;  // failed authentication says nothing more, fenced or not
@@ -145,6 +185,9 @@ void check_connection(Port *port, int status) {
   if (!f.fenced) return;
   Oid role = port->user_name ? get_role_oid(port->user_name, true) : InvalidOid;
   if (OidIsValid(role) && superuser_arg(role)) return;
+  // A name that matches no role says so once per fence, in the worker, not
+  // at every refused login.
+  if (OidIsValid(role) && !am_walsender && allowed(role, allowed_roles(false))) return;
 
   char holder[sizeof f.holder + 64];
   describe_holder(f, holder, sizeof holder);
@@ -177,28 +220,40 @@ const char *action_name(Action a) {
   return "?";
 }
 
-// Sends SIGTERM to every ordinary client backend but superusers', as
-// pg_terminate_backend() does (to the process group where backends lead
-// one). Walsenders, background workers (this one among them) and the other
-// auxiliary processes are not client backends and are left alone.
-// `sweep`: a later pass, which says nothing when it found no one.
+// Sends SIGTERM to every client session the connection check would now
+// refuse, as pg_terminate_backend() does (to the process group where
+// backends lead one): ordinary backends but superusers' and those of roles
+// pg_vip.fence_allow_roles allows, and logical replication walsenders
+// (replication=database, attached to a database) but superusers'. Physical
+// walsenders, background workers (this one among them, logical replication
+// apply workers, other extensions' workers) and the other auxiliary
+// processes are left alone. `sweep`: a later pass, which says nothing when
+// it found no one.
 void terminate_client_sessions(const char *holder, bool sweep) {
   SetCurrentStatementStartTimestamp();
-  StartTransactionCommand();  // superuser_arg() and the role's name read pg_authid
+  StartTransactionCommand();  // superuser_arg(), the allowed roles and the role's name read pg_authid
   pgstat_clear_snapshot();    // a fresh view of the backends, not one cached earlier
+  List *allowed_list = allowed_roles(false);
   int n = pgstat_fetch_stat_numbackends();
   int ended = 0;
   for (int i = 1; i <= n; ++i) {
     LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
     if (local == nullptr) continue;
     const PgBackendStatus &be = local->backendStatus;
-    if (be.st_backendType != B_BACKEND || be.st_procpid <= 0 || be.st_procpid == MyProcPid) continue;
+    if (be.st_backendType != B_BACKEND && be.st_backendType != B_WAL_SENDER) continue;
+    if (be.st_procpid <= 0 || be.st_procpid == MyProcPid) continue;
     // The role as pg_signal_backend() judges it: the live process's, which
     // also tells that it is still there.
     PGPROC *proc = BackendPidGetProc(be.st_procpid);
-    if (proc == nullptr || proc->isBackgroundWorker) continue;
+    if (proc == nullptr) continue;
+    // A walsender attached to a database is a replication=database session.
+    // (Its PGPROC has isBackgroundWorker set, as 15.20 sets it for every
+    // process that is not a regular backend: the backend type decides.)
+    bool logical = be.st_backendType == B_WAL_SENDER;
+    if (logical ? !OidIsValid(proc->databaseId) : proc->isBackgroundWorker) continue;
     Oid role = proc->roleId;
     if (!OidIsValid(role) || superuser_arg(role)) continue;
+    if (!logical && allowed(role, allowed_list)) continue;
     const char *name = GetUserNameFromId(role, true);
 #ifdef HAVE_SETSID
     int rc = kill(-be.st_procpid, SIGTERM);
@@ -218,7 +273,8 @@ void terminate_client_sessions(const char *holder, bool sweep) {
   CommitTransactionCommand();
   if (sweep && ended == 0) return;
   ereport(LOG, (errmsg("pg_vip: this node is fenced; %d client session%s terminated", ended, ended == 1 ? "" : "s"),
-                errdetail("Sessions of superusers, replication and background workers were left running.")));
+                errdetail("Sessions of superusers and of the roles pg_vip.fence_allow_roles allows, physical "
+                          "replication and background workers were left running.")));
 }
 
 bool stale(const Status &s) { return s.state == State::Fenced && !s.holder_foreign; }
@@ -250,6 +306,30 @@ void load_remembered(SharedState *shared) noexcept {
   fclose(file);
 }
 
+bool check_allow_roles(char **newval, void **, GucSource) {
+  // SplitIdentifierString writes into its input and lists pointers into it.
+  char *copy = pstrdup(*newval ? *newval : "");
+  List *names = NIL;
+  bool ok = SplitIdentifierString(copy, ',', &names);
+  bool names_public = false;
+  ListCell *cell;
+  foreach (cell, names) names_public |= strcmp(static_cast<const char *>(lfirst(cell)), "public") == 0;
+  list_free(names);
+  pfree(copy);
+  if (!ok) {
+    GUC_check_errdetail("List syntax is invalid.");
+    GUC_check_errhint("Separate role names with commas, and double-quote a name that has upper-case letters, "
+                      "spaces or commas, as in SQL: exporter, \"Monitoring Team\".");
+    return false;
+  }
+  if (names_public) {
+    GUC_check_errdetail("public stands for every role: all of them would connect to a fenced node.");
+    GUC_check_errhint("List the monitoring roles themselves, such as the one postgres_exporter connects as.");
+    return false;
+  }
+  return true;
+}
+
 void install_hook() {
   prev_client_authentication_hook = ClientAuthentication_hook;
   ClientAuthentication_hook = check_connection;
@@ -257,6 +337,22 @@ void install_hook() {
 
 void Enforcer::resume(const Status &published) noexcept {
   in_force_ = action_for(published, shared_state() && remembered(shared_state()));
+}
+
+void Enforcer::check_allowed_roles(Action now) {
+  if (now == kNone) {  // the next fence checks them again
+    free(checked_roles_);
+    checked_roles_ = nullptr;
+    return;
+  }
+  const char *list = gucs::fence_allow_roles ? gucs::fence_allow_roles : "";
+  if (checked_roles_ && strcmp(checked_roles_, list) == 0) return;
+  free(checked_roles_);
+  checked_roles_ = strdup(list);  // out of memory: checked again on the next turn
+  SetCurrentStatementStartTimestamp();
+  StartTransactionCommand();
+  list_free(allowed_roles(true));
+  CommitTransactionCommand();
 }
 
 void Enforcer::after_publish(const Status &published) {
@@ -275,6 +371,7 @@ void Enforcer::after_publish(const Status &published) {
     remembers = false;
   }
   Action now = action_for(published, remembers);
+  check_allowed_roles(now);
   // While terminate stays in force each turn sweeps again: a login that
   // passed the door the instant before the fence was published joins the
   // backends only afterwards (any ordinary session now is such a one).
@@ -291,7 +388,8 @@ void Enforcer::after_publish(const Status &published) {
   char holder[sizeof f.holder + 64];
   describe_holder(f, holder, sizeof holder);
   if (before == kNone)
-    ereport(LOG, (errmsg("pg_vip: this node is fenced; refusing new connections but superusers' and replication's"),
+    ereport(LOG, (errmsg("pg_vip: this node is fenced; refusing new connections but those of superusers, physical "
+                         "replication and pg_vip.fence_allow_roles"),
                   errdetail("The virtual IP is held by %s, and pg_vip.fence_action is %s.", holder, action_name(now))));
   // The sessions there when the fence began (or when terminate was chosen
   // for it) are ended and reported; a later sweep speaks only when it ends one.

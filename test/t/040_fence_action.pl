@@ -109,7 +109,8 @@ my $logical = session_bg($a, 'repl', 'SELECT pg_sleep(300)', 'replication=databa
 # A physical stream (pg_receivewal, as a standby or a WAL archiver streams)
 # is left alone.
 my $wal_dir = PostgreSQL::Test::Utils::tempdir('receivewal');
-my $receivewal = IPC::Run::start([ 'pg_receivewal', '-w', '-n', '-D', $wal_dir, '-d', $a->connstr . ' user=repl' ],
+my $receivewal = IPC::Run::start(
+	[ 'pg_receivewal', '-w', '-n', '-D', $wal_dir, '-d', $a->connstr . ' user=repl application_name=pg_receivewal' ],
 	'<', \undef, '>', \my $rw_out, '2>', \my $rw_err);
 ok(wait_for_query($a, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)' AND state = 'active'", '4'),
 	'an ordinary session, a superuser session, a fence_allow_roles member\'s session and a logical replication session are connected to node-a');
@@ -119,7 +120,7 @@ my $watcher_pid = $a->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WH
 my $logical_pid = $a->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE usename = 'repl' AND query = 'SELECT pg_sleep(300)'");
 my $app_pid = $a->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE usename = 'app'");
 my $admin_pid = $a->safe_psql('postgres',
-	"SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)' AND usename <> 'app'");
+	"SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)' AND usename NOT IN ('app', 'watcher', 'repl')");
 
 $b->promote;    # node-a is NOT stopped: a split brain
 ok(wait_for_status($b, 'state', 'held', 30), 'node-b, promoted, holds the VIP') or diag(status_of($b, 'last_error'));
