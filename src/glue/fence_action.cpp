@@ -1,9 +1,11 @@
+#include "../core/fence_file.hpp"
 #include "gucs.hpp"
 
+#include "door.hpp"
 #include "fence_action.hpp"
 #include "shared_state.hpp"
 
-#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -121,20 +123,25 @@ bool remembered(SharedState *shared) {
 }
 
 // Writes the fence file (durably: a crash leaves the old file or the new
-// one) and marks the fence remembered; WARNING and carries on when the disk
-// refuses, since the fence in shared memory still holds for this server life.
+// one; fence_file.hpp says how nothing at its names is written through) and
+// marks the fence remembered; WARNING and carries on when the disk refuses,
+// since the fence in shared memory still holds for this server life.
 void remember_fence(SharedState *shared, const Status &s) {
-  char text[sizeof s.holder + 64];
-  int len = snprintf(text, sizeof text, "holder=%s\ntimeline=%u\n", s.holder, s.holder_timeline);
-  int fd = OpenTransientFile(kFenceFileTemp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-  bool ok = fd >= 0 && write(fd, text, len) == len && pg_fsync(fd) == 0;
-  if (fd >= 0) CloseTransientFile(fd);
-  if (!ok || durable_rename(kFenceFileTemp, kFenceFile, WARNING) != 0) {
-    ereport(WARNING, (errcode_for_file_access(), errmsg("pg_vip: could not write the fence to \"%s\": %m", kFenceFile),
-                      errdetail("Should this server restart, it will accept connections until its worker reads the "
-                                "route tables again.")));
-    (void) unlink(kFenceFileTemp);
-  }
+  char failed[512] = {};
+  door::Failure failure;
+  if (!door::run(
+          [&] {
+            fence_file::Fence fence{std::string(s.holder, strnlen(s.holder, sizeof s.holder)), s.holder_timeline};
+            strlcpy(failed, fence_file::write(kFenceFileTemp, kFenceFile, fence_file::format(fence)).c_str(),
+                    sizeof failed);
+          },
+          failure))
+    strlcpy(failed, failure.message, sizeof failed);
+  if (failed[0])
+    ereport(WARNING, (errmsg("pg_vip: could not write the fence to \"%s\"", kFenceFile),
+                      errdetail("%s Should this server restart, it will accept connections until its worker reads "
+                                "the route tables again.",
+                                failed)));
   LWLockAcquire(shared->lock, LW_EXCLUSIVE);
   shared->fence_remembered = true;
   memcpy(shared->remembered_holder, s.holder, sizeof shared->remembered_holder);
@@ -146,7 +153,8 @@ void forget_fence(SharedState *shared) {
   LWLockAcquire(shared->lock, LW_EXCLUSIVE);
   shared->fence_remembered = false;
   LWLockRelease(shared->lock);
-  if (access(kFenceFile, F_OK) == 0) (void) durable_unlink(kFenceFile, WARNING);
+  struct stat st;  // lstat: whatever stands there goes, a dangling symlink too
+  if (lstat(kFenceFile, &st) == 0) (void) durable_unlink(kFenceFile, WARNING);
 }
 
 // What ends a remembered fence: this node holds the VIP (the fence was lifted,
@@ -291,19 +299,39 @@ void load_remembered(SharedState *shared) noexcept {
     (void) unlink(kFenceFile);  // a standby is fenced by nothing
     return;
   }
-  FILE *file = fopen(kFenceFile, "r");
-  if (file == nullptr) return;
-  // Fail closed: a file that cannot be parsed still fences, with no holder named.
-  shared->fence_remembered = true;
-  char line[sizeof shared->remembered_holder + 16];
-  while (fgets(line, sizeof line, file)) {
-    line[strcspn(line, "\n")] = '\0';
-    if (strncmp(line, "holder=", 7) == 0)
-      strlcpy(shared->remembered_holder, line + 7, sizeof shared->remembered_holder);
-    else if (strncmp(line, "timeline=", 9) == 0)
-      shared->remembered_holder_timeline = static_cast<uint32>(strtoul(line + 9, nullptr, 10));
+  fence_file::Found found = fence_file::Found::kNone;
+  char refused[256] = {};
+  door::Failure failure;
+  if (!door::run(
+          [&] {
+            fence_file::Contents file = fence_file::read(kFenceFile);
+            found = file.found;
+            std::optional<fence_file::Fence> fence;
+            if (found == fence_file::Found::kFile && !(fence = fence_file::parse(file.text))) {
+              found = fence_file::Found::kRefused;
+              file.why = "Its text is not the fields pg_vip writes.";
+            }
+            strlcpy(refused, file.why.c_str(), sizeof refused);
+            if (!fence) return;
+            strlcpy(shared->remembered_holder, fence->holder.c_str(), sizeof shared->remembered_holder);
+            shared->remembered_holder_timeline = fence->holder_timeline;
+          },
+          failure)) {
+    found = fence_file::Found::kRefused;
+    strlcpy(refused, failure.message, sizeof refused);
   }
-  fclose(file);
+  if (found == fence_file::Found::kNone) return;
+  // Fail closed: something at that name that cannot be read as a fence
+  // still fences, with no holder named. Only pg_vip's worker writes there,
+  // so it is a damaged file or someone else's doing.
+  shared->fence_remembered = true;
+  if (found == fence_file::Found::kRefused)
+    ereport(WARNING,
+            (errmsg("pg_vip: \"%s\" is not a fence file pg_vip wrote; this node counts as fenced", kFenceFile),
+             errdetail("%s", refused),
+             errhint("Only pg_vip writes there, a small regular file of the server's user. With "
+                     "pg_vip.fence_action reject or terminate, ordinary connections are refused until this node "
+                     "holds the virtual IP or is a standby, as under a remembered fence.")));
 }
 
 bool check_allow_roles(char **newval, void **, GucSource) {
