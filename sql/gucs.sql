@@ -8,6 +8,7 @@ SHOW pg_vip.enabled;
 SHOW pg_vip.check_interval;
 SHOW pg_vip.request_timeout;
 SHOW pg_vip.fence_action;
+SHOW pg_vip.fence_allow_roles;
 
 -- Reloadable only: not settable in a session.
 SET pg_vip.vip = '10.0.0.1/32';
@@ -35,6 +36,14 @@ ALTER SYSTEM SET pg_vip.check_interval = 0;
 ALTER SYSTEM SET pg_vip.request_timeout = '2 days';
 ALTER SYSTEM SET pg_vip.enabled = 'maybe';
 ALTER SYSTEM SET pg_vip.fence_action = 'kill';
+-- Role names as identifiers, checked for their syntax only: a role that does
+-- not exist is accepted (the catalogs cannot be read at reload) and named in
+-- a WARNING when a fence begins; public is not a role.
+ALTER SYSTEM SET pg_vip.fence_allow_roles = 'exporter,,monitoring';
+ALTER SYSTEM SET pg_vip.fence_allow_roles = 'exporter, "monitoring';
+ALTER SYSTEM SET pg_vip.fence_allow_roles = 'exporter, public';
+ALTER SYSTEM SET pg_vip.fence_allow_roles = 'exporter, "Monitoring Team"';
+ALTER SYSTEM RESET pg_vip.fence_allow_roles;
 ALTER SYSTEM SET pg_vip.no_such_setting = 'x';
 -- The notification command: a placeholder in quotes, joined to other text or
 -- handed to eval would let text from AWS (a fence tag's node name) run as

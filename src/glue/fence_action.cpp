@@ -1,9 +1,11 @@
+#include "../core/fence_file.hpp"
 #include "gucs.hpp"
 
+#include "door.hpp"
 #include "fence_action.hpp"
 #include "shared_state.hpp"
 
-#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -24,6 +26,7 @@ extern "C" {
 #include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/backend_status.h"
+#include "utils/varlena.h"
 }
 
 namespace pg_vip::fence_action {
@@ -72,6 +75,43 @@ Fence read_fence(SharedState *shared) {
   return f;
 }
 
+// The roles pg_vip.fence_allow_roles names that exist, as a list of OIDs in
+// the current memory context; with `warn_missing`, a WARNING for each name
+// that matches no role. Reads pg_authid: call it inside a transaction.
+List *allowed_roles(bool warn_missing) {
+  char *copy = pstrdup(gucs::fence_allow_roles ? gucs::fence_allow_roles : "");
+  List *names = NIL;
+  List *roles = NIL;
+  if (!SplitIdentifierString(copy, ',', &names)) return NIL;  // refused at reload: cannot be
+  ListCell *cell;
+  foreach (cell, names) {
+    const char *name = static_cast<const char *>(lfirst(cell));
+    Oid role = get_role_oid(name, true);
+    if (OidIsValid(role)) roles = lappend_oid(roles, role);
+    else if (warn_missing)
+      ereport(WARNING,
+              (errcode(ERRCODE_UNDEFINED_OBJECT),
+               errmsg("pg_vip: role \"%s\" in pg_vip.fence_allow_roles does not exist", name),
+               errdetail("It lets no one connect to this fenced node."),
+               errhint("Create the role, or correct its name in pg_vip.fence_allow_roles (a name with upper-case "
+                       "letters is written in double quotes).")));
+  }
+  return roles;
+}
+
+// Whether `role` may still open an ordinary session on a fenced node: it has
+// the privileges of a role in pg_vip.fence_allow_roles, as PostgreSQL judges
+// a role's right to what pg_monitor grants (has_privs_of_role: itself, or a
+// member that inherits). A NOINHERIT member would have to SET ROLE first,
+// which it can do only once connected: it is refused, as it gets nothing of
+// the listed role's rights until then either.
+bool allowed(Oid role, List *allowed_roles) {
+  ListCell *cell;
+  foreach (cell, allowed_roles)
+    if (has_privs_of_role(role, lfirst_oid(cell))) return true;
+  return false;
+}
+
 constexpr const char *kFenceFile = "pg_vip.fence";
 constexpr const char *kFenceFileTemp = "pg_vip.fence.tmp";
 
@@ -83,20 +123,25 @@ bool remembered(SharedState *shared) {
 }
 
 // Writes the fence file (durably: a crash leaves the old file or the new
-// one) and marks the fence remembered; WARNING and carries on when the disk
-// refuses, since the fence in shared memory still holds for this server life.
+// one; fence_file.hpp says how nothing at its names is written through) and
+// marks the fence remembered; WARNING and carries on when the disk refuses,
+// since the fence in shared memory still holds for this server life.
 void remember_fence(SharedState *shared, const Status &s) {
-  char text[sizeof s.holder + 64];
-  int len = snprintf(text, sizeof text, "holder=%s\ntimeline=%u\n", s.holder, s.holder_timeline);
-  int fd = OpenTransientFile(kFenceFileTemp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-  bool ok = fd >= 0 && write(fd, text, len) == len && pg_fsync(fd) == 0;
-  if (fd >= 0) CloseTransientFile(fd);
-  if (!ok || durable_rename(kFenceFileTemp, kFenceFile, WARNING) != 0) {
-    ereport(WARNING, (errcode_for_file_access(), errmsg("pg_vip: could not write the fence to \"%s\": %m", kFenceFile),
-                      errdetail("Should this server restart, it will accept connections until its worker reads the "
-                                "route tables again.")));
-    (void) unlink(kFenceFileTemp);
-  }
+  char failed[512] = {};
+  door::Failure failure;
+  if (!door::run(
+          [&] {
+            fence_file::Fence fence{std::string(s.holder, strnlen(s.holder, sizeof s.holder)), s.holder_timeline};
+            strlcpy(failed, fence_file::write(kFenceFileTemp, kFenceFile, fence_file::format(fence)).c_str(),
+                    sizeof failed);
+          },
+          failure))
+    strlcpy(failed, failure.message, sizeof failed);
+  if (failed[0])
+    ereport(WARNING, (errmsg("pg_vip: could not write the fence to \"%s\"", kFenceFile),
+                      errdetail("%s Should this server restart, it will accept connections until its worker reads "
+                                "the route tables again.",
+                                failed)));
   LWLockAcquire(shared->lock, LW_EXCLUSIVE);
   shared->fence_remembered = true;
   memcpy(shared->remembered_holder, s.holder, sizeof shared->remembered_holder);
@@ -108,7 +153,8 @@ void forget_fence(SharedState *shared) {
   LWLockAcquire(shared->lock, LW_EXCLUSIVE);
   shared->fence_remembered = false;
   LWLockRelease(shared->lock);
-  if (access(kFenceFile, F_OK) == 0) (void) durable_unlink(kFenceFile, WARNING);
+  struct stat st;  // lstat: whatever stands there goes, a dangling symlink too
+  if (lstat(kFenceFile, &st) == 0) (void) durable_unlink(kFenceFile, WARNING);
 }
 
 // What ends a remembered fence: this node holds the VIP (the fence was lifted,
@@ -128,11 +174,13 @@ void describe_holder(const Fence &f, char *out, size_t size) {
 }
 
 // Who may still connect to a fenced node: physical replication (a standby,
-// pg_rewind, pg_basebackup) and superusers, who repair and rewind it. A
-// logical replication connection (replication=database) can run SQL, so it
-// is let in only for a superuser. Runs in every backend at connection
-// time, inside InitPostgres's transaction: the role lookups may read the
-// catalogs.
+// pg_rewind, pg_basebackup) and superusers, who repair and rewind it, and
+// ordinary sessions of the roles pg_vip.fence_allow_roles allows (monitoring:
+// a fenced node its exporter cannot read looks like a quiet one). A logical
+// replication connection (replication=database) can run SQL and would
+// stream the stale primary's writes to subscribers, so it is let in only
+// for a superuser. Runs in every backend at connection time, inside
+// InitPostgres's transaction: the role lookups may read the catalogs.
 void check_connection(Port *port, int status) {
   if (prev_client_authentication_hook) prev_client_authentication_hook(port, status);
   if (status != STATUS_OK) return;  // failed authentication says nothing more, fenced or not
@@ -145,6 +193,9 @@ void check_connection(Port *port, int status) {
   if (!f.fenced) return;
   Oid role = port->user_name ? get_role_oid(port->user_name, true) : InvalidOid;
   if (OidIsValid(role) && superuser_arg(role)) return;
+  // A name that matches no role says so once per fence, in the worker, not
+  // at every refused login.
+  if (OidIsValid(role) && !am_walsender && allowed(role, allowed_roles(false))) return;
 
   char holder[sizeof f.holder + 64];
   describe_holder(f, holder, sizeof holder);
@@ -177,28 +228,40 @@ const char *action_name(Action a) {
   return "?";
 }
 
-// Sends SIGTERM to every ordinary client backend but superusers', as
-// pg_terminate_backend() does (to the process group where backends lead
-// one). Walsenders, background workers (this one among them) and the other
-// auxiliary processes are not client backends and are left alone.
-// `sweep`: a later pass, which says nothing when it found no one.
+// Sends SIGTERM to every client session the connection check would now
+// refuse, as pg_terminate_backend() does (to the process group where
+// backends lead one): ordinary backends but superusers' and those of roles
+// pg_vip.fence_allow_roles allows, and logical replication walsenders
+// (replication=database, attached to a database) but superusers'. Physical
+// walsenders, background workers (this one among them, logical replication
+// apply workers, other extensions' workers) and the other auxiliary
+// processes are left alone. `sweep`: a later pass, which says nothing when
+// it found no one.
 void terminate_client_sessions(const char *holder, bool sweep) {
   SetCurrentStatementStartTimestamp();
-  StartTransactionCommand();  // superuser_arg() and the role's name read pg_authid
+  StartTransactionCommand();  // superuser_arg(), the allowed roles and the role's name read pg_authid
   pgstat_clear_snapshot();    // a fresh view of the backends, not one cached earlier
+  List *allowed_list = allowed_roles(false);
   int n = pgstat_fetch_stat_numbackends();
   int ended = 0;
   for (int i = 1; i <= n; ++i) {
     LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
     if (local == nullptr) continue;
     const PgBackendStatus &be = local->backendStatus;
-    if (be.st_backendType != B_BACKEND || be.st_procpid <= 0 || be.st_procpid == MyProcPid) continue;
+    if (be.st_backendType != B_BACKEND && be.st_backendType != B_WAL_SENDER) continue;
+    if (be.st_procpid <= 0 || be.st_procpid == MyProcPid) continue;
     // The role as pg_signal_backend() judges it: the live process's, which
     // also tells that it is still there.
     PGPROC *proc = BackendPidGetProc(be.st_procpid);
-    if (proc == nullptr || proc->isBackgroundWorker) continue;
+    if (proc == nullptr) continue;
+    // A walsender attached to a database is a replication=database session.
+    // (Its PGPROC has isBackgroundWorker set, as 15.20 sets it for every
+    // process that is not a regular backend: the backend type decides.)
+    bool logical = be.st_backendType == B_WAL_SENDER;
+    if (logical ? !OidIsValid(proc->databaseId) : proc->isBackgroundWorker) continue;
     Oid role = proc->roleId;
     if (!OidIsValid(role) || superuser_arg(role)) continue;
+    if (!logical && allowed(role, allowed_list)) continue;
     const char *name = GetUserNameFromId(role, true);
 #ifdef HAVE_SETSID
     int rc = kill(-be.st_procpid, SIGTERM);
@@ -218,7 +281,8 @@ void terminate_client_sessions(const char *holder, bool sweep) {
   CommitTransactionCommand();
   if (sweep && ended == 0) return;
   ereport(LOG, (errmsg("pg_vip: this node is fenced; %d client session%s terminated", ended, ended == 1 ? "" : "s"),
-                errdetail("Sessions of superusers, replication and background workers were left running.")));
+                errdetail("Sessions of superusers and of the roles pg_vip.fence_allow_roles allows, physical "
+                          "replication and background workers were left running.")));
 }
 
 bool stale(const Status &s) { return s.state == State::Fenced && !s.holder_foreign; }
@@ -235,19 +299,63 @@ void load_remembered(SharedState *shared) noexcept {
     (void) unlink(kFenceFile);  // a standby is fenced by nothing
     return;
   }
-  FILE *file = fopen(kFenceFile, "r");
-  if (file == nullptr) return;
-  // Fail closed: a file that cannot be parsed still fences, with no holder named.
-  shared->fence_remembered = true;
-  char line[sizeof shared->remembered_holder + 16];
-  while (fgets(line, sizeof line, file)) {
-    line[strcspn(line, "\n")] = '\0';
-    if (strncmp(line, "holder=", 7) == 0)
-      strlcpy(shared->remembered_holder, line + 7, sizeof shared->remembered_holder);
-    else if (strncmp(line, "timeline=", 9) == 0)
-      shared->remembered_holder_timeline = static_cast<uint32>(strtoul(line + 9, nullptr, 10));
+  fence_file::Found found = fence_file::Found::kNone;
+  char refused[256] = {};
+  door::Failure failure;
+  if (!door::run(
+          [&] {
+            fence_file::Contents file = fence_file::read(kFenceFile);
+            found = file.found;
+            std::optional<fence_file::Fence> fence;
+            if (found == fence_file::Found::kFile && !(fence = fence_file::parse(file.text))) {
+              found = fence_file::Found::kRefused;
+              file.why = "Its text is not the fields pg_vip writes.";
+            }
+            strlcpy(refused, file.why.c_str(), sizeof refused);
+            if (!fence) return;
+            strlcpy(shared->remembered_holder, fence->holder.c_str(), sizeof shared->remembered_holder);
+            shared->remembered_holder_timeline = fence->holder_timeline;
+          },
+          failure)) {
+    found = fence_file::Found::kRefused;
+    strlcpy(refused, failure.message, sizeof refused);
   }
-  fclose(file);
+  if (found == fence_file::Found::kNone) return;
+  // Fail closed: something at that name that cannot be read as a fence
+  // still fences, with no holder named. Only pg_vip's worker writes there,
+  // so it is a damaged file or someone else's doing.
+  shared->fence_remembered = true;
+  if (found == fence_file::Found::kRefused)
+    ereport(WARNING,
+            (errmsg("pg_vip: \"%s\" is not a fence file pg_vip wrote; this node counts as fenced", kFenceFile),
+             errdetail("%s", refused),
+             errhint("Only pg_vip writes there, a small regular file of the server's user. With "
+                     "pg_vip.fence_action reject or terminate, ordinary connections are refused until this node "
+                     "holds the virtual IP or is a standby, as under a remembered fence.")));
+}
+
+bool check_allow_roles(char **newval, void **, GucSource) {
+  // SplitIdentifierString writes into its input and lists pointers into it.
+  char *copy = pstrdup(*newval ? *newval : "");
+  List *names = NIL;
+  bool ok = SplitIdentifierString(copy, ',', &names);
+  bool names_public = false;
+  ListCell *cell;
+  foreach (cell, names) names_public |= strcmp(static_cast<const char *>(lfirst(cell)), "public") == 0;
+  list_free(names);
+  pfree(copy);
+  if (!ok) {
+    GUC_check_errdetail("List syntax is invalid.");
+    GUC_check_errhint("Separate role names with commas, and double-quote a name that has upper-case letters, "
+                      "spaces or commas, as in SQL: exporter, \"Monitoring Team\".");
+    return false;
+  }
+  if (names_public) {
+    GUC_check_errdetail("public stands for every role: all of them would connect to a fenced node.");
+    GUC_check_errhint("List the monitoring roles themselves, such as the one postgres_exporter connects as.");
+    return false;
+  }
+  return true;
 }
 
 void install_hook() {
@@ -257,6 +365,22 @@ void install_hook() {
 
 void Enforcer::resume(const Status &published) noexcept {
   in_force_ = action_for(published, shared_state() && remembered(shared_state()));
+}
+
+void Enforcer::check_allowed_roles(Action now) {
+  if (now == kNone) {  // the next fence checks them again
+    free(checked_roles_);
+    checked_roles_ = nullptr;
+    return;
+  }
+  const char *list = gucs::fence_allow_roles ? gucs::fence_allow_roles : "";
+  if (checked_roles_ && strcmp(checked_roles_, list) == 0) return;
+  free(checked_roles_);
+  checked_roles_ = strdup(list);  // out of memory: checked again on the next turn
+  SetCurrentStatementStartTimestamp();
+  StartTransactionCommand();
+  list_free(allowed_roles(true));
+  CommitTransactionCommand();
 }
 
 void Enforcer::after_publish(const Status &published) {
@@ -275,6 +399,7 @@ void Enforcer::after_publish(const Status &published) {
     remembers = false;
   }
   Action now = action_for(published, remembers);
+  check_allowed_roles(now);
   // While terminate stays in force each turn sweeps again: a login that
   // passed the door the instant before the fence was published joins the
   // backends only afterwards (any ordinary session now is such a one).
@@ -291,7 +416,8 @@ void Enforcer::after_publish(const Status &published) {
   char holder[sizeof f.holder + 64];
   describe_holder(f, holder, sizeof holder);
   if (before == kNone)
-    ereport(LOG, (errmsg("pg_vip: this node is fenced; refusing new connections but superusers' and replication's"),
+    ereport(LOG, (errmsg("pg_vip: this node is fenced; refusing new connections but those of superusers, physical "
+                         "replication and pg_vip.fence_allow_roles"),
                   errdetail("The virtual IP is held by %s, and pg_vip.fence_action is %s.", holder, action_name(now))));
   // The sessions there when the fence began (or when terminate was chosen
   // for it) are ended and reported; a later sweep speaks only when it ends one.

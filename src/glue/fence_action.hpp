@@ -4,6 +4,8 @@
 // inside PostgreSQL can close. Two halves: a ClientAuthentication_hook that
 // refuses new connections while the published status is fenced, and a step
 // the worker runs after each publish that ends the sessions already there.
+// Both spare the same sessions: superusers', physical replication's, and
+// ordinary sessions of the roles pg_vip.fence_allow_roles allows (monitoring).
 #pragma once
 
 #include "../core/status.hpp"
@@ -16,9 +18,17 @@ namespace pg_vip::fence_action {
 // one before it does, and more.
 enum Action : int {
   kNone = 0,   // the VIP is moved, nothing else changes
-  kReject,     // new connections are refused while fenced, but superusers' and replication's
+  kReject,     // new connections are refused while fenced, but superusers', physical replication's and
+               // ordinary sessions of the roles pg_vip.fence_allow_roles allows
   kTerminate,  // kReject, and the client sessions already there are ended once per fence
 };
+
+// The check hook of pg_vip.fence_allow_roles: a comma-separated list of
+// role names, written as SQL identifiers (SplitIdentifierString), public
+// refused. Whether each role exists is not checked here, as a GUC check may
+// run where the catalogs cannot be read (the postmaster, at reload): a name
+// that matches no role is a WARNING when a fence begins, and lets no one in.
+bool check_allow_roles(char **newval, void **extra, GucSource source);
 
 // Chains the connection check behind the ClientAuthentication_hook installed
 // before; called from _PG_init in the postmaster, once.
@@ -50,7 +60,13 @@ class Enforcer {
   void after_publish(const Status &published);
 
  private:
+  // While a fence is in force, names each role of pg_vip.fence_allow_roles
+  // that does not exist in a WARNING: once per fence and per value of the
+  // setting, not on every turn.
+  void check_allowed_roles(Action now);
+
   Action in_force_ = kNone;
+  char *checked_roles_ = nullptr;  // the value last checked while fenced (malloc'd), or none
 };
 
 }  // namespace pg_vip::fence_action

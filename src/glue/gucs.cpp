@@ -26,6 +26,7 @@ char *fence_key_file = nullptr;
 char *event_notification_command = nullptr;
 char *event_notifications = nullptr;
 int fence_action = fence_action::kNone;
+char *fence_allow_roles = nullptr;
 int preflight_min_interval_ms = 60000;
 char *preflight_probe_table = nullptr;
 
@@ -143,6 +144,10 @@ void define() {
       "reject refuses new connections while this node is fenced, but superusers' and replication's; terminate "
       "also ends the ordinary sessions already there, once each time the node becomes fenced.",
       &fence_action, fence_action::kNone, fence_action_options, PGC_SIGHUP, kFlags, nullptr, nullptr, nullptr);
+  define_string("pg_vip.fence_allow_roles",
+                "Roles that may still open ordinary sessions on a fenced node, with the members that inherit their "
+                "privileges (for monitoring); comma-separated SQL identifiers. Empty: none.",
+                &fence_allow_roles, "", fence_action::check_allow_roles);
   // vip_preflight() sends about three DryRun requests per route table; they
   // draw on the account's request buckets as a failover's ReplaceRoute does.
   DefineCustomIntVariable("pg_vip.preflight_min_interval",

@@ -23,6 +23,8 @@ extern char *fence_key_file;
 extern char *event_notification_command;
 extern char *event_notifications;
 extern int fence_action;  // a fence_action::Action (fence_action.hpp)
+// Role names as SQL identifiers, checked by fence_action::check_allow_roles.
+extern char *fence_allow_roles;
 extern int preflight_min_interval_ms;
 extern char *preflight_probe_table;
 

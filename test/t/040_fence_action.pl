@@ -2,11 +2,20 @@
 # split brain (node-b promoted while node-a still runs, then node-a, once
 # repaired, fenced again by node-b coming back on its newer timeline).
 #   terminate: the ordinary session connected before the fence is ended,
-#              once, and logged; a superuser's survives; new ones are refused.
+#              once, and logged, and so is a non-superuser's logical
+#              replication session (replication=database runs SQL); a
+#              superuser's survives, and so do a physical replication stream
+#              and a session of a role in pg_vip.fence_allow_roles; new
+#              ordinary ones are refused.
 #   reject:    an ordinary login is refused with a FATAL that names the
 #              holder and says how to recover; superusers and replication
 #              still get in; a client that keeps reconnecting is refused
 #              until a forced vip_claim() lifts the fence, then gets in.
+#   fence_allow_roles: a role that has the privileges of a listed role (a
+#              member that inherits them) logs in to the fenced node; a
+#              NOINHERIT member does not, nor a listed role's member over
+#              replication=database; a listed role that does not exist is
+#              a WARNING when the fence begins.
 #   none:      the default; a reload to it lifts the refusal, and a fenced
 #              node then accepts an ordinary login.
 #   A bad value is refused with the list of valid ones.
@@ -21,12 +30,15 @@ use Test::More;
 use Time::HiRes qw(usleep time);
 use PgVipTest;
 
-# psql as $user on $node, running $sql in the background.
+# psql as $user on $node (extra connection options in $opts), running $sql in the background.
 sub session_bg {
-	my ($node, $user, $sql) = @_;
+	my ($node, $user, $sql, $opts) = @_;
 	my ($out, $err) = ('', '');
 	my $h = IPC::Run::start(
-		[ 'psql', '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres') . " user=$user", '-c', $sql ],
+		[
+			'psql', '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d',
+			$node->connstr('postgres') . " user=$user" . ($opts ? " $opts" : ''), '-c', $sql
+		],
 		'<', \undef, '>', \$out, '2>', \$err);
 	return { h => $h, out => \$out, err => \$err };
 }
@@ -70,10 +82,19 @@ sub set_fence_action {
 }
 
 my $fake = start_fake_aws(standard_world());
-my ($a, $b) = held_pair($fake, primary_extra => "pg_vip.fence_action = 'terminate'\n");
+# ghost: a role that does not exist, listed all the same.
+my ($a, $b) = held_pair($fake,
+	primary_extra => "pg_vip.fence_action = 'terminate'\npg_vip.fence_allow_roles = 'monitoring, ghost'\n");
 is($a->safe_psql('postgres', 'SHOW pg_vip.fence_action'), 'terminate', 'node-a runs with fence_action = terminate');
+is($a->safe_psql('postgres', 'SHOW pg_vip.fence_allow_roles'), 'monitoring, ghost', 'and fence_allow_roles = monitoring, ghost');
 # app: an application's role. repl: a replication role, not a superuser.
+# monitoring: the group fence_allow_roles names (a pg_monitor member, as a
+# monitoring tool's group would be); watcher inherits its privileges, lazy
+# (NOINHERIT) does not; replwatch is a member with REPLICATION.
 $a->safe_psql('postgres', 'CREATE ROLE app LOGIN; CREATE ROLE repl LOGIN REPLICATION; CREATE TABLE orders (id int)');
+$a->safe_psql('postgres',
+	'CREATE ROLE monitoring NOLOGIN IN ROLE pg_monitor; CREATE ROLE watcher LOGIN IN ROLE monitoring; '
+	  . 'CREATE ROLE lazy LOGIN NOINHERIT IN ROLE monitoring; CREATE ROLE replwatch LOGIN REPLICATION IN ROLE monitoring');
 $a->safe_psql('postgres', 'GRANT INSERT, SELECT ON orders TO app');
 $a->wait_for_catchup($b);
 my ($ret, $out, $err) = login($a, 'app', 'INSERT INTO orders VALUES (1)');
@@ -82,11 +103,24 @@ is($ret, 0, 'node-a, holding the VIP, takes an ordinary login and write') or dia
 # --- terminate ------------------------------------------------------------------
 my $app = session_bg($a, 'app', 'SELECT pg_sleep(300)');
 my $admin = session_bg($a, 'postgres', 'SELECT pg_sleep(300)');
-ok(wait_for_query($a, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)' AND state = 'active'", '2'),
-	'an ordinary session and a superuser session are connected to node-a');
+my $watcher = session_bg($a, 'watcher', 'SELECT pg_sleep(300)');
+# A logical replication connection runs SQL: a non-superuser's is ended too.
+my $logical = session_bg($a, 'repl', 'SELECT pg_sleep(300)', 'replication=database');
+# A physical stream (pg_receivewal, as a standby or a WAL archiver streams)
+# is left alone.
+my $wal_dir = PostgreSQL::Test::Utils::tempdir('receivewal');
+my $receivewal = IPC::Run::start(
+	[ 'pg_receivewal', '-w', '-n', '-D', $wal_dir, '-d', $a->connstr . ' user=repl application_name=pg_receivewal' ],
+	'<', \undef, '>', \my $rw_out, '2>', \my $rw_err);
+ok(wait_for_query($a, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)' AND state = 'active'", '4'),
+	'an ordinary session, a superuser session, a fence_allow_roles member\'s session and a logical replication session are connected to node-a');
+ok(wait_for_query($a, "SELECT count(*) FROM pg_stat_replication WHERE usename = 'repl' AND application_name = 'pg_receivewal'", '1'),
+	'and a physical replication stream of a non-superuser (pg_receivewal)');
+my $watcher_pid = $a->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE usename = 'watcher'");
+my $logical_pid = $a->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE usename = 'repl' AND query = 'SELECT pg_sleep(300)'");
 my $app_pid = $a->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE usename = 'app'");
 my $admin_pid = $a->safe_psql('postgres',
-	"SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)' AND usename <> 'app'");
+	"SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)' AND usename NOT IN ('app', 'watcher', 'repl')");
 
 $b->promote;    # node-a is NOT stopped: a split brain
 ok(wait_for_status($b, 'state', 'held', 30), 'node-b, promoted, holds the VIP') or diag(status_of($b, 'last_error'));
@@ -103,7 +137,18 @@ $a->wait_for_log(qr/LOG:  pg_vip: terminating the session of role "app" \(proces
 is(count_log_lines($a, qr/pg_vip: terminating the session of role "app" \(process $app_pid\)/), 1,
 	'the server log has one LOG line for the termination');
 is(count_log_lines($a, qr/pg_vip: terminating the session of role "postgres"/), 0, 'and none for the superuser');
-like(slurp_file($a->logfile), qr/LOG:  pg_vip: this node is fenced; 1 client session terminated/, 'and a summary line');
+my $logical_ended = eval { $logical->{h}->finish } // 0;
+ok(!$logical_ended, "the non-superuser's logical replication session (replication=database) was ended too (pid $logical_pid)");
+ok(wait_for_query($a, "SELECT count(*) FROM pg_stat_activity WHERE pid = $logical_pid", '0'), 'it is gone');
+is(count_log_lines($a, qr/pg_vip: terminating the session of role "repl" \(process $logical_pid\)/), 1,
+	'the server log has one LOG line for it');
+like(slurp_file($a->logfile), qr/LOG:  pg_vip: this node is fenced; 2 client sessions terminated/, 'and a summary line');
+is($a->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE pid = $watcher_pid"), '1',
+	"the session of a role with the privileges of fence_allow_roles' monitoring survives (pid $watcher_pid)");
+is($a->safe_psql('postgres', "SELECT count(*) FROM pg_stat_replication WHERE usename = 'repl' AND application_name = 'pg_receivewal'"),
+	'1', 'the physical replication stream survives');
+like(slurp_file($a->logfile), qr/WARNING:  pg_vip: role "ghost" in pg_vip.fence_allow_roles does not exist/,
+	'the listed role that does not exist is a WARNING once the fence begins');
 ($ret, $out, $err) = login($a, 'app');
 isnt($ret, 0, 'a new ordinary login to the fenced node is refused');
 like($err, qr/FATAL:  this node is fenced and refuses connections/, 'with the fence FATAL');
@@ -113,8 +158,13 @@ is(count_log_lines($a, qr/pg_vip: this node is fenced; \d+ client sessions? term
 	'the termination ran once, not on every turn of the loop');
 is($a->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE pid = $admin_pid"), '1',
 	"the superuser's session is still there");
-$admin->{h}->kill_kill;
-$admin->{h}->finish;
+is($a->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE pid = $watcher_pid"), '1',
+	"and so is the fence_allow_roles member's");
+is(count_log_lines($a, qr/pg_vip: role "ghost" in pg_vip.fence_allow_roles does not exist/), 1,
+	'the WARNING for the missing role was given once, not on every turn');
+$_->{h}->kill_kill, $_->{h}->finish for ($admin, $watcher);
+$receivewal->kill_kill;
+$receivewal->finish;
 
 # --- reject ---------------------------------------------------------------------
 set_fence_action($a, 'reject');
@@ -142,6 +192,19 @@ like($err, qr/FATAL:  this node is fenced and refuses connections/, 'reject: wit
 is($ret, 0, "reject: a superuser's logical replication connection works") or diag($err);
 ($ret, $out, $err) = login($a, 'repl');
 isnt($ret, 0, 'reject: the same role, connecting as an ordinary client, is refused');
+# fence_allow_roles = 'monitoring, ghost'
+($ret, $out, $err) = login($a, 'watcher', 'SELECT state FROM vip_status()');
+is($ret . ':' . $out, '0:fenced', 'reject: a role with the privileges of monitoring (in fence_allow_roles) logs in and sees the fence')
+  or diag($err);
+($ret, $out, $err) = login($a, 'lazy');
+isnt($ret, 0, 'reject: a NOINHERIT member of monitoring, which does not have its privileges, is refused');
+like($err, qr/FATAL:  this node is fenced and refuses connections/, 'reject: with the fence FATAL');
+($ret, $out, $err) = login($a, 'replwatch', 'IDENTIFY_SYSTEM', 'replication=database');
+isnt($ret, 0, 'reject: a member of monitoring over replication=database is refused: fence_allow_roles is for ordinary sessions');
+($ret, $out, $err) = login($a, 'replwatch');
+is($ret, 0, 'reject: the same role, as an ordinary client, gets in') or diag($err);
+$a->safe_psql('postgres', "ALTER SYSTEM SET pg_vip.fence_allow_roles = ''; SELECT pg_reload_conf();");
+ok(wait_for_login($a, 'watcher', 0), 'reject: with fence_allow_roles emptied by a reload, the member is refused too');
 
 # A pooler-like client: reconnects every 100 ms and notes each outcome.
 my $loop_script = 'while :; do if psql -X -w -A -t -d "$1" -c "SELECT 1" >/dev/null 2>&1; then echo in; else echo refused; fi; '

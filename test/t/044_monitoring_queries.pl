@@ -4,8 +4,16 @@
 #      on a standby, and returns exactly the columns the file declares, each
 #      with a value its usage can carry (LABEL text, COUNTER and GAUGE
 #      numbers, HISTOGRAM bounds and cumulative counts).
+#      Every function a query calls names its schema, and the queries run
+#      with an empty search_path: nothing in a schema the exporter's role
+#      searches can stand in for vip_status() or vip_metrics().
+#   1b. On a fenced node under fence_action = terminate and then reject, the
+#      exporter's role, listed in pg_vip.fence_allow_roles, keeps its session
+#      and logs in again: every query still runs and pg_vip_status says fenced.
 #   2. Every metric, label and label value monitoring/alerts.yml uses is one
-#      those queries yield: renaming a column breaks this test, not the alerts.
+#      those queries yield (or the exporter's own pg_up): renaming a column
+#      breaks this test, not the alerts. A rule fires for a target that
+#      stopped answering (pg_up == 0) and one for pg_vip's metrics absent.
 #   3. docs/iam-policy.json allows every EC2 action the code names and nothing
 #      else, changing actions only on route tables, CreateTags and DeleteTags
 #      only for one VIP's fence tag keys under the prefix the code writes.
@@ -59,6 +67,10 @@ for my $ns (sort keys %$queries) {
 	ok(defined $q->{query} && $q->{query} =~ /\bvip_(status|metrics)\(\)/, "$ns: reads vip_status() or vip_metrics()");
 	unlike($q->{query} // '', qr/vip_preflight/, "$ns: does not call vip_preflight() (AWS requests on every scrape)");
 	ok($q->{master}, "$ns: master: true (run once, not in every database)");
+	# A call is schema.function(...); coalesce and FILTER are syntax, not functions.
+	my @unqualified = grep { !/^(coalesce|filter|nullif|greatest|least)$/i }
+	  (($q->{query} // '') =~ /(?<![\w."])([a-z_][a-z0-9_]*)\s*\(/gi);
+	is(join(', ', @unqualified), '', "$ns: every function call names its schema");
 	my (%usage, @columns, @labels);
 	for my $m (@{ $q->{metrics} // [] }) {
 		my ($col) = keys %$m;
@@ -82,8 +94,10 @@ for my $ns (sort keys %$queries) {
 
 my $fake = start_fake_aws(standard_world());
 my ($primary, $standby) = held_pair($fake);
-# postgres_exporter's own role: no superuser, pg_monitor only.
-$primary->safe_psql('postgres', 'CREATE ROLE exporter LOGIN IN ROLE pg_monitor');
+# postgres_exporter's own role: no superuser, pg_monitor only; its
+# search_path is empty, so that an unqualified function name finds nothing
+# but pg_catalog's.
+$primary->safe_psql('postgres', "CREATE ROLE exporter LOGIN IN ROLE pg_monitor; ALTER ROLE exporter SET search_path = ''");
 $primary->wait_for_catchup($standby);
 
 # One throttled read, so that the throttling alert's label value has a row
@@ -107,9 +121,9 @@ sub rows_of {
 }
 
 my %seen_values;    # "namespace.label" => { value => 1 }
-my %result;         # node => namespace => rows
-for my $node ($primary, $standby) {
-	my $who = $node->name;
+my %result;         # node (and what it is) => namespace => rows
+sub check_queries {
+	my ($node, $who) = @_;
 	for my $ns (sort keys %shape) {
 		my $rows = eval { rows_of($node, $queries->{$ns}{query}) };
 		ok(defined $rows, "$ns runs on $who as a pg_monitor member") or do { diag($@); next };
@@ -145,6 +159,7 @@ for my $node ($primary, $standby) {
 		}
 	}
 }
+check_queries($_, $_->name) for ($primary, $standby);
 
 # What the rows say matches the nodes: a held primary, a standby.
 my $p = $result{ $primary->name }{pg_vip_status}[0] // {};
@@ -152,6 +167,44 @@ my $s = $result{ $standby->name }{pg_vip_status}[0] // {};
 is(join(',', map { $p->{$_} // 'NULL' } qw(is_primary held fenced routes_held route_tables)), '1,1,0,3,3',
 	'pg_vip_status on the held primary: primary, held, not fenced, 3 of 3 tables');
 is(join(',', map { $s->{$_} // 'NULL' } qw(is_primary held fenced)), '0,0,0', 'pg_vip_status on the standby: none of them');
+
+# --- 1b. A fenced node, seen by the exporter's role -------------------------
+# The README's advice: the exporter's role in pg_vip.fence_allow_roles. app,
+# an application's role, shows that the fence refuses everyone else.
+$primary->safe_psql('postgres',
+	"CREATE ROLE app LOGIN; ALTER SYSTEM SET pg_vip.fence_action = 'terminate'; "
+	  . "ALTER SYSTEM SET pg_vip.fence_allow_roles = 'exporter'; SELECT pg_reload_conf()");
+ok(wait_for_query($primary, 'SHOW pg_vip.fence_allow_roles', 'exporter'), 'fence_allow_roles = exporter, by a reload');
+# postgres_exporter keeps its connection open between scrapes.
+my ($kept_out, $kept_err) = ('', '');
+my $kept = IPC::Run::start(
+	[ 'psql', '-X', '-A', '-t', '-d', $primary->connstr('postgres') . ' user=exporter', '-c', 'SELECT pg_sleep(300)' ],
+	'<', \undef, '>', \$kept_out, '2>', \$kept_err);
+ok(wait_for_query($primary, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'exporter' AND state = 'active'", '1'),
+	"the exporter's session is connected");
+my $kept_pid = $primary->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE usename = 'exporter'");
+$standby->promote;    # the old primary is not stopped: a split brain
+ok(wait_for_status($primary, 'state', 'fenced', 30), 'the old primary is fenced') or diag(status_of($primary, 'last_error'));
+my ($ret, $out, $err) = $primary->psql('postgres', 'SELECT 1', connstr => $primary->connstr('postgres') . ' user=app');
+like($err, qr/FATAL:  this node is fenced and refuses connections/, 'terminate: an application\'s login is refused');
+ok($primary->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE state = 'active' AND usename = 'app'"),
+	'(no application session is left)');
+# A sweep runs on every turn of the worker's loop (check_interval 1 s).
+sleep 3;
+is($primary->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE pid = $kept_pid"), '1',
+	"terminate: the exporter's session, open before the fence, was not ended");
+check_queries($primary, 'the fenced node (terminate)');
+my $f = $result{'the fenced node (terminate)'}{pg_vip_status}[0] // {};
+is(join(',', map { $f->{$_} // 'NULL' } qw(is_primary held fenced)), '1,0,1', 'terminate: pg_vip_status says fenced');
+$kept->kill_kill;
+$kept->finish;
+$primary->safe_psql('postgres', "ALTER SYSTEM SET pg_vip.fence_action = 'reject'; SELECT pg_reload_conf()");
+ok(wait_for_query($primary, 'SHOW pg_vip.fence_action', 'reject'), 'fence_action = reject, by a reload');
+($ret, $out, $err) = $primary->psql('postgres', 'SELECT 1', connstr => $primary->connstr('postgres') . ' user=app');
+like($err, qr/FATAL:  this node is fenced and refuses connections/, 'reject: an application\'s login is refused');
+check_queries($primary, 'the fenced node (reject)');
+$f = $result{'the fenced node (reject)'}{pg_vip_status}[0] // {};
+is(join(',', map { $f->{$_} // 'NULL' } qw(is_primary held fenced)), '1,0,1', 'reject: pg_vip_status says fenced');
 
 # --- 2. The alert rules -----------------------------------------------------
 my $alerts = load_yaml("$top/monitoring/alerts.yml");
@@ -166,12 +219,14 @@ for my $rule (@rules) {
 	ok(($rule->{annotations}{summary} // '') ne '', "$name: has a summary");
 	ok(!defined $rule->{for} || $rule->{for} =~ /^\d+[smh]$/, "$name: for is a duration");
 	my @metrics = $expr =~ /\b(pg_vip_[a-z0-9_]+)/g;
-	ok(@metrics, "$name: uses pg_vip metrics");
+	ok(@metrics || $expr =~ /\bpg_up\b/, "$name: uses pg_vip metrics (or postgres_exporter's pg_up)");
 	my %labels_here = (instance => 1, job => 1);
 	for my $m (@metrics) {
 		ok(exists $yielded{$m}, "$name: $m is a metric monitoring/queries.yaml yields");
 		$labels_here{$_} = 1 for @{ $shape{ $yielded{$m} // '' }{labels} // [] };
 	}
+	# absent() yields one series with none of its argument's labels.
+	%labels_here = () if $expr =~ /^\s*absent\s*\(/;
 	# Each matcher metric{label="value"}: the label is one of that metric's,
 	# and an equality's value is one the queries returned above.
 	while ($expr =~ /\b(pg_vip_[a-z0-9_]+)\s*\{([^}]*)\}/g) {
@@ -192,6 +247,12 @@ for my $rule (@rules) {
 }
 ok($alert_names{$_}, "alerts.yml has $_")
   for qw(PgVipNotHeldOnPrimary PgVipFenced PgVipPreflightFailing PgVipThrottled PgVipClaimFailures);
+# A node whose exporter can no longer read it (a fence that refuses the
+# exporter's role, a server down) must not look like a quiet one.
+ok((grep { ($_->{expr} // '') =~ /\bpg_up\s*==\s*0\b/ } @rules), 'alerts.yml has a rule for a target that stopped answering (pg_up == 0)');
+ok((grep { ($_->{expr} // '') =~ /\babsent\s*\(\s*pg_vip_/ } @rules), 'alerts.yml has a rule for pg_vip\'s metrics absent altogether');
+ok((grep { ($_->{expr} // '') =~ /\bpg_up\s*==\s*1\s+unless\b.*\bpg_vip_/s } @rules),
+	'alerts.yml has a rule for a target that answers without pg_vip\'s metrics');
 
 # --- 3. The IAM policy ------------------------------------------------------
 my $policy = eval { decode_json(slurp_file("$top/docs/iam-policy.json")) };
