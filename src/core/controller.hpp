@@ -229,7 +229,8 @@ class Controller {
   void held(const Observation &obs);
   void fence(const Identity &me, const TableView &t);
   void claim_failed() noexcept { ++metrics_.claim_failures; }
-  void point(const std::vector<std::size_t> &tables, const Identity &me, bool one_round_trip);
+  // Returns the tables whose route EC2 switched here.
+  std::vector<std::size_t> point(const std::vector<std::size_t> &tables, const Identity &me, bool one_round_trip);
 
   void event(const std::string &name, bool success, const std::string &details);
   void log(bool warning, std::string message, std::string detail = {});

@@ -21,8 +21,10 @@ using controller_text::route_tables;
 // sees the route moved also sees who moved it. The promotion's claim sends
 // both at once (one round trip); its timeline is newer than any tag its
 // standby read.
-void Controller::point(const std::vector<std::size_t> &which, const Identity &me, bool one_round_trip) {
+std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which, const Identity &me,
+                                           bool one_round_trip) {
   std::vector<std::string> fence_ids;
+  std::vector<std::string> own;  // tables whose tag already names this node: a rewrite there is best effort
   std::vector<PointRequest> points;
   std::vector<std::size_t> pointed;
   for (auto i : which) {
@@ -32,13 +34,14 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
     // about to count lapsed is taken straight back.
     Ground g = ground(me);
     bool mine = tables_[i].holder && judge(me, *tables_[i].holder, tie_context(g)) == Standing::Mine;
+    if (mine) own.push_back(tables_[i].id);
     if (!mine || one_round_trip || stale_own_tag(tables_[i], g)) fence_ids.push_back(tables_[i].id);
     if (tables_[i].state != RouteState::Ours || one_round_trip) {
       points.push_back({tables_[i].id, tables_[i].state == RouteState::Missing});
       pointed.push_back(i);
     }
   }
-  if (fence_ids.empty() && points.empty()) return;
+  if (fence_ids.empty() && points.empty()) return {};
   changed_since_held_ = true;
   Cloud::FenceWrite tag = fence_write(me, fence_ids);
   auto round_start = now();
@@ -60,8 +63,12 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
       // primaries, one unable to fence, would take turns on it.
       bool older = t.holder && t.holder->timeline < me.timeline && !t.seen_ours &&
                    judge(me, *t.holder, tie_context(ground(me))) == Standing::Yields;
-      bool tagged =
-          fence_ids.empty() || a.fence.ok() || std::find(fence_ids.begin(), fence_ids.end(), t.id) == fence_ids.end();
+      // A tag that already named this node counts even when its rewrite
+      // failed (CreateTags denied): the route goes back, as a repair did
+      // before the rewrite; the rewrite is the renewal's, best effort.
+      bool tagged = fence_ids.empty() || a.fence.ok() ||
+                    std::find(fence_ids.begin(), fence_ids.end(), t.id) == fence_ids.end() ||
+                    std::find(own.begin(), own.end(), t.id) != own.end();
       if (tagged || older) {
         go.push_back(points[k]);
         went.push_back(pointed[k]);
@@ -86,10 +93,12 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
     }
   }
   int switched = 0;
+  std::vector<std::size_t> moved;
   for (std::size_t k = 0; k < a.points.size() && k < pointed.size(); ++k) {
     TableView &view = tables_[pointed[k]];
     if (a.points[k].ok()) {
       ++switched;
+      moved.push_back(pointed[k]);
     } else if (a.points[k].error) {
       std::string action = view.state == RouteState::Missing ? "CreateRoute" : "ReplaceRoute";
       std::string why = "route not switched: " + a.points[k].error->describe_for(action);
@@ -107,6 +116,7 @@ void Controller::point(const std::vector<std::size_t> &which, const Identity &me
           what + " (" + cause_text(cause_, cause_by_) + ", timeline " + std::to_string(me.timeline) + ", " +
               std::to_string(static_cast<long>(ms)) + " ms)");
   }
+  return moved;
 }
 
 // The claim after a promotion: every table at once, routes and tag in one
@@ -178,6 +188,13 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
   // a table here again within the window stops instead; an operator's
   // vip_claim() starts the memory afresh.
   bool operator_claim = cause == Cause::Requested || cause == Cause::Forced;
+  // What the flap memory was before this claim: a reversal that EC2 did
+  // not carry out (ReplaceRoute throttled, refused, unanswered) is none,
+  // and must not spend the window's allowance or make the next attempt
+  // look like a second reversal.
+  std::vector<std::pair<std::size_t, TableView>> before;
+  for (auto i : todo)
+    if (tables_[i].state != RouteState::Ours) before.emplace_back(i, tables_[i]);
   for (auto i : todo) {
     TableView &t = tables_[i];
     if (t.state == RouteState::Ours) continue;
@@ -194,7 +211,17 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
   // The operator overrides every other tag on this VIP, newer ones too:
   // with one key per timeline, writing this node's own would not.
   if (force) forget_tags(me, true);
-  if (!todo.empty()) point(todo, me, false);
+  std::vector<std::size_t> moved;
+  if (!todo.empty()) moved = point(todo, me, false);
+  for (const auto &[i, was] : before) {
+    if (std::find(moved.begin(), moved.end(), i) != moved.end()) continue;
+    TableView &t = tables_[i];
+    t.repaired_at = was.repaired_at;
+    t.repaired_wall = was.repaired_wall;
+    t.stale_repairs = was.stale_repairs;
+    t.last_rival = was.last_rival;
+    t.rival_at = was.rival_at;
+  }
   // A claim that keeps failing on one table still holds the others: their
   // tags must not lapse meanwhile, or a rival of this timeline takes them.
   renew(me);
