@@ -1,10 +1,13 @@
 // The one interface between the claim's decisions and AWS. The controller
-// reads its targets (today: VPC route tables) with their fence tags, points
-// them at this node and writes the fence tag, all through a Cloud; the
-// worker's Cloud speaks EC2 over libcurl (ec2_cloud.cpp), the simulation's
-// (test/sim/) is a simulated EC2 with faults on a simulated clock. A further
-// kind of target (an Elastic IP association, a Route 53 record) is another
-// implementation of the same three verbs: read, point, fence.
+// reads its targets with their fence tags, points them at this node and
+// writes the fence tag, all through a Cloud; the worker's Cloud speaks EC2
+// over libcurl (ec2_cloud.cpp), the simulation's (test/sim/) is a simulated
+// EC2 with faults on a simulated clock. What a Cloud answers is neutral:
+// where each target points (here, elsewhere, nowhere), its fence tags, and
+// which action failed; a kind's words are its row in target_kind.cpp. A
+// further kind of target (an Elastic IP association, a Route 53 record) is
+// another implementation of the same verbs: read, point (apply), fence
+// (the tag apply writes), forget.
 #pragma once
 
 #include <map>
@@ -14,6 +17,7 @@
 
 #include "aws_error.hpp"
 #include "cpp_only.hpp"
+#include "target.hpp"
 
 namespace pg_vip {
 
@@ -25,30 +29,31 @@ struct Placement {
   std::vector<std::string> warnings;
 };
 
-// One target as read from AWS: where the VIP's route points and its fence
-// tags (every tag whose key begins with pg_vip:<vip>, key to raw value;
-// which one counts is choose_fence_tag's). When `error` is set nothing else
-// is known.
+// One target as read from AWS: where it points and its fence tags (every
+// tag whose key begins with pg_vip:<vip>, key to raw value; which one
+// counts is choose_fence_tag's). When `error` is set nothing else is known.
 struct TargetRead {
   std::string id;
   std::optional<aws::AwsError> error;
-  bool route_present = false;
-  bool blackhole = false;
-  std::string interface_id;  // the route's network interface, if any
-  std::string target;        // the interface, gateway or instance it names
+  std::string failed_action;  // with `error`: the request that failed
+  // Ours: it points at the interface prepare() placed this node on.
+  TargetState state = TargetState::Missing;
+  std::string interface_id;  // the network interface it points at, if any
+  std::string points_at;     // what it points at, for people: an interface, a gateway, an instance
   std::map<std::string, std::string> fence_tags;
 };
 
 // The outcome of one changing request (after the Cloud's own retries).
 struct Outcome {
-  bool sent = false;  // false: not attempted (nothing asked)
+  bool sent = false;   // false: not attempted (nothing asked)
+  std::string action;  // the request sent last, e.g. "CreateRoute", for messages
   std::optional<aws::AwsError> error;
   bool ok() const noexcept { return sent && !error; }
 };
 
 struct PointRequest {
   std::string id;
-  bool missing = false;  // the last read saw no route: create rather than replace
+  bool missing = false;  // the last read saw the VIP absent from it: create rather than replace
 };
 
 class Cloud {
@@ -63,9 +68,9 @@ class Cloud {
   // bounds the retries of retryable failures.
   virtual std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) = 0;
 
-  // One round trip: every route pointed at `interface_id` and, when
+  // One round trip: every target pointed at `interface_id` and, when
   // `fence.ids` is not empty, the fence tag `fence.key` = `fence.value`
-  // written on those, all sent at once. A route that turns out missing is
+  // written on those, all sent at once. A target that turns out missing is
   // created (and one that exists after all replaced) within the call.
   struct FenceWrite {
     std::vector<std::string> ids;

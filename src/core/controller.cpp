@@ -11,7 +11,6 @@
 namespace pg_vip {
 
 using controller_text::join_ids;
-using controller_text::route_tables;
 
 using namespace std::chrono;
 
@@ -32,6 +31,21 @@ constexpr milliseconds kUnfenceSpan{5000};
 constexpr milliseconds kConfirmMove{1000};
 
 }  // namespace
+
+std::vector<TargetId> ControllerConfig::targets() const {
+  std::vector<TargetId> out;
+  for (const auto &id : route_tables) out.push_back({TargetKind::Route, id});
+  return out;
+}
+
+std::vector<TargetKind> Controller::kinds(const std::vector<std::size_t> *which) const {
+  std::vector<TargetKind> out;
+  if (!which)
+    for (const auto &t : targets_) out.push_back(t.kind);
+  else
+    for (auto i : *which) out.push_back(targets_[i].kind);
+  return out;
+}
 
 Controller::Controller(Hooks hooks, Resume resume)
     : hooks_(std::move(hooks)), state_(resume.state), role_(resume.role), by_(resume.by), timeline_(resume.timeline),
@@ -59,7 +73,7 @@ void Controller::configure(ControllerConfig config) {
     }
   }
   bool rebuild = !same_cloud(config, config_);
-  bool tables_changed = config.route_tables != config_.route_tables || config.vip != config_.vip;
+  bool tables_changed = config.targets() != config_.targets() || config.vip != config_.vip;
   config_ = std::move(config);
   if (rebuild) {
     cloud_.reset();
@@ -68,13 +82,15 @@ void Controller::configure(ControllerConfig config) {
     instance_id_.clear();
   }
   if (tables_changed) {
-    std::vector<TableView> views;
-    for (const auto &id : config_.route_tables) {
-      auto old = std::find_if(tables_.begin(), tables_.end(), [&](const TableView &v) { return v.id == id; });
-      if (old != tables_.end() && !rebuild) {
+    std::vector<TargetView> views;
+    for (const auto &[kind, id] : config_.targets()) {
+      auto old = std::find_if(targets_.begin(), targets_.end(),
+                              [&, kind = kind, id = id](const TargetView &v) { return v.kind == kind && v.id == id; });
+      if (old != targets_.end() && !rebuild) {
         views.push_back(*old);
       } else {
         views.emplace_back();
+        views.back().kind = kind;
         views.back().id = id;
         for (const auto &r : resumed_repairs_)
           if (r.id == id) {
@@ -86,7 +102,7 @@ void Controller::configure(ControllerConfig config) {
         views.back().seen_ours = state_ == State::Held || state_ == State::Conflict || state_ == State::Claiming;
       }
     }
-    tables_ = std::move(views);
+    targets_ = std::move(views);
     // A new table must be claimed too: a holder checks again.
     changed_since_held_ = true;
   }
@@ -151,31 +167,33 @@ void Controller::prepare() {
   for (auto &w : p.warnings) log(true, "pg_vip: " + w);
   if (p.interface_id != eni_) {
     // The interface decides which routes are ours: what was read is stale.
-    for (auto &t : tables_) t.read_ok = false;
+    for (auto &t : targets_) t.read_ok = false;
   }
   eni_ = p.interface_id;
   instance_id_ = p.instance_id;
   prepared_ = true;
 }
 
-// Reads every route table with its fence tag.
-void Controller::read_tables() {
-  std::vector<TargetRead> reads = cloud_->read(config_.route_tables, 2);
+// Reads every target with its fence tag.
+void Controller::read_targets() {
+  std::vector<std::string> ids;
+  for (const auto &t : targets_) ids.push_back(t.id);
+  std::vector<TargetRead> reads = cloud_->read(ids, 2);
   auto checked = hooks_.time->wall();
   // Which tag counts depends on the cluster only (its system identifier and
   // fence key), not on this node's timeline.
   Identity us;
   us.system_identifier = system_identifier_;
-  for (std::size_t i = 0; i < tables_.size() && i < reads.size(); ++i) {
-    TableView &view = tables_[i];
+  for (std::size_t i = 0; i < targets_.size() && i < reads.size(); ++i) {
+    TargetView &view = targets_[i];
     const TargetRead &r = reads[i];
     view.checked_at = checked;
     if (r.error) {
       view.read_ok = false;
-      view.state = RouteState::Unknown;
-      view.last_error = "cannot read: " + r.error->describe_for("DescribeRouteTables");
+      view.state = TargetState::Unknown;
+      view.last_error = "cannot read: " + r.error->describe_for(r.failed_action);
       view.permanent = r.error->permanent();
-      view.cause = "DescribeRouteTables:" + r.error->code;
+      view.cause = r.failed_action + ":" + r.error->code;
       continue;
     }
     view.read_ok = true;
@@ -183,16 +201,11 @@ void Controller::read_tables() {
     view.last_error.clear();
     view.permanent = false;
     view.cause.clear();
-    if (!r.route_present) {
-      view.state = RouteState::Missing;
-      view.target.clear();
-    } else {
-      view.target = r.target;
-      view.state = r.blackhole ? RouteState::Blackhole : r.interface_id == eni_ ? RouteState::Ours : RouteState::Other;
-    }
-    view.seen_ours |= view.state == RouteState::Ours;
+    view.state = r.state;
+    view.points_at = r.state == TargetState::Missing ? std::string() : r.points_at;
+    view.seen_ours |= view.state == TargetState::Ours;
     std::optional<FenceTagRef> chosen = choose_fence_tag(r.fence_tags, config_.vip, us, config_.fence_key.reveal(),
-                                                         r.route_present ? r.interface_id : "");
+                                                         r.state == TargetState::Missing ? "" : r.interface_id);
     std::optional<std::string> tag = chosen ? std::optional(chosen->value) : std::nullopt;
     if (tag != view.raw_tag || view.tag_unchanged_since == steady_clock::time_point{}) view.tag_unchanged_since = now();
     view.raw_tag = tag;
@@ -226,7 +239,7 @@ void Controller::check_source_dest() {
   source_dest_check_ = enabled;
 }
 
-void Controller::fence(const Identity &me, const TableView &t) {
+void Controller::fence(const Identity &me, const TargetView &t) {
   if (t.holder->timeline > me.timeline) newest_seen_ = std::max(newest_seen_, t.holder->timeline);
   bool was = state_ == State::Fenced;
   std::string reason = fence_reason(me, *t.holder, tie_context(ground(me))) + " (tag on " + t.id + ")";
@@ -248,14 +261,14 @@ void Controller::fence(const Identity &me, const TableView &t) {
 // sees it), and only once per flap window.
 milliseconds Controller::check_held(const Observation &obs) {
   Identity me = identity(obs);
-  read_tables();
+  read_targets();
   check_source_dest();
-  if (const TableView *t = outranking(me)) {
+  if (const TargetView *t = outranking(me)) {
     fence(me, *t);
     return config_.check_interval;
   }
   bool moved = false, unread = false;
-  for (auto &t : tables_) {
+  for (auto &t : targets_) {
     Verdict v = verdict(t, me);
     unread |= v == Verdict::Unread || v == Verdict::Foreign || v == Verdict::HandsOff;
     if (v != Verdict::NeedsRoute && v != Verdict::NeedsFence) continue;
@@ -280,10 +293,14 @@ milliseconds Controller::check_held(const Observation &obs) {
     return milliseconds(0);
   }
   std::vector<std::string> ids;
-  for (const auto &t : tables_)
+  for (const auto &t : targets_)
     if (verdict(t, me) == Verdict::NeedsRoute || verdict(t, me) == Verdict::NeedsFence)
-      ids.push_back(t.id + " (" + to_string(t.state) + (t.target.empty() ? "" : " " + t.target) + ")");
-  log(true, "pg_vip: the VIP's route no longer points here; repairing", "Route tables: " + join_ids(ids) + ".");
+      ids.push_back(t.id + " (" + to_string(t.kind, t.state) + (t.points_at.empty() ? "" : " " + t.points_at) + ")");
+  std::vector<TargetKind> k = kinds();
+  std::string what = k.empty() || std::all_of(k.begin(), k.end(), [&](TargetKind x) { return x == k.front(); })
+                         ? std::string("the VIP's ") + words(k.empty() ? TargetKind::Route : k.front()).thing
+                         : std::string("the VIP");
+  log(true, "pg_vip: " + what + " no longer points here; repairing", list_label(k) + ": " + join_ids(ids) + ".");
   claim_started_ = now();
   return claim(obs, Cause::Repair);
 }
@@ -292,19 +309,19 @@ milliseconds Controller::check_held(const Observation &obs) {
 // is remembered, a stale primary's late write is undone (a few times per
 // window), a rival that steps back is no war; a second reversal within the
 // window is (false).
-bool Controller::may_repoint(TableView &t, const Identity &me) {
+bool Controller::may_repoint(TargetView &t, const Identity &me) {
   Ground g = ground(me);
   switch (flap(t, g)) {
     case Flap::Again: return false;
     case Flap::StaleWrite:
       ++t.stale_repairs;
       log(true,
-          "pg_vip: " + t.id + " was pointed at " + t.target +
+          "pg_vip: " + t.id + " was pointed at " + t.points_at +
               ", an interface last seen holding under an older timeline",
           "A stale primary's request applied late; pointed here again, not counted as a route war.");
       return true;
     case Flap::Rival:
-      t.last_rival = t.target;
+      t.last_rival = t.points_at;
       t.rival_at = g.now;
       break;
     case Flap::First: break;
@@ -314,16 +331,16 @@ bool Controller::may_repoint(TableView &t, const Identity &me) {
   return true;
 }
 
-milliseconds Controller::conflict(const TableView &t) {
+milliseconds Controller::conflict(const TargetView &t) {
   state_ = State::Conflict;
   conflict_since_ = now();
   conflict_wall_ = hooks_.time->wall();
-  last_error_ = "conflict: " + t.id + " was moved away again (now " + to_string(t.state) +
-                (t.target.empty() ? "" : " " + t.target) +
+  last_error_ = "conflict: " + t.id + " was moved away again (now " + to_string(t.kind, t.state) +
+                (t.points_at.empty() ? "" : " " + t.points_at) +
                 ") after this node pointed it here; pg_vip stops repairing it to avoid a route war";
   log(true, "pg_vip: " + t.id + " keeps being moved away from this node; repairs stopped",
       "Something else (another failover tool, a script, infrastructure as code) points the VIP's route at " +
-          (t.target.empty() ? std::string("nothing") : t.target) +
+          (t.points_at.empty() ? std::string("nothing") : t.points_at) +
           ". Find and stop it, then run vip_claim() to take the route back.");
   event("vip_conflict", false, last_error_);
   return config_.check_interval;
@@ -353,16 +370,16 @@ milliseconds Controller::stay_fenced(const Identity &me) {
 // it claims again.
 milliseconds Controller::check_fenced(const Observation &obs) {
   Identity me = identity(obs);
-  read_tables();
+  read_targets();
   check_source_dest();
-  if (const TableView *t = outranking(me)) {
+  if (const TargetView *t = outranking(me)) {
     fence_holder_ = t->holder;
     last_error_ = "fenced: " + fence_reason(me, *t->holder, tie_context(ground(me))) + " (tag on " + t->id + ")";
     unfence_seen_ = {};
     return config_.check_interval;
   }
   if (newest_seen_ > me.timeline) return stay_fenced(me);
-  for (const auto &t : tables_) {
+  for (const auto &t : targets_) {
     Verdict v = verdict(t, me);
     if (v == Verdict::Unread) return config_.check_interval;  // fail closed
   }
@@ -373,7 +390,7 @@ milliseconds Controller::check_fenced(const Observation &obs) {
   }
   if (now() - unfence_seen_ < span) return span - duration_cast<milliseconds>(now() - unfence_seen_);
   log(true, "pg_vip: the fence no longer applies; claiming the VIP " + config_.vip,
-      "No route table's fence tag outranks this node any more" +
+      "No " + noun(kinds()) + "'s fence tag outranks this node any more" +
           (fence_holder_ ? " (it was " + describe(*fence_holder_) + ")" : std::string()) + ".");
   fence_holder_.reset();
   unfence_seen_ = {};
@@ -386,13 +403,13 @@ milliseconds Controller::check_fenced(const Observation &obs) {
 // it may repair once more).
 milliseconds Controller::check_conflict(const Observation &obs) {
   Identity me = identity(obs);
-  read_tables();
-  if (const TableView *t = outranking(me)) {
+  read_targets();
+  if (const TargetView *t = outranking(me)) {
     fence(me, *t);
     return config_.check_interval;
   }
-  bool all =
-      std::all_of(tables_.begin(), tables_.end(), [&](const TableView &t) { return verdict(t, me) == Verdict::Held; });
+  bool all = std::all_of(targets_.begin(), targets_.end(),
+                         [&](const TargetView &t) { return verdict(t, me) == Verdict::Held; });
   if (all) {
     held(obs);
     return config_.check_interval;
@@ -401,7 +418,7 @@ milliseconds Controller::check_conflict(const Observation &obs) {
   // rival of this timeline would take them, and the two take turns.
   renew(me);
   if (now() - conflict_since_ < flap_window(config_.check_interval)) return config_.check_interval;
-  for (auto &t : tables_) t.repaired_at = {};
+  for (auto &t : targets_) t.repaired_at = {};
   state_ = State::Held;  // the next check repairs once more, if the move is still there
   return check_held(obs);
 }
@@ -433,7 +450,7 @@ milliseconds Controller::step(const Observation &obs) {
     for (const auto &r : obs.requests) claim_done_ = std::max(claim_done_, r.seq);
   };
 
-  if (!config_.enabled || config_.vip.empty() || config_.route_tables.empty()) {
+  if (!config_.enabled || config_.vip.empty() || config_.targets().empty()) {
     state_ = config_.enabled ? State::Unconfigured : State::Disabled;
     primary_seen_ = false;
     refuse(config_.enabled ? "pg_vip.vip or pg_vip.route_tables is not set." : "pg_vip.enabled is off.");
@@ -466,19 +483,19 @@ milliseconds Controller::step(const Observation &obs) {
     state_ = State::Standby;
     term_since_ = {};
     forget_refused_ = false;
-    for (auto &t : tables_) {  // a new term starts its flap memory afresh
+    for (auto &t : targets_) {  // a new term starts its flap memory afresh
       t.stale_repairs = 0;
       t.last_rival.clear();
       t.tagged_here = false;
     }
     refuse("this node is a standby.");
     primary_seen_ = false;
-    read_tables();
+    read_targets();
     check_source_dest();
-    cloud_->warm(tables_.size() + 1);  // one per route, one for the tag: the promotion's round trip
+    cloud_->warm(targets_.size() + 1);  // one per route, one for the tag: the promotion's round trip
     failure_cause_.clear();
     std::vector<std::string> unread;
-    for (const auto &t : tables_)
+    for (const auto &t : targets_)
       if (!t.read_ok) unread.push_back(t.id + ": " + t.last_error);
     last_error_ = join(unread, "; ");
     return config_.check_interval;
@@ -495,8 +512,8 @@ milliseconds Controller::step(const Observation &obs) {
     // a fence, a conflict or a dry run is re-checked below.
     // Only on what this worker read as a standby: a worker restarted
     // between the promotion and its first step reads first.
-    bool standby_read = std::all_of(tables_.begin(), tables_.end(),
-                                    [](const TableView &t) { return t.checked_at != Clock::time_point{}; });
+    bool standby_read = std::all_of(targets_.begin(), targets_.end(),
+                                    [](const TargetView &t) { return t.checked_at != Clock::time_point{}; });
     if (state_ == State::Standby && obs.by == PrimaryBy::Promotion && !request && standby_read) return promote(obs);
     if (state_ == State::Standby || state_ == State::Primary) {
       state_ = State::Claiming;
@@ -512,7 +529,7 @@ milliseconds Controller::step(const Observation &obs) {
     case State::Conflict: return check_conflict(obs);
     case State::DryRun:
       if (config_.dry_run) {
-        read_tables();
+        read_targets();
         check_source_dest();
         return config_.check_interval;
       }

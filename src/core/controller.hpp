@@ -42,7 +42,7 @@
 #include "judgement.hpp"
 #include "notify.hpp"
 #include "role.hpp"
-#include "routes.hpp"
+#include "target.hpp"
 #include "secret.hpp"
 #include "status.hpp"
 #include "time_source.hpp"
@@ -53,8 +53,10 @@ namespace pg_vip {
 struct ControllerConfig {
   bool enabled = true;
   bool dry_run = false;
-  std::string vip;  // canonical CIDR, "" when not configured
-  std::vector<std::string> route_tables;
+  std::string vip;                        // canonical CIDR, "" when not configured
+  std::vector<std::string> route_tables;  // the route kind's targets
+  // Every target, of every kind, in the order the status shows them.
+  std::vector<TargetId> targets() const;
   std::string network_interface = "auto";
   std::string region;
   std::string ec2_endpoint;
@@ -187,7 +189,7 @@ class Controller {
   State state() const noexcept { return state_; }
   const std::string &last_error() const noexcept { return last_error_; }
   const std::optional<Holder> &holder() const noexcept { return fence_holder_; }
-  const std::vector<TableView> &tables() const noexcept { return tables_; }
+  const std::vector<TargetView> &tables() const noexcept { return targets_; }
   uint64_t claim_request_done() const noexcept { return claim_done_; }
   SteadyTime conflict_since() const noexcept { return conflict_since_; }
   uint32_t newest_seen() const noexcept { return newest_seen_; }
@@ -204,19 +206,23 @@ class Controller {
   // which rules apply (a promotion's single round trip, force).
   enum class Cause { Promotion, Start, Retry, Repair, Requested, Forced, Resume };
   void prepare();
-  void read_tables();
+  void read_targets();
   void check_source_dest();
   Ground ground(const Identity &me) const;
-  Verdict verdict(const TableView &t, const Identity &me) const { return pg_vip::verdict(t, ground(me)); }
-  std::chrono::milliseconds conflict(const TableView &t);
+  Verdict verdict(const TargetView &t, const Identity &me) const { return pg_vip::verdict(t, ground(me)); }
+  std::chrono::milliseconds conflict(const TargetView &t);
   std::chrono::milliseconds stay_fenced(const Identity &me);
   void renew(const Identity &me);
   Cloud::FenceWrite fence_write(const Identity &me, std::vector<std::string> ids) const;
   void forget_tags(const Identity &me, bool all_but_mine = false);
-  const TableView *outranking(const Identity &me) const { return pg_vip::outranking(tables_, ground(me)); }
+  const TargetView *outranking(const Identity &me) const { return pg_vip::outranking(targets_, ground(me)); }
   // Whether pointing table t here again may go on (false: conflict).
-  bool may_repoint(TableView &t, const Identity &me);
+  bool may_repoint(TargetView &t, const Identity &me);
   Tenure tenure() const;
+  // The kinds of some targets (all of them when `which` is null), for wording.
+  std::vector<TargetKind> kinds(const std::vector<std::size_t> *which = nullptr) const;
+  std::string counted(const std::vector<std::size_t> &which) const { return count_text(kinds(&which)); }
+  std::string counted_all() const { return count_text(kinds()); }
 
   std::chrono::milliseconds promote(const Observation &obs);
   std::chrono::milliseconds claim(const Observation &obs, Cause cause, const std::string &by = {});
@@ -227,7 +233,7 @@ class Controller {
   std::chrono::milliseconds answer(const Observation &obs, const ClaimRequest &r);
   std::chrono::milliseconds not_held(const Observation &obs);
   void held(const Observation &obs);
-  void fence(const Identity &me, const TableView &t);
+  void fence(const Identity &me, const TargetView &t);
   void claim_failed() noexcept { ++metrics_.claim_failures; }
   // Returns the tables whose route EC2 switched here.
   std::vector<std::size_t> point(const std::vector<std::size_t> &tables, const Identity &me, bool one_round_trip);
@@ -281,7 +287,7 @@ class Controller {
   std::optional<bool> source_dest_check_;
   std::chrono::steady_clock::time_point source_dest_checked_{};
   std::optional<Holder> fence_holder_;
-  std::vector<TableView> tables_;
+  std::vector<TargetView> targets_;
   Metrics metrics_;  // claims, failures, repairs, fences, AWS attempts (and the last claim's time)
   std::string last_error_;
   uint64_t claim_done_ = 0;

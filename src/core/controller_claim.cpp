@@ -14,7 +14,6 @@ namespace pg_vip {
 
 using namespace std::chrono;
 using controller_text::join_ids;
-using controller_text::route_tables;
 
 // Points the given tables here. Tag first, then the routes: a route never
 // points at a node whose tag is not already on the table, so a reader that
@@ -33,11 +32,11 @@ std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which
     // it is due for renewal: a route pointed here under a tag others are
     // about to count lapsed is taken straight back.
     Ground g = ground(me);
-    bool mine = tables_[i].holder && judge(me, *tables_[i].holder, tie_context(g)) == Standing::Mine;
-    if (mine) own.push_back(tables_[i].id);
-    if (!mine || one_round_trip || stale_own_tag(tables_[i], g)) fence_ids.push_back(tables_[i].id);
-    if (tables_[i].state != RouteState::Ours || one_round_trip) {
-      points.push_back({tables_[i].id, tables_[i].state == RouteState::Missing});
+    bool mine = targets_[i].holder && judge(me, *targets_[i].holder, tie_context(g)) == Standing::Mine;
+    if (mine) own.push_back(targets_[i].id);
+    if (!mine || one_round_trip || stale_own_tag(targets_[i], g)) fence_ids.push_back(targets_[i].id);
+    if (targets_[i].state != TargetState::Ours || one_round_trip) {
+      points.push_back({targets_[i].id, targets_[i].state == TargetState::Missing});
       pointed.push_back(i);
     }
   }
@@ -57,7 +56,7 @@ std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which
     std::vector<PointRequest> go;
     std::vector<std::size_t> went;
     for (std::size_t k = 0; k < points.size(); ++k) {
-      const TableView &t = tables_[pointed[k]];
+      const TargetView &t = targets_[pointed[k]];
       // Once per term: a table that pointed here in this term and was taken
       // back is not taken again without this node's tag, or two live
       // primaries, one unable to fence, would take turns on it.
@@ -80,28 +79,28 @@ std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which
   }
   if (a.fence.ok())
     for (auto i : which)
-      if (std::find(fence_ids.begin(), fence_ids.end(), tables_[i].id) != fence_ids.end())
-        tables_[i].tagged_here = true;
+      if (std::find(fence_ids.begin(), fence_ids.end(), targets_[i].id) != fence_ids.end())
+        targets_[i].tagged_here = true;
   if (a.fence.error) {
-    std::string why = "fence tag not written: " + a.fence.error->describe_for("CreateTags");
+    std::string why = "fence tag not written: " + a.fence.error->describe_for(a.fence.action);
     for (auto i : which) {
       // Only where a tag was to be written: one already naming this node stands.
-      if (std::find(fence_ids.begin(), fence_ids.end(), tables_[i].id) == fence_ids.end()) continue;
-      tables_[i].last_error = why;
-      tables_[i].permanent = a.fence.error->permanent();
-      tables_[i].cause = "CreateTags:" + a.fence.error->code;
+      if (std::find(fence_ids.begin(), fence_ids.end(), targets_[i].id) == fence_ids.end()) continue;
+      targets_[i].last_error = why;
+      targets_[i].permanent = a.fence.error->permanent();
+      targets_[i].cause = a.fence.action + ":" + a.fence.error->code;
     }
   }
   int switched = 0;
   std::vector<std::size_t> moved;
   for (std::size_t k = 0; k < a.points.size() && k < pointed.size(); ++k) {
-    TableView &view = tables_[pointed[k]];
+    TargetView &view = targets_[pointed[k]];
     if (a.points[k].ok()) {
       ++switched;
       moved.push_back(pointed[k]);
     } else if (a.points[k].error) {
-      std::string action = view.state == RouteState::Missing ? "CreateRoute" : "ReplaceRoute";
-      std::string why = "route not switched: " + a.points[k].error->describe_for(action);
+      const std::string &action = a.points[k].action;
+      std::string why = std::string(words(view.kind).not_pointed) + ": " + a.points[k].error->describe_for(action);
       view.last_error = view.last_error.empty() ? why : view.last_error + "; " + why;
       view.permanent |= a.points[k].error->permanent();
       if (!view.cause.empty()) view.cause += ",";  // the fence tag's cause came first
@@ -110,8 +109,11 @@ std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which
   }
   if ((fence_ids.empty() || a.fence.ok()) && switched == static_cast<int>(points.size())) {
     double ms = duration<double, std::milli>(now() - round_start).count();
-    std::string what = switched ? "pointed " + route_tables(switched) + " at " + eni_
-                                : "wrote this node's fence tag on " + route_tables(fence_ids.size());
+    std::vector<std::size_t> tagged;
+    for (auto i : which)
+      if (std::find(fence_ids.begin(), fence_ids.end(), targets_[i].id) != fence_ids.end()) tagged.push_back(i);
+    std::string what =
+        switched ? "pointed " + counted(moved) + " at " + eni_ : "wrote this node's fence tag on " + counted(tagged);
     event("vip_claim", true,
           what + " (" + cause_text(cause_, cause_by_) + ", timeline " + std::to_string(me.timeline) + ", " +
               std::to_string(static_cast<long>(ms)) + " ms)");
@@ -129,8 +131,8 @@ milliseconds Controller::promote(const Observation &obs) {
   // every table, recently. Otherwise one read first (a standby denied
   // DescribeRouteTables, throttled, or checking seldom must not overwrite
   // a tag it never saw).
-  if (!fresh_enough(tables_, ground(me))) read_tables();
-  if (const TableView *t = outranking(me)) {
+  if (!fresh_enough(targets_, ground(me))) read_targets();
+  if (const TargetView *t = outranking(me)) {
     fence(me, *t);
     return config_.check_interval;
   }
@@ -138,10 +140,10 @@ milliseconds Controller::promote(const Observation &obs) {
   state_ = State::Claiming;
   // Not a table that could not be read, nor one under another cluster's tag.
   std::vector<std::size_t> todo;
-  for (std::size_t i = 0; i < tables_.size(); ++i) {
-    Verdict v = verdict(tables_[i], me);
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    Verdict v = verdict(targets_[i], me);
     if (v != Verdict::Held && v != Verdict::NeedsFence && v != Verdict::NeedsRoute) continue;
-    tables_[i].last_error.clear();
+    targets_[i].last_error.clear();
     todo.push_back(i);
   }
   point(todo, me, true);
@@ -159,28 +161,31 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
   cause_ = cause;
   cause_by_ = by;
   if (claim_started_ == steady_clock::time_point{}) claim_started_ = now();
-  read_tables();
+  read_targets();
   if (!force) {
-    if (const TableView *t = outranking(me)) {
+    if (const TargetView *t = outranking(me)) {
       fence(me, *t);
       return config_.check_interval;
     }
     if (newest_seen_ > me.timeline) return stay_fenced(me);
   }
   std::vector<std::size_t> todo;
-  for (std::size_t i = 0; i < tables_.size(); ++i) {
-    Verdict v = verdict(tables_[i], me);
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    Verdict v = verdict(targets_[i], me);
     if (v == Verdict::NeedsFence || v == Verdict::NeedsRoute || (force && v != Verdict::Held)) todo.push_back(i);
   }
   if (config_.dry_run) {
     state_ = State::DryRun;
     std::vector<std::string> ids;
+    std::vector<std::size_t> moving;
     for (auto i : todo)
-      if (tables_[i].state != RouteState::Ours) ids.push_back(tables_[i].id);
+      if (targets_[i].state != TargetState::Ours) {
+        ids.push_back(targets_[i].id);
+        moving.push_back(i);
+      }
     event("vip_claim", true,
-          "dry run (" + cause_text(cause, by) + "): would point " + route_tables(ids.size()) + " at " + eni_ +
-              (ids.empty() ? "" : ": " + join_ids(ids)) + "; would write the fence tag on " +
-              route_tables(todo.size()));
+          "dry run (" + cause_text(cause, by) + "): would point " + counted(moving) + " at " + eni_ +
+              (ids.empty() ? "" : ": " + join_ids(ids)) + "; would write the fence tag on " + counted(todo));
     last_error_.clear();
     return config_.check_interval;
   }
@@ -192,12 +197,12 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
   // not carry out (ReplaceRoute throttled, refused, unanswered) is none,
   // and must not spend the window's allowance or make the next attempt
   // look like a second reversal.
-  std::vector<std::pair<std::size_t, TableView>> before;
+  std::vector<std::pair<std::size_t, TargetView>> before;
   for (auto i : todo)
-    if (tables_[i].state != RouteState::Ours) before.emplace_back(i, tables_[i]);
+    if (targets_[i].state != TargetState::Ours) before.emplace_back(i, targets_[i]);
   for (auto i : todo) {
-    TableView &t = tables_[i];
-    if (t.state == RouteState::Ours) continue;
+    TargetView &t = targets_[i];
+    if (t.state == TargetState::Ours) continue;
     if (operator_claim) {
       t.repaired_at = {};
       t.repaired_wall = {};
@@ -215,7 +220,7 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
   if (!todo.empty()) moved = point(todo, me, false);
   for (const auto &[i, was] : before) {
     if (std::find(moved.begin(), moved.end(), i) != moved.end()) continue;
-    TableView &t = tables_[i];
+    TargetView &t = targets_[i];
     t.repaired_at = was.repaired_at;
     t.repaired_wall = was.repaired_wall;
     t.stale_repairs = was.stale_repairs;
@@ -241,17 +246,17 @@ milliseconds Controller::verify(const Observation &obs) {
     std::string cause;
   };
   std::vector<Kept> errors;
-  for (const auto &t : tables_) errors.push_back({t.last_error, t.permanent, t.cause});
+  for (const auto &t : targets_) errors.push_back({t.last_error, t.permanent, t.cause});
   bool all = false;
   for (milliseconds w : {milliseconds(0), milliseconds(100), milliseconds(200), milliseconds(400)}) {
     if (w.count()) hooks_.time->sleep(w);
     if (hooks_.time->cancelled()) return milliseconds(0);
-    read_tables();
-    all = std::all_of(tables_.begin(), tables_.end(),
-                      [&](const TableView &t) { return verdict(t, me) == Verdict::Held; });
+    read_targets();
+    all = std::all_of(targets_.begin(), targets_.end(),
+                      [&](const TargetView &t) { return verdict(t, me) == Verdict::Held; });
     if (all) break;  // an outranking tag may be a stale read too: it is believed after the last read
   }
-  if (const TableView *t = outranking(me)) {
+  if (const TargetView *t = outranking(me)) {
     fence(me, *t);
     return config_.check_interval;
   }
@@ -259,11 +264,11 @@ milliseconds Controller::verify(const Observation &obs) {
     held(obs);
     return config_.check_interval;
   }
-  for (std::size_t i = 0; i < tables_.size(); ++i)
-    if (tables_[i].read_ok && !errors[i].error.empty() && verdict(tables_[i], me) != Verdict::Held) {
-      tables_[i].last_error = errors[i].error;
-      tables_[i].permanent = errors[i].permanent;
-      tables_[i].cause = errors[i].cause;
+  for (std::size_t i = 0; i < targets_.size(); ++i)
+    if (targets_[i].read_ok && !errors[i].error.empty() && verdict(targets_[i], me) != Verdict::Held) {
+      targets_[i].last_error = errors[i].error;
+      targets_[i].permanent = errors[i].permanent;
+      targets_[i].cause = errors[i].cause;
     }
   claim_failed();
   return not_held(obs);
@@ -292,14 +297,14 @@ void Controller::held(const Observation &obs) {
                       : episode_ == Cause::Repair ? "the repair began"
                                                   : "the claim began";
   std::vector<std::string> ours;
-  for (const auto &t : tables_) ours.push_back(t.id + ": ours");
+  for (const auto &t : targets_) ours.push_back(t.id + ": ours");
   std::string detail = join(ours, "; ");
   log(false,
-      "pg_vip: VIP " + config_.vip + " held on " + route_tables(tables_.size()) + ", " +
-          std::to_string(static_cast<long>(ms)) + " ms after " + since,
-      "Each route table points at " + eni_ + " and carries this node's fence tag: " + detail + ".");
+      "pg_vip: VIP " + config_.vip + " held on " + counted_all() + ", " + std::to_string(static_cast<long>(ms)) +
+          " ms after " + since,
+      "Each " + noun(kinds()) + " points at " + eni_ + " and carries this node's fence tag: " + detail + ".");
   event(episode_ == Cause::Repair ? "vip_repaired" : "vip_held", true,
-        route_tables(tables_.size()) + (tables_.size() == 1 ? " points" : " point") + " at " + eni_ + " after " +
+        counted_all() + (targets_.size() == 1 ? " points" : " point") + " at " + eni_ + " after " +
             std::to_string(static_cast<long>(ms)) + " ms (timeline " + std::to_string(obs.timeline) + ")");
 }
 
@@ -311,7 +316,7 @@ milliseconds Controller::not_held(const Observation &obs) {
   std::vector<std::string> pending_tables;
   std::string cause;
   bool permanent = false;
-  for (auto &t : tables_) {
+  for (auto &t : targets_) {
     Verdict v = verdict(t, me);
     if (v == Verdict::Held) continue;
     std::string why;
@@ -326,7 +331,7 @@ milliseconds Controller::not_held(const Observation &obs) {
         permanent = true;
         break;
       case Verdict::HandsOff:
-        why = "points at " + t.target +
+        why = "points at " + t.points_at +
               ", which this node did not see it move to: this node started as primary and cannot tell a "
               "failover it did not see from a route moved by hand, so it does not take the route on its own; "
               "run vip_claim() on the node that should hold the VIP";
@@ -336,7 +341,7 @@ milliseconds Controller::not_held(const Observation &obs) {
         why = t.last_error.empty() ? "points here; fence tag not yet read back" : t.last_error;
         break;
       default:
-        why = std::string(to_string(t.state)) + (t.target.empty() ? "" : " (" + t.target + ")") +
+        why = std::string(to_string(t.kind, t.state)) + (t.points_at.empty() ? "" : " (" + t.points_at + ")") +
               (t.last_error.empty() ? "" : ": " + t.last_error);
         break;
     }
@@ -346,16 +351,16 @@ milliseconds Controller::not_held(const Observation &obs) {
     // The cause by what failed and AWS's code, never its text: EC2's
     // messages carry request-specific parts (an encoded authorization
     // message differs on every call).
-    cause += t.id + "=" + std::to_string(static_cast<int>(v)) + ":" + to_string(t.state) + ":" + t.cause + "|";
+    cause += t.id + "=" + std::to_string(static_cast<int>(v)) + ":" + to_string(t.kind, t.state) + ":" + t.cause + "|";
   }
   std::string pending = join(pending_tables, "; ");
-  last_error_ = "pending route tables: " + pending;
+  last_error_ = "pending " + nouns(kinds()) + ": " + pending;
   if (cause != failure_cause_) {
     failure_cause_ = cause;
     event("vip_claim_failed", false,
-          "not every route table points here (" + cause_text(cause_, cause_by_) + "): " + pending);
+          "not every " + noun(kinds()) + " points here (" + cause_text(cause_, cause_by_) + "): " + pending);
     log(true,
-        "pg_vip: could not point every route table at this node; " +
+        "pg_vip: could not point every " + noun(kinds()) + " at this node; " +
             std::string(permanent ? "retrying at the slow pace" : "retrying"),
         permanent ? "Retrying cannot fix this by itself: " + pending + "." : pending + ".");
   }
@@ -369,17 +374,17 @@ milliseconds Controller::not_held(const Observation &obs) {
 // promotion can tell a holder that is still there from one that is gone.
 void Controller::renew(const Identity &me) {
   Ground g = ground(me);
-  if (!renewal_due(tables_, g)) return;
+  if (!renewal_due(targets_, g)) return;
   // Only what this step read as held (route and tag): a renewal claims
   // nothing, and never acts on an old read.
   std::vector<std::string> ids;
-  for (const auto &t : tables_)
+  for (const auto &t : targets_)
     if (verdict(t, me) == Verdict::Held) ids.push_back(t.id);
   if (ids.empty()) return;
   Cloud::Applied a = cloud_->apply({}, eni_, fence_write(me, ids), 2);
   if (a.fence.error)
     log(true, "pg_vip: could not renew the fence tag; retrying at the next check",
-        a.fence.error->describe_for("CreateTags") + ".");
+        a.fence.error->describe_for(a.fence.action) + ".");
 }
 
 Cloud::FenceWrite Controller::fence_write(const Identity &me, std::vector<std::string> ids) const {
@@ -399,7 +404,7 @@ void Controller::forget_tags(const Identity &me, bool all_but_mine) {
   // request. A key chosen on one table is never deleted on another, and a
   // value written after this read (a stale read, a late delete) stays.
   std::vector<std::pair<Cloud::TagList, std::vector<std::string>>> groups;
-  for (const auto &t : tables_) {
+  for (const auto &t : targets_) {
     if (!t.read_ok || (!all_but_mine && verdict(t, me) != Verdict::Held)) continue;
     Cloud::TagList tags;
     for (const auto &key : fence_tag_keys_to_forget(t.fence_tags, config_.vip, me, all_but_mine))
@@ -416,7 +421,7 @@ void Controller::forget_tags(const Identity &me, bool all_but_mine) {
     std::vector<std::string> keys;
     for (const auto &kv : tags) keys.push_back(kv.first);
     log(true, "pg_vip: could not delete older fence tags (" + join(keys, ", ") + ") on " + join_ids(ids),
-        o.error->describe_for("DeleteTags") +
+        o.error->describe_for(o.action) +
             ". They are harmless (a newer timeline's tag wins), but a table keeps at most 50 tags; allow "
             "ec2:DeleteTags on this VIP's pg_vip: keys (SELECT vip_iam_policy() writes the policy).");
     return;

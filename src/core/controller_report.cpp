@@ -24,16 +24,15 @@ Resume resume_from(const Status &published) {
   r.term_since = from_unix_micros(published.term_since);
   r.newest_seen = published.newest_seen;
   r.metrics = published.metrics;
-  for (int i = 0; i < published.n_route_tables; ++i)
+  for (int i = 0; i < published.n_targets; ++i)
     if (published.tables[i].repaired_at_steady)
-      r.repaired.push_back({published.tables[i].route_table_id,
-                            from_steady_nanos(published.tables[i].repaired_at_steady),
+      r.repaired.push_back({published.tables[i].id, from_steady_nanos(published.tables[i].repaired_at_steady),
                             from_unix_micros(published.tables[i].repaired_at)});
   return r;
 }
 
 void Controller::write_status(Status &out) const noexcept {
-  bool configured = !config_.vip.empty() && !config_.route_tables.empty();
+  bool configured = !config_.vip.empty() && !config_.targets().empty();
   out.enabled = config_.enabled;
   out.configured = configured;
   out.dry_run = config_.dry_run;
@@ -68,14 +67,14 @@ void Controller::write_status(Status &out) const noexcept {
   out.source_dest_check = source_dest_check_ ? (*source_dest_check_ ? 1 : 0) : -1;
   out.claim_done = claim_done_;
   out.notifications_running = notifier_.busy();
-  out.routes_held = 0;
-  out.n_route_tables = static_cast<int>(std::min(tables_.size(), std::size(out.tables)));
-  for (int i = 0; i < out.n_route_tables; ++i) {
-    const TableView &v = tables_[i];
-    TableStatus &t = out.tables[i];
-    copy_text(t.route_table_id, v.id);
+  out.targets_held = 0;
+  out.n_targets = static_cast<int>(std::min(targets_.size(), std::size(out.tables)));
+  for (int i = 0; i < out.n_targets; ++i) {
+    const TargetView &v = targets_[i];
+    TargetStatus &t = out.tables[i];
+    copy_text(t.id, v.id);
     copy_text(t.destination, config_.vip);
-    copy_text(t.target, v.target);
+    copy_text(t.target, v.points_at);
     t.state = v.state;
     copy_text(t.holder, v.holder ? safe_node_name(v.holder->node_name) : std::string());
     t.holder_timeline = v.holder ? v.holder->timeline : 0;
@@ -83,7 +82,7 @@ void Controller::write_status(Status &out) const noexcept {
     t.repaired_at = unix_micros(v.repaired_wall);
     t.repaired_at_steady = steady_nanos(v.repaired_at);
     copy_text(t.last_error, v.last_error);
-    if (v.state == RouteState::Ours) ++out.routes_held;
+    if (v.state == TargetState::Ours) ++out.targets_held;
   }
 }
 

@@ -61,7 +61,10 @@ struct Ec2Cloud::Impl {
 
   // Turns one failed page into the same error on every table asked.
   static void fail_all(std::vector<TargetRead> &out, const AwsError &e) {
-    for (auto &t : out) t.error = e;
+    for (auto &t : out) {
+      t.error = e;
+      t.failed_action = "DescribeRouteTables";
+    }
   }
 };
 
@@ -186,15 +189,17 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
     if (it == tables.end()) {
       view.error =
           AwsError{ErrorKind::Malformed, 200, "MalformedResponse", "the answer does not describe " + view.id, ""};
+      view.failed_action = "DescribeRouteTables";
       continue;
     }
     if (const aws::Route *route = it->find_route(m.options.vip)) {
-      view.route_present = true;
-      view.blackhole = route->state == "blackhole";
       view.interface_id = route->network_interface_id;
-      view.target = !route->network_interface_id.empty() ? route->network_interface_id
-                    : !route->gateway_id.empty()         ? route->gateway_id
-                                                         : route->instance_id;
+      view.points_at = !route->network_interface_id.empty() ? route->network_interface_id
+                       : !route->gateway_id.empty()         ? route->gateway_id
+                                                            : route->instance_id;
+      view.state = route->state == "blackhole"                                                ? TargetState::Dangling
+                   : !m.interface_id.empty() && route->network_interface_id == m.interface_id ? TargetState::Ours
+                                                                                              : TargetState::Other;
     }
     for (const auto &[key, value] : it->tags)
       if (fence_tag_key_timeline(m.options.vip, key)) view.fence_tags.emplace(key, value);
@@ -236,10 +241,12 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
   out.points.resize(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) {
     out.points[i].sent = true;
+    out.points[i].action = create[i] ? "CreateRoute" : "ReplaceRoute";
     out.points[i].error = results[i].error;
   }
   if (!fence.ids.empty()) {
     out.fence.sent = true;
+    out.fence.action = "CreateTags";
     out.fence.error = results.back().error;
   }
   return out;
@@ -250,6 +257,7 @@ Outcome Ec2Cloud::forget(const std::vector<std::string> &ids, const TagList &tag
   Outcome out;
   if (ids.empty() || tags.empty() || !m.ec2) return out;
   out.sent = true;
+  out.action = "DeleteTags";
   out.error = m.ec2->call(aws::delete_tags(ids, tags), m.policy(attempts)).error;
   return out;
 }

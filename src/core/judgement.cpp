@@ -12,9 +12,9 @@ namespace {
 // older than a check interval may miss what the last check would have seen.
 constexpr milliseconds kReadStaleness{5000};
 
-bool holder_has_route(const TableView &t) {
-  return (t.state == RouteState::Ours || t.state == RouteState::Other) && t.holder &&
-         t.target == t.holder->interface_id;
+bool holder_has_route(const TargetView &t) {
+  return (t.state == TargetState::Ours || t.state == TargetState::Other) && t.holder &&
+         t.points_at == t.holder->interface_id;
 }
 
 // A holder on this node's own timeline (a double promotion, or a late
@@ -22,7 +22,7 @@ bool holder_has_route(const TableView &t) {
 // (blackhole: its instance is gone; missing; elsewhere, and it did not
 // repair it), or whose tag it stopped renewing (rewound into a standby,
 // say), no longer holds anything.
-bool gone(const TableView &t, const Ground &g) {
+bool gone(const TargetView &t, const Ground &g) {
   return t.holder && t.holder->timeline == g.me.timeline && (!holder_has_route(t) || lapsed(t, g));
 }
 
@@ -48,14 +48,14 @@ TieContext tie_context(const Ground &g) { return TieContext{g.fence_key, g.since
 // monotonic clock, against the longer of its own lease and the one the
 // writer announced: a holder with a long check interval is not taken for
 // gone by a reader with a short one.
-bool lapsed(const TableView &t, const Ground &g) {
+bool lapsed(const TargetView &t, const Ground &g) {
   if (t.tag_unchanged_since == SteadyTime{}) return false;
   milliseconds l = lease(g.check_interval);
   if (t.holder) l = std::max(l, t.holder->lease);
   return g.now - t.tag_unchanged_since > l;
 }
 
-Verdict verdict(const TableView &t, const Ground &g) {
+Verdict verdict(const TargetView &t, const Ground &g) {
   if (!t.read_ok) return Verdict::Unread;
   if (t.raw_tag && !t.holder) return Verdict::Foreign;  // not a tag pg_vip wrote
   bool mine = false;
@@ -71,15 +71,15 @@ Verdict verdict(const TableView &t, const Ground &g) {
     // move: it takes a route from another interface only on a tag that
     // shows that interface's holder older, or gone.
     bool shows_older = s == Standing::Yields && (t.holder->timeline < g.me.timeline || gone(t, g));
-    if (t.state == RouteState::Other && !t.seen_ours && !t.tagged_here && !g.may_take && !shows_older)
+    if (t.state == TargetState::Other && !t.seen_ours && !t.tagged_here && !g.may_take && !shows_older)
       return Verdict::HandsOff;
   }
-  if (t.state != RouteState::Ours) return Verdict::NeedsRoute;
+  if (t.state != TargetState::Ours) return Verdict::NeedsRoute;
   return mine ? Verdict::Held : Verdict::NeedsFence;
 }
 
-const TableView *outranking(const std::vector<TableView> &tables, const Ground &g) {
-  const TableView *best = nullptr;
+const TargetView *outranking(const std::vector<TargetView> &tables, const Ground &g) {
+  const TargetView *best = nullptr;
   for (const auto &t : tables) {
     if (verdict(t, g) != Verdict::Outranked) continue;
     if (!best || t.holder->timeline > best->holder->timeline) best = &t;
@@ -87,21 +87,22 @@ const TableView *outranking(const std::vector<TableView> &tables, const Ground &
   return best;
 }
 
-Flap flap(const TableView &t, const Ground &g) {
+Flap flap(const TargetView &t, const Ground &g) {
   // A pg_vip rival whose tag is on the table and whose route it is: it
   // reads this node's tag and steps back, however it came to write.
   auto within_window = [&](SteadyTime at) { return at != SteadyTime{} && g.now - at < flap_window(g.check_interval); };
-  if (t.holder && !t.holder->interface_id.empty() && t.target == t.holder->interface_id) {
+  if (t.holder && !t.holder->interface_id.empty() && t.points_at == t.holder->interface_id) {
     Standing s = judge(g.me, *t.holder, tie_context(g));
     // The same rival back within the window did not step back: a replayed
     // or made-up tag with its route, or a rival that cannot read.
-    if (s == Standing::Yields) return t.last_rival == t.target && within_window(t.rival_at) ? Flap::Again : Flap::Rival;
+    if (s == Standing::Yields)
+      return t.last_rival == t.points_at && within_window(t.rival_at) ? Flap::Again : Flap::Rival;
   }
   // The route went to an interface last seen holding under an older
   // timeline, with this node's tag left in place: a stale primary's
   // request that EC2 applied late. Undone without counting, a few times.
   if (g.interfaces) {
-    auto it = g.interfaces->find(t.target);
+    auto it = g.interfaces->find(t.points_at);
     if (it != g.interfaces->end() && it->second < g.me.timeline && t.stale_repairs < kStaleRepairsPerTerm)
       return Flap::StaleWrite;
   }
@@ -109,7 +110,7 @@ Flap flap(const TableView &t, const Ground &g) {
   return Flap::First;
 }
 
-bool stale_own_tag(const TableView &t, const Ground &g) {
+bool stale_own_tag(const TargetView &t, const Ground &g) {
   if (!t.holder || judge(g.me, *t.holder, tie_context(g)) != Standing::Mine) return false;
   // Readers judge lapse by the lease the tag announces: after a reload
   // that lengthens it, say so at once.
@@ -117,15 +118,15 @@ bool stale_own_tag(const TableView &t, const Ground &g) {
   return t.tag_unchanged_since != SteadyTime{} && g.now - t.tag_unchanged_since > lease(g.check_interval) / 3;
 }
 
-bool renewal_due(const std::vector<TableView> &tables, const Ground &g) {
+bool renewal_due(const std::vector<TargetView> &tables, const Ground &g) {
   // Only what it holds: an old tag of its own on a table it leaves alone
   // is not renewed, so it must not make a renewal due at every check.
   return std::any_of(tables.begin(), tables.end(),
-                     [&](const TableView &t) { return verdict(t, g) == Verdict::Held && stale_own_tag(t, g); });
+                     [&](const TargetView &t) { return verdict(t, g) == Verdict::Held && stale_own_tag(t, g); });
 }
 
-bool fresh_enough(const std::vector<TableView> &tables, const Ground &g) {
-  return std::all_of(tables.begin(), tables.end(), [&](const TableView &t) {
+bool fresh_enough(const std::vector<TargetView> &tables, const Ground &g) {
+  return std::all_of(tables.begin(), tables.end(), [&](const TargetView &t) {
     return t.read_ok && t.read_at != SteadyTime{} && g.now - t.read_at <= promotion_read_age(g.check_interval);
   });
 }

@@ -24,7 +24,7 @@
 #include "clock.hpp"
 #include "cpp_only.hpp"
 #include "fence.hpp"
-#include "routes.hpp"
+#include "target.hpp"
 
 namespace pg_vip {
 
@@ -32,10 +32,11 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 // What this node knows of one route table: its last read, and what it
 // remembers of it across reads.
-struct TableView {
+struct TargetView {
+  TargetKind kind = TargetKind::Route;
   std::string id;
-  RouteState state = RouteState::Unknown;
-  std::string target;  // the interface (or gateway) the VIP's route points at
+  TargetState state = TargetState::Unknown;
+  std::string points_at;  // what the target points at: an interface, a gateway, an instance
   std::optional<Holder> holder;
   Clock::time_point checked_at{};  // wall, for display
   SteadyTime read_at{};            // the last successful read
@@ -111,10 +112,10 @@ std::chrono::milliseconds flap_window(std::chrono::milliseconds check_interval);
 std::chrono::milliseconds promotion_read_age(std::chrono::milliseconds check_interval);
 
 TieContext tie_context(const Ground &g);
-bool lapsed(const TableView &t, const Ground &g);
-Verdict verdict(const TableView &t, const Ground &g);
+bool lapsed(const TargetView &t, const Ground &g);
+Verdict verdict(const TargetView &t, const Ground &g);
 // The table whose tag outranks this node the most, or null.
-const TableView *outranking(const std::vector<TableView> &tables, const Ground &g);
+const TargetView *outranking(const std::vector<TargetView> &tables, const Ground &g);
 
 // A table this node held, found pointed elsewhere, about to be pointed here again.
 enum class Flap {
@@ -126,7 +127,7 @@ enum class Flap {
                // a stale primary's write applied late; repair, not counted
   Again,       // moved away again within the window: a route war, stop
 };
-Flap flap(const TableView &t, const Ground &g);
+Flap flap(const TargetView &t, const Ground &g);
 // At most this many stale writes are undone per table and term without
 // counting: one claim's retries at most. More is something else at work.
 constexpr int kStaleRepairsPerTerm = 4;
@@ -136,13 +137,13 @@ constexpr int kStaleRepairsPerTerm = 4;
 // unchanged for a third of it. Readers judge lapse by how long a tag stays
 // unchanged, so a route pointed here under such a tag may be taken back at
 // once by a rival of this timeline that counts it lapsed.
-bool stale_own_tag(const TableView &t, const Ground &g);
+bool stale_own_tag(const TargetView &t, const Ground &g);
 
 // Whether this node, holding every table, rewrites its tag now.
-bool renewal_due(const std::vector<TableView> &tables, const Ground &g);
+bool renewal_due(const std::vector<TargetView> &tables, const Ground &g);
 
 // Whether what the standby last read is enough for the promotion's single
 // round trip: every table read successfully, recently.
-bool fresh_enough(const std::vector<TableView> &tables, const Ground &g);
+bool fresh_enough(const std::vector<TargetView> &tables, const Ground &g);
 
 }  // namespace pg_vip

@@ -18,16 +18,16 @@
 #include "metrics.hpp"
 #include "cpp_only.hpp"
 #include "role.hpp"
-#include "routes.hpp"
+#include "target.hpp"
 #include "settings.hpp"
 
 namespace pg_vip {
 
-struct TableStatus {
-  char route_table_id[32] = {};
+struct TargetStatus {
+  char id[32] = {};
   char destination[64] = {};
   char target[32] = {};  // the interface (or gateway) the VIP's route points at
-  RouteState state = RouteState::Unknown;
+  TargetState state = TargetState::Unknown;
   char holder[128] = {};         // the fence tag's node name
   uint32_t holder_timeline = 0;  // 0: none known
   int64_t checked_at = 0;
@@ -48,7 +48,7 @@ struct Status {
   char node_name[settings::kMaxNodeName + 1] = {};
   char vip[64] = {};
   char network_interface[32] = {};
-  int routes_held = 0;
+  int targets_held = 0;
   double last_claim_ms = -1;  // < 0: no claim yet
   char last_error[512] = {};
   int64_t conflict_since = 0;         // when the state became conflict, for display
@@ -67,8 +67,8 @@ struct Status {
   // The counters since the server started (vip_metrics()). Before `tables`:
   // a copy of the status up to the route tables in use carries them too.
   Metrics metrics;
-  int n_route_tables = 0;
-  TableStatus tables[settings::kMaxRouteTables];
+  int n_targets = 0;
+  TargetStatus tables[settings::kMaxRouteTables];
 };
 
 // One entry of the recent events (vip_events()).

@@ -38,8 +38,8 @@ const StatusCopy &take_snapshot() {
   SharedState *shared = shared_state_or_error();
   LWLockAcquire(shared->lock, LW_SHARED);
   // Only the route tables in use: the rest of the array is empty.
-  int n = shared->status.n_route_tables;
-  memcpy(&snapshot.status, &shared->status, offsetof(Status, tables) + sizeof(TableStatus) * n);
+  int n = shared->status.n_targets;
+  memcpy(&snapshot.status, &shared->status, offsetof(Status, tables) + sizeof(TargetStatus) * n);
   snapshot.worker_pid = shared->worker_pid;
   LWLockRelease(shared->lock);
   return snapshot;
@@ -70,10 +70,10 @@ struct Row {
 void routes_result(FunctionCallInfo fcinfo, const Status &s) {
   InitMaterializedSRF(fcinfo, 0);
   ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-  for (int i = 0; i < s.n_route_tables; ++i) {
-    const TableStatus &r = s.tables[i];
+  for (int i = 0; i < s.n_targets; ++i) {
+    const TargetStatus &r = s.tables[i];
     Row<8> row;
-    row.add(CStringGetTextDatum(r.route_table_id));
+    row.add(CStringGetTextDatum(r.id));
     row.text(r.destination);
     row.text(r.target);
     row.add(CStringGetTextDatum(to_string(r.state)));
@@ -167,10 +167,10 @@ PG_VIP_FUNCTION(vip_status) {
   row.add(Int64GetDatum(s.timeline), s.timeline == 0);
   row.time(s.promoted_at);
   row.add(CStringGetTextDatum(to_string(s.primary_by)), s.primary_by == PrimaryBy::None);
-  Datum *ids = static_cast<Datum *>(palloc(sizeof(Datum) * (s.n_route_tables + 1)));
-  for (int i = 0; i < s.n_route_tables; ++i) ids[i] = CStringGetTextDatum(s.tables[i].route_table_id);
-  row.add(PointerGetDatum(construct_array(ids, s.n_route_tables, TEXTOID, -1, false, TYPALIGN_INT)));
-  row.add(Int32GetDatum(s.routes_held));
+  Datum *ids = static_cast<Datum *>(palloc(sizeof(Datum) * (s.n_targets + 1)));
+  for (int i = 0; i < s.n_targets; ++i) ids[i] = CStringGetTextDatum(s.tables[i].id);
+  row.add(PointerGetDatum(construct_array(ids, s.n_targets, TEXTOID, -1, false, TYPALIGN_INT)));
+  row.add(Int32GetDatum(s.targets_held));
   row.add(Float8GetDatum(s.last_claim_ms), s.last_claim_ms < 0);
   row.text(s.last_error);
   row.add(Int32GetDatum(snap.worker_pid), snap.worker_pid == 0);

@@ -40,9 +40,10 @@ TEST_F(CloudTest, OneDescribeReadsEveryTableWithItsTag) {
   auto reads = c->read(kTables, 2);
   ASSERT_EQ(reads.size(), 3u);
   for (const auto &r : reads) EXPECT_FALSE(r.error) << r.id << ": " << r.error->describe();
-  EXPECT_TRUE(reads[0].route_present);
+  EXPECT_EQ(reads[0].state, TargetState::Other) << "it points at another node's interface";
   EXPECT_EQ(reads[0].interface_id, "eni-0a00000a");
-  EXPECT_FALSE(reads[2].route_present);
+  EXPECT_EQ(reads[0].points_at, "eni-0a00000a");
+  EXPECT_EQ(reads[2].state, TargetState::Missing);
   EXPECT_TRUE(reads[0].fence_tags.empty());
   EXPECT_EQ(aws.count("DescribeRouteTables"), 1) << "one request for three tables";
 }
@@ -67,9 +68,13 @@ TEST_F(CloudTest, ThePromotionsRoundTripPointsEveryTableAndWritesTheTag) {
                     {kTables, key, tag}, 4);
   for (const auto &p : a.points) EXPECT_TRUE(p.ok()) << p.error->describe();
   EXPECT_TRUE(a.fence.ok());
+  EXPECT_EQ(a.points[0].action, "ReplaceRoute");
+  EXPECT_EQ(a.points[2].action, "CreateRoute") << "the outcome names the request that was sent last";
+  EXPECT_EQ(a.fence.action, "CreateTags");
   auto reads = c->read(kTables, 2);
   for (const auto &r : reads) {
     EXPECT_EQ(r.interface_id, "eni-0b00000b") << r.id;
+    EXPECT_EQ(r.state, TargetState::Ours) << r.id;
     ASSERT_EQ(r.fence_tags.size(), 1u) << r.id;
     EXPECT_EQ(r.fence_tags.at(key), tag);
   }

@@ -235,6 +235,7 @@ Placement SimCloud::prepare(const std::string &configured_interface) {
   p.region = "sim-1";
   p.interface_id = configured_interface == "auto" ? eni_ : configured_interface;
   p.instance_id = instance_;
+  placed_ = p.interface_id;
   return p;
 }
 
@@ -297,14 +298,17 @@ std::vector<TargetRead> SimCloud::read(const std::vector<std::string> &ids, int 
     r.id = ids[i];
     if (err) {
       r.error = err;
+      r.failed_action = "DescribeRouteTables";
       last_read[ids[i]] = {false, -1, step};
       continue;
     }
     const TableState &t = seen[ids[i]];
-    r.route_present = t.route_present;
-    r.blackhole = t.blackhole;
+    r.state = !t.route_present                       ? TargetState::Missing
+              : t.blackhole                          ? TargetState::Dangling
+              : !placed_.empty() && t.eni == placed_ ? TargetState::Ours
+                                                     : TargetState::Other;
     r.interface_id = t.eni;
-    r.target = t.eni;
+    r.points_at = t.eni;
     r.fence_tags = t.tags;
     last_read[ids[i]] = {true, seen_at, step};
   }
@@ -344,6 +348,7 @@ Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const st
           },
           err);
       out.fence.sent = true;
+      out.fence.action = "CreateTags";
       out.fence.error = err;
     } else {
       const std::string &id = points[j.index].id;
@@ -357,6 +362,7 @@ Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const st
           },
           err);
       out.points[j.index].sent = true;
+      out.points[j.index].action = points[j.index].missing ? "CreateRoute" : "ReplaceRoute";
       out.points[j.index].error = err;
     }
     end = std::max(end, done);
@@ -386,6 +392,7 @@ Outcome SimCloud::forget(const std::vector<std::string> &ids, const TagList &tag
       },
       err);
   out.sent = true;
+  out.action = "DeleteTags";
   out.error = err;
   return out;
 }

@@ -236,6 +236,7 @@ class SimCloud : public Cloud {
   SimTime *time_;
   std::string vip_;
   std::string eni_;
+  std::string placed_;  // the interface prepare() answered: a route there is this node's
   std::string instance_;
 };
 

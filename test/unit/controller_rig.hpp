@@ -78,7 +78,17 @@ class FakeCloud : public Cloud {
     Placement p;
     p.region = "us-east-1";
     p.interface_id = configured == "auto" ? my_eni : configured;
+    placed = p.interface_id;
     return p;
+  }
+  std::string placed;  // the interface prepare() answered
+  // Where a route stands, as a Cloud tells it: ours when it names the
+  // interface prepare() answered.
+  TargetState state_of(bool route, bool blackhole, const std::string &eni) const {
+    return !route                             ? TargetState::Missing
+           : blackhole                        ? TargetState::Dangling
+           : !placed.empty() && eni == placed ? TargetState::Ours
+                                              : TargetState::Other;
   }
   std::vector<TargetRead> read(const std::vector<std::string> &ids, int) override {
     log.push_back("read");
@@ -90,11 +100,11 @@ class FakeCloud : public Cloud {
       r.id = id;
       if (deny.count("DescribeRouteTables")) {
         r.error = denied("DescribeRouteTables");
+        r.failed_action = "DescribeRouteTables";
       } else {
         const FakeTable &t = tables[id];
-        r.route_present = t.route;
-        r.blackhole = t.blackhole;
-        r.interface_id = r.target = t.eni;
+        r.state = state_of(t.route, t.blackhole, t.eni);
+        r.interface_id = r.points_at = t.eni;
         r.fence_tags = other_tags[id];
         if (t.tag) r.fence_tags[key_of(*t.tag)] = *t.tag;
       }
@@ -113,6 +123,7 @@ class FakeCloud : public Cloud {
     for (const auto &p : points) {
       Outcome o;
       o.sent = true;
+      o.action = p.missing ? "CreateRoute" : "ReplaceRoute";
       if (deny.count("ReplaceRoute")) {
         o.error = denied("ReplaceRoute");
       } else {
@@ -125,6 +136,7 @@ class FakeCloud : public Cloud {
     }
     if (!fence_ids.empty()) {
       a.fence.sent = true;
+      a.fence.action = "CreateTags";
       if (deny.count("CreateTags")) a.fence.error = denied("CreateTags");
       else
         for (const auto &f : fence_ids) {
@@ -146,6 +158,7 @@ class FakeCloud : public Cloud {
     log.push_back("forget " + join(ids, ",") + " " + join(keys, ","));
     Outcome o;
     o.sent = true;
+    o.action = "DeleteTags";
     if (deny.count("DeleteTags")) o.error = denied("DeleteTags");
     else
       for (const auto &id : ids)

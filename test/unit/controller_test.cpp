@@ -289,8 +289,8 @@ TEST(ControllerStatus, ShowsTheSettingsAtOnceAndTheRoleBeforeTheFirstStep) {
   EXPECT_STREQ(s->vip, "10.0.99.10/32");
   EXPECT_STREQ(s->node_name, "node-b");
   EXPECT_STREQ(s->network_interface, "auto") << "the interface is not known before the first step";
-  ASSERT_EQ(s->n_route_tables, 2);
-  EXPECT_STREQ(s->tables[0].route_table_id, "rtb-1");
+  ASSERT_EQ(s->n_targets, 2);
+  EXPECT_STREQ(s->tables[0].id, "rtb-1");
   EXPECT_STREQ(s->tables[0].destination, "10.0.99.10/32");
   EXPECT_EQ(s->last_claim_ms, -1);
   EXPECT_EQ(s->source_dest_check, -1);
@@ -307,10 +307,10 @@ TEST(ControllerStatus, ShowsTheSettingsAtOnceAndTheRoleBeforeTheFirstStep) {
   r.step(Role::Primary, 2);
   r.ctl->write_status(*s);
   EXPECT_EQ(s->state, State::Held);
-  EXPECT_EQ(s->routes_held, 2);
+  EXPECT_EQ(s->targets_held, 2);
   EXPECT_STREQ(s->network_interface, "eni-0b");
   EXPECT_STREQ(s->tables[1].target, "eni-0b");
-  EXPECT_EQ(s->tables[1].state, RouteState::Ours);
+  EXPECT_EQ(s->tables[1].state, TargetState::Ours);
   EXPECT_STREQ(s->tables[1].holder, "node-b");
   EXPECT_EQ(s->tables[1].holder_timeline, 2u);
   EXPECT_GT(s->tables[1].checked_at, 0) << "read back in this step";
@@ -368,11 +368,11 @@ TEST(ControllerStatus, TheFlapMemoryAndConflictSurviveThroughTheStatus) {
   s.state = State::Conflict;
   s.conflict_since = 1795000000000000;
   s.conflict_since_steady = 360000000000000;
-  s.n_route_tables = 2;
-  copy_text(s.tables[0].route_table_id, "rtb-1");
+  s.n_targets = 2;
+  copy_text(s.tables[0].id, "rtb-1");
   s.tables[0].repaired_at = 1795000001000000;
   s.tables[0].repaired_at_steady = 360001000000000;
-  copy_text(s.tables[1].route_table_id, "rtb-2");
+  copy_text(s.tables[1].id, "rtb-2");
   Resume r = resume_from(s);
   EXPECT_EQ(r.conflict_wall, from_unix_micros(1795000000000000));
   EXPECT_EQ(steady_nanos(r.conflict_since), 360000000000000) << "the flap window runs on the monotonic clock";

@@ -152,7 +152,8 @@ class StaleCloud : public FakeCloud {
     auto out = FakeCloud::read(ids, attempts);
     if (stale)
       for (auto &r : out) {
-        r.interface_id = r.target = shown_eni;
+        r.interface_id = r.points_at = shown_eni;
+        r.state = state_of(r.state != TargetState::Missing, r.state == TargetState::Dangling, shown_eni);
         if (shown_legacy) r.fence_tags[kLegacy] = *shown_legacy;
         else r.fence_tags.erase(kLegacy);
       }

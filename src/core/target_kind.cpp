@@ -1,0 +1,76 @@
+// Each kind of target's words, one row per kind: a further kind adds its
+// row here and its own Cloud implementation; nothing else names it.
+#include <algorithm>
+
+#include "target.hpp"
+
+namespace pg_vip {
+
+namespace {
+
+constexpr KindWords kRoute{"route", "route table",       "route tables", "DescribeRouteTables",
+                           "route", "route not switched"};
+
+bool one_kind(const std::vector<TargetKind> &kinds) {
+  return std::all_of(kinds.begin(), kinds.end(), [&](TargetKind k) { return k == kinds.front(); });
+}
+
+}  // namespace
+
+const KindWords &words(TargetKind kind) noexcept {
+  switch (kind) {
+    case TargetKind::Route: break;
+  }
+  return kRoute;
+}
+
+const char *to_string(TargetKind kind, TargetState state) noexcept {
+  switch (state) {
+    case TargetState::Ours: return "ours";
+    case TargetState::Other: return "other";
+    case TargetState::Missing: return "missing";
+    case TargetState::Dangling:
+      switch (kind) {
+        case TargetKind::Route: return "blackhole";
+      }
+      return "dangling";
+    case TargetState::Unknown: break;
+  }
+  return "unknown";
+}
+
+const char *to_string(TargetState state) noexcept { return to_string(TargetKind::Route, state); }
+
+std::string count_text(TargetKind kind, std::size_t n) {
+  const KindWords &w = words(kind);
+  return std::to_string(n) + " " + (n == 1 ? w.noun : w.nouns);
+}
+
+std::string noun(const std::vector<TargetKind> &kinds) {
+  return kinds.empty() || one_kind(kinds) ? words(kinds.empty() ? TargetKind::Route : kinds.front()).noun : "target";
+}
+
+std::string nouns(const std::vector<TargetKind> &kinds) {
+  return kinds.empty() || one_kind(kinds) ? words(kinds.empty() ? TargetKind::Route : kinds.front()).nouns : "targets";
+}
+
+std::string list_label(const std::vector<TargetKind> &kinds) {
+  std::string s = nouns(kinds);
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
+}
+
+std::string count_text(const std::vector<TargetKind> &kinds) {
+  std::vector<TargetKind> order;
+  for (auto k : kinds)
+    if (std::find(order.begin(), order.end(), k) == order.end()) order.push_back(k);
+  if (order.empty()) return count_text(TargetKind::Route, 0);
+  std::string out;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (i) out += i + 1 == order.size() ? " and " : ", ";
+    out += count_text(order[i], static_cast<std::size_t>(std::count(kinds.begin(), kinds.end(), order[i])));
+  }
+  return out;
+}
+
+}  // namespace pg_vip
