@@ -241,17 +241,36 @@ void Controller::check_source_dest() {
 
 void Controller::fence(const Identity &me, const TargetView &t) {
   if (t.holder->timeline > me.timeline) newest_seen_ = std::max(newest_seen_, t.holder->timeline);
-  bool was = state_ == State::Fenced;
   std::string reason = fence_reason(me, *t.holder, tie_context(ground(me))) + " (tag on " + t.id + ")";
-  state_ = State::Fenced;
   fence_holder_ = t.holder;
   last_error_ = "fenced: " + reason;
-  unfence_seen_ = {};
-  claim_started_ = {};
-  if (!was) {
-    ++metrics_.fences;
-    log(true, "pg_vip: this node is fenced and will not claim the VIP " + config_.vip, reason + ".");
-    event("vip_fenced", true, reason);
+  become(State::Fenced, reason);
+}
+
+void Controller::become(State next, const std::string &report, double claim_seconds) {
+  State was = state_;
+  state_ = next;
+  switch (next) {
+    case State::Fenced:
+      unfence_seen_ = {};
+      claim_started_ = {};
+      if (was == State::Fenced) return;
+      ++metrics_.fences;
+      log(true, "pg_vip: this node is fenced and will not claim the VIP " + config_.vip, report + ".");
+      event(event::kFenced, true, report);
+      return;
+    case State::Conflict:
+      conflict_since_ = now();
+      conflict_wall_ = hooks_.time->wall();
+      event(event::kConflict, false, report);
+      return;
+    case State::Held:
+      if (report.empty()) return;
+      metrics_.count_claim(claim_seconds);
+      if (episode_ == Cause::Repair) ++metrics_.repairs;
+      event(episode_ == Cause::Repair ? event::kRepaired : event::kHeld, true, report);
+      return;
+    default: return;
   }
 }
 
@@ -289,7 +308,7 @@ milliseconds Controller::check_held(const Observation &obs) {
   // Stopped before the confirming read: what the last read showed stands,
   // and it was not held. The next worker starts from a read.
   if (hooks_.time->cancelled()) {
-    state_ = State::Claiming;
+    become(State::Claiming);
     return milliseconds(0);
   }
   std::vector<std::string> ids;
@@ -332,9 +351,6 @@ bool Controller::may_repoint(TargetView &t, const Identity &me) {
 }
 
 milliseconds Controller::conflict(const TargetView &t) {
-  state_ = State::Conflict;
-  conflict_since_ = now();
-  conflict_wall_ = hooks_.time->wall();
   last_error_ = "conflict: " + t.id + " was moved away again (now " + to_string(t.kind, t.state) +
                 (t.points_at.empty() ? "" : " " + t.points_at) +
                 ") after this node pointed it here; pg_vip stops repairing it to avoid a route war";
@@ -342,26 +358,18 @@ milliseconds Controller::conflict(const TargetView &t) {
       "Something else (another failover tool, a script, infrastructure as code) points the VIP's route at " +
           (t.points_at.empty() ? std::string("nothing") : t.points_at) +
           ". Find and stop it, then run vip_claim() to take the route back.");
-  event("vip_conflict", false, last_error_);
+  become(State::Conflict, last_error_);
   return config_.check_interval;
 }
 
 // A newer timeline was seen holding the VIP, and its tag is not (or no
 // longer) on the tables: the node stays fenced all the same.
 milliseconds Controller::stay_fenced(const Identity &me) {
-  bool was = state_ == State::Fenced;
-  state_ = State::Fenced;
-  unfence_seen_ = {};
-  claim_started_ = {};
   last_error_ = "fenced: timeline " + std::to_string(newest_seen_) + " was seen holding the VIP" +
                 (fence_holder_ ? " (" + describe(*fence_holder_) + ")" : std::string()) +
                 ", this node is on timeline " + std::to_string(me.timeline) +
                 "; its tag is gone, but that primary may not be";
-  if (!was) {
-    ++metrics_.fences;
-    log(true, "pg_vip: this node is fenced and will not claim the VIP " + config_.vip, last_error_ + ".");
-    event("vip_fenced", true, last_error_);
-  }
+  become(State::Fenced, last_error_);
   return config_.check_interval;
 }
 
@@ -419,7 +427,7 @@ milliseconds Controller::check_conflict(const Observation &obs) {
   renew(me);
   if (now() - conflict_since_ < flap_window(config_.check_interval)) return config_.check_interval;
   for (auto &t : targets_) t.repaired_at = {};
-  state_ = State::Held;  // the next check repairs once more, if the move is still there
+  become(State::Held);  // the next check repairs once more, if the move is still there
   return check_held(obs);
 }
 
@@ -451,13 +459,13 @@ milliseconds Controller::step(const Observation &obs) {
   };
 
   if (!config_.enabled || config_.vip.empty() || config_.targets().empty()) {
-    state_ = config_.enabled ? State::Unconfigured : State::Disabled;
+    become(config_.enabled ? State::Unconfigured : State::Disabled);
     primary_seen_ = false;
     refuse(config_.enabled ? "pg_vip.vip or pg_vip.route_tables is not set." : "pg_vip.enabled is off.");
     return config_.check_interval;
   }
   bool primary = obs.role == Role::Primary;
-  if (state_ == State::Unconfigured || state_ == State::Disabled) state_ = primary ? State::Claiming : State::Standby;
+  if (state_ == State::Unconfigured || state_ == State::Disabled) become(primary ? State::Claiming : State::Standby);
 
   try {
     if (!fence_key_error_.empty()) throw Error(fence_key_error_);
@@ -466,7 +474,7 @@ milliseconds Controller::step(const Observation &obs) {
     last_error_ = std::string(e.what()) + (e.detail().empty() ? "" : ": " + e.detail());
     if (!e.hint().empty()) last_error_ += " " + e.hint();
     if (primary && state_ != State::Fenced) {
-      state_ = State::Claiming;
+      become(State::Claiming);
       claim_failed();  // a primary that cannot get ready cannot claim
     }
     refuse(last_error_);
@@ -480,7 +488,7 @@ milliseconds Controller::step(const Observation &obs) {
   if (!primary) {
     // A standby reads, never writes: its view feeds vip_routes() and the
     // promotion's claim, and keeps connections warm.
-    state_ = State::Standby;
+    become(State::Standby);
     term_since_ = {};
     forget_refused_ = false;
     for (auto &t : targets_) {  // a new term starts its flap memory afresh
@@ -516,7 +524,7 @@ milliseconds Controller::step(const Observation &obs) {
                                     [](const TargetView &t) { return t.checked_at != Clock::time_point{}; });
     if (state_ == State::Standby && obs.by == PrimaryBy::Promotion && !request && standby_read) return promote(obs);
     if (state_ == State::Standby || state_ == State::Primary) {
-      state_ = State::Claiming;
+      become(State::Claiming);
       cause_ = episode_ = obs.by == PrimaryBy::Promotion ? Cause::Promotion : Cause::Start;
       claim_started_ = now();
     }

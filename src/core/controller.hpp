@@ -38,6 +38,7 @@
 #include "cloud.hpp"
 #include "clock.hpp"
 #include "credentials.hpp"
+#include "events.hpp"
 #include "fence.hpp"
 #include "judgement.hpp"
 #include "notify.hpp"
@@ -238,7 +239,14 @@ class Controller {
   // Returns the tables whose route EC2 switched here.
   std::vector<std::size_t> point(const std::vector<std::size_t> &tables, const Identity &me, bool one_round_trip);
 
-  void event(const std::string &name, bool success, const std::string &details);
+  // The one place the state changes, and with it the event and the
+  // counter each change carries: entering fenced (vip_fenced, fences),
+  // conflict (vip_conflict, its start), held after a claim (vip_held or,
+  // after a repair, vip_repaired, with the claim's time). `report` is the
+  // event's details; empty for held: nothing new to say (a hold verified
+  // again).
+  void become(State next, const std::string &report = {}, double claim_seconds = 0);
+  void event(EventName name, bool success, const std::string &details);
   void log(bool warning, std::string message, std::string detail = {});
   std::chrono::milliseconds retry_delay();
   Identity identity(const Observation &obs) const;

@@ -114,7 +114,7 @@ std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which
       if (std::find(fence_ids.begin(), fence_ids.end(), targets_[i].id) != fence_ids.end()) tagged.push_back(i);
     std::string what =
         switched ? "pointed " + counted(moved) + " at " + eni_ : "wrote this node's fence tag on " + counted(tagged);
-    event("vip_claim", true,
+    event(event::kClaim, true,
           what + " (" + cause_text(cause_, cause_by_) + ", timeline " + std::to_string(me.timeline) + ", " +
               std::to_string(static_cast<long>(ms)) + " ms)");
   }
@@ -137,7 +137,7 @@ milliseconds Controller::promote(const Observation &obs) {
     return config_.check_interval;
   }
   if (config_.dry_run) return claim(obs, Cause::Promotion);
-  state_ = State::Claiming;
+  become(State::Claiming);
   // Not a table that could not be read, nor one under another cluster's tag.
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < targets_.size(); ++i) {
@@ -175,7 +175,7 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
     if (v == Verdict::NeedsFence || v == Verdict::NeedsRoute || (force && v != Verdict::Held)) todo.push_back(i);
   }
   if (config_.dry_run) {
-    state_ = State::DryRun;
+    become(State::DryRun);
     std::vector<std::string> ids;
     std::vector<std::size_t> moving;
     for (auto i : todo)
@@ -183,7 +183,7 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
         ids.push_back(targets_[i].id);
         moving.push_back(i);
       }
-    event("vip_claim", true,
+    event(event::kClaim, true,
           "dry run (" + cause_text(cause, by) + "): would point " + counted(moving) + " at " + eni_ +
               (ids.empty() ? "" : ": " + join_ids(ids)) + "; would write the fence tag on " + counted(todo));
     last_error_.clear();
@@ -212,7 +212,7 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
       return conflict(t);
     }
   }
-  state_ = State::Claiming;
+  become(State::Claiming);
   // The operator overrides every other tag on this VIP, newer ones too:
   // with one key per timeline, writing this node's own would not.
   if (force) forget_tags(me, true);
@@ -280,7 +280,6 @@ void Controller::held(const Observation &obs) {
   if (first) since_tp = std::min(obs.primary_noticed, since_tp);
   double ms = duration<double, std::milli>(now() - since_tp).count();
   bool was_held = state_ == State::Held;
-  state_ = State::Held;
   if (episode_ == Cause::Forced) newest_seen_ = 0;  // the operator overrode what this node had seen
   failed_rounds_ = 0;
   failure_cause_.clear();
@@ -289,10 +288,11 @@ void Controller::held(const Observation &obs) {
   claim_started_ = {};
   cause_ = Cause::Retry;
   cause_by_.clear();
-  if (was_held || !changed_since_held_) return;  // verified again: nothing new to say
+  if (was_held || !changed_since_held_) {  // verified again: nothing new to say
+    become(State::Held);
+    return;
+  }
   changed_since_held_ = false;
-  metrics_.count_claim(ms / 1000);
-  if (episode_ == Cause::Repair) ++metrics_.repairs;
   const char *since = first                       ? "this node became primary"
                       : episode_ == Cause::Repair ? "the repair began"
                                                   : "the claim began";
@@ -303,16 +303,17 @@ void Controller::held(const Observation &obs) {
       "pg_vip: VIP " + config_.vip + " held on " + counted_all() + ", " + std::to_string(static_cast<long>(ms)) +
           " ms after " + since,
       "Each " + noun(kinds()) + " points at " + eni_ + " and carries this node's fence tag: " + detail + ".");
-  event(episode_ == Cause::Repair ? "vip_repaired" : "vip_held", true,
-        counted_all() + (targets_.size() == 1 ? " points" : " point") + " at " + eni_ + " after " +
-            std::to_string(static_cast<long>(ms)) + " ms (timeline " + std::to_string(obs.timeline) + ")");
+  become(State::Held,
+         counted_all() + (targets_.size() == 1 ? " points" : " point") + " at " + eni_ + " after " +
+             std::to_string(static_cast<long>(ms)) + " ms (timeline " + std::to_string(obs.timeline) + ")",
+         ms / 1000);
 }
 
 // Some table is not (verifiably) ours: say which and why, once per cause,
 // and come back soon, or at the slow pace when retrying cannot help.
 milliseconds Controller::not_held(const Observation &obs) {
   Identity me = identity(obs);
-  state_ = State::Claiming;
+  become(State::Claiming);
   std::vector<std::string> pending_tables;
   std::string cause;
   bool permanent = false;
@@ -357,7 +358,7 @@ milliseconds Controller::not_held(const Observation &obs) {
   last_error_ = "pending " + nouns(kinds()) + ": " + pending;
   if (cause != failure_cause_) {
     failure_cause_ = cause;
-    event("vip_claim_failed", false,
+    event(event::kClaimFailed, false,
           "not every " + noun(kinds()) + " points here (" + cause_text(cause_, cause_by_) + "): " + pending);
     log(true,
         "pg_vip: could not point every " + noun(kinds()) + " at this node; " +

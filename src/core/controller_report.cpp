@@ -147,11 +147,12 @@ void Controller::log(bool warning, std::string message, std::string detail) {
 void Controller::record_preflight(int checks, int failed, const std::string &failed_names) {
   metrics_.record_preflight(checks, failed);
   if (failed > 0)
-    event("vip_preflight_failed", false,
+    event(event::kPreflightFailed, false,
           std::to_string(failed) + " of " + std::to_string(checks) + " preflight checks failed: " + failed_names);
 }
 
-void Controller::event(const std::string &name, bool success, const std::string &raw_details) {
+void Controller::event(EventName event_name, bool success, const std::string &raw_details) {
+  std::string name(event_name.text());
   // Details quote AWS (a fence tag's node name, EC2's error messages), which
   // anyone allowed ec2:CreateTags can write: no control character or
   // unbounded text reaches the log, vip_events() or the command.
