@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "region.hpp"
 #include "clock.hpp"
 #include "ec2_client.hpp"
 #include "ec2_xml.hpp"
@@ -90,10 +91,7 @@ Placement Ec2Cloud::prepare(const std::string &configured_interface) {
       io.timeout = std::min(m.options.request_timeout, milliseconds(1000));
       m.imds = std::make_unique<aws::ImdsClient>(*m.http, io, m.clock);
     }
-    std::string region = m.options.region;
-    if (region.empty()) region = m.options.env("AWS_REGION").value_or("");
-    if (region.empty()) region = m.options.env("AWS_DEFAULT_REGION").value_or("");
-    if (region.empty() && m.imds) region = m.imds->region();
+    std::string region = aws::find_region(m.options.region, m.options.env, m.imds.get()).region;
     if (region.empty())
       throw Error("no AWS region configured", "Instance metadata is disabled and no region is set.",
                   "Set pg_vip.region.");

@@ -1,5 +1,6 @@
 #include "iam_policy_source.hpp"
 
+#include "region.hpp"
 #include "error.hpp"
 #include "http_client.hpp"
 #include "iam_policy.hpp"
@@ -18,9 +19,7 @@ std::string iam_policy_for(const ControllerConfig &config, const aws::Environmen
   IamPolicyInput in;
   in.vip = config.vip;
   in.route_tables = config.route_tables;
-  in.region = config.region;
-  for (const char *name : {"AWS_REGION", "AWS_DEFAULT_REGION"})
-    if (in.region.empty()) in.region = env(name).value_or("");
+  in.region = aws::find_region(config.region, env, nullptr).region;
 
   if (aws::metadata_disabled(env))
     throw Error("the AWS account is not known",
@@ -39,7 +38,7 @@ std::string iam_policy_for(const ControllerConfig &config, const aws::Environmen
   aws::ImdsClient imds(http, io, clock);
   try {
     in.account = imds.account_id();
-    if (in.region.empty()) in.region = std::string(trim(imds.region()));
+    if (in.region.empty()) in.region = aws::find_region({}, env, &imds).region;
   } catch (const aws::AwsFailure &e) {
     throw Error("the AWS account is not known",
                 "Instance metadata (IMDSv2) at " + config.imds_endpoint +

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "region.hpp"
 #include "ec2_client.hpp"
 #include "ec2_xml.hpp"
 #include "error.hpp"
@@ -88,28 +89,15 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
     }
   }
 
-  // The region, in Ec2Cloud::prepare's order.
-  struct Source {
-    const char *name;
-    std::string value;
-  };
-  std::vector<Source> sources = {
-      {"pg_vip.region", config.region},
-      {"AWS_REGION in the server's environment", env("AWS_REGION").value_or("")},
-      {"AWS_DEFAULT_REGION in the server's environment", env("AWS_DEFAULT_REGION").value_or("")}};
-  for (const auto &s : sources)
-    if (seen.region.empty() && !s.value.empty()) {
-      seen.region = s.value;
-      seen.region_source = s.name;
-    }
-  if (seen.region.empty() && imds_ok) {
-    try {
-      seen.region = std::string(trim(imds->region()));
-      seen.region_source = "instance metadata";
-    } catch (const aws::AwsFailure &e) {
-      seen.region_problem =
-          Problem{"Instance metadata did not give the region: " + e.error().describe() + ".", "Set pg_vip.region."};
-    }
+  // The region, as a claim finds it.
+  try {
+    aws::RegionChoice r = aws::find_region(config.region, env, imds_ok ? imds.get() : nullptr);
+    seen.region = r.region;
+    seen.region_source = r.source;
+  } catch (const aws::AwsFailure &e) {
+    seen.region.clear();
+    seen.region_problem =
+        Problem{"Instance metadata did not give the region: " + e.error().describe() + ".", "Set pg_vip.region."};
   }
   if (seen.region.empty() && !seen.region_problem)
     seen.region_problem =
