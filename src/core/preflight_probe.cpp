@@ -10,6 +10,7 @@
 #include "fence.hpp"
 #include "http_client.hpp"
 #include "imds.hpp"
+#include "preflight_kind.hpp"
 #include "text.hpp"
 
 namespace pg_vip::preflight {
@@ -23,6 +24,8 @@ Problem problem_of(const Error &e) {
   if (!message.empty() && message.back() != '.') message += '.';
   return {message, e.hint()};
 }
+
+}  // namespace
 
 // Calls in groups of kMaxParallel, each retried as the policy says.
 std::vector<aws::Ec2Result> call_bounded(aws::Ec2Client &ec2, const std::vector<aws::Ec2Call> &calls,
@@ -42,8 +45,6 @@ aws::AwsError not_found(const std::string &code, const std::string &message) {
   e.message = message;
   return e;
 }
-
-}  // namespace
 
 Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   Observed seen;
@@ -150,97 +151,43 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
     }
   }
 
-  const std::string cidr = config.vip;
   std::vector<aws::Ec2Call> calls;
   struct Slot {
-    enum Kind { Interface, Attribute, Tables, Permission } kind;
+    enum Kind { Interface, Attribute, Read, Permission } kind;
     std::size_t index = 0;
   };
   std::vector<Slot> slots;
+  std::vector<std::function<void(const aws::Ec2Result &)>> takers;  // the kinds' reads
   auto add = [&](aws::Ec2Call c, Slot::Kind kind, std::size_t index = 0) {
     calls.push_back(std::move(c));
     slots.push_back({kind, index});
-  };
-  auto permission = [&](const std::string &action, const std::string &target, std::optional<aws::Ec2Call> call,
-                        std::optional<Problem> skipped) {
-    PermissionProbe p{action, target, std::nullopt, std::nullopt, false, ""};
-    if (no_ec2) p.skipped = no_ec2;
-    else if (!call) p.skipped = skipped;
-    seen.permissions.push_back(std::move(p));
-    if (!seen.permissions.back().skipped)
-      add(aws::with_dry_run(std::move(*call)), Slot::Permission, seen.permissions.size() - 1);
   };
 
   if (ec2 && !seen.interface_id.empty()) {
     add(aws::describe_network_interfaces({seen.interface_id}), Slot::Interface);
     add(aws::describe_network_interface_attribute(seen.interface_id, "sourceDestCheck"), Slot::Attribute);
   }
-  if (ec2 && !config.route_tables.empty()) add(aws::describe_route_tables(config.route_tables), Slot::Tables);
 
-  // What a claim sends, per route table: ReplaceRoute (CreateRoute where
-  // the route is missing), the fence tag (CreateTags) and, once it holds,
-  // the deletion of older timelines' tags (DeleteTags). The read is one
-  // DescribeRouteTables for all. The tags probed are keys a claim could
-  // write (timeline 1's), so a policy limited to this VIP's keys passes.
-  std::optional<Problem> no_target;
-  if (cidr.empty()) no_target = Problem{"Not checked: pg_vip.vip is not set.", "Set pg_vip.vip."};
-  else if (seen.interface_id.empty())
-    no_target = Problem{"Not checked: no network interface is known.", "Fix the interface_owner check."};
-  if (!config.route_tables.empty())
-    permission("DescribeRouteTables", "", aws::describe_route_tables(config.route_tables), std::nullopt);
-  for (const auto &rtb : config.route_tables) {
-    bool ready = !no_target.has_value();
-    permission("ReplaceRoute", rtb,
-               ready ? std::optional(aws::replace_route(rtb, cidr, seen.interface_id)) : std::nullopt, no_target);
-    permission("CreateRoute", rtb,
-               ready ? std::optional(aws::create_route(rtb, cidr, seen.interface_id)) : std::nullopt, no_target);
-    Problem no_vip{"Not checked: pg_vip.vip is not set.", "Set pg_vip.vip."};
-    permission(
-        "CreateTags", rtb,
-        cidr.empty() ? std::nullopt : std::optional(aws::create_tags({rtb}, {{fence_tag_key(cidr, 1), "preflight"}})),
-        no_vip);
-    permission("DeleteTags", rtb,
-               cidr.empty() ? std::nullopt : std::optional(aws::delete_tags({rtb}, {fence_tag_key(cidr, 1)})), no_vip);
-  }
-  // Proof that the policy is narrow (pg_vip.preflight_probe_table): what a
-  // claim sends, on a table pg_vip does not manage, and a tag of another
-  // VIP on one it does, each refused.
-  const std::string &probe = config.preflight_probe_table;
-  if (!probe.empty()) {
-    auto refused = [&](const std::string &action, const std::string &target, std::optional<aws::Ec2Call> call,
-                       std::optional<Problem> skipped, const std::string &variant = "") {
-      permission(action, target, std::move(call), std::move(skipped));
-      seen.permissions.back().expect_refused = true;
-      seen.permissions.back().variant = variant;
-    };
-    std::optional<Problem> not_probe = no_target;
-    if (std::find(config.route_tables.begin(), config.route_tables.end(), probe) != config.route_tables.end())
-      not_probe = Problem{"Not checked: pg_vip.preflight_probe_table names " + probe +
-                              ", which pg_vip.route_tables lists: a table pg_vip manages proves nothing.",
-                          "Name a route table pg_vip does not manage, or leave pg_vip.preflight_probe_table empty."};
-    bool ready = !not_probe.has_value();
-    refused("ReplaceRoute", probe,
-            ready ? std::optional(aws::replace_route(probe, cidr, seen.interface_id)) : std::nullopt, not_probe);
-    refused("CreateRoute", probe,
-            ready ? std::optional(aws::create_route(probe, cidr, seen.interface_id)) : std::nullopt, not_probe);
-    refused("CreateTags", probe,
-            ready ? std::optional(aws::create_tags({probe}, {{fence_tag_key(cidr, 1), "preflight"}})) : std::nullopt,
-            not_probe);
-    refused("DeleteTags", probe,
-            ready ? std::optional(aws::delete_tags({probe}, {fence_tag_key(cidr, 1)})) : std::nullopt, not_probe);
-    if (!config.route_tables.empty()) {
-      // A documentation address (RFC 5737) stands for another cluster's VIP.
-      std::string other = cidr == "192.0.2.1/32" ? "192.0.2.2/32" : "192.0.2.1/32";
-      const std::string &mine = config.route_tables.front();
-      refused("CreateTags", mine,
-              cidr.empty() ? std::nullopt
-                           : std::optional(aws::create_tags({mine}, {{fence_tag_key(other, 1), "preflight"}})),
-              Problem{"Not checked: pg_vip.vip is not set.", "Set pg_vip.vip."}, "other_key");
-    }
-  }
-  for (const auto &rtb : config.route_tables) {
-    seen.tables.push_back(TableProbe{rtb, std::nullopt, std::nullopt});
-  }
+  // Each configured kind plans its own rows and requests.
+  ProbePlan plan{config, seen, config.vip, seen.interface_id, {}, {}};
+  plan.permission = [&](const std::string &action, const std::string &target, std::optional<aws::Ec2Call> call,
+                        std::optional<Problem> skipped, bool expect_refused, const std::string &variant) {
+    PermissionProbe p{action, target, std::nullopt, std::nullopt, false, ""};
+    if (no_ec2) p.skipped = no_ec2;
+    else if (!call) p.skipped = skipped;
+    p.expect_refused = expect_refused;
+    p.variant = variant;
+    seen.permissions.push_back(std::move(p));
+    if (!seen.permissions.back().skipped)
+      add(aws::with_dry_run(std::move(*call)), Slot::Permission, seen.permissions.size() - 1);
+  };
+  plan.read = [&](aws::Ec2Call call, std::function<void(const aws::Ec2Result &)> take) {
+    if (!ec2) return;
+    takers.push_back(std::move(take));
+    add(std::move(call), Slot::Read, takers.size() - 1);
+  };
+  std::vector<std::unique_ptr<KindProbe>> kinds = kind_probes(config);
+  for (auto &k : kinds) k->plan(plan);
 
   if (!ec2) return seen;
   aws::RetryPolicy policy;
@@ -251,7 +198,6 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   std::vector<aws::Ec2Result> results = call_bounded(*ec2, calls, policy);
   seen.local_time = clock.now();
 
-  bool tables_missing = false;
   for (std::size_t i = 0; i < results.size(); ++i) {
     aws::Ec2Result &r = results[i];
     if (!r.error || r.error->kind != aws::ErrorKind::Transport) seen.ec2_answered = true;
@@ -273,55 +219,19 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
           if (r.error) seen.source_dest_error = r.error;
           else seen.source_dest_check = aws::parse_network_interface_attribute_bool(r.body, "sourceDestCheck");
           break;
-        case Slot::Tables:
-          if (r.error) {
-            // One missing table fails the whole request: each is then read
-            // alone, below, to say which.
-            tables_missing = r.error->kind == aws::ErrorKind::NotFound;
-            if (!tables_missing)
-              for (auto &t : seen.tables) t.error = r.error;
-          } else {
-            auto found = aws::parse_route_tables(r.body);
-            for (auto &t : seen.tables) {
-              auto it =
-                  std::find_if(found.begin(), found.end(), [&](const aws::RouteTable &x) { return x.id == t.id; });
-              if (it != found.end()) t.table = *it;
-              else t.error = not_found("InvalidRouteTableID.NotFound", "the answer does not describe " + t.id);
-            }
-          }
-          break;
+        case Slot::Read: takers[slots[i].index](r); break;
         case Slot::Permission: seen.permissions[slots[i].index].answer = r.error; break;
       }
     } catch (const aws::AwsFailure &f) {
       switch (slots[i].kind) {
         case Slot::Interface: seen.interface_error = f.error(); break;
         case Slot::Attribute: seen.source_dest_error = f.error(); break;
-        case Slot::Tables:
-          for (auto &t : seen.tables) t.error = f.error();
-          break;
+        case Slot::Read:
         case Slot::Permission: break;
       }
     }
   }
-  if (tables_missing) {
-    std::vector<aws::Ec2Call> alone;
-    for (const auto &t : seen.tables) alone.push_back(aws::describe_route_tables({t.id}));
-    std::vector<aws::Ec2Result> answers = call_bounded(*ec2, alone, policy);
-    for (std::size_t i = 0; i < answers.size(); ++i) {
-      TableProbe &t = seen.tables[i];
-      if (answers[i].error) {
-        t.error = answers[i].error;
-        continue;
-      }
-      try {
-        for (auto &x : aws::parse_route_tables(answers[i].body))
-          if (x.id == t.id) t.table = std::move(x);
-        if (!t.table) t.error = not_found("InvalidRouteTableID.NotFound", "the answer does not describe " + t.id);
-      } catch (const aws::AwsFailure &f) {
-        t.error = f.error();
-      }
-    }
-  }
+  for (auto &k : kinds) k->finish(*ec2, policy, seen);
   return seen;
 }
 
