@@ -44,6 +44,26 @@ LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION vip_routes() IS
   'One row per configured route table: where the virtual IP''s route points and who holds it';
 
+-- One row per target of any kind (route tables today): what it should
+-- point at, what it points at, and who holds it. vip_routes() is the route
+-- kind's view, as it was before there were other kinds.
+CREATE FUNCTION vip_targets(
+    OUT kind text,
+    OUT id text,
+    OUT desired text,
+    OUT actual text,
+    OUT state text,
+    OUT holder text,
+    OUT holder_timeline bigint,
+    OUT checked_at timestamptz,
+    OUT last_error text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'vip_targets'
+LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION vip_targets() IS
+  'One row per target of any kind: what it should point at, what it points at, its state and holder';
+
 CREATE FUNCTION vip_events(
     OUT at timestamptz,
     OUT event text,
@@ -121,6 +141,7 @@ LANGUAGE C STRICT STABLE;
 -- Monitoring reads are for pg_monitor; nothing is left to PUBLIC but the version.
 REVOKE ALL ON FUNCTION vip_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_routes() FROM PUBLIC;
+REVOKE ALL ON FUNCTION vip_targets() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_events() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_claim(boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_check_setting(text, text) FROM PUBLIC;
@@ -129,6 +150,7 @@ REVOKE ALL ON FUNCTION vip_iam_policy() FROM PUBLIC;
 REVOKE ALL ON FUNCTION vip_metrics() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION vip_status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION vip_routes() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION vip_targets() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION vip_events() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION vip_preflight(boolean) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION vip_metrics() TO pg_monitor;

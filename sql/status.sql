@@ -12,6 +12,8 @@ SELECT node_name, role, state, vip, network_interface, timeline, promoted_at, pr
 \x off
 
 SELECT * FROM vip_routes();
+SELECT pg_get_function_result('vip_targets'::regproc);
+SELECT * FROM vip_targets();
 SELECT pg_get_function_arguments('vip_events'::regproc);
 SELECT pg_get_function_arguments('vip_claim'::regproc);
 SELECT count(*) AS events_while_disabled FROM vip_events();

@@ -72,9 +72,12 @@ void Controller::write_status(Status &out) const noexcept {
   for (int i = 0; i < out.n_targets; ++i) {
     const TargetView &v = targets_[i];
     TargetStatus &t = out.tables[i];
+    t.kind = v.kind;
     copy_text(t.id, v.id);
     copy_text(t.destination, config_.vip);
     copy_text(t.target, v.points_at);
+    bool claimant = role_ == Role::Primary && state_ != State::Fenced && !eni_.empty();
+    copy_text(t.desired, claimant ? eni_ : v.holder ? v.holder->interface_id : std::string());
     t.state = v.state;
     copy_text(t.holder, v.holder ? safe_node_name(v.holder->node_name) : std::string());
     t.holder_timeline = v.holder ? v.holder->timeline : 0;

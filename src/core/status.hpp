@@ -24,9 +24,14 @@
 namespace pg_vip {
 
 struct TargetStatus {
+  TargetKind kind = TargetKind::Route;
   char id[32] = {};
   char destination[64] = {};
-  char target[32] = {};  // the interface (or gateway) the VIP's route points at
+  char target[32] = {};  // what it points at: an interface (or a route's gateway)
+  // What it should point at: this node's interface on a primary that is
+  // not fenced, else the interface the holder's fence tag names (empty:
+  // not known).
+  char desired[32] = {};
   TargetState state = TargetState::Unknown;
   char holder[128] = {};         // the fence tag's node name
   uint32_t holder_timeline = 0;  // 0: none known

@@ -67,20 +67,30 @@ struct Row {
   bool complete() const { return n == N; }
 };
 
+// The columns every view of a target ends with: who holds it, when it was
+// read, what went wrong.
+template <int N>
+void holder_columns(Row<N> &row, const TargetStatus &r) {
+  row.text(r.holder);
+  row.add(Int64GetDatum(r.holder_timeline), r.holder_timeline == 0);
+  row.time(r.checked_at);
+  row.text(r.last_error);
+}
+
+// vip_routes(): the route kind's view of vip_targets(), as it was before
+// there were other kinds.
 void routes_result(FunctionCallInfo fcinfo, const Status &s) {
   InitMaterializedSRF(fcinfo, 0);
   ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
   for (int i = 0; i < s.n_targets; ++i) {
     const TargetStatus &r = s.tables[i];
+    if (r.kind != TargetKind::Route) continue;
     Row<8> row;
     row.add(CStringGetTextDatum(r.id));
     row.text(r.destination);
     row.text(r.target);
     row.add(CStringGetTextDatum(to_string(r.state)));
-    row.text(r.holder);
-    row.add(Int64GetDatum(r.holder_timeline), r.holder_timeline == 0);
-    row.time(r.checked_at);
-    row.text(r.last_error);
+    holder_columns(row, r);
     Assert(row.complete());
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values, row.nulls);
   }
@@ -179,6 +189,26 @@ PG_VIP_FUNCTION(vip_status) {
   row.add(BoolGetDatum(s.source_dest_check == 1), s.source_dest_check < 0);
   Assert(row.complete());
   PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, row.values, row.nulls)));
+}
+
+// One row per target of any kind.
+PG_VIP_FUNCTION(vip_targets) {
+  const Status &s = take_snapshot().status;
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+  for (int i = 0; i < s.n_targets; ++i) {
+    const TargetStatus &r = s.tables[i];
+    Row<9> row;
+    row.add(CStringGetTextDatum(words(r.kind).name));
+    row.add(CStringGetTextDatum(r.id));
+    row.text(r.desired);
+    row.text(r.target);
+    row.add(CStringGetTextDatum(to_string(r.kind, r.state)));
+    holder_columns(row, r);
+    Assert(row.complete());
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values, row.nulls);
+  }
+  return (Datum) 0;
 }
 
 PG_VIP_FUNCTION(vip_routes) {

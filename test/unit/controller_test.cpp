@@ -296,6 +296,10 @@ TEST(ControllerStatus, ShowsTheSettingsAtOnceAndTheRoleBeforeTheFirstStep) {
   EXPECT_EQ(s->source_dest_check, -1);
 
   r.step(Role::Standby, 1);
+  r.ctl->write_status(*s);
+  EXPECT_EQ(s->tables[0].kind, TargetKind::Route);
+  EXPECT_STREQ(s->tables[0].target, "eni-0a");
+  EXPECT_STREQ(s->tables[0].desired, "eni-0a") << "a standby's desired is where the holder's tag says";
   r.ctl->observe_role(Role::Primary, PrimaryBy::Promotion, 2, true);
   r.ctl->write_status(*s);
   EXPECT_EQ(s->state, State::Claiming) << "seen leaving recovery: the claim starts now";
@@ -311,6 +315,7 @@ TEST(ControllerStatus, ShowsTheSettingsAtOnceAndTheRoleBeforeTheFirstStep) {
   EXPECT_STREQ(s->network_interface, "eni-0b");
   EXPECT_STREQ(s->tables[1].target, "eni-0b");
   EXPECT_EQ(s->tables[1].state, TargetState::Ours);
+  EXPECT_STREQ(s->tables[1].desired, "eni-0b") << "a primary that is not fenced wants it here";
   EXPECT_STREQ(s->tables[1].holder, "node-b");
   EXPECT_EQ(s->tables[1].holder_timeline, 2u);
   EXPECT_GT(s->tables[1].checked_at, 0) << "read back in this step";
