@@ -313,10 +313,12 @@ std::string normalize(std::string_view name, std::string_view value) {
     for (const auto &row : kSettings) names += (names.empty() ? "" : ", ") + std::string(row.name + 7);
     throw ConfigError("unrecognized pg_vip setting \"" + shown(name) + "\"", "pg_vip's settings are " + names + ".");
   }
+  // A ConfigError, as for any name it does not parse: the glue never asks,
+  // and the fuzz target (test/fuzz/settings.cpp) holds normalize() to
+  // refusing with ConfigError only.
   if (s->normalize == nullptr)
-    throw Error("pg_vip setting \"" + std::string(s->name) + "\" is not checked by the core",
-                "Its value is checked by PostgreSQL or by pg_vip's glue.",
-                "This is a bug in pg_vip; please report it.");
+    throw ConfigError("pg_vip setting \"" + std::string(s->name) + "\" is not checked here",
+                      "Its value is checked by PostgreSQL or by pg_vip's glue, as vip_check_setting() does.");
   return s->normalize(value);
 }
 
