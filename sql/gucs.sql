@@ -59,3 +59,22 @@ SELECT vip_check_setting('ec2_endpoint', 'https://ec2.eu-west-1.amazonaws.com/')
 SELECT vip_check_setting('event_notifications', 'vip_fenced,vip_held,vip_fenced');
 SELECT vip_check_setting('event_notification_command', '/etc/repmgr/repmgr-hook.sh %n %e %s %t %d');
 SELECT vip_check_setting('event_notification_command', '/usr/local/bin/vip-hook "$PG_VIP_DETAILS"');
+
+-- vip_check_setting() knows every setting, with the words a reload gives.
+SELECT vip_check_setting('pg_vip.check_interval', '10000');
+SELECT vip_check_setting('check_interval', '90s');
+SELECT vip_check_setting('pg_vip.preflight_min_interval', '60000');
+SELECT vip_check_setting('pg_vip.check_interval', '0');
+SELECT vip_check_setting('pg_vip.request_timeout', '2 days');
+SELECT vip_check_setting('pg_vip.request_timeout', 'soon');
+SELECT vip_check_setting('pg_vip.enabled', 'yes');
+SELECT vip_check_setting('pg_vip.dry_run', 'OFF');
+SELECT vip_check_setting('pg_vip.enabled', 'maybe');
+SELECT vip_check_setting('pg_vip.fence_action', 'REJECT');
+SELECT vip_check_setting('pg_vip.fence_action', 'kill');
+SELECT vip_check_setting('pg_vip.fence_allow_roles', 'exporter, "Monitoring Team"');
+SELECT vip_check_setting('pg_vip.fence_allow_roles', 'exporter, public');
+SELECT vip_check_setting('pg_vip.fence_allow_roles', 'exporter,,monitoring');
+-- Checking changes nothing.
+SHOW pg_vip.check_interval;
+SHOW pg_vip.fence_action;

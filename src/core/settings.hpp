@@ -47,8 +47,48 @@ std::vector<std::string> parse_event_list(std::string_view value);
 std::string parse_notification_command(std::string_view value);  // "" allowed
 void check_ca_file(std::string_view value);                      // "" allowed
 
-// Validates `value` for the setting `name` (with or without the "pg_vip."
-// prefix) and returns its canonical form. Unknown names are a ConfigError.
+// Each setting's canonical form as a single string, as the GUC keeps it
+// (setting_table.hpp names one of these, or a parse_* above, per row).
+std::string normalize_vip(std::string_view value);  // "" allowed
+std::string normalize_route_tables(std::string_view value);
+std::string normalize_ec2_endpoint(std::string_view value);  // "" allowed
+std::string normalize_imds_endpoint(std::string_view value);
+std::string normalize_event_list(std::string_view value);
+std::string normalize_ca_file(std::string_view value);
+std::string normalize_fence_key_file(std::string_view value);
+
+// The settings of the kinds of target under way (issue 20); not registered
+// yet (setting_table.hpp's kUpcomingSettings).
+constexpr std::size_t kMaxElasticIps = 32;    // one claim associates each: bounds its fan-out
+constexpr std::size_t kMaxSecondaryIps = 50;  // the most private IPv4 addresses any interface type takes
+constexpr std::size_t kMaxDnsRecords = 20;    // one ChangeResourceRecordSets per zone: bounds a claim's requests
+constexpr int kMaxDnsTtlSeconds = 24 * 3600;  // a failover record cached for longer defeats the failover
+std::vector<std::string> parse_elastic_ips(std::string_view value);  // allocation ids; "" allowed
+std::string normalize_elastic_ips(std::string_view value);
+std::string parse_elastic_ip_private_address(std::string_view value);  // one IPv4 address, or ""
+std::vector<std::string> parse_secondary_ips(std::string_view value);  // canonical IPv4 addresses
+std::string normalize_secondary_ips(std::string_view value);
+
+struct DnsRecord {
+  std::string zone_id;  // "Z" and upper-case letters and digits
+  std::string name;     // lower case, with its trailing dot
+};
+std::vector<DnsRecord> parse_dns_records(std::string_view value);  // "" allowed
+std::string normalize_dns_records(std::string_view value);         // "zone:name.,zone:name."
+// "private", "public", "elastic", or an IPv4 or IPv6 address (canonical form).
+std::string parse_dns_value(std::string_view value);
+std::string normalize_route53_endpoint(std::string_view value);  // "" allowed
+std::string parse_role_arn(std::string_view value);              // "" allowed
+// A secret of sorts: a refusal says where the value is wrong, never what it is.
+std::string parse_role_external_id(std::string_view value);   // "" allowed
+std::string parse_role_session_name(std::string_view value);  // "" allowed: default_role_session_name()
+// "pg_vip-" and the node name, its characters outside the allowed ones as
+// "-", cut to the 64 characters STS takes.
+std::string default_role_session_name(std::string_view node_name);
+
+// Validates `value` for the string setting `name` (with or without the
+// "pg_vip." prefix) and returns its canonical form. Unknown names are a
+// ConfigError; a setting of another type, or checked in the glue, an Error.
 std::string normalize(std::string_view name, std::string_view value);
 
 // Turns any text (a cluster_name, a host name) into a usable node name: the

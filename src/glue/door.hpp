@@ -6,8 +6,27 @@
 // ereport(ERROR) unwinding over live C++ objects skips their destructors.
 // So core code runs only inside door::run(), which catches everything and
 // copies the error into a plain struct; the glue raises it with door::raise()
-// once the C++ scope has closed. SQL entry points are declared with
-// PG_VIP_FUNCTION, which adds a last catch-all around the whole function.
+// once the C++ scope has closed.
+//
+// SQL entry points are declared with PG_VIP_FUNCTION, whose body is
+// PostgreSQL code run inside sql_entry's last catch-all. Such a body may
+// ereport(ERROR), on purpose (vip_claim() on a standby) or not (any palloc
+// can run out of memory, CHECK_FOR_INTERRUPTS() raises a cancel): forbidding
+// it could not be kept. What makes it safe is the rule the C++ standard
+// gives for longjmp ([csetjmp.syn]): it is defined when throwing in its
+// place would run no non-trivial destructor. The frames a body's longjmp
+// leaves are sql_entry's (a Failure and a Datum: trivial), run()'s try block
+// (the unwinder's tables, nothing registered at run time) and the body's own
+// with the glue functions it calls. So the rule, for every PG_VIP_FUNCTION
+// body and every glue function it calls: no object with a non-trivial
+// destructor (std::string, std::vector, a unique_ptr, a lambda capturing one
+// by value...) is alive outside a door::run() callable. C++ objects live only
+// inside run(); what leaves it is malloc'd or fixed-size and freed by hand.
+//
+// test/door_frames.pl holds it on the compiled code: a function with such an
+// object has cleanup code in its unwind tables (an LSDA), and in the SQL
+// entry points' files only door::run's instances may have one (run is never
+// inlined, so that its callables' objects stay in its own frame).
 #pragma once
 
 #include <cstdlib>
@@ -37,7 +56,7 @@ void fill(Failure &f, int sqlstate, const char *message, const char *detail = ""
 // false with `f` filled when it threw. Never throws, never longjmps, as long
 // as fn calls no PostgreSQL function that can ereport(ERROR).
 template <typename Fn>
-bool run(Fn &&fn, Failure &f) noexcept {
+__attribute__((noinline)) bool run(Fn &&fn, Failure &f) noexcept {
   try {
     fn();
     return true;
@@ -67,7 +86,9 @@ void raise(const Failure &f, int elevel);
 [[noreturn]] void raise_error(const Failure &f);
 
 // The last catch-all behind every SQL entry point, should an exception slip
-// out of glue code that was meant not to throw.
+// out of glue code that was meant not to throw. `impl` may ereport(ERROR):
+// the longjmp leaves this frame and run()'s, which hold nothing to destroy
+// (see the top of this file for the rule the body keeps).
 template <typename Impl>
 Datum sql_entry(Impl impl, FunctionCallInfo fcinfo) {
   Failure f;

@@ -2,10 +2,18 @@
 
 #include <unistd.h>
 
+#include <array>
+#include <utility>
+
+#include "../core/setting_table.hpp"
 #include "../core/settings.hpp"
 #include "door.hpp"
 #include "fence_action.hpp"
 #include "guc_memory.hpp"
+
+extern "C" {
+#include "utils/builtins.h"
+}
 
 namespace pg_vip::gucs {
 
@@ -32,15 +40,19 @@ char *preflight_probe_table = nullptr;
 
 namespace {
 
-// Validates *newval with the core parser and replaces it by its canonical
-// form. A bad value is refused with the parser's explanation, so a typo in
-// postgresql.conf is reported at reload instead of silently disabling failover.
-bool check_setting(const char *name, char **newval) {
+// Validates *newval with the row's core parser and replaces it by its
+// canonical form. A bad value is refused with the parser's explanation, so a
+// typo in postgresql.conf is reported at reload instead of silently
+// disabling failover.
+bool check_setting(const settings::Setting &row, char **newval) {
   door::Failure failure;
   char *canonical = nullptr;
   const char *value = *newval ? *newval : "";
-  bool ok = door::run([&] { canonical = door::copy_out(settings::normalize(name, value)); }, failure);
+  bool ok = door::run([&] { canonical = door::copy_out(row.normalize(value)); }, failure);
   if (!ok) {
+    // PostgreSQL's own message would show the value whole: a secret's
+    // message is the parser's, which does not.
+    if (row.secret) GUC_check_errmsg("%s", failure.message);
     GUC_check_errdetail("%s", failure.detail[0] ? failure.detail : failure.message);
     if (failure.hint[0]) GUC_check_errhint("%s", failure.hint);
     return false;
@@ -59,108 +71,208 @@ bool check_setting(const char *name, char **newval) {
   return true;
 }
 
-#define PG_VIP_CHECK_HOOK(NAME) \
-  bool check_##NAME(char **newval, void **, GucSource) { return check_setting(#NAME, newval); }
-PG_VIP_CHECK_HOOK(vip)
-PG_VIP_CHECK_HOOK(route_tables)
-PG_VIP_CHECK_HOOK(network_interface)
-PG_VIP_CHECK_HOOK(region)
-PG_VIP_CHECK_HOOK(ec2_endpoint)
-PG_VIP_CHECK_HOOK(imds_endpoint)
-PG_VIP_CHECK_HOOK(aws_profile)
-PG_VIP_CHECK_HOOK(node_name)
-PG_VIP_CHECK_HOOK(ca_file)
-PG_VIP_CHECK_HOOK(fence_key_file)
-PG_VIP_CHECK_HOOK(event_notifications)
-PG_VIP_CHECK_HOOK(event_notification_command)
-PG_VIP_CHECK_HOOK(preflight_probe_table)
-#undef PG_VIP_CHECK_HOOK
+// A check hook is told the value, not the setting: one instance per row.
+template <std::size_t Row>
+bool check_row(char **newval, void **, GucSource) {
+  return check_setting(settings::kSettings[Row], newval);
+}
 
-// All settings are reloadable and hidden from non-superusers: they steer a
-// process that changes the network, and the notification command may
-// carry credentials of its own.
-constexpr int kFlags = GUC_SUPERUSER_ONLY;
+constexpr std::size_t kRows = std::size(settings::kSettings);
 
-// What a fenced node does about its own clients.
-const struct config_enum_entry fence_action_options[] = {
-    {"none", fence_action::kNone, false},            // the VIP is moved, nothing else changes
-    {"reject", fence_action::kReject, false},        // new connections refused while fenced
-    {"terminate", fence_action::kTerminate, false},  // reject, and the sessions already there ended once
-    {nullptr, 0, false},
+template <std::size_t... Rows>
+constexpr std::array<GucStringCheckHook, kRows> row_hooks(std::index_sequence<Rows...>) {
+  return {{check_row<Rows>...}};
+}
+constexpr auto kRowHooks = row_hooks(std::make_index_sequence<kRows>());
+
+// Each row's C variable, in the table's order; a setting the core checks
+// not (Normalizer nullptr) names its glue check hook here.
+struct Binding {
+  const char *name;
+  char **text = nullptr;
+  bool *boolean = nullptr;
+  int *integer = nullptr;
+  double *real = nullptr;
+  GucStringCheckHook glue_check = nullptr;
+
+  constexpr Binding(const char *n, char **v, GucStringCheckHook check = nullptr)
+      : name(n), text(v), glue_check(check) {}
+  constexpr Binding(const char *n, bool *v) : name(n), boolean(v) {}
+  constexpr Binding(const char *n, int *v) : name(n), integer(v) {}
+  constexpr Binding(const char *n, double *v) : name(n), real(v) {}
 };
 
-void define_string(const char *name, const char *desc, char **var, const char *boot, GucStringCheckHook check) {
-  DefineCustomStringVariable(name, desc, nullptr, var, boot, PGC_SIGHUP, kFlags, check, nullptr, nullptr);
+constexpr Binding kBindings[] = {
+    {"pg_vip.vip", &vip},
+    {"pg_vip.route_tables", &route_tables},
+    {"pg_vip.network_interface", &network_interface},
+    {"pg_vip.region", &region},
+    {"pg_vip.ec2_endpoint", &ec2_endpoint},
+    {"pg_vip.imds_endpoint", &imds_endpoint},
+    {"pg_vip.aws_profile", &aws_profile},
+    {"pg_vip.node_name", &node_name},
+    {"pg_vip.enabled", &enabled},
+    {"pg_vip.dry_run", &dry_run},
+    {"pg_vip.check_interval", &check_interval_ms},
+    {"pg_vip.request_timeout", &request_timeout_ms},
+    {"pg_vip.ca_file", &ca_file},
+    {"pg_vip.fence_key_file", &fence_key_file},
+    {"pg_vip.event_notification_command", &event_notification_command},
+    {"pg_vip.event_notifications", &event_notifications},
+    {"pg_vip.preflight_min_interval", &preflight_min_interval_ms},
+    {"pg_vip.preflight_probe_table", &preflight_probe_table},
+    {"pg_vip.fence_action", &fence_action},
+    {"pg_vip.fence_allow_roles", &fence_allow_roles, fence_action::check_allow_roles},
+};
+
+constexpr bool same_name(const char *a, const char *b) {
+  while (*a && *a == *b) ++a, ++b;
+  return *a == *b;
 }
+
+// The bindings and the table agree row by row: same name, a variable of the
+// row's type, and a check for every string (the core's or the glue's).
+constexpr bool bindings_match() {
+  if (std::size(kBindings) != kRows) return false;
+  for (std::size_t i = 0; i < kRows; ++i) {
+    const auto &row = settings::kSettings[i];
+    const auto &b = kBindings[i];
+    if (!same_name(row.name, b.name)) return false;
+    switch (row.type) {
+      case settings::Type::Bool:
+        if (!b.boolean) return false;
+        break;
+      case settings::Type::Int:
+      case settings::Type::Enum:
+        if (!b.integer) return false;
+        break;
+      case settings::Type::Real:
+        if (!b.real) return false;
+        break;
+      case settings::Type::String:
+      case settings::Type::List:
+        if (!b.text || (row.normalize == nullptr) == (b.glue_check == nullptr)) return false;
+        break;
+    }
+  }
+  return true;
+}
+static_assert(bindings_match(), "kBindings must follow settings::kSettings row by row");
+static_assert(settings::kFenceActions[fence_action::kNone].value == fence_action::kNone &&
+                  settings::kFenceActions[fence_action::kReject].value == fence_action::kReject &&
+                  settings::kFenceActions[fence_action::kTerminate].value == fence_action::kTerminate,
+              "pg_vip.fence_action's values are fence_action::Action's");
+
+GucContext guc_context(settings::Context c) {
+  switch (c) {
+    case settings::Context::Reload: return PGC_SIGHUP;
+    case settings::Context::Restart: return PGC_POSTMASTER;
+    case settings::Context::Superuser: return PGC_SUSET;
+  }
+  return PGC_SIGHUP;
+}
+
+// Every setting is hidden from non-superusers (setting_table.hpp says why).
+int guc_flags(const settings::Setting &row) {
+  int flags = GUC_SUPERUSER_ONLY;
+  if (row.unit == settings::Unit::Ms) flags |= GUC_UNIT_MS;
+  if (row.unit == settings::Unit::S) flags |= GUC_UNIT_S;
+  return flags;
+}
+
+// PostgreSQL keeps a pointer to each enum's options: static, for every row.
+constexpr std::size_t enum_slots() {
+  std::size_t n = 0;
+  for (const auto &row : settings::kSettings) n += row.type == settings::Type::Enum ? row.n_enum_values + 1 : 0;
+  return n;
+}
+config_enum_entry enum_options[enum_slots() + 1];
 
 }  // namespace
 
 void define() {
-  define_string("pg_vip.vip", "The virtual IP, as a /32 (IPv4) or /128 (IPv6) CIDR; empty: not configured.", &vip, "",
-                check_vip);
-  define_string("pg_vip.route_tables", "Comma-separated ids of the VPC route tables that carry the virtual IP.",
-                &route_tables, "", check_route_tables);
-  define_string(
-      "pg_vip.network_interface",
-      "The network interface the VIP routes point at: an eni- id, or auto for this instance's primary interface.",
-      &network_interface, "auto", check_network_interface);
-  define_string("pg_vip.region", "The AWS region; empty: AWS_REGION, AWS_DEFAULT_REGION, then instance metadata.",
-                &region, "", check_region);
-  define_string("pg_vip.ec2_endpoint",
-                "The EC2 API endpoint URL; empty: AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, then the regional endpoint.",
-                &ec2_endpoint, "", check_ec2_endpoint);
-  define_string("pg_vip.imds_endpoint", "The instance metadata service endpoint URL.", &imds_endpoint,
-                "http://169.254.169.254", check_imds_endpoint);
-  define_string("pg_vip.aws_profile",
-                "The profile of the shared AWS credentials files; empty: AWS_PROFILE, then default.", &aws_profile, "",
-                check_aws_profile);
-  define_string("pg_vip.node_name",
-                "This node's name in status, tags and events; empty: cluster_name, then the host name.", &node_name, "",
-                check_node_name);
-  DefineCustomBoolVariable("pg_vip.enabled", "Whether pg_vip moves the virtual IP.", nullptr, &enabled, true,
-                           PGC_SIGHUP, kFlags, nullptr, nullptr, nullptr);
-  DefineCustomBoolVariable("pg_vip.dry_run", "Decide and report, but send no request that changes AWS.", nullptr,
-                           &dry_run, false, PGC_SIGHUP, kFlags, nullptr, nullptr, nullptr);
-  DefineCustomIntVariable("pg_vip.check_interval", "How often a primary re-verifies its routes.", nullptr,
-                          &check_interval_ms, 10000, 100, 3600 * 1000, PGC_SIGHUP, kFlags | GUC_UNIT_MS, nullptr,
-                          nullptr, nullptr);
-  DefineCustomIntVariable("pg_vip.request_timeout", "The bound on one HTTP request to AWS.", nullptr,
-                          &request_timeout_ms, 2000, 100, 60 * 1000, PGC_SIGHUP, kFlags | GUC_UNIT_MS, nullptr, nullptr,
-                          nullptr);
-  define_string("pg_vip.ca_file", "A CA bundle to verify the endpoints' TLS certificates; empty: the system's store.",
-                &ca_file, "", check_ca_file);
-  define_string("pg_vip.fence_key_file",
-                "A file (mode 600, the same on every node) whose key MACs the fence tags; a tag without a valid MAC "
-                "is not this cluster's. Empty: no key.",
-                &fence_key_file, "", check_fence_key_file);
-  define_string(
-      "pg_vip.event_notification_command",
-      "A shell command run on each event: %n %e %s %t %d %v %r as unquoted words, also in PG_VIP_* variables.",
-      &event_notification_command, "", check_event_notification_command);
-  define_string("pg_vip.event_notifications", "The events that run the notification command; empty: all.",
-                &event_notifications, "", check_event_notifications);
-  DefineCustomEnumVariable(
-      "pg_vip.fence_action", "What a fenced node does about its own clients.",
-      "reject refuses new connections while this node is fenced, but superusers' and replication's; terminate "
-      "also ends the ordinary sessions already there, once each time the node becomes fenced.",
-      &fence_action, fence_action::kNone, fence_action_options, PGC_SIGHUP, kFlags, nullptr, nullptr, nullptr);
-  define_string("pg_vip.fence_allow_roles",
-                "Roles that may still open ordinary sessions on a fenced node, with the members that inherit their "
-                "privileges (for monitoring); comma-separated SQL identifiers. Empty: none.",
-                &fence_allow_roles, "", fence_action::check_allow_roles);
-  // vip_preflight() sends about three DryRun requests per route table; they
-  // draw on the account's request buckets as a failover's ReplaceRoute does.
-  DefineCustomIntVariable("pg_vip.preflight_min_interval",
-                          "The least time between two runs of vip_preflight()'s checks; a call sooner gets the last "
-                          "run's rows.",
-                          "Superusers may ask for a fresh run at any time: vip_preflight(fresh => true).",
-                          &preflight_min_interval_ms, 60000, 1000, 24 * 3600 * 1000, PGC_SIGHUP, kFlags | GUC_UNIT_MS,
-                          nullptr, nullptr, nullptr);
-  define_string("pg_vip.preflight_probe_table",
-                "A route table pg_vip does not manage, on which vip_preflight() proves each changing action "
-                "refused; empty: not checked.",
-                &preflight_probe_table, "", check_preflight_probe_table);
+  std::size_t next_option = 0;
+  for (std::size_t i = 0; i < kRows; ++i) {
+    const auto &row = settings::kSettings[i];
+    const auto &b = kBindings[i];
+    GucContext context = guc_context(row.context);
+    int flags = guc_flags(row);
+    switch (row.type) {
+      case settings::Type::Bool:
+        DefineCustomBoolVariable(row.name, row.short_desc, row.long_desc, b.boolean, row.boot_int != 0, context, flags,
+                                 nullptr, nullptr, nullptr);
+        break;
+      case settings::Type::Int:
+        DefineCustomIntVariable(row.name, row.short_desc, row.long_desc, b.integer, row.boot_int, row.min_int,
+                                row.max_int, context, flags, nullptr, nullptr, nullptr);
+        break;
+      case settings::Type::Real:
+        DefineCustomRealVariable(row.name, row.short_desc, row.long_desc, b.real, row.boot_real, row.min_real,
+                                 row.max_real, context, flags, nullptr, nullptr, nullptr);
+        break;
+      case settings::Type::Enum: {
+        config_enum_entry *options = &enum_options[next_option];
+        for (std::size_t v = 0; v < row.n_enum_values; ++v)
+          enum_options[next_option++] = {row.enum_values[v].name, row.enum_values[v].value, false};
+        enum_options[next_option++] = {nullptr, 0, false};
+        DefineCustomEnumVariable(row.name, row.short_desc, row.long_desc, b.integer, row.boot_int, options, context,
+                                 flags, nullptr, nullptr, nullptr);
+        break;
+      }
+      case settings::Type::String:
+      case settings::Type::List:
+        DefineCustomStringVariable(row.name, row.short_desc, row.long_desc, b.text, row.boot_text, context, flags,
+                                   b.glue_check ? b.glue_check : kRowHooks[i], nullptr, nullptr);
+        break;
+    }
+  }
   MarkGUCPrefixReserved("pg_vip");
+}
+
+char *check_value(const char *name, const char *value) {
+  const settings::Setting *row = settings::find_setting(name);
+  door::Failure failure;
+  char *canonical = nullptr;
+  if (row == nullptr || row->normalize != nullptr) {
+    // The core's parser, as the row's check hook runs it; an unknown name
+    // is the core's error too, naming every setting.
+    if (!door::run([&] { canonical = door::copy_out(settings::normalize(name, value)); }, failure))
+      door::raise_error(failure);
+  } else {
+    // PostgreSQL's own parsing, range check and check hook, as ALTER SYSTEM
+    // and a reload run them: the same words. changeVal = false: nothing
+    // changes. PGC_POSTMASTER is the context every setting accepts.
+    (void) set_config_option(row->name, value, PGC_POSTMASTER, PGC_S_FILE, GUC_ACTION_SET, false, ERROR, false);
+    switch (row->type) {
+      case settings::Type::Bool: {
+        bool on = false;
+        (void) parse_bool(value, &on);
+        return pstrdup(on ? "on" : "off");
+      }
+      case settings::Type::Int: {
+        int n = 0;
+        (void) parse_int(value, &n, guc_flags(*row), nullptr);
+        if (!door::run([&] { canonical = door::copy_out(settings::show_int(*row, n)); }, failure))
+          door::raise_error(failure);
+        break;
+      }
+      case settings::Type::Real: {
+        double d = 0;
+        (void) parse_real(value, &d, guc_flags(*row), nullptr);
+        return psprintf("%g", d);
+      }
+      case settings::Type::Enum:
+        for (std::size_t v = 0; v < row->n_enum_values; ++v)
+          if (pg_strcasecmp(value, row->enum_values[v].name) == 0) return pstrdup(row->enum_values[v].name);
+        return pstrdup(value);
+      case settings::Type::String:
+      case settings::Type::List: return pstrdup(value);  // a glue check hook keeps the value as written
+    }
+  }
+  if (canonical == nullptr) ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+  char *result = pstrdup(canonical);
+  free(canonical);
+  return result;
 }
 
 namespace {
@@ -184,7 +296,7 @@ ControllerConfig controller_config() {
   ControllerConfig cc;
   cc.enabled = enabled;
   cc.dry_run = dry_run;
-  cc.vip = settings::normalize("vip", text(vip));
+  cc.vip = settings::normalize_vip(text(vip));
   cc.route_tables = settings::parse_route_tables(text(route_tables));
   cc.network_interface = text(network_interface, "auto");
   cc.region = text(region);

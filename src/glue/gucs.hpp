@@ -1,5 +1,6 @@
-// The pg_vip.* settings as PostgreSQL holds them. Every string setting is
-// checked by the core's parser (core/settings.hpp) and stored in canonical form.
+// The pg_vip.* settings as PostgreSQL holds them, one variable per row of
+// core/setting_table.hpp. Every string setting is checked by the core's
+// parser (core/settings.hpp) and stored in canonical form.
 #pragma once
 
 #include "../core/controller.hpp"
@@ -28,7 +29,13 @@ extern char *fence_allow_roles;
 extern int preflight_min_interval_ms;
 extern char *preflight_probe_table;
 
+// Registers every row of settings::kSettings (core/setting_table.hpp).
 void define();
+
+// Validates `value` for the setting `name` (with or without "pg_vip.") as a
+// reload would, with the same words, and returns its canonical form,
+// palloc'd. Raises ERROR when the value or the name is refused.
+char *check_value(const char *name, const char *value);
 
 // The settings as the controller takes them. Uses the core (throws): call it
 // inside door::run().

@@ -4,6 +4,7 @@
 
 #include "../core/settings.hpp"
 #include "door.hpp"
+#include "gucs.hpp"
 #include "shared_state.hpp"
 
 extern "C" {
@@ -324,20 +325,14 @@ PG_VIP_FUNCTION(vip_claim) {
 }
 
 // Validates a setting value exactly as postgresql.conf would and returns its
-// canonical form: lets a DBA check a value before a reload.
+// canonical form: lets a DBA check a value of any pg_vip setting before a
+// reload.
 PG_VIP_FUNCTION(vip_check_setting) {
   (void) shared_state_or_error();
   if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) PG_RETURN_NULL();
   char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
   char *value = text_to_cstring(PG_GETARG_TEXT_PP(1));
-  door::Failure failure;
-  char *canonical = nullptr;
-  if (!door::run([&] { canonical = door::copy_out(settings::normalize(name, value)); }, failure))
-    door::raise_error(failure);
-  if (canonical == nullptr) ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-  text *result = cstring_to_text(canonical);
-  free(canonical);
-  PG_RETURN_TEXT_P(result);
+  PG_RETURN_TEXT_P(cstring_to_text(gucs::check_value(name, value)));
 }
 
 // The version of the loaded library, to compare with the installed SQL.

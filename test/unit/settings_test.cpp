@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/events.hpp"
+#include "core/setting_table.hpp"
 #include "core/settings.hpp"
 
 using namespace pg_vip;
@@ -225,4 +226,197 @@ TEST(Normalize, DispatchesByNameWithOrWithoutPrefix) {
   EXPECT_EQ(normalize("pg_vip.imds_endpoint", "http://127.0.0.1:9/"), "http://127.0.0.1:9");
   EXPECT_THROW(normalize("pg_vip.imds_endpoint", ""), ConfigError);
   EXPECT_THROW(normalize("pg_vip.nonsense", "x"), ConfigError);
+}
+
+// --- The settings of the kinds of target under way (issue 20) ---
+
+namespace {
+
+// The ConfigError's message, for the settings whose value it must not show.
+template <typename Fn>
+std::string refusal_message(Fn fn) {
+  try {
+    fn();
+  } catch (const ConfigError &e) {
+    return std::string(e.what()) + "\n" + e.detail() + "\n" + e.hint();
+  }
+  ADD_FAILURE() << "expected a ConfigError";
+  return {};
+}
+
+}  // namespace
+
+TEST(ElasticIps, ParsesAllocationIds) {
+  EXPECT_TRUE(parse_elastic_ips(" ").empty());
+  auto ids = parse_elastic_ips(" eipalloc-0123abcd , eipalloc-0123456789abcdef0");
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(ids[1], "eipalloc-0123456789abcdef0");
+  EXPECT_EQ(normalize_elastic_ips("eipalloc-0123abcd ,eipalloc-4567abcd"), "eipalloc-0123abcd,eipalloc-4567abcd");
+}
+
+TEST(ElasticIps, RejectsOtherIdsAddressesDuplicatesAndTooMany) {
+  EXPECT_NE(rejection([] { parse_elastic_ips("203.0.113.7"); }).find("allocation id"), std::string::npos);
+  rejection([] { parse_elastic_ips("eipassoc-0123abcd"); });
+  rejection([] { parse_elastic_ips("eipalloc-0123ABCD"); });
+  rejection([] { parse_elastic_ips("eipalloc-0123abc"); });
+  rejection([] { parse_elastic_ips("eipalloc-0123abcd,,eipalloc-4567abcd"); });
+  EXPECT_NE(rejection([] { parse_elastic_ips("eipalloc-0123abcd,eipalloc-0123abcd"); }).find("twice"),
+            std::string::npos);
+  std::string many;
+  for (std::size_t i = 0; i <= kMaxElasticIps; ++i) {
+    char id[32];
+    snprintf(id, sizeof id, "%seipalloc-%08zx", i ? "," : "", i);
+    many += id;
+  }
+  EXPECT_NE(rejection([&] { parse_elastic_ips(many); }).find("at most 32"), std::string::npos);
+}
+
+TEST(ElasticIpPrivateAddress, OneIpv4OrNothing) {
+  EXPECT_EQ(parse_elastic_ip_private_address(""), "");
+  EXPECT_EQ(parse_elastic_ip_private_address(" 10.0.1.25 "), "10.0.1.25");
+  rejection([] { parse_elastic_ip_private_address("10.0.1.25,10.0.1.26"); });
+  rejection([] { parse_elastic_ip_private_address("10.0.1.25/32"); });
+  rejection([] { parse_elastic_ip_private_address("2001:db8::1"); });
+  rejection([] { parse_elastic_ip_private_address("169.254.169.254"); });
+}
+
+TEST(SecondaryIps, ParsesIpv4Lists) {
+  EXPECT_TRUE(parse_secondary_ips("").empty());
+  EXPECT_EQ(normalize_secondary_ips(" 10.0.1.25, 172.16.0.9 "), "10.0.1.25,172.16.0.9");
+  rejection([] { parse_secondary_ips("10.0.1.25,,10.0.1.26"); });
+  rejection([] { parse_secondary_ips("10.0.1.256"); });
+  rejection([] { parse_secondary_ips("10.0.1.0/24"); });
+  rejection([] { parse_secondary_ips("0.0.0.0"); });
+  rejection([] { parse_secondary_ips("127.0.0.1"); });
+  rejection([] { parse_secondary_ips("224.0.0.1"); });
+  rejection([] { parse_secondary_ips("255.255.255.255"); });
+  rejection([] { parse_secondary_ips("fd00::1"); });
+  EXPECT_NE(rejection([] { parse_secondary_ips("10.0.1.25,10.0.1.25"); }).find("twice"), std::string::npos);
+  std::string many;
+  for (std::size_t i = 0; i <= kMaxSecondaryIps; ++i) many += (i ? ",10.0.1." : "10.0.1.") + std::to_string(i + 1);
+  EXPECT_NE(rejection([&] { parse_secondary_ips(many); }).find("at most 50"), std::string::npos);
+}
+
+TEST(DnsRecords, ParsesZoneAndCanonicalName) {
+  EXPECT_TRUE(parse_dns_records(" ").empty());
+  auto records = parse_dns_records("Z0123456789ABCDEFGHIJ:DB.Example.com, Z1D633PJN98FT9 : db-1.example.com.");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].zone_id, "Z0123456789ABCDEFGHIJ");
+  EXPECT_EQ(records[0].name, "db.example.com.");
+  EXPECT_EQ(records[1].name, "db-1.example.com.");
+  EXPECT_EQ(normalize_dns_records("Z1D633PJN98FT9:db.example.com"), "Z1D633PJN98FT9:db.example.com.");
+  // The same name in two zones (a private and a public one) is two records.
+  EXPECT_EQ(parse_dns_records("Z1D633PJN98FT9:db.example.com,Z2ABCDEF:db.example.com").size(), 2u);
+}
+
+TEST(DnsRecords, RejectsBadZonesNamesAndDuplicates) {
+  EXPECT_NE(rejection([] { parse_dns_records("db.example.com"); }).find("no hosted zone"), std::string::npos);
+  EXPECT_NE(rejection([] { parse_dns_records("z1d633pjn98ft9:db.example.com"); }).find("hosted zone id"),
+            std::string::npos);
+  rejection([] { parse_dns_records("/hostedzone/Z1D633PJN98FT9:db.example.com"); });
+  rejection([] { parse_dns_records("Z:db.example.com"); });
+  rejection([] { parse_dns_records("Z" + std::string(32, 'A') + ":db.example.com"); });
+  rejection([] { parse_dns_records("Z1D633PJN98FT9:"); });
+  rejection([] { parse_dns_records("Z1D633PJN98FT9:db..example.com"); });
+  rejection([] { parse_dns_records("Z1D633PJN98FT9:-db.example.com"); });
+  rejection([] { parse_dns_records("Z1D633PJN98FT9:db_1.example.com"); });
+  rejection([] { parse_dns_records("Z1D633PJN98FT9:db example.com"); });
+  EXPECT_NE(rejection([] { parse_dns_records("Z1D633PJN98FT9:*.example.com"); }).find("wildcard"), std::string::npos);
+  rejection([] { parse_dns_records("Z1D633PJN98FT9:" + std::string(64, 'a') + ".example.com"); });
+  std::string long_name;
+  for (int i = 0; i < 4; ++i) long_name += std::string(63, 'a') + ".";
+  rejection([&] { parse_dns_records("Z1D633PJN98FT9:" + long_name); });  // 256 characters
+  EXPECT_NE(rejection([] {
+              parse_dns_records("Z1D633PJN98FT9:db.example.com,Z1D633PJN98FT9:DB.example.com.");
+            }).find("twice"),
+            std::string::npos);
+  rejection([] { parse_dns_records("Z1D633PJN98FT9:db.example.com,"); });
+}
+
+TEST(DnsTtl, RowBoundsAndDefault) {
+  const Setting *ttl = find_upcoming_setting("dns_ttl");
+  ASSERT_NE(ttl, nullptr);
+  EXPECT_EQ(ttl->boot_int, 10);
+  EXPECT_EQ(ttl->min_int, 0);
+  EXPECT_EQ(ttl->max_int, 86400);
+  EXPECT_EQ(ttl->unit, Unit::S);
+}
+
+TEST(DnsValue, KeywordsOrAddresses) {
+  EXPECT_EQ(parse_dns_value("private"), "private");
+  EXPECT_EQ(parse_dns_value(" Public "), "public");
+  EXPECT_EQ(parse_dns_value("elastic"), "elastic");
+  EXPECT_EQ(parse_dns_value("203.0.113.7"), "203.0.113.7");
+  EXPECT_EQ(parse_dns_value("2001:DB8:0::7"), "2001:db8::7");
+  rejection([] { parse_dns_value(""); });
+  rejection([] { parse_dns_value("db.example.com"); });
+  rejection([] { parse_dns_value("10.0.0.1/32"); });
+}
+
+TEST(Route53Endpoint, UrlOrNothing) {
+  EXPECT_EQ(normalize_route53_endpoint(""), "");
+  EXPECT_EQ(normalize_route53_endpoint("https://route53.amazonaws.com/"), "https://route53.amazonaws.com");
+  EXPECT_NE(
+      refusal_message([] { normalize_route53_endpoint("route53.amazonaws.com"); }).find("pg_vip.route53_endpoint"),
+      std::string::npos);
+}
+
+TEST(RoleArn, AcceptsRoleArnsOfEveryPartition) {
+  EXPECT_EQ(parse_role_arn(""), "");
+  EXPECT_EQ(parse_role_arn(" arn:aws:iam::123456789012:role/pg_vip-failover "),
+            "arn:aws:iam::123456789012:role/pg_vip-failover");
+  parse_role_arn("arn:aws-cn:iam::123456789012:role/x1");
+  parse_role_arn("arn:aws-us-gov:iam::123456789012:role/ops/db/pg_vip+failover=1,a.b@c-d");
+  parse_role_arn("arn:aws-iso-b:iam::123456789012:role/r");
+}
+
+TEST(RoleArn, RejectsOtherArnsAndMalformedOnes) {
+  rejection([] { parse_role_arn("arn:aws:iam::123456789012:user/pg_vip"); });
+  rejection([] { parse_role_arn("arn:aws:sts::123456789012:assumed-role/r/s"); });
+  rejection([] { parse_role_arn("arn:aws:iam::12345678901:role/r"); });
+  rejection([] { parse_role_arn("arn:aws:iam::1234567890123:role/r"); });
+  rejection([] { parse_role_arn("arn:aws:iam:us-east-1:123456789012:role/r"); });
+  rejection([] { parse_role_arn("arn:aws:iam::123456789012:role/"); });
+  rejection([] { parse_role_arn("arn:aws:iam::123456789012:role/a//b"); });
+  rejection([] { parse_role_arn("arn:aws:iam::123456789012:role/" + std::string(65, 'r')); });
+  rejection([] { parse_role_arn("arn:aws:iam::123456789012:role/r x"); });
+  rejection([] { parse_role_arn("arn:awsx:iam::123456789012:role/r"); });
+  rejection([] { parse_role_arn("arn:aws-:iam::123456789012:role/r"); });
+  rejection([] { parse_role_arn("arn:aws-CN:iam::123456789012:role/r"); });
+  rejection([] { parse_role_arn("role/r"); });
+}
+
+TEST(RoleExternalId, BoundsAndCharacters) {
+  EXPECT_EQ(parse_role_external_id(""), "");
+  EXPECT_EQ(parse_role_external_id("ab"), "ab");
+  std::string longest(1224, 'x');
+  EXPECT_EQ(parse_role_external_id(longest), longest);
+  EXPECT_EQ(parse_role_external_id("Team_A+b=c,d.e@f:g/h-i"), "Team_A+b=c,d.e@f:g/h-i");
+  rejection([] { parse_role_external_id("a"); });
+  rejection([] { parse_role_external_id(std::string(1225, 'x')); });
+  rejection([] { parse_role_external_id("two words"); });
+}
+
+TEST(RoleExternalId, RefusalNeverShowsTheValue) {
+  const std::string secret = "s3cr3t-Ext3rnal-1d!";
+  std::string message = refusal_message([&] { parse_role_external_id(secret); });
+  EXPECT_NE(message.find("pg_vip.role_external_id"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cr3t"), std::string::npos) << message;
+  EXPECT_NE(message.find("Character 19"), std::string::npos) << message;
+  EXPECT_EQ(refusal_message([] { parse_role_external_id(std::string(2000, 'k')); }).find("kkk"), std::string::npos);
+}
+
+TEST(RoleSessionName, BoundsAndDefault) {
+  EXPECT_EQ(parse_role_session_name(""), "");
+  EXPECT_EQ(parse_role_session_name("pg_vip-node-a"), "pg_vip-node-a");
+  rejection([] { parse_role_session_name("a"); });
+  rejection([] { parse_role_session_name(std::string(65, 'a')); });
+  rejection([] { parse_role_session_name("node a"); });
+  rejection([] { parse_role_session_name("node:a"); });
+  EXPECT_EQ(default_role_session_name("node-a"), "pg_vip-node-a");
+  EXPECT_EQ(default_role_session_name("db 1/primary"), "pg_vip-db-1-primary");
+  EXPECT_EQ(default_role_session_name("").size(), 7u);
+  std::string derived = default_role_session_name(std::string(100, 'n'));
+  EXPECT_EQ(derived.size(), 64u);
+  EXPECT_EQ(parse_role_session_name(derived), derived);
 }
