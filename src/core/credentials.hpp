@@ -61,15 +61,27 @@ struct CredentialOptions {
   std::chrono::seconds refresh_ahead{300};
 };
 
-class CredentialProvider {
+// What a client signs with: the usual chain (CredentialProvider) or a role
+// assumed through STS (AssumeRoleProvider, sts.hpp). The reference get()
+// returns stays valid until the next get() or invalidate().
+class CredentialSource {
+ public:
+  virtual ~CredentialSource() = default;
+  // The current credentials; throws Error when there are none.
+  virtual const Credentials &get() = 0;
+  // Forgets cached credentials (after an ExpiredToken answer).
+  virtual void invalidate() noexcept = 0;
+};
+
+class CredentialProvider : public CredentialSource {
  public:
   CredentialProvider(CredentialOptions options, Environment env, ImdsClient *imds, const Clock &clock);
 
   // The current credentials, from the cache while they are fresh. Throws
   // Error naming every source tried when none has any.
-  const Credentials &get();
+  const Credentials &get() override;
   // Forgets the cached credentials (after an ExpiredToken answer).
-  void invalidate() noexcept { cached_.reset(); }
+  void invalidate() noexcept override { cached_.reset(); }
   // Warnings met while looking (e.g. file permissions), for the log.
   std::vector<std::string> take_warnings();
 

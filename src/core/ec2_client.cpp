@@ -152,7 +152,7 @@ std::string resolve_ec2_endpoint(const std::string &setting, const Environment &
   return "https://ec2." + region + suffix;
 }
 
-Ec2Client::Ec2Client(http::Client &http, CredentialProvider &credentials, Ec2Options options, const Clock &clock)
+Ec2Client::Ec2Client(http::Client &http, CredentialSource &credentials, Ec2Options options, const Clock &clock)
     : http_(http), credentials_(credentials), options_(std::move(options)), clock_(clock),
       rng_(std::random_device{}()) {
   settings::Url url = settings::parse_url("ec2_endpoint", options_.endpoint);

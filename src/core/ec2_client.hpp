@@ -58,7 +58,7 @@ struct RetryPolicy {
 
 class Ec2Client {
  public:
-  Ec2Client(http::Client &http, CredentialProvider &credentials, Ec2Options options, const Clock &clock);
+  Ec2Client(http::Client &http, CredentialSource &credentials, Ec2Options options, const Clock &clock);
 
   // One attempt each, all in parallel; answers in the order asked.
   std::vector<Ec2Result> call_all(const std::vector<Ec2Call> &calls);
@@ -74,7 +74,7 @@ class Ec2Client {
 
  private:
   http::Client &http_;
-  CredentialProvider &credentials_;
+  CredentialSource &credentials_;
   Ec2Options options_;
   const Clock &clock_;
   std::string host_;  // the Host header: host[:port] as in the URL

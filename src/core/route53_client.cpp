@@ -1,0 +1,226 @@
+#include "route53_client.hpp"
+
+#include <algorithm>
+
+#include "aws_service.hpp"
+#include "aws_xml.hpp"
+#include "route53_names.hpp"
+
+namespace pg_vip::aws {
+namespace {
+
+constexpr const char *kApi = "/2013-04-01";
+
+// An attempt whose batch Route 53 may have applied: no answer, or one that
+// does not say the batch was refused.
+bool outcome_unknown(const AwsError &e) {
+  return e.kind == ErrorKind::Transport || e.kind == ErrorKind::ServerError || e.kind == ErrorKind::Malformed;
+}
+
+Ec2Call attempt_name(const Route53Call &c) { return Ec2Call{c.action, {}}; }
+
+// The answer's ChangeInfo into `out`; false when a success answer cannot be read.
+bool take_change_info(const Route53Result &r, ChangeResult &out) {
+  out.attempts = r.attempts;
+  out.error = r.error;
+  if (r.error) return true;
+  try {
+    out.change = parse_change_info(r.body);
+  } catch (const AwsFailure &f) {
+    out.error = f.error();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Route53Call change_resource_record_sets(const std::string &hosted_zone, const ChangeBatch &batch) {
+  std::string zone = hosted_zone_id(hosted_zone);
+  return {"ChangeResourceRecordSets", "POST", std::string(kApi) + "/hostedzone/" + zone + "/rrset/", "",
+          change_batch_xml(batch),    zone};
+}
+
+Route53Call list_resource_record_sets(const std::string &hosted_zone, const std::string &start_name,
+                                      const std::string &start_type, int max_items) {
+  std::string zone = hosted_zone_id(hosted_zone);
+  max_items = std::clamp(max_items, 1, 300);
+  std::string query = "maxitems=" + std::to_string(max_items) + "&name=" + http::uri_encode(dns_name(start_name));
+  if (!start_type.empty()) query += "&type=" + http::uri_encode(start_type);
+  return {"ListResourceRecordSets", "GET", std::string(kApi) + "/hostedzone/" + zone + "/rrset", query, "", zone};
+}
+
+Route53Call get_change(const std::string &id) {
+  std::string change = change_id(id);
+  return {"GetChange", "GET", std::string(kApi) + "/change/" + change, "", "", change};
+}
+
+Route53Result interpret_route53(const http::Response &r) {
+  Route53Result out;
+  out.elapsed_ms = r.elapsed_ms;
+  out.date = r.date;
+  if (!r.ok()) {
+    out.error = transport_failure(r);
+  } else if (r.status < 200 || r.status >= 300) {
+    out.error = parse_route53_error(r.body, r.status);
+  } else {
+    // A 200 that is not Route 53's XML (a proxy's page) is no answer.
+    try {
+      (void) xml::read(r.body, kRoute53Namespace);
+      out.body = r.body;
+    } catch (const AwsFailure &f) {
+      out.error = f.error();
+      out.error->http_status = r.status;
+    }
+  }
+  return out;
+}
+
+std::string resolve_route53_endpoint(const std::string &setting, const Environment &env) {
+  return resolve_endpoint(setting, env, "AWS_ENDPOINT_URL_ROUTE_53", [] { return std::string(kRoute53Endpoint); });
+}
+
+Route53Client::Route53Client(http::Client &http, CredentialSource &credentials, Route53Options options,
+                             const Clock &clock)
+    : Route53Client(transport_of(http), credentials, std::move(options), clock) {}
+
+Route53Client::Route53Client(Transport transport, CredentialSource &credentials, Route53Options options,
+                             const Clock &clock)
+    : transport_(std::move(transport)), credentials_(credentials), options_(std::move(options)), clock_(clock),
+      rng_(std::random_device{}()) {
+  endpoint_ = parse_endpoint("route53_endpoint", options_.endpoint);
+  options_.endpoint = endpoint_.url;
+}
+
+http::Request Route53Client::build(const Route53Call &call) {
+  SignableRequest s;
+  s.method = call.method;
+  s.path = call.path;
+  s.query = call.query;
+  s.body = call.body;
+  if (!call.body.empty()) s.headers.push_back({"Content-Type", "application/xml"});
+  return signed_request(endpoint_, std::move(s), credentials_.get(),
+                        {kRoute53SigningRegion, "route53", clock_.now(), options_.timeout, options_.connect_timeout});
+}
+
+std::vector<Route53Result> Route53Client::call_all(const std::vector<Route53Call> &calls) {
+  std::vector<http::Request> requests;
+  for (const auto &c : calls) requests.push_back(build(c));
+  std::vector<http::Response> responses = transport_(requests);
+  std::vector<Route53Result> out;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    if (i < responses.size()) {
+      out.push_back(interpret_route53(responses[i]));
+    } else {  // a transport that answered fewer than asked
+      http::Response none;
+      none.failure = http::Failure::Transport;
+      none.error = "no response";
+      out.push_back(interpret_route53(none));
+    }
+    out.back().attempts = 1;
+  }
+  return out;
+}
+
+std::vector<Route53Result> Route53Client::call_all(const std::vector<Route53Call> &calls, const RetryPolicy &policy) {
+  using namespace std::chrono;
+  const auto started = steady_clock::now();
+  std::vector<Route53Result> results(calls.size());
+  std::vector<std::size_t> todo(calls.size());
+  for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  int attempt = 0;
+  while (!todo.empty()) {
+    ++attempt;
+    std::vector<Route53Call> round;
+    for (std::size_t i : todo) round.push_back(calls[i]);
+    std::vector<Route53Result> answers;
+    try {
+      answers = call_all(round);
+    } catch (const Error &e) {
+      // No credentials (or none that sign): no call can be made.
+      for (std::size_t i : todo) {
+        results[i] = Route53Result{};
+        results[i].error = AwsError{ErrorKind::Authentication, 0, "NoCredentials",
+                                    std::string(e.what()) + (e.detail().empty() ? "" : ". " + e.detail()), ""};
+        results[i].attempts = attempt;
+        if (policy.on_attempt) policy.on_attempt(attempt_name(calls[i]), results[i]);
+      }
+      break;
+    }
+    std::vector<std::size_t> again;
+    bool expired = false;
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+      std::size_t i = todo[k];
+      results[i] = std::move(answers[k]);
+      results[i].attempts = attempt;
+      if (policy.on_attempt) policy.on_attempt(attempt_name(calls[i]), results[i]);
+      if (results[i].error && results[i].error->retryable()) {
+        again.push_back(i);
+        if (results[i].error->kind == ErrorKind::ExpiredToken) expired = true;
+      }
+    }
+    if (again.empty()) break;
+    if (expired) credentials_.invalidate();
+    const milliseconds wait = policy.backoff.delay(attempt - 1, rng_);
+    const auto spent = duration_cast<milliseconds>(steady_clock::now() - started);
+    bool stop =
+        attempt >= policy.max_attempts || spent + wait >= policy.deadline || (policy.cancelled && policy.cancelled());
+    if (stop) break;
+    if (policy.log)
+      for (std::size_t i : again)
+        policy.log("retrying " + calls[i].label() + " in " + std::to_string(wait.count()) + " ms after " +
+                   results[i].error->describe() + " (attempt " + std::to_string(attempt) + ")");
+    pause(policy, wait);
+    if (policy.cancelled && policy.cancelled()) break;
+    todo = std::move(again);
+  }
+  return results;
+}
+
+TargetReadResult Route53Client::read_target(const std::string &hosted_zone, const std::string &address_name,
+                                            const std::string &address_type, const std::string &fence_name,
+                                            const RetryPolicy &policy) {
+  // One item from each start: the record itself when it exists, otherwise
+  // the next one in Route 53's order, which find_target does not take.
+  std::vector<Route53Result> answers = call_all({list_resource_record_sets(hosted_zone, address_name, address_type, 1),
+                                                 list_resource_record_sets(hosted_zone, fence_name, "TXT", 1)},
+                                                policy);
+  TargetReadResult out;
+  std::vector<RecordSet> found;
+  for (auto &a : answers) {
+    out.attempts = std::max(out.attempts, a.attempts);
+    if (a.error) {
+      if (!out.error) out.error = a.error;
+      continue;
+    }
+    try {
+      RecordSetPage page = parse_record_set_page(a.body);
+      for (auto &r : page.record_sets) found.push_back(std::move(r));
+    } catch (const AwsFailure &f) {
+      if (!out.error) out.error = f.error();
+    }
+  }
+  if (!out.error) out.target = find_target(found, address_name, address_type, fence_name);
+  return out;
+}
+
+ChangeResult Route53Client::change(const std::string &hosted_zone, const ChangeBatch &batch,
+                                   const RetryPolicy &policy) {
+  ChangeResult out;
+  RetryPolicy watched = policy;
+  watched.on_attempt = [&](const Ec2Call &c, const Ec2Result &r) {
+    if (r.error && outcome_unknown(*r.error)) out.maybe_applied = true;
+    if (policy.on_attempt) policy.on_attempt(c, r);
+  };
+  // An unreadable success answer still says the batch was applied.
+  if (!take_change_info(call(change_resource_record_sets(hosted_zone, batch), watched), out)) out.maybe_applied = true;
+  return out;
+}
+
+ChangeResult Route53Client::change_status(const std::string &id, const RetryPolicy &policy) {
+  ChangeResult out;
+  take_change_info(call(get_change(id), policy), out);
+  return out;
+}
+
+}  // namespace pg_vip::aws
