@@ -288,8 +288,9 @@ TEST(IamPolicy, RefusesBadInputWithWhatToFix) {
             }),
             "route table \"rtb-12345678\" is listed twice | Each route table is named once in the policy. | ");
   EXPECT_EQ(refusal([](auto &in) { in.route_tables.clear(); }),
-            "the IAM policy needs at least one route table | Its changing actions are allowed on the configured "
-            "route tables only. | Set pg_vip.route_tables.");
+            "the IAM policy needs at least one target | Its changing actions are allowed on the configured route "
+            "tables, Elastic IPs, network interfaces and hosted zones only. | Set pg_vip.route_tables, or another "
+            "kind of target.");
 
   expect_refused("invalid AWS region",
                  {"eu-west", "EU-west-1", "eu_west_1", "eu--west-1", "eu-west-1 ", "eu-west-1a", "1-2-3"},
