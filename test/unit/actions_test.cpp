@@ -1,61 +1,16 @@
 // The action table (core/actions.hpp): well-formed rows, one service per
 // action name (so an error names the right permission from the bare name),
-// and docs/iam.md's per-action list equal to it. The documents are read
-// relative to the directory the binary runs in, the top of the tree.
+// DryRun and documented keys as AWS has them. (iam_policy_test.cpp holds
+// docs/iam.md's list of actions to it.)
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "core/actions.hpp"
 
 using namespace pg_vip::aws;
-
-namespace {
-
-std::string read_file(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return {};
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-std::string code(const std::string &s) { return "`" + s + "`"; }
-
-std::string joined(const std::vector<const char *> &items) {
-  std::string out;
-  for (const char *i : items) out += (out.empty() ? "" : ", ") + code(i);
-  return out;
-}
-
-// One row of docs/iam.md's list, as the table says it.
-std::string doc_row(const Action &a) {
-  std::string resources, keys;
-  for (const auto &r : a.resources) {
-    resources += (resources.empty() ? "" : ", ") + code(r.arn);
-    if (!r.condition_keys.empty())
-      keys += (keys.empty() ? "" : "; ") + std::string("on `") + r.name + "`: " + joined(r.condition_keys);
-  }
-  if (resources.empty()) resources = code("*");
-  if (!a.condition_keys.empty())
-    keys += (keys.empty() ? "" : "; ") + std::string("for the action: ") + joined(a.condition_keys);
-  return "| " + std::string(to_string(a.kind)) + " | " + code(a.permission()) + " | " +
-         (a.changes ? "changes" : "reads") + " | " + (a.dry_run ? "yes" : "no") + " | " + resources + " | " +
-         code(a.sid) + " | " + a.purpose + " | " + (keys.empty() ? "none" : keys) + " |";
-}
-
-std::string doc_list() {
-  std::string out = "| kind | action | | DryRun | resource | statement | what for | condition keys AWS documents |\n"
-                    "| --- | --- | --- | --- | --- | --- | --- | --- |\n";
-  for (const auto &a : action_table()) out += doc_row(a) + "\n";
-  return out;
-}
-
-}  // namespace
 
 TEST(Actions, EveryRowIsWellFormed) {
   ASSERT_FALSE(action_table().empty());
@@ -138,16 +93,4 @@ TEST(Actions, DocumentedKeysAreThoseOfEveryResource) {
   EXPECT_TRUE(find_action("CreateTags", Kind::Route)->documents("aws:TagKeys"));
   EXPECT_FALSE(find_action("DescribeRouteTables")->documents("aws:TagKeys"));
   EXPECT_TRUE(find_action("ChangeResourceRecordSets")->documents("route53:ChangeResourceRecordSetsActions"));
-}
-
-TEST(Actions, DocsListIsTheTable) {
-  std::string docs = read_file("docs/iam.md");
-  ASSERT_FALSE(docs.empty()) << "docs/iam.md not found: run the test binary from the top of the tree";
-  std::string list = doc_list();
-  EXPECT_NE(docs.find("\n\n" + list + "\n"), std::string::npos)
-      << "docs/iam.md's list of actions differs from the action table (src/core/actions.cpp); it reads:\n"
-      << list;
-  // And every statement has its section.
-  for (const auto &a : action_table())
-    EXPECT_NE(docs.find("\n## `" + std::string(a.sid) + "`"), std::string::npos) << a.sid;
 }
