@@ -76,7 +76,11 @@ bool AwsError::permanent() const noexcept {
   }
 }
 
-std::string required_permission(const std::string &action) { return "ec2:" + action; }
+std::string required_permission(const std::string &action) {
+  if (const Action *a = find_action(action)) return a->permission();
+  if (action.find(':') != std::string::npos) return action;
+  return "ec2:" + action;
+}
 
 namespace {
 
@@ -104,6 +108,20 @@ std::string describe_with(const AwsError &e, const std::string &permission) {
   return out;
 }
 
+// The permissions of the route tables and the node's own reads, from the
+// action table: "ec2:DescribeRouteTables, ... and ec2:DeleteTags".
+std::string route_permissions() {
+  std::vector<std::string> names;
+  for (const auto &a : action_table()) {
+    if (a.kind != Kind::Route && a.kind != Kind::Node) continue;
+    std::string p = a.permission();
+    if (std::find(names.begin(), names.end(), p) == names.end()) names.push_back(p);
+  }
+  std::string last = names.back();
+  names.pop_back();
+  return join(names, ", ") + " and " + last;
+}
+
 }  // namespace
 
 std::string AwsError::describe_for(const std::string &action) const {
@@ -119,14 +137,22 @@ std::string AwsError::hint() const {
         return "The server's clock is more than 5 minutes off; synchronise it (chrony, NTP).";
       return "Check the credentials pg_vip uses (environment, shared files or the instance role).";
     case ErrorKind::Authorization:
-      return "Allow ec2:ReplaceRoute, ec2:CreateRoute, ec2:DescribeRouteTables, ec2:CreateTags, "
-             "ec2:DescribeNetworkInterfaces and ec2:DescribeNetworkInterfaceAttribute in the IAM policy of the "
-             "credentials pg_vip uses.";
+      // Which action was refused is the caller's to say (hint_for); without
+      // it, what route tables need, the kind every release has.
+      return "Allow " + route_permissions() +
+             " in the IAM policy of the credentials pg_vip uses; vip_iam_policy() prints the policy for every kind "
+             "of target (docs/iam.md).";
     case ErrorKind::NotFound: return "Check pg_vip.route_tables, pg_vip.network_interface and pg_vip.region.";
     case ErrorKind::Transport:
       return "Check that the endpoint is reachable from this host (security groups, proxy, VPC endpoint).";
     default: return {};
   }
+}
+
+std::string AwsError::hint_for(const std::string &action, std::optional<Kind> target) const {
+  if (kind == ErrorKind::Authorization)
+    if (const Action *a = find_action(action, target)) return a->hint();
+  return hint();
 }
 
 std::chrono::milliseconds Backoff::ceiling(int attempt) const noexcept {

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <random>
 #include <string>
 
+#include "actions.hpp"
 #include "error.hpp"
 #include "http_client.hpp"
 #include "cpp_only.hpp"
@@ -39,12 +41,17 @@ struct AwsError {
   bool dry_run_ok() const noexcept { return code == "DryRunOperation"; }
   // "RequestLimitExceeded: Request limit exceeded. (HTTP 503, request id ...)"
   std::string describe() const;
-  // describe() of a failure of `action` ("CreateTags"): an authorization
-  // failure also names the permission the IAM policy lacks,
-  // "... (the IAM policy must allow ec2:CreateTags)".
+  // describe() of a failure of `action` ("CreateTags", or
+  // "route53:ChangeResourceRecordSets"): an authorization failure also names
+  // the permission the IAM policy lacks, "... (the IAM policy must allow
+  // ec2:CreateTags)", its service from the action table (actions.hpp).
   std::string describe_for(const std::string &action) const;
   // What a DBA should do about it, or empty.
   std::string hint() const;
+  // hint() of a failure of `action` for `target`: an authorization failure
+  // gets the action table's hint, naming the permission, the resources and
+  // the statement of vip_iam_policy() that allows them.
+  std::string hint_for(const std::string &action, std::optional<Kind> target = std::nullopt) const;
 };
 
 // Classifies an AWS error code and HTTP status as the AWS SDKs' standard
@@ -52,7 +59,9 @@ struct AwsError {
 // 403 Authorization: permanent, never retried.
 ErrorKind classify(const std::string &code, long http_status);
 
-// The IAM permission an EC2 action needs: "ec2:" + action ("ec2:CreateTags").
+// The IAM permission an action needs, by the action table: "ec2:CreateTags",
+// "route53:GetChange", "sts:AssumeRole"; an action pg_vip does not call is
+// taken for EC2's ("ec2:" + action). A permission given whole is kept.
 std::string required_permission(const std::string &action);
 
 // Thrown where a call cannot go on (e.g. by the credential chain or IMDS).

@@ -7,13 +7,11 @@
 #include <memory>
 #include <string_view>
 
-namespace pg_vip::aws {
-namespace {
+#include "ec2_xml_reader.hpp"
 
-struct DocFree {
-  void operator()(xmlDoc *d) const { xmlFreeDoc(d); }
-};
-using Doc = std::unique_ptr<xmlDoc, DocFree>;
+namespace pg_vip::aws {
+// Shared with the other parsers of EC2's answers (ec2_xml_reader.hpp).
+namespace xml {
 
 [[noreturn]] void malformed(const std::string &why) {
   AwsError e;
@@ -133,7 +131,9 @@ bool parse_bool(const std::string &value, const char *what) {
   malformed(std::string("<") + what + "> is \"" + value.substr(0, 32) + "\", not true or false");
 }
 
-}  // namespace
+}  // namespace xml
+
+using namespace xml;
 
 const Route *RouteTable::find_route(const std::string &destination) const {
   for (const auto &r : routes)

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <set>
 
+#include "actions.hpp"
+#include "ec2_addresses.hpp"
 #include "error.hpp"
 #include "fence.hpp"
 #include "notify.hpp"
@@ -70,34 +72,125 @@ std::string checked_partition(const std::string &partition, const std::string &r
   return partition;
 }
 
-std::vector<std::string> checked_route_tables(const std::vector<std::string> &tables) {
-  if (tables.empty())
-    throw ConfigError("the IAM policy needs at least one route table",
-                      "Its changing actions are allowed on the configured route tables only.",
-                      "Set pg_vip.route_tables.");
+// Each id once, each of its form: `valid` says whether it is, `what` names
+// its form in messages ("route table id"), `noun` the thing ("route
+// table"), `form` is the detail of a malformed one.
+std::vector<std::string> checked_ids(const std::vector<std::string> &ids, bool (*valid)(std::string_view),
+                                     const std::string &what, const std::string &noun, const std::string &form) {
   std::set<std::string> seen;
-  for (const auto &id : tables) {
-    // The setting's own check, one id at a time: a comma or white space in
-    // an id must not make two ARNs of one entry.
-    bool ok = false;
-    try {
-      std::vector<std::string> one = settings::parse_route_tables(id);
-      ok = one.size() == 1 && one[0] == id;
-    } catch (const ConfigError &) {
-    }
-    if (!ok)
-      throw ConfigError("invalid route table id \"" + shown(id) + "\"",
-                        "A route table id is \"rtb-\" followed by 8 or 17 lower-case hex digits.");
+  for (const auto &id : ids) {
+    if (!valid(id)) throw ConfigError("invalid " + what + " \"" + shown(id) + "\"", form);
     if (!seen.insert(id).second)
-      throw ConfigError("route table \"" + id + "\" is listed twice", "Each route table is named once in the policy.");
+      throw ConfigError(noun + " \"" + id + "\" is listed twice", "Each " + noun + " is named once in the policy.");
   }
-  return tables;
+  return ids;
+}
+
+bool is_route_table_id(std::string_view id) {
+  // The setting's own check, one id at a time: a comma or white space in
+  // an id must not make two ARNs of one entry.
+  try {
+    std::vector<std::string> one = settings::parse_route_tables(id);
+    return one.size() == 1 && one[0] == id;
+  } catch (const ConfigError &) {
+    return false;
+  }
+}
+
+std::vector<std::string> checked_route_tables(const std::vector<std::string> &tables) {
+  return checked_ids(tables, is_route_table_id, "route table id", "route table",
+                     "A route table id is \"rtb-\" followed by 8 or 17 lower-case hex digits.");
 }
 
 std::string checked_vip(const std::string &vip) {
   if (vip.empty())
     throw ConfigError("the IAM policy needs the virtual IP", "Its fence tag keys name the VIP.", "Set pg_vip.vip.");
   return settings::parse_vip(vip).cidr;
+}
+
+// A hosted zone id as Route 53 writes it in an ARN: upper-case letters and
+// digits (GetHostedZone's "/hostedzone/Z..." is taken off first).
+std::string checked_hosted_zone(std::string zone) {
+  const std::string prefix = "/hostedzone/";
+  std::string given = zone;
+  if (zone.compare(0, prefix.size(), prefix) == 0) zone.erase(0, prefix.size());
+  bool ok = !zone.empty() && zone.size() <= 32 && std::all_of(zone.begin(), zone.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  });
+  if (!ok)
+    throw ConfigError("invalid Route 53 hosted zone id \"" + shown(given) + "\"",
+                      "A hosted zone id is upper-case letters and digits, such as Z0123456789ABCDEFGHIJ.");
+  return zone;
+}
+
+// The record name as route53:ChangeResourceRecordSetsNormalizedRecordNames
+// holds it: lower case, no final dot, a leading "*" label as its octal
+// escape \052. Any other character than letters, digits, '-' and '_' is
+// refused rather than escaped: pg_vip's records need none.
+std::string normalized_record_name(const std::string &name) {
+  std::string n = name;
+  if (!n.empty() && n.back() == '.') n.pop_back();
+  std::string out;
+  bool ok = !n.empty() && n.size() <= 253;
+  std::size_t label = 0;
+  for (std::size_t i = 0; ok && i < n.size(); ++i) {
+    char c = n[i];
+    if (c == '.') {
+      ok = label > 0;
+      label = 0;
+      out += c;
+      continue;
+    }
+    ++label;
+    ok = label <= 63;
+    if (c == '*' && i == 0 && (n.size() == 1 || n[1] == '.')) out += "\\052";
+    else if (c >= 'A' && c <= 'Z') out += static_cast<char>(c - 'A' + 'a');
+    else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') out += c;
+    else ok = false;
+  }
+  if (!ok || label == 0)
+    throw ConfigError("invalid DNS record name \"" + shown(name) + "\"",
+                      "A record name is dot-separated labels of letters, digits, '-' and '_' (the first may be "
+                      "\"*\"), each of 1 to 63 characters.");
+  return out;
+}
+
+std::string checked_record_type(const std::string &type) {
+  std::string t;
+  for (char c : type) t += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  if (t != "A" && t != "AAAA" && t != "CNAME" && t != "TXT")
+    throw ConfigError("invalid DNS record type \"" + shown(type) + "\"",
+                      "pg_vip writes records of type A, AAAA, CNAME or TXT.");
+  return t;
+}
+
+// arn:<partition>:iam::<account>:role/<path><name>, in `partition`; its account.
+std::string role_account(const std::string &arn, const std::string &partition) {
+  const std::string head = "arn:" + partition + ":iam::";
+  bool ok = arn.size() <= 2048 && arn.compare(0, head.size(), head) == 0;
+  std::string account, name;
+  if (ok) {
+    account = arn.substr(head.size(), 12);
+    ok = account.size() == 12 &&
+         std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+         arn.compare(head.size() + 12, 6, ":role/") == 0;
+  }
+  if (ok) {
+    name = arn.substr(head.size() + 18);
+    // IAM's role names and paths: letters, digits and +=,.@_- , paths
+    // separated by '/'; no wildcard, so the ARN names one role.
+    ok =
+        !name.empty() && name.back() != '/' && name.front() != '/' && std::all_of(name.begin(), name.end(), [](char c) {
+          return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 std::string_view("+=,.@_-/").find(c) != std::string_view::npos;
+        });
+  }
+  if (!ok)
+    throw ConfigError("invalid IAM role ARN \"" + shown(arn) + "\"",
+                      "A role ARN is \"" + head +
+                          "\", the 12-digit account, \":role/\" and the role's name (with its "
+                          "path), in the partition of the region.");
+  return account;
 }
 
 // The key pattern of every fence tag this VIP's nodes write: the
@@ -109,28 +202,128 @@ std::string timeline_keys(const std::string &vip) {
   return key.substr(0, key.size() - 1) + "*";
 }
 
-// The statements the route tables need. A later kind of target adds a
-// function like this one, with its own resources and Sids.
-std::vector<Statement> route_table_statements(const std::string &arn_prefix, const std::vector<std::string> &tables,
-                                              const std::string &vip) {
-  std::vector<std::string> arns;
-  for (const auto &id : tables) arns.push_back(arn_prefix + "route-table/" + id);
-  // Only tag keys of this VIP, and only with tag keys: ForAllValues is
-  // true of a request that carries none.
-  auto only_keys = [](std::vector<std::string> patterns) {
-    return std::vector<Condition>{{"ForAllValues:StringLike", "aws:TagKeys", std::move(patterns)},
-                                  {"Null", "aws:TagKeys", {"false"}}};
-  };
-  return {
-      // ReplaceRoute points the VIP's route at this node's interface;
-      // CreateRoute makes it in a table that has none.
-      {"PgVipMoveRoute", {"ec2:ReplaceRoute", "ec2:CreateRoute"}, arns, {}},
-      // The fence tag: only this VIP's per-timeline keys are ever written.
-      {"PgVipWriteFenceTag", {"ec2:CreateTags"}, arns, only_keys({timeline_keys(vip)})},
-      // Older timelines' keys, and the key of 0.2 (pg_vip:<vip>), which is
-      // deleted but never written.
-      {"PgVipDeleteOldFenceTags", {"ec2:DeleteTags"}, arns, only_keys({legacy_fence_tag_key(vip), timeline_keys(vip)})},
-  };
+// Only keys of `patterns`, and only requests that carry keys: ForAllValues
+// is true of a request that carries none.
+std::vector<Condition> only(const std::string &op, const std::string &key, std::vector<std::string> values) {
+  return {{op, key, std::move(values)}, {"Null", key, {"false"}}};
+}
+
+void add_unique(std::vector<std::string> &to, const std::string &value) {
+  if (std::find(to.begin(), to.end(), value) == to.end()) to.push_back(value);
+}
+
+// What the policy is for, checked.
+struct Targets {
+  std::string partition, region, account, vip;
+  std::vector<std::string> route_tables, elastic_ips, network_interfaces, hosted_zones;
+  std::vector<std::string> record_names, record_types;  // normalized, each once
+  bool secondary_ips = false;
+  bool fence_on_network_interfaces = false;
+  std::string role_arn;
+
+  bool configured(const aws::Action &a) const {
+    bool fence =
+        std::string_view(a.sid) == "PgVipWriteFenceTag" || std::string_view(a.sid) == "PgVipDeleteOldFenceTags";
+    switch (a.kind) {
+      case aws::Kind::Node: return true;
+      case aws::Kind::Route: return !route_tables.empty();
+      case aws::Kind::ElasticIp: return !elastic_ips.empty();
+      case aws::Kind::SecondaryIp: return secondary_ips && (!fence || fence_on_network_interfaces);
+      case aws::Kind::Dns: return !hosted_zones.empty();
+      case aws::Kind::Role: return !role_arn.empty();
+    }
+    return false;
+  }
+
+  // The ARNs of a resource type of a configured action.
+  std::vector<std::string> arns(const aws::ResourceType &type) const {
+    std::string_view name = type.name;
+    if (name == "role") return {role_arn};
+    const std::vector<std::string> all = {"*"};
+    const std::vector<std::string> &ids = name == "route-table"         ? route_tables
+                                          : name == "elastic-ip"        ? elastic_ips
+                                          : name == "network-interface" ? network_interfaces
+                                          : name == "hostedzone"        ? hosted_zones
+                                                                        : all;  // change/*: ids Route 53 makes up
+    std::vector<std::string> out;
+    for (const auto &id : ids) out.push_back(aws::fill_arn(type, partition, region, account, id));
+    return out;
+  }
+
+  // pg_vip's conditions on a statement (the unit test holds each key to
+  // the action table: documented for every action of the statement).
+  std::vector<Condition> conditions(std::string_view sid) const {
+    if (sid == "PgVipRead") return {{"StringEquals", "ec2:Region", {region}}};
+    if (sid == "PgVipWriteFenceTag") return only("ForAllValues:StringLike", "aws:TagKeys", {timeline_keys(vip)});
+    if (sid == "PgVipDeleteOldFenceTags")
+      return only("ForAllValues:StringLike", "aws:TagKeys", {legacy_fence_tag_key(vip), timeline_keys(vip)});
+    if (sid == "PgVipChangeRecord") {
+      const std::string set = "ForAllValues:StringEquals";
+      return {{set, "route53:ChangeResourceRecordSetsNormalizedRecordNames", record_names},
+              {set, "route53:ChangeResourceRecordSetsRecordTypes", record_types},
+              {set, "route53:ChangeResourceRecordSetsActions", {"UPSERT"}},
+              {"Null", "route53:ChangeResourceRecordSetsNormalizedRecordNames", {"false"}},
+              {"Null", "route53:ChangeResourceRecordSetsRecordTypes", {"false"}},
+              {"Null", "route53:ChangeResourceRecordSetsActions", {"false"}}};
+    }
+    return {};
+  }
+
+  // The statements of the configured actions that `on_node` says (with a
+  // role: the node's own or the role's), in the table's order.
+  std::vector<Statement> statements(bool on_node) const {
+    std::vector<Statement> out;
+    for (const auto &a : aws::action_table()) {
+      if (!configured(a) || (!role_arn.empty() && a.on_node() != on_node)) continue;
+      auto s = std::find_if(out.begin(), out.end(), [&](const Statement &x) { return x.sid == a.sid; });
+      if (s == out.end()) {
+        out.push_back(Statement{a.sid, {}, {}, conditions(a.sid)});
+        s = out.end() - 1;
+      }
+      add_unique(s->actions, a.permission());
+      for (const auto &type : a.resources)
+        for (const auto &arn : arns(type)) add_unique(s->resources, arn);
+    }
+    return out;
+  }
+};
+
+Targets checked_targets(const IamPolicyInput &in) {
+  Targets t;
+  t.vip = checked_vip(in.vip);
+  t.route_tables = checked_route_tables(in.route_tables);
+  t.elastic_ips = checked_ids(in.elastic_ips, aws::is_allocation_id, "Elastic IP allocation id", "Elastic IP",
+                              "An allocation id is \"eipalloc-\" followed by 8 or 17 lower-case hex digits.");
+  (void) checked_ids(in.secondary_ips, aws::is_ipv4_address, "secondary private IP", "secondary private IP",
+                     "A secondary private IP is an IPv4 address in its usual form, such as 10.0.1.50.");
+  t.secondary_ips = !in.secondary_ips.empty();
+  t.network_interfaces =
+      checked_ids(in.network_interfaces, aws::is_network_interface_id, "network interface id", "network interface",
+                  "A network interface id is \"eni-\" followed by 8 or 17 lower-case hex digits.");
+  t.fence_on_network_interfaces = in.fence_on_network_interfaces;
+  for (const auto &r : in.dns_records) {
+    add_unique(t.hosted_zones, checked_hosted_zone(r.hosted_zone));
+    add_unique(t.record_names, normalized_record_name(r.name));
+    add_unique(t.record_types, checked_record_type(r.type));
+  }
+  if (t.route_tables.empty() && t.elastic_ips.empty() && !t.secondary_ips && t.hosted_zones.empty())
+    throw ConfigError("the IAM policy needs at least one target",
+                      "Its changing actions are allowed on the configured route tables, Elastic IPs, network "
+                      "interfaces and hosted zones only.",
+                      "Set pg_vip.route_tables, or another kind of target.");
+  if ((!t.elastic_ips.empty() || t.secondary_ips) && t.network_interfaces.empty())
+    throw ConfigError("the IAM policy needs the network interfaces the addresses move to",
+                      "Elastic IPs and secondary IPs are moved to the nodes' interfaces, and only to them.",
+                      "Name every node's pg_vip.network_interface.");
+  t.region = checked_region(in.region);
+  t.account = checked_account(in.account);
+  t.partition = checked_partition(in.partition, t.region);
+  if (!in.role_arn.empty()) {
+    // The targets are the role's account's.
+    t.account = role_account(in.role_arn, t.partition);
+    t.role_arn = in.role_arn;
+  }
+  return t;
 }
 
 void write_strings(rapidjson::PrettyWriter<rapidjson::StringBuffer> &w, const std::vector<std::string> &values) {
@@ -186,26 +379,9 @@ std::string partition_of_region(std::string_view region) {
   return "aws";
 }
 
-std::string iam_policy_json(const IamPolicyInput &in) {
-  std::string vip = checked_vip(in.vip);
-  std::vector<std::string> tables = checked_route_tables(in.route_tables);
-  std::string region = checked_region(in.region);
-  std::string account = checked_account(in.account);
-  std::string partition = checked_partition(in.partition, region);
+namespace {
 
-  std::vector<Statement> statements{
-      // The reads: every table's routes and tags, the interface and its
-      // source/destination check. EC2's Describe* take no resource ARN (a
-      // statement naming one does not allow them); ec2:Region keeps them
-      // to this region.
-      {"PgVipRead",
-       {"ec2:DescribeRouteTables", "ec2:DescribeNetworkInterfaces", "ec2:DescribeNetworkInterfaceAttribute"},
-       {},
-       {{"StringEquals", "ec2:Region", {region}}}},
-  };
-  std::string arn_prefix = "arn:" + partition + ":ec2:" + region + ":" + account + ":";
-  for (auto &s : route_table_statements(arn_prefix, tables, vip)) statements.push_back(std::move(s));
-
+std::string document(const std::vector<Statement> &statements) {
   rapidjson::StringBuffer out;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(out);
   w.SetIndent(' ', 2);
@@ -219,5 +395,17 @@ std::string iam_policy_json(const IamPolicyInput &in) {
   w.EndObject();
   return std::string(out.GetString(), out.GetSize());
 }
+
+}  // namespace
+
+IamPolicyDocuments iam_policy_documents(const IamPolicyInput &in) {
+  Targets t = checked_targets(in);
+  IamPolicyDocuments out;
+  out.node = document(t.statements(true));
+  if (!t.role_arn.empty()) out.role = document(t.statements(false));
+  return out;
+}
+
+std::string iam_policy_json(const IamPolicyInput &in) { return iam_policy_documents(in).node; }
 
 }  // namespace pg_vip

@@ -205,3 +205,49 @@ TEST(AwsErrorPermission, TheEncodedAuthorizationMessageIsLeftOut) {
   EXPECT_LT(d.find("ec2:CreateTags"), 80u) << "the permission within the first 80 bytes";
   EXPECT_LT(d.size(), 400u);
 }
+
+TEST(AwsErrorPermission, ThePermissionsServiceComesFromTheActionTable) {
+  EXPECT_EQ(required_permission("AssociateAddress"), "ec2:AssociateAddress");
+  EXPECT_EQ(required_permission("AssignPrivateIpAddresses"), "ec2:AssignPrivateIpAddresses");
+  EXPECT_EQ(required_permission("ChangeResourceRecordSets"), "route53:ChangeResourceRecordSets");
+  EXPECT_EQ(required_permission("GetChange"), "route53:GetChange");
+  EXPECT_EQ(required_permission("AssumeRole"), "sts:AssumeRole");
+  EXPECT_EQ(required_permission("route53:ListResourceRecordSets"), "route53:ListResourceRecordSets");
+  // An action pg_vip does not call is taken for EC2's, as before the table;
+  // a permission given whole is kept.
+  EXPECT_EQ(required_permission("DescribeInstances"), "ec2:DescribeInstances");
+  EXPECT_EQ(required_permission("iam:PassRole"), "iam:PassRole");
+
+  // Route 53 and STS answer AccessDenied (HTTP 403) in their own dialects.
+  AwsError r53 = parse_error("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not "
+                             "authorized</Message></Error><RequestId>r-1</RequestId></ErrorResponse>",
+                             403);
+  ASSERT_EQ(r53.kind, ErrorKind::Authorization);
+  EXPECT_EQ(r53.describe_for("ChangeResourceRecordSets"),
+            "AccessDenied (the IAM policy must allow route53:ChangeResourceRecordSets): User is not authorized "
+            "(HTTP 403, request id r-1)");
+  EXPECT_NE(r53.describe_for("AssumeRole").find("(the IAM policy must allow sts:AssumeRole)"), std::string::npos);
+}
+
+TEST(AwsErrorPermission, AnAuthorizationHintSaysWhereTheActionIsAllowed) {
+  AwsError denied = of_kind(ErrorKind::Authorization, "UnauthorizedOperation");
+  EXPECT_EQ(denied.hint_for("ReplaceRoute"),
+            "Allow ec2:ReplaceRoute on the configured route tables in the IAM policy of the credentials that change "
+            "the targets: statement PgVipMoveRoute of vip_iam_policy() (docs/iam.md).");
+  // CreateTags is allowed on each kind's resources: the kind says which.
+  EXPECT_NE(denied.hint_for("CreateTags", Kind::ElasticIp).find("on the configured Elastic IPs"), std::string::npos);
+  EXPECT_NE(denied.hint_for("CreateTags").find("on the configured route tables"), std::string::npos);
+  EXPECT_NE(denied.hint_for("DescribeNetworkInterfaceAttribute").find("the node's own credentials"), std::string::npos);
+  std::string role = denied.hint_for("AssumeRole");
+  EXPECT_NE(role.find("Allow sts:AssumeRole on the role's ARN"), std::string::npos) << role;
+  EXPECT_NE(role.find("trust policy"), std::string::npos) << role;
+  // An action the table does not know, and any other kind: hint().
+  EXPECT_EQ(denied.hint_for("DescribeInstances"), denied.hint());
+  AwsError nf = of_kind(ErrorKind::NotFound, "InvalidAllocationID.NotFound");
+  EXPECT_EQ(nf.hint_for("AssociateAddress"), nf.hint());
+  // hint() alone names what route tables need, from the table.
+  EXPECT_EQ(denied.hint(),
+            "Allow ec2:DescribeRouteTables, ec2:DescribeNetworkInterfaces, ec2:DescribeNetworkInterfaceAttribute, "
+            "ec2:ReplaceRoute, ec2:CreateRoute, ec2:CreateTags and ec2:DeleteTags in the IAM policy of the "
+            "credentials pg_vip uses; vip_iam_policy() prints the policy for every kind of target (docs/iam.md).");
+}

@@ -12,11 +12,13 @@
 #include <set>
 #include <sstream>
 
+#include "core/actions.hpp"
 #include "core/error.hpp"
 #include "core/fence.hpp"
 #include "core/iam_policy.hpp"
 
 using namespace pg_vip;
+using namespace pg_vip::aws;
 
 namespace {
 
@@ -103,6 +105,37 @@ void expect_refused(const std::string &head, const std::vector<std::string> &val
                     void (*set)(IamPolicyInput &, const std::string &)) {
   for (const auto &v : values)
     EXPECT_EQ(refusal([&](IamPolicyInput &in) { set(in, v); }).rfind(head + " \"" + v + "\"", 0), 0u) << v;
+}
+
+std::string code(const std::string &s) { return "`" + s + "`"; }
+
+std::string joined(const std::vector<const char *> &items) {
+  std::string out;
+  for (const char *i : items) out += (out.empty() ? "" : ", ") + code(i);
+  return out;
+}
+
+// One row of docs/iam.md's list, as the table says it.
+std::string doc_row(const Action &a) {
+  std::string resources, keys;
+  for (const auto &r : a.resources) {
+    resources += (resources.empty() ? "" : ", ") + code(r.arn);
+    if (!r.condition_keys.empty())
+      keys += (keys.empty() ? "" : "; ") + std::string("on `") + r.name + "`: " + joined(r.condition_keys);
+  }
+  if (resources.empty()) resources = code("*");
+  if (!a.condition_keys.empty())
+    keys += (keys.empty() ? "" : "; ") + std::string("for the action: ") + joined(a.condition_keys);
+  return "| " + std::string(to_string(a.kind)) + " | " + code(a.permission()) + " | " +
+         (a.changes ? "changes" : "reads") + " | " + (a.dry_run ? "yes" : "no") + " | " + resources + " | " +
+         code(a.sid) + " | " + a.purpose + " | " + (keys.empty() ? "none" : keys) + " |";
+}
+
+std::string doc_list() {
+  std::string out = "| kind | action | | DryRun | resource | statement | what for | condition keys AWS documents |\n"
+                    "| --- | --- | --- | --- | --- | --- | --- | --- |\n";
+  for (const auto &a : action_table()) out += doc_row(a) + "\n";
+  return out;
 }
 
 const std::set<std::string> kChangingActions = {"ec2:ReplaceRoute", "ec2:CreateRoute", "ec2:CreateTags",
@@ -288,8 +321,9 @@ TEST(IamPolicy, RefusesBadInputWithWhatToFix) {
             }),
             "route table \"rtb-12345678\" is listed twice | Each route table is named once in the policy. | ");
   EXPECT_EQ(refusal([](auto &in) { in.route_tables.clear(); }),
-            "the IAM policy needs at least one route table | Its changing actions are allowed on the configured "
-            "route tables only. | Set pg_vip.route_tables.");
+            "the IAM policy needs at least one target | Its changing actions are allowed on the configured route "
+            "tables, Elastic IPs, network interfaces and hosted zones only. | Set pg_vip.route_tables, or another "
+            "kind of target.");
 
   expect_refused("invalid AWS region",
                  {"eu-west", "EU-west-1", "eu_west_1", "eu--west-1", "eu-west-1 ", "eu-west-1a", "1-2-3"},
@@ -306,4 +340,247 @@ TEST(IamPolicy, RefusesBadInputWithWhatToFix) {
   expect_refused("invalid value for parameter \"pg_vip.vip\":",
                  {"10.0.99.10", "10.0.99.10/24", "10.0.99.*/32", "pg_vip:*", "2001:db8::1/64"},
                  [](IamPolicyInput &in, const std::string &v) { in.vip = v; });
+}
+
+TEST(IamPolicy, DocsListOfActionsIsTheTable) {
+  std::string docs = read_file("docs/iam.md");
+  ASSERT_FALSE(docs.empty()) << "docs/iam.md not found: run the test binary from the top of the tree";
+  std::string list = doc_list();
+  EXPECT_NE(docs.find("\n\n" + list + "\n"), std::string::npos)
+      << "docs/iam.md's list of actions differs from the action table (src/core/actions.cpp); it reads:\n"
+      << list;
+  // And every statement has its section.
+  for (const auto &a : action_table())
+    EXPECT_NE(docs.find("\n## `" + std::string(a.sid) + "`"), std::string::npos) << a.sid;
+}
+
+namespace {
+
+// Every kind of target, in one account.
+IamPolicyInput every_kind() {
+  IamPolicyInput in = readme_example();
+  in.elastic_ips = {"eipalloc-08229861", "eipalloc-0123456789abcdef0"};
+  in.secondary_ips = {"10.0.1.50"};
+  in.network_interfaces = {"eni-0f7db66c34c4b0a1c", "eni-12345678"};
+  in.fence_on_network_interfaces = true;
+  in.dns_records = {{"Z0123456789ABCDEFGHIJ", "DB.Example.com.", "A"},
+                    {"/hostedzone/Z0123456789ABCDEFGHIJ", "*.db.example.com", "TXT"}};
+  return in;
+}
+
+std::vector<std::string> sids(const rapidjson::Document &d) {
+  std::vector<std::string> out;
+  for (const auto &s : d["Statement"].GetArray()) out.emplace_back(s["Sid"].GetString());
+  return out;
+}
+
+// The ARNs of a resource type: its form with each placeholder a run of
+// characters without ':' (the last, the id, any run).
+std::regex arn_pattern(const ResourceType &r) {
+  std::string form = r.arn, re;
+  for (std::size_t i = 0; i < form.size(); ++i) {
+    if (form.compare(i, 2, "${") == 0) {
+      i = form.find('}', i);
+      re += i + 1 == form.size() ? ".+" : "[^:]*";
+    } else if (std::isalnum(static_cast<unsigned char>(form[i]))) {
+      re += form[i];
+    } else {
+      re += std::string("\\") + form[i];
+    }
+  }
+  return std::regex(re);
+}
+
+// Each statement of `d` against the action table: every action is one the
+// table puts in that statement, every resource is an ARN of a resource type
+// the table gives that action there, and every condition key is documented
+// by AWS for every such row (actions.hpp's Action::documents).
+void expect_statements_follow_the_table(const rapidjson::Document &d) {
+  for (const auto &s : d["Statement"].GetArray()) {
+    std::string sid = s["Sid"].GetString();
+    for (const auto &permission : strings(s["Action"])) {
+      std::vector<const Action *> rows;
+      for (const Action *a : find_actions(permission))
+        if (sid == a->sid) rows.push_back(a);
+      ASSERT_FALSE(rows.empty()) << sid << " allows " << permission << ", which the table does not put there";
+      auto resources = strings(s["Resource"]);
+      for (const auto &arn : resources) {
+        bool ours = std::any_of(rows.begin(), rows.end(), [&](const Action *a) {
+          if (a->resources.empty()) return arn == "*";
+          return std::any_of(a->resources.begin(), a->resources.end(),
+                             [&](const ResourceType &r) { return std::regex_match(arn, arn_pattern(r)); });
+        });
+        EXPECT_TRUE(ours) << sid << ": " << permission << " on " << arn;
+      }
+      if (!s.HasMember("Condition")) continue;
+      for (const auto &op : s["Condition"].GetObject())
+        for (const auto &key : op.value.GetObject())
+          for (const Action *a : rows)
+            EXPECT_TRUE(a->documents(key.name.GetString()))
+                << sid << ": " << key.name.GetString() << " is not documented for " << permission << " ("
+                << to_string(a->kind) << ")";
+    }
+  }
+}
+
+}  // namespace
+
+TEST(IamPolicy, EveryKindAddsItsStatementsOnItsResourcesOnly) {
+  auto d = parsed(iam_policy_json(every_kind()));
+  ASSERT_FALSE(d.HasParseError());
+  EXPECT_EQ(sids(d), (std::vector<std::string>{"PgVipRead", "PgVipMoveRoute", "PgVipWriteFenceTag",
+                                               "PgVipDeleteOldFenceTags", "PgVipMoveElasticIp", "PgVipMoveSecondaryIp",
+                                               "PgVipChangeRecord", "PgVipReadRecords", "PgVipWaitForChange"}));
+  EXPECT_EQ(strings((*statement(d, "PgVipRead"))["Action"]),
+            (std::vector<std::string>{"ec2:DescribeRouteTables", "ec2:DescribeNetworkInterfaces",
+                                      "ec2:DescribeNetworkInterfaceAttribute", "ec2:DescribeAddresses"}));
+  const std::string ec2 = "arn:aws:ec2:eu-west-1:123456789012:";
+  const std::vector<std::string> interfaces = {ec2 + "network-interface/eni-0f7db66c34c4b0a1c",
+                                               ec2 + "network-interface/eni-12345678"};
+  EXPECT_EQ(strings((*statement(d, "PgVipMoveElasticIp"))["Resource"]),
+            (std::vector<std::string>{ec2 + "elastic-ip/eipalloc-08229861",
+                                      ec2 + "elastic-ip/eipalloc-0123456789abcdef0", interfaces[0], interfaces[1]}));
+  EXPECT_EQ(strings((*statement(d, "PgVipMoveSecondaryIp"))["Action"]),
+            std::vector<std::string>{"ec2:AssignPrivateIpAddresses"});
+  EXPECT_EQ(strings((*statement(d, "PgVipMoveSecondaryIp"))["Resource"]), interfaces);
+  // The fence on every kind's resources, with the same conditions.
+  for (const char *sid : {"PgVipWriteFenceTag", "PgVipDeleteOldFenceTags"}) {
+    auto resources = strings((*statement(d, sid))["Resource"]);
+    EXPECT_EQ(resources.size(), 6u) << sid;
+    EXPECT_EQ(resources[2], ec2 + "elastic-ip/eipalloc-08229861") << sid;
+    EXPECT_EQ(resources[5], interfaces[1]) << sid;
+  }
+  const auto &change = *statement(d, "PgVipChangeRecord");
+  EXPECT_EQ(strings(change["Action"]), std::vector<std::string>{"route53:ChangeResourceRecordSets"});
+  EXPECT_EQ(strings(change["Resource"]),
+            std::vector<std::string>{"arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"});
+  const auto &set = change["Condition"]["ForAllValues:StringEquals"];
+  EXPECT_EQ(strings(set["route53:ChangeResourceRecordSetsNormalizedRecordNames"]),
+            (std::vector<std::string>{"db.example.com", "\\052.db.example.com"}));
+  EXPECT_EQ(strings(set["route53:ChangeResourceRecordSetsRecordTypes"]), (std::vector<std::string>{"A", "TXT"}));
+  EXPECT_EQ(strings(set["route53:ChangeResourceRecordSetsActions"]), std::vector<std::string>{"UPSERT"});
+  for (const char *key : {"route53:ChangeResourceRecordSetsNormalizedRecordNames",
+                          "route53:ChangeResourceRecordSetsRecordTypes", "route53:ChangeResourceRecordSetsActions"})
+    EXPECT_EQ(strings(change["Condition"]["Null"][key]), std::vector<std::string>{"false"}) << key;
+  EXPECT_EQ(strings((*statement(d, "PgVipReadRecords"))["Resource"]),
+            std::vector<std::string>{"arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"});
+  EXPECT_EQ(strings((*statement(d, "PgVipWaitForChange"))["Resource"]),
+            std::vector<std::string>{"arn:aws:route53:::change/*"});
+  expect_statements_follow_the_table(d);
+
+  // Without the fence on the interfaces, they are not in the fence statements.
+  IamPolicyInput in = every_kind();
+  in.fence_on_network_interfaces = false;
+  auto without = parsed(iam_policy_json(in));
+  EXPECT_EQ(strings((*statement(without, "PgVipWriteFenceTag"))["Resource"]).size(), 4u);
+  // One kind alone: its statements only (no route table, no DescribeRouteTables).
+  IamPolicyInput eip;
+  eip.region = "eu-west-1";
+  eip.account = "123456789012";
+  eip.vip = "10.0.99.10/32";
+  eip.elastic_ips = {"eipalloc-08229861"};
+  eip.network_interfaces = {"eni-12345678"};
+  auto alone = parsed(iam_policy_json(eip));
+  EXPECT_EQ(sids(alone), (std::vector<std::string>{"PgVipRead", "PgVipMoveElasticIp", "PgVipWriteFenceTag",
+                                                   "PgVipDeleteOldFenceTags"}));
+  EXPECT_EQ(strings((*statement(alone, "PgVipRead"))["Action"]),
+            (std::vector<std::string>{"ec2:DescribeNetworkInterfaces", "ec2:DescribeNetworkInterfaceAttribute",
+                                      "ec2:DescribeAddresses"}));
+  expect_statements_follow_the_table(alone);
+  expect_statements_follow_the_table(parsed(iam_policy_json(readme_example())));
+}
+
+TEST(IamPolicy, WithARoleTheNodeMayOnlyAssumeIt) {
+  IamPolicyInput in = every_kind();
+  in.role_arn = "arn:aws:iam::210987654321:role/ops/pg-vip";
+  IamPolicyDocuments docs = iam_policy_documents(in);
+  EXPECT_EQ(iam_policy_json(in), docs.node);
+  auto node = parsed(docs.node);
+  auto role = parsed(docs.role);
+  ASSERT_FALSE(node.HasParseError() || role.HasParseError());
+  EXPECT_EQ(sids(node), (std::vector<std::string>{"PgVipRead", "PgVipAssumeRole"}));
+  EXPECT_EQ(strings((*statement(node, "PgVipRead"))["Action"]),
+            (std::vector<std::string>{"ec2:DescribeNetworkInterfaces", "ec2:DescribeNetworkInterfaceAttribute"}));
+  EXPECT_EQ(strings((*statement(node, "PgVipAssumeRole"))["Action"]), std::vector<std::string>{"sts:AssumeRole"});
+  EXPECT_EQ(strings((*statement(node, "PgVipAssumeRole"))["Resource"]), std::vector<std::string>{in.role_arn});
+  // The role's: everything else, its ARNs in the role's account.
+  EXPECT_EQ(sids(role),
+            (std::vector<std::string>{"PgVipRead", "PgVipMoveRoute", "PgVipWriteFenceTag", "PgVipDeleteOldFenceTags",
+                                      "PgVipMoveElasticIp", "PgVipMoveSecondaryIp", "PgVipChangeRecord",
+                                      "PgVipReadRecords", "PgVipWaitForChange"}));
+  EXPECT_EQ(
+      strings((*statement(role, "PgVipRead"))["Action"]),
+      (std::vector<std::string>{"ec2:DescribeRouteTables", "ec2:DescribeAddresses", "ec2:DescribeNetworkInterfaces"}));
+  EXPECT_EQ(strings((*statement(role, "PgVipMoveRoute"))["Resource"])[0],
+            "arn:aws:ec2:eu-west-1:210987654321:route-table/rtb-0123456789abcdef0");
+  EXPECT_EQ(docs.role.find("123456789012"), std::string::npos) << "the node's account in the role's policy";
+  EXPECT_EQ(docs.role.find("sts:"), std::string::npos);
+  expect_statements_follow_the_table(node);
+  expect_statements_follow_the_table(role);
+  // Without a role, one document.
+  EXPECT_EQ(iam_policy_documents(every_kind()).role, "");
+  // Each statement of either document is described in docs/iam.md.
+  std::string text = read_file("docs/iam.md");
+  for (const auto *d : {&node, &role})
+    for (const auto &sid : sids(*d)) EXPECT_NE(text.find("\n## `" + sid + "`"), std::string::npos) << sid;
+}
+
+TEST(IamPolicy, RefusesBadTargetsWithWhatToFix) {
+  auto refused = [](const std::function<void(IamPolicyInput &)> &change) {
+    IamPolicyInput in = every_kind();
+    change(in);
+    try {
+      (void) iam_policy_documents(in);
+      return std::string();
+    } catch (const ConfigError &e) {
+      return std::string(e.what());
+    }
+  };
+  EXPECT_EQ(refused([](auto &) {}), "");
+  for (const char *id : {"eipalloc-0822986", "203.0.113.41", "eipalloc-08229861,eipalloc-12345678", ""})
+    EXPECT_EQ(refused([&](auto &in) { in.elastic_ips.push_back(id); }),
+              std::string("invalid Elastic IP allocation id \"") + id + "\"")
+        << id;
+  EXPECT_EQ(refused([](auto &in) { in.elastic_ips.push_back("eipalloc-08229861"); }),
+            "Elastic IP \"eipalloc-08229861\" is listed twice");
+  EXPECT_EQ(refused([](auto &in) { in.secondary_ips.push_back("10.0.1.050"); }),
+            "invalid secondary private IP \"10.0.1.050\"");
+  EXPECT_EQ(refused([](auto &in) { in.network_interfaces.push_back("auto"); }),
+            "invalid network interface id \"auto\"");
+  EXPECT_EQ(refused([](auto &in) { in.network_interfaces.clear(); }),
+            "the IAM policy needs the network interfaces the addresses move to");
+  for (const char *zone : {"", "z0123", "Z0123*", "/hostedzone/", "Z0123456789ABCDEFGHIJ0123456789ABC"})
+    EXPECT_EQ(refused([&](auto &in) { in.dns_records[0].hosted_zone = zone; }),
+              std::string("invalid Route 53 hosted zone id \"") + zone + "\"")
+        << zone;
+  for (const char *name : {"", ".", "db..example.com", "db.*.example.com", "db example.com", "db.example.com/x",
+                           "*db.example.com", "db.\"example\".com"})
+    EXPECT_EQ(refused([&](auto &in) { in.dns_records[0].name = name; }),
+              std::string("invalid DNS record name \"") + name + "\"")
+        << name;
+  EXPECT_EQ(refused([](auto &in) {
+              in.dns_records[0].name = std::string(64, 'a') + ".example.com";
+            }).rfind("invalid DNS record name", 0),
+            0u);
+  EXPECT_EQ(refused([](auto &in) { in.dns_records[0].type = "MX"; }), "invalid DNS record type \"MX\"");
+  for (const char *arn : {"arn:aws:iam::21098765432:role/pg-vip", "arn:aws:iam::210987654321:user/pg-vip",
+                          "arn:aws:iam::210987654321:role/*", "arn:aws:iam::210987654321:role/", "pg-vip",
+                          "arn:aws-cn:iam::210987654321:role/pg-vip", "arn:aws:iam::210987654321:role/a b",
+                          "arn:aws:iam:eu-west-1:210987654321:role/pg-vip"})
+    EXPECT_EQ(refused([&](auto &in) { in.role_arn = arn; }), std::string("invalid IAM role ARN \"") + arn + "\"")
+        << arn;
+  // Only DNS records is a policy; nothing at all is not.
+  EXPECT_EQ(refused([](auto &in) {
+              in.route_tables.clear();
+              in.elastic_ips.clear();
+              in.secondary_ips.clear();
+            }),
+            "");
+  EXPECT_EQ(refused([](auto &in) {
+              in.route_tables.clear();
+              in.elastic_ips.clear();
+              in.secondary_ips.clear();
+              in.dns_records.clear();
+            }),
+            "the IAM policy needs at least one target");
 }

@@ -1,0 +1,85 @@
+// EC2's calls and answers for two kinds of target besides route tables:
+// Elastic IPs (AssociateAddress, DescribeAddresses) and secondary private
+// IPs of a network interface (AssignPrivateIpAddresses, and
+// DescribeNetworkInterfaces' privateIpAddressesSet). The field names are
+// those of botocore's model of EC2 (2016-11-15).
+//
+// The builders refuse, with ConfigError, an id or address not of its form:
+// a value that reaches EC2 is one pg_vip checked. The parsers throw
+// AwsFailure (kind Malformed) as ec2_xml.hpp's do, and also on an answer
+// that names an allocation, an interface, an address or a tag key twice:
+// which of two readings to believe is not pg_vip's guess to make.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ec2_client.hpp"
+#include "cpp_only.hpp"
+
+namespace pg_vip::aws {
+
+// "eipalloc-" and 8 or 17 lower-case hex digits.
+bool is_allocation_id(std::string_view id);
+// "eni-" and 8 or 17 lower-case hex digits.
+bool is_network_interface_id(std::string_view id);
+// An IPv4 address in its canonical dotted form ("10.0.1.50", not
+// "10.0.1.050" or " 10.0.1.50"): secondary private IPs are IPv4 only
+// (IPv6 ones have calls of their own, which pg_vip does not make).
+bool is_ipv4_address(std::string_view address);
+
+// Associates an Elastic IP with `network_interface_id`, taking it from
+// wherever it is (AllowReassociation=true). `private_ip`: the interface's
+// address it maps to; empty, the interface's primary address.
+Ec2Call associate_address(const std::string &allocation_id, const std::string &network_interface_id,
+                          const std::string &private_ip = {});
+// All of them in one request. An empty list is refused: EC2 would describe
+// every address of the account in the region.
+Ec2Call describe_addresses(const std::vector<std::string> &allocation_ids);
+// Assigns `addresses` to `network_interface_id` as secondary private IPs,
+// taking them from the interface that has them (AllowReassignment=true).
+Ec2Call assign_private_ip_addresses(const std::string &network_interface_id, const std::vector<std::string> &addresses);
+
+// One item of DescribeAddresses' addressesSet. An Elastic IP that is not
+// associated has no association id, interface, private address or instance.
+struct ElasticIp {
+  std::string allocation_id;
+  std::string public_ip;
+  std::string association_id;
+  std::string network_interface_id;
+  std::string private_ip_address;
+  std::string instance_id;
+  std::map<std::string, std::string> tags;
+  bool associated() const noexcept { return !association_id.empty(); }
+};
+// Every item, in the answer's order. An item without <allocationId> is
+// refused (pg_vip asks by allocation id only).
+std::vector<ElasticIp> parse_addresses(const std::string &body);
+// AssociateAddress's <associationId> (refused when absent).
+std::string parse_association_id(const std::string &body);
+
+struct PrivateIp {
+  std::string address;
+  bool primary = false;
+};
+// One interface of DescribeNetworkInterfaces, for its addresses: the
+// primary and the secondary private IPv4 addresses, and its tags.
+struct InterfaceAddresses {
+  std::string network_interface_id;
+  std::vector<PrivateIp> private_ips;  // in the answer's order; at most one primary
+  std::map<std::string, std::string> tags;
+  // The primary address, or "".
+  std::string primary_ip() const;
+  bool has(const std::string &address) const;
+};
+// Every <networkInterfaceSet> item. An interface without a
+// <privateIpAddressesSet> has no private IPv4 address (IPv6 only).
+std::vector<InterfaceAddresses> parse_interface_addresses(const std::string &body);
+// AssignPrivateIpAddresses's answer: the addresses assigned, in order;
+// none when it lists none (an older answer holds only <return>true</return>:
+// read the interface back to know).
+std::vector<std::string> parse_assigned_private_ips(const std::string &body);
+
+}  // namespace pg_vip::aws
