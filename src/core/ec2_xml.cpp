@@ -13,14 +13,6 @@ namespace pg_vip::aws {
 // Shared with the other parsers of EC2's answers (ec2_xml_reader.hpp).
 namespace xml {
 
-[[noreturn]] void malformed(const std::string &why) {
-  AwsError e;
-  e.kind = ErrorKind::Malformed;
-  e.code = "MalformedResponse";
-  e.message = why;
-  throw AwsFailure(e);
-}
-
 // Bodies bigger than this are refused unread. Twice the HTTP client's cap
 // (ClientOptions::max_response_bytes), so never the binding limit for an
 // answer that arrived over HTTP; a bound for any other caller.
@@ -78,42 +70,12 @@ Doc parse(const std::string &body) {
   return Doc(doc);
 }
 
-// EC2 puts everything in its namespace; match local names only.
-bool named(const xmlNode *n, const char *name) {
-  return n && n->type == XML_ELEMENT_NODE && std::strcmp(reinterpret_cast<const char *>(n->name), name) == 0;
-}
-
-const xmlNode *child(const xmlNode *parent, const char *name) {
-  if (!parent) return nullptr;
-  for (const xmlNode *c = parent->children; c; c = c->next)
-    if (named(c, name)) return c;
-  return nullptr;
-}
-
 std::vector<const xmlNode *> items(const xmlNode *set) {
   std::vector<const xmlNode *> out;
   if (!set) return out;
   for (const xmlNode *c = set->children; c; c = c->next)
     if (named(c, "item")) out.push_back(c);
   return out;
-}
-
-std::string text(const xmlNode *n) {
-  if (!n) return {};
-  xmlChar *content = xmlNodeGetContent(n);
-  if (!content) return {};
-  std::string out(reinterpret_cast<const char *>(content));
-  xmlFree(content);
-  return out;
-}
-
-std::string child_text(const xmlNode *parent, const char *name) { return text(child(parent, name)); }
-
-const xmlNode *root_named(const Doc &doc, const char *expected) {
-  const xmlNode *root = xmlDocGetRootElement(doc.get());
-  if (!named(root, expected))
-    malformed(std::string("expected <") + expected + ">, got <" + reinterpret_cast<const char *>(root->name) + ">");
-  return root;
 }
 
 // The root element's name ends with "Response" for every EC2 success answer.
