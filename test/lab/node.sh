@@ -170,6 +170,7 @@ node_init() {  # name preload
 }
 
 node_start() {  # name
+  node_wait_reaped "$1"
   as_pg_in "$1" pg_ctl -D "$(node_data "$1")" -l "$(node_dir "$1")/postgresql.log" -w -t 60 start >/dev/null
 }
 node_stop() {  # name [mode]
@@ -187,6 +188,23 @@ node_kill() {  # name
   kill -STOP "$pid" 2>/dev/null || return 0
   pkill -KILL -P "$pid" 2>/dev/null || true
   kill -KILL "$pid" 2>/dev/null || true
+}
+
+# A killed postmaster is dead at once but stays a zombie until its parent,
+# init, reaps it, and some inits take seconds. While it does, its pid still
+# answers kill -0, so a new postmaster refuses the data directory ("lock file
+# already exists"), which a real machine, whose init reaps at once, never
+# does. Waits (30 s at most) for the pid in postmaster.pid to be reaped when it
+# is a zombie; any other process there is left to pg_ctl to judge.
+node_wait_reaped() {  # name
+  local pid i
+  pid=$(as_pg head -n 1 "$(node_data "$1")/postmaster.pid" 2>/dev/null) || return 0
+  [[ $pid =~ ^[1-9][0-9]*$ ]] || return 0
+  for ((i = 0; i < 300; i++)); do
+    [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ] || return 0
+    sleep 0.1
+  done
+  echo "$1: the killed postmaster $pid is still a zombie after 30 s (its parent does not reap it)" >&2
 }
 
 node_running() { as_pg_in "$1" pg_ctl -D "$(node_data "$1")" status >/dev/null 2>&1; }
