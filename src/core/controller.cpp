@@ -20,7 +20,8 @@ namespace {
 bool same_cloud(const ControllerConfig &a, const ControllerConfig &b) {
   return a.vip == b.vip && a.network_interface == b.network_interface && a.region == b.region &&
          a.ec2_endpoint == b.ec2_endpoint && a.imds_endpoint == b.imds_endpoint && a.aws_profile == b.aws_profile &&
-         a.ca_file == b.ca_file && a.request_timeout == b.request_timeout;
+         a.ca_file == b.ca_file && a.request_timeout == b.request_timeout &&
+         a.elastic_ip_private_address == b.elastic_ip_private_address;
 }
 
 // How long the reads that lift a fence must span, at the least: a read
@@ -35,6 +36,7 @@ constexpr milliseconds kConfirmMove{1000};
 std::vector<TargetId> ControllerConfig::targets() const {
   std::vector<TargetId> out;
   for (const auto &id : route_tables) out.push_back({TargetKind::Route, id});
+  for (const auto &id : elastic_ips) out.push_back({TargetKind::ElasticIp, id});
   return out;
 }
 
@@ -461,7 +463,8 @@ milliseconds Controller::step(const Observation &obs) {
   if (!config_.enabled || config_.vip.empty() || config_.targets().empty()) {
     become(config_.enabled ? State::Unconfigured : State::Disabled);
     primary_seen_ = false;
-    refuse(config_.enabled ? "pg_vip.vip or pg_vip.route_tables is not set." : "pg_vip.enabled is off.");
+    refuse(config_.enabled ? "pg_vip.vip is not set, or no target is (pg_vip.route_tables, pg_vip.elastic_ips)."
+                           : "pg_vip.enabled is off.");
     return config_.check_interval;
   }
   bool primary = obs.role == Role::Primary;

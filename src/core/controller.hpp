@@ -56,6 +56,10 @@ struct ControllerConfig {
   bool dry_run = false;
   std::string vip;                        // canonical CIDR, "" when not configured
   std::vector<std::string> route_tables;  // the route kind's targets
+  std::vector<std::string> elastic_ips;   // allocation ids: the Elastic IP kind's targets
+  // The private address of this node's interface its Elastic IPs map to;
+  // empty: the interface's primary address.
+  std::string elastic_ip_private_address;
   // Every target, of every kind, in the order the status shows them.
   std::vector<TargetId> targets() const;
   std::string network_interface = "auto";

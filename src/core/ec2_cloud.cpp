@@ -4,6 +4,7 @@
 
 #include "region.hpp"
 #include "clock.hpp"
+#include "ec2_addresses.hpp"
 #include "ec2_client.hpp"
 #include "ec2_xml.hpp"
 #include "error.hpp"
@@ -60,13 +61,27 @@ struct Ec2Cloud::Impl {
     return p;
   }
 
-  // Turns one failed page into the same error on every table asked.
-  static void fail_all(std::vector<TargetRead> &out, const AwsError &e) {
-    for (auto &t : out) {
-      t.error = e;
-      t.failed_action = "DescribeRouteTables";
+  // One failed read: the same error on every target it asked for.
+  static void fail(std::vector<TargetRead> &out, const std::vector<std::size_t> &which, const AwsError &e,
+                   const char *action) {
+    for (auto i : which) {
+      out[i].error = e;
+      out[i].failed_action = action;
     }
   }
+  static std::vector<std::string> ids_of(const std::vector<std::string> &ids, const std::vector<std::size_t> &which) {
+    std::vector<std::string> out;
+    for (auto i : which) out.push_back(ids[i]);
+    return out;
+  }
+  void keep_fence_tags(TargetRead &view, const std::map<std::string, std::string> &tags) const {
+    for (const auto &[key, value] : tags)
+      if (fence_tag_key_timeline(options.vip, key)) view.fence_tags.emplace(key, value);
+  }
+  void read_tables(std::vector<TargetRead> &out, const std::vector<std::size_t> &which,
+                   const std::vector<std::string> &ids, Ec2Result first, int attempts);
+  void read_addresses(std::vector<TargetRead> &out, const std::vector<std::size_t> &which,
+                      const std::vector<std::string> &ids, Ec2Result first, int attempts);
 };
 
 Ec2Cloud::Ec2Cloud(Ec2CloudOptions options, TimeSource &time)
@@ -151,26 +166,46 @@ Placement Ec2Cloud::prepare(const std::string &configured_interface) {
   return p;
 }
 
-// One DescribeRouteTables for every table (EC2 throttles Describe* per
-// account and region: one request per table per node would drain the
-// bucket a whole fleet shares), following nextToken if EC2 pages.
+// One DescribeRouteTables for every table and one DescribeAddresses for
+// every Elastic IP, sent together (EC2 throttles Describe* per account and
+// region: one request per target per node would drain the bucket a whole
+// fleet shares), following nextToken if EC2 pages. An EC2 id names its
+// resource's type: "eipalloc-" is an Elastic IP, anything else a route table
+// (the settings check both forms).
 std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int attempts) {
   Impl &m = *impl_;
   std::vector<TargetRead> out(ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) out[i].id = ids[i];
-  if (ids.empty()) return out;
+  std::vector<std::size_t> tables, addresses;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    out[i].id = ids[i];
+    (aws::is_allocation_id(ids[i]) ? addresses : tables).push_back(i);
+  }
+  std::vector<Ec2Call> first;
+  if (!tables.empty()) first.push_back(aws::describe_route_tables(m.ids_of(ids, tables), ""));
+  if (!addresses.empty()) first.push_back(aws::describe_addresses(m.ids_of(ids, addresses)));
+  if (first.empty()) return out;
+  std::vector<Ec2Result> answers = m.ec2->call_all(first, m.policy(attempts));
+  if (!tables.empty()) m.read_tables(out, tables, ids, std::move(answers.front()), attempts);
+  if (!addresses.empty()) m.read_addresses(out, addresses, ids, std::move(answers.back()), attempts);
+  return out;
+}
+
+void Ec2Cloud::Impl::read_tables(std::vector<TargetRead> &out, const std::vector<std::size_t> &which,
+                                 const std::vector<std::string> &ids, Ec2Result r, int attempts) {
+  std::vector<std::string> asked = ids_of(ids, which);
   std::vector<aws::RouteTable> tables;
   std::string token;
   for (int page = 0;; ++page) {
     if (page == kMaxPages) {
-      Impl::fail_all(
-          out, AwsError{ErrorKind::Malformed, 200, "MalformedResponse", "DescribeRouteTables paged without end", ""});
-      return out;
+      fail(out, which,
+           AwsError{ErrorKind::Malformed, 200, "MalformedResponse", "DescribeRouteTables paged without end", ""},
+           "DescribeRouteTables");
+      return;
     }
-    Ec2Result r = m.ec2->call(aws::describe_route_tables(ids, token), m.policy(attempts));
+    if (page > 0) r = ec2->call(aws::describe_route_tables(asked, token), policy(attempts));
     if (!r.ok()) {
-      Impl::fail_all(out, *r.error);
-      return out;
+      fail(out, which, *r.error, "DescribeRouteTables");
+      return;
     }
     try {
       aws::RouteTablePage p = aws::parse_route_table_page(r.body);
@@ -178,11 +213,12 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
       if (p.next_token.empty() || p.next_token == token) break;
       token = p.next_token;
     } catch (const aws::AwsFailure &f) {
-      Impl::fail_all(out, f.error());
-      return out;
+      fail(out, which, f.error(), "DescribeRouteTables");
+      return;
     }
   }
-  for (auto &view : out) {
+  for (auto i : which) {
+    TargetRead &view = out[i];
     auto it = std::find_if(tables.begin(), tables.end(), [&](const aws::RouteTable &t) { return t.id == view.id; });
     if (it == tables.end()) {
       view.error =
@@ -190,32 +226,83 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
       view.failed_action = "DescribeRouteTables";
       continue;
     }
-    if (const aws::Route *route = it->find_route(m.options.vip)) {
+    if (const aws::Route *route = it->find_route(options.vip)) {
       view.interface_id = route->network_interface_id;
       view.points_at = !route->network_interface_id.empty() ? route->network_interface_id
                        : !route->gateway_id.empty()         ? route->gateway_id
                                                             : route->instance_id;
-      view.state = route->state == "blackhole"                                                ? TargetState::Dangling
-                   : !m.interface_id.empty() && route->network_interface_id == m.interface_id ? TargetState::Ours
-                                                                                              : TargetState::Other;
+      view.state = route->state == "blackhole"                                            ? TargetState::Dangling
+                   : !interface_id.empty() && route->network_interface_id == interface_id ? TargetState::Ours
+                                                                                          : TargetState::Other;
     }
-    for (const auto &[key, value] : it->tags)
-      if (fence_tag_key_timeline(m.options.vip, key)) view.fence_tags.emplace(key, value);
+    keep_fence_tags(view, it->tags);
   }
-  return out;
+}
+
+// DescribeAddresses fails as a whole when one allocation id does not exist
+// (InvalidAllocationID.NotFound): each is then read alone, so that one bad
+// id is that Elastic IP's error and not every other's.
+void Ec2Cloud::Impl::read_addresses(std::vector<TargetRead> &out, const std::vector<std::size_t> &which,
+                                    const std::vector<std::string> &ids, Ec2Result r, int attempts) {
+  if (!r.ok() && r.error->kind == ErrorKind::NotFound && which.size() > 1) {
+    std::vector<Ec2Call> alone;
+    for (auto i : which) alone.push_back(aws::describe_addresses({ids[i]}));
+    std::vector<Ec2Result> each = ec2->call_all(alone, policy(attempts));
+    for (std::size_t k = 0; k < which.size(); ++k) read_addresses(out, {which[k]}, ids, std::move(each[k]), attempts);
+    return;
+  }
+  if (!r.ok()) {
+    fail(out, which, *r.error, "DescribeAddresses");
+    return;
+  }
+  std::vector<aws::ElasticIp> found;
+  try {
+    found = aws::parse_addresses(r.body);
+  } catch (const aws::AwsFailure &f) {
+    fail(out, which, f.error(), "DescribeAddresses");
+    return;
+  }
+  for (auto i : which) {
+    TargetRead &view = out[i];
+    auto it =
+        std::find_if(found.begin(), found.end(), [&](const aws::ElasticIp &a) { return a.allocation_id == view.id; });
+    if (it == found.end()) {
+      view.error =
+          AwsError{ErrorKind::Malformed, 200, "MalformedResponse", "the answer does not describe " + view.id, ""};
+      view.failed_action = "DescribeAddresses";
+      continue;
+    }
+    if (it->associated()) {
+      view.interface_id = it->network_interface_id;
+      view.points_at = !it->network_interface_id.empty() ? it->network_interface_id : it->instance_id;
+      // Associated with this node's interface but with another of its
+      // addresses than the one configured is not yet where it belongs.
+      bool address_ok =
+          options.elastic_ip_private_address.empty() || it->private_ip_address == options.elastic_ip_private_address;
+      view.state = !interface_id.empty() && it->network_interface_id == interface_id && address_ok ? TargetState::Ours
+                                                                                                   : TargetState::Other;
+    }
+    keep_fence_tags(view, it->tags);
+  }
 }
 
 Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const std::string &eni, const FenceWrite &fence,
                                int attempts) {
   Impl &m = *impl_;
-  // One round trip: every route and the fence tag at once. A missing route
-  // is created; one that exists after all is replaced.
+  // One round trip: every route, every Elastic IP's association and the
+  // fence tag at once (CreateTags takes route tables and allocations in one
+  // request). A missing route is created; one that exists after all is
+  // replaced. AssociateAddress with AllowReassociation takes the address
+  // from wherever it is.
   std::vector<Ec2Call> calls;
   std::vector<bool> create(points.size());
+  std::vector<bool> associate(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) {
-    create[i] = points[i].missing;
-    calls.push_back(create[i] ? aws::create_route(points[i].id, m.options.vip, eni)
-                              : aws::replace_route(points[i].id, m.options.vip, eni));
+    associate[i] = aws::is_allocation_id(points[i].id);
+    create[i] = !associate[i] && points[i].missing;
+    calls.push_back(associate[i] ? aws::associate_address(points[i].id, eni, m.options.elastic_ip_private_address)
+                    : create[i]  ? aws::create_route(points[i].id, m.options.vip, eni)
+                                 : aws::replace_route(points[i].id, m.options.vip, eni));
   }
   if (!fence.ids.empty()) calls.push_back(aws::create_tags(fence.ids, {{fence.key, fence.value}}));
   std::vector<Ec2Result> results = m.ec2->call_all(calls, m.policy(attempts));
@@ -223,7 +310,8 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
   std::vector<std::size_t> flip;
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto &r = results[i];
-    if (!r.ok() && (create[i] ? r.error->code == "RouteAlreadyExists" : is_no_route(*r.error))) flip.push_back(i);
+    if (!r.ok() && !associate[i] && (create[i] ? r.error->code == "RouteAlreadyExists" : is_no_route(*r.error)))
+      flip.push_back(i);
   }
   if (!flip.empty()) {
     std::vector<Ec2Call> second;
@@ -239,7 +327,7 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
   out.points.resize(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) {
     out.points[i].sent = true;
-    out.points[i].action = create[i] ? "CreateRoute" : "ReplaceRoute";
+    out.points[i].action = associate[i] ? "AssociateAddress" : create[i] ? "CreateRoute" : "ReplaceRoute";
     out.points[i].error = results[i].error;
   }
   if (!fence.ids.empty()) {

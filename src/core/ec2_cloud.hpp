@@ -24,6 +24,8 @@ struct Ec2CloudOptions {
   std::string aws_profile;
   std::string ca_file;
   std::chrono::milliseconds request_timeout{2000};
+  // AssociateAddress's PrivateIpAddress; empty: the interface's primary.
+  std::string elastic_ip_private_address;
   aws::Environment env;
   std::function<void(const std::string &)> log;  // one line per retry
   // Every EC2 attempt's result (aws::RetryPolicy::on_attempt); must not throw.

@@ -15,6 +15,7 @@ Controller::CloudFactory ec2_cloud_factory(aws::Environment env) {
     o.aws_profile = c.aws_profile;
     o.ca_file = c.ca_file;
     o.request_timeout = c.request_timeout;
+    o.elastic_ip_private_address = c.elastic_ip_private_address;
     o.env = env;
     o.log = std::move(reports.log);
     if (reports.attempt)

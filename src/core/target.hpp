@@ -17,6 +17,7 @@ namespace pg_vip {
 
 enum class TargetKind : uint8_t {
   Route = 0,  // the VIP's /32 (or /128) route in a VPC route table
+  ElasticIp,  // an Elastic IP's association with a network interface
 };
 
 // What a target's last read said, as this node sees it.

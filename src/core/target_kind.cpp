@@ -10,6 +10,10 @@ namespace {
 
 constexpr KindWords kRoute{"route", "route table",       "route tables", "DescribeRouteTables",
                            "route", "route not switched"};
+// An Elastic IP "points at" the interface it is associated with; one that
+// is associated with nothing is Missing (the VIP is on no interface).
+constexpr KindWords kElasticIp{"elastic_ip",        "Elastic IP",  "Elastic IPs",
+                               "DescribeAddresses", "association", "not associated"};
 
 bool one_kind(const std::vector<TargetKind> &kinds) {
   return std::all_of(kinds.begin(), kinds.end(), [&](TargetKind k) { return k == kinds.front(); });
@@ -20,6 +24,7 @@ bool one_kind(const std::vector<TargetKind> &kinds) {
 const KindWords &words(TargetKind kind) noexcept {
   switch (kind) {
     case TargetKind::Route: break;
+    case TargetKind::ElasticIp: return kElasticIp;
   }
   return kRoute;
 }
@@ -28,10 +33,11 @@ const char *to_string(TargetKind kind, TargetState state) noexcept {
   switch (state) {
     case TargetState::Ours: return "ours";
     case TargetState::Other: return "other";
-    case TargetState::Missing: return "missing";
+    case TargetState::Missing: return kind == TargetKind::ElasticIp ? "unassociated" : "missing";
     case TargetState::Dangling:
       switch (kind) {
         case TargetKind::Route: return "blackhole";
+        case TargetKind::ElasticIp: break;
       }
       return "dangling";
     case TargetState::Unknown: break;
