@@ -248,8 +248,18 @@ milliseconds Controller::verify(const Observation &obs) {
   std::vector<Kept> errors;
   for (const auto &t : targets_) errors.push_back({t.last_error, t.permanent, t.cause});
   bool all = false;
-  for (milliseconds w : {milliseconds(0), milliseconds(100), milliseconds(200), milliseconds(400)}) {
+  milliseconds waited{0};
+  for (milliseconds w : {milliseconds(0), milliseconds(100), milliseconds(200), milliseconds(400), milliseconds(800),
+                         milliseconds(1600)}) {
+    // Each kind is read back for as long as its reads may lag its writes
+    // (verify_patience): a route table's reads are waited for 700 ms, as
+    // ever; an Elastic IP's association shows seconds late.
+    bool patient = std::any_of(targets_.begin(), targets_.end(), [&](const TargetView &t) {
+      return verdict(t, me) != Verdict::Held && waited + w <= verify_patience(t.kind);
+    });
+    if (w.count() && !patient) break;
     if (w.count()) hooks_.time->sleep(w);
+    waited += w;
     if (hooks_.time->cancelled()) return milliseconds(0);
     read_targets();
     all = std::all_of(targets_.begin(), targets_.end(),

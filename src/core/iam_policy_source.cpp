@@ -13,12 +13,15 @@ using namespace std::chrono;
 
 std::string iam_policy_for(const ControllerConfig &config, const aws::Environment &env,
                            std::function<bool()> cancelled) {
-  if (config.vip.empty() || config.route_tables.empty())
-    throw ConfigError("pg_vip is not configured", "pg_vip.vip and pg_vip.route_tables name what the policy allows.",
-                      "Set both, reload, and call vip_iam_policy() again.");
+  if (config.vip.empty() || config.targets().empty())
+    throw ConfigError("pg_vip is not configured",
+                      "pg_vip.vip and the targets (pg_vip.route_tables, pg_vip.elastic_ips) name what the policy "
+                      "allows.",
+                      "Set pg_vip.vip and at least one kind of target, reload, and call vip_iam_policy() again.");
   IamPolicyInput in;
   in.vip = config.vip;
   in.route_tables = config.route_tables;
+  in.elastic_ips = config.elastic_ips;
   in.region = aws::find_region(config.region, env, nullptr).region;
 
   if (aws::metadata_disabled(env))
@@ -39,6 +42,11 @@ std::string iam_policy_for(const ControllerConfig &config, const aws::Environmen
   try {
     in.account = imds.account_id();
     if (in.region.empty()) in.region = aws::find_region({}, env, &imds).region;
+    // This node's policy moves its Elastic IPs to its own interface only:
+    // each node's policy names its own (the policy is per node).
+    if (!in.elastic_ips.empty())
+      in.network_interfaces = {config.network_interface != "auto" ? config.network_interface
+                                                                  : imds.primary_interface_id()};
   } catch (const aws::AwsFailure &e) {
     throw Error("the AWS account is not known",
                 "Instance metadata (IMDSv2) at " + config.imds_endpoint +

@@ -1,4 +1,5 @@
 #include "preflight.hpp"
+#include "target.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -31,15 +32,16 @@ std::string period(std::string s) {
 CheckResult configuration(const Observed &s) {
   std::vector<std::string> missing;
   if (s.vip.empty()) missing.push_back("pg_vip.vip");
-  if (s.route_tables.empty()) missing.push_back("pg_vip.route_tables");
+  if (s.route_tables.empty() && s.elastic_ips.empty()) missing.push_back("pg_vip.route_tables");
   if (!missing.empty())
     return fail(
         "configuration",
         "pg_vip is not configured: " + join(missing, " and ") + (missing.size() > 1 ? " are" : " is") + " not set.",
         "Set pg_vip.vip (the virtual IP, e.g. 10.0.0.10/32) and pg_vip.route_tables (the route tables that "
-        "route it), then reload the configuration.");
-  std::string detail = "VIP " + s.vip + " in " + std::to_string(s.route_tables.size()) + " route table" +
-                       (s.route_tables.size() == 1 ? "" : "s") + ", interface " + s.network_interface + ".";
+        "route it) or pg_vip.elastic_ips, then reload the configuration.");
+  std::vector<TargetKind> kinds(s.route_tables.size(), TargetKind::Route);
+  kinds.insert(kinds.end(), s.elastic_ips.size(), TargetKind::ElasticIp);
+  std::string detail = "VIP " + s.vip + " in " + count_text(kinds) + ", interface " + s.network_interface + ".";
   if (!s.enabled) detail += " pg_vip.enabled is off: the worker moves nothing until it is on.";
   return pass("configuration", detail);
 }
@@ -122,6 +124,9 @@ CheckResult source_dest_check(const Observed &s) {
 CheckResult vip_bound(const Observed &s) {
   const std::string name = "vip_bound";
   if (s.vip.empty()) return fail(name, "Not checked: pg_vip.vip is not set.", "Set pg_vip.vip.");
+  // Only a route delivers packets addressed to the VIP itself; an Elastic
+  // IP's arrive for the interface's own private address.
+  if (s.route_tables.empty()) return pass(name, "No route table is configured: no packet is addressed to the VIP.");
   if (!s.local_addresses)
     return fail(name, "This host's addresses could not be listed: " + period(s.local_addresses_error),
                 "Look at the server's log for the cause.");
@@ -184,18 +189,24 @@ CheckResult permission(const Observed &s, const PermissionProbe &p) {
               e.hint().empty() ? "Look at the other failed checks." : e.hint());
 }
 
+// A target's row when its read gave nothing: it does not exist, the read
+// failed, or the checks before could not run.
+CheckResult not_read(const Observed &s, const std::string &name, const std::string &id,
+                     const std::optional<aws::AwsError> &error, const char *action, const std::string &not_found_hint) {
+  if (!error) return fail(name, "Not read: the checks before could not run.", "Fix the failed checks above first.");
+  if (error->kind == aws::ErrorKind::NotFound)
+    return fail(
+        name,
+        id + " does not exist in " + (s.region.empty() ? "this region" : s.region) + ": " + period(error->describe()),
+        not_found_hint);
+  return fail(name, "Not read: " + period(error->describe_for(action)),
+              error->hint().empty() ? "Look at the other failed checks." : error->hint());
+}
+
 CheckResult route_table(const Observed &s, const TableProbe &t) {
   std::string name = "route_table:" + t.id;
-  if (t.error) {
-    if (t.error->kind == aws::ErrorKind::NotFound)
-      return fail(name,
-                  t.id + " does not exist in " + (s.region.empty() ? "this region" : s.region) + ": " +
-                      period(t.error->describe()),
-                  "Check pg_vip.route_tables and pg_vip.region.");
-    return fail(name, "Not read: " + period(t.error->describe_for("DescribeRouteTables")),
-                t.error->hint().empty() ? "Look at the other failed checks." : t.error->hint());
-  }
-  if (!t.table) return fail(name, "Not read: the checks before could not run.", "Fix the failed checks above first.");
+  if (!t.table)
+    return not_read(s, name, t.id, t.error, "DescribeRouteTables", "Check pg_vip.route_tables and pg_vip.region.");
   std::string vpc = s.interface ? s.interface->vpc_id : std::string();
   if (!vpc.empty() && t.table->vpc_id != vpc)
     return fail(name,
@@ -207,9 +218,24 @@ CheckResult route_table(const Observed &s, const TableProbe &t) {
   return pass(name, detail + ".");
 }
 
+CheckResult elastic_ip(const Observed &s, const AddressProbe &a) {
+  std::string name = "elastic_ip:" + a.id;
+  if (!a.address)
+    return not_read(s, name, a.id, a.error, "DescribeAddresses",
+                    "Check pg_vip.elastic_ips (an allocation id, eipalloc-...) and pg_vip.region.");
+  std::string detail =
+      a.id + " is " + (a.address->public_ip.empty() ? std::string("an Elastic IP") : a.address->public_ip);
+  if (!a.address->associated()) return pass(name, detail + ", associated with nothing.");
+  return pass(name,
+              detail + ", associated with " +
+                  (a.address->network_interface_id.empty() ? a.address->instance_id : a.address->network_interface_id) +
+                  (a.address->network_interface_id == s.interface_id ? " (this node)." : "."));
+}
+
 CheckResult vip_outside_vpc(const Observed &s) {
   const std::string name = "vip_outside_vpc";
   if (s.vip.empty()) return fail(name, "Not checked: pg_vip.vip is not set.", "Set pg_vip.vip.");
+  if (s.route_tables.empty()) return pass(name, "No route table is configured: the VIP is routed nowhere.");
   std::string address = vip_address(s.vip);
   std::vector<std::string> ranges;
   bool read = false;
@@ -268,6 +294,7 @@ std::vector<CheckResult> evaluate(const Observed &s) {
   rows.push_back(vip_bound(s));
   for (const auto &p : s.permissions) rows.push_back(permission(s, p));
   for (const auto &t : s.tables) rows.push_back(route_table(s, t));
+  for (const auto &a : s.addresses) rows.push_back(elastic_ip(s, a));
   rows.push_back(vip_outside_vpc(s));
   rows.push_back(clock_skew(s));
   return rows;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aws_error.hpp"
+#include "ec2_addresses.hpp"
 #include "ec2_xml.hpp"
 #include "local_addresses.hpp"
 #include "cpp_only.hpp"
@@ -57,11 +58,19 @@ struct TableProbe {
   std::optional<aws::AwsError> error;
 };
 
+// One Elastic IP as DescribeAddresses showed it (preflight_elastic_ip.cpp).
+struct AddressProbe {
+  std::string id;  // its allocation id
+  std::optional<aws::ElasticIp> address;
+  std::optional<aws::AwsError> error;
+};
+
 // What the probe saw, step by step. A step not taken leaves its fields empty.
 struct Observed {
   // The settings the checks ran with.
   std::string vip;  // canonical CIDR; "" when pg_vip.vip is not set
   std::vector<std::string> route_tables;
+  std::vector<std::string> elastic_ips;
   std::string network_interface = "auto";
   std::string imds_endpoint;
   bool enabled = true;
@@ -90,6 +99,7 @@ struct Observed {
 
   std::vector<PermissionProbe> permissions;
   std::vector<TableProbe> tables;
+  std::vector<AddressProbe> addresses;
 
   // The Date of an AWS answer, and this host's clock when it arrived.
   std::optional<std::chrono::system_clock::time_point> aws_date;

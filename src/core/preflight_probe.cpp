@@ -50,6 +50,7 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   Observed seen;
   seen.vip = config.vip;
   seen.route_tables = config.route_tables;
+  seen.elastic_ips = config.elastic_ips;
   seen.network_interface = config.network_interface;
   seen.imds_endpoint = config.imds_endpoint;
   seen.enabled = config.enabled;

@@ -137,6 +137,7 @@ std::vector<std::unique_ptr<KindProbe>> kind_probes(const ControllerConfig &conf
   std::vector<std::unique_ptr<KindProbe>> out;
   if (!config.route_tables.empty() || !config.preflight_probe_table.empty())
     out.push_back(std::make_unique<RouteProbe>());
+  if (!config.elastic_ips.empty()) out.push_back(elastic_ip_probe());
   return out;
 }
 

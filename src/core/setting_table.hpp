@@ -101,6 +101,13 @@ inline constexpr Setting kSettings[] = {
     text_setting("pg_vip.route_tables", Type::List, "", normalize_route_tables,
                  "`rtb-` + 8 or 17 hex digits, comma-separated, at most 200, no duplicates",
                  "Comma-separated ids of the VPC route tables that carry the virtual IP."),
+    text_setting("pg_vip.elastic_ips", Type::List, "", normalize_elastic_ips,
+                 "one allocation id: `eipalloc-` + 8 or 17 hex digits; or empty",
+                 "The allocation id of the Elastic IP associated with the primary; empty: none."),
+    text_setting("pg_vip.elastic_ip_private_address", Type::String, "", parse_elastic_ip_private_address,
+                 "one IPv4 address; or empty",
+                 "The private address of the network interface the Elastic IPs are associated with; empty: its "
+                 "primary private address."),
     text_setting("pg_vip.network_interface", Type::String, "auto", parse_network_interface,
                  "`auto`, or `eni-` + 8 or 17 hex digits",
                  "The network interface the VIP routes point at: an eni- id, or auto for this instance's primary "
@@ -161,13 +168,6 @@ inline constexpr Setting kSettings[] = {
 // vip_check_setting() and the README do not know them. Registering one is
 // moving its row into kSettings (and giving it a variable in the glue).
 inline constexpr Setting kUpcomingSettings[] = {
-    text_setting("pg_vip.elastic_ips", Type::List, "", normalize_elastic_ips,
-                 "`eipalloc-` + 8 or 17 hex digits, comma-separated, at most 32, no duplicates; or empty",
-                 "Allocation ids of the Elastic IPs associated with the primary; empty: none."),
-    text_setting("pg_vip.elastic_ip_private_address", Type::String, "", parse_elastic_ip_private_address,
-                 "one IPv4 address; or empty",
-                 "The private address of the network interface the Elastic IPs are associated with; empty: its "
-                 "primary private address."),
     text_setting("pg_vip.secondary_ips", Type::List, "", normalize_secondary_ips,
                  "IPv4 addresses, comma-separated, at most 50, no duplicates; or empty",
                  "Secondary private IPv4 addresses moved to the primary's network interface; empty: none."),

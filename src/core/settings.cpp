@@ -376,9 +376,19 @@ std::string dns_name(std::string_view setting, std::string_view raw, std::string
 }  // namespace
 
 std::vector<std::string> parse_elastic_ips(std::string_view raw) {
-  return parse_id_list(raw, {"elastic_ips", "eipalloc-", "Elastic IP", "Elastic IP allocation id", "allocation ids",
-                             "\"eipalloc-0123abcd,eipalloc-4567ef01\"",
-                             "An Elastic IP is named by its allocation id, not by its address.", kMaxElasticIps});
+  auto ids = parse_id_list(
+      raw, {"elastic_ips", "eipalloc-", "Elastic IP", "Elastic IP allocation id", "allocation ids",
+            "\"eipalloc-0123abcd\"", "An Elastic IP is named by its allocation id, not by its address.", 32});
+  // EC2 maps one Elastic IP to one private address: associating a second
+  // with the address takes the first away, so two would take turns.
+  if (ids.size() > kMaxElasticIps)
+    reject("elastic_ips", raw,
+           "The list has " + std::to_string(ids.size()) +
+               " Elastic IPs, but they would all be associated with the one private address "
+               "pg_vip.elastic_ip_private_address names, and EC2 maps one Elastic IP to a private address: each "
+               "association would take the one before away.",
+           "List one Elastic IP.");
+  return ids;
 }
 
 std::string normalize_elastic_ips(std::string_view value) { return join(parse_elastic_ips(value), ","); }

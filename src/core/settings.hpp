@@ -57,9 +57,14 @@ std::string normalize_event_list(std::string_view value);
 std::string normalize_ca_file(std::string_view value);
 std::string normalize_fence_key_file(std::string_view value);
 
+// One private address takes one Elastic IP (EC2 disassociates the one
+// before), and the Elastic IPs all go to pg_vip.elastic_ip_private_address.
+constexpr std::size_t kMaxElasticIps = 1;
+// Most targets of every registered kind: what the status (shared memory) holds.
+constexpr std::size_t kMaxTargets = kMaxRouteTables + kMaxElasticIps;
+
 // The settings of the kinds of target under way (issue 20); not registered
 // yet (setting_table.hpp's kUpcomingSettings).
-constexpr std::size_t kMaxElasticIps = 32;    // one claim associates each: bounds its fan-out
 constexpr std::size_t kMaxSecondaryIps = 50;  // the most private IPv4 addresses any interface type takes
 constexpr std::size_t kMaxDnsRecords = 20;    // one ChangeResourceRecordSets per zone: bounds a claim's requests
 constexpr int kMaxDnsTtlSeconds = 24 * 3600;  // a failover record cached for longer defeats the failover

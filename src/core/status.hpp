@@ -73,7 +73,7 @@ struct Status {
   // a copy of the status up to the route tables in use carries them too.
   Metrics metrics;
   int n_targets = 0;
-  TargetStatus tables[settings::kMaxRouteTables];
+  TargetStatus tables[settings::kMaxTargets];
 };
 
 // One entry of the recent events (vip_events()).

@@ -6,6 +6,7 @@
 // status and SQL speak of targets and ask the kind for its words.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -39,6 +40,12 @@ struct KindWords {
   const char *not_pointed;  // a point request that failed: "route not switched"
 };
 const KindWords &words(TargetKind kind) noexcept;
+
+// How long a claim reads a target of this kind back before it counts it
+// not pointed here: as long as the kind's reads may lag its writes. A route
+// table's 700 ms; an Elastic IP's 3.1 s (DescribeAddresses shows an
+// association seconds after AssociateAddress answered).
+std::chrono::milliseconds verify_patience(TargetKind kind) noexcept;
 
 // A state in the kind's words: a route's Dangling is "blackhole", as EC2
 // calls it.

@@ -29,6 +29,14 @@ const KindWords &words(TargetKind kind) noexcept {
   return kRoute;
 }
 
+std::chrono::milliseconds verify_patience(TargetKind kind) noexcept {
+  switch (kind) {
+    case TargetKind::Route: break;
+    case TargetKind::ElasticIp: return std::chrono::milliseconds(3100);
+  }
+  return std::chrono::milliseconds(700);
+}
+
 const char *to_string(TargetKind kind, TargetState state) noexcept {
   switch (state) {
     case TargetState::Ours: return "ours";

@@ -9,6 +9,8 @@ namespace pg_vip::gucs {
 
 extern char *vip;
 extern char *route_tables;
+extern char *elastic_ips;
+extern char *elastic_ip_private_address;
 extern char *network_interface;
 extern char *region;
 extern char *ec2_endpoint;
