@@ -37,6 +37,7 @@ std::vector<TargetId> ControllerConfig::targets() const {
   std::vector<TargetId> out;
   for (const auto &id : route_tables) out.push_back({TargetKind::Route, id});
   for (const auto &id : elastic_ips) out.push_back({TargetKind::ElasticIp, id});
+  for (const auto &id : secondary_ips) out.push_back({TargetKind::SecondaryIp, id});
   return out;
 }
 
@@ -463,7 +464,8 @@ milliseconds Controller::step(const Observation &obs) {
   if (!config_.enabled || config_.vip.empty() || config_.targets().empty()) {
     become(config_.enabled ? State::Unconfigured : State::Disabled);
     primary_seen_ = false;
-    refuse(config_.enabled ? "pg_vip.vip is not set, or no target is (pg_vip.route_tables, pg_vip.elastic_ips)."
+    refuse(config_.enabled ? "pg_vip.vip is not set, or no target is (pg_vip.route_tables, pg_vip.elastic_ips, "
+                             "pg_vip.secondary_ips)."
                            : "pg_vip.enabled is off.");
     return config_.check_interval;
   }

@@ -60,6 +60,8 @@ struct ControllerConfig {
   // The private address of this node's interface its Elastic IPs map to;
   // empty: the interface's primary address.
   std::string elastic_ip_private_address;
+  // Secondary private IPv4 addresses: the secondary IP kind's targets.
+  std::vector<std::string> secondary_ips;
   // Every target, of every kind, in the order the status shows them.
   std::vector<TargetId> targets() const;
   std::string network_interface = "auto";

@@ -250,7 +250,7 @@ milliseconds Controller::verify(const Observation &obs) {
   bool all = false;
   milliseconds waited{0};
   for (milliseconds w : {milliseconds(0), milliseconds(100), milliseconds(200), milliseconds(400), milliseconds(800),
-                         milliseconds(1600)}) {
+                         milliseconds(1600), milliseconds(3200)}) {
     // Each kind is read back for as long as its reads may lag its writes
     // (verify_patience): a route table's reads are waited for 700 ms, as
     // ever; an Elastic IP's association shows seconds late.

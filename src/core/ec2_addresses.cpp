@@ -133,6 +133,18 @@ Ec2Call assign_private_ip_addresses(const std::string &network_interface_id,
   return c;
 }
 
+Ec2Call describe_interfaces_holding(const std::vector<std::string> &addresses) {
+  // Without addresses the filter would match nothing and EC2 would list
+  // every interface of the account instead.
+  if (addresses.empty()) throw ConfigError("no private IP to look for");
+  Ec2Call c{"DescribeNetworkInterfaces", {{"Filter.1.Name", "addresses.private-ip-address"}}};
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    check_private_ip(addresses[i]);
+    c.params.emplace_back("Filter.1.Value." + std::to_string(i + 1), addresses[i]);
+  }
+  return c;
+}
+
 std::vector<ElasticIp> parse_addresses(const std::string &body) {
   Doc doc = parse(body);
   std::vector<ElasticIp> out;

@@ -42,6 +42,12 @@ Ec2Call describe_addresses(const std::vector<std::string> &allocation_ids);
 // taking them from the interface that has them (AllowReassignment=true).
 Ec2Call assign_private_ip_addresses(const std::string &network_interface_id, const std::vector<std::string> &addresses);
 
+// The interfaces that hold any of `addresses` (a private IPv4 address,
+// primary or secondary), in one DescribeNetworkInterfaces: the filter
+// addresses.private-ip-address with every address as a value. An empty
+// list is refused: EC2 would describe every interface.
+Ec2Call describe_interfaces_holding(const std::vector<std::string> &addresses);
+
 // One item of DescribeAddresses' addressesSet. An Elastic IP that is not
 // associated has no association id, interface, private address or instance.
 struct ElasticIp {

@@ -82,6 +82,9 @@ struct Ec2Cloud::Impl {
                    const std::vector<std::string> &ids, Ec2Result first, int attempts);
   void read_addresses(std::vector<TargetRead> &out, const std::vector<std::size_t> &which,
                       const std::vector<std::string> &ids, Ec2Result first, int attempts);
+  void read_secondaries(std::vector<TargetRead> &out, const std::vector<std::size_t> &which, Ec2Result r);
+  static std::vector<std::string> tagged_resources(const std::vector<std::string> &ids,
+                                                   const std::string &own_interface);
 };
 
 Ec2Cloud::Ec2Cloud(Ec2CloudOptions options, TimeSource &time)
@@ -169,24 +172,69 @@ Placement Ec2Cloud::prepare(const std::string &configured_interface) {
 // One DescribeRouteTables for every table and one DescribeAddresses for
 // every Elastic IP, sent together (EC2 throttles Describe* per account and
 // region: one request per target per node would drain the bucket a whole
-// fleet shares), following nextToken if EC2 pages. An EC2 id names its
-// resource's type: "eipalloc-" is an Elastic IP, anything else a route table
-// (the settings check both forms).
+// fleet shares), and one DescribeNetworkInterfaces for every secondary IP,
+// following nextToken if EC2 pages. A target's id names its kind (the
+// settings check each form): "eipalloc-" is an Elastic IP, an IPv4 address
+// a secondary IP, anything else a route table.
 std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int attempts) {
   Impl &m = *impl_;
   std::vector<TargetRead> out(ids.size());
-  std::vector<std::size_t> tables, addresses;
+  std::vector<std::size_t> tables, addresses, secondaries;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     out[i].id = ids[i];
-    (aws::is_allocation_id(ids[i]) ? addresses : tables).push_back(i);
+    (aws::is_allocation_id(ids[i]) ? addresses : aws::is_ipv4_address(ids[i]) ? secondaries : tables).push_back(i);
   }
   std::vector<Ec2Call> first;
   if (!tables.empty()) first.push_back(aws::describe_route_tables(m.ids_of(ids, tables), ""));
   if (!addresses.empty()) first.push_back(aws::describe_addresses(m.ids_of(ids, addresses)));
+  if (!secondaries.empty()) first.push_back(aws::describe_interfaces_holding(m.ids_of(ids, secondaries)));
   if (first.empty()) return out;
   std::vector<Ec2Result> answers = m.ec2->call_all(first, m.policy(attempts));
-  if (!tables.empty()) m.read_tables(out, tables, ids, std::move(answers.front()), attempts);
-  if (!addresses.empty()) m.read_addresses(out, addresses, ids, std::move(answers.back()), attempts);
+  std::size_t next = 0;
+  if (!tables.empty()) m.read_tables(out, tables, ids, std::move(answers[next++]), attempts);
+  if (!addresses.empty()) m.read_addresses(out, addresses, ids, std::move(answers[next++]), attempts);
+  if (!secondaries.empty()) m.read_secondaries(out, secondaries, std::move(answers[next++]));
+  return out;
+}
+
+// Where each secondary IP is assigned, and that interface's fence tags:
+// the holder of a secondary IP tags its own interface (the address carries
+// no tags of its own), so whoever reads the address reads its holder's tag.
+void Ec2Cloud::Impl::read_secondaries(std::vector<TargetRead> &out, const std::vector<std::size_t> &which,
+                                      Ec2Result r) {
+  if (!r.ok()) {
+    fail(out, which, *r.error, "DescribeNetworkInterfaces");
+    return;
+  }
+  std::vector<aws::InterfaceAddresses> found;
+  try {
+    found = aws::parse_interface_addresses(r.body);
+  } catch (const aws::AwsFailure &f) {
+    fail(out, which, f.error(), "DescribeNetworkInterfaces");
+    return;
+  }
+  for (auto i : which) {
+    TargetRead &view = out[i];
+    auto it =
+        std::find_if(found.begin(), found.end(), [&](const aws::InterfaceAddresses &n) { return n.has(view.id); });
+    if (it == found.end()) continue;  // assigned to no interface: Missing
+    view.interface_id = it->network_interface_id;
+    view.points_at = it->network_interface_id;
+    view.state =
+        !interface_id.empty() && it->network_interface_id == interface_id ? TargetState::Ours : TargetState::Other;
+    keep_fence_tags(view, it->tags);
+  }
+}
+
+// The resources a fence tag goes on for `ids`: a route table and an
+// allocation carry their own; a secondary IP's is this node's interface.
+std::vector<std::string> Ec2Cloud::Impl::tagged_resources(const std::vector<std::string> &ids,
+                                                          const std::string &own_interface) {
+  std::vector<std::string> out;
+  for (const auto &id : ids) {
+    const std::string &resource = aws::is_ipv4_address(id) ? own_interface : id;
+    if (!resource.empty() && std::find(out.begin(), out.end(), resource) == out.end()) out.push_back(resource);
+  }
   return out;
 }
 
@@ -296,21 +344,40 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
   // from wherever it is.
   std::vector<Ec2Call> calls;
   std::vector<bool> create(points.size());
-  std::vector<bool> associate(points.size());
+  // Every secondary IP moves in one AssignPrivateIpAddresses.
+  std::vector<bool> associate(points.size()), assign(points.size());
+  std::vector<std::string> addresses;
+  std::vector<std::size_t> call_of(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) {
     associate[i] = aws::is_allocation_id(points[i].id);
-    create[i] = !associate[i] && points[i].missing;
+    assign[i] = aws::is_ipv4_address(points[i].id);
+    create[i] = !associate[i] && !assign[i] && points[i].missing;
+    if (assign[i]) {
+      addresses.push_back(points[i].id);
+      continue;
+    }
+    call_of[i] = calls.size();
     calls.push_back(associate[i] ? aws::associate_address(points[i].id, eni, m.options.elastic_ip_private_address)
                     : create[i]  ? aws::create_route(points[i].id, m.options.vip, eni)
                                  : aws::replace_route(points[i].id, m.options.vip, eni));
   }
-  if (!fence.ids.empty()) calls.push_back(aws::create_tags(fence.ids, {{fence.key, fence.value}}));
+  std::size_t assign_call = calls.size();
+  if (!addresses.empty()) calls.push_back(aws::assign_private_ip_addresses(eni, addresses));
+  for (std::size_t i = 0; i < points.size(); ++i)
+    if (assign[i]) call_of[i] = assign_call;
+  std::vector<std::string> tagged = Impl::tagged_resources(fence.ids, eni);
+  if (!tagged.empty()) calls.push_back(aws::create_tags(tagged, {{fence.key, fence.value}}));
   std::vector<Ec2Result> results = m.ec2->call_all(calls, m.policy(attempts));
+  std::vector<Ec2Result> by_point(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i) by_point[i] = results[call_of[i]];
+  Ec2Result fence_result = tagged.empty() ? Ec2Result{} : results.back();
+  results = std::move(by_point);
 
   std::vector<std::size_t> flip;
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto &r = results[i];
-    if (!r.ok() && !associate[i] && (create[i] ? r.error->code == "RouteAlreadyExists" : is_no_route(*r.error)))
+    if (!r.ok() && !associate[i] && !assign[i] &&
+        (create[i] ? r.error->code == "RouteAlreadyExists" : is_no_route(*r.error)))
       flip.push_back(i);
   }
   if (!flip.empty()) {
@@ -327,13 +394,16 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
   out.points.resize(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) {
     out.points[i].sent = true;
-    out.points[i].action = associate[i] ? "AssociateAddress" : create[i] ? "CreateRoute" : "ReplaceRoute";
+    out.points[i].action = associate[i] ? "AssociateAddress"
+                           : assign[i]  ? "AssignPrivateIpAddresses"
+                           : create[i]  ? "CreateRoute"
+                                        : "ReplaceRoute";
     out.points[i].error = results[i].error;
   }
-  if (!fence.ids.empty()) {
+  if (!tagged.empty()) {
     out.fence.sent = true;
     out.fence.action = "CreateTags";
-    out.fence.error = results.back().error;
+    out.fence.error = fence_result.error;
   }
   return out;
 }
@@ -344,7 +414,9 @@ Outcome Ec2Cloud::forget(const std::vector<std::string> &ids, const TagList &tag
   if (ids.empty() || tags.empty() || !m.ec2) return out;
   out.sent = true;
   out.action = "DeleteTags";
-  out.error = m.ec2->call(aws::delete_tags(ids, tags), m.policy(attempts)).error;
+  std::vector<std::string> tagged = Impl::tagged_resources(ids, m.interface_id);
+  if (tagged.empty()) return Outcome{};
+  out.error = m.ec2->call(aws::delete_tags(tagged, tags), m.policy(attempts)).error;
   return out;
 }
 

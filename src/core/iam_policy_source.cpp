@@ -15,13 +15,16 @@ std::string iam_policy_for(const ControllerConfig &config, const aws::Environmen
                            std::function<bool()> cancelled) {
   if (config.vip.empty() || config.targets().empty())
     throw ConfigError("pg_vip is not configured",
-                      "pg_vip.vip and the targets (pg_vip.route_tables, pg_vip.elastic_ips) name what the policy "
-                      "allows.",
+                      "pg_vip.vip and the targets (pg_vip.route_tables, pg_vip.elastic_ips, pg_vip.secondary_ips) "
+                      "name what the policy allows.",
                       "Set pg_vip.vip and at least one kind of target, reload, and call vip_iam_policy() again.");
   IamPolicyInput in;
   in.vip = config.vip;
   in.route_tables = config.route_tables;
   in.elastic_ips = config.elastic_ips;
+  in.secondary_ips = config.secondary_ips;
+  // A secondary IP's fence tag is on the interface that holds it.
+  in.fence_on_network_interfaces = !config.secondary_ips.empty();
   in.region = aws::find_region(config.region, env, nullptr).region;
 
   if (aws::metadata_disabled(env))
@@ -44,7 +47,7 @@ std::string iam_policy_for(const ControllerConfig &config, const aws::Environmen
     if (in.region.empty()) in.region = aws::find_region({}, env, &imds).region;
     // This node's policy moves its Elastic IPs to its own interface only:
     // each node's policy names its own (the policy is per node).
-    if (!in.elastic_ips.empty())
+    if (!in.elastic_ips.empty() || !in.secondary_ips.empty())
       in.network_interfaces = {config.network_interface != "auto" ? config.network_interface
                                                                   : imds.primary_interface_id()};
   } catch (const aws::AwsFailure &e) {

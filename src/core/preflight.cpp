@@ -32,15 +32,17 @@ std::string period(std::string s) {
 CheckResult configuration(const Observed &s) {
   std::vector<std::string> missing;
   if (s.vip.empty()) missing.push_back("pg_vip.vip");
-  if (s.route_tables.empty() && s.elastic_ips.empty()) missing.push_back("pg_vip.route_tables");
+  if (s.route_tables.empty() && s.elastic_ips.empty() && s.secondary_ips.empty())
+    missing.push_back("pg_vip.route_tables");
   if (!missing.empty())
     return fail(
         "configuration",
         "pg_vip is not configured: " + join(missing, " and ") + (missing.size() > 1 ? " are" : " is") + " not set.",
         "Set pg_vip.vip (the virtual IP, e.g. 10.0.0.10/32) and pg_vip.route_tables (the route tables that "
-        "route it) or pg_vip.elastic_ips, then reload the configuration.");
+        "route it), pg_vip.elastic_ips or pg_vip.secondary_ips, then reload the configuration.");
   std::vector<TargetKind> kinds(s.route_tables.size(), TargetKind::Route);
   kinds.insert(kinds.end(), s.elastic_ips.size(), TargetKind::ElasticIp);
+  kinds.insert(kinds.end(), s.secondary_ips.size(), TargetKind::SecondaryIp);
   std::string detail = "VIP " + s.vip + " in " + count_text(kinds) + ", interface " + s.network_interface + ".";
   if (!s.enabled) detail += " pg_vip.enabled is off: the worker moves nothing until it is on.";
   return pass("configuration", detail);
@@ -232,6 +234,35 @@ CheckResult elastic_ip(const Observed &s, const AddressProbe &a) {
                   (a.address->network_interface_id == s.interface_id ? " (this node)." : "."));
 }
 
+// Where a secondary IP is, and whether this host has it bound: EC2 delivers
+// its packets to the interface, and a kernel without the address drops them.
+CheckResult secondary_ip(const Observed &s, const SecondaryProbe &p) {
+  std::string name = "secondary_ip:" + p.address;
+  if (!p.read) return not_read(s, name, p.address, p.error, "DescribeNetworkInterfaces", "Check pg_vip.secondary_ips.");
+  if (p.primary)
+    return fail(name,
+                p.address + " is the primary private address of " + p.interface_id +
+                    ": EC2 never moves an interface's primary address.",
+                "List in pg_vip.secondary_ips only addresses that are free or secondary addresses of the nodes' "
+                "interfaces, in their subnet.");
+  std::string where = p.interface_id.empty()
+                          ? std::string("assigned to no interface")
+                          : "assigned to " + p.interface_id + (p.interface_id == s.interface_id ? " (this node)" : "");
+  if (!s.local_addresses)
+    return fail(
+        name,
+        p.address + " is " + where + "; this host's addresses could not be listed: " + period(s.local_addresses_error),
+        "Look at the server's log for the cause.");
+  std::string bound = interface_of(p.address, *s.local_addresses);
+  if (bound.empty())
+    return fail(name,
+                p.address + " is " + where +
+                    ", but bound on no interface of this host: once EC2 moves it here, its packets would be dropped.",
+                "Bind it on every node that may hold it, with the subnet's prefix, e.g. ip address add " + p.address +
+                    "/24 dev eth0 (and make it persistent in the host's network configuration).");
+  return pass(name, p.address + " is " + where + ", and bound on " + bound + ".");
+}
+
 CheckResult vip_outside_vpc(const Observed &s) {
   const std::string name = "vip_outside_vpc";
   if (s.vip.empty()) return fail(name, "Not checked: pg_vip.vip is not set.", "Set pg_vip.vip.");
@@ -295,6 +326,7 @@ std::vector<CheckResult> evaluate(const Observed &s) {
   for (const auto &p : s.permissions) rows.push_back(permission(s, p));
   for (const auto &t : s.tables) rows.push_back(route_table(s, t));
   for (const auto &a : s.addresses) rows.push_back(elastic_ip(s, a));
+  for (const auto &p : s.secondaries) rows.push_back(secondary_ip(s, p));
   rows.push_back(vip_outside_vpc(s));
   rows.push_back(clock_skew(s));
   return rows;

@@ -65,12 +65,23 @@ struct AddressProbe {
   std::optional<aws::AwsError> error;
 };
 
+// One secondary IP as DescribeNetworkInterfaces showed it
+// (preflight_secondary_ip.cpp): read, and the interface that holds it, if any.
+struct SecondaryProbe {
+  std::string address;
+  bool read = false;
+  std::string interface_id;  // "" when no interface holds it
+  bool primary = false;      // it is that interface's primary address: EC2 never moves it
+  std::optional<aws::AwsError> error;
+};
+
 // What the probe saw, step by step. A step not taken leaves its fields empty.
 struct Observed {
   // The settings the checks ran with.
   std::string vip;  // canonical CIDR; "" when pg_vip.vip is not set
   std::vector<std::string> route_tables;
   std::vector<std::string> elastic_ips;
+  std::vector<std::string> secondary_ips;
   std::string network_interface = "auto";
   std::string imds_endpoint;
   bool enabled = true;
@@ -100,6 +111,7 @@ struct Observed {
   std::vector<PermissionProbe> permissions;
   std::vector<TableProbe> tables;
   std::vector<AddressProbe> addresses;
+  std::vector<SecondaryProbe> secondaries;
 
   // The Date of an AWS answer, and this host's clock when it arrived.
   std::optional<std::chrono::system_clock::time_point> aws_date;

@@ -49,8 +49,10 @@ class KindProbe {
   }
 };
 
-// Each kind's probe (preflight_route.cpp, preflight_elastic_ip.cpp).
+// Each kind's probe (preflight_route.cpp, preflight_elastic_ip.cpp,
+// preflight_secondary_ip.cpp).
 std::unique_ptr<KindProbe> elastic_ip_probe();
+std::unique_ptr<KindProbe> secondary_ip_probe();
 
 // One probe per configured kind, in the order the rows show them.
 std::vector<std::unique_ptr<KindProbe>> kind_probes(const ControllerConfig &config);

@@ -51,6 +51,7 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   seen.vip = config.vip;
   seen.route_tables = config.route_tables;
   seen.elastic_ips = config.elastic_ips;
+  seen.secondary_ips = config.secondary_ips;
   seen.network_interface = config.network_interface;
   seen.imds_endpoint = config.imds_endpoint;
   seen.enabled = config.enabled;

@@ -138,6 +138,7 @@ std::vector<std::unique_ptr<KindProbe>> kind_probes(const ControllerConfig &conf
   if (!config.route_tables.empty() || !config.preflight_probe_table.empty())
     out.push_back(std::make_unique<RouteProbe>());
   if (!config.elastic_ips.empty()) out.push_back(elastic_ip_probe());
+  if (!config.secondary_ips.empty()) out.push_back(secondary_ip_probe());
   return out;
 }
 

@@ -61,11 +61,11 @@ std::string normalize_fence_key_file(std::string_view value);
 // before), and the Elastic IPs all go to pg_vip.elastic_ip_private_address.
 constexpr std::size_t kMaxElasticIps = 1;
 // Most targets of every registered kind: what the status (shared memory) holds.
-constexpr std::size_t kMaxTargets = kMaxRouteTables + kMaxElasticIps;
+constexpr std::size_t kMaxSecondaryIps = 50;  // the most private IPv4 addresses any interface type takes
+constexpr std::size_t kMaxTargets = kMaxRouteTables + kMaxElasticIps + kMaxSecondaryIps;
 
 // The settings of the kinds of target under way (issue 20); not registered
 // yet (setting_table.hpp's kUpcomingSettings).
-constexpr std::size_t kMaxSecondaryIps = 50;  // the most private IPv4 addresses any interface type takes
 constexpr std::size_t kMaxDnsRecords = 20;    // one ChangeResourceRecordSets per zone: bounds a claim's requests
 constexpr int kMaxDnsTtlSeconds = 24 * 3600;  // a failover record cached for longer defeats the failover
 std::vector<std::string> parse_elastic_ips(std::string_view value);  // allocation ids; "" allowed

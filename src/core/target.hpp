@@ -17,8 +17,9 @@
 namespace pg_vip {
 
 enum class TargetKind : uint8_t {
-  Route = 0,  // the VIP's /32 (or /128) route in a VPC route table
-  ElasticIp,  // an Elastic IP's association with a network interface
+  Route = 0,    // the VIP's /32 (or /128) route in a VPC route table
+  ElasticIp,    // an Elastic IP's association with a network interface
+  SecondaryIp,  // a secondary private IPv4 address of a network interface
 };
 
 // What a target's last read said, as this node sees it.
@@ -44,7 +45,8 @@ const KindWords &words(TargetKind kind) noexcept;
 // How long a claim reads a target of this kind back before it counts it
 // not pointed here: as long as the kind's reads may lag its writes. A route
 // table's 700 ms; an Elastic IP's 3.1 s (DescribeAddresses shows an
-// association seconds after AssociateAddress answered).
+// association seconds after AssociateAddress answered); a secondary IP's
+// 6.3 s (AssignPrivateIpAddresses answers before the address moves).
 std::chrono::milliseconds verify_patience(TargetKind kind) noexcept;
 
 // A state in the kind's words: a route's Dangling is "blackhole", as EC2

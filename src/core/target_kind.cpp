@@ -12,6 +12,9 @@ constexpr KindWords kRoute{"route", "route table",       "route tables", "Descri
                            "route", "route not switched"};
 // An Elastic IP "points at" the interface it is associated with; one that
 // is associated with nothing is Missing (the VIP is on no interface).
+// A secondary IP "points at" the interface it is assigned to.
+constexpr KindWords kSecondaryIp{"secondary_ip", "secondary IP", "secondary IPs", "DescribeNetworkInterfaces",
+                                 "address",      "not assigned"};
 constexpr KindWords kElasticIp{"elastic_ip",        "Elastic IP",  "Elastic IPs",
                                "DescribeAddresses", "association", "not associated"};
 
@@ -25,6 +28,7 @@ const KindWords &words(TargetKind kind) noexcept {
   switch (kind) {
     case TargetKind::Route: break;
     case TargetKind::ElasticIp: return kElasticIp;
+    case TargetKind::SecondaryIp: return kSecondaryIp;
   }
   return kRoute;
 }
@@ -33,6 +37,7 @@ std::chrono::milliseconds verify_patience(TargetKind kind) noexcept {
   switch (kind) {
     case TargetKind::Route: break;
     case TargetKind::ElasticIp: return std::chrono::milliseconds(3100);
+    case TargetKind::SecondaryIp: return std::chrono::milliseconds(6300);
   }
   return std::chrono::milliseconds(700);
 }
@@ -41,11 +46,15 @@ const char *to_string(TargetKind kind, TargetState state) noexcept {
   switch (state) {
     case TargetState::Ours: return "ours";
     case TargetState::Other: return "other";
-    case TargetState::Missing: return kind == TargetKind::ElasticIp ? "unassociated" : "missing";
+    case TargetState::Missing:
+      return kind == TargetKind::ElasticIp     ? "unassociated"
+             : kind == TargetKind::SecondaryIp ? "unassigned"
+                                               : "missing";
     case TargetState::Dangling:
       switch (kind) {
         case TargetKind::Route: return "blackhole";
-        case TargetKind::ElasticIp: break;
+        case TargetKind::ElasticIp:
+        case TargetKind::SecondaryIp: break;
       }
       return "dangling";
     case TargetState::Unknown: break;
