@@ -8,7 +8,9 @@ from the end of recovery, i.e. the millisecond timestamp of the server's own
 log line "archive recovery complete":
   - notice: the worker's log line "pg_vip: this node was promoted";
   - switched: the local endpoint's receive time of the last changing route
-    request (ReplaceRoute or CreateRoute);
+    request (ReplaceRoute or CreateRoute); in the "every kind" row (routes,
+    an Elastic IP and a secondary IP), of the last of those and
+    AssociateAddress and AssignPrivateIpAddresses;
   - postgres: from the pg_promote() call to the end of recovery, the server's
     own share, the same for every approach.
 The approach pg_vip replaces runs on the same endpoint, delay and N: a hook
@@ -104,10 +106,10 @@ class Fake:
     def log_size(self):
         return sum(1 for _ in open(self.log_path)) if os.path.exists(self.log_path) else 0
 
-    def route_changes_since(self, index):
+    def route_changes_since(self, index, actions=("ReplaceRoute", "CreateRoute")):
         with open(self.log_path) as f:
             entries = [json.loads(l) for l in f if l.strip()][index:]
-        return [e for e in entries if e.get("service") == "ec2" and e.get("action") in ("ReplaceRoute", "CreateRoute")
+        return [e for e in entries if e.get("service") == "ec2" and e.get("action") in actions
                 and e.get("status") == 200]
 
     def stop(self):
@@ -173,7 +175,14 @@ class Pair:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def promote_pg_vip(pair, read_first=False):
+# The every-kind row: the routes, an Elastic IP (associated with the
+# primary's interface in the endpoint's world) and a secondary IP (free in
+# the nodes' subnet), all moved by one promotion.
+ALL_KINDS_CONF = "pg_vip.elastic_ips = 'eipalloc-0a000001'\npg_vip.secondary_ips = '10.0.1.50'\n"
+ALL_KINDS_ACTIONS = ("ReplaceRoute", "CreateRoute", "AssociateAddress", "AssignPrivateIpAddresses")
+
+
+def promote_pg_vip(pair, read_first=False, all_kinds=False):
     """One promotion of a fresh standby with pg_vip; times in ms.
 
     read_first: the standby's last read failed (DescribeRouteTables denied
@@ -183,8 +192,13 @@ def promote_pg_vip(pair, read_first=False):
     could not read."""
     fake = pair.fake
     fake.control("reset_tables", {})
+    fake.control("reset_addresses", {})
     sport = pair.port + 1
-    if read_first:
+    if all_kinds:
+        d, log = pair.new_standby(enabled=True, extra=ALL_KINDS_CONF)
+        pair.wait(sport, "SELECT state FROM vip_status()", "standby")
+        pair.wait(sport, "SELECT count(*) FILTER (WHERE checked_at IS NOT NULL) = count(*) FROM vip_targets()", "t")
+    elif read_first:
         fake.control("deny", {"rules": [{"actions": ["DescribeRouteTables"]}]})
         d, log = pair.new_standby(enabled=True, extra="pg_vip.check_interval = '60s'\n")
         pair.wait(sport, "SELECT state FROM vip_status()", "standby")
@@ -205,9 +219,9 @@ def promote_pg_vip(pair, read_first=False):
     pair.wait(sport, "SELECT state FROM vip_status()", "held")
     ended = find_line(log, "archive recovery complete", offset)
     noticed = find_line(log, "pg_vip: this node was promoted", offset)
-    changes = fake.route_changes_since(index)
+    changes = fake.route_changes_since(index, ALL_KINDS_ACTIONS if all_kinds else ("ReplaceRoute", "CreateRoute"))
     pair.drop_standby(d)
-    if ended is None or noticed is None or len(changes) < len(fake.tables):
+    if ended is None or noticed is None or len(changes) < len(fake.tables) + (2 if all_kinds else 0):
         raise RuntimeError("a promotion left incomplete traces")
     last = max(e["t"] for e in changes)
     return {"postgres": (ended - called) * 1000, "notice": (noticed - ended) * 1000, "switched": (last - ended) * 1000}
@@ -303,6 +317,8 @@ def main():
                     for approach, count, fn in (("pg_vip", args.runs, lambda: promote_pg_vip(pair)),
                                                 ("pg_vip_read_first", args.runs,
                                                  lambda: promote_pg_vip(pair, read_first=True)),
+                                                ("pg_vip_all_kinds", args.runs,
+                                                 lambda: promote_pg_vip(pair, all_kinds=True)),
                                                 ("hook", hook_runs.get(n, 1), lambda: promote_hook(pair, hook))):
                         samples = []
                         for i in range(count):
@@ -338,20 +354,22 @@ def write_outputs(out, rows, idle, elapsed):
              f"run took {elapsed:.0f} s. All times in ms from the end of recovery "
              "(the server's \"archive recovery complete\" log line).", "",
              "| delay | N | pg_vip runs | notice p50 / p95 / p99 / max | pg_vip switched p50 / p95 / max "
-             "| read first: switched p50 / max | hook runs | hook switched p50 / max | hook / pg_vip (p50) "
+             "| read first: switched p50 / max | every kind: switched p50 / max | hook runs | hook switched p50 / max | hook / pg_vip (p50) "
              "| PostgreSQL's own promotion p50 |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["approach"] != "pg_vip":
             continue
         h = by.get(("hook", r["delay_ms"], r["tables"]))
         rf = by.get(("pg_vip_read_first", r["delay_ms"], r["tables"]))
+        ak = by.get(("pg_vip_all_kinds", r["delay_ms"], r["tables"]))
         ratio = h["switched_p50"] / r["switched_p50"] if h and r["switched_p50"] > 0 else float("nan")
         lines.append(
             f"| {r['delay_ms']} ms | {r['tables']} | {r['runs']} | {r['notice_p50']:.1f} / {r['notice_p95']:.1f} / "
             f"{r['notice_p99']:.1f} / {r['notice_max']:.1f} | {r['switched_p50']:.1f} / {r['switched_p95']:.1f} / "
             f"{r['switched_max']:.1f} | "
             f"{(rf['switched_p50'] if rf else float('nan')):.1f} / {(rf['switched_max'] if rf else float('nan')):.1f} | "
+            f"{(ak['switched_p50'] if ak else float('nan')):.1f} / {(ak['switched_max'] if ak else float('nan')):.1f} | "
             f"{h['runs'] if h else '-'} | "
             f"{(h['switched_p50'] if h else float('nan')):.0f} / {(h['switched_max'] if h else float('nan')):.0f} | "
             f"**{ratio:.0f}x** | {r['postgres_p50']:.1f} |")
