@@ -172,8 +172,10 @@ Placement Ec2Cloud::prepare(const std::string &configured_interface) {
 // One DescribeRouteTables for every table and one DescribeAddresses for
 // every Elastic IP, sent together (EC2 throttles Describe* per account and
 // region: one request per target per node would drain the bucket a whole
-// fleet shares), and one DescribeNetworkInterfaces for every secondary IP,
-// following nextToken if EC2 pages. A target's id names its kind (the
+// fleet shares), and one DescribeNetworkInterfaces for every secondary IP.
+// DescribeRouteTables' pages are followed (nextToken); the other two answer
+// in one page for the few ids and addresses the settings allow (EC2 pages
+// only when MaxResults is sent). A target's id names its kind (the
 // settings check each form): "eipalloc-" is an Elastic IP, an IPv4 address
 // a secondary IP, anything else a route table.
 std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int attempts) {
