@@ -108,9 +108,6 @@ inline constexpr Setting kSettings[] = {
                  "one IPv4 address; or empty",
                  "The private address of the network interface the Elastic IPs are associated with; empty: its "
                  "primary private address."),
-    text_setting("pg_vip.secondary_ips", Type::List, "", normalize_secondary_ips,
-                 "IPv4 addresses, comma-separated, at most 50, no duplicates; or empty",
-                 "Secondary private IPv4 addresses moved to the primary's network interface; empty: none."),
     text_setting("pg_vip.network_interface", Type::String, "auto", parse_network_interface,
                  "`auto`, or `eni-` + 8 or 17 hex digits",
                  "The network interface the VIP routes point at: an eni- id, or auto for this instance's primary "
@@ -171,6 +168,12 @@ inline constexpr Setting kSettings[] = {
 // vip_check_setting() and the README do not know them. Registering one is
 // moving its row into kSettings (and giving it a variable in the glue).
 inline constexpr Setting kUpcomingSettings[] = {
+    // Parsed, and moved by Ec2Cloud, but not registered: its fence (the
+    // holder's tag on its own interface) is not sound yet (adversary
+    // findings F1-F5, test/unit/fence_adversary5_test.cpp).
+    text_setting("pg_vip.secondary_ips", Type::List, "", normalize_secondary_ips,
+                 "IPv4 addresses, comma-separated, at most 50, no duplicates; or empty",
+                 "Secondary private IPv4 addresses moved to the primary's network interface; empty: none."),
     text_setting("pg_vip.dns_records", Type::List, "", normalize_dns_records,
                  "`<hosted zone id>:<record name>`, comma-separated, at most 20, no duplicates; or empty",
                  "Route 53 records pointed at the primary, each as hosted zone id:record name; empty: none."),

@@ -21,7 +21,6 @@ char *vip = nullptr;
 char *route_tables = nullptr;
 char *elastic_ips = nullptr;
 char *elastic_ip_private_address = nullptr;
-char *secondary_ips = nullptr;
 char *network_interface = nullptr;
 char *region = nullptr;
 char *ec2_endpoint = nullptr;
@@ -110,7 +109,6 @@ constexpr Binding kBindings[] = {
     {"pg_vip.route_tables", &route_tables},
     {"pg_vip.elastic_ips", &elastic_ips},
     {"pg_vip.elastic_ip_private_address", &elastic_ip_private_address},
-    {"pg_vip.secondary_ips", &secondary_ips},
     {"pg_vip.network_interface", &network_interface},
     {"pg_vip.region", &region},
     {"pg_vip.ec2_endpoint", &ec2_endpoint},
@@ -306,7 +304,6 @@ ControllerConfig controller_config() {
   cc.route_tables = settings::parse_route_tables(text(route_tables));
   cc.elastic_ips = settings::parse_elastic_ips(text(elastic_ips));
   cc.elastic_ip_private_address = settings::parse_elastic_ip_private_address(text(elastic_ip_private_address));
-  cc.secondary_ips = settings::parse_secondary_ips(text(secondary_ips));
   cc.network_interface = text(network_interface, "auto");
   cc.region = text(region);
   cc.ec2_endpoint = text(ec2_endpoint);

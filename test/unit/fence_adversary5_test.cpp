@@ -330,6 +330,15 @@ void run_promotion_that_cannot_move(const std::string &id, const char *action) {
                                        << " ms after the promotion";
 }
 
+// F1-F5 FAIL on the code as it is: a secondary IP's fence travels with the
+// address (its holder's tag on the holder's own interface), so a newer
+// primary's tag is invisible until the address moves, an old tag comes back
+// with a late write, an unassigned address has no fence, and the read takes
+// any interface in the account holding the address. pg_vip.secondary_ips is
+// therefore not registered (setting_table.hpp's upcoming list) until the
+// fence moves to a resource that stays put (issue 20). They are kept here,
+// disabled, as the failing tests the fix must turn green: run them with
+// --gtest_also_run_disabled_tests --gtest_filter='Adversary5.*'.
 TEST(Adversary5, ControlRouteOldPrimaryIsFencedByTheNewTagBeforeTheRouteMoves) {
   run_promotion_that_cannot_move(kRtb, "ReplaceRoute");
 }
@@ -338,7 +347,7 @@ TEST(Adversary5, ControlElasticIpOldPrimaryIsFencedByTheNewTagBeforeTheAddressMo
   run_promotion_that_cannot_move(kEip, "AssociateAddress");
 }
 
-TEST(Adversary5, F1_SecondaryIpOldPrimaryIsFencedByTheNewTagBeforeTheAddressMoves) {
+TEST(Adversary5, DISABLED_F1_SecondaryIpOldPrimaryIsFencedByTheNewTagBeforeTheAddressMoves) {
   run_promotion_that_cannot_move(kAddress, "AssignPrivateIpAddresses");
 }
 
@@ -387,7 +396,7 @@ TEST(Adversary5, ControlElasticIpRestartedOldPrimaryLeavesAnAddressItDidNotSeeMo
   run_restart_after_untagged_promotion(kEip);
 }
 
-TEST(Adversary5, F2_SecondaryIpRestartedOldPrimaryLeavesAnAddressItDidNotSeeMove) {
+TEST(Adversary5, DISABLED_F2_SecondaryIpRestartedOldPrimaryLeavesAnAddressItDidNotSeeMove) {
   run_restart_after_untagged_promotion(kAddress);
 }
 
@@ -430,7 +439,7 @@ TEST(Adversary5, ControlElasticIpRestartedOldPrimaryStaysFencedAfterTheHolderIsT
   run_holder_terminated(kEip);
 }
 
-TEST(Adversary5, F3_SecondaryIpRestartedOldPrimaryStaysFencedAfterTheHolderIsTerminated) {
+TEST(Adversary5, DISABLED_F3_SecondaryIpRestartedOldPrimaryStaysFencedAfterTheHolderIsTerminated) {
   run_holder_terminated(kAddress);
 }
 
@@ -475,9 +484,9 @@ TEST(Adversary5, ControlRouteLateWritesTwiceAreUndoneWithoutConflict) { run_late
 
 TEST(Adversary5, ControlElasticIpLateWritesTwiceAreUndoneWithoutConflict) { run_late_writes_twice({kEip}); }
 
-TEST(Adversary5, F4_SecondaryIpLateWritesTwiceAreUndoneWithoutConflict) { run_late_writes_twice({kAddress}); }
+TEST(Adversary5, DISABLED_F4_SecondaryIpLateWritesTwiceAreUndoneWithoutConflict) { run_late_writes_twice({kAddress}); }
 
-TEST(Adversary5, F4b_MixedLateWritesTwiceAreUndoneWithoutConflict) { run_late_writes_twice({kRtb, kAddress}); }
+TEST(Adversary5, DISABLED_F4b_MixedLateWritesTwiceAreUndoneWithoutConflict) { run_late_writes_twice({kRtb, kAddress}); }
 
 }  // namespace
 
@@ -573,7 +582,7 @@ std::string interface_item(const std::string &eni, const std::string &vpc, const
 
 }  // namespace
 
-TEST(Adversary5, F5_SecondaryIpIsReadInThisNodesVpcNotAnother) {
+TEST(Adversary5, DISABLED_F5_SecondaryIpIsReadInThisNodesVpcNotAnother) {
   auto b2 = tag_of("node-b", "eni-0b0b0b0b", 2, 1795000000);
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                      "<DescribeNetworkInterfacesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
