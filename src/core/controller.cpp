@@ -464,8 +464,7 @@ milliseconds Controller::step(const Observation &obs) {
   if (!config_.enabled || config_.vip.empty() || config_.targets().empty()) {
     become(config_.enabled ? State::Unconfigured : State::Disabled);
     primary_seen_ = false;
-    refuse(config_.enabled ? "pg_vip.vip is not set, or no target is (pg_vip.route_tables, pg_vip.elastic_ips, "
-                             "pg_vip.secondary_ips)."
+    refuse(config_.enabled ? "pg_vip.vip is not set, or no target is (pg_vip.route_tables, pg_vip.elastic_ips)."
                            : "pg_vip.enabled is off.");
     return config_.check_interval;
   }

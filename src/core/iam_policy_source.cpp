@@ -15,8 +15,8 @@ std::string iam_policy_for(const ControllerConfig &config, const aws::Environmen
                            std::function<bool()> cancelled) {
   if (config.vip.empty() || config.targets().empty())
     throw ConfigError("pg_vip is not configured",
-                      "pg_vip.vip and the targets (pg_vip.route_tables, pg_vip.elastic_ips, pg_vip.secondary_ips) "
-                      "name what the policy allows.",
+                      "pg_vip.vip and the targets (pg_vip.route_tables, pg_vip.elastic_ips) name what the policy "
+                      "allows.",
                       "Set pg_vip.vip and at least one kind of target, reload, and call vip_iam_policy() again.");
   IamPolicyInput in;
   in.vip = config.vip;

@@ -39,7 +39,7 @@ CheckResult configuration(const Observed &s) {
         "configuration",
         "pg_vip is not configured: " + join(missing, " and ") + (missing.size() > 1 ? " are" : " is") + " not set.",
         "Set pg_vip.vip (the virtual IP, e.g. 10.0.0.10/32) and pg_vip.route_tables (the route tables that "
-        "route it), pg_vip.elastic_ips or pg_vip.secondary_ips, then reload the configuration.");
+        "route it) or pg_vip.elastic_ips, then reload the configuration.");
   std::vector<TargetKind> kinds(s.route_tables.size(), TargetKind::Route);
   kinds.insert(kinds.end(), s.elastic_ips.size(), TargetKind::ElasticIp);
   kinds.insert(kinds.end(), s.secondary_ips.size(), TargetKind::SecondaryIp);
