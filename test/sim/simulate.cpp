@@ -2362,6 +2362,150 @@ void build_silent_holder_returns(Run &r) {
   };
 }
 
+// ---- Elastic IP scenarios ------------------------------------------------
+
+// The Elastic IP of a scenario's targets (make_tables' first).
+const std::string &eip_of(const Run &r) { return r.eips_.front(); }
+
+// A failover moves two route tables and an Elastic IP in one round trip;
+// DescribeAddresses shows every change 2 s late, so the new primary's
+// verifying reads (0.7 s) still find the address at the old primary while
+// the routes already point at it. It must retry, not take the stale
+// association for someone else's move, and hold every target at the end.
+void build_eip_failover_lag(Run &r) {
+  r.staleness_ = 2000;  // H and E1 count the lag
+  r.make_tables(2, 1);
+  r.ec2_->faults.address_lag = 2000;
+  Node &o = r.first_primary("old", 10000);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  constexpr Millis kFailover = 60000;
+  r.end_at_ = 5 * 60000;
+  r.failover(kFailover, o, n, 2);
+  struct St {
+    std::string first;        // the new primary's state after its promotion's step
+    bool stale_seen = false;  // that step's last read of the address did not show it here
+    int moved_away = 0;       // changes after the failover by anyone but the new primary
+  };
+  auto st = std::make_shared<St>();
+  r.tick_ = [&r, &n, st] {
+    if (!st->first.empty() || n.pg != Node::Pg::Primary || n.first_primary_step || !n.cloud) return;
+    st->first = state_of(n);
+    auto seen = n.cloud->last_read.find(eip_of(r));
+    if (seen != n.cloud->last_read.end() && seen->second.ok)
+      st->stale_seen = !r.ec2_->state_at(seen->second.snapshot_at).at(eip_of(r)).route_present ||
+                       r.ec2_->state_at(seen->second.snapshot_at).at(eip_of(r)).eni != n.eni;
+  };
+  r.route_hook_ = [&n, st](const std::string &, int node, const std::string &, bool, Millis at) {
+    if (at > kFailover && node != n.id) ++st->moved_away;
+  };
+  r.expectation_ = [&r, &n, st] {
+    std::string why;
+    if (!st->stale_seen || st->first != "claiming")
+      why += "the promotion's verifying read saw the address (the lag did not hide it: the script did not run as "
+             "meant); ";
+    int changes = changes_after(r, kFailover);
+    if (changes != static_cast<int>(r.targets_.size()) || st->moved_away)
+      why += std::to_string(changes) + " changes after the failover (one per target), " +
+             std::to_string(st->moved_away) + " of them away from the new primary; ";
+    if (r.conflict_ms_[n.id] > 0)
+      why += "the new primary was in conflict for " + fmt("%.1f", r.conflict_ms_[n.id] / 1000.0) + " s; ";
+    r.trace("after its promotion's step the new primary was %s", st->first.c_str());
+    return why + ends_holding(r, n, "the new primary");
+  };
+}
+
+// The old primary restarts as primary 10 s after a failover moved a route
+// table and an Elastic IP, while one kind's reads still lag 15 s: they show
+// that target at the old primary under its own (older) tag, the other kind's
+// show the new primary's tag. Whichever kind lags, the old primary is fenced
+// by the tag it does see, and takes nothing back.
+void old_primary_returns(Run &r, bool address_lags) {
+  r.staleness_ = 15000;
+  r.make_tables(1, 1);
+  (address_lags ? r.ec2_->faults.address_lag : r.ec2_->faults.route_lag) = 15000;
+  Node &o = r.first_primary("old", 10000);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  constexpr Millis kFailover = 60000, kBack = 70000;
+  r.end_at_ = 6 * 60000;
+  r.failover(kFailover, o, n, 2);
+  r.at(kBack, [&r, &o] { r.restart(o, true); });
+  struct St {
+    std::set<std::string> left, taken;  // targets that left the old primary after the failover; came back
+    std::string first;                  // the old primary's state after its first step back
+    bool lag_seen = false;              // that step's read of the lagging kind showed the target at it
+  };
+  auto st = std::make_shared<St>();
+  const std::string lagging = address_lags ? r.eips_.front() : r.tables_.front();
+  r.tick_ = [&r, &o, st, lagging] {
+    if (r.now_ < kFailover) return;
+    for (const auto &t : r.targets_) {
+      if (!r.points_at(t, o.eni)) st->left.insert(t);
+      else if (st->left.count(t) && st->taken.insert(t).second)
+        r.trace("%s points at the old primary again", t.c_str());
+    }
+    if (r.now_ < kBack || !st->first.empty() || !o.cloud || !o.cloud->last_read.count(lagging)) return;
+    st->first = state_of(o);
+    const auto &seen = o.cloud->last_read.at(lagging);
+    st->lag_seen = seen.ok && r.ec2_->state_at(seen.snapshot_at).at(lagging).eni == o.eni;
+  };
+  // Fenced by what its first read shows: the other kind's newer tag.
+  r.expectation_ = [&r, &o, &n, st] {
+    std::string why;
+    if (!st->lag_seen)
+      why += "the old primary's first read did not show the lagging target at it (the script did not "
+             "run as meant); ";
+    if (st->first != "fenced") why += "the old primary was " + st->first + " after its first step back, not fenced; ";
+    for (const auto &t : st->taken) why += t + " went back to the old primary; ";
+    return why + sends_nothing(r, o, kBack, "the restarted old primary", "") + ends_fenced(o, "the old primary") +
+           ends_holding(r, n, "the new primary");
+  };
+}
+void build_eip_old_returns_address_lags(Run &r) { old_primary_returns(r, true); }
+void build_eip_old_returns_route_lags(Run &r) { old_primary_returns(r, false); }
+
+// The standby cannot read its Elastic IP (IAM denies DescribeAddresses)
+// when it is promoted: its promotion takes the route table it read and
+// leaves the address it could not read alone, as it would a table (a tag
+// it never saw may be newer than its timeline). Once it may read again it
+// claims the address from a fresh read.
+void build_eip_unread_promotion(Run &r) {
+  r.make_tables(1, 1);
+  Node &o = r.first_primary("old", 10000);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  constexpr Millis kDenied = 15000, kFailover = 30000, kAllowed = 4 * 60000;
+  r.end_at_ = 8 * 60000;
+  r.at(kDenied, [&r, &n] {
+    r.ec2_->denied[n.id].insert("DescribeAddresses");
+    r.trace("event: IAM now denies DescribeAddresses to node %d", n.id);
+  });
+  r.failover(kFailover, o, n, 2);
+  r.at(kAllowed, [&r, &n] {
+    r.ec2_->denied[n.id].clear();
+    r.trace("event: IAM allows DescribeAddresses to node %d again", n.id);
+  });
+  auto associations = std::make_shared<int>(0);  // AssociateAddress the new primary sent while it could not read
+  r.ec2_->script_fate = [&n, associations](int node, const std::string &action, int, Millis at) {
+    if (node == n.id && action == "AssociateAddress" && at < kAllowed) ++*associations;
+    return std::optional<Ec2::Fate>();
+  };
+  auto route_at = std::make_shared<Millis>(-1);  // when the route table pointed at the new primary
+  r.tick_ = [&r, &n, route_at] {
+    if (*route_at < 0 && r.now_ >= kFailover && r.points_at(r.tables_.front(), n.eni)) *route_at = r.now_;
+  };
+  r.expectation_ = [&r, &n, associations, route_at] {
+    std::string why;
+    int tagged = static_cast<int>(std::count_if(r.ec2_->sent.begin(), r.ec2_->sent.end(), [&](const Sent &s) {
+      return s.node == n.id && s.table == eip_of(r) && s.sent_at < kAllowed;
+    }));
+    if (*associations || tagged)
+      why += "the new primary sent " + std::to_string(*associations) + " AssociateAddress and changed the address " +
+             std::to_string(tagged) + " times before it could read it; ";
+    if (*route_at < 0 || *route_at > kFailover + 5000)
+      why += "the promotion did not move the route table it could read at once; ";
+    return why + ends_holding(r, n, "the new primary");
+  };
+}
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -2444,6 +2588,24 @@ const std::vector<Scenario> &scenarios() {
        "left blackholes; the holder's permission comes back, a minute later the other's",
        "the holder repairs the tables under tags it rewrites first: the lagging node takes no route",
        build_silent_holder_returns},
+      {"eip-failover-lag",
+       "a failover moves 2 route tables and an Elastic IP; DescribeAddresses shows each change 2 s late, after the "
+       "promotion's verifying reads",
+       "the new primary retries and holds every target: one change each, nothing moved away, no conflict",
+       build_eip_failover_lag},
+      {"eip-old-returns-address-lags",
+       "the old primary restarts as primary 10 s after a failover; its DescribeAddresses lags 15 s and shows the "
+       "Elastic IP at it, under its own tag",
+       "fenced at its first step by the route table's newer tag, it changes nothing; the new primary holds",
+       build_eip_old_returns_address_lags},
+      {"eip-old-returns-route-lags",
+       "the old primary restarts as primary 10 s after a failover; its DescribeRouteTables lags 15 s and shows the "
+       "route at it, under its own tag",
+       "fenced at its first step by the Elastic IP's newer tag, it changes nothing; the new primary holds",
+       build_eip_old_returns_route_lags},
+      {"eip-unread-promotion", "a standby denied DescribeAddresses is promoted; 3.5 min later it may read again",
+       "the promotion moves the route table and leaves the Elastic IP it could not read alone; it holds both at the end",
+       build_eip_unread_promotion},
   };
   return all;
 }
