@@ -44,6 +44,10 @@
 // disassociates it, as he moves or deletes a route; a rogue script
 // re-associates it. Every invariant below speaks of tables and holds for
 // every target, an Elastic IP's association counting as its route.
+// The core does not cope with every lag yet: reads that cannot show a
+// node's own last write make S2 fail in a few seeds, the more the longer
+// the lag (--kinds eip --seed 293 at 0.5 s; see the open eip-lag-*
+// scenarios).
 //
 // Invariants. H is one read's staleness (the seed's bound) plus one claim's
 // length (10 s); W is the flap window of the largest check_interval any node
@@ -127,7 +131,9 @@
 // random events, the invariants checked all the same, and figures printed:
 // route changes, seconds each node held the VIP, seconds in conflict, the
 // final holder. Exit status non-zero on a violation or when the scenario's
-// stated expectation fails. See scenarios() below.
+// stated expectation fails. See scenarios() below. --scenario all leaves
+// out the open findings (failures of the core a scenario reproduces until
+// they are fixed); --scenario open runs those.
 //
 // A run stops at its first violation; --keep-going runs every seed to its
 // end and counts, per invariant, the seeds that violated it.
@@ -135,7 +141,7 @@
 // Usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace]
 //                   [--ignore S4,S3] [--keep-going] [--world wide|classic] [--[no-]<item>]...
 //                   [--kinds route|mixed|eip|any] [--address-lag MS] [--route-lag MS]
-//                   [--scenario NAME|all|list]
+//                   [--scenario NAME|all|open|list]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -226,6 +232,11 @@ struct Scenario {
   const char *what;         // the situation
   const char *expectation;  // what must hold, besides the invariants
   void (*build)(Run &);     // nodes, tables, script
+  // An open finding: a failure of the core that the scenario reproduces
+  // until it is fixed. Not in --scenario all (the test command, and the
+  // mutation tests' baseline, need every scenario there to pass); run by
+  // its name or with --scenario open.
+  bool open = false;
 };
 
 struct Run {
@@ -2506,6 +2517,75 @@ void build_eip_unread_promotion(Run &r) {
   };
 }
 
+// (finding) Two standbys promoted to timeline 2 at once, an Elastic IP their
+// only target, and DescribeAddresses 5 s behind every change (EC2's
+// eventual consistency; route reads that lag as much do the same, see
+// --route-lag). Neither sees the other's association or tag for 5 s, and
+// each claim retry (every 0.2 to 1 s) associates the address again: it
+// changes hands at every retry until the reads catch up, a war S2 counts.
+// Fails today: what pg_vip should do (not re-point, on a retry, a target it
+// pointed itself less than a lag ago?) is the core's to decide.
+void build_eip_lag_double_promotion(Run &r) {
+  r.staleness_ = 5000;
+  r.make_tables(0, 1);
+  r.ec2_->faults.address_lag = 5000;
+  Node &a = r.player("first", 10000, Node::Pg::Standby);
+  Node &b = r.player("second", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  constexpr Millis kFailover = 60000;
+  r.end_at_ = 5 * 60000;
+  r.failover(kFailover, o, a, 2, &b);
+  r.expectation_ = [&r, &a, &b] {
+    std::string why;
+    int changes = changes_after(r, kFailover);
+    if (changes > 3)
+      why += "the Elastic IP changed hands " + std::to_string(changes) +
+             " times after the double promotion (at most 3: the winner, the loser, the winner again); ";
+    return why + ends_holding(r, a, "the winner") + ends_fenced(b, "the loser");
+  };
+}
+
+// (finding) A script re-associates the Elastic IP with another interface
+// every second from before a failover on, for 6 min; DescribeAddresses shows
+// every change 2 s late, and the new primary cannot read its route table
+// (IAM denies DescribeRouteTables meanwhile), so it keeps claiming at the
+// slow pace. Each association it makes is undone before any of its reads
+// can show it: it never sees the address here, so no move away counts as a
+// reversal (the flap memory starts at a read that showed it here), and it
+// associates the address again at every check for as long as the script
+// runs. Had it read its association once, the second move away would have
+// put it in conflict. Fails today.
+void build_eip_lag_rogue(Run &r) {
+  r.staleness_ = 2000;
+  r.make_tables(1, 1);
+  r.ec2_->faults.address_lag = 2000;
+  Node &o = r.first_primary("old", 10000);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  r.end_at_ = 10 * 60000;
+  r.at(kHookStarts - 20000, [&r, &n] {
+    r.ec2_->denied[n.id].insert("DescribeRouteTables");
+    r.trace("event: IAM now denies DescribeRouteTables to node %d", n.id);
+  });
+  r.at(kHookStarts - 10000, [&r] { r.start_rogue(eip_of(r), "eni-0rogue", 1000, kHookStops); });
+  r.failover(kHookStarts, o, n, 2);
+  r.at(kHookStops, [&r, &n] {
+    r.ec2_->denied[n.id].clear();
+    r.trace("event: IAM allows DescribeRouteTables to node %d again", n.id);
+  });
+  r.expectation_ = [&r, &n] {
+    std::string why;
+    int bound = 2 + static_cast<int>((kHookStops - kHookStarts) / flap_window_of(n.check_interval)) + 1;
+    int mine = static_cast<int>(std::count_if(r.ec2_->sent.begin(), r.ec2_->sent.end(), [&](const Sent &s) {
+      return s.node == n.id && s.action == "Point" && s.table == eip_of(r) && s.applied && s.sent_at < kHookStops;
+    }));
+    if (mine > bound)
+      why += "the new primary associated the address " + std::to_string(mine) + " times against the script (at most " +
+             std::to_string(bound) + ": the promotion's and a retry's, then one per flap window); ";
+    if (r.conflict_ms_[n.id] == 0) why += "the new primary never went into conflict; ";
+    return why + ends_holding(r, n, "the new primary");
+  };
+}
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -2606,6 +2686,14 @@ const std::vector<Scenario> &scenarios() {
       {"eip-unread-promotion", "a standby denied DescribeAddresses is promoted; 3.5 min later it may read again",
        "the promotion moves the route table and leaves the Elastic IP it could not read alone; it holds both at the end",
        build_eip_unread_promotion},
+      {"eip-lag-double-promotion",
+       "two standbys promoted to timeline 2 at once; their one Elastic IP's DescribeAddresses lags 5 s",
+       "no war: the address changes hands at most 3 times; the winner holds, the loser ends fenced",
+       build_eip_lag_double_promotion, true},
+      {"eip-lag-rogue",
+       "a script re-associates the Elastic IP every second from before a failover on, for 6 min; "
+       "DescribeAddresses lags 2 s; the new primary cannot read its route table meanwhile",
+       "the new primary stops in conflict: a few associations, then one per flap window", build_eip_lag_rogue, true},
   };
   return all;
 }
@@ -2685,7 +2773,7 @@ int main(int argc, char **argv) {
       "usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace] [--ignore S4,S3] [--keep-going]\n"
       "                  [--world wide|classic] [--[no-]ITEM]... [--kinds route|mixed|eip|any]\n"
       "                  [--address-lag MS] [--route-lag MS]\n"
-      "                  [--scenario NAME|all|list]\n"
+      "                  [--scenario NAME|all|open|list]\n"
       "ITEM: intervals wall-steps long-staleness late-writes lagging-promotions two-clusters outsider-tags\n"
       "      route-deletes cancel (after --world, in order)\n";
   for (int i = 1; i < argc; ++i) {
@@ -2731,12 +2819,15 @@ int main(int argc, char **argv) {
   }
   if (!scenario.empty()) {
     if (scenario == "list") {
-      for (const auto &s : scenarios()) std::printf("%-20s %s\n", s.name, s.what);
+      for (const auto &s : scenarios()) std::printf("%-20s %s%s\n", s.name, s.open ? "(open) " : "", s.what);
       return 0;
     }
     int failed = 0, ran = 0;
+    std::string skipped;
     for (const auto &s : scenarios()) {
-      if (scenario != "all" && scenario != s.name) continue;
+      bool chosen = scenario == s.name || (scenario == "all" && !s.open) || (scenario == "open" && s.open);
+      if (scenario == "all" && s.open) skipped += std::string(skipped.empty() ? "" : ", ") + s.name;
+      if (!chosen) continue;
       ++ran;
       failed += !run_scenario(s, trace, ignored);
     }
@@ -2745,6 +2836,7 @@ int main(int argc, char **argv) {
       return 2;
     }
     std::printf("scenarios: %d run, %d failed\n", ran, failed);
+    if (!skipped.empty()) std::printf("open findings, not run (--scenario open runs them): %s\n", skipped.c_str());
     return failed ? 1 : 0;
   }
   long total_steps = 0, violations = 0;
