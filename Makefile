@@ -2,7 +2,7 @@
 #   make && make install     build and install the extension
 #   make unit                the core's unit tests (no PostgreSQL needed)
 #   make integration         the core against the local AWS endpoint (test/fake_aws)
-#   make simulate            the simulation of the fence (SEEDS=, STEPS=, WORLD=; SEED=n replays one)
+#   make simulate            the simulation of the fence (SEEDS=, STEPS=, WORLD=, KINDS=; SEED=n replays one)
 #   make simulate-scenarios  its scripted scenarios (SCENARIO=name runs one, with its trace)
 #   make mutate              mutation testing of the simulation (test/mutate; MUTATE_SEEDS=, MUTATIONS=);
 #                            make mutate-ci: the list's ci subset, fewer seeds
@@ -120,8 +120,10 @@ $(INTEGRATION_BIN): TEST_LIBS = -lgtest_main -lgtest -lpthread
 # The simulation of the fence (test/sim): every node's controller over a
 # simulated EC2 and clock. SEEDS and STEPS size the run; SEED=n replays one
 # seed with its whole trace; WORLD=classic|wide (wide by default) says which
-# faults the seeds may draw. The scenarios are fixed scripts, each with its
-# figures and expectation.
+# faults the seeds may draw; KINDS=route|mixed|eip|any (any by default: a
+# third of the seeds each, by the seed's number) which targets a seed
+# configures: route tables, both, or Elastic IPs. The scenarios are fixed
+# scripts, each with its figures and expectation.
 SIM_SRCS = $(sort $(wildcard test/sim/*.cpp))
 SIM_BIN  = test/sim/pg_vip_sim
 $(SIM_BIN): $(SIM_SRCS)
@@ -175,11 +177,12 @@ integration-asan: $(ASAN_INTEGRATION_BIN)
 SEEDS ?= 1000
 STEPS ?= 3000
 WORLD ?= wide
+KINDS ?= any
 simulate: $(SIM_BIN)
 ifdef SEED
-	$(SIM_BIN) --world $(WORLD) --seed $(SEED) --steps $(STEPS) --trace
+	$(SIM_BIN) --world $(WORLD) --kinds $(KINDS) --seed $(SEED) --steps $(STEPS) --trace
 else
-	$(SIM_BIN) --world $(WORLD) --seeds $(SEEDS) --steps $(STEPS)
+	$(SIM_BIN) --world $(WORLD) --kinds $(KINDS) --seeds $(SEEDS) --steps $(STEPS)
 endif
 
 simulate-scenarios: $(SIM_BIN)

@@ -73,7 +73,7 @@ void Ec2::commit(Millis at) {
   if (!history_.empty() && at < history_.back().first) at = history_.back().first;
   history_.push_back({at, state_});
   // Keep what a stale read may still be served, and one state before it.
-  Millis horizon = at - std::max<Millis>(faults.max_staleness, 60000);
+  Millis horizon = at - std::max<Millis>(faults.longest_staleness(), 60000);
   while (history_.size() > 2 && history_[1].first <= horizon) history_.pop_front();
 }
 
@@ -92,8 +92,9 @@ std::string TableState::describe_tags() const {
   return out;
 }
 
-// The route only: the tags stay as they are (an operator moves a route
-// with ReplaceRoute, which leaves tags alone).
+// The route (or association) only: the tags stay as they are (an operator
+// moves a route with ReplaceRoute, an address with AssociateAddress, which
+// leave tags alone).
 void Ec2::set(Millis at, const std::string &table, const TableState &s) {
   auto tags = state_[table].tags;
   state_[table] = s;
@@ -224,7 +225,7 @@ Ec2::Fate Ec2::fate(int node, const std::string &action, Millis at, Millis timeo
     f.latency = timeout;
     f.error = error(ErrorKind::Transport, 0, "RequestTimeout", "simulated answer lost after the change was applied");
     // Held up inside EC2: applied well after the node gave up on it.
-    if (action != "DescribeRouteTables" && faults.max_write_delay > 0 && u(rng_) < faults.late_apply)
+    if (action.rfind("Describe", 0) != 0 && faults.max_write_delay > 0 && u(rng_) < faults.late_apply)
       f.delay = std::uniform_int_distribution<Millis>(1, faults.max_write_delay)(rng_);
   }
   return f;
@@ -274,34 +275,56 @@ Millis SimCloud::attempt(const std::string &action, Millis start, int attempts,
   return t;
 }
 
+// One DescribeRouteTables for the tables and one DescribeAddresses for the
+// Elastic IPs, sent together (as the real Cloud does): each may fail alone,
+// each is served at its own age.
 std::vector<TargetRead> SimCloud::read(const std::vector<std::string> &ids, int attempts) {
   std::vector<TargetRead> out(ids.size());
+  std::vector<std::size_t> tables, addresses;
+  for (std::size_t i = 0; i < ids.size(); ++i) (is_elastic_ip(ids[i]) ? addresses : tables).push_back(i);
+  const Faults &f = ec2_.faults;
+  Millis start = *now_, end = start;
+  if (!tables.empty())
+    end = std::max(end, describe("DescribeRouteTables", start, attempts, ids, tables, f.route_lag, f.stale_read,
+                                 f.max_staleness, out));
+  if (!addresses.empty())
+    end = std::max(end, describe("DescribeAddresses", start, attempts, ids, addresses, f.address_lag,
+                                 f.address_stale_read, f.address_max_staleness, out));
+  *now_ = end;
+  return out;
+}
+
+Millis SimCloud::describe(const std::string &action, Millis start, int attempts, const std::vector<std::string> &ids,
+                          const std::vector<std::size_t> &which, Millis lag, double stale, Millis max_stale,
+                          std::vector<TargetRead> &out) {
   Snapshot seen;
   Millis seen_at = -1;
   std::optional<aws::AwsError> err;
   Millis end = attempt(
-      "DescribeRouteTables", *now_, attempts,
+      action, start, attempts,
       [&](Millis at, bool) {
         ec2_.served(at);
-        seen_at = at;
+        // The lag reaches back no further than the VPC as the run set it up.
+        seen_at = std::max<Millis>(at - lag, 0);
         std::uniform_real_distribution<double> u(0, 1);
-        if (ec2_.faults.max_staleness > 0 && u(ec2_.rng()) < ec2_.faults.stale_read) {
-          std::uniform_int_distribution<Millis> age(0, ec2_.faults.max_staleness);
-          seen_at = at - age(ec2_.rng());
+        if (max_stale > 0 && u(ec2_.rng()) < stale) {
+          std::uniform_int_distribution<Millis> age(0, max_stale);
+          seen_at -= age(ec2_.rng());
         }
         seen = ec2_.state_at(seen_at);
       },
       err);
-  *now_ = end;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
+  for (std::size_t i : which) {
     TargetRead &r = out[i];
     r.id = ids[i];
     if (err) {
       r.error = err;
-      r.failed_action = "DescribeRouteTables";
+      r.failed_action = action;
       last_read[ids[i]] = {false, -1, step};
       continue;
     }
+    // An Elastic IP not associated is Missing, never Dangling: the same
+    // fields say it.
     const TableState &t = seen[ids[i]];
     r.state = !t.route_present                       ? TargetState::Missing
               : t.blackhole                          ? TargetState::Dangling
@@ -312,7 +335,7 @@ std::vector<TargetRead> SimCloud::read(const std::vector<std::string> &ids, int 
     r.fence_tags = t.tags;
     last_read[ids[i]] = {true, seen_at, step};
   }
-  return out;
+  return end;
 }
 
 Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const std::string &eni, const FenceWrite &fence,
@@ -352,17 +375,22 @@ Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const st
       out.fence.error = err;
     } else {
       const std::string &id = points[j.index].id;
+      // AssociateAddress with AllowReassociation takes the address from
+      // wherever it is, as ReplaceRoute (or CreateRoute) the route.
+      bool address = is_elastic_ip(id);
       Sent s{start, node_, "Point", id, eni, false, start};
       if (ec2_.on_send) ec2_.on_send(s);
       done = attempt(
-          "ReplaceRoute", start, attempts,
+          address ? "AssociateAddress" : "ReplaceRoute", start, attempts,
           [ec2 = &ec2_, node = node_, id, eni, start](Millis at, bool late) {
             ec2->write_route(at, node, id, eni, start, late);
             ec2->sent.push_back({at, node, "Point", id, eni, true, start});
           },
           err);
       out.points[j.index].sent = true;
-      out.points[j.index].action = points[j.index].missing ? "CreateRoute" : "ReplaceRoute";
+      out.points[j.index].action = address                   ? "AssociateAddress"
+                                   : points[j.index].missing ? "CreateRoute"
+                                                             : "ReplaceRoute";
       out.points[j.index].error = err;
     }
     end = std::max(end, done);

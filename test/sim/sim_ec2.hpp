@@ -1,10 +1,12 @@
 // The simulated side of the world: a clock per node, and an EC2 that holds
-// route tables and their fence tags, serves reads up to a bounded age,
-// applies writes at the simulated time they reach it, and fails requests as
-// the run's faults say. Deterministic: every choice comes from the run's
-// seeded generator, nothing sleeps, nothing touches a socket.
+// the targets of both kinds (route tables and Elastic IPs) and their fence
+// tags, serves reads up to a bounded age (each kind's read its own), applies
+// writes at the simulated time they reach it, and fails requests as the
+// run's faults say. Deterministic: every choice comes from the run's seeded
+// generator, nothing sleeps, nothing touches a socket.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -24,8 +26,12 @@ namespace pg_vip::sim {
 
 using Millis = int64_t;  // simulated time since the run began
 
-// What EC2 holds for one route table: the VIP's route and its fence tags
-// (key to value: one key per timeline, and whatever an outsider wrote).
+// What EC2 holds for one target and its fence tags (key to value: one key
+// per timeline, and whatever an outsider wrote). A route table: the VIP's
+// route (present, a blackhole, the interface it points at). An Elastic IP
+// (an id "eipalloc-..."): its association, in the same fields: present when
+// associated, `eni` the interface; never a blackhole (EC2 disassociates an
+// address whose interface is deleted).
 struct TableState {
   bool route_present = false;
   bool blackhole = false;
@@ -41,6 +47,10 @@ struct TableState {
   std::string describe_tags() const;
 };
 using Snapshot = std::map<std::string, TableState>;
+
+// Which kind a target id names: EC2's own prefix, as the real Cloud tells
+// them apart (checked here on its own, not with the code under test).
+inline bool is_elastic_ip(const std::string &id) { return id.rfind("eipalloc-", 0) == 0; }
 
 // The fields of a fence tag the invariants need, parsed here independently
 // of the code under test. Fields it does not know (lease=, held=, mac=, ...)
@@ -61,20 +71,44 @@ struct Faults {
   double lost_answer = 0;    // applied, then the answer is lost (a timeout)
   double stale_read = 0;     // a read served from an older state
   Millis max_staleness = 0;  // how old at most
+  // DescribeAddresses' own eventual consistency: every read is at least
+  // address_lag old (an association changed less than that ago is not seen
+  // yet), and with probability address_stale_read older still, by up to
+  // address_max_staleness. route_lag: the same floor for DescribeRouteTables
+  // (a scenario's, or --route-lag's: no seed draws one).
+  Millis address_lag = 0;
+  double address_stale_read = 0;
+  Millis address_max_staleness = 0;
+  Millis route_lag = 0;
   Millis min_latency = 2, max_latency = 40;
   // A changing request whose answer was lost applies this late at most
   // (0: at once), with probability late_apply.
   double late_apply = 0;
   Millis max_write_delay = 0;
+
+  // The oldest state any read may be served.
+  Millis longest_staleness() const { return std::max(route_lag + max_staleness, address_lag + address_max_staleness); }
+  // How far behind reads are (EC2's eventual consistency), no fault: what
+  // stays when the run's faults stop.
+  Faults consistency() const {
+    Faults f;
+    f.stale_read = stale_read;
+    f.max_staleness = max_staleness;
+    f.address_lag = address_lag;
+    f.address_stale_read = address_stale_read;
+    f.address_max_staleness = address_max_staleness;
+    f.route_lag = route_lag;
+    return f;
+  }
 };
 
 // One changing request as EC2 received it (for the invariants and the trace).
 struct Sent {
   Millis at = 0;
   int node = -1;
-  std::string action;  // "Point", "Fence" or "Forget"
-  std::string table;
-  std::string value;  // the interface pointed at, or the tag written
+  std::string action;  // "Point" (a route or an association), "Fence" or "Forget"
+  std::string table;   // the target's id
+  std::string value;   // the interface pointed at, or the tag written
   bool applied = false;
   Millis sent_at = 0;  // when the request left the node (at: when EC2 applied it)
 };
@@ -122,11 +156,14 @@ class Ec2 {
 
   const Snapshot &state() const { return state_; }
   Snapshot state_at(Millis t) const;
-  // A change made outside pg_vip (an operator, a script).
+  // A change made outside pg_vip (an operator, a script): a route, or an
+  // Elastic IP associated or disassociated.
   void set(Millis at, const std::string &table, const TableState &s);
   // A tag written (or deleted: nullopt) outside pg_vip, under `key`.
   void set_tag(Millis at, const std::string &table, const std::string &key, const std::optional<std::string> &value);
-  // A write by a node, sent at sent_at; late: applied after its answer was lost.
+  // A write by a node, sent at sent_at; late: applied after its answer was
+  // lost. A route (CreateRoute, ReplaceRoute) or an association
+  // (AssociateAddress with AllowReassociation: from wherever it is).
   void write_route(Millis at, int node, const std::string &table, const std::string &eni, Millis sent_at, bool late);
   void write_tag(Millis at, int node, const std::string &table, const std::string &key, const std::string &value,
                  Millis sent_at);
@@ -171,7 +208,7 @@ class Ec2 {
   std::function<void(const std::string &, const std::optional<std::string> &, const std::string &, int, Millis, Millis)>
       on_tag_write;
   std::function<void(const std::string &, const std::string &, int, Millis, Millis)> on_tag_delete;
-  // Per table: route changes (the target really changed) made by nodes, and when.
+  // Per target: route or association changes (it really moved) made by nodes, and when.
   std::map<std::string, int> route_changes;
   std::map<std::string, std::vector<Millis>> change_times;
   // Told of every route change a node's write makes: (table, node, the
@@ -211,7 +248,7 @@ class SimCloud : public Cloud {
   Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) override;
   std::optional<bool> source_dest_check() override { return false; }
 
-  // For the invariants: per table, whether this node's last read of it
+  // For the invariants: per target, whether this node's last read of it
   // succeeded, and the snapshot time that read served.
   struct LastRead {
     bool ok = false;
@@ -230,6 +267,12 @@ class SimCloud : public Cloud {
   // effect(at, late): what the request does in EC2, at the time it does it.
   Millis attempt(const std::string &action, Millis start, int attempts, const std::function<void(Millis, bool)> &effect,
                  std::optional<aws::AwsError> &error);
+  // One Describe request for the targets `which` of `ids` (one kind), sent
+  // at `start`: fills their reads; returns when it ended. `lag`, `stale`,
+  // `max_stale`: that kind's eventual consistency.
+  Millis describe(const std::string &action, Millis start, int attempts, const std::vector<std::string> &ids,
+                  const std::vector<std::size_t> &which, Millis lag, double stale, Millis max_stale,
+                  std::vector<TargetRead> &out);
   Ec2 &ec2_;
   int node_;
   Millis *now_;
