@@ -2384,9 +2384,11 @@ const std::string &eip_of(const Run &r) { return r.eips_.front(); }
 // the routes already point at it. It must retry, not take the stale
 // association for someone else's move, and hold every target at the end.
 void build_eip_failover_lag(Run &r) {
-  r.staleness_ = 2000;  // H and E1 count the lag
+  // Longer than the claim reads an Elastic IP back (verify_patience: 3.1 s), so the
+  // promotion's own verifying reads never see the association.
+  r.staleness_ = 4000;  // H and E1 count the lag
   r.make_tables(2, 1);
-  r.ec2_->faults.address_lag = 2000;
+  r.ec2_->faults.address_lag = 4000;
   Node &o = r.first_primary("old", 10000);
   Node &n = r.player("new", 10000, Node::Pg::Standby);
   constexpr Millis kFailover = 60000;
@@ -2669,7 +2671,7 @@ const std::vector<Scenario> &scenarios() {
        "the holder repairs the tables under tags it rewrites first: the lagging node takes no route",
        build_silent_holder_returns},
       {"eip-failover-lag",
-       "a failover moves 2 route tables and an Elastic IP; DescribeAddresses shows each change 2 s late, after the "
+       "a failover moves 2 route tables and an Elastic IP; DescribeAddresses shows each change 4 s late, after the "
        "promotion's verifying reads",
        "the new primary retries and holds every target: one change each, nothing moved away, no conflict",
        build_eip_failover_lag},
