@@ -17,6 +17,7 @@ const char *to_string(ErrorKind kind) noexcept {
     case ErrorKind::NotFound: return "not found";
     case ErrorKind::Invalid: return "invalid request";
     case ErrorKind::Malformed: return "malformed response";
+    case ErrorKind::Conflict: return "changed by someone else first";
   }
   return "unknown";
 }

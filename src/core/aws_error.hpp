@@ -23,6 +23,10 @@ enum class ErrorKind {
   NotFound,        // *.NotFound
   Invalid,         // validation: InvalidParameterValue, RouteAlreadyExists, ...
   Malformed,       // an answer we cannot read
+  // A compare-and-swap that found the value it compared changed (Route 53's
+  // batch refused on its DELETE): someone else wrote first. Nothing changed;
+  // read again and decide again, never retry the same request.
+  Conflict,
 };
 const char *to_string(ErrorKind kind) noexcept;
 

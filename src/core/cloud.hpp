@@ -79,6 +79,14 @@ class Cloud {
   struct Applied {
     std::vector<Outcome> points;  // in the order asked
     Outcome fence;
+    // Targets whose fence went in a request of their own (a DNS record's
+    // compare-and-swap batch): how each went, in place of `fence` for them.
+    std::map<std::string, Outcome> fence_by_id;
+    // How the fence write went for one target.
+    const Outcome &fence_of(const std::string &id) const {
+      auto it = fence_by_id.find(id);
+      return it == fence_by_id.end() ? fence : it->second;
+    }
   };
   virtual Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id,
                         const FenceWrite &fence, int attempts) = 0;

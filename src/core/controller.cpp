@@ -21,7 +21,10 @@ bool same_cloud(const ControllerConfig &a, const ControllerConfig &b) {
   return a.vip == b.vip && a.network_interface == b.network_interface && a.region == b.region &&
          a.ec2_endpoint == b.ec2_endpoint && a.imds_endpoint == b.imds_endpoint && a.aws_profile == b.aws_profile &&
          a.ca_file == b.ca_file && a.request_timeout == b.request_timeout &&
-         a.elastic_ip_private_address == b.elastic_ip_private_address;
+         a.elastic_ip_private_address == b.elastic_ip_private_address &&
+         // A Cloud for Route 53 or none: whether any record is configured.
+         a.dns_records.empty() == b.dns_records.empty() && a.dns_ttl == b.dns_ttl && a.dns_value == b.dns_value &&
+         a.route53_endpoint == b.route53_endpoint;
 }
 
 // How long the reads that lift a fence must span, at the least: a read
@@ -38,6 +41,7 @@ std::vector<TargetId> ControllerConfig::targets() const {
   for (const auto &id : route_tables) out.push_back({TargetKind::Route, id});
   for (const auto &id : elastic_ips) out.push_back({TargetKind::ElasticIp, id});
   for (const auto &id : secondary_ips) out.push_back({TargetKind::SecondaryIp, id});
+  for (const auto &id : dns_records) out.push_back({TargetKind::Dns, id});
   return out;
 }
 

@@ -62,6 +62,12 @@ struct ControllerConfig {
   std::string elastic_ip_private_address;
   // Secondary private IPv4 addresses: the secondary IP kind's targets.
   std::vector<std::string> secondary_ips;
+  // Route 53 records ("<hosted zone id>:<name.>"): the DNS kind's targets,
+  // each fenced by its TXT record in one compare-and-swap batch.
+  std::vector<std::string> dns_records;
+  long dns_ttl = 10;                  // seconds, for the address and the fence record
+  std::string dns_value = "private";  // pg_vip.dns_value, parsed
+  std::string route53_endpoint;       // empty: the environment's, else Route 53's
   // Every target, of every kind, in the order the status shows them.
   std::vector<TargetId> targets() const;
   std::string network_interface = "auto";

@@ -65,7 +65,7 @@ std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which
       // A tag that already named this node counts even when its rewrite
       // failed (CreateTags denied): the route goes back, as a repair did
       // before the rewrite; the rewrite is the renewal's, best effort.
-      bool tagged = fence_ids.empty() || a.fence.ok() ||
+      bool tagged = fence_ids.empty() || a.fence_of(t.id).ok() ||
                     std::find(fence_ids.begin(), fence_ids.end(), t.id) == fence_ids.end() ||
                     std::find(own.begin(), own.end(), t.id) != own.end();
       if (tagged || older) {
@@ -77,19 +77,17 @@ std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which
     points = go;
     pointed = went;
   }
-  if (a.fence.ok())
-    for (auto i : which)
-      if (std::find(fence_ids.begin(), fence_ids.end(), targets_[i].id) != fence_ids.end())
-        targets_[i].tagged_here = true;
-  if (a.fence.error) {
-    std::string why = "fence tag not written: " + a.fence.error->describe_for(a.fence.action);
-    for (auto i : which) {
-      // Only where a tag was to be written: one already naming this node stands.
-      if (std::find(fence_ids.begin(), fence_ids.end(), targets_[i].id) == fence_ids.end()) continue;
-      targets_[i].last_error = why;
-      targets_[i].permanent = a.fence.error->permanent();
-      targets_[i].cause = a.fence.action + ":" + a.fence.error->code;
-    }
+  bool fenced_all = true;
+  for (auto i : which) {
+    // Only where a tag was to be written: one already naming this node stands.
+    if (std::find(fence_ids.begin(), fence_ids.end(), targets_[i].id) == fence_ids.end()) continue;
+    const Outcome &f = a.fence_of(targets_[i].id);
+    if (f.ok()) targets_[i].tagged_here = true;
+    if (!f.error) continue;
+    fenced_all = false;
+    targets_[i].last_error = "fence tag not written: " + f.error->describe_for(f.action);
+    targets_[i].permanent = f.error->permanent();
+    targets_[i].cause = f.action + ":" + f.error->code;
   }
   int switched = 0;
   std::vector<std::size_t> moved;
@@ -107,7 +105,7 @@ std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which
       view.cause += action + ":" + a.points[k].error->code;
     }
   }
-  if ((fence_ids.empty() || a.fence.ok()) && switched == static_cast<int>(points.size())) {
+  if ((fence_ids.empty() || (a.fence.ok() && fenced_all)) && switched == static_cast<int>(points.size())) {
     double ms = duration<double, std::milli>(now() - round_start).count();
     std::vector<std::size_t> tagged;
     for (auto i : which)

@@ -1,12 +1,19 @@
 #include "ec2_cloud_factory.hpp"
 
+#include "cloud_set.hpp"
 #include "ec2_cloud.hpp"
+#include "route53_cloud.hpp"
 
 namespace pg_vip {
 
 Controller::CloudFactory ec2_cloud_factory(aws::Environment env) {
   if (!env) env = aws::process_environment();
   return [env = std::move(env)](const ControllerConfig &c, TimeSource &time, CloudReports reports) {
+    std::function<void(const aws::Ec2Call &, const aws::Ec2Result &)> on_attempt;
+    if (reports.attempt)
+      on_attempt = [attempt = std::move(reports.attempt)](const aws::Ec2Call &call, const aws::Ec2Result &r) {
+        attempt(call.action, r.error, r.attempts);
+      };
     Ec2CloudOptions o;
     o.vip = c.vip;
     o.region = c.region;
@@ -17,12 +24,25 @@ Controller::CloudFactory ec2_cloud_factory(aws::Environment env) {
     o.request_timeout = c.request_timeout;
     o.elastic_ip_private_address = c.elastic_ip_private_address;
     o.env = env;
-    o.log = std::move(reports.log);
-    if (reports.attempt)
-      o.on_attempt = [attempt = std::move(reports.attempt)](const aws::Ec2Call &call, const aws::Ec2Result &r) {
-        attempt(call.action, r.error, r.attempts);
-      };
-    return std::unique_ptr<Cloud>(std::make_unique<Ec2Cloud>(std::move(o), time));
+    o.log = reports.log;
+    o.on_attempt = on_attempt;
+    auto ec2 = std::make_unique<Ec2Cloud>(std::move(o), time);
+    // Route tables and Elastic IPs alone: EC2's Cloud, as before Route 53.
+    if (c.dns_records.empty()) return std::unique_ptr<Cloud>(std::move(ec2));
+    Route53CloudOptions r;
+    r.vip = c.vip;
+    r.route53_endpoint = c.route53_endpoint;
+    r.imds_endpoint = c.imds_endpoint;
+    r.aws_profile = c.aws_profile;
+    r.ca_file = c.ca_file;
+    r.request_timeout = c.request_timeout;
+    r.dns_value = c.dns_value;
+    r.dns_ttl = c.dns_ttl;
+    r.env = env;
+    r.log = reports.log;
+    r.on_attempt = on_attempt;
+    return std::unique_ptr<Cloud>(
+        std::make_unique<CloudSet>(std::move(ec2), std::make_unique<Route53Cloud>(std::move(r), time)));
   };
 }
 

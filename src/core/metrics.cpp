@@ -33,7 +33,9 @@ CallOutcome outcome_of(const std::optional<aws::AwsError> &error) noexcept {
     case aws::ErrorKind::Authentication:  // no credentials at all too (NoCredentials)
     case aws::ErrorKind::Authorization:
     case aws::ErrorKind::NotFound:
-    case aws::ErrorKind::Invalid: return CallOutcome::ClientError;
+    case aws::ErrorKind::Invalid:
+    // Another node's compare-and-swap went first: answered, and refused.
+    case aws::ErrorKind::Conflict: return CallOutcome::ClientError;
   }
   return CallOutcome::ClientError;
 }

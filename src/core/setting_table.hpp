@@ -108,6 +108,18 @@ inline constexpr Setting kSettings[] = {
                  "one IPv4 address; or empty",
                  "The private address of the network interface the Elastic IPs are associated with; empty: its "
                  "primary private address."),
+    text_setting("pg_vip.dns_records", Type::List, "", normalize_dns_records,
+                 "`<hosted zone id>:<record name>`, comma-separated, at most 20, no duplicates; or empty",
+                 "Route 53 records pointed at the primary, each as hosted zone id:record name; empty: none."),
+    int_setting("pg_vip.dns_ttl", 10, 0, kMaxDnsTtlSeconds, Unit::S, "The TTL of the Route 53 records pg_vip writes."),
+    text_setting("pg_vip.dns_value", Type::String, "private", parse_dns_value,
+                 "`private`, `public`, or an IPv4 or IPv6 address",
+                 "What the Route 53 records point at: the primary's private or public address (from instance "
+                 "metadata), or this node's own fixed address."),
+    text_setting("pg_vip.route53_endpoint", Type::String, "", normalize_route53_endpoint,
+                 "an `http` or `https` URL: scheme, host, optional port; or empty",
+                 "The Route 53 API endpoint URL; empty: AWS_ENDPOINT_URL_ROUTE_53, AWS_ENDPOINT_URL, then the "
+                 "partition's endpoint."),
     text_setting("pg_vip.network_interface", Type::String, "auto", parse_network_interface,
                  "`auto`, or `eni-` + 8 or 17 hex digits",
                  "The network interface the VIP routes point at: an eni- id, or auto for this instance's primary "
@@ -174,18 +186,6 @@ inline constexpr Setting kUpcomingSettings[] = {
     text_setting("pg_vip.secondary_ips", Type::List, "", normalize_secondary_ips,
                  "IPv4 addresses, comma-separated, at most 50, no duplicates; or empty",
                  "Secondary private IPv4 addresses moved to the primary's network interface; empty: none."),
-    text_setting("pg_vip.dns_records", Type::List, "", normalize_dns_records,
-                 "`<hosted zone id>:<record name>`, comma-separated, at most 20, no duplicates; or empty",
-                 "Route 53 records pointed at the primary, each as hosted zone id:record name; empty: none."),
-    int_setting("pg_vip.dns_ttl", 10, 0, kMaxDnsTtlSeconds, Unit::S, "The TTL of the Route 53 records pg_vip writes."),
-    text_setting("pg_vip.dns_value", Type::String, "private", parse_dns_value,
-                 "`private`, `public`, `elastic`, or an IPv4 or IPv6 address",
-                 "What the Route 53 records point at: the primary's private or public address, its Elastic IP, or "
-                 "a fixed address."),
-    text_setting("pg_vip.route53_endpoint", Type::String, "", normalize_route53_endpoint,
-                 "an `http` or `https` URL: scheme, host, optional port; or empty",
-                 "The Route 53 API endpoint URL; empty: AWS_ENDPOINT_URL_ROUTE_53, AWS_ENDPOINT_URL, then the "
-                 "partition's endpoint."),
     text_setting("pg_vip.role_arn", Type::String, "", parse_role_arn,
                  "`arn:aws:iam::<12 digits>:role/<path/name>`; or empty",
                  "An IAM role, possibly in another account, whose credentials (from STS AssumeRole) pg_vip acts "

@@ -471,7 +471,11 @@ std::string parse_dns_value(std::string_view raw) {
   auto value = trim(raw);
   std::string lower;
   for (char c : value) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "private" || lower == "public" || lower == "elastic") return lower;
+  if (lower == "private" || lower == "public") return lower;
+  if (lower == "elastic")
+    reject("dns_value", raw,
+           "\"elastic\" (the primary's Elastic IP) is not supported yet. Set \"private\", \"public\", or each "
+           "node's own address.");
   std::string text(value);
   unsigned char buf[16];
   char out[INET6_ADDRSTRLEN];

@@ -20,6 +20,7 @@ enum class TargetKind : uint8_t {
   Route = 0,    // the VIP's /32 (or /128) route in a VPC route table
   ElasticIp,    // an Elastic IP's association with a network interface
   SecondaryIp,  // a secondary private IPv4 address of a network interface
+  Dns,          // a Route 53 address record (A or AAAA) with its fence TXT record
 };
 
 // What a target's last read said, as this node sees it.

@@ -18,6 +18,11 @@ constexpr KindWords kSecondaryIp{"secondary_ip", "secondary IP", "secondary IPs"
 constexpr KindWords kElasticIp{"elastic_ip",        "Elastic IP",  "Elastic IPs",
                                "DescribeAddresses", "association", "not associated"};
 
+// A DNS record "points at" this node when its address is this node's
+// (pg_vip.dns_value); at another node's interface when it holds the address
+// its fence record says its holder wrote (route53_target.hpp).
+constexpr KindWords kDns{"dns", "DNS record", "DNS records", "ListResourceRecordSets", "record", "record not changed"};
+
 bool one_kind(const std::vector<TargetKind> &kinds) {
   return std::all_of(kinds.begin(), kinds.end(), [&](TargetKind k) { return k == kinds.front(); });
 }
@@ -29,6 +34,7 @@ const KindWords &words(TargetKind kind) noexcept {
     case TargetKind::Route: break;
     case TargetKind::ElasticIp: return kElasticIp;
     case TargetKind::SecondaryIp: return kSecondaryIp;
+    case TargetKind::Dns: return kDns;
   }
   return kRoute;
 }
@@ -38,6 +44,9 @@ std::chrono::milliseconds verify_patience(TargetKind kind) noexcept {
     case TargetKind::Route: break;
     case TargetKind::ElasticIp: return std::chrono::milliseconds(3100);
     case TargetKind::SecondaryIp: return std::chrono::milliseconds(6300);
+    // ListResourceRecordSets shows a change as soon as the batch is
+    // accepted (PENDING is the name servers' propagation, not the API's).
+    case TargetKind::Dns: break;
   }
   return std::chrono::milliseconds(700);
 }
@@ -54,7 +63,8 @@ const char *to_string(TargetKind kind, TargetState state) noexcept {
       switch (kind) {
         case TargetKind::Route: return "blackhole";
         case TargetKind::ElasticIp:
-        case TargetKind::SecondaryIp: break;
+        case TargetKind::SecondaryIp:
+        case TargetKind::Dns: break;
       }
       return "dangling";
     case TargetState::Unknown: break;

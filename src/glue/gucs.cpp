@@ -21,6 +21,10 @@ char *vip = nullptr;
 char *route_tables = nullptr;
 char *elastic_ips = nullptr;
 char *elastic_ip_private_address = nullptr;
+char *dns_records = nullptr;
+int dns_ttl_s = 10;
+char *dns_value = nullptr;
+char *route53_endpoint = nullptr;
 char *network_interface = nullptr;
 char *region = nullptr;
 char *ec2_endpoint = nullptr;
@@ -109,6 +113,10 @@ constexpr Binding kBindings[] = {
     {"pg_vip.route_tables", &route_tables},
     {"pg_vip.elastic_ips", &elastic_ips},
     {"pg_vip.elastic_ip_private_address", &elastic_ip_private_address},
+    {"pg_vip.dns_records", &dns_records},
+    {"pg_vip.dns_ttl", &dns_ttl_s},
+    {"pg_vip.dns_value", &dns_value},
+    {"pg_vip.route53_endpoint", &route53_endpoint},
     {"pg_vip.network_interface", &network_interface},
     {"pg_vip.region", &region},
     {"pg_vip.ec2_endpoint", &ec2_endpoint},
@@ -304,6 +312,11 @@ ControllerConfig controller_config() {
   cc.route_tables = settings::parse_route_tables(text(route_tables));
   cc.elastic_ips = settings::parse_elastic_ips(text(elastic_ips));
   cc.elastic_ip_private_address = settings::parse_elastic_ip_private_address(text(elastic_ip_private_address));
+  for (const auto &r : settings::parse_dns_records(text(dns_records)))
+    cc.dns_records.push_back(r.zone_id + ":" + r.name);
+  cc.dns_ttl = dns_ttl_s;
+  cc.dns_value = settings::parse_dns_value(text(dns_value, "private"));
+  cc.route53_endpoint = settings::normalize_route53_endpoint(text(route53_endpoint));
   cc.network_interface = text(network_interface, "auto");
   cc.region = text(region);
   cc.ec2_endpoint = text(ec2_endpoint);

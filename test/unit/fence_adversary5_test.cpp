@@ -80,6 +80,7 @@ struct World {
       case TargetKind::Route: tables[id] = {true, eni, tables[id].tags}; break;
       case TargetKind::ElasticIp: eips[id] = {true, eni, eips[id].tags}; break;
       case TargetKind::SecondaryIp: assigned[id] = eni; break;
+      case TargetKind::Dns: break;  // not in this world
     }
   }
   // The route deleted, the Elastic IP disassociated, the address unassigned.
@@ -88,6 +89,7 @@ struct World {
       case TargetKind::Route: tables[id].present = false; break;
       case TargetKind::ElasticIp: eips[id].present = false; break;
       case TargetKind::SecondaryIp: assigned[id] = ""; break;
+      case TargetKind::Dns: break;
     }
   }
   std::string where(const std::string &id) {
@@ -95,6 +97,7 @@ struct World {
       case TargetKind::Route: return tables[id].present ? tables[id].eni : "";
       case TargetKind::ElasticIp: return eips[id].present ? eips[id].eni : "";
       case TargetKind::SecondaryIp: return assigned[id];
+      case TargetKind::Dns: break;
     }
     return "";
   }
@@ -145,6 +148,7 @@ class WorldCloud : public Cloud {
           present = !eni.empty() && world.enis.count(eni);
           if (present) tags = world.enis[eni];
           break;
+        case TargetKind::Dns: break;  // not in this world
       }
       if (present) {
         r.state = eni == my_eni ? TargetState::Ours : TargetState::Other;

@@ -178,8 +178,9 @@ TEST(SettingTable, FindsRowsWithOrWithoutPrefix) {
   EXPECT_EQ(find_setting(""), nullptr);
   EXPECT_EQ(find_setting("other.route_tables"), nullptr);
   // Not registered yet: vip_check_setting() does not know them.
-  EXPECT_EQ(find_setting("pg_vip.dns_records"), nullptr);
-  EXPECT_NE(find_upcoming_setting("dns_records"), nullptr);
+  EXPECT_EQ(find_setting("pg_vip.secondary_ips"), nullptr);
+  EXPECT_NE(find_upcoming_setting("secondary_ips"), nullptr);
+  EXPECT_EQ(find_upcoming_setting("dns_records"), nullptr);  // registered
 }
 
 TEST(SettingTable, UnknownNameListsEverySetting) {
@@ -210,7 +211,7 @@ TEST(SettingTable, ShowsIntegersAsPostgresqlDoes) {
   EXPECT_EQ(show_int(ms, 3600000), "1h");
   EXPECT_EQ(show_int(ms, 86400000), "1d");
   EXPECT_EQ(show_int(ms, 0), "0");
-  const Setting &s = *find_upcoming_setting("dns_ttl");
+  const Setting &s = *find_setting("dns_ttl");
   EXPECT_EQ(show_int(s, 10), "10s");
   EXPECT_EQ(show_int(s, 90), "90s");
   EXPECT_EQ(show_int(s, 120), "2min");
@@ -228,5 +229,5 @@ TEST(SettingTable, ReadmeCellsOfEachType) {
   EXPECT_EQ(readme_default(*find_setting("vip")), "''");
   EXPECT_EQ(readme_default(*find_setting("imds_endpoint")), "http://169.254.169.254");
   EXPECT_EQ(readme_applies(*find_setting("vip")), "reload");
-  EXPECT_EQ(readme_values(*find_upcoming_setting("dns_ttl")), "`0` to `1d`");
+  EXPECT_EQ(readme_values(*find_setting("dns_ttl")), "`0` to `1d`");
 }

@@ -1,0 +1,308 @@
+#include "route53_cloud.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "error.hpp"
+#include "http_client.hpp"
+#include "imds.hpp"
+#include "route53_client.hpp"
+#include "route53_target.hpp"
+
+namespace pg_vip {
+
+using namespace std::chrono;
+using aws::AwsError;
+using aws::ErrorKind;
+
+namespace {
+
+constexpr const char *kChange = "ChangeResourceRecordSets";
+
+// Route 53's refusal of a batch whose DELETE no longer matches: someone
+// else's batch went first. Its own kind, so that the claim neither retries
+// the same batch nor takes it for a configuration error: the next read
+// shows who wrote, and the fence's rules decide again.
+AwsError lost_race_error(const AwsError &e) {
+  AwsError out = e;
+  out.kind = ErrorKind::Conflict;
+  out.message = "the fence record changed since this node read it (another node's batch went first); nothing was "
+                "changed. Route 53 said: " +
+                e.message;
+  return out;
+}
+
+AwsError config_error(const std::string &what) { return AwsError{ErrorKind::Invalid, 0, "InvalidInput", what, ""}; }
+
+class CurlRoute53 : public Route53Api {
+ public:
+  CurlRoute53(std::unique_ptr<aws::Route53Client> client, std::function<aws::RetryPolicy(int)> policy)
+      : client_(std::move(client)), policy_(std::move(policy)) {}
+  aws::TargetReadResult read_target(const std::string &zone, const std::string &address_name,
+                                    const std::string &address_type, const std::string &fence_name,
+                                    int attempts) override {
+    return client_->read_target(zone, address_name, address_type, fence_name, policy_(attempts));
+  }
+  aws::ChangeResult change(const std::string &zone, const aws::ChangeBatch &batch, int attempts) override {
+    return client_->change(zone, batch, policy_(attempts));
+  }
+  aws::ChangeResult change_status(const std::string &change_id) override {
+    return client_->change_status(change_id, policy_(1));
+  }
+
+ private:
+  std::unique_ptr<aws::Route53Client> client_;
+  std::function<aws::RetryPolicy(int)> policy_;
+};
+
+}  // namespace
+
+struct Route53Cloud::Impl {
+  Route53CloudOptions options;
+  TimeSource &time;
+  Clock clock;
+  std::unique_ptr<http::Client> http;
+  std::unique_ptr<aws::ImdsClient> imds;  // null when disabled
+  std::unique_ptr<aws::CredentialProvider> credentials;
+  std::unique_ptr<Route53Api> route53;
+  DnsSelf me;
+  // By target id: the fence record each batch compares with. A target not
+  // in it has not been read since its last batch failed (lost, or perhaps
+  // applied): nothing is sent to it until a read says what stands.
+  std::map<std::string, DnsLastRead> last;
+  // Changes sent and not yet seen INSYNC: followed by the reads after the
+  // claim (never on its critical path), and logged once in sync.
+  struct Pending {
+    std::string id;
+    steady_clock::time_point sent;
+  };
+  std::vector<Pending> pending;
+
+  Impl(Route53CloudOptions o, TimeSource &t, std::unique_ptr<Route53Api> api)
+      : options(std::move(o)), time(t), route53(std::move(api)) {}
+
+  aws::RetryPolicy policy(int attempts) const {
+    aws::RetryPolicy p;
+    p.max_attempts = attempts;
+    p.deadline = std::max<milliseconds>(options.request_timeout * 3, milliseconds(3000));
+    // Route 53 takes about five requests a second per account: back off
+    // further than EC2's 50 ms, with the client's full jitter.
+    p.backoff = aws::Backoff{milliseconds(200), milliseconds(2000)};
+    TimeSource *ts = &time;
+    p.cancelled = [ts] { return ts->cancelled(); };
+    p.sleep = [ts](milliseconds ms) { ts->sleep(ms); };
+    p.log = options.log;
+    p.on_attempt = options.on_attempt;
+    return p;
+  }
+
+  std::string resolve_address() {
+    const std::string &v = options.dns_value;
+    if (v != "private" && v != "public" && v != "elastic") return v;
+    if (v == "elastic")
+      throw Error("pg_vip.dns_value = elastic is not supported yet",
+                  "The record cannot yet be pointed at this node's Elastic IP.",
+                  "Set pg_vip.dns_value to public (the instance's public address) or to the Elastic IP's address "
+                  "on each node.");
+    if (!imds)
+      throw Error("cannot find this node's " + v + " address for Route 53",
+                  "pg_vip.dns_value is " + v + " and instance metadata is disabled.",
+                  "Set pg_vip.dns_value to this node's address.");
+    const char *path = v == "private" ? "meta-data/local-ipv4" : "meta-data/public-ipv4";
+    try {
+      std::string a = imds->get(path);
+      while (!a.empty() && (a.back() == '\n' || a.back() == ' ')) a.pop_back();
+      // Checked here, where the message can say where the address came from.
+      if (!is_ip_address(a)) throw ConfigError("\"" + a.substr(0, 64) + "\" is not an IP address");
+      return a;
+    } catch (const aws::AwsFailure &e) {
+      throw Error("cannot read this node's " + v + " address from instance metadata (" + path + ")",
+                  std::string(e.what()) + (v == "public" ? " An instance without a public address has none." : ""),
+                  "Set pg_vip.dns_value to this node's address.");
+    } catch (const ConfigError &e) {
+      throw Error("instance metadata gave no IP address at " + std::string(path), e.what(),
+                  "Set pg_vip.dns_value to this node's address.");
+    }
+  }
+
+  // Looks once at each change still being propagated.
+  void follow_changes() {
+    std::vector<Pending> still;
+    for (const auto &p : pending) {
+      aws::ChangeResult r = route53->change_status(p.id);
+      if (r.ok() && r.change.insync()) {
+        if (options.log)
+          options.log("pg_vip: Route 53 change " + p.id + " is in sync on every name server, " +
+                      std::to_string(duration_cast<milliseconds>(time.steady() - p.sent).count()) +
+                      " ms after it was sent");
+        continue;
+      }
+      // Followed for a while, never forever: an unanswered GetChange costs
+      // nothing but the report.
+      if (time.steady() - p.sent < minutes(10)) still.push_back(p);
+    }
+    pending = std::move(still);
+  }
+};
+
+Route53Cloud::Route53Cloud(Route53CloudOptions options, TimeSource &time, std::unique_ptr<Route53Api> api)
+    : impl_(std::make_unique<Impl>(std::move(options), time, std::move(api))) {
+  if (!impl_->options.env) impl_->options.env = aws::process_environment();
+}
+
+Route53Cloud::~Route53Cloud() = default;
+
+const std::string &Route53Cloud::address() const noexcept { return impl_->me.address; }
+
+Placement Route53Cloud::prepare(const std::string &configured_interface) {
+  Impl &m = *impl_;
+  Placement p;
+  bool own = !m.route53 && !m.http;
+  if (own) {
+    http::ClientOptions ho;
+    ho.ca_file = m.options.ca_file;
+    TimeSource *ts = &m.time;
+    ho.cancelled = [ts] { return ts->cancelled(); };
+    m.http = std::make_unique<http::Client>(ho);
+    if (!aws::metadata_disabled(m.options.env)) {
+      aws::ImdsOptions io;
+      io.endpoint = m.options.imds_endpoint;
+      io.timeout = std::min(m.options.request_timeout, milliseconds(1000));
+      m.imds = std::make_unique<aws::ImdsClient>(*m.http, io, m.clock);
+    }
+    m.credentials = std::make_unique<aws::CredentialProvider>(aws::CredentialOptions{m.options.aws_profile},
+                                                              m.options.env, m.imds.get(), m.clock);
+    aws::Route53Options ro;
+    ro.endpoint = aws::resolve_route53_endpoint(m.options.route53_endpoint, m.options.env);
+    ro.timeout = m.options.request_timeout;
+    ro.connect_timeout = std::min(m.options.request_timeout, milliseconds(1000));
+    Impl *impl = &m;
+    m.route53 =
+        std::make_unique<CurlRoute53>(std::make_unique<aws::Route53Client>(*m.http, *m.credentials, ro, m.clock),
+                                      [impl](int attempts) { return impl->policy(attempts); });
+  }
+  if (configured_interface != "auto") {
+    p.interface_id = configured_interface;
+  } else {
+    if (!m.imds)
+      throw Error("cannot find this instance's network interface",
+                  "pg_vip.network_interface is auto and instance metadata is disabled.",
+                  "Set pg_vip.network_interface to this node's eni- id.");
+    p.interface_id = m.imds->primary_interface_id();
+  }
+  if (m.me.address.empty()) m.me.address = m.resolve_address();
+  m.me.interface_id = p.interface_id;
+  m.me.ttl = m.options.dns_ttl;
+  // Credentials now, so that a claim does not wait for them.
+  if (m.credentials) (void) m.credentials->get();
+  return p;
+}
+
+std::vector<TargetRead> Route53Cloud::read(const std::vector<std::string> &ids, int attempts) {
+  Impl &m = *impl_;
+  std::vector<TargetRead> out;
+  for (const auto &id : ids) {
+    std::optional<DnsTarget> t = parse_dns_target(id);
+    if (!t) {
+      TargetRead r;
+      r.id = id;
+      r.error = config_error("\"" + id + "\" is not a Route 53 record (zone:name)");
+      r.failed_action = "ListResourceRecordSets";
+      out.push_back(std::move(r));
+      continue;
+    }
+    aws::TargetReadResult rr =
+        m.route53->read_target(t->zone, t->name, address_type(m.me.address), dns_fence_name(t->name), attempts);
+    if (!rr.ok()) {
+      TargetRead r;
+      r.id = id;
+      r.error = rr.error;
+      r.failed_action = "ListResourceRecordSets";
+      out.push_back(std::move(r));
+      continue;
+    }
+    DnsLastRead &last = m.last[id];
+    last.record = rr.target.fence ? std::optional<aws::RecordSet>(rr.target.fence->record) : std::nullopt;
+    last.fence = rr.target.fence && rr.target.fence->text ? parse_dns_fence_text(*rr.target.fence->text, m.options.vip)
+                                                          : std::nullopt;
+    out.push_back(dns_target_read(id, rr.target, m.me, m.options.vip));
+  }
+  if (!m.pending.empty()) m.follow_changes();
+  return out;
+}
+
+Cloud::Applied Route53Cloud::apply(const std::vector<PointRequest> &points, const std::string &interface_id,
+                                   const FenceWrite &fence, int attempts) {
+  Impl &m = *impl_;
+  (void) interface_id;  // the address is this node's (prepare): a record holds an address, not an interface
+  Applied out;
+  out.points.resize(points.size());
+  // One batch per record: the ids pointed, then those only fenced.
+  std::vector<std::string> ids;
+  for (const auto &p : points) ids.push_back(p.id);
+  for (const auto &id : fence.ids)
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  bool any_fence = false;
+  for (const auto &id : ids) {
+    auto pi = std::find_if(points.begin(), points.end(), [&](const PointRequest &p) { return p.id == id; });
+    bool point = pi != points.end();
+    bool fenced = std::find(fence.ids.begin(), fence.ids.end(), id) != fence.ids.end();
+    std::optional<std::pair<std::string, std::string>> tag;
+    if (fenced) tag = std::make_pair(fence.key, fence.value);
+    Outcome o;
+    o.sent = true;
+    o.action = kChange;
+    std::optional<DnsTarget> t = parse_dns_target(id);
+    aws::ChangeBatch batch;
+    auto known = m.last.find(id);
+    try {
+      if (!t) throw ConfigError("\"" + id + "\" is not a Route 53 record (zone:name)");
+      if (known != m.last.end()) batch = dns_claim_batch(*t, m.me, known->second, point, tag);
+    } catch (const Error &e) {
+      o.error = config_error(e.what());
+    }
+    if (!o.error && known == m.last.end())
+      o.error = AwsError{ErrorKind::Conflict, 0, "NotReadSinceLastChange",
+                         "the record has not been read since a change of it failed; the next read decides", ""};
+    if (!o.error) {
+      aws::ChangeResult r = m.route53->change(t->zone, batch, attempts);
+      if (r.ok()) {
+        // What the fence record is now: the next batch compares with it.
+        DnsLastRead &last = m.last[id];
+        for (const auto &c : batch.changes)
+          if (c.action == aws::ChangeAction::Create) {
+            last.record = c.record;
+            last.fence = tag ? std::optional<DnsFence>(DnsFence{tag->first, m.me.address, tag->second}) : last.fence;
+          }
+        if (!r.change.id.empty() && !r.change.insync()) m.pending.push_back({r.change.id, m.time.steady()});
+      } else {
+        // Lost, or perhaps applied: only a read can tell what stands now.
+        m.last.erase(id);
+        o.error = r.lost_race() ? lost_race_error(*r.error) : *r.error;
+      }
+    }
+    if (point) out.points[static_cast<std::size_t>(pi - points.begin())] = o;
+    if (fenced) {
+      out.fence_by_id[id] = o;
+      any_fence = true;
+    }
+  }
+  // Every fence of this kind went in its record's own batch: fence_by_id
+  // says how each went; `fence` says only that something was written.
+  if (any_fence) {
+    out.fence.sent = true;
+    out.fence.action = kChange;
+    for (const auto &[id, o] : out.fence_by_id)
+      if (o.error && !out.fence.error) out.fence.error = o.error;
+  }
+  return out;
+}
+
+Outcome Route53Cloud::forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) {
+  (void) ids;
+  (void) tags;
+  (void) attempts;
+  return {};
+}
+
+}  // namespace pg_vip

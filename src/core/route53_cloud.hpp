@@ -1,0 +1,74 @@
+// The Cloud of the DNS kind: Route 53 records read and changed over libcurl
+// (route53_client.hpp), each claim a compare-and-swap batch per record built
+// by route53_target.hpp. It remembers the fence record it last read or
+// wrote for each target: that is what the next batch's DELETE gives back,
+// so a batch succeeds only if no one wrote the fence since.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include "cloud.hpp"
+#include "credentials.hpp"
+#include "ec2_client.hpp"
+#include "route53_client.hpp"
+#include "time_source.hpp"
+#include "cpp_only.hpp"
+
+namespace pg_vip {
+
+struct Route53CloudOptions {
+  std::string vip;  // canonical CIDR: the fence tag keys' VIP
+  std::string route53_endpoint;
+  std::string imds_endpoint = "http://169.254.169.254";
+  std::string aws_profile;
+  std::string ca_file;
+  std::chrono::milliseconds request_timeout{2000};
+  // pg_vip.dns_value: "private", "public", "elastic" or an address.
+  std::string dns_value = "private";
+  long dns_ttl = 10;
+  aws::Environment env;
+  std::function<void(const std::string &)> log;  // retries, and each change once Route 53 has it everywhere
+  std::function<void(const aws::Ec2Call &, const aws::Ec2Result &)> on_attempt;
+};
+
+// What the DNS kind asks of Route 53: the worker's is Route53Client over
+// libcurl, the simulation's a simulated Route 53 on a simulated clock, so
+// that both run this Cloud's logic.
+class Route53Api {
+ public:
+  virtual ~Route53Api() = default;
+  virtual aws::TargetReadResult read_target(const std::string &zone, const std::string &address_name,
+                                            const std::string &address_type, const std::string &fence_name,
+                                            int attempts) = 0;
+  virtual aws::ChangeResult change(const std::string &zone, const aws::ChangeBatch &batch, int attempts) = 0;
+  virtual aws::ChangeResult change_status(const std::string &change_id) = 0;
+};
+
+class Route53Cloud : public Cloud {
+ public:
+  // `api`: null for Route 53 over libcurl, built by prepare() (credentials,
+  // instance metadata); given, it is used as it is and prepare() asks
+  // nothing of instance metadata (pg_vip.dns_value must be an address and
+  // the interface given).
+  Route53Cloud(Route53CloudOptions options, TimeSource &time, std::unique_ptr<Route53Api> api = nullptr);
+  ~Route53Cloud() override;
+  // `configured_interface`: the interface the other kinds' Cloud placed this
+  // node on (or pg_vip.network_interface); "auto" asks instance metadata.
+  Placement prepare(const std::string &configured_interface) override;
+  std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) override;
+  Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id, const FenceWrite &fence,
+                int attempts) override;
+  // A DNS record's fence holds one tag, replaced by every batch: there is
+  // nothing older to delete.
+  Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) override;
+  std::optional<bool> source_dest_check() override { return std::nullopt; }
+  // The address this node writes (pg_vip.dns_value resolved), after prepare().
+  const std::string &address() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pg_vip
