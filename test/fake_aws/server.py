@@ -28,7 +28,7 @@ a copy of the world. Its keys: region, vpc_id, vpc_cidr, role_credentials_ttl,
                 "instance" makes calls with that key count as that instance's
                 (for deny rules)
   credentials may name an "account" (default: the world's, 123456789012)
-  instances     [{id, eni, mac?, role?, source_dest_check?, imds_port?,
+  instances     [{id, eni, mac?, role?, source_dest_check?, imds_port?, public_ip?,
                   subnet?, private_ip?, secondary_ips?, tags?,
                   extra_enis?: [{mac, eni, source_dest_check?, subnet?, private_ip?,
                                  secondary_ips?, tags?}]}]
@@ -181,7 +181,8 @@ IMDSv2 (per instance): instance-id, mac, placement/region,
 placement/availability-zone, network/interfaces/macs/ ("<mac>/" a line, the
 instance's own interface first, then its extra_enis),
 network/interfaces/macs/<mac>/interface-id and .../device-number (0 for the
-instance's own, 1, 2, ... for extra_enis), iam/security-credentials/[<role>],
+instance's own, 1, 2, ... for extra_enis), local-ipv4 (its interface's primary address), public-ipv4 (its "public_ip", when set),
+iam/security-credentials/[<role>],
 and dynamic/instance-identity/document (accountId, instanceId, region, ...).
 
 Run: /usr/bin/python3 server.py [--set PATH=JSON ...] [--log log.jsonl] [--tls-cert cert.pem --tls-key key.pem]
@@ -2184,6 +2185,14 @@ class ImdsHandler(Handler):
         for n, (m, eni) in enumerate(interfaces):
             paths[f"{macs}/{m}/interface-id"] = eni
             paths[f"{macs}/{m}/device-number"] = str(n)
+        # The primary interface's primary private address, and the public
+        # address the world gives the instance ("public_ip"), as IMDS says them.
+        with world.lock:
+            nic = world.nics.get(instance["eni"])
+            if nic and nic.get("ips"):
+                paths["/latest/meta-data/local-ipv4"] = nic["ips"][0]
+        if instance.get("public_ip"):
+            paths["/latest/meta-data/public-ipv4"] = instance["public_ip"]
         if role:
             paths["/latest/meta-data/iam/security-credentials/"] = role
         answer = paths.get(self.path)

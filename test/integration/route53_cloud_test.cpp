@@ -1,0 +1,208 @@
+// The DNS kind's Cloud (Route53Cloud) and the set of Clouds (CloudSet)
+// against the local endpoint over real HTTP, every request signed and
+// checked by botocore: a record and its fence TXT read as one target; a
+// claim as one compare-and-swap batch; two nodes racing from the same read
+// (exactly one wins, the other's batch is refused and changes nothing);
+// Route 53's throttling retried; route tables and a record in one claim.
+#include <gtest/gtest.h>
+
+#include <rapidjson/document.h>
+
+#include "core/cloud_set.hpp"
+#include "core/ec2_cloud.hpp"
+#include "core/fence.hpp"
+#include "core/route53_cloud.hpp"
+#include "integration/fake_aws.hpp"
+
+using namespace pg_vip;
+using namespace std::chrono;
+
+namespace {
+
+constexpr const char *kVip = "10.0.99.10/32";
+const std::string kRecord = "Z0A00000000000000000A:primary.db.example.internal.";
+
+class Route53CloudTest : public testing::Test {
+ protected:
+  fake::FakeAws aws;
+  RealTime time{nullptr, nullptr};
+
+  Route53CloudOptions options(const std::string &address, bool metadata = false, fake::FakeAws *at = nullptr) {
+    fake::FakeAws &endpoint = at ? *at : aws;
+    Route53CloudOptions o;
+    o.vip = kVip;
+    o.route53_endpoint = endpoint.ec2_url();  // the endpoint serves Route 53 on the same port
+    o.imds_endpoint = endpoint.imds_url_a();
+    o.dns_value = address;
+    o.dns_ttl = 10;
+    o.request_timeout = milliseconds(2000);
+    o.env = fake::static_key_env(metadata);
+    return o;
+  }
+  std::unique_ptr<Route53Cloud> node(const std::string &address, const std::string &eni) {
+    auto c = std::make_unique<Route53Cloud>(options(address), time);
+    c->prepare(eni);
+    return c;
+  }
+  static Cloud::FenceWrite tag(const std::string &node, const std::string &eni, uint32_t tl) {
+    return {{kRecord}, fence_tag_key(kVip, tl), fence_tag_value({node, "7311", tl, eni}, system_clock::now())};
+  }
+  // What a resolver would be told now (the endpoint's control API).
+  std::string zone_state(const std::string &zone) {
+    http::Client c({});
+    http::Request r;
+    r.url = aws.ec2_url() + "/_fake/route53/zone/" + zone;
+    return c.perform(r).body;
+  }
+  int route53_count(const std::string &action, int status = -1) {
+    auto d = aws.log();
+    int n = 0;
+    for (auto &e : d.GetArray()) {
+      if (std::string(e["service"].GetString()) != "route53" || action != e["action"].GetString()) continue;
+      if (status >= 0 && !(e["status"].IsInt() && e["status"].GetInt() == status)) continue;
+      ++n;
+    }
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_F(Route53CloudTest, ARecordOfAnotherAddressIsOtherAndAClaimMakesItOursWithItsFence) {
+  auto b = node("10.0.1.11", "eni-0b00000b");
+  auto r = b->read({kRecord}, 2);
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_FALSE(r[0].error) << r[0].error->describe();
+  EXPECT_EQ(r[0].state, TargetState::Other);
+  EXPECT_EQ(r[0].points_at, "10.0.1.10") << "an address no fence names is shown as the address";
+  EXPECT_TRUE(r[0].fence_tags.empty());
+  auto w = tag("node-b", "eni-0b00000b", 2);
+  auto a = b->apply({{kRecord, false}}, "eni-0b00000b", w, 4);
+  ASSERT_EQ(a.points.size(), 1u);
+  EXPECT_TRUE(a.points[0].ok()) << a.points[0].error->describe();
+  EXPECT_TRUE(a.fence_of(kRecord).ok());
+  EXPECT_EQ(route53_count("ChangeResourceRecordSets", 200), 1) << "the record and its fence in one batch";
+  r = b->read({kRecord}, 2);
+  ASSERT_FALSE(r[0].error);
+  EXPECT_EQ(r[0].state, TargetState::Ours);
+  EXPECT_EQ(r[0].points_at, "eni-0b00000b");
+  ASSERT_EQ(r[0].fence_tags.count(w.key), 1u);
+  EXPECT_EQ(r[0].fence_tags.at(w.key), w.value);
+  // What a resolver would be told, once in sync: the address and the fence's text.
+  std::string zone = zone_state("Z0A00000000000000000A");
+  EXPECT_NE(zone.find("10.0.1.11"), std::string::npos) << zone;
+  EXPECT_NE(zone.find("_pg_vip.primary.db.example.internal."), std::string::npos) << zone;
+}
+
+TEST_F(Route53CloudTest, TwoNodesClaimingFromTheSameReadExactlyOneWins) {
+  auto a = node("10.0.1.10", "eni-0a00000a");
+  auto b = node("10.0.1.11", "eni-0b00000b");
+  ASSERT_FALSE(a->read({kRecord}, 2)[0].error);
+  ASSERT_FALSE(b->read({kRecord}, 2)[0].error);
+  auto first = a->apply({{kRecord, false}}, "eni-0a00000a", tag("node-a", "eni-0a00000a", 2), 4);
+  ASSERT_TRUE(first.points[0].ok()) << first.points[0].error->describe();
+  auto second = b->apply({{kRecord, false}}, "eni-0b00000b", tag("node-b", "eni-0b00000b", 2), 4);
+  ASSERT_TRUE(second.points[0].error) << "the second batch compared a fence that is gone";
+  EXPECT_EQ(second.points[0].error->kind, aws::ErrorKind::Conflict);
+  EXPECT_FALSE(second.points[0].error->permanent()) << "a lost race is not a configuration error";
+  EXPECT_TRUE(second.fence_of(kRecord).error);
+  // Nothing of the loser's landed: the record and its fence are the winner's.
+  auto seen = b->read({kRecord}, 2);
+  ASSERT_FALSE(seen[0].error);
+  EXPECT_EQ(seen[0].state, TargetState::Other);
+  EXPECT_EQ(seen[0].interface_id, "eni-0a00000a") << "the fence says whose address the record holds";
+  EXPECT_EQ(seen[0].points_at, "eni-0a00000a");
+  auto h = parse_fence_tag(seen[0].fence_tags.at(fence_tag_key(kVip, 2)));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->node_name, "node-a");
+  // The loser may go again from what it read now: its batch compares the winner's fence.
+  auto again = b->apply({{kRecord, false}}, "eni-0b00000b", tag("node-b", "eni-0b00000b", 3), 4);
+  EXPECT_TRUE(again.points[0].ok()) << again.points[0].error->describe();
+}
+
+TEST_F(Route53CloudTest, NothingIsSentToARecordNotReadSinceItsLastBatchFailed) {
+  auto a = node("10.0.1.10", "eni-0a00000a");
+  auto b = node("10.0.1.11", "eni-0b00000b");
+  a->read({kRecord}, 2);
+  b->read({kRecord}, 2);
+  a->apply({{kRecord, false}}, "eni-0a00000a", tag("node-a", "eni-0a00000a", 2), 4);
+  b->apply({{kRecord, false}}, "eni-0b00000b", tag("node-b", "eni-0b00000b", 2), 4);  // lost
+  int sent = route53_count("ChangeResourceRecordSets");
+  // A point without a tag (as after a failed tag write) must not go unguarded.
+  auto o = b->apply({{kRecord, false}}, "eni-0b00000b", {}, 4);
+  ASSERT_TRUE(o.points[0].error);
+  EXPECT_EQ(o.points[0].error->code, "NotReadSinceLastChange");
+  EXPECT_EQ(route53_count("ChangeResourceRecordSets"), sent) << "no request";
+}
+
+TEST_F(Route53CloudTest, ThrottlingAndPriorRequestNotCompleteAreRetried) {
+  auto b = node("10.0.1.11", "eni-0b00000b");
+  b->read({kRecord}, 2);
+  aws.control("faults", R"({"fail_next": {"count": 2, "status": 400, "code": "PriorRequestNotComplete",
+                 "message": "The request was rejected because Route 53 was still processing a prior request.",
+                 "service": "route53", "actions": ["ChangeResourceRecordSets"]}})");
+  auto a = b->apply({{kRecord, false}}, "eni-0b00000b", tag("node-b", "eni-0b00000b", 2), 4);
+  EXPECT_TRUE(a.points[0].ok()) << a.points[0].error->describe();
+  EXPECT_EQ(route53_count("ChangeResourceRecordSets", 400), 2);
+  EXPECT_EQ(route53_count("ChangeResourceRecordSets", 200), 1);
+}
+
+TEST_F(Route53CloudTest, ATxtRecordPgVipDidNotWriteIsAForeignFence) {
+  // Someone else's TXT where the fence would be.
+  fake::FakeAws other({}, {}, {R"(hosted_zones.Z0A00000000000000000A.records=[{"name": "primary.db.example.internal.",
+                          "type": "A", "ttl": 60, "values": ["10.0.1.10"]}, {"name":
+                          "_pg_vip.primary.db.example.internal.", "type": "TXT", "ttl": 60,
+                          "values": ["\"v=spf1 -all\""]}])"});
+  Route53Cloud b(options("10.0.1.11", false, &other), time);
+  b.prepare("eni-0b00000b");
+  auto r = b.read({kRecord}, 2);
+  ASSERT_FALSE(r[0].error) << r[0].error->describe();
+  ASSERT_EQ(r[0].fence_tags.size(), 1u);
+  EXPECT_EQ(r[0].fence_tags.begin()->first, legacy_fence_tag_key(kVip));
+  EXPECT_FALSE(parse_fence_tag(r[0].fence_tags.begin()->second)) << "not a tag: the controller keeps off";
+}
+
+TEST_F(Route53CloudTest, PrivateTakesThisInstancesAddressFromInstanceMetadata) {
+  auto c = std::make_unique<Route53Cloud>(options("private", true), time);
+  c->prepare("auto");
+  EXPECT_EQ(c->address(), "10.0.1.10");
+  auto r = c->read({kRecord}, 2);
+  ASSERT_FALSE(r[0].error);
+  EXPECT_EQ(r[0].state, TargetState::Ours) << "the record holds node a's private address";
+  // No public address: a clear error naming the setting.
+  auto p = std::make_unique<Route53Cloud>(options("public", true), time);
+  try {
+    p->prepare("auto");
+    ADD_FAILURE() << "no public address, yet prepared";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.hint()).find("pg_vip.dns_value"), std::string::npos) << e.hint();
+  }
+}
+
+TEST_F(Route53CloudTest, RouteTablesAndARecordMoveInOneClaim) {
+  Ec2CloudOptions eo;
+  eo.vip = kVip;
+  eo.region = "us-east-1";
+  eo.ec2_endpoint = aws.ec2_url();
+  eo.imds_endpoint = aws.imds_url_a();
+  eo.env = fake::static_key_env(false);
+  CloudSet set(std::make_unique<Ec2Cloud>(eo, time), std::make_unique<Route53Cloud>(options("10.0.1.11"), time));
+  set.prepare("eni-0b00000b");
+  std::vector<std::string> ids = {"rtb-0a000001", kRecord, "rtb-0a000002"};
+  auto r = set.read(ids, 2);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].id, "rtb-0a000001");
+  EXPECT_EQ(r[1].id, kRecord);
+  EXPECT_EQ(r[2].id, "rtb-0a000002");
+  for (const auto &t : r) EXPECT_FALSE(t.error) << t.id;
+  Cloud::FenceWrite w = tag("node-b", "eni-0b00000b", 2);
+  w.ids = ids;
+  auto a = set.apply({{ids[0], false}, {ids[1], false}, {ids[2], false}}, "eni-0b00000b", w, 4);
+  ASSERT_EQ(a.points.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(a.points[i].ok()) << ids[i];
+  EXPECT_EQ(a.points[1].action, "ChangeResourceRecordSets");
+  EXPECT_EQ(a.points[0].action, "ReplaceRoute");
+  for (const auto &id : ids) EXPECT_TRUE(a.fence_of(id).ok()) << id;
+  r = set.read(ids, 2);
+  for (const auto &t : r) EXPECT_EQ(t.state, TargetState::Ours) << t.id;
+}
