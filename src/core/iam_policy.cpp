@@ -261,7 +261,9 @@ struct Targets {
       const std::string set = "ForAllValues:StringEquals";
       return {{set, "route53:ChangeResourceRecordSetsNormalizedRecordNames", record_names},
               {set, "route53:ChangeResourceRecordSetsRecordTypes", record_types},
-              {set, "route53:ChangeResourceRecordSetsActions", {"UPSERT"}},
+              // The compare-and-swap: DELETE the fence as read, CREATE the
+              // new one, UPSERT the address.
+              {set, "route53:ChangeResourceRecordSetsActions", {"CREATE", "DELETE", "UPSERT"}},
               {"Null", "route53:ChangeResourceRecordSetsNormalizedRecordNames", {"false"}},
               {"Null", "route53:ChangeResourceRecordSetsRecordTypes", {"false"}},
               {"Null", "route53:ChangeResourceRecordSetsActions", {"false"}}};
@@ -306,6 +308,12 @@ Targets checked_targets(const IamPolicyInput &in) {
     add_unique(t.record_names, normalized_record_name(r.name));
     add_unique(t.record_types, checked_record_type(r.type));
   }
+  // Each record's fence: a TXT record at _pg_vip.<name>, changed in the
+  // same batch (route53_target.hpp).
+  // (A wildcard name, which pg_vip.dns_records does not take, has none.)
+  for (const auto &r : in.dns_records)
+    if (r.name.compare(0, 1, "*") != 0) add_unique(t.record_names, normalized_record_name("_pg_vip." + r.name));
+  if (!in.dns_records.empty()) add_unique(t.record_types, std::string("TXT"));
   if (t.route_tables.empty() && t.elastic_ips.empty() && !t.secondary_ips && t.hosted_zones.empty())
     throw ConfigError("the IAM policy needs at least one target",
                       "Its changing actions are allowed on the configured route tables, Elastic IPs, network "

@@ -15,7 +15,8 @@ std::string iam_policy_for(const ControllerConfig &config, const aws::Environmen
                            std::function<bool()> cancelled) {
   if (config.vip.empty() || config.targets().empty())
     throw ConfigError("pg_vip is not configured",
-                      "pg_vip.vip and the targets (pg_vip.route_tables, pg_vip.elastic_ips) name what the policy "
+                      "pg_vip.vip and the targets (pg_vip.route_tables, pg_vip.elastic_ips, pg_vip.dns_records) name "
+                      "what the policy "
                       "allows.",
                       "Set pg_vip.vip and at least one kind of target, reload, and call vip_iam_policy() again.");
   IamPolicyInput in;
@@ -23,6 +24,12 @@ std::string iam_policy_for(const ControllerConfig &config, const aws::Environmen
   in.route_tables = config.route_tables;
   in.elastic_ips = config.elastic_ips;
   in.secondary_ips = config.secondary_ips;
+  for (const auto &id : config.dns_records) {
+    auto colon = id.find(':');
+    // The address record's type follows pg_vip.dns_value: AAAA for an IPv6 address.
+    in.dns_records.push_back(
+        {id.substr(0, colon), id.substr(colon + 1), config.dns_value.find(':') != std::string::npos ? "AAAA" : "A"});
+  }
   // A secondary IP's fence tag is on the interface that holds it.
   in.fence_on_network_interfaces = !config.secondary_ips.empty();
   in.region = aws::find_region(config.region, env, nullptr).region;

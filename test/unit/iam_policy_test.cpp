@@ -456,9 +456,11 @@ TEST(IamPolicy, EveryKindAddsItsStatementsOnItsResourcesOnly) {
             std::vector<std::string>{"arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"});
   const auto &set = change["Condition"]["ForAllValues:StringEquals"];
   EXPECT_EQ(strings(set["route53:ChangeResourceRecordSetsNormalizedRecordNames"]),
-            (std::vector<std::string>{"db.example.com", "\\052.db.example.com"}));
+            (std::vector<std::string>{"db.example.com", "\\052.db.example.com", "_pg_vip.db.example.com"}));
   EXPECT_EQ(strings(set["route53:ChangeResourceRecordSetsRecordTypes"]), (std::vector<std::string>{"A", "TXT"}));
-  EXPECT_EQ(strings(set["route53:ChangeResourceRecordSetsActions"]), std::vector<std::string>{"UPSERT"});
+  // The compare-and-swap: DELETE the fence as read, CREATE the new one, UPSERT the address.
+  EXPECT_EQ(strings(set["route53:ChangeResourceRecordSetsActions"]),
+            (std::vector<std::string>{"CREATE", "DELETE", "UPSERT"}));
   for (const char *key : {"route53:ChangeResourceRecordSetsNormalizedRecordNames",
                           "route53:ChangeResourceRecordSetsRecordTypes", "route53:ChangeResourceRecordSetsActions"})
     EXPECT_EQ(strings(change["Condition"]["Null"][key]), std::vector<std::string>{"false"}) << key;
