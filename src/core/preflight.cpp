@@ -1,10 +1,12 @@
 #include "preflight.hpp"
-#include "target.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 
 #include "cidr.hpp"
+#include "fence.hpp"
+#include "route53_target.hpp"
+#include "target.hpp"
 #include "text.hpp"
 
 namespace pg_vip::preflight {
@@ -32,7 +34,7 @@ std::string period(std::string s) {
 CheckResult configuration(const Observed &s) {
   std::vector<std::string> missing;
   if (s.vip.empty()) missing.push_back("pg_vip.vip");
-  if (s.route_tables.empty() && s.elastic_ips.empty() && s.secondary_ips.empty())
+  if (s.route_tables.empty() && s.elastic_ips.empty() && s.secondary_ips.empty() && s.dns_records.empty())
     missing.push_back("pg_vip.route_tables");
   if (!missing.empty())
     return fail(
@@ -43,6 +45,7 @@ CheckResult configuration(const Observed &s) {
   std::vector<TargetKind> kinds(s.route_tables.size(), TargetKind::Route);
   kinds.insert(kinds.end(), s.elastic_ips.size(), TargetKind::ElasticIp);
   kinds.insert(kinds.end(), s.secondary_ips.size(), TargetKind::SecondaryIp);
+  kinds.insert(kinds.end(), s.dns_records.size(), TargetKind::Dns);
   std::string detail = "VIP " + s.vip + " in " + count_text(kinds) + ", interface " + s.network_interface + ".";
   if (!s.enabled) detail += " pg_vip.enabled is off: the worker moves nothing until it is on.";
   return pass("configuration", detail);
@@ -234,6 +237,41 @@ CheckResult elastic_ip(const Observed &s, const AddressProbe &a) {
                   (a.address->network_interface_id == s.interface_id ? " (this node)." : "."));
 }
 
+// Where a Route 53 record points and who its fence names. Route 53 has no
+// DryRun: this read is what can be proven before a claim.
+CheckResult dns_record(const Observed &s, const RecordProbe &r) {
+  std::string name = "dns:" + r.id;
+  const char *no_dry_run = " Route 53 has no DryRun: route53:ChangeResourceRecordSets shows at the first claim "
+                           "(statement PgVipChangeRecord of vip_iam_policy()).";
+  if (!r.records) {
+    if (r.error && r.error->kind == aws::ErrorKind::NotFound)
+      return fail(name, r.id + ": " + period(r.error->describe()),
+                  "Check pg_vip.dns_records: each entry is <hosted zone id>:<record name>, of a zone these credentials "
+                  "may read.");
+    return not_read(s, name, r.id, r.error, "ListResourceRecordSets",
+                    "Check pg_vip.dns_records and pg_vip.route53_endpoint.");
+  }
+  std::string detail;
+  if (!r.records->address) {
+    detail = "No address record yet: the first primary's claim creates it.";
+  } else {
+    std::string values;
+    for (const auto &v : r.records->address->values) values += (values.empty() ? "" : ",") + v;
+    detail = "The " + r.records->address->type + " record holds " + values + ".";
+  }
+  if (!r.records->fence) detail += " No fence record yet.";
+  else if (!r.records->fence->text) detail += " Its fence record is not a text pg_vip can read.";
+  else {
+    std::optional<DnsFence> f = parse_dns_fence_text(*r.records->fence->text, s.vip);
+    std::optional<Holder> h = f ? parse_fence_tag(f->value) : std::nullopt;
+    if (!h)
+      return fail(name, detail + " Its fence record (_pg_vip.) was not written by pg_vip for " + s.vip + ".",
+                  "Delete the TXT record at _pg_vip. and the name, or call vip_claim(force => true) on the primary.");
+    detail += " Its fence names " + describe(*h) + ".";
+  }
+  return pass(name, detail + no_dry_run);
+}
+
 // Where a secondary IP is, and whether this host has it bound: EC2 delivers
 // its packets to the interface, and a kernel without the address drops them.
 CheckResult secondary_ip(const Observed &s, const SecondaryProbe &p) {
@@ -327,6 +365,7 @@ std::vector<CheckResult> evaluate(const Observed &s) {
   for (const auto &t : s.tables) rows.push_back(route_table(s, t));
   for (const auto &a : s.addresses) rows.push_back(elastic_ip(s, a));
   for (const auto &p : s.secondaries) rows.push_back(secondary_ip(s, p));
+  for (const auto &r : s.records) rows.push_back(dns_record(s, r));
   rows.push_back(vip_outside_vpc(s));
   rows.push_back(clock_skew(s));
   return rows;

@@ -18,6 +18,7 @@
 #include "ec2_addresses.hpp"
 #include "ec2_xml.hpp"
 #include "local_addresses.hpp"
+#include "route53_fence.hpp"
 #include "cpp_only.hpp"
 
 namespace pg_vip::preflight {
@@ -75,6 +76,16 @@ struct SecondaryProbe {
   std::optional<aws::AwsError> error;
 };
 
+// One Route 53 record as ListResourceRecordSets showed it: its address
+// record and its fence TXT record (route53_target.hpp). Route 53 has no
+// DryRun: the read proves route53:ListResourceRecordSets and that the zone
+// and name are right; route53:ChangeResourceRecordSets shows at the claim.
+struct RecordProbe {
+  std::string id;  // "<zone>:<name>"
+  std::optional<aws::TargetRead> records;
+  std::optional<aws::AwsError> error;
+};
+
 // What the probe saw, step by step. A step not taken leaves its fields empty.
 struct Observed {
   // The settings the checks ran with.
@@ -82,6 +93,7 @@ struct Observed {
   std::vector<std::string> route_tables;
   std::vector<std::string> elastic_ips;
   std::vector<std::string> secondary_ips;
+  std::vector<std::string> dns_records;
   std::string network_interface = "auto";
   std::string imds_endpoint;
   bool enabled = true;
@@ -112,6 +124,7 @@ struct Observed {
   std::vector<TableProbe> tables;
   std::vector<AddressProbe> addresses;
   std::vector<SecondaryProbe> secondaries;
+  std::vector<RecordProbe> records;
 
   // The Date of an AWS answer, and this host's clock when it arrived.
   std::optional<std::chrono::system_clock::time_point> aws_date;

@@ -11,6 +11,8 @@
 #include "http_client.hpp"
 #include "imds.hpp"
 #include "preflight_kind.hpp"
+#include "route53_client.hpp"
+#include "route53_target.hpp"
 #include "text.hpp"
 
 namespace pg_vip::preflight {
@@ -52,6 +54,7 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   seen.route_tables = config.route_tables;
   seen.elastic_ips = config.elastic_ips;
   seen.secondary_ips = config.secondary_ips;
+  seen.dns_records = config.dns_records;
   seen.network_interface = config.network_interface;
   seen.imds_endpoint = config.imds_endpoint;
   seen.enabled = config.enabled;
@@ -190,6 +193,34 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   };
   std::vector<std::unique_ptr<KindProbe>> kinds = kind_probes(config);
   for (auto &k : kinds) k->plan(plan);
+
+  // Route 53's records: read with the same credentials (Route 53 needs no
+  // region); each record's read is its row.
+  if (!config.dns_records.empty() && seen.credentials_source) {
+    aws::Route53Options ro;
+    ro.endpoint = aws::resolve_route53_endpoint(config.route53_endpoint, env);
+    ro.timeout = config.request_timeout;
+    ro.connect_timeout = std::min(config.request_timeout, milliseconds(1000));
+    aws::Route53Client route53(http, credentials, ro, clock);
+    aws::RetryPolicy rp;
+    rp.max_attempts = 2;
+    rp.deadline = std::max<milliseconds>(config.request_timeout * 3, milliseconds(3000));
+    rp.backoff = aws::Backoff{milliseconds(200), milliseconds(1000)};
+    rp.cancelled = hooks.cancelled;
+    const std::string type = config.dns_value.find(':') != std::string::npos ? "AAAA" : "A";
+    for (const auto &id : config.dns_records) {
+      RecordProbe probe{id, std::nullopt, std::nullopt};
+      std::optional<DnsTarget> t = parse_dns_target(id);
+      if (t) {
+        aws::TargetReadResult r = route53.read_target(t->zone, t->name, type, dns_fence_name(t->name), rp);
+        if (r.ok()) probe.records = std::move(r.target);
+        else probe.error = r.error;
+      }
+      seen.records.push_back(std::move(probe));
+    }
+  } else {
+    for (const auto &id : config.dns_records) seen.records.push_back({id, std::nullopt, std::nullopt});
+  }
 
   if (!ec2) return seen;
   aws::RetryPolicy policy;

@@ -120,6 +120,24 @@ ok(wait_until(sub { address() eq '10.0.1.11' }, 30), 'node-b put the record back
 is(scalar(grep { $_->{status} == 400 } @{ route53_changes_since($before) }), 2, 'through two Throttling answers');
 ok(wait_for_status($b, 'state', 'held'), 'and holds') or diag(status_of($b, 'last_error'));
 
+# The preflight reads the record (Route 53 has no DryRun, and says so).
+my $rows = $b->safe_psql('postgres',
+	"SELECT string_agg(\"check\" || '=' || ok || '=' || detail, E'\\n' ORDER BY \"check\") FROM vip_preflight(fresh => true) "
+	  . "WHERE \"check\" LIKE 'dns:%' OR \"check\" = 'configuration'");
+like($rows, qr/^dns:\Q$record\E=true=The A record holds 10\.0\.1\.11\. Its fence names node "node-b" \(eni-0b00000b\) on timeline 2/m,
+	'vip_preflight(): the record, where it points and whose fence') or diag($rows);
+like($rows, qr/no DryRun/, 'and that its change cannot be proven before a claim');
+like($rows, qr/^configuration=true=.*1 DNS record/m, 'the configuration row counts the record') or diag($rows);
+
+# The IAM policy: the compare-and-swap on the record and its fence only.
+my $policy = decode_json($b->safe_psql('postgres', 'SELECT vip_iam_policy()'));
+my ($change) = grep { $_->{Sid} eq 'PgVipChangeRecord' } @{ $policy->{Statement} };
+ok($change, 'vip_iam_policy() has a statement for the record');
+is(join(',', sort @{ $change->{Condition}{'ForAllValues:StringEquals'}{'route53:ChangeResourceRecordSetsActions'} }),
+	'CREATE,DELETE,UPSERT', 'the compare-and-swap\'s actions');
+is(join(',', sort @{ $change->{Condition}{'ForAllValues:StringEquals'}{'route53:ChangeResourceRecordSetsNormalizedRecordNames'} }),
+	'_pg_vip.primary.db.example.internal,primary.db.example.internal', 'on the record and its fence only');
+
 # A hosted zone that does not exist: that record's error, the rest held.
 $b->append_conf('postgresql.conf', "pg_vip.dns_records = '$record,Z0B00000000000000000B:db.example.com.'\n");
 $b->reload;
