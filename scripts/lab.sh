@@ -15,7 +15,9 @@
 # Plumbing (the tests use it; so can you):
 #   sql NODE SQL | kill NODE | cut NODE | heal NODE | start NODE | rejoin NODE |
 #   primary | client [--via vip|eip] start|stop|report | wait-primary OLD SECONDS |
-#   vip-host | vip-route | eip-host | aws-control PATH [JSON] (the endpoint's /_fake/ API) | env
+#   vip-host | vip-route | eip-host | aws-control PATH [JSON] (the endpoint's /_fake/ API) |
+#   dns-ask [--from HOST] [--type A|AAAA] NAME (the lab's resolver, test/lab/dns.sh) |
+#   aws NODE ARGS... (the AWS CLI against the lab's endpoint, as NODE's instance role) | env
 # --eip-client (or client --via eip start): a second client, on the lab's
 # internet, writing through the Elastic IP's public address.
 # The lab's files: $PG_VIP_LAB_DIR (default /run/pg_vip_lab; root's own: it
@@ -29,7 +31,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/common.sh
 source "$TOP/scripts/common.sh"
 LAB_DIR=$(realpath -m -- "${PG_VIP_LAB_DIR:-/run/pg_vip_lab}")
-for f in net aws node client; do
+for f in net aws dns node client; do
   # shellcheck disable=SC1090
   source "$TOP/test/lab/$f.sh"
 done
@@ -143,6 +145,7 @@ cmd_up() {
   net_up_internet
   net_route_tables
   aws_up
+  resolver_up
   "${LAB_MANAGER}_up"
   local primary
   primary=$(lab_primary)
@@ -238,6 +241,8 @@ main() {
     vip-host) load_env; vip_host_now ;;
     vip-route) load_env; vip_route_now ;;
     eip-host) load_env; eip_host_now ;;
+    dns-ask) load_env; dns_ask "$@" ;;
+    aws) load_env; lab_aws "$@" ;;
     aws-control) load_env; aws_control "$1" "${2:-}" ;;
     wait-primary) load_env; wait_new_primary "$1" "${2:-60}" ;;
     client)

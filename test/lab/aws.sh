@@ -68,17 +68,10 @@ PY
 
 # The router's NAT for the Elastic IP, following the endpoint's association.
 eip_router_up() {
-  local i
-  in_ns router setsid /usr/bin/python3 "$TOP/test/lab/eip_router.py" --endpoint "$LAB_EC2" \
+  router_service eip-router /usr/bin/python3 "$TOP/test/lab/eip_router.py" --endpoint "$LAB_EC2" \
     --allocation "$LAB_EIP_ALLOCATION" --requests "$LAB_DIR/aws-requests.jsonl" \
     --record "$LAB_DIR/eip-router.jsonl" --device "$(router_dev internet)" --internet "$LAB_INTERNET_NET" \
-    --eni "${LAB_ENI[node-a]}=node-a" --eni "${LAB_ENI[node-b]}=node-b" \
-    >"$LAB_DIR/eip-router.answer" 2>"$LAB_DIR/eip-router.log" </dev/null &
-  for ((i = 0; i < 100; i++)); do
-    [ -s "$LAB_DIR/eip-router.answer" ] && return 0
-    sleep 0.1
-  done
-  echo "the lab's Elastic IP NAT did not start:"; cat "$LAB_DIR/eip-router.log"; return 1
+    --eni "${LAB_ENI[node-a]}=node-a" --eni "${LAB_ENI[node-b]}=node-b" --resolver "$LAB_SERVICES"
 }
 
 imds_of() { case $1 in node-a) printf '%s' "$LAB_IMDS_A" ;; node-b) printf '%s' "$LAB_IMDS_B" ;; esac; }

@@ -11,7 +11,7 @@ the next packet of any connection goes to the new instance, which answers
 with a reset, as on AWS; the old one's packets to the internet are dropped.
 Nothing else passes between the internet link and the lab: not to the
 VPC's private addresses, not to the router's services (the endpoint, the
-metadata).
+metadata), but for the lab's resolver (--resolver: UDP to its port 53).
 
 It follows the association the endpoint holds (GET /_fake/state,
 addresses.<allocation>.association: the truth, not what DescribeAddresses
@@ -25,7 +25,7 @@ libnftables in this process: running nft costs 8 to 25 ms more): the
 record says when.
 
   eip_router.py --endpoint URL --allocation ID --requests FILE --record FILE
-                --device DEV --internet CIDR --eni ENI=NAME ...
+                --device DEV --internet CIDR --eni ENI=NAME ... [--resolver ADDR]
 
 --record: one JSON line per change of the NAT, {t, seen, allocation,
 public_ip, eni, node, private_ip} (t: when nft had applied it; seen: when
@@ -85,7 +85,7 @@ class Nftables:
             raise SystemExit(f"eip_router: nftables refused:\n{text}")
 
 
-def ruleset(device, internet, public, private):
+def ruleset(device, internet, public, private, resolver):
     """The whole table, replaced in one nft transaction (what a packet meets is either before or after)."""
     nat = ""
     if private:
@@ -97,7 +97,8 @@ def ruleset(device, internet, public, private):
             f'    iifname "{device}" meta mark != {MARK} drop\n'
             f'    oifname "{device}" ip saddr != {public} drop\n  }}\n'
             f"  chain input {{ type filter hook input priority filter; policy accept;\n"
-            f'    iifname "{device}" drop\n  }}\n}}\n')
+            + (f'    iifname "{device}" ip daddr {resolver} udp dport 53 accept\n' if resolver else "")
+            + f'    iifname "{device}" drop\n  }}\n}}\n')
 
 
 def main():
@@ -109,6 +110,7 @@ def main():
     ap.add_argument("--device", required=True, help="the router's link to the internet")
     ap.add_argument("--internet", required=True, help="the internet link's network")
     ap.add_argument("--eni", action="append", default=[], metavar="ENI=NAME", help="a lab node's interface")
+    ap.add_argument("--resolver", type=ipaddress.IPv4Address, help="the lab's resolver, which the internet may ask")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -144,7 +146,7 @@ def main():
             # An association with an interface outside the lab (another account's) leads nowhere here.
             target = str(ipaddress.IPv4Address(private)) if node and private else None
             if (public, target) != applied:
-                nft.run(ruleset(args.device, internet, public, target))
+                nft.run(ruleset(args.device, internet, public, target, args.resolver))
                 applied = (public, target)
                 record.write(json.dumps({"t": time.time(), "seen": seen, "allocation": args.allocation,
                                          "public_ip": public, "eni": eni, "node": node if target else None,

@@ -139,6 +139,7 @@ table ip pgvip_eip {
     oifname "$(router_dev internet)" drop
   }
   chain input { type filter hook input priority filter; policy accept;
+    iifname "$(router_dev internet)" ip daddr $LAB_SERVICES udp dport 53 accept
     iifname "$(router_dev internet)" drop
   }
 }
@@ -154,6 +155,20 @@ net_route_tables() {
   local r
   r=$(ns_of router)
   ip -n "$r" rule add from "$(host_addr client)/32" lookup 101 priority 1000
+}
+
+# A service of the lab's in the router's namespace, in the background:
+# its stdout is $LAB_DIR/NAME.answer, its errors NAME.log; it is up once it
+# has written its first line there (10 s at most, or its errors are shown).
+router_service() {  # name command...
+  local name=$1 i
+  shift
+  in_ns router setsid "$@" >"$LAB_DIR/$name.answer" 2>"$LAB_DIR/$name.log" </dev/null &
+  for ((i = 0; i < 100; i++)); do
+    [ -s "$LAB_DIR/$name.answer" ] && return 0
+    sleep 0.1
+  done
+  echo "the lab's $name did not start:"; cat "$LAB_DIR/$name.log"; return 1
 }
 
 # The link of a host goes down (a cut cable) or up again.
