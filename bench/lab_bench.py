@@ -792,7 +792,8 @@ def main():
                               f"{row.get('total_ms', '-')} ms (detection {row.get('detection_ms', '-')}, promotion "
                               f"{row.get('promotion_ms', '-')}, VIP {row.get('vip_move_ms', '-')}, reconnect "
                               f"{row.get('reconnect_ms', '-')}; all tables {row.get('vip_all_ms', '-')}) lost "
-                              f"{row.get('lost_commits', '-')} {row['note']}", flush=True)
+                              f"{row.get('lost_commits', '-')}; by Elastic IP {row.get('eip_total_ms', '-')} ms (move "
+                              f"{row.get('eip_move_ms', '-')}) {row['note']}", flush=True)
                         if broken:
                             break
                         if run < args.runs or (n == max(tables) and args.switchovers > 0):

@@ -25,7 +25,8 @@
 # directory). Each node's directory in it is postgres's alone (0700, the
 # socket's too); root never writes, reads or links there. Nothing in it
 # reaches beyond the machine: the router has no link out, and the AWS
-# endpoint and the instance metadata are the project's own (10.0.0.1).
+# endpoint, the instance metadata and the resolver are the project's own
+# (10.0.0.1); the "internet" is one namespace on a documentation range.
 set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/common.sh
@@ -258,7 +259,7 @@ main() {
       esac ;;
     service-status) load_env; "${LAB_MANAGER}_service_status" "$@" ;;
     env) load_env; cat "$LAB_DIR/lab.env"; echo "LAB_DIR=$LAB_DIR" ;;
-    *) sed -n '2,20p' "$0"; [ -z "$cmd" ] || exit 2 ;;
+    *) sed -n '2,22p' "$0"; [ -z "$cmd" ] || exit 2 ;;
   esac
 }
 main "$@"
