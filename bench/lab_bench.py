@@ -27,7 +27,16 @@ reports the kill) and split, one phase after the other, into
 The total is the client's write downtime (test/lab/report.py's outage: the
 last commit acknowledged by the old primary to the first acknowledged by the
 new one, so it also holds the few ms between that last commit and the
-failure). vip_all is the time from the end of recovery until every route
+failure).
+
+A second client, on the lab's internet, writes through the Elastic IP's
+public address through the same failovers (scripts/lab.sh up --eip-client):
+its downtime is the "by Elastic IP" row beside the VIP client's "by route".
+Its move: from the end of recovery until the router's NAT sends the public
+address to the new primary (test/lab/eip_router.py's record, written once
+nftables has the new rule; it follows the endpoint's association a few ms
+after the AssociateAddress is answered). pg_vip associates the address in
+the promotion's round trip; the hook after its last ReplaceRoute. vip_all is the time from the end of recovery until every route
 table's ReplaceRoute was answered (the client in the N-th subnet waits for
 that); lost: commits the old primary acknowledged that the new one lacks
 (asynchronous replication).
@@ -75,7 +84,8 @@ FIELDS = ["manager", "mover", "tables", "run", "failure", "from_node", "to_node"
           "promotion_ms", "vip_move_ms", "reconnect_ms", "vip_all_ms", "lost_commits", "failed_attempts",
           "failure_after_last_ack_ms", "ready_ms", "mover_start_ms", "vip_request_ms", "client_table_answered_ms",
           "vip_after_ready_ms", "endpoint_per_table_ms", "pg_vip_held_ms",
-          "load1", "valid", "note"]
+          "eip_total_ms", "eip_move_ms", "eip_reconnect_ms", "eip_after_ready_ms", "eip_lost_commits",
+          "eip_failed_attempts", "load1", "valid", "note"]
 
 labs_up = []  # labs to remove, whatever ends this script
 
@@ -232,11 +242,13 @@ class Lab:
 
     def up(self):
         labs_up.append(self)
-        self.sh("up", "--manager", "repmgr", "--tables", str(self.tables), "--mover", self.mover, timeout=300)
+        self.sh("up", "--manager", "repmgr", "--tables", str(self.tables), "--mover", self.mover, "--eip-client",
+                timeout=300)
         env = dict(line.split("=", 1) for line in self.sh("env").stdout.split("\n") if "=" in line)
         self.router = f"pgvip-{env['LAB_ID']}-router"
         self.tailer = Tailer([self.path(n, "repmgrd.log") for n in NODES] +
-                             [self.path("aws-requests.jsonl"), self.path("client.csv")])
+                             [self.path("aws-requests.jsonl"), self.path("client.csv"),
+                              self.path("client-eip.csv"), self.path("eip-router.jsonl")])
         self.tailer.start()
         self.monitor = RouteMonitor(self.router)
         self.monitor.start()
@@ -285,10 +297,22 @@ class Lab:
         h = self.kernel_holders()
         return len(h) == self.tables and all(v == node for v in h.values())
 
-    def acks(self, since, node=None):
-        """The client's acknowledged commits answered at or after `since`: [(done, node)]."""
+    def eip_nat(self, node, t0):
+        """When the router's NAT first sent the Elastic IP to node at or after t0 (eip_router.py's record)."""
+        for _, line in self.tailer.since(self.path("eip-router.jsonl"), t0 - 5):
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if e.get("node") == node and e.get("t", 0) >= t0:
+                return e["t"]
+        return None
+
+    def acks(self, since, node=None, via="vip"):
+        """A client's acknowledged commits answered at or after `since`: [(done, node)]."""
         out = []
-        for _, line in self.tailer.since(self.path("client.csv"), since - 5):
+        csv_file = "client.csv" if via == "vip" else "client-eip.csv"
+        for _, line in self.tailer.since(self.path(csv_file), since - 5):
             parts = line.split(",")
             if len(parts) != 6 or parts[3] != "1":
                 continue
@@ -345,8 +369,8 @@ class Lab:
             pass
         return None
 
-    def report(self, since, check_node=None):
-        args = ["client", "report", "--since", f"{since:.6f}", "--json"]
+    def report(self, since, check_node=None, via="vip"):
+        args = ["client", "--via", via, "report", "--since", f"{since:.6f}", "--json"]
         if check_node:
             args += ["--check", check_node]
         return json.loads(self.sh(*args, timeout=60).stdout)
@@ -411,8 +435,8 @@ def failover_run(lab, run, how):
            "from_node": old, "to_node": new, "load1": f"{os.getloadavg()[0]:.2f}", "valid": 0, "note": ""}
     run_start = now()
     time.sleep(1.2)  # the client commits on the old primary for over a second
-    if len(lab.acks(run_start, old)) < 50:
-        raise LabBroken(f"run {run}: the client does not commit on {old}")
+    if len(lab.acks(run_start, old)) < 50 or len(lab.acks(run_start, old, via="eip")) < 50:
+        raise LabBroken(f"run {run}: the clients do not commit on {old}")
     t_call = now()
     p = lab.sh("failover", "--how", how, timeout=200, check=False)
     t0 = parse_failed_at(p.stdout, t_call)
@@ -427,7 +451,16 @@ def failover_run(lab, run, how):
     if not wait_until(lambda: len(lab.acks(t0, new)) >= 40, 60, 0.05):
         row["note"] = f"the client does not commit on {new}"
         return row, True
+    if not wait_until(lambda: lab.eip_nat(new, t0), 60, 0.1):
+        row["note"] = f"the Elastic IP did not move to {new}"
+        return row, True
+    if not wait_until(lambda: len(lab.acks(t0, new, via="eip")) >= 40, 60, 0.05):
+        row["note"] = f"the client outside the VPC does not commit on {new}"
+        return row, True
     rep = lab.report(run_start, check_node=new)
+    rep_eip = lab.report(run_start, check_node=new, via="eip")
+    oe = rep_eip.get("outage") or {}
+    nat = lab.eip_nat(new, t0)
     o = rep.get("outage") or {}
     decide = lab.log_line_after(new, DECIDE, t0)
     promoted, _ = lab.pg_log_after(new, "archive recovery complete", t0)
@@ -455,6 +488,11 @@ def failover_run(lab, run, how):
                 "endpoint_per_table_ms": round((max(a for a, _ in routes.values()) - min(r for _, r in routes.values()))
                                                * 1000 / len(routes), 1) if routes else "",
                 "failure_after_last_ack_ms": ms(last_ack, t0)})
+    row.update({"eip_total_ms": ms(oe.get("last_ack"), oe.get("first_ack")), "eip_move_ms": ms(promoted, nat),
+                "eip_reconnect_ms": ms(nat, oe.get("first_ack")),
+                "eip_after_ready_ms": max(0.0, ms(ready, nat)) if ready and nat else "",
+                "eip_lost_commits": rep_eip.get("lost_by_node", {}).get(old, 0),
+                "eip_failed_attempts": oe.get("failed_attempts", "")})
     if lab.mover == "pg_vip":
         _, held = lab.pg_log_after(new, "pg_vip: VIP", t0)
         m = HELD.search(held or "")
@@ -462,15 +500,17 @@ def failover_run(lab, run, how):
     notes = []
     if o.get("last_node") != old or o.get("first_node") != new:
         notes.append(f"the longest write gap runs {o.get('last_node')} -> {o.get('first_node')}")
-    missing = [k for k in ("total_ms", "detection_ms", "promotion_ms", "vip_move_ms", "reconnect_ms", "vip_all_ms")
-               if row[k] == ""]
+    if oe.get("last_node") != old or oe.get("first_node") != new:
+        notes.append(f"the longest write gap by Elastic IP runs {oe.get('last_node')} -> {oe.get('first_node')}")
+    missing = [k for k in ("total_ms", "detection_ms", "promotion_ms", "vip_move_ms", "reconnect_ms", "vip_all_ms",
+                           "eip_total_ms", "eip_move_ms", "eip_reconnect_ms") if row[k] == ""]
     if missing:
         notes.append("not found: " + ", ".join(missing))
     row["note"] = "; ".join(notes)
     row["valid"] = 0 if notes else 1
     rel = lambda t: round((t - t0) * 1000, 1) if t is not None else None  # noqa: E731
     row["_marks"] = {"decided": rel(decide), "promoted": rel(promoted), "VIP moved": rel(route1),
-                     "first commit": rel(first_ack)}
+                     "first commit": rel(first_ack), "EIP moved": rel(nat)}
     return row, False
 
 
@@ -540,9 +580,10 @@ def write_results(out, rows, switchovers, meta, timelines):
              f"the run took {meta['wall_s']:.0f} s (`{meta['command']}`).",
              f"repmgr (failover=automatic, monitor_interval_secs=1, reconnect_attempts={meta['attempts']}, "
              f"reconnect_interval={meta['interval']}); failure: the primary's PostgreSQL {meta['how_text']}; "
-             "a client commits one row every 5 ms through the VIP. "
+             "a client commits one row every 5 ms through the VIP, and another from outside the VPC through "
+             "the Elastic IP. "
              "The hook: the tutorial's repmgr event hook (test/lab/repmgr-hook.sh), Debian's AWS CLI once "
-             "per route table, one after the other. "
+             "per route table, one after the other, then `aws ec2 associate-address` for the Elastic IP. "
              "All times in ms; p95 is nearest-rank (with 5 runs: the maximum).", "",
              "| mover | N | runs | downtime p50 / p95 / max | detection p50 | promotion p50 | VIP move p50 "
              "(client's table) | reconnect p50 | **VIP share of the downtime, p50** | all N tables answered p50 "
@@ -602,6 +643,31 @@ def write_results(out, rows, switchovers, meta, timelines):
             lines.append(f"| {mover} | {n} | {p50('mover_start_ms')} | {p50('vip_request_ms')} | "
                          f"{p50('vip_move_ms')} | {p50('client_table_answered_ms')} | {p50('vip_all_ms')} | "
                          f"{p50('ready_ms')} | {p50('endpoint_per_table_ms')} | {p50('vip_after_ready_ms')} |")
+    lines.append("")
+    lines += ["Client downtime by the way it reaches the primary, through the same failovers: \"by route\" is the "
+              "client in the VPC writing through the VIP (the table above); \"by Elastic IP\" a client outside "
+              "the VPC (the lab's internet) writing through the Elastic IP's public address, which the router "
+              "NATs to the associated node. Move: from the end of recovery until the router's kernel sends that "
+              "client's packets to the new primary (the route of the client's table; the Elastic IP's NAT, "
+              "eip_router.py's record). After ready: how long after PostgreSQL was ready they still went to the "
+              "old primary.", "",
+              "| way | mover | N | runs | downtime p50 / p95 / max | move p50 | reconnect p50 | after ready p50 | "
+              "lost commits |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    ways = (("by route", "total_ms", "vip_move_ms", "reconnect_ms", "vip_after_ready_ms", "lost_commits"),
+            ("by Elastic IP", "eip_total_ms", "eip_move_ms", "eip_reconnect_ms", "eip_after_ready_ms",
+             "eip_lost_commits"))
+    for mover in ("pg_vip", "hook"):
+        for n in sorted({r["tables"] for r in rows}):
+            ok = [r for r in rows if r["mover"] == mover and r["tables"] == n and r["valid"]]
+            if not ok:
+                continue
+            for way, total, move, reconnect, after, lost in ways:
+                col = lambda k: [r[k] for r in ok if r.get(k, "") != ""]  # noqa: E731
+                lines.append(f"| {way} | {mover} | {n} | {len(col(total))} | {fmt(pct(col(total), 50))} / "
+                             f"{fmt(pct(col(total), 95))} / {fmt(pct(col(total), 100))} | "
+                             f"{fmt(pct(col(move), 50), 1)} | {fmt(pct(col(reconnect), 50), 1)} | "
+                             f"{fmt(pct(col(after), 50), 1)} | {sum(col(lost))} |")
     lines.append("")
     bad = [r for r in rows if not r["valid"]]
     if bad:
@@ -726,7 +792,8 @@ def main():
                               f"{row.get('total_ms', '-')} ms (detection {row.get('detection_ms', '-')}, promotion "
                               f"{row.get('promotion_ms', '-')}, VIP {row.get('vip_move_ms', '-')}, reconnect "
                               f"{row.get('reconnect_ms', '-')}; all tables {row.get('vip_all_ms', '-')}) lost "
-                              f"{row.get('lost_commits', '-')} {row['note']}", flush=True)
+                              f"{row.get('lost_commits', '-')}; by Elastic IP {row.get('eip_total_ms', '-')} ms (move "
+                              f"{row.get('eip_move_ms', '-')}) {row['note']}", flush=True)
                         if broken:
                             break
                         if run < args.runs or (n == max(tables) and args.switchovers > 0):

@@ -15,9 +15,10 @@ PACKAGES=(
   libipc-run-perl libjson-pp-perl awscli python3-awscrt python3 openssl ca-certificates curl clang-format
   # The fuzz targets: Debian's clang and its compiler-rt (libFuzzer, ASan, UBSan).
   clang libclang-rt-14-dev
-  # The lab (scripts/lab.sh, test/lab): namespaces, the failover managers, the client.
+  # The lab (scripts/lab.sh, test/lab): namespaces, the failover managers, the client,
+  # nftables (the Elastic IP's NAT in the router).
   iproute2 procps "postgresql-$PG_MAJOR-repmgr" patroni etcd-server etcd-client
-  "postgresql-$PG_MAJOR-auto-failover" pg-auto-failover-cli python3-psycopg2 python3-pyroute2 openssh-server openssh-client
+  "postgresql-$PG_MAJOR-auto-failover" pg-auto-failover-cli python3-psycopg2 python3-pyroute2 openssh-server openssh-client nftables
   # The Debian package (debian/: pg_buildext, dh --with pgxs_loop) and the
   # PGXN archive (make dist: git archive, read back with unzip).
   debhelper dpkg-dev fakeroot postgresql-server-dev-all git unzip

@@ -2,30 +2,37 @@
 # pg_vip's lab: a VPC in a box on this machine (test/lab/net.sh draws it).
 # A router namespace with real routing for the VIP, two database nodes with
 # the VIP bound, a failover manager, pg_vip, and a client writing through
-# the VIP. Run as root; needs network namespaces (iproute2).
+# the VIP; an Elastic IP whose public address the router NATs to the node
+# holding it, and a host outside the VPC that can write through it. Run as
+# root; needs network namespaces (iproute2) and nftables.
 #
 #   scripts/lab.sh up [--manager repmgr|patroni|pg_auto_failover] [--tables N]
-#                     [--sync] [--mover pg_vip|hook] [--no-client]
-#   scripts/lab.sh status          who is primary, pg_vip on each node, where the VIP's packets go
+#                     [--sync] [--mover pg_vip|hook] [--no-client] [--eip-client]
+#   scripts/lab.sh status          who is primary, pg_vip on each node, where the VIP's and the Elastic IP's packets go
 #   scripts/lab.sh failover [--how kill|cut]   the primary dies (its PostgreSQL killed, or its link cut)
 #   scripts/lab.sh switchover      the manager's planned switchover to the standby
 #   scripts/lab.sh down            everything removed: namespaces, links, processes, files
 # Plumbing (the tests use it; so can you):
 #   sql NODE SQL | kill NODE | cut NODE | heal NODE | start NODE | rejoin NODE |
-#   primary | client start|stop|report | wait-primary OLD SECONDS | vip-host |
-#   vip-route | aws-control PATH [JSON] (the endpoint's /_fake/ API) | env
+#   primary | client [--via vip|eip] start|stop|report | wait-primary OLD SECONDS |
+#   vip-host | vip-route | eip-host | aws-control PATH [JSON] (the endpoint's /_fake/ API) |
+#   dns-ask [--from HOST] [--type A|AAAA] NAME (the lab's resolver, test/lab/dns.sh) |
+#   aws NODE ARGS... (the AWS CLI against the lab's endpoint, as NODE's instance role) | env
+# --eip-client (or client --via eip start): a second client, on the lab's
+# internet, writing through the Elastic IP's public address.
 # The lab's files: $PG_VIP_LAB_DIR (default /run/pg_vip_lab; root's own: it
 # refuses a directory someone else owns or may write to, or one below such a
 # directory). Each node's directory in it is postgres's alone (0700, the
 # socket's too); root never writes, reads or links there. Nothing in it
 # reaches beyond the machine: the router has no link out, and the AWS
-# endpoint and the instance metadata are the project's own (10.0.0.1).
+# endpoint, the instance metadata and the resolver are the project's own
+# (10.0.0.1); the "internet" is one namespace on a documentation range.
 set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/common.sh
 source "$TOP/scripts/common.sh"
 LAB_DIR=$(realpath -m -- "${PG_VIP_LAB_DIR:-/run/pg_vip_lab}")
-for f in net aws node client; do
+for f in net aws dns node client; do
   # shellcheck disable=SC1090
   source "$TOP/test/lab/$f.sh"
 done
@@ -83,12 +90,13 @@ lab_primary() {
   echo ""
 }
 
-# Waits for a primary other than $1 holding the VIP, the router's route to it.
+# Waits for a primary other than $1 holding the VIP: the router's route to
+# it, and its NAT of the Elastic IP.
 wait_new_primary() {  # old seconds
   local new end=$((SECONDS + $2))
   while [ "$SECONDS" -lt "$end" ]; do
     new=$(other_node "$1")
-    if [ "$(node_role "$new")" = primary ] && [ "$(vip_host_now)" = "$new" ] &&
+    if [ "$(node_role "$new")" = primary ] && [ "$(vip_host_now)" = "$new" ] && [ "$(eip_host_now)" = "$new" ] &&
        { [ "$LAB_MOVER" = hook ] || [ "$(node_vip_state "$new")" = held ]; }; then
       echo "$new"; return 0
     fi
@@ -99,7 +107,7 @@ wait_new_primary() {  # old seconds
 }
 
 cmd_up() {
-  local manager=repmgr tables=3 sync=0 mover=pg_vip client=1
+  local manager=repmgr tables=3 sync=0 mover=pg_vip client=1 eip_client=0
   while [ $# -gt 0 ]; do
     case $1 in
       --manager) manager=$2; shift 2 ;;
@@ -107,6 +115,7 @@ cmd_up() {
       --sync) sync=1; shift ;;
       --mover) mover=$2; shift 2 ;;
       --no-client) client=0; shift ;;
+      --eip-client) eip_client=1; shift ;;
       *) die "up: unknown option $1" ;;
     esac
   done
@@ -134,8 +143,10 @@ cmd_up() {
   net_up_host node-a vip
   net_up_host node-b vip
   net_up_host client
+  net_up_internet
   net_route_tables
   aws_up
+  resolver_up
   "${LAB_MANAGER}_up"
   local primary
   primary=$(lab_primary)
@@ -145,12 +156,15 @@ cmd_up() {
   fi
   node_sql "$primary" "CREATE TABLE IF NOT EXISTS lab_writes (seq bigint PRIMARY KEY, sent timestamptz NOT NULL,
     node text NOT NULL DEFAULT current_setting('lab.node_name'), at timestamptz NOT NULL DEFAULT clock_timestamp())"
-  [ "$client" = 1 ] && client_start
+  node_sql "$primary" "CREATE TABLE IF NOT EXISTS lab_eip_writes (LIKE lab_writes INCLUDING ALL)"
+  [ "$client" = 1 ] && client_start vip
+  [ "$eip_client" = 1 ] && client_start eip
   UP_DONE=1
   trap - INT TERM
   echo "lab $LAB_ID is up in $LAB_DIR: $LAB_MANAGER, $LAB_TABLES route tables, the VIP moved by $LAB_MOVER"
   echo "  connect through the VIP:  ip netns exec $(ns_of client) psql -h $LAB_VIP -U postgres"
   echo "  the nodes:                ip netns exec $(ns_of client) psql -h $(host_addr node-a) -U postgres   (node-b: $(host_addr node-b))"
+  echo "  from outside the VPC:     ip netns exec $(ns_of internet) psql -h $LAB_EIP_PUBLIC -U postgres   (the Elastic IP)"
   echo "  then: scripts/lab.sh status | failover | switchover | down"
 }
 
@@ -163,7 +177,9 @@ cmd_status() {
       "$(node_sql "$n" "SELECT state || ', holder ' || coalesce(holder, '-') || ', timeline ' || timeline FROM vip_status()" 2>/dev/null || echo -)"
   done
   echo "  the client's packets for the VIP: $(vip_route_now || true)  -> $(vip_host_now || true)"
-  client_running && echo "  client: $(client_report --brief)"
+  echo "  the Elastic IP $LAB_EIP_PUBLIC ($LAB_EIP_ALLOCATION) NATed to: $(eip_host_now || true)"
+  client_running vip && echo "  client (VIP): $(client_report --brief)"
+  client_running eip && echo "  client (Elastic IP): $(client_report --via eip --brief)"
   return 0
 }
 
@@ -225,19 +241,25 @@ main() {
     role) load_env; node_role "$1" ;;
     vip-host) load_env; vip_host_now ;;
     vip-route) load_env; vip_route_now ;;
+    eip-host) load_env; eip_host_now ;;
+    dns-ask) load_env; dns_ask "$@" ;;
+    aws) load_env; lab_aws "$@" ;;
     aws-control) load_env; aws_control "$1" "${2:-}" ;;
     wait-primary) load_env; wait_new_primary "$1" "${2:-60}" ;;
     client)
       load_env
+      local via=vip
+      if [ "${1:-}" = --via ]; then via=${2:-}; shift 2; fi
+      client_of "$via" || exit 2
       case ${1:-} in
-        start) client_start ;;
-        stop) client_stop ;;
-        report) shift; client_report "$@" ;;
-        *) die "client start|stop|report" ;;
+        start) client_start "$via" ;;
+        stop) client_stop "$via" ;;
+        report) shift; client_report --via "$via" "$@" ;;
+        *) die "client [--via vip|eip] start|stop|report" ;;
       esac ;;
     service-status) load_env; "${LAB_MANAGER}_service_status" "$@" ;;
     env) load_env; cat "$LAB_DIR/lab.env"; echo "LAB_DIR=$LAB_DIR" ;;
-    *) sed -n '2,20p' "$0"; [ -z "$cmd" ] || exit 2 ;;
+    *) sed -n '2,22p' "$0"; [ -z "$cmd" ] || exit 2 ;;
   esac
 }
 main "$@"

@@ -6,6 +6,11 @@
 # i-0a000001 (eni-0a00000a), node-b i-0b000001 (eni-0b00000b), each with its
 # own metadata service; their source/destination check is off, as the
 # tutorial sets it. Every table starts with the VIP routed to node-a.
+# Each instance's interface has the lab's address of its node (node-b's in
+# a subnet of its own, 10.0.2.0/24), so the Elastic IP (eipalloc-0a000001,
+# 198.51.100.10, associated with node-a's interface at the start) maps to
+# the address the node really has; test/lab/eip_router.py makes the router
+# follow its association.
 # Sourced by scripts/lab.sh, after net.sh.
 
 declare -gA LAB_INSTANCE=([node-a]=i-0a000001 [node-b]=i-0b000001)
@@ -37,6 +42,10 @@ aws_up() {
     --set "route_tables=$json" --set "vip=\"$LAB_VIP/32\"" \
     --set "instances.${LAB_INSTANCE[node-a]}.source_dest_check=false" \
     --set "instances.${LAB_INSTANCE[node-b]}.source_dest_check=false" \
+    --set "instances.${LAB_INSTANCE[node-a]}.private_ip=\"$(host_addr node-a)\"" \
+    --set 'subnets.subnet-0a000002={"cidr": "10.0.2.0/24"}' \
+    --set "instances.${LAB_INSTANCE[node-b]}.subnet=\"subnet-0a000002\"" \
+    --set "instances.${LAB_INSTANCE[node-b]}.private_ip=\"$(host_addr node-b)\"" \
     >"$LAB_DIR/aws.answer" 2>"$LAB_DIR/aws.log" </dev/null &
   for ((i = 0; i < 100; i++)); do
     [ -s "$LAB_DIR/aws.answer" ] && break
@@ -54,6 +63,15 @@ print(f"LAB_IMDS_B={a['imds']['i-0b000001']}")
 PY
   # shellcheck disable=SC1091
   source "$LAB_DIR/lab.env"
+  eip_router_up
+}
+
+# The router's NAT for the Elastic IP, following the endpoint's association.
+eip_router_up() {
+  router_service eip-router /usr/bin/python3 "$TOP/test/lab/eip_router.py" --endpoint "$LAB_EC2" \
+    --allocation "$LAB_EIP_ALLOCATION" --requests "$LAB_DIR/aws-requests.jsonl" \
+    --record "$LAB_DIR/eip-router.jsonl" --device "$(router_dev internet)" --internet "$LAB_INTERNET_NET" \
+    --eni "${LAB_ENI[node-a]}=node-a" --eni "${LAB_ENI[node-b]}=node-b" --resolver "$LAB_SERVICES"
 }
 
 imds_of() { case $1 in node-a) printf '%s' "$LAB_IMDS_A" ;; node-b) printf '%s' "$LAB_IMDS_B" ;; esac; }
@@ -79,6 +97,19 @@ vip_host_now() {
   case $route in
     *"via $(host_addr node-a) "*) echo node-a ;;
     *"via $(host_addr node-b) "*) echo node-b ;;
+    *) echo "" ;;
+  esac
+}
+
+# The host the router's NAT sends the Elastic IP's packets to now ("" if
+# none): read from the router's kernel (nftables), as vip_host_now reads
+# its route.
+eip_host_now() {
+  local rules
+  rules=$(ip netns exec "$(ns_of router)" nft list chain ip pgvip_eip nat 2>/dev/null) || true
+  case $rules in
+    *"ip daddr set $(host_addr node-a) "*) echo node-a ;;
+    *"ip daddr set $(host_addr node-b) "*) echo node-b ;;
     *) echo "" ;;
   esac
 }

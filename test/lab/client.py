@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The lab's application: writes through the VIP, as a service would.
 
-Connects to the VIP, commits one row every --interval-ms (each INSERT its own
+Connects to the VIP (or, from the lab's internet, to the Elastic IP's
+public address), commits one row every --interval-ms (each INSERT its own
 transaction) and records every attempt, one CSV line each, flushed at once:
   seq,sent,done,ok,node,error
 sent/done: Unix seconds (float) when the attempt started and when its answer
@@ -11,12 +12,13 @@ set cluster_name itself); error: the failure's class.
 After any failure it drops the connection and connects anew (a pool or an
 application does the same), with a short connect timeout and a TCP user
 timeout, so a vanished server costs at most about a second, not minutes.
-The rows: lab_writes(seq, sent, node), created by the lab on the primary;
-seq is their key, so a client started again goes on after the last seq of
+The rows: lab_writes(seq, sent, node) (--table: another such table, one
+per client), created by the lab on the primary; seq is their key, so a client started again goes on after the last seq of
 the record it appends to, never from 1 (every write would be refused).
 Stops on SIGTERM or SIGINT, after the attempt in flight.
 """
 import argparse
+import re
 import signal
 import sys
 import time
@@ -42,10 +44,13 @@ def last_seq(path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", required=True, help="the VIP")
+    parser.add_argument("--host", required=True, help="the VIP, or the Elastic IP's public address")
+    parser.add_argument("--table", default="lab_writes", help="the table its rows go to")
     parser.add_argument("--out", required=True, help="the CSV file to append attempts to")
     parser.add_argument("--interval-ms", type=float, default=5.0)
     args = parser.parse_args()
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.table):
+        parser.error(f"--table {args.table!r}: a plain lower-case SQL name")
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     dsn = (f"host={args.host} port=5432 dbname=postgres user=postgres application_name=lab_client "
@@ -63,7 +68,7 @@ def main():
                 conn = psycopg2.connect(dsn)
                 conn.autocommit = True
             with conn.cursor() as cur:
-                cur.execute("INSERT INTO lab_writes (seq, sent) VALUES (%s, to_timestamp(%s)) "
+                cur.execute(f"INSERT INTO {args.table} (seq, sent) VALUES (%s, to_timestamp(%s)) "
                             "RETURNING current_setting('lab.node_name')", (seq, sent))
                 node = cur.fetchone()[0]
             ok = 1

@@ -12,6 +12,14 @@
 #            table is the first one: its packets for the VIP follow that
 #            table, which the AWS endpoint keeps in the router's kernel.
 #   monitor  (pg_auto_failover only) 10.0.4.10.
+#   internet the world outside the VPC: one host, 192.0.2.10 (TEST-NET-1),
+#            on its own link to the router (192.0.2.1). It reaches the
+#            lab by the Elastic IP's public address 198.51.100.10
+#            (TEST-NET-2) only: the router does AWS's 1:1 NAT for it,
+#            following the endpoint's association (test/lab/eip_router.py),
+#            and drops anything else from or to that link. Both ranges are
+#            documentation ranges, on links that exist only inside the
+#            lab's namespaces: nothing is routed out.
 #
 # Names carry the run's id (LAB_ID), so two labs never collide: an id is
 # taken only if no namespace of it exists, by making its router's namespace
@@ -22,8 +30,14 @@
 LAB_VPC_CIDR=10.0.0.0/18
 LAB_SERVICES=10.0.0.1
 LAB_VIP=10.0.99.10
-# host name -> link number (10.0.N.0/24)
-declare -gA LAB_LINK=([node-a]=1 [node-b]=2 [client]=3 [monitor]=4)
+# host name -> link number (10.0.N.0/24; internet's link is not the VPC's)
+declare -gA LAB_LINK=([node-a]=1 [node-b]=2 [client]=3 [monitor]=4 [internet]=5)
+# The Elastic IP (the shared world's eipalloc-0a000001) and the outside world.
+LAB_EIP_ALLOCATION=eipalloc-0a000001
+LAB_EIP_PUBLIC=198.51.100.10
+LAB_INTERNET_NET=192.0.2.0/24
+LAB_INTERNET_ROUTER=192.0.2.1
+LAB_INTERNET_HOST=192.0.2.10
 
 ns_of() { printf 'pgvip-%s-%s' "$LAB_ID" "$1"; }
 host_addr() { printf '10.0.%s.10' "${LAB_LINK[$1]}"; }
@@ -40,6 +54,9 @@ net_check() {
   fi
   if ! command -v ip >/dev/null; then
     echo "the lab needs iproute2 (ip): apt-get install iproute2"; return 1
+  fi
+  if ! command -v nft >/dev/null; then
+    echo "the lab needs nftables (nft), the Elastic IP's NAT: apt-get install nftables"; return 1
   fi
   local probe="pgvip-probe-$$"
   if ! ip netns add "$probe" 2>/dev/null; then
@@ -103,12 +120,55 @@ net_up_host() {
   ip -n "$ns" route add default via "10.0.$n.1"
 }
 
+# The outside world: a host on its own link, not in the VPC's range. What
+# reaches the lab from it, and what leaves the lab for it, is the router's
+# NAT's business (eip_router.py); until that runs, the router drops it all.
+net_up_internet() {
+  local ns r
+  ns=$(ns_of internet)
+  r=$(ns_of router)
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  ip link add "$(router_dev internet)" netns "$r" type veth peer name "$(host_dev internet)" netns "$ns"
+  ip -n "$r" addr add "$LAB_INTERNET_ROUTER/24" dev "$(router_dev internet)"
+  ip -n "$ns" addr add "$LAB_INTERNET_HOST/24" dev "$(host_dev internet)"
+  ip netns exec "$r" nft -f - <<NFT
+table ip pgvip_eip {
+  chain forward { type filter hook forward priority filter; policy accept;
+    iifname "$(router_dev internet)" drop
+    oifname "$(router_dev internet)" drop
+  }
+  chain input { type filter hook input priority filter; policy accept;
+    iifname "$(router_dev internet)" ip daddr $LAB_SERVICES udp dport 53 accept
+    iifname "$(router_dev internet)" drop
+  }
+}
+NFT
+  ip -n "$r" link set "$(router_dev internet)" up
+  ip -n "$ns" link set "$(host_dev internet)" up
+  ip -n "$ns" route add default via "$LAB_INTERNET_ROUTER"
+}
+
 # Route tables: rtb number i (1..N) is kernel table 100+i on the router; the
 # client's subnet uses the first.
 net_route_tables() {
   local r
   r=$(ns_of router)
   ip -n "$r" rule add from "$(host_addr client)/32" lookup 101 priority 1000
+}
+
+# A service of the lab's in the router's namespace, in the background:
+# its stdout is $LAB_DIR/NAME.answer, its errors NAME.log; it is up once it
+# has written its first line there (10 s at most, or its errors are shown).
+router_service() {  # name command...
+  local name=$1 i
+  shift
+  in_ns router setsid "$@" >"$LAB_DIR/$name.answer" 2>"$LAB_DIR/$name.log" </dev/null &
+  for ((i = 0; i < 100; i++)); do
+    [ -s "$LAB_DIR/$name.answer" ] && return 0
+    sleep 0.1
+  done
+  echo "the lab's $name did not start:"; cat "$LAB_DIR/$name.log"; return 1
 }
 
 # The link of a host goes down (a cut cable) or up again.

@@ -2,9 +2,10 @@
 # A database node of the lab: PostgreSQL 15 as the postgres OS user inside
 # the node's namespace, listening on its own address and on the VIP, port
 # 5432 (each node has its own network), its socket in $LAB_DIR/<node>.
-# pg_vip as a user would set it up: the instance's metadata service (the
-# lab's endpoint, never 169.254.169.254) gives the interface, region and role
-# credentials; nothing in it names the failover manager.
+# pg_vip as a user would set it up (the route tables and the Elastic IP):
+# the instance's metadata service (the lab's endpoint, never
+# 169.254.169.254) gives the interface, region and role credentials;
+# nothing in it names the failover manager.
 # Sourced by scripts/lab.sh, after net.sh and aws.sh.
 
 node_dir() { printf '%s/%s' "$LAB_DIR" "$1"; }
@@ -122,6 +123,7 @@ CONF
 shared_preload_libraries = '${1:+$1, }pg_vip'
 pg_vip.vip = '$LAB_VIP/32'
 pg_vip.route_tables = '$(lab_tables)'
+pg_vip.elastic_ips = '$LAB_EIP_ALLOCATION'
 pg_vip.network_interface = 'auto'
 pg_vip.ec2_endpoint = '$LAB_EC2'
 pg_vip.check_interval = '1s'
@@ -152,6 +154,8 @@ local all all trust
 local replication all trust
 host all all $LAB_VPC_CIDR trust
 host replication all $LAB_VPC_CIDR trust
+# The outside world's host, by the Elastic IP (the NAT keeps its address).
+host all all $LAB_INTERNET_NET trust
 HBA
 }
 

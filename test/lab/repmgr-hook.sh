@@ -4,11 +4,13 @@
 #   event_notifications='standby_promote'
 # On a successful standby_promote it points the VIP's /32 route at this
 # node's interface in every route table, one AWS CLI call per table, one
-# after the other (Debian's awscli). The credentials are the instance
+# after the other (Debian's awscli), then reattaches the Elastic IP to this
+# node's interface (the tutorial's "reattaching Elastic IP to the new
+# Primary"). The credentials are the instance
 # role's, from the instance metadata service (the lab's, never
 # 169.254.169.254); nothing else credential-like is set.
 # Its settings: hook.env beside it
-#   VIP=10.0.99.10/32  ROUTE_TABLES='rtb-... rtb-...'  ENI=eni-...
+#   VIP=10.0.99.10/32  ROUTE_TABLES='rtb-... rtb-...'  ENI=eni-...  EIP_ALLOCATION=eipalloc-...
 #   EC2_ENDPOINT=http://...  IMDS_ENDPOINT=http://...  REGION=us-east-1
 # Its record: hook.log beside it, each call's start and end (Unix seconds)
 # and exit status.
@@ -39,5 +41,13 @@ for rtb in $ROUTE_TABLES; do
   say "end replace-route $rtb exit=$rc"
   [ "$rc" -eq 0 ] || failed=1
 done
+if [ -n "${EIP_ALLOCATION:-}" ]; then
+  say "start associate-address $EIP_ALLOCATION -> $ENI"
+  /usr/bin/aws ec2 associate-address --endpoint-url "$EC2_ENDPOINT" --region "$REGION" \
+    --allocation-id "$EIP_ALLOCATION" --network-interface-id "$ENI" --allow-reassociation >>"$log" 2>&1
+  rc=$?
+  say "end associate-address $EIP_ALLOCATION exit=$rc"
+  [ "$rc" -eq 0 ] || failed=1
+fi
 say "done failed=$failed"
 exit "$failed"

@@ -55,6 +55,7 @@ CONF
     pg_write "$(node_dir "$name")/hook.env" <<ENV
 VIP=$LAB_VIP/32
 ROUTE_TABLES='$(lab_tables | tr , ' ')'
+EIP_ALLOCATION=$LAB_EIP_ALLOCATION
 ENI=${LAB_ENI[$name]}
 EC2_ENDPOINT=$LAB_EC2
 IMDS_ENDPOINT=$(imds_of "$name")

@@ -17,7 +17,7 @@ use Test::More;
 use IPC::Run;
 
 our @EXPORT = qw(lab_or_skip lab lab_ok lab_up lab_sql wait_until client_report lab_env lab_dir vip_at_start vip_moved
-  lab_confined lab_logs postgres_controls);
+  stale_primary_back lab_confined lab_logs postgres_controls);
 
 my $top = abs_path(dirname(__FILE__) . '/../..');
 my $dir;
@@ -35,6 +35,9 @@ sub lab_or_skip {
 		plan skip_all => 'network namespaces are unavailable here (ip netns add failed): the lab cannot run';
 	}
 	system("ip netns del $probe");
+	if (system('command -v nft >/dev/null 2>&1') != 0) {
+		plan skip_all => "the lab needs nftables (nft), the Elastic IP's NAT: apt-get install nftables";
+	}
 	$dir = tempdir('pg_vip_lab.XXXXXX', TMPDIR => 1, CLEANUP => 0);
 	chmod 0755, $dir;
 	$SIG{INT} = $SIG{TERM} = sub { lab_down(); exit 130 };
@@ -140,10 +143,11 @@ sub wait_until {
 }
 
 # The client's record as report.py reads it (a hash); check => NODE also
-# asks NODE for every acknowledged commit.
+# asks NODE for every acknowledged commit; via => 'eip': the client that
+# writes through the Elastic IP from the lab's internet.
 sub client_report {
 	my (%o) = @_;
-	my @args = ('client', 'report', '--json');
+	my @args = ('client', '--via', $o{via} // 'vip', 'report', '--json');
 	push @args, '--check', $o{check} if $o{check};
 	push @args, '--since', $o{since} if $o{since};
 	my ($rc, $out) = lab(@args);
@@ -183,6 +187,28 @@ sub vip_moved {
 	  if $r->{outage};
 	like(lab_sql($new, "SELECT string_agg(event, ',') FROM vip_events()"), qr/vip_held/, "$new recorded vip_held");
 	return $r;
+}
+
+# The split brain (5 tests): the old primary $old (EC2 instance $instance),
+# restarted as it was, runs as a primary again; its pg_vip is fenced, sees
+# $holder as the holder, and in three check intervals sends AWS no
+# changing request. $meanwhile (optional) runs its own tests while the
+# stale primary is up. Returns the time it was restarted.
+sub stale_primary_back {
+	my ($old, $holder, $instance, $meanwhile) = @_;
+	my $aws_log = lab_env()->{LAB_DIR} . '/aws-requests.jsonl';
+	my $changes = sub { my @n = `grep '"caller": "$instance"' '$aws_log' | grep '"changing": true'`; scalar @n };
+	my $restart = time;
+	my $before = $changes->();
+	lab_ok("$old restarted as it was", 'start', $old);
+	is(lab_sql($old, 'SELECT pg_is_in_recovery()'), 'f', "$old runs as a primary again (split brain)");
+	ok(wait_until(sub { (lab_sql($old, 'SELECT state FROM vip_status()') // '') eq 'fenced' }, 20),
+		"pg_vip on $old: fenced");
+	like(lab_sql($old, 'SELECT holder FROM vip_status()'), qr/$holder/, "$old sees $holder as the holder");
+	$meanwhile->() if $meanwhile;
+	sleep 3;    # three check intervals: a stale primary that fought would have tried by now
+	is($changes->() - $before, 0, "$old sent no changing request to AWS since it came back");
+	return $restart;
 }
 
 # What the postgres OS user may write to (a lab's PostgreSQL superuser can
