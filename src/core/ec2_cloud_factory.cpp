@@ -4,9 +4,10 @@
 
 namespace pg_vip {
 
-Controller::CloudFactory ec2_cloud_factory(aws::Environment env) {
+Controller::CloudFactory ec2_cloud_factory(aws::Environment env, std::function<aws::RoleSettings()> role) {
   if (!env) env = aws::process_environment();
-  return [env = std::move(env)](const ControllerConfig &c, TimeSource &time, CloudReports reports) {
+  return [env = std::move(env), role = std::move(role)](const ControllerConfig &c, TimeSource &time,
+                                                        CloudReports reports) {
     Ec2CloudOptions o;
     o.vip = c.vip;
     o.region = c.region;
@@ -17,6 +18,8 @@ Controller::CloudFactory ec2_cloud_factory(aws::Environment env) {
     o.request_timeout = c.request_timeout;
     o.elastic_ip_private_address = c.elastic_ip_private_address;
     o.env = env;
+    o.node_name = c.node_name;
+    o.role = role;
     o.log = std::move(reports.log);
     if (reports.attempt)
       o.on_attempt = [attempt = std::move(reports.attempt)](const aws::Ec2Call &call, const aws::Ec2Result &r) {
