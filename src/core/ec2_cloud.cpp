@@ -11,6 +11,7 @@
 #include "fence.hpp"
 #include "http_client.hpp"
 #include "imds.hpp"
+#include "settings.hpp"
 #include "text.hpp"
 
 namespace pg_vip {
@@ -40,9 +41,9 @@ struct Ec2Cloud::Impl {
   TimeSource &time;
   Clock clock;
   std::unique_ptr<http::Client> http;
-  std::unique_ptr<aws::ImdsClient> imds;  // null when disabled
+  std::unique_ptr<aws::ImdsClient> imds;                 // null when disabled
   std::unique_ptr<aws::CredentialProvider> credentials;  // the node's own: the usual chain
-  std::unique_ptr<aws::Ec2Client> ec2;                    // the node's own reads
+  std::unique_ptr<aws::Ec2Client> ec2;                   // the node's own reads
   std::unique_ptr<aws::TargetCredentials> target_credentials;
   std::unique_ptr<aws::Ec2Client> targets;  // the targets' reads and changes
   std::string instance_id;
@@ -193,7 +194,9 @@ std::optional<AwsError> Ec2Cloud::Impl::targets_ready() {
   aws::RoleSettings role = options.role ? options.role() : aws::RoleSettings{};
   try {
     // The default session name: what CloudTrail shows of this node.
-    if (role.session_name.empty()) role.session_name = aws::role_session_name({}, options.node_name, instance_id);
+    if (role.session_name.empty())
+      role.session_name =
+          settings::default_role_session_name(!options.node_name.empty() ? options.node_name : instance_id);
     target_credentials->configure(role);
     if (!target_credentials->uses_role()) return std::nullopt;
     (void) target_credentials->get();

@@ -220,8 +220,8 @@ Credentials AssumeRoleProvider::assume() {
     } catch (const Error &e) {
       // The node's own credentials could not be had: nothing was sent.
       AwsError none{ErrorKind::Authentication, 0, "NoCredentials", e.what(), ""};
-      throw AssumeRoleFailure("cannot assume role " + arn + ": no credentials to ask with", e.detail(), e.hint(),
-                              none, "");
+      throw AssumeRoleFailure("cannot assume role " + arn + ": no credentials to ask with", e.detail(), e.hint(), none,
+                              "");
     }
     std::vector<http::Response> answers = transport_({std::move(request)});
     AwsError error;
@@ -292,19 +292,6 @@ const Credentials &AssumeRoleProvider::get() {
 void AssumeRoleProvider::invalidate() noexcept {
   cached_.reset();
   failed_at_.reset();
-}
-
-std::string role_session_name(const std::string &setting, const std::string &node_name,
-                              const std::string &instance_id) {
-  if (!setting.empty()) return setting;
-  const std::string &who = !node_name.empty() ? node_name : instance_id;
-  std::string out = "pg_vip";
-  if (!who.empty()) out += '-';
-  for (char c : who) {
-    if (out.size() == 64) break;
-    out += iam_chars(std::string_view(&c, 1)) ? c : '-';
-  }
-  return out;
 }
 
 std::string assume_role_problem(const AssumeRoleFailure &failure, const std::string &role_arn) {

@@ -139,19 +139,13 @@ class AssumeRoleProvider : public CredentialSource {
 struct RoleSettings {
   std::string arn;           // empty: no role, the node's own credentials
   std::string external_id;   // empty: none; never shown
-  std::string session_name;  // empty: the caller's default (role_session_name())
+  std::string session_name;  // empty: Context::default_session_name
   std::string endpoint;      // pg_vip.sts_endpoint; empty: resolve_sts_endpoint()'s
   bool operator==(const RoleSettings &o) const {
     return arn == o.arn && external_id == o.external_id && session_name == o.session_name && endpoint == o.endpoint;
   }
   bool operator!=(const RoleSettings &o) const { return !(*this == o); }
 };
-
-// The session name CloudTrail shows for this node's sessions: the setting,
-// else pg_vip- and the node's name, else pg_vip- and its instance id, each
-// cut to STS's 64 characters of [A-Za-z0-9_+=,.@-].
-std::string role_session_name(const std::string &setting, const std::string &node_name,
-                              const std::string &instance_id);
 
 // A short sentence on what to fix when AssumeRole failed, for a bounded
 // field (a target's last_error): the role's trust policy, the external id,
