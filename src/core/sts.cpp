@@ -302,7 +302,7 @@ std::string assume_role_problem(const AssumeRoleFailure &failure, const std::str
     return "the role " + role_arn +
            " must exist and trust this node's role or account, with pg_vip.role_external_id if it asks one";
   if (e.code == "NoCredentials") return "no credentials of this node's own to ask STS with: " + e.message;
-  return "STS did not give the role's credentials: " + e.describe();
+  return "STS did not give the role's credentials: " + e.message;
 }
 
 TargetCredentials::TargetCredentials(Transport transport, CredentialSource &own, Context context, const Clock &clock)

@@ -205,6 +205,7 @@ made for. It runs until SIGTERM.
 """
 
 import argparse
+import base64
 import datetime
 import fnmatch
 import hashlib
@@ -1587,8 +1588,9 @@ def sts_answer(world, action, params, who):
         now = time.time()
         lifetime = world.after("assume_role_ttl_s") or duration
         key = "ASIA" + secrets.token_hex(8).upper()
-        secret = secrets.token_urlsafe(30)
-        token = secrets.token_urlsafe(90)
+        # STS writes both in standard base64 (+ and /, never - or _): 40 characters of secret.
+        secret = base64.b64encode(secrets.token_bytes(30)).decode()
+        token = base64.b64encode(secrets.token_bytes(90)).decode()
         name = arn.rsplit("/", 1)[-1]
         principal = f"arn:aws:sts::{role['account']}:assumed-role/{name}/{session}"
         world.keys[key] = {"secret": secret, "token": token, "expires": now + lifetime, "instance": None,
