@@ -20,7 +20,7 @@ namespace {
 
 const char *kRole = "arn:aws:iam::210987654321:role/pg-vip-dns";
 const char *kExternalId = "pg-vip-external-id";
-const char *kTable = "rtb-0c000001";      // the other account's
+const char *kTable = "rtb-0c000001";         // the other account's
 const char *kAddress = "eipalloc-0c000002";  // the other account's
 
 // The shared world, with a route table and an Elastic IP of the other
@@ -28,12 +28,14 @@ const char *kAddress = "eipalloc-0c000002";  // the other account's
 // nodes' subnet shared by that account (the nodes' interfaces stay their
 // own account's), and this suite's static key counted as node-b's.
 std::vector<std::string> other_account() {
-  return {std::string(R"(credentials=[{"access_key": ")") + fake::kAccessKey + R"(", "secret": ")" + fake::kSecret +
-              R"(", "instance": "i-0b000001"}])",
-          R"(subnets.subnet-0a0b0c0d.account="210987654321")", R"(instances.i-0a000001.account="123456789012")",
-          R"(instances.i-0b000001.account="123456789012")",
-          R"(route_tables.rtb-0c000001={"account": "210987654321", "routes": [{"destination": "10.0.99.10/32", "eni": "eni-0a00000a"}]})",
-          R"(addresses.eipalloc-0c000002={"public_ip": "203.0.113.20", "account": "210987654321", "eni": "eni-0a00000a"})"};
+  return {
+      std::string(R"(credentials=[{"access_key": ")") + fake::kAccessKey + R"(", "secret": ")" + fake::kSecret +
+          R"(", "instance": "i-0b000001"}])",
+      R"(subnets.subnet-0a0b0c0d.account="210987654321")",
+      R"(instances.i-0a000001.account="123456789012")",
+      R"(instances.i-0b000001.account="123456789012")",
+      R"(route_tables.rtb-0c000001={"account": "210987654321", "routes": [{"destination": "10.0.99.10/32", "eni": "eni-0a00000a"}]})",
+      R"(addresses.eipalloc-0c000002={"public_ip": "203.0.113.20", "account": "210987654321", "eni": "eni-0a00000a"})"};
 }
 
 class RoleCloudTest : public testing::Test {
