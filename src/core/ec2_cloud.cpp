@@ -11,6 +11,7 @@
 #include "fence.hpp"
 #include "http_client.hpp"
 #include "imds.hpp"
+#include "settings.hpp"
 #include "text.hpp"
 
 namespace pg_vip {
@@ -40,9 +41,11 @@ struct Ec2Cloud::Impl {
   TimeSource &time;
   Clock clock;
   std::unique_ptr<http::Client> http;
-  std::unique_ptr<aws::ImdsClient> imds;  // null when disabled
-  std::unique_ptr<aws::CredentialProvider> credentials;
-  std::unique_ptr<aws::Ec2Client> ec2;
+  std::unique_ptr<aws::ImdsClient> imds;                 // null when disabled
+  std::unique_ptr<aws::CredentialProvider> credentials;  // the node's own: the usual chain
+  std::unique_ptr<aws::Ec2Client> ec2;                   // the node's own reads
+  std::unique_ptr<aws::TargetCredentials> target_credentials;
+  std::unique_ptr<aws::Ec2Client> targets;  // the targets' reads and changes
   std::string instance_id;
   std::string interface_id;  // the one prepare() found: whose source/destination check counts
 
@@ -78,6 +81,10 @@ struct Ec2Cloud::Impl {
     for (const auto &[key, value] : tags)
       if (fence_tag_key_timeline(options.vip, key)) view.fence_tags.emplace(key, value);
   }
+  // Takes the role's current settings and makes sure its credentials can
+  // be had; nullopt when they can (or no role is set), else the error every
+  // target's request fails with, named for AssumeRole, saying what to fix.
+  std::optional<AwsError> targets_ready();
   void read_tables(std::vector<TargetRead> &out, const std::vector<std::size_t> &which,
                    const std::vector<std::string> &ids, Ec2Result first, int attempts);
   void read_addresses(std::vector<TargetRead> &out, const std::vector<std::size_t> &which,
@@ -121,6 +128,14 @@ Placement Ec2Cloud::prepare(const std::string &configured_interface) {
     eo.timeout = m.options.request_timeout;
     eo.connect_timeout = std::min(m.options.request_timeout, milliseconds(1000));
     m.ec2 = std::make_unique<aws::Ec2Client>(*m.http, *m.credentials, eo, m.clock);
+    aws::TargetCredentials::Context tc;
+    tc.region = region;
+    tc.env = m.options.env;
+    tc.timeout = m.options.request_timeout;
+    tc.retry = m.policy(2);
+    m.target_credentials =
+        std::make_unique<aws::TargetCredentials>(aws::transport_of(*m.http), *m.credentials, tc, m.clock);
+    m.targets = std::make_unique<aws::Ec2Client>(*m.http, *m.target_credentials, eo, m.clock);
   }
   p.region = m.ec2->options().region;
   if (configured_interface != "auto") {
@@ -166,8 +181,39 @@ Placement Ec2Cloud::prepare(const std::string &configured_interface) {
   // Warm the credential cache: the claim must not wait for IMDS.
   (void) m.credentials->get();
   for (auto &w : m.credentials->take_warnings()) p.warnings.push_back(w);
+  // ...nor for STS. A role that cannot be assumed is every target's error
+  // at the next read, not a failure to prepare: the node's own reads work.
+  if (std::optional<AwsError> e = m.targets_ready())
+    p.warnings.push_back("cannot assume the role pg_vip.role_arn names; every target's read will fail: " +
+                         e->describe_for("AssumeRole"));
   return p;
 }
+
+std::optional<AwsError> Ec2Cloud::Impl::targets_ready() {
+  if (!target_credentials) return std::nullopt;
+  aws::RoleSettings role = options.role ? options.role() : aws::RoleSettings{};
+  try {
+    // The default session name: what CloudTrail shows of this node.
+    if (role.session_name.empty())
+      role.session_name =
+          settings::default_role_session_name(!options.node_name.empty() ? options.node_name : instance_id);
+    target_credentials->configure(role);
+    if (!target_credentials->uses_role()) return std::nullopt;
+    (void) target_credentials->get();
+    return std::nullopt;
+  } catch (const aws::AssumeRoleFailure &f) {
+    AwsError e = f.error();
+    // The request id and STS's long message are in the log line of the
+    // retry; a target's last_error is short, and says what to fix.
+    e.message = aws::assume_role_problem(f, role.arn);
+    e.request_id.clear();
+    return e;
+  } catch (const Error &f) {
+    return AwsError{ErrorKind::Invalid, 0, "InvalidRoleSettings", f.what(), ""};
+  }
+}
+
+aws::TargetCredentials *Ec2Cloud::target_credentials() noexcept { return impl_->target_credentials.get(); }
 
 // One DescribeRouteTables for every table and one DescribeAddresses for
 // every Elastic IP, sent together (EC2 throttles Describe* per account and
@@ -191,7 +237,14 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
   if (!addresses.empty()) first.push_back(aws::describe_addresses(m.ids_of(ids, addresses)));
   if (!secondaries.empty()) first.push_back(aws::describe_interfaces_holding(m.ids_of(ids, secondaries)));
   if (first.empty()) return out;
-  std::vector<Ec2Result> answers = m.ec2->call_all(first, m.policy(attempts));
+  if (std::optional<AwsError> e = m.targets_ready()) {
+    for (auto &view : out) {
+      view.error = e;
+      view.failed_action = "AssumeRole";
+    }
+    return out;
+  }
+  std::vector<Ec2Result> answers = m.targets->call_all(first, m.policy(attempts));
   std::size_t next = 0;
   if (!tables.empty()) m.read_tables(out, tables, ids, std::move(answers[next++]), attempts);
   if (!addresses.empty()) m.read_addresses(out, addresses, ids, std::move(answers[next++]), attempts);
@@ -252,7 +305,7 @@ void Ec2Cloud::Impl::read_tables(std::vector<TargetRead> &out, const std::vector
            "DescribeRouteTables");
       return;
     }
-    if (page > 0) r = ec2->call(aws::describe_route_tables(asked, token), policy(attempts));
+    if (page > 0) r = targets->call(aws::describe_route_tables(asked, token), policy(attempts));
     if (!r.ok()) {
       fail(out, which, *r.error, "DescribeRouteTables");
       return;
@@ -297,7 +350,7 @@ void Ec2Cloud::Impl::read_addresses(std::vector<TargetRead> &out, const std::vec
   if (!r.ok() && r.error->kind == ErrorKind::NotFound && which.size() > 1) {
     std::vector<Ec2Call> alone;
     for (auto i : which) alone.push_back(aws::describe_addresses({ids[i]}));
-    std::vector<Ec2Result> each = ec2->call_all(alone, policy(attempts));
+    std::vector<Ec2Result> each = targets->call_all(alone, policy(attempts));
     for (std::size_t k = 0; k < which.size(); ++k) read_addresses(out, {which[k]}, ids, std::move(each[k]), attempts);
     return;
   }
@@ -369,7 +422,15 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
     if (assign[i]) call_of[i] = assign_call;
   std::vector<std::string> tagged = Impl::tagged_resources(fence.ids, eni);
   if (!tagged.empty()) calls.push_back(aws::create_tags(tagged, {{fence.key, fence.value}}));
-  std::vector<Ec2Result> results = m.ec2->call_all(calls, m.policy(attempts));
+  if (calls.empty()) return Applied{std::vector<Outcome>(points.size()), Outcome{}, {}};
+  if (std::optional<AwsError> e = m.targets_ready()) {
+    // Nothing was sent to EC2: the role's credentials could not be had.
+    Applied out;
+    out.points.assign(points.size(), Outcome{true, "AssumeRole", e});
+    if (!tagged.empty()) out.fence = Outcome{true, "AssumeRole", e};
+    return out;
+  }
+  std::vector<Ec2Result> results = m.targets->call_all(calls, m.policy(attempts));
   std::vector<Ec2Result> by_point(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) by_point[i] = results[call_of[i]];
   Ec2Result fence_result = tagged.empty() ? Ec2Result{} : results.back();
@@ -389,7 +450,7 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
       second.push_back(create[i] ? aws::create_route(points[i].id, m.options.vip, eni)
                                  : aws::replace_route(points[i].id, m.options.vip, eni));
     }
-    auto again = m.ec2->call_all(second, m.policy(attempts));
+    auto again = m.targets->call_all(second, m.policy(attempts));
     for (std::size_t j = 0; j < flip.size(); ++j) results[flip[j]] = std::move(again[j]);
   }
   Applied out;
@@ -418,7 +479,8 @@ Outcome Ec2Cloud::forget(const std::vector<std::string> &ids, const TagList &tag
   out.action = "DeleteTags";
   std::vector<std::string> tagged = Impl::tagged_resources(ids, m.interface_id);
   if (tagged.empty()) return Outcome{};
-  out.error = m.ec2->call(aws::delete_tags(tagged, tags), m.policy(attempts)).error;
+  if (std::optional<AwsError> e = m.targets_ready()) return Outcome{true, "AssumeRole", e};
+  out.error = m.targets->call(aws::delete_tags(tagged, tags), m.policy(attempts)).error;
   return out;
 }
 

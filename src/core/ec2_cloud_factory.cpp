@@ -6,9 +6,10 @@
 
 namespace pg_vip {
 
-Controller::CloudFactory ec2_cloud_factory(aws::Environment env) {
+Controller::CloudFactory ec2_cloud_factory(aws::Environment env, std::function<aws::RoleSettings()> role) {
   if (!env) env = aws::process_environment();
-  return [env = std::move(env)](const ControllerConfig &c, TimeSource &time, CloudReports reports) {
+  return [env = std::move(env), role = std::move(role)](const ControllerConfig &c, TimeSource &time,
+                                                        CloudReports reports) {
     std::function<void(const aws::Ec2Call &, const aws::Ec2Result &)> on_attempt;
     if (reports.attempt)
       on_attempt = [attempt = std::move(reports.attempt)](const aws::Ec2Call &call, const aws::Ec2Result &r) {
@@ -24,6 +25,8 @@ Controller::CloudFactory ec2_cloud_factory(aws::Environment env) {
     o.request_timeout = c.request_timeout;
     o.elastic_ip_private_address = c.elastic_ip_private_address;
     o.env = env;
+    o.node_name = c.node_name;
+    o.role = role;
     o.log = reports.log;
     o.on_attempt = on_attempt;
     auto ec2 = std::make_unique<Ec2Cloud>(std::move(o), time);
@@ -41,6 +44,11 @@ Controller::CloudFactory ec2_cloud_factory(aws::Environment env) {
     r.env = env;
     r.log = reports.log;
     r.on_attempt = on_attempt;
+    // The records sign with the targets' credentials: the role's when
+    // pg_vip.role_arn is set, so one AssumeRole serves every kind. CloudSet
+    // prepares EC2's Cloud first, which makes them.
+    Ec2Cloud *targets = ec2.get();
+    r.credentials = [targets]() -> aws::CredentialSource * { return targets->target_credentials(); };
     return std::unique_ptr<Cloud>(
         std::make_unique<CloudSet>(std::move(ec2), std::make_unique<Route53Cloud>(std::move(r), time)));
   };

@@ -11,8 +11,8 @@ namespace pg_vip {
 
 using namespace std::chrono;
 
-std::string iam_policy_for(const ControllerConfig &config, const aws::Environment &env,
-                           std::function<bool()> cancelled) {
+std::string iam_policy_for(const ControllerConfig &config, const aws::Environment &env, std::function<bool()> cancelled,
+                           const std::string &role_arn) {
   if (config.vip.empty() || config.targets().empty())
     throw ConfigError("pg_vip is not configured",
                       "pg_vip.vip and the targets (pg_vip.route_tables, pg_vip.elastic_ips, pg_vip.dns_records) name "
@@ -63,7 +63,16 @@ std::string iam_policy_for(const ControllerConfig &config, const aws::Environmen
                     " did not give the instance identity document: " + e.error().describe() + ".",
                 "Check pg_vip.imds_endpoint, or take the policy in docs/iam.md and write your account id in it.");
   }
-  return iam_policy_json(in);
+  if (role_arn.empty()) return iam_policy_json(in);
+  in.role_arn = role_arn;
+  IamPolicyDocuments docs = iam_policy_documents(in);
+  // Each document indented one level more, inside the object.
+  auto nested = [](const std::string &doc) {
+    std::string out;
+    for (char c : doc) out += c == '\n' ? std::string("\n  ") : std::string(1, c);
+    return out;
+  };
+  return "{\n  \"node\": " + nested(docs.node) + ",\n  \"role\": " + nested(docs.role) + "\n}";
 }
 
 }  // namespace pg_vip

@@ -31,6 +31,13 @@ std::string period(std::string s) {
   return s;
 }
 
+// Whether an action is one of the node's own (signed with its own
+// credentials even when a role is set).
+bool aws_node_action(const std::string &action) {
+  const aws::Action *a = aws::find_action(action);
+  return a && a->on_node();
+}
+
 CheckResult configuration(const Observed &s) {
   std::vector<std::string> missing;
   if (s.vip.empty()) missing.push_back("pg_vip.vip");
@@ -55,6 +62,18 @@ CheckResult credentials(const Observed &s) {
   if (s.credentials_source) return pass("credentials", "Found: " + *s.credentials_source + ".");
   if (s.credentials_problem) return failed_step("credentials", *s.credentials_problem);
   return fail("credentials", "Not looked for: the checks before could not run.", "Fix the failed checks above first.");
+}
+
+// The role the targets are reached through: assumed once, with the node's
+// own credentials, or why not.
+CheckResult assume_role(const Observed &s) {
+  const std::string name = "assume_role";
+  if (s.role_assumed)
+    return pass(name, "Assumed " + s.role_arn + " as session " + s.role_session_name + " with " +
+                          (s.credentials_source ? *s.credentials_source : std::string("the node's credentials")) +
+                          "; the targets' checks below ran with its credentials.");
+  if (s.role_problem) return failed_step(name, *s.role_problem);
+  return fail(name, "Not asked: the checks before could not run.", "Fix the failed checks above first.");
 }
 
 CheckResult region(const Observed &s) {
@@ -188,8 +207,12 @@ CheckResult permission(const Observed &s, const PermissionProbe &p) {
   if (e.dry_run_ok()) return pass(name, permission + " is allowed" + on + " (DryRun answered DryRunOperation).");
   if (e.kind == aws::ErrorKind::Authorization)
     return fail(name, "Denied: " + period(e.describe_for(p.action)),
-                "Allow " + permission + on + " in the IAM policy of the credentials pg_vip uses" +
-                    (s.credentials_source ? " (" + *s.credentials_source + ")" : std::string()) + ".");
+                "Allow " + permission + on + " in the IAM policy of " +
+                    (!s.role_arn.empty() && !aws_node_action(p.action)
+                         ? "the role " + s.role_arn + " (vip_iam_policy()'s role document)"
+                         : "the credentials pg_vip uses" +
+                               (s.credentials_source ? " (" + *s.credentials_source + ")" : std::string())) +
+                    ".");
   return fail(name, "Not proved: " + period(e.describe_for(p.action)),
               e.hint().empty() ? "Look at the other failed checks." : e.hint());
 }
@@ -356,6 +379,7 @@ std::vector<CheckResult> evaluate(const Observed &s) {
   std::vector<CheckResult> rows;
   rows.push_back(configuration(s));
   rows.push_back(credentials(s));
+  if (!s.role_arn.empty()) rows.push_back(assume_role(s));
   rows.push_back(region(s));
   rows.push_back(instance_metadata(s));
   rows.push_back(interface_owner(s));

@@ -101,6 +101,13 @@ struct Observed {
   std::optional<std::string> credentials_source;
   std::optional<Problem> credentials_problem;
 
+  // pg_vip.role_arn: the targets' probes run with its credentials, assumed
+  // once here (the node's own reads keep the node's). Empty: no role.
+  std::string role_arn;
+  std::string role_session_name;
+  bool role_assumed = false;
+  std::optional<Problem> role_problem;  // set when it could not be assumed (or was not asked)
+
   std::string region;
   std::string region_source;  // "pg_vip.region", "AWS_REGION", ..., "instance metadata"
   std::optional<Problem> region_problem;
@@ -132,7 +139,8 @@ struct Observed {
   bool ec2_answered = false;  // any HTTP answer from the EC2 endpoint
 };
 
-// The rows, in a fixed order: configuration, credentials, region,
+// The rows, in a fixed order: configuration, credentials, assume_role
+// (with pg_vip.role_arn), region,
 // instance_metadata, interface_owner, source_dest_check, vip_bound,
 // permission:<Action>[ <target>]..., narrow:<Action> <target>[ other_key]...
 // (with pg_vip.preflight_probe_table), route_table:<id>..., vip_outside_vpc,

@@ -10,6 +10,7 @@
 #include "fence.hpp"
 #include "http_client.hpp"
 #include "imds.hpp"
+#include "settings.hpp"
 #include "preflight_kind.hpp"
 #include "route53_client.hpp"
 #include "route53_target.hpp"
@@ -25,6 +26,22 @@ Problem problem_of(const Error &e) {
   if (!e.detail().empty()) message += ". " + e.detail();
   if (!message.empty() && message.back() != '.') message += '.';
   return {message, e.hint()};
+}
+
+std::string period_of(std::string s) {
+  if (!s.empty() && s.back() != '.') s += '.';
+  return s;
+}
+
+// What to fix when the role could not be assumed: the node's sts:AssumeRole,
+// the role's trust policy, the external id (never shown); STS's own hint
+// for a failure that is not a refusal.
+std::string assume_role_hint(const aws::AssumeRoleFailure &f, const std::string &arn) {
+  if (f.error().kind != aws::ErrorKind::Authorization) return f.hint();
+  return "Check that " + arn + " exists; allow sts:AssumeRole on it in the IAM policy of the node's own credentials" +
+         (f.signer().empty() ? std::string() : " (" + f.signer() + ")") +
+         " (statement PgVipAssumeRole of vip_iam_policy()); name the node's role or account in the role's trust "
+         "policy; and, when that policy asks for sts:ExternalId, set pg_vip.role_external_id to it.";
 }
 
 }  // namespace
@@ -137,10 +154,18 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
     seen.credentials_problem = problem_of(e);
   }
 
+  aws::RetryPolicy policy;
+  policy.max_attempts = 2;
+  policy.deadline = std::max<milliseconds>(config.request_timeout * 3, milliseconds(3000));
+  policy.backoff = aws::Backoff{milliseconds(50), milliseconds(500)};
+  policy.cancelled = hooks.cancelled;
+
   // EC2: nothing asked without a region and credentials; each step's
   // row then says why.
   std::optional<Problem> no_ec2;
-  std::unique_ptr<aws::Ec2Client> ec2;
+  std::unique_ptr<aws::Ec2Client> ec2;      // the node's own reads
+  std::unique_ptr<aws::Ec2Client> targets;  // the targets' probes: the role's credentials, if any
+  std::unique_ptr<aws::TargetCredentials> target_credentials;
   if (seen.region.empty()) no_ec2 = Problem{"Not checked: no AWS region is known.", "Fix the region check."};
   else if (!seen.credentials_source) no_ec2 = Problem{"Not checked: no AWS credentials.", "Fix the credentials check."};
   else {
@@ -151,8 +176,42 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
       eo.timeout = config.request_timeout;
       eo.connect_timeout = std::min(config.request_timeout, milliseconds(1000));
       ec2 = std::make_unique<aws::Ec2Client>(http, credentials, eo, clock);
+      aws::TargetCredentials::Context tc;
+      tc.region = seen.region;
+      tc.env = env;
+      tc.default_session_name =
+          settings::default_role_session_name(!config.node_name.empty() ? config.node_name : seen.instance_id);
+      tc.timeout = config.request_timeout;
+      tc.retry = policy;
+      target_credentials = std::make_unique<aws::TargetCredentials>(aws::transport_of(http), credentials, tc, clock);
+      targets = std::make_unique<aws::Ec2Client>(http, *target_credentials, eo, clock);
     } catch (const Error &e) {
       no_ec2 = problem_of(e);
+    }
+  }
+
+  // The role, when one is set: one AssumeRole (at most two attempts within
+  // the policy's deadline), as a claim's first read would make it.
+  std::optional<Problem> no_targets = no_ec2;
+  seen.role_arn = hooks.role.arn;
+  if (!seen.role_arn.empty()) {
+    if (no_ec2) {
+      seen.role_problem = no_ec2;
+    } else {
+      try {
+        target_credentials->configure(hooks.role);
+        seen.role_session_name = target_credentials->role()->options().request.session_name;
+        (void) target_credentials->get();
+        seen.role_assumed = true;
+      } catch (const aws::AssumeRoleFailure &f) {
+        seen.role_problem = Problem{period_of(f.what()) + (f.detail().empty() ? "" : " " + f.detail()),
+                                    assume_role_hint(f, seen.role_arn)};
+      } catch (const Error &e) {
+        seen.role_problem = problem_of(e);
+      }
+      if (!seen.role_assumed)
+        no_targets =
+            Problem{"Not checked: the role pg_vip.role_arn names could not be assumed.", "Fix the assume_role check."};
     }
   }
 
@@ -160,6 +219,9 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   struct Slot {
     enum Kind { Interface, Attribute, Read, Permission } kind;
     std::size_t index = 0;
+    // The node's own reads go with the node's credentials, the rest with
+    // the targets' (actions.hpp's Action::on_node).
+    bool own() const { return kind == Interface || kind == Attribute; }
   };
   std::vector<Slot> slots;
   std::vector<std::function<void(const aws::Ec2Result &)>> takers;  // the kinds' reads
@@ -178,7 +240,7 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   plan.permission = [&](const std::string &action, const std::string &target, std::optional<aws::Ec2Call> call,
                         std::optional<Problem> skipped, bool expect_refused, const std::string &variant) {
     PermissionProbe p{action, target, std::nullopt, std::nullopt, false, ""};
-    if (no_ec2) p.skipped = no_ec2;
+    if (no_targets) p.skipped = no_targets;
     else if (!call) p.skipped = skipped;
     p.expect_refused = expect_refused;
     p.variant = variant;
@@ -187,21 +249,25 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
       add(aws::with_dry_run(std::move(*call)), Slot::Permission, seen.permissions.size() - 1);
   };
   plan.read = [&](aws::Ec2Call call, std::function<void(const aws::Ec2Result &)> take) {
-    if (!ec2) return;
+    if (no_targets) return;
     takers.push_back(std::move(take));
     add(std::move(call), Slot::Read, takers.size() - 1);
   };
   std::vector<std::unique_ptr<KindProbe>> kinds = kind_probes(config);
   for (auto &k : kinds) k->plan(plan);
 
-  // Route 53's records: read with the same credentials (Route 53 needs no
-  // region); each record's read is its row.
-  if (!config.dns_records.empty() && seen.credentials_source) {
+  // Route 53's records: read with the targets' credentials (the role's,
+  // when one is set and could be assumed; Route 53 needs no region); each
+  // record's read is its row.
+  aws::CredentialSource *record_credentials = &credentials;
+  if (target_credentials && target_credentials->uses_role())
+    record_credentials = seen.role_assumed ? static_cast<aws::CredentialSource *>(target_credentials.get()) : nullptr;
+  if (!config.dns_records.empty() && seen.credentials_source && record_credentials) {
     aws::Route53Options ro;
     ro.endpoint = aws::resolve_route53_endpoint(config.route53_endpoint, env);
     ro.timeout = config.request_timeout;
     ro.connect_timeout = std::min(config.request_timeout, milliseconds(1000));
-    aws::Route53Client route53(http, credentials, ro, clock);
+    aws::Route53Client route53(http, *record_credentials, ro, clock);
     aws::RetryPolicy rp;
     rp.max_attempts = 2;
     rp.deadline = std::max<milliseconds>(config.request_timeout * 3, milliseconds(3000));
@@ -223,12 +289,22 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   }
 
   if (!ec2) return seen;
-  aws::RetryPolicy policy;
-  policy.max_attempts = 2;
-  policy.deadline = std::max<milliseconds>(config.request_timeout * 3, milliseconds(3000));
-  policy.backoff = aws::Backoff{milliseconds(50), milliseconds(500)};
-  policy.cancelled = hooks.cancelled;
-  std::vector<aws::Ec2Result> results = call_bounded(*ec2, calls, policy);
+  // The node's own reads and the targets' probes, each batch with its
+  // signer (one batch when both are the node's).
+  std::vector<aws::Ec2Result> results(calls.size());
+  {
+    std::vector<std::size_t> own, theirs;
+    for (std::size_t i = 0; i < calls.size(); ++i)
+      (slots[i].own() || !target_credentials->uses_role() ? own : theirs).push_back(i);
+    auto send = [&](aws::Ec2Client &client, const std::vector<std::size_t> &which) {
+      std::vector<aws::Ec2Call> batch;
+      for (auto i : which) batch.push_back(calls[i]);
+      std::vector<aws::Ec2Result> answers = call_bounded(client, batch, policy);
+      for (std::size_t k = 0; k < which.size(); ++k) results[which[k]] = std::move(answers[k]);
+    };
+    send(*ec2, own);
+    if (!theirs.empty()) send(*targets, theirs);
+  }
   seen.local_time = clock.now();
 
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -264,7 +340,8 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
       }
     }
   }
-  for (auto &k : kinds) k->finish(*ec2, policy, seen);
+  if (!no_targets)
+    for (auto &k : kinds) k->finish(*targets, policy, seen);
   return seen;
 }
 

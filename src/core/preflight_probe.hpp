@@ -12,6 +12,7 @@
 #include "clock.hpp"
 #include "controller.hpp"
 #include "credentials.hpp"
+#include "sts.hpp"
 #include "local_addresses.hpp"
 #include "preflight.hpp"
 #include "cpp_only.hpp"
@@ -24,6 +25,9 @@ struct ProbeHooks {
   // Empty: getifaddrs(); tests give their own.
   std::function<std::vector<LocalAddress>()> local_addresses;
   const Clock *clock = nullptr;  // signatures and this host's time; null: the system clock
+  // pg_vip.role_arn and its companions (empty arn: no role): the targets'
+  // permissions and reads are probed with the role's credentials.
+  aws::RoleSettings role;
 };
 
 // At most this many requests at once: a check of 200 route tables must not

@@ -170,16 +170,19 @@ Placement Route53Cloud::prepare(const std::string &configured_interface) {
       io.timeout = std::min(m.options.request_timeout, milliseconds(1000));
       m.imds = std::make_unique<aws::ImdsClient>(*m.http, io, m.clock);
     }
-    m.credentials = std::make_unique<aws::CredentialProvider>(aws::CredentialOptions{m.options.aws_profile},
-                                                              m.options.env, m.imds.get(), m.clock);
+    aws::CredentialSource *shared = m.options.credentials ? m.options.credentials() : nullptr;
+    if (!shared) {
+      m.credentials = std::make_unique<aws::CredentialProvider>(aws::CredentialOptions{m.options.aws_profile},
+                                                                m.options.env, m.imds.get(), m.clock);
+      shared = m.credentials.get();
+    }
     aws::Route53Options ro;
     ro.endpoint = aws::resolve_route53_endpoint(m.options.route53_endpoint, m.options.env);
     ro.timeout = m.options.request_timeout;
     ro.connect_timeout = std::min(m.options.request_timeout, milliseconds(1000));
     Impl *impl = &m;
-    m.route53 =
-        std::make_unique<CurlRoute53>(std::make_unique<aws::Route53Client>(*m.http, *m.credentials, ro, m.clock),
-                                      [impl](int attempts) { return impl->policy(attempts); });
+    m.route53 = std::make_unique<CurlRoute53>(std::make_unique<aws::Route53Client>(*m.http, *shared, ro, m.clock),
+                                              [impl](int attempts) { return impl->policy(attempts); });
   }
   if (configured_interface != "auto") {
     p.interface_id = configured_interface;

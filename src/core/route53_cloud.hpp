@@ -28,6 +28,10 @@ struct Route53CloudOptions {
   std::string dns_value = "private";
   long dns_ttl = 10;
   aws::Environment env;
+  // The credentials to sign with, when another Cloud owns them (the
+  // targets' credentials: a role's, when one is set); null: this Cloud's
+  // own chain. Asked at prepare(), after that Cloud's prepare().
+  std::function<aws::CredentialSource *()> credentials;
   std::function<void(const std::string &)> log;  // retries, and each change once Route 53 has it everywhere
   std::function<void(const aws::Ec2Call &, const aws::Ec2Result &)> on_attempt;
 };

@@ -136,6 +136,23 @@ inline constexpr Setting kSettings[] = {
     text_setting("pg_vip.aws_profile", Type::String, "", parse_aws_profile,
                  "at most 64 letters, digits or `_ . - + @ /`; or empty",
                  "The profile of the shared AWS credentials files; empty: AWS_PROFILE, then default."),
+    // The role the targets are reached through when they live in another
+    // account (issue 20), assumed with the credentials the rows above find.
+    text_setting("pg_vip.role_arn", Type::String, "", parse_role_arn,
+                 "`arn:aws:iam::<12 digits>:role/<path/name>`; or empty",
+                 "An IAM role, possibly in another account, whose credentials (from STS AssumeRole) read and change "
+                 "the targets; empty: the node's own credentials."),
+    text_setting("pg_vip.role_external_id", Type::String, "", parse_role_external_id,
+                 "2 to 1224 letters, digits or `_ + = , . @ : / -`; or empty",
+                 "The external id the role's trust policy asks for; empty: none.", nullptr, true),
+    text_setting("pg_vip.role_session_name", Type::String, "", parse_role_session_name,
+                 "2 to 64 letters, digits or `_ + = , . @ -`; or empty",
+                 "The session name of the assumed role, shown in CloudTrail; empty: pg_vip- and the node name (else "
+                 "the instance id)."),
+    text_setting("pg_vip.sts_endpoint", Type::String, "", normalize_sts_endpoint,
+                 "an `http` or `https` URL: scheme, host, optional port; or empty",
+                 "The STS endpoint URL the role is assumed at; empty: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, then "
+                 "the regional endpoint."),
     text_setting("pg_vip.node_name", Type::String, "", parse_node_name, "at most 63 printable ASCII bytes; or empty",
                  "This node's name in status, tags and events; empty: cluster_name, then the host name."),
     bool_setting("pg_vip.enabled", true, "Whether pg_vip moves the virtual IP."),
@@ -186,16 +203,6 @@ inline constexpr Setting kUpcomingSettings[] = {
     text_setting("pg_vip.secondary_ips", Type::List, "", normalize_secondary_ips,
                  "IPv4 addresses, comma-separated, at most 50, no duplicates; or empty",
                  "Secondary private IPv4 addresses moved to the primary's network interface; empty: none."),
-    text_setting("pg_vip.role_arn", Type::String, "", parse_role_arn,
-                 "`arn:aws:iam::<12 digits>:role/<path/name>`; or empty",
-                 "An IAM role, possibly in another account, whose credentials (from STS AssumeRole) pg_vip acts "
-                 "with; empty: its own credentials."),
-    text_setting("pg_vip.role_external_id", Type::String, "", parse_role_external_id,
-                 "2 to 1224 letters, digits or `_ + = , . @ : / -`; or empty",
-                 "The external id the role's trust policy asks for; empty: none.", nullptr, true),
-    text_setting("pg_vip.role_session_name", Type::String, "", parse_role_session_name,
-                 "2 to 64 letters, digits or `_ + = , . @ -`; or empty",
-                 "The session name of the assumed role, shown in CloudTrail; empty: pg_vip- and the node name."),
 };
 
 // The row for `name`, with or without the "pg_vip." prefix, among the

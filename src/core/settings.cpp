@@ -490,6 +490,10 @@ std::string normalize_route53_endpoint(std::string_view value) {
   return trim(value).empty() ? std::string() : parse_url("route53_endpoint", value).text;
 }
 
+std::string normalize_sts_endpoint(std::string_view value) {
+  return trim(value).empty() ? std::string() : parse_url("sts_endpoint", value).text;
+}
+
 std::string parse_role_arn(std::string_view raw) {
   auto value = trim(raw);
   if (value.empty()) return {};

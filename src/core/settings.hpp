@@ -87,6 +87,7 @@ std::string parse_role_arn(std::string_view value);              // "" allowed
 // A secret of sorts: a refusal says where the value is wrong, never what it is.
 std::string parse_role_external_id(std::string_view value);   // "" allowed
 std::string parse_role_session_name(std::string_view value);  // "" allowed: default_role_session_name()
+std::string normalize_sts_endpoint(std::string_view value);   // "" allowed
 // "pg_vip-" and the node name, its characters outside the allowed ones as
 // "-", cut to the 64 characters STS takes.
 std::string default_role_session_name(std::string_view node_name);

@@ -199,8 +199,31 @@ Credentials AssumeRoleProvider::assume() {
   const RetryPolicy &policy = options_.retry;
   const auto started = steady_clock::now();
   const std::string &arn = options_.request.role_arn;
+  // What the metrics see of an attempt: its action and outcome, never the
+  // answer's body (it holds the role's secret).
+  const Ec2Call call{"AssumeRole", {}};
+  auto told = [&](const std::optional<AwsError> &error, const http::Response *answer, int attempt) {
+    if (!policy.on_attempt) return;
+    Ec2Result r;
+    r.error = error;
+    if (answer) {
+      r.date = answer->date;
+      r.elapsed_ms = answer->elapsed_ms;
+    }
+    r.attempts = attempt;
+    policy.on_attempt(call, r);
+  };
   for (int attempt = 1;; ++attempt) {
-    std::vector<http::Response> answers = transport_({build()});
+    http::Request request;
+    try {
+      request = build();
+    } catch (const Error &e) {
+      // The node's own credentials could not be had: nothing was sent.
+      AwsError none{ErrorKind::Authentication, 0, "NoCredentials", e.what(), ""};
+      throw AssumeRoleFailure("cannot assume role " + arn + ": no credentials to ask with", e.detail(), e.hint(), none,
+                              "");
+    }
+    std::vector<http::Response> answers = transport_({std::move(request)});
     AwsError error;
     if (answers.empty()) {
       error = AwsError{ErrorKind::Transport, 0, "TransportError", "no response", ""};
@@ -210,23 +233,27 @@ Credentials AssumeRoleProvider::assume() {
       error = parse_error(answers.front().body, answers.front().status);
     } else {
       try {
-        return parse_assume_role(answers.front().body, arn);
+        Credentials c = parse_assume_role(answers.front().body, arn);
+        told(std::nullopt, &answers.front(), attempt);
+        return c;
       } catch (const AwsFailure &f) {
         error = f.error();
         error.http_status = answers.front().status;
       }
     }
+    told(error, answers.empty() ? nullptr : &answers.front(), attempt);
     const milliseconds wait = policy.backoff.delay(attempt - 1, rng_);
     bool again = error.retryable() && attempt < policy.max_attempts &&
                  duration_cast<milliseconds>(steady_clock::now() - started) + wait < policy.deadline &&
                  !(policy.cancelled && policy.cancelled());
     if (!again)
-      throw Error("cannot assume role " + arn + ": " + error.describe(),
-                  "The credentials signing AssumeRole came from " + signed_with_ + ".",
-                  error.kind == ErrorKind::Authorization
-                      ? "Allow sts:AssumeRole on the role to those credentials, and trust them in the role's trust "
-                        "policy (with the external id, when one is set)."
-                      : error.hint());
+      throw AssumeRoleFailure("cannot assume role " + arn + ": " + error.describe(),
+                              "The credentials signing AssumeRole came from " + signed_with_ + ".",
+                              error.kind == ErrorKind::Authorization
+                                  ? "Allow sts:AssumeRole on the role to those credentials, and trust them in the "
+                                    "role's trust policy (with the external id, when one is set)."
+                                  : error.hint(),
+                              error, signed_with_);
     if (error.kind == ErrorKind::ExpiredToken) base_.invalidate();
     if (policy.log)
       policy.log("retrying AssumeRole " + arn + " in " + std::to_string(wait.count()) + " ms after " +
@@ -265,6 +292,48 @@ const Credentials &AssumeRoleProvider::get() {
 void AssumeRoleProvider::invalidate() noexcept {
   cached_.reset();
   failed_at_.reset();
+}
+
+std::string assume_role_problem(const AssumeRoleFailure &failure, const std::string &role_arn) {
+  const AwsError &e = failure.error();
+  if (e.kind == ErrorKind::Authorization)
+    // STS words a missing role, an untrusted caller, a missing sts:AssumeRole
+    // and a wrong external id alike (AccessDenied): each is named.
+    return "the role " + role_arn +
+           " must exist and trust this node's role or account, with pg_vip.role_external_id if it asks one";
+  if (e.code == "NoCredentials") return "no credentials of this node's own to ask STS with: " + e.message;
+  return "STS did not give the role's credentials: " + e.message;
+}
+
+TargetCredentials::TargetCredentials(Transport transport, CredentialSource &own, Context context, const Clock &clock)
+    : transport_(std::move(transport)), own_(own), context_(std::move(context)), clock_(clock) {}
+
+void TargetCredentials::configure(const RoleSettings &settings) {
+  if (settings == settings_ && (role_ != nullptr) == !settings.arn.empty()) return;
+  if (settings.arn.empty()) {
+    role_.reset();
+    settings_ = settings;
+    return;
+  }
+  AssumeRoleOptions o;
+  o.request.role_arn = settings.arn;
+  o.request.external_id = settings.external_id;
+  o.request.session_name = settings.session_name.empty() ? context_.default_session_name : settings.session_name;
+  o.region = context_.region;
+  o.endpoint = resolve_sts_endpoint(settings.endpoint, context_.env, context_.region);
+  o.timeout = context_.timeout;
+  o.connect_timeout = std::min(context_.timeout, std::chrono::milliseconds(1000));
+  o.retry = context_.retry;
+  role_ = std::make_unique<AssumeRoleProvider>(transport_, own_, std::move(o), clock_);
+  settings_ = settings;
+}
+
+const Credentials &TargetCredentials::get() { return role_ ? role_->get() : own_.get(); }
+
+void TargetCredentials::invalidate() noexcept {
+  // An ExpiredToken on a target's request is the role's session's.
+  if (role_) role_->invalidate();
+  else own_.invalidate();
 }
 
 }  // namespace pg_vip::aws

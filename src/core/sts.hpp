@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -76,6 +77,23 @@ struct AssumeRoleOptions {
   RetryPolicy retry{3, std::chrono::milliseconds(5000), {}, {}, {}, {}, {}};
 };
 
+// An AssumeRole that did not give credentials: STS's answer (or the
+// transport's failure) typed, and the source of the credentials that asked,
+// so that a caller can say which side has to change. Its message and
+// detail never hold a secret (nor the external id).
+class AssumeRoleFailure : public Error {
+ public:
+  AssumeRoleFailure(const std::string &message, std::string detail, std::string hint, AwsError error,
+                    std::string signer)
+      : Error(message, std::move(detail), std::move(hint)), error_(std::move(error)), signer_(std::move(signer)) {}
+  const AwsError &error() const noexcept { return error_; }
+  const std::string &signer() const noexcept { return signer_; }
+
+ private:
+  AwsError error_;
+  std::string signer_;
+};
+
 class AssumeRoleProvider : public CredentialSource {
  public:
   // `base` signs the AssumeRole requests (the usual chain).
@@ -85,12 +103,15 @@ class AssumeRoleProvider : public CredentialSource {
   // The role's credentials: cached until refresh_ahead before they expire,
   // then assumed again. If that fails while the cached ones are still
   // valid, they serve (and STS is asked again after retry_after_failure);
-  // otherwise throws Error saying why, with a hint (never a secret).
+  // otherwise throws Error saying why, with a hint (never a secret):
+  // AssumeRoleFailure when STS refused or could not be reached.
   const Credentials &get() override;
   // Forgets the role's credentials (an ExpiredToken answer).
   void invalidate() noexcept override;
 
-  // One AssumeRole, retried under options().retry; throws Error.
+  // One AssumeRole, retried under options().retry; throws
+  // AssumeRoleFailure. Every attempt is told to options().retry.on_attempt
+  // as the action "AssumeRole" (the metrics count it), without its body.
   Credentials assume();
   // The signed request (exposed for tests).
   http::Request build();
@@ -111,6 +132,64 @@ class AssumeRoleProvider : public CredentialSource {
   std::optional<Clock::time_point> failed_at_;
   std::string last_failure_;
   std::mt19937_64 rng_;
+};
+
+// pg_vip.role_arn and its companions: the role the targets are reached
+// through. Equal settings keep the role's cached credentials.
+struct RoleSettings {
+  std::string arn;           // empty: no role, the node's own credentials
+  std::string external_id;   // empty: none; never shown
+  std::string session_name;  // empty: Context::default_session_name
+  std::string endpoint;      // pg_vip.sts_endpoint; empty: resolve_sts_endpoint()'s
+  bool operator==(const RoleSettings &o) const {
+    return arn == o.arn && external_id == o.external_id && session_name == o.session_name && endpoint == o.endpoint;
+  }
+  bool operator!=(const RoleSettings &o) const { return !(*this == o); }
+};
+
+// A short sentence on what to fix when AssumeRole failed, for a bounded
+// field (a target's last_error): the role's trust policy, the external id,
+// the node's sts:AssumeRole; or, for a failure that is not a refusal, STS's
+// own words. Never a secret.
+std::string assume_role_problem(const AssumeRoleFailure &failure, const std::string &role_arn);
+
+// The credentials the targets' requests are signed with (issue 20's split,
+// actions.hpp's Action::on_node): without a role the node's own (`own`,
+// the usual chain), with one the role's, assumed with `own`. The node's
+// own reads (its interface, instance metadata) never go through this. One
+// instance serves every client that changes targets (EC2's and Route
+// 53's): one AssumeRole an hour, one cache.
+class TargetCredentials : public CredentialSource {
+ public:
+  struct Context {
+    std::string region;  // where STS is asked, and what AssumeRole is signed for
+    Environment env;     // AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL
+    std::string default_session_name;
+    std::chrono::milliseconds timeout{2000};
+    RetryPolicy retry{2, std::chrono::milliseconds(6000), {}, {}, {}, {}, {}};
+  };
+  TargetCredentials(Transport transport, CredentialSource &own, Context context, const Clock &clock);
+
+  // Takes the role's settings (from a reload): a change drops the role's
+  // cached credentials; equal settings keep them. Throws ConfigError for a
+  // setting AssumeRole cannot send (the GUC check hooks refuse them first).
+  void configure(const RoleSettings &settings);
+
+  const Credentials &get() override;
+  void invalidate() noexcept override;
+
+  bool uses_role() const noexcept { return role_ != nullptr; }
+  const RoleSettings &settings() const noexcept { return settings_; }
+  // The role's provider (null without a role): the preflight asks it once.
+  AssumeRoleProvider *role() noexcept { return role_.get(); }
+
+ private:
+  Transport transport_;
+  CredentialSource &own_;
+  Context context_;
+  const Clock &clock_;
+  RoleSettings settings_;
+  std::unique_ptr<AssumeRoleProvider> role_;
 };
 
 }  // namespace pg_vip::aws

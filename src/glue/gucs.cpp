@@ -30,6 +30,10 @@ char *region = nullptr;
 char *ec2_endpoint = nullptr;
 char *imds_endpoint = nullptr;
 char *aws_profile = nullptr;
+char *role_arn = nullptr;
+char *role_external_id = nullptr;
+char *role_session_name = nullptr;
+char *sts_endpoint = nullptr;
 char *node_name = nullptr;
 bool enabled = true;
 bool dry_run = false;
@@ -122,6 +126,10 @@ constexpr Binding kBindings[] = {
     {"pg_vip.ec2_endpoint", &ec2_endpoint},
     {"pg_vip.imds_endpoint", &imds_endpoint},
     {"pg_vip.aws_profile", &aws_profile},
+    {"pg_vip.role_arn", &role_arn},
+    {"pg_vip.role_external_id", &role_external_id},
+    {"pg_vip.role_session_name", &role_session_name},
+    {"pg_vip.sts_endpoint", &sts_endpoint},
     {"pg_vip.node_name", &node_name},
     {"pg_vip.enabled", &enabled},
     {"pg_vip.dry_run", &dry_run},
@@ -331,6 +339,15 @@ ControllerConfig controller_config() {
   cc.notification_events = settings::parse_event_list(text(event_notifications));
   cc.preflight_probe_table = settings::parse_probe_table(text(preflight_probe_table));
   return cc;
+}
+
+aws::RoleSettings role_settings() {
+  aws::RoleSettings r;
+  r.arn = settings::parse_role_arn(text(role_arn));
+  r.external_id = settings::parse_role_external_id(text(role_external_id));
+  r.session_name = settings::parse_role_session_name(text(role_session_name));
+  r.endpoint = settings::normalize_sts_endpoint(text(sts_endpoint));
+  return r;
 }
 
 }  // namespace pg_vip::gucs

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "../core/controller.hpp"
+#include "../core/sts.hpp"
 
 namespace pg_vip::gucs {
 
@@ -16,6 +17,10 @@ extern char *region;
 extern char *ec2_endpoint;
 extern char *imds_endpoint;
 extern char *aws_profile;
+extern char *role_arn;
+extern char *role_external_id;  // a secret of sorts: never shown
+extern char *role_session_name;
+extern char *sts_endpoint;
 extern char *node_name;
 extern bool enabled;
 extern bool dry_run;
@@ -42,5 +47,10 @@ char *check_value(const char *name, const char *value);
 // The settings as the controller takes them. Uses the core (throws): call it
 // inside door::run().
 ControllerConfig controller_config();
+
+// pg_vip.role_arn and its companions, as the targets' credentials take
+// them (the session name as set: empty is the Cloud's default). Uses the
+// core (throws): call it inside door::run().
+aws::RoleSettings role_settings();
 
 }  // namespace pg_vip::gucs

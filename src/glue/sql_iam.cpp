@@ -22,7 +22,8 @@ PG_VIP_FUNCTION(vip_iam_policy) {
   door::Failure failure;
   bool ok = door::run(
       [&] {
-        policy = door::copy_out(iam_policy_for(gucs::controller_config(), aws::process_environment(), interrupted));
+        policy = door::copy_out(iam_policy_for(gucs::controller_config(), aws::process_environment(), interrupted,
+                                               gucs::role_settings().arn));
         if (!policy) throw std::bad_alloc();
       },
       failure);

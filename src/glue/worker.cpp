@@ -97,7 +97,9 @@ void start_worker() {
             w.time = std::make_unique<RealTime>(cancelled, sleep_ms);
             Controller::Hooks hooks;
             hooks.time = w.time.get();
-            hooks.cloud = ec2_cloud_factory(aws::process_environment());
+            // The role is read at each of the Cloud's requests for targets,
+            // inside the controller's door, as the reloaded settings have it.
+            hooks.cloud = ec2_cloud_factory(aws::process_environment(), [] { return gucs::role_settings(); });
             w.controller = std::make_unique<Controller>(std::move(hooks), resume_from(w.status));
             w.controller->configure(gucs::controller_config());
             w.controller->write_status(w.status);

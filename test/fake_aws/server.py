@@ -50,7 +50,11 @@ a copy of the world. Its keys: region, vpc_id, vpc_cidr, role_credentials_ttl,
                 interfaces attached to no instance (another account's, say)
   addresses     [{allocation_id, public_ip, account?, tags?, eni?, private_ip?}]: Elastic
                 IPs; one with an eni is associated with its private_ip (default: the
-                interface's primary address)
+                interface's primary address). AssociateAddress takes an interface of
+                the caller's account, or one in a subnet the caller's account owns
+                (a shared VPC: its owner's Elastic IP to a participant's interface;
+                an instance may name "account" for its interfaces, apart from its
+                subnet's)
   roles         [{arn, trusted: [access key | instance id | role ARN | account id],
                   external_id?, max_session_duration? (3600)}]: what AssumeRole may
                 assume; the ARN's account is the role's
@@ -188,7 +192,8 @@ and dynamic/instance-identity/document (accountId, instanceId, region, ...).
 Run: /usr/bin/python3 server.py [--set PATH=JSON ...] [--log log.jsonl] [--tls-cert cert.pem --tls-key key.pem]
   --set PATH=JSON  changes the world before it starts, in the order given; PATH
                    is a key (credentials), or LIST.ID: the element of that list
-                   whose id is ID (instances.i-0c000001; added if absent), or
+                   whose id (an address's allocation_id) is ID
+                   (instances.i-0c000001; added if absent), or
                    LIST.ID.FIELD (instances.i-0a000001.source_dest_check);
                    JSON null removes what PATH names.
 It listens on free loopback ports, then answers on stdout, one JSON line, and
@@ -201,6 +206,7 @@ made for. It runs until SIGTERM.
 """
 
 import argparse
+import base64
 import datetime
 import fnmatch
 import hashlib
@@ -1114,10 +1120,13 @@ def tags_of(world, rid, who):
     return world.tables[rid]["tags"]
 
 
-def nic_of(world, eni, who):
+def nic_of(world, eni, who, subnet_owner=False):
+    """subnet_owner: the account that owns the interface's subnet may name it too (a shared VPC's owner,
+    whose role pg_vip assumes, associating its Elastic IP with a participant's interface)."""
     if not eni:
         raise AwsError(400, "MissingParameter", "The request must contain the parameter networkInterfaceId")
-    if eni not in world.nics or not mine(world.nics[eni], who):
+    if eni not in world.nics or not (mine(world.nics[eni], who) or (
+            subnet_owner and mine(world.subnets[world.nics[eni]["subnet"]], who))):
         raise AwsError(400, "InvalidNetworkInterfaceID.NotFound", f"The networkInterface ID '{eni}' does not exist")
     return world.nics[eni]
 
@@ -1207,7 +1216,7 @@ def eip_answer(world, action, params, who, now):
             eni = instance["eni"]
         if not eni:
             raise AwsError(400, "MissingParameter", "Either instance ID or network interface id must be specified")
-        nic = nic_of(world, eni, who)
+        nic = nic_of(world, eni, who, subnet_owner=True)
         private = ipv4(params["PrivateIpAddress"], "privateIpAddress") if params.get("PrivateIpAddress") else nic["ips"][0]
         if private not in nic["ips"]:
             raise AwsError(400, "InvalidParameterValue",
@@ -1580,8 +1589,9 @@ def sts_answer(world, action, params, who):
         now = time.time()
         lifetime = world.after("assume_role_ttl_s") or duration
         key = "ASIA" + secrets.token_hex(8).upper()
-        secret = secrets.token_urlsafe(30)
-        token = secrets.token_urlsafe(90)
+        # STS writes both in standard base64 (+ and /, never - or _): 40 characters of secret.
+        secret = base64.b64encode(secrets.token_bytes(30)).decode()
+        token = base64.b64encode(secrets.token_bytes(90)).decode()
         name = arn.rsplit("/", 1)[-1]
         principal = f"arn:aws:sts::{role['account']}:assumed-role/{name}/{session}"
         world.keys[key] = {"secret": secret, "token": token, "expires": now + lifetime, "instance": None,
@@ -2231,13 +2241,14 @@ def change(spec, path, value):
     else:
         ident, _, field = rest.partition(".")
         items = spec.setdefault(key, [])
-        at = next((n for n, item in enumerate(items) if item.get("id") == ident), None)
+        id_key = "allocation_id" if key == "addresses" else "id"  # an Elastic IP's id is its allocation's
+        at = next((n for n, item in enumerate(items) if item.get(id_key) == ident), None)
         if not field:
             # The element replaced in place: its position is the order IMDS ports and tables are listed in.
             if at is not None:
                 del items[at]
             if value is not None:
-                items.insert(len(items) if at is None else at, dict(value, id=ident))
+                items.insert(len(items) if at is None else at, dict(value, **{id_key: ident}))
             return
         if at is None:
             raise SystemExit(f"--set {path}: {key} has no element with id {ident}")
