@@ -1623,7 +1623,7 @@ void Run::set_route(const std::string &table, const std::string &eni) {
   s.route_present = true;
   s.blackhole = false;
   s.eni = eni;
-  ec2_->set(now_, table, s);
+  put_target(now_, table, s);
 }
 
 void Run::start_rogue(const std::string &table, const std::string &eni, Millis period, Millis until,
@@ -2701,6 +2701,139 @@ void build_eip_lag_rogue(Run &r) {
   };
 }
 
+// ---- DNS records (Route 53) -----------------------------------------------
+
+const std::string &dns_of(const Run &r) { return r.dns_.front(); }
+
+// Batches applied to the record after `t` by `n` that changed its fence's
+// holder (D1's wins).
+int dns_wins(const Run &r, const Node &n, Millis t) {
+  int k = 0;
+  if (auto it = r.r53_->wins.find(dns_of(r)); it != r.r53_->wins.end())
+    for (const auto &w : it->second) k += w.node == n.id && w.at > t;
+  return k;
+}
+
+// Two standbys promoted to timeline 2 at once race for one DNS record (and
+// nothing else): both send the compare-and-swap batch built on the old
+// primary's fence; Route 53 applies the first and refuses the second.
+void build_dns_double_promotion(Run &r) {
+  r.make_tables(0, 0, 1);
+  Node &a = r.player("first", 5000, Node::Pg::Standby);
+  Node &b = r.player("second", 5000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 5000);
+  r.end_at_ = 5 * 60000;
+  constexpr Millis kFailover = 30000;
+  r.failover(kFailover, o, a, 2, &b);
+  r.expectation_ = [&r, &a, &b] {
+    std::string why;
+    // The race: the old primary's fence version went to exactly one of them.
+    uint64_t from = 0;
+    int from_old = 0;
+    for (const auto &w : r.r53_->wins[dns_of(r)])
+      if (w.at > kFailover && (w.node == a.id || w.node == b.id)) {
+        if (!from) from = w.from;
+        from_old += w.from == from;
+      }
+    if (from_old != 1)
+      why += std::to_string(from_old) + " batches won the record from the old primary's fence (exactly 1); ";
+    if (r.r53_->batches_refused < 1) why += "no batch was refused: the two claims did not race; ";
+    const Node &w = holds(r, a) ? a : b;
+    const Node &l = &w == &a ? b : a;
+    r.trace("node %d won; %d batches refused as InvalidChangeBatch", w.id, r.r53_->batches_refused);
+    return why + ends_holding(r, w, "the winner") + ends_fenced(l, "the loser");
+  };
+}
+
+// Route 53 throttles the new primary during its failover: every
+// ChangeResourceRecordSets it sends in the first 4 s answers Throttling or
+// PriorRequestNotComplete (nothing applied); the route table moves at once,
+// the record once Route 53 takes the batch.
+void build_dns_throttled(Run &r) {
+  r.make_tables(1, 0, 1);
+  Node &o = r.first_primary("old", 2000);
+  Node &n = r.player("new", 2000, Node::Pg::Standby);
+  constexpr Millis kFailover = 30000, kThrottled = 4000;
+  r.end_at_ = 3 * 60000;
+  r.failover(kFailover, o, n, 2);
+  auto refused = std::make_shared<int>(0);
+  r.r53_->script_fate = [&r, &n, refused](int node, const std::string &action, int attempt,
+                                          Millis at) -> std::optional<Ec2::Fate> {
+    if (node != n.id || action != "ChangeResourceRecordSets" || at < kFailover || at > kFailover + kThrottled)
+      return std::nullopt;
+    ++*refused;
+    Ec2::Fate f;
+    f.latency = 30;
+    f.error = attempt % 2 ? simulated_error(aws::ErrorKind::Throttled, 400, "Throttling", "Rate exceeded")
+                          : simulated_error(aws::ErrorKind::Throttled, 400, "PriorRequestNotComplete",
+                                            "The request was rejected because Route 53 was still processing a "
+                                            "prior request.");
+    (void) r;
+    return f;
+  };
+  auto held_at = std::make_shared<Millis>(-1);
+  r.tick_ = [&r, &n, held_at] {
+    if (*held_at < 0 && r.now_ > kFailover && holds(r, n)) *held_at = r.now_;
+  };
+  r.expectation_ = [&r, &n, refused, held_at] {
+    std::string why;
+    if (*refused < 2)
+      why += "Route 53 refused only " + std::to_string(*refused) + " batches (the script did not run); ";
+    // Throttled for 4 s, then the next round within a check interval or two.
+    Millis bound = kThrottled + 3 * n.check_interval + 3000;
+    if (*held_at < 0) why += "the new primary never held; ";
+    else if (*held_at - kFailover > bound)
+      why += "the new primary held " + fmt("%.1f", (*held_at - kFailover) / 1000.0) +
+             " s after the failover (at most " + fmt("%.1f", bound / 1000.0) + " s); ";
+    if (dns_wins(r, n, kFailover) != 1)
+      why += std::to_string(dns_wins(r, n, kFailover)) + " batches took the record (exactly 1); ";
+    r.trace("%d batches throttled; held %.1f s after the failover", *refused, (*held_at - kFailover) / 1000.0);
+    return why + ends_holding(r, n, "the new primary");
+  };
+}
+
+// The new primary's batch is applied but its answer lost; the client's retry
+// of the same batch is refused (its DELETE names the fence it just
+// replaced). The next read shows this node's own fence: it holds, without
+// a second change of the record.
+void build_dns_lost_answer(Run &r) {
+  r.make_tables(0, 0, 1);
+  Node &o = r.first_primary("old", 2000);
+  Node &n = r.player("new", 2000, Node::Pg::Standby);
+  constexpr Millis kFailover = 30000;
+  r.end_at_ = 3 * 60000;
+  r.failover(kFailover, o, n, 2);
+  auto lost = std::make_shared<int>(0);
+  r.r53_->script_fate = [&n, lost](int node, const std::string &action, int, Millis at) -> std::optional<Ec2::Fate> {
+    if (node != n.id || action != "ChangeResourceRecordSets" || at < kFailover || *lost) return std::nullopt;
+    ++*lost;
+    Ec2::Fate f;
+    f.latency = SimCloud::kTimeout;
+    f.applies = true;
+    f.error = timeout_error("simulated answer lost after the batch was applied");
+    return f;
+  };
+  auto held_at = std::make_shared<Millis>(-1);
+  r.tick_ = [&r, &n, held_at] {
+    if (*held_at < 0 && r.now_ > kFailover && holds(r, n)) *held_at = r.now_;
+  };
+  r.expectation_ = [&r, &n, lost, held_at] {
+    std::string why;
+    if (*lost != 1) why += "no answer was lost (the script did not run); ";
+    if (dns_wins(r, n, kFailover) != 1)
+      why += std::to_string(dns_wins(r, n, kFailover)) + " batches took the record (exactly 1: the lost one); ";
+    int changes = changes_after(r, kFailover);
+    if (changes != 1) why += std::to_string(changes) + " changes of the record after the failover (exactly 1); ";
+    Millis bound = 3 * n.check_interval + 5000;
+    if (*held_at < 0) why += "the new primary never held; ";
+    else if (*held_at - kFailover > bound)
+      why += "the new primary held " + fmt("%.1f", (*held_at - kFailover) / 1000.0) +
+             " s after the failover (at most " + fmt("%.1f", bound / 1000.0) + " s); ";
+    r.trace("held %.1f s after the failover", (*held_at - kFailover) / 1000.0);
+    return why + ends_holding(r, n, "the new primary");
+  };
+}
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -2809,6 +2942,18 @@ const std::vector<Scenario> &scenarios() {
        "a script re-associates the Elastic IP every second from before a failover on, for 6 min; "
        "DescribeAddresses lags 2 s; the new primary cannot read its route table meanwhile",
        "the new primary stops in conflict: a few associations, then one per flap window", build_eip_lag_rogue, true},
+      {"dns-double-promotion",
+       "two standbys promoted to timeline 2 at once race for one DNS record with compare-and-swap batches",
+       "exactly one batch wins the old primary's fence; the other is refused; one holds, the other ends fenced",
+       build_dns_double_promotion},
+      {"dns-throttled",
+       "Route 53 answers Throttling and PriorRequestNotComplete to every batch of the new primary for 4 s after a "
+       "failover (a route table and a DNS record)",
+       "the claim completes: the new primary holds within 4 s and three check intervals, the record changed once",
+       build_dns_throttled},
+      {"dns-lost-answer",
+       "the new primary's batch is applied and its answer lost; the retry of the same batch is refused",
+       "the next read sees its own fence: it holds, with the record changed exactly once", build_dns_lost_answer},
   };
   return all;
 }
