@@ -32,8 +32,9 @@
 //
 // The kinds of target (--kinds): route (the default) configures 1 to 3
 // route tables; mixed, 1 to 3 route tables and 1 or 2 Elastic IPs; eip, 1 to
-// 3 Elastic IPs and no table; any, by the seed's number: 1, 4, 7, ... route,
-// 2, 5, 8, ... mixed, 3, 6, 9, ... eip. A route seed draws nothing more than
+// 3 Elastic IPs and no table; dns, 1 or 2 Route 53 records beside 1 to 3
+// route tables, or (3 seeds in 10) alone; any, by the seed's number: 1, 5,
+// 9, ... route, 2, 6, 10, ... mixed, 3, 7, 11, ... eip, 4, 8, 12, ... dns. A route seed draws nothing more than
 // it did before Elastic IPs were simulated, so it runs the same whichever
 // option chose it. An Elastic IP is read with DescribeAddresses, which has
 // its own eventual consistency drawn per seed: every read at least a lag of
@@ -119,6 +120,14 @@
 //       vip_repaired event, one repair per vip_repaired, one fence per
 //       vip_fenced, and one EC2 call per attempt the node made (a request
 //       cancelled by a shutdown is not one).
+//   D1  two nodes never both win a DNS claim: every batch Route 53 applies
+//       that changes who its record's fence names gave in its DELETE the
+//       fence version the zone held, and no two such batches took the fence
+//       from one version (a version: the record's state after each applied
+//       change). A record counts as pointing at the node whose address it
+//       holds; its fence TXT is its one tag (sim_route53.hpp).
+//   D2  no two live primaries report held having read the same version of
+//       a DNS record.
 //   L1  once faults and events stop (and an operator has deleted outsiders'
 //       tags), within a bounded simulated time every table points at the
 //       newest-timeline live primary (one of them, when two share the
@@ -2714,6 +2723,15 @@ int dns_wins(const Run &r, const Node &n, Millis t) {
   return k;
 }
 
+// When n first holds after `from` (-1 until it does), watched after each step.
+std::shared_ptr<Millis> first_held(Run &r, const Node &n, Millis from) {
+  auto held_at = std::make_shared<Millis>(-1);
+  r.tick_ = [&r, &n, from, held_at] {
+    if (*held_at < 0 && r.now_ > from && holds(r, n)) *held_at = r.now_;
+  };
+  return held_at;
+}
+
 // Two standbys promoted to timeline 2 at once race for one DNS record (and
 // nothing else): both send the compare-and-swap batch built on the old
 // primary's fence; Route 53 applies the first and refuses the second.
@@ -2757,8 +2775,8 @@ void build_dns_throttled(Run &r) {
   r.end_at_ = 3 * 60000;
   r.failover(kFailover, o, n, 2);
   auto refused = std::make_shared<int>(0);
-  r.r53_->script_fate = [&r, &n, refused](int node, const std::string &action, int attempt,
-                                          Millis at) -> std::optional<Ec2::Fate> {
+  r.r53_->script_fate = [&n, refused](int node, const std::string &action, int attempt,
+                                      Millis at) -> std::optional<Ec2::Fate> {
     if (node != n.id || action != "ChangeResourceRecordSets" || at < kFailover || at > kFailover + kThrottled)
       return std::nullopt;
     ++*refused;
@@ -2768,13 +2786,9 @@ void build_dns_throttled(Run &r) {
                           : simulated_error(aws::ErrorKind::Throttled, 400, "PriorRequestNotComplete",
                                             "The request was rejected because Route 53 was still processing a "
                                             "prior request.");
-    (void) r;
     return f;
   };
-  auto held_at = std::make_shared<Millis>(-1);
-  r.tick_ = [&r, &n, held_at] {
-    if (*held_at < 0 && r.now_ > kFailover && holds(r, n)) *held_at = r.now_;
-  };
+  auto held_at = first_held(r, n, kFailover);
   r.expectation_ = [&r, &n, refused, held_at] {
     std::string why;
     if (*refused < 2)
@@ -2813,10 +2827,7 @@ void build_dns_lost_answer(Run &r) {
     f.error = timeout_error("simulated answer lost after the batch was applied");
     return f;
   };
-  auto held_at = std::make_shared<Millis>(-1);
-  r.tick_ = [&r, &n, held_at] {
-    if (*held_at < 0 && r.now_ > kFailover && holds(r, n)) *held_at = r.now_;
-  };
+  auto held_at = first_held(r, n, kFailover);
   r.expectation_ = [&r, &n, lost, held_at] {
     std::string why;
     if (*lost != 1) why += "no answer was lost (the script did not run); ";
