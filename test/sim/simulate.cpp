@@ -1268,6 +1268,9 @@ void Run::heal() {
   quiet_since_ = now_;
   changes_at_heal_ = ec2_->route_changes;
   ec2_->faults = ec2_->faults.consistency();
+  // Route 53's faults stop too; a zone still refuses a batch while it
+  // applies another (PriorRequestNotComplete), and propagation stays.
+  if (r53_) r53_->faults = {0, 0, 0, 0, r53_->faults.busy, r53_->faults.propagation};
   ec2_->denied.clear();
   ec2_->partitioned_until.clear();
   for (const auto &t : targets_) {
