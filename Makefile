@@ -120,9 +120,10 @@ $(INTEGRATION_BIN): TEST_LIBS = -lgtest_main -lgtest -lpthread
 # The simulation of the fence (test/sim): every node's controller over a
 # simulated EC2 and clock. SEEDS and STEPS size the run; SEED=n replays one
 # seed with its whole trace; WORLD=classic|wide (wide by default) says which
-# faults the seeds may draw; KINDS=route|mixed|eip|any (any by default: a
-# third of the seeds each, by the seed's number) which targets a seed
-# configures: route tables, both, or Elastic IPs. The scenarios are fixed
+# faults the seeds may draw; KINDS=route|mixed|eip|dns|any (any by default:
+# a quarter of the seeds each, by the seed's number) which targets a seed
+# configures: route tables, both, Elastic IPs, or Route 53 records (with
+# route tables or alone). The scenarios are fixed
 # scripts, each with its figures and expectation.
 SIM_SRCS = $(sort $(wildcard test/sim/*.cpp))
 SIM_BIN  = test/sim/pg_vip_sim

@@ -13,6 +13,11 @@ namespace {
 constexpr int64_t kEpochSeconds = 1795000000;
 
 AwsError error(ErrorKind kind, long status, const std::string &code, const std::string &message) {
+  return simulated_error(kind, status, code, message);
+}
+}  // namespace
+
+AwsError simulated_error(ErrorKind kind, long status, const std::string &code, const std::string &message) {
   AwsError e;
   e.kind = kind;
   e.http_status = status;
@@ -20,7 +25,6 @@ AwsError error(ErrorKind kind, long status, const std::string &code, const std::
   e.message = message;
   return e;
 }
-}  // namespace
 
 std::optional<TagFields> parse_tag(const std::string &value) {
   TagFields f;
@@ -173,6 +177,44 @@ void Ec2::delete_tags(Millis at, int node, const std::string &table,
   commit(at);
 }
 
+void Ec2::mirror(Millis at, int node, const std::string &table, const TableState &s, Millis sent_at) {
+  at = std::max({at, history_.back().first, served_});
+  TableState &t = state_[table];
+  bool changed = t.route_present != s.route_present || t.blackhole != s.blackhole || t.eni != s.eni;
+  std::string from = t.route_present ? (t.blackhole ? "blackhole:" + t.eni : t.eni) : "";
+  for (auto it = t.tags.begin(); it != t.tags.end();) {
+    if (s.tags.count(it->first)) {
+      ++it;
+      continue;
+    }
+    if (node >= 0 && on_tag_delete) on_tag_delete(table, it->second, node, sent_at, at);
+    genuine_[table].erase(it->first);
+    it = t.tags.erase(it);
+  }
+  for (const auto &[key, value] : s.tags) {
+    auto old = t.tags.find(key);
+    if (old != t.tags.end() && old->second == value) continue;
+    if (node >= 0) {
+      if (on_tag_write)
+        on_tag_write(table, old == t.tags.end() ? std::nullopt : std::optional(old->second), value, node, sent_at, at);
+      genuine_[table].insert(key);
+    } else {
+      genuine_[table].erase(key);
+    }
+    t.tags[key] = value;
+  }
+  t.route_present = s.route_present;
+  t.blackhole = s.blackhole;
+  t.eni = s.eni;
+  if (changed && node >= 0) {
+    ++route_changes[table];
+    change_times[table].push_back(at);
+    if (on_route_change) on_route_change(table, node, from, false, at);
+  }
+  restand(table, at);
+  commit(at);
+}
+
 void Ec2::later(Millis at, std::function<void(Millis)> effect) {
   late_.push_back({at, ++late_seq_, std::move(effect)});
 }
@@ -194,6 +236,23 @@ Ec2::Fate Ec2::fate(int node, const std::string &action, Millis at, Millis timeo
   ++requests_by_node[node];
   if (script_fate)
     if (auto f = script_fate(node, action, attempt, at)) return *f;
+  Fate f = draw(
+      node, action, at, timeout,
+      error(ErrorKind::Authorization, 403, "UnauthorizedOperation",
+            "You are not authorized to perform this operation (simulated denial of ec2:" + action + ")."),
+      {{faults.throttle, error(ErrorKind::Throttled, 503, "RequestLimitExceeded", "Request limit exceeded.")},
+       {faults.server_error, error(ErrorKind::ServerError, 500, "InternalError", "An internal error has occurred.")}},
+      faults.lost_answer);
+  // Held up inside EC2: applied well after the node gave up on it.
+  std::uniform_real_distribution<double> u(0, 1);
+  if (f.applies && f.error && action.rfind("Describe", 0) != 0 && faults.max_write_delay > 0 &&
+      u(rng_) < faults.late_apply)
+    f.delay = std::uniform_int_distribution<Millis>(1, faults.max_write_delay)(rng_);
+  return f;
+}
+
+Ec2::Fate Ec2::draw(int node, const std::string &action, Millis at, Millis timeout, const aws::AwsError &denial,
+                    const std::vector<Refusal> &refusals, double lost_answer) {
   std::uniform_int_distribution<Millis> latency(faults.min_latency, faults.max_latency);
   std::uniform_real_distribution<double> u(0, 1);
   Fate f;
@@ -208,25 +267,18 @@ Ec2::Fate Ec2::fate(int node, const std::string &action, Millis at, Millis timeo
     return f;
   }
   if (auto d = denied.find(node); d != denied.end() && d->second.count(action)) {
-    f.error = error(ErrorKind::Authorization, 403, "UnauthorizedOperation",
-                    "You are not authorized to perform this operation (simulated denial of ec2:" + action + ").");
+    f.error = denial;
     return f;
   }
-  if (u(rng_) < faults.throttle) {
-    f.error = error(ErrorKind::Throttled, 503, "RequestLimitExceeded", "Request limit exceeded.");
-    return f;
-  }
-  if (u(rng_) < faults.server_error) {
-    f.error = error(ErrorKind::ServerError, 500, "InternalError", "An internal error has occurred.");
-    return f;
-  }
+  for (const auto &r : refusals)
+    if (u(rng_) < r.chance) {
+      f.error = r.error;
+      return f;
+    }
   f.applies = true;
-  if (u(rng_) < faults.lost_answer) {
+  if (u(rng_) < lost_answer) {
     f.latency = timeout;
     f.error = error(ErrorKind::Transport, 0, "RequestTimeout", "simulated answer lost after the change was applied");
-    // Held up inside EC2: applied well after the node gave up on it.
-    if (action.rfind("Describe", 0) != 0 && faults.max_write_delay > 0 && u(rng_) < faults.late_apply)
-      f.delay = std::uniform_int_distribution<Millis>(1, faults.max_write_delay)(rng_);
   }
   return f;
 }

@@ -48,6 +48,9 @@ struct TableState {
 };
 using Snapshot = std::map<std::string, TableState>;
 
+// An AWS error answer as a simulated service gives it.
+aws::AwsError simulated_error(aws::ErrorKind kind, long status, const std::string &code, const std::string &message);
+
 // Which kind a target id names: EC2's own prefix, as the real Cloud tells
 // them apart (checked here on its own, not with the code under test).
 inline bool is_elastic_ip(const std::string &id) { return id.rfind("eipalloc-", 0) == 0; }
@@ -170,6 +173,13 @@ class Ec2 {
   // As DeleteTags with Tag.N.Value: each only where it still has that value.
   void delete_tags(Millis at, int node, const std::string &table,
                    const std::vector<std::pair<std::string, std::string>> &tags, Millis sent_at);
+  // A target of another service (a Route 53 record) as it stands after a
+  // change there, mirrored into the snapshot so that the invariants read
+  // every kind alike: by a node (its route change and tags judged as its
+  // writes) or, node -1, by an operator or outsider (as set and set_tag).
+  void mirror(Millis at, int node, const std::string &table, const TableState &s, Millis sent_at);
+  // The time of the newest state: a strongly consistent read's snapshot.
+  Millis latest() const { return history_.back().first; }
   // Applies the late writes due by `upto`, in the order they come due.
   void flush(Millis upto);
   void later(Millis at, std::function<void(Millis)> effect);
@@ -187,6 +197,16 @@ class Ec2 {
     Millis delay = 0;  // applied this long after it arrived (a late write)
   };
   Fate fate(int node, const std::string &action, Millis at, Millis timeout, int attempt);
+  // What any AWS service's request meets: the latency, this world's
+  // partitions, resets and denials (answered with `denial`), then the
+  // service's own refusals in order (nothing applied), else applied, and
+  // with lost_answer its answer lost. Counts nothing.
+  struct Refusal {
+    double chance;
+    aws::AwsError error;
+  };
+  Fate draw(int node, const std::string &action, Millis at, Millis timeout, const aws::AwsError &denial,
+            const std::vector<Refusal> &refusals, double lost_answer);
   // A scenario's hand on one request's fate: (node, action, attempt from 1, at).
   std::function<std::optional<Fate>(int, const std::string &, int, Millis)> script_fate;
 

@@ -32,8 +32,9 @@
 //
 // The kinds of target (--kinds): route (the default) configures 1 to 3
 // route tables; mixed, 1 to 3 route tables and 1 or 2 Elastic IPs; eip, 1 to
-// 3 Elastic IPs and no table; any, by the seed's number: 1, 4, 7, ... route,
-// 2, 5, 8, ... mixed, 3, 6, 9, ... eip. A route seed draws nothing more than
+// 3 Elastic IPs and no table; dns, 1 or 2 Route 53 records beside 1 to 3
+// route tables, or (3 seeds in 10) alone; any, by the seed's number: 1, 5,
+// 9, ... route, 2, 6, 10, ... mixed, 3, 7, 11, ... eip, 4, 8, 12, ... dns. A route seed draws nothing more than
 // it did before Elastic IPs were simulated, so it runs the same whichever
 // option chose it. An Elastic IP is read with DescribeAddresses, which has
 // its own eventual consistency drawn per seed: every read at least a lag of
@@ -119,6 +120,14 @@
 //       vip_repaired event, one repair per vip_repaired, one fence per
 //       vip_fenced, and one EC2 call per attempt the node made (a request
 //       cancelled by a shutdown is not one).
+//   D1  two nodes never both win a DNS claim: every batch Route 53 applies
+//       that changes who its record's fence names gave in its DELETE the
+//       fence version the zone held, and no two such batches took the fence
+//       from one version (a version: the record's state after each applied
+//       change). A record counts as pointing at the node whose address it
+//       holds; its fence TXT is its one tag (sim_route53.hpp).
+//   D2  no two live primaries report held having read the same version of
+//       a DNS record.
 //   L1  once faults and events stop (and an operator has deleted outsiders'
 //       tags), within a bounded simulated time every table points at the
 //       newest-timeline live primary (one of them, when two share the
@@ -158,7 +167,10 @@
 
 #include "core/controller.hpp"
 #include "core/fence.hpp"
+#include "core/cloud_set.hpp"
+#include "core/route53_cloud.hpp"
 #include "sim_ec2.hpp"
+#include "sim_route53.hpp"
 
 namespace pg_vip::sim {
 namespace {
@@ -185,8 +197,10 @@ struct WorldFlags {
 };
 
 // Which kinds of target a seed configures (--kinds).
-enum class Kinds { Route, Mixed, Eip };
-const char *to_string(Kinds k) { return k == Kinds::Route ? "route" : k == Kinds::Mixed ? "mixed" : "eip"; }
+enum class Kinds { Route, Mixed, Eip, Dns };
+const char *to_string(Kinds k) {
+  return k == Kinds::Route ? "route" : k == Kinds::Mixed ? "mixed" : k == Kinds::Eip ? "eip" : "dns";
+}
 
 struct Node {
   int id = 0;
@@ -204,6 +218,7 @@ struct Node {
   std::unique_ptr<SimTime> time;
   std::unique_ptr<Controller> ctl;
   SimCloud *cloud = nullptr;
+  SimRoute53Api *route53 = nullptr;  // its Route 53, when the run has DNS records
   // What lives in shared memory: the status the worker publishes, which a
   // restarted worker resumes from (as the worker does: resume_from). It
   // survives a worker restart, not a server restart.
@@ -271,6 +286,7 @@ struct Run {
   void stop_worker(Node &n) {
     n.ctl.reset();
     n.cloud = nullptr;
+    n.route53 = nullptr;
   }
   ControllerConfig config_of(const Node &n) const;
   void step(Node &n);
@@ -279,8 +295,8 @@ struct Run {
   void advance(Millis t);
   void one(Millis event_at, const std::function<void()> &on_event);
   // n route tables rtb-1..., and `eips` Elastic IPs.
-  void make_tables(int n, int eips = 0);
-  void name_targets(int tables, int eips);
+  void make_tables(int n, int eips = 0, int dns = 0);
+  void name_targets(int tables, int eips, int dns = 0);
   // A table's route, or an Elastic IP's association, at eni.
   void set_route(const std::string &table, const std::string &eni);
   // A scenario's node: the k-th one added gets interface eni-0<a+k>...0<k+1>,
@@ -403,8 +419,23 @@ struct Run {
   std::unique_ptr<Ec2> ec2_;
   std::vector<std::string> tables_;   // route tables
   std::vector<std::string> eips_;     // Elastic IPs (allocation ids)
-  std::vector<std::string> targets_;  // both, in ControllerConfig::targets()' order: what the invariants check
-  std::deque<Node> nodes_;            // a deque: nodes are added without moving the others
+  std::vector<std::string> dns_;      // Route 53 records, "<zone>:<name>"
+  std::vector<std::string> targets_;  // all, in ControllerConfig::targets()' order: what the invariants check
+  std::unique_ptr<Route53> r53_;      // with DNS records: the simulated Route 53
+  bool mutate_route53_ = false;       // --mutate-route53 ignore-delete: a broken compare-and-swap (D1 must fire)
+  // A DNS record's address for a node: its own, as pg_vip.dns_value names it.
+  static std::string node_address(const Node &n) {
+    return "10.0." + std::to_string(n.cluster + 1) + "." + std::to_string(10 + n.id);
+  }
+  void make_route53();
+  // An operator's (or a script's) hand on a target of any kind: EC2's
+  // route or association, or a DNS record's address; a tag, or a DNS
+  // record's fence TXT.
+  void put_target(Millis at, const std::string &t, const TableState &s);
+  void put_tag(Millis at, const std::string &t, const std::string &key, const std::optional<std::string> &value);
+  bool is_dns(const std::string &t) const { return r53_ && r53_->is_target(t); }
+  void check_dns_held();
+  std::deque<Node> nodes_;  // a deque: nodes are added without moving the others
   Millis next_event_ = 0;
   // A rogue script (an old failover hook, infrastructure as code) that keeps
   // pointing one table elsewhere: pg_vip must not fight it.
@@ -465,6 +496,9 @@ ControllerConfig Run::config_of(const Node &n) const {
   c.vip = kVip;
   c.route_tables = tables_;
   c.elastic_ips = eips_;
+  c.dns_records = dns_;
+  c.dns_value = node_address(n);
+  c.dns_ttl = 10;
   c.network_interface = "auto";
   c.region = "sim-1";
   c.node_name = n.name;
@@ -490,8 +524,22 @@ void Run::start_worker(Node &n) {
       if (attempt) attempt(action, error, n);
     };
     np->cloud = c.get();
-    return std::unique_ptr<Cloud>(std::move(c));
+    if (!r53_) return std::unique_ptr<Cloud>(std::move(c));
+    // The real Route53Cloud over the simulated Route 53, beside the
+    // simulated EC2 in the real CloudSet: pg_vip's own DNS logic runs.
+    auto api = std::make_unique<SimRoute53Api>(*r53_, np->id, &np->now, np->time.get(), c.get());
+    api->on_attempt = c->on_attempt;
+    np->route53 = api.get();
+    Route53CloudOptions o;
+    o.vip = kVip;
+    o.request_timeout = std::chrono::milliseconds(SimCloud::kTimeout);
+    o.dns_value = node_address(*np);
+    o.dns_ttl = 10;
+    o.env = [](const std::string &) { return std::optional<std::string>(); };
+    auto dns = std::make_unique<Route53Cloud>(std::move(o), *np->time, std::move(api));
+    return std::unique_ptr<Cloud>(std::make_unique<CloudSet>(std::move(c), std::move(dns)));
   };
+  if (r53_) r53_->address_of(n.eni, node_address(n));
   n.ctl = std::make_unique<Controller>(std::move(hooks), resume_from(*n.shm));
   n.ctl->configure(config_of(n));
   n.next_wake = now_ + pick(1, 20);
@@ -540,6 +588,7 @@ Node &Run::add_node(const std::string &name, const std::string &eni, Millis ci, 
 }
 
 void Run::wire() {
+  if (r53_) r53_->on_violation = [this](const std::string &what) { fail("D1", what); };
   ec2_->on_send = [this](const Sent &s) { check_send(s); };
   ec2_->on_tag_write = [this](const std::string &table, const std::optional<std::string> &old, const std::string &value,
                               int writer, Millis sent_at,
@@ -578,10 +627,15 @@ void Run::setup() {
   int n_nodes = static_cast<int>(pick(2, 4));
   int n_tables = static_cast<int>(pick(1, 3));
   // A route seed draws nothing here: it runs as it did before Elastic IPs.
-  int n_eips = kinds_ == Kinds::Route ? 0 : static_cast<int>(pick(1, kinds_ == Kinds::Mixed ? 2 : 3));
+  int n_eips =
+      kinds_ == Kinds::Route || kinds_ == Kinds::Dns ? 0 : static_cast<int>(pick(1, kinds_ == Kinds::Mixed ? 2 : 3));
   if (kinds_ == Kinds::Eip) n_tables = 0;
-  name_targets(n_tables, n_eips);
+  // dns: 1 or 2 records, beside the route tables or (3 seeds in 10) alone.
+  int n_dns = kinds_ == Kinds::Dns ? static_cast<int>(pick(1, 2)) : 0;
+  if (n_dns && chance() < 0.3) n_tables = 0;
+  name_targets(n_tables, n_eips, n_dns);
   ec2_ = std::make_unique<Ec2>(rng_, targets_);
+  make_route53();
   bool same_names = chance() < 0.3;  // Debian's cluster_name, or one host name everywhere
   Millis interval = std::vector<Millis>{1000, 2000, 5000, 10000}[pick(0, 3)];
   static const std::vector<Millis> wide_intervals{1000, 2000, 5000, 10000, 30000, 60000, 120000};
@@ -666,11 +720,17 @@ void Run::setup() {
     if (s.route_present) s.eni = nodes_[0].eni;
     ec2_->set(0, t, s);
   }
+  // The DNS records at its address, or not made yet.
+  for (const auto &t : dns_)
+    r53_->set_address(0, t, chance() < 0.7 ? std::optional<std::string>(nodes_[0].eni) : std::nullopt);
   wire();
   trace("seed %llu: %d nodes, %d tables, check_interval %s, staleness %lld ms, fault level %.2f%s",
         static_cast<unsigned long long>(seed_), n_nodes, n_tables,
         world_.intervals ? "per node" : std::to_string(interval).c_str(), static_cast<long long>(staleness_), level,
         same_names ? ", every node named 15/main" : "");
+  if (r53_)
+    trace("%zu DNS records: Route 53 throttling %.2f, PriorRequestNotComplete %.2f, propagation %lld ms", dns_.size(),
+          r53_->faults.throttle, r53_->faults.prior_request, static_cast<long long>(r53_->faults.propagation));
   if (!eips_.empty())
     trace("%d Elastic IPs (%s): DescribeAddresses lag %lld ms, staleness %lld ms", n_eips, to_string(kinds_),
           static_cast<long long>(ec2_->faults.address_lag), static_cast<long long>(ec2_->faults.address_max_staleness));
@@ -912,6 +972,7 @@ void Run::step(Node &n) {
         n.ctl->last_error().empty() ? "" : "; last_error: ", n.ctl->last_error().substr(0, 300).c_str());
   for (const auto &e : events) trace("  node %d event %s: %s", n.id, e.name.c_str(), e.details.substr(0, 300).c_str());
   check_after_step(n, before, events, had_request);
+  check_dns_held();
   check_budget();
   n.next_wake = std::max(n.now, now_) + std::max<Millis>(delay.count(), 1);
   stepping_ = nullptr;
@@ -998,7 +1059,7 @@ void Run::outsider_tag(const std::string &table, const std::optional<std::string
     if (tags.empty()) return;
     key = std::next(tags.begin(), pick(0, tags.size() - 1))->first;
   }
-  ec2_->set_tag(now_, table, key, value);
+  put_tag(now_, table, key, value);
   ++forged_;
   // A table left without a tag is claimed by whoever finds it first: with
   // two clusters given one VIP (a misconfiguration), each may claim it once.
@@ -1084,13 +1145,18 @@ void Run::environment() {
     s.route_present = true;
     s.blackhole = chance() < 0.3;
     s.eni = chance() < 0.5 ? nodes_[pick(0, nodes_.size() - 1)].eni : "eni-0operator";
-    // An Elastic IP has no blackhole: the operator disassociates it instead.
-    bool address = is_elastic_ip(t);
+    // An Elastic IP has no blackhole: the operator disassociates it instead
+    // (a DNS record: deletes it).
+    bool address = is_elastic_ip(t) || is_dns(t);
     if (address && s.blackhole) s = {false, false, "", s.tags};
-    ec2_->set(now_, t, s);
+    put_target(now_, t, s);
     allow(1, "operator move");
     excuse();
-    if (address && !s.route_present) trace("event: an operator disassociated %s", t.c_str());
+    if (is_dns(t))
+      trace(
+          s.route_present ? "event: an operator pointed record %s at %s's address" : "event: an operator deleted %s%s",
+          t.c_str(), s.eni.c_str());
+    else if (address && !s.route_present) trace("event: an operator disassociated %s", t.c_str());
     else if (address) trace("event: an operator associated %s with %s", t.c_str(), s.eni.c_str());
     else trace("event: an operator pointed %s at %s%s", t.c_str(), s.eni.c_str(), s.blackhole ? " (blackhole)" : "");
   } else if (r < 0.70 && !live.empty()) {
@@ -1109,6 +1175,7 @@ void Run::environment() {
     if (!tables_.empty()) actions.insert(actions.end(), {"ReplaceRoute", "DescribeRouteTables"});
     actions.push_back("DeleteTags");
     if (!eips_.empty()) actions.insert(actions.end(), {"AssociateAddress", "DescribeAddresses"});
+    if (!dns_.empty()) actions.insert(actions.end(), {"ChangeResourceRecordSets", "ListResourceRecordSets"});
     std::string a = actions[pick(0, actions.size() - 1)];
     auto &d = ec2_->denied[n.id];
     if (d.count(a)) {
@@ -1154,10 +1221,11 @@ void Run::environment() {
     s.route_present = false;
     s.blackhole = false;
     s.eni.clear();
-    ec2_->set(now_, t, s);
+    put_target(now_, t, s);
     allow(1, "route deleted");
     excuse();
-    if (is_elastic_ip(t)) trace("event: an operator disassociated %s", t.c_str());
+    if (is_dns(t)) trace("event: an operator deleted the record %s", t.c_str());
+    else if (is_elastic_ip(t)) trace("event: an operator disassociated %s", t.c_str());
     else trace("event: an operator deleted the route in %s", t.c_str());
   } else if (r < 0.89 && world_.cancel && !live.empty()) {
     Node *n = live[pick(0, live.size() - 1)];
@@ -1200,6 +1268,9 @@ void Run::heal() {
   quiet_since_ = now_;
   changes_at_heal_ = ec2_->route_changes;
   ec2_->faults = ec2_->faults.consistency();
+  // Route 53's faults stop too; a zone still refuses a batch while it
+  // applies another (PriorRequestNotComplete), and propagation stays.
+  if (r53_) r53_->faults = {0, 0, 0, 0, r53_->faults.busy, r53_->faults.propagation};
   ec2_->denied.clear();
   ec2_->partitioned_until.clear();
   for (const auto &t : targets_) {
@@ -1415,8 +1486,8 @@ void Run::one(Millis event_at, const std::function<void()> &on_event) {
       st.route_present = true;
       st.blackhole = false;
       st.eni = rogue_->eni;
-      ec2_->set(now_, rogue_->table, st);
-      if (rogue_->tag) ec2_->set_tag(now_, rogue_->table, tag_key, rogue_->tag);
+      put_target(now_, rogue_->table, st);
+      if (rogue_->tag) put_tag(now_, rogue_->table, tag_key, rogue_->tag);
       trace(is_elastic_ip(rogue_->table) ? "rogue: %s associated with %s%s" : "rogue: %s pointed at %s%s",
             rogue_->table.c_str(), rogue_->eni.c_str(), rogue_->tag ? ", its captured tag restored" : "");
     }
@@ -1485,15 +1556,65 @@ void Run::answer_waiting_primaries() {
   }
 }
 
-void Run::make_tables(int n, int eips) {
-  name_targets(n, eips);
+void Run::make_tables(int n, int eips, int dns) {
+  name_targets(n, eips, dns);
   ec2_ = std::make_unique<Ec2>(rng_, targets_);
+  make_route53();
   horizon_ = staleness_ + 10000;
+}
+
+// Route 53's faults, drawn per seed (a scenario sets its own after).
+void Run::make_route53() {
+  if (dns_.empty()) return;
+  r53_ = std::make_unique<Route53>(*ec2_, rng_, kVip);
+  for (const auto &t : dns_) r53_->add_target(t);
+  r53_->ignore_delete_mismatch = mutate_route53_;
+  if (scripted_) return;
+  double level = std::vector<double>{0, 0.05, 0.2, 0.4}[pick(0, 3)];
+  Route53Faults &f = r53_->faults;
+  f.throttle = level / 2;
+  f.prior_request = level / 2;
+  f.server_error = level / 4;
+  f.lost_answer = level / 4;
+  f.busy = std::vector<Millis>{0, 100, 500}[pick(0, 2)];
+  f.propagation = std::vector<Millis>{0, 5000, 30000, 60000}[pick(0, 3)];
+}
+
+void Run::put_target(Millis at, const std::string &t, const TableState &s) {
+  if (!is_dns(t)) return ec2_->set(at, t, s);
+  r53_->set_address(at, t, s.route_present && !s.blackhole ? std::optional<std::string>(s.eni) : std::nullopt);
+}
+
+// A DNS record's fence TXT holds one tag: an outsider's text replaces it
+// whole ("<key> <an address of TEST-NET-3> <value>"), a deletion removes it.
+void Run::put_tag(Millis at, const std::string &t, const std::string &key, const std::optional<std::string> &value) {
+  if (!is_dns(t)) return ec2_->set_tag(at, t, key, value);
+  r53_->set_fence_text(at, t, value ? std::optional<std::string>(key + " 203.0.113.9 " + *value) : std::nullopt);
+}
+
+// D2: two live primaries never both report held on the same version of a
+// DNS record (its fence names one holder: a node that counts a record held
+// whose fence names another is wrong).
+void Run::check_dns_held() {
+  if (!r53_) return;
+  for (const auto &t : dns_) {
+    std::map<uint64_t, const Node *> by_version;
+    for (const auto &n : nodes_) {
+      if (!n.alive() || !n.ctl || n.pg != Node::Pg::Primary || n.ctl->state() != State::Held || !n.route53) continue;
+      auto it = n.route53->seen_version.find(t);
+      if (it == n.route53->seen_version.end()) continue;
+      auto [at, fresh] = by_version.emplace(it->second, &n);
+      if (!fresh)
+        fail("D2", "nodes " + std::to_string(at->second->id) + " and " + std::to_string(n.id) +
+                       " both report held on version " + std::to_string(it->second) + " of " + t + " (fence " +
+                       ec2_->state().at(t).describe_tags() + ")");
+    }
+  }
 }
 
 // Allocation ids of both lengths EC2 has given out: 17 hex digits, and the
 // 8 of older accounts.
-void Run::name_targets(int tables, int eips) {
+void Run::name_targets(int tables, int eips, int dns) {
   for (int i = 0; i < tables; ++i) tables_.push_back("rtb-" + std::to_string(i + 1));
   for (int i = 0; i < eips; ++i) {
     char id[40];
@@ -1501,8 +1622,12 @@ void Run::name_targets(int tables, int eips) {
     else std::snprintf(id, sizeof id, "eipalloc-e%07d", i + 1);
     eips_.push_back(id);
   }
+  static const char *kZones[] = {"Z0123456789ABCDEFGHIJ", "Z2FDTNDATAQYW2"};
+  for (int i = 0; i < dns; ++i)
+    dns_.push_back(std::string(kZones[i % 2]) + ":db" + std::to_string(i + 1) + ".example.com.");
   targets_ = tables_;
   targets_.insert(targets_.end(), eips_.begin(), eips_.end());
+  targets_.insert(targets_.end(), dns_.begin(), dns_.end());
 }
 
 void Run::set_route(const std::string &table, const std::string &eni) {
@@ -1510,7 +1635,7 @@ void Run::set_route(const std::string &table, const std::string &eni) {
   s.route_present = true;
   s.blackhole = false;
   s.eni = eni;
-  ec2_->set(now_, table, s);
+  put_target(now_, table, s);
 }
 
 void Run::start_rogue(const std::string &table, const std::string &eni, Millis period, Millis until,
@@ -2588,6 +2713,141 @@ void build_eip_lag_rogue(Run &r) {
   };
 }
 
+// ---- DNS records (Route 53) -----------------------------------------------
+
+const std::string &dns_of(const Run &r) { return r.dns_.front(); }
+
+// Batches applied to the record after `t` by `n` that changed its fence's
+// holder (D1's wins).
+int dns_wins(const Run &r, const Node &n, Millis t) {
+  int k = 0;
+  if (auto it = r.r53_->wins.find(dns_of(r)); it != r.r53_->wins.end())
+    for (const auto &w : it->second) k += w.node == n.id && w.at > t;
+  return k;
+}
+
+// When n first holds after `from` (-1 until it does), watched after each step.
+std::shared_ptr<Millis> first_held(Run &r, const Node &n, Millis from) {
+  auto held_at = std::make_shared<Millis>(-1);
+  r.tick_ = [&r, &n, from, held_at] {
+    if (*held_at < 0 && r.now_ > from && holds(r, n)) *held_at = r.now_;
+  };
+  return held_at;
+}
+
+// Two standbys promoted to timeline 2 at once race for one DNS record (and
+// nothing else): both send the compare-and-swap batch built on the old
+// primary's fence; Route 53 applies the first and refuses the second.
+void build_dns_double_promotion(Run &r) {
+  r.make_tables(0, 0, 1);
+  Node &a = r.player("first", 5000, Node::Pg::Standby);
+  Node &b = r.player("second", 5000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 5000);
+  r.end_at_ = 5 * 60000;
+  constexpr Millis kFailover = 30000;
+  r.failover(kFailover, o, a, 2, &b);
+  r.expectation_ = [&r, &a, &b] {
+    std::string why;
+    // The race: the old primary's fence version went to exactly one of them.
+    uint64_t from = 0;
+    int from_old = 0;
+    for (const auto &w : r.r53_->wins[dns_of(r)])
+      if (w.at > kFailover && (w.node == a.id || w.node == b.id)) {
+        if (!from) from = w.from;
+        from_old += w.from == from;
+      }
+    if (from_old != 1)
+      why += std::to_string(from_old) + " batches won the record from the old primary's fence (exactly 1); ";
+    if (r.r53_->batches_refused < 1) why += "no batch was refused: the two claims did not race; ";
+    const Node &w = holds(r, a) ? a : b;
+    const Node &l = &w == &a ? b : a;
+    r.trace("node %d won; %d batches refused as InvalidChangeBatch", w.id, r.r53_->batches_refused);
+    return why + ends_holding(r, w, "the winner") + ends_fenced(l, "the loser");
+  };
+}
+
+// Route 53 throttles the new primary during its failover: every
+// ChangeResourceRecordSets it sends in the first 4 s answers Throttling or
+// PriorRequestNotComplete (nothing applied); the route table moves at once,
+// the record once Route 53 takes the batch.
+void build_dns_throttled(Run &r) {
+  r.make_tables(1, 0, 1);
+  Node &o = r.first_primary("old", 2000);
+  Node &n = r.player("new", 2000, Node::Pg::Standby);
+  constexpr Millis kFailover = 30000, kThrottled = 4000;
+  r.end_at_ = 3 * 60000;
+  r.failover(kFailover, o, n, 2);
+  auto refused = std::make_shared<int>(0);
+  r.r53_->script_fate = [&n, refused](int node, const std::string &action, int attempt,
+                                      Millis at) -> std::optional<Ec2::Fate> {
+    if (node != n.id || action != "ChangeResourceRecordSets" || at < kFailover || at > kFailover + kThrottled)
+      return std::nullopt;
+    ++*refused;
+    Ec2::Fate f;
+    f.latency = 30;
+    f.error = attempt % 2 ? simulated_error(aws::ErrorKind::Throttled, 400, "Throttling", "Rate exceeded")
+                          : simulated_error(aws::ErrorKind::Throttled, 400, "PriorRequestNotComplete",
+                                            "The request was rejected because Route 53 was still processing a "
+                                            "prior request.");
+    return f;
+  };
+  auto held_at = first_held(r, n, kFailover);
+  r.expectation_ = [&r, &n, refused, held_at] {
+    std::string why;
+    if (*refused < 2)
+      why += "Route 53 refused only " + std::to_string(*refused) + " batches (the script did not run); ";
+    // Throttled for 4 s, then the next round within a check interval or two.
+    Millis bound = kThrottled + 3 * n.check_interval + 3000;
+    if (*held_at < 0) why += "the new primary never held; ";
+    else if (*held_at - kFailover > bound)
+      why += "the new primary held " + fmt("%.1f", (*held_at - kFailover) / 1000.0) +
+             " s after the failover (at most " + fmt("%.1f", bound / 1000.0) + " s); ";
+    if (dns_wins(r, n, kFailover) != 1)
+      why += std::to_string(dns_wins(r, n, kFailover)) + " batches took the record (exactly 1); ";
+    r.trace("%d batches throttled; held %.1f s after the failover", *refused, (*held_at - kFailover) / 1000.0);
+    return why + ends_holding(r, n, "the new primary");
+  };
+}
+
+// The new primary's batch is applied but its answer lost; the client's retry
+// of the same batch is refused (its DELETE names the fence it just
+// replaced). The next read shows this node's own fence: it holds, without
+// a second change of the record.
+void build_dns_lost_answer(Run &r) {
+  r.make_tables(0, 0, 1);
+  Node &o = r.first_primary("old", 2000);
+  Node &n = r.player("new", 2000, Node::Pg::Standby);
+  constexpr Millis kFailover = 30000;
+  r.end_at_ = 3 * 60000;
+  r.failover(kFailover, o, n, 2);
+  auto lost = std::make_shared<int>(0);
+  r.r53_->script_fate = [&n, lost](int node, const std::string &action, int, Millis at) -> std::optional<Ec2::Fate> {
+    if (node != n.id || action != "ChangeResourceRecordSets" || at < kFailover || *lost) return std::nullopt;
+    ++*lost;
+    Ec2::Fate f;
+    f.latency = SimCloud::kTimeout;
+    f.applies = true;
+    f.error = timeout_error("simulated answer lost after the batch was applied");
+    return f;
+  };
+  auto held_at = first_held(r, n, kFailover);
+  r.expectation_ = [&r, &n, lost, held_at] {
+    std::string why;
+    if (*lost != 1) why += "no answer was lost (the script did not run); ";
+    if (dns_wins(r, n, kFailover) != 1)
+      why += std::to_string(dns_wins(r, n, kFailover)) + " batches took the record (exactly 1: the lost one); ";
+    int changes = changes_after(r, kFailover);
+    if (changes != 1) why += std::to_string(changes) + " changes of the record after the failover (exactly 1); ";
+    Millis bound = 3 * n.check_interval + 5000;
+    if (*held_at < 0) why += "the new primary never held; ";
+    else if (*held_at - kFailover > bound)
+      why += "the new primary held " + fmt("%.1f", (*held_at - kFailover) / 1000.0) +
+             " s after the failover (at most " + fmt("%.1f", bound / 1000.0) + " s); ";
+    r.trace("held %.1f s after the failover", (*held_at - kFailover) / 1000.0);
+    return why + ends_holding(r, n, "the new primary");
+  };
+}
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -2696,6 +2956,18 @@ const std::vector<Scenario> &scenarios() {
        "a script re-associates the Elastic IP every second from before a failover on, for 6 min; "
        "DescribeAddresses lags 2 s; the new primary cannot read its route table meanwhile",
        "the new primary stops in conflict: a few associations, then one per flap window", build_eip_lag_rogue, true},
+      {"dns-double-promotion",
+       "two standbys promoted to timeline 2 at once race for one DNS record with compare-and-swap batches",
+       "exactly one batch wins the old primary's fence; the other is refused; one holds, the other ends fenced",
+       build_dns_double_promotion},
+      {"dns-throttled",
+       "Route 53 answers Throttling and PriorRequestNotComplete to every batch of the new primary for 4 s after a "
+       "failover (a route table and a DNS record)",
+       "the claim completes: the new primary holds within 4 s and three check intervals, the record changed once",
+       build_dns_throttled},
+      {"dns-lost-answer",
+       "the new primary's batch is applied and its answer lost; the retry of the same batch is refused",
+       "the next read sees its own fence: it holds, with the record changed exactly once", build_dns_lost_answer},
   };
   return all;
 }
@@ -2771,10 +3043,11 @@ int main(int argc, char **argv) {
   WorldFlags flags;
   std::string kinds = "route";
   long address_lag = -1, route_lag = 0;
+  bool mutate_route53 = false;
   const char *usage =
       "usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace] [--ignore S4,S3] [--keep-going]\n"
-      "                  [--world wide|classic] [--[no-]ITEM]... [--kinds route|mixed|eip|any]\n"
-      "                  [--address-lag MS] [--route-lag MS]\n"
+      "                  [--world wide|classic] [--[no-]ITEM]... [--kinds route|mixed|eip|dns|any]\n"
+      "                  [--address-lag MS] [--route-lag MS] [--mutate-route53 ignore-delete]\n"
       "                  [--scenario NAME|all|open|list]\n"
       "ITEM: intervals wall-steps long-staleness late-writes lagging-promotions two-clusters outsider-tags\n"
       "      route-deletes cancel (after --world, in order)\n";
@@ -2799,10 +3072,17 @@ int main(int argc, char **argv) {
     else if (a == "--route-lag") route_lag = std::atol(value("--route-lag"));
     else if (a == "--kinds") {
       kinds = value("--kinds");
-      if (kinds != "route" && kinds != "mixed" && kinds != "eip" && kinds != "any") {
-        std::fprintf(stderr, "pg_vip_sim: --kinds is route, mixed, eip or any\n");
+      if (kinds != "route" && kinds != "mixed" && kinds != "eip" && kinds != "dns" && kinds != "any") {
+        std::fprintf(stderr, "pg_vip_sim: --kinds is route, mixed, eip, dns or any\n");
         return 2;
       }
+    } else if (a == "--mutate-route53") {
+      std::string m = value("--mutate-route53");
+      if (m != "ignore-delete") {
+        std::fprintf(stderr, "pg_vip_sim: --mutate-route53 is ignore-delete\n");
+        return 2;
+      }
+      mutate_route53 = true;
     } else if (a == "--world") {
       std::string w = value("--world");
       bool on = w == "wide";
@@ -2851,7 +3131,8 @@ int main(int argc, char **argv) {
     // any: by the seed's number, so that a seed replays alike on its own.
     Kinds kind = kinds == "mixed" ? Kinds::Mixed
                  : kinds == "eip" ? Kinds::Eip
-                 : kinds == "any" ? std::vector<Kinds>{Kinds::Eip, Kinds::Route, Kinds::Mixed}[seed % 3]
+                 : kinds == "dns" ? Kinds::Dns
+                 : kinds == "any" ? std::vector<Kinds>{Kinds::Dns, Kinds::Route, Kinds::Mixed, Kinds::Eip}[seed % 4]
                                   : Kinds::Route;
     ++by_kinds[kind];
     Run run(seed, steps, trace && one, flags, kind);
@@ -2859,6 +3140,7 @@ int main(int argc, char **argv) {
     run.keep_going = keep_going;
     run.address_lag = address_lag;
     run.route_lag = route_lag;
+    run.mutate_route53_ = mutate_route53;
     auto v = run.go();
     total_steps += run.steps_done();
     exposures.insert(exposures.end(), run.exposures_.begin(), run.exposures_.end());
@@ -2891,10 +3173,14 @@ int main(int argc, char **argv) {
   std::printf("tag overwrites (a newer timeline's tag replaced by an older one's): %ld, %ld of them sent before the "
               "newer tag had stood for H; route changes made by late writes: %ld\n",
               overwrites, overwrites_excused, late_changes);
-  if (kinds != "route")
+  if (kinds == "mixed" || kinds == "eip")
     std::printf("targets: %ld seeds with route tables only, %ld with route tables and Elastic IPs, %ld with Elastic "
                 "IPs only\n",
                 by_kinds[Kinds::Route], by_kinds[Kinds::Mixed], by_kinds[Kinds::Eip]);
+  else if (kinds != "route")
+    std::printf("targets: %ld seeds with route tables only, %ld with route tables and Elastic IPs, %ld with Elastic "
+                "IPs only, %ld with DNS records (beside route tables or alone)\n",
+                by_kinds[Kinds::Route], by_kinds[Kinds::Mixed], by_kinds[Kinds::Eip], by_kinds[Kinds::Dns]);
   std::printf("exposure per failover: %zu failovers, p50 %.1f s, p99 %.1f s, max %.1f s\n", exposures.size(),
               percentile(exposures, 0.5), percentile(exposures, 0.99), percentile(exposures, 1.0));
   std::printf("simulation: %ld seeds, %ld steps, %ld violations, exposure p99 %.1f s max %.1f s\n", seeds, total_steps,
