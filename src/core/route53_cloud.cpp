@@ -23,12 +23,17 @@ constexpr const char *kChange = "ChangeResourceRecordSets";
 // else's batch went first. Its own kind, so that the claim neither retries
 // the same batch nor takes it for a configuration error: the next read
 // shows who wrote, and the fence's rules decide again.
-AwsError lost_race_error(const AwsError &e) {
+// The same refusal after an attempt that went unanswered (or a retry
+// libcurl made by itself on a connection that died) may be this node's own
+// batch, applied once already: the next read tells which.
+AwsError lost_race_error(const AwsError &e, bool maybe_applied) {
   AwsError out = e;
   out.kind = ErrorKind::Conflict;
-  out.message = "the fence record changed since this node read it (another node's batch went first); nothing was "
-                "changed. Route 53 said: " +
-                e.message;
+  out.message = std::string("the fence record is no longer what this node read (") +
+                (maybe_applied ? "another node's batch went first, or this node's own earlier attempt, whose answer "
+                                 "was lost, was applied"
+                               : "another node's batch went first") +
+                "); this batch changed nothing, the next read decides. Route 53 said: " + e.message;
   return out;
 }
 
@@ -226,6 +231,7 @@ std::vector<TargetRead> Route53Cloud::read(const std::vector<std::string> &ids, 
     }
     DnsLastRead &last = m.last[id];
     last.record = rr.target.fence ? std::optional<aws::RecordSet>(rr.target.fence->record) : std::nullopt;
+    last.address = rr.target.address;
     last.fence = rr.target.fence && rr.target.fence->text ? parse_dns_fence_text(*rr.target.fence->text, m.options.vip)
                                                           : std::nullopt;
     out.push_back(dns_target_read(id, rr.target, m.me, m.options.vip));
@@ -260,7 +266,8 @@ Cloud::Applied Route53Cloud::apply(const std::vector<PointRequest> &points, cons
     auto known = m.last.find(id);
     try {
       if (!t) throw ConfigError("\"" + id + "\" is not a Route 53 record (zone:name)");
-      if (known != m.last.end()) batch = dns_claim_batch(*t, m.me, known->second, point, tag);
+      if (known != m.last.end())
+        batch = dns_claim_batch(*t, m.me, known->second, point || (tag && stale_own_address(known->second, m.me)), tag);
     } catch (const Error &e) {
       o.error = config_error(e.what());
     }
@@ -276,12 +283,14 @@ Cloud::Applied Route53Cloud::apply(const std::vector<PointRequest> &points, cons
           if (c.action == aws::ChangeAction::Create) {
             last.record = c.record;
             last.fence = tag ? std::optional<DnsFence>(DnsFence{tag->first, m.me.address, tag->second}) : last.fence;
+          } else if (c.action == aws::ChangeAction::Upsert) {
+            last.address = c.record;
           }
         if (!r.change.id.empty() && !r.change.insync()) m.pending.push_back({r.change.id, m.time.steady()});
       } else {
         // Lost, or perhaps applied: only a read can tell what stands now.
         m.last.erase(id);
-        o.error = r.lost_race() ? lost_race_error(*r.error) : *r.error;
+        o.error = aws::lost_race(*r.error) ? lost_race_error(*r.error, r.maybe_applied) : *r.error;
       }
     }
     if (point) out.points[static_cast<std::size_t>(pi - points.begin())] = o;

@@ -123,6 +123,12 @@ TargetRead dns_target_read(const std::string &id, const aws::TargetRead &records
   return r;
 }
 
+bool stale_own_address(const DnsLastRead &last, const DnsSelf &me) {
+  if (!last.address || last.address->values.size() != 1) return false;
+  if (canonical_address(last.address->values.front()) != canonical_address(me.address)) return false;
+  return last.address->ttl != me.ttl;
+}
+
 aws::ChangeBatch dns_claim_batch(const DnsTarget &target, const DnsSelf &me, const DnsLastRead &last, bool point,
                                  const std::optional<std::pair<std::string, std::string>> &tag) {
   if (!point && !tag) throw Error("a Route 53 batch asked to change nothing");

@@ -75,7 +75,13 @@ TargetRead dns_target_read(const std::string &id, const aws::TargetRead &records
 struct DnsLastRead {
   std::optional<aws::RecordSet> record;
   std::optional<DnsFence> fence;
+  std::optional<aws::RecordSet> address;  // the address record as last read
 };
+// The address record holds this node's address, but not as this node
+// writes it (another TTL: the record made by hand before pg_vip, or a
+// pg_vip.dns_ttl changed since): a batch that writes the fence rewrites it
+// too, so that the setting takes effect without a failover.
+bool stale_own_address(const DnsLastRead &last, const DnsSelf &me);
 // The one batch for a target: point (UPSERT the address record at this
 // node's address) and/or fence (the fence record's tag becomes `tag`, with
 // this node's address), guarded by the fence record as last read: DELETE it

@@ -116,6 +116,7 @@ Control API (unsigned, on the EC2 port, under /_fake/):
                               a resolver answers: the records of the newest change in sync)}
   POST /_fake/faults          JSON: delay_ms, fail_next {count,status,code,message,actions,service},
                               drop_next, garbage_next, stall_next {count,seconds}, down_for_s,
+                              lose_answer_next (the request carried out, its answer dropped),
                               error_form ("Response" | "ErrorResponse"),
                               describe_page_size (N; 0 or null: one page),
                               date_skew_s (seconds added to every answer's Date header),
@@ -2012,6 +2013,13 @@ class Ec2Handler(Handler):
                 answer = route53_answer(world, action, params, who)
             else:
                 answer = ec2_action(world, action, params, who)
+            if world.take_fault("lose_answer_next", action, service):
+                # Carried out, and the answer lost on the way back.
+                entry["status"], entry["code"] = "applied-dropped", "AnswerLost"
+                world.record(entry)
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             entry["status"] = 200
             world.record(entry)
             return self.send(200, answer)
@@ -2039,7 +2047,7 @@ class Ec2Handler(Handler):
                         world.down_until = time.time() + float(value)
                     elif name in ("fail_next", "stall_next"):
                         world.faults[name] = dict(value)
-                    elif name in ("drop_next", "garbage_next"):
+                    elif name in ("drop_next", "garbage_next", "lose_answer_next"):
                         world.faults[name] = {"count": int(value)} if isinstance(value, int) else dict(value)
                     elif name == "error_form":
                         if value not in ERROR_FORMS:

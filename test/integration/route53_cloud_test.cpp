@@ -206,3 +206,38 @@ TEST_F(Route53CloudTest, RouteTablesAndARecordMoveInOneClaim) {
   r = set.read(ids, 2);
   for (const auto &t : r) EXPECT_EQ(t.state, TargetState::Ours) << t.id;
 }
+
+TEST_F(Route53CloudTest, ABatchWhoseAnswerWasLostIsNeitherAConfigurationErrorNorALostRace) {
+  auto b = node("10.0.1.11", "eni-0b00000b");
+  b->read({kRecord}, 2);
+  // Route 53 applies the batch and its answer is lost; the retry of the same
+  // batch (the client's, or libcurl's own on the dead connection) is refused:
+  // the fence it would create exists, its own.
+  aws.control("faults",
+              R"({"lose_answer_next": {"count": 1, "service": "route53", "actions": ["ChangeResourceRecordSets"]}})");
+  auto a = b->apply({{kRecord, false}}, "eni-0b00000b", tag("node-b", "eni-0b00000b", 2), 4);
+  ASSERT_TRUE(a.points[0].error) << "a refused retry is no success";
+  EXPECT_FALSE(a.points[0].error->permanent())
+      << "perhaps applied: the next read tells, and no slow pace for a configuration error: "
+      << a.points[0].error->describe();
+  EXPECT_EQ(a.points[0].error->kind, aws::ErrorKind::Conflict) << a.points[0].error->describe();
+  auto r = b->read({kRecord}, 2);
+  ASSERT_FALSE(r[0].error);
+  EXPECT_EQ(r[0].state, TargetState::Ours) << "the first attempt was applied";
+}
+
+TEST_F(Route53CloudTest, ARecordAlreadyHereGetsTheSettingsTtlWithTheFence) {
+  // The world's record holds node a's address with TTL 60 (made before pg_vip).
+  auto a = node("10.0.1.10", "eni-0a00000a");
+  auto r = a->read({kRecord}, 2);
+  ASSERT_EQ(r[0].state, TargetState::Ours);
+  auto w = a->apply({}, "eni-0a00000a", tag("node-a", "eni-0a00000a", 1), 4);
+  ASSERT_TRUE(w.fence_of(kRecord).ok());
+  std::string zone = zone_state("Z0A00000000000000000A");
+  EXPECT_NE(zone.find(R"("name": "primary.db.example.internal.", "type": "A", "ttl": 10)"), std::string::npos) << zone;
+  // A renewal then writes the fence alone: the address is as this node writes it.
+  a->read({kRecord}, 2);
+  int before = route53_count("ChangeResourceRecordSets", 200);
+  a->apply({}, "eni-0a00000a", tag("node-a", "eni-0a00000a", 1), 4);
+  EXPECT_EQ(route53_count("ChangeResourceRecordSets", 200), before + 1);
+}
