@@ -158,7 +158,7 @@ cmd_up() {
   aws_up
   resolver_up
   resolver_conf_up
-  [ "$mover" = hook ] && dns_record_to node-a
+  dns_record_to node-a
   "${LAB_MANAGER}_up"
   local primary
   primary=$(lab_primary)

@@ -56,9 +56,12 @@ dns_system_answer() {  # [host]
   in_ns "${1:-client}" getent ahostsv4 "${LAB_DNS_NAME%.}" 2>/dev/null | awk '{print $1}' | sort -u
 }
 
-# With the tutorial's hook (LAB_MOVER=hook) no pg_vip writes the record:
-# the lab points it at node-a, with the lab's TTL, as the hook will point
-# it at the new primary (test/lab/repmgr-hook.sh).
+# The record as an operator creates it before the cluster: at node-a, with
+# the lab's TTL (the world's has 60 s). pg_vip leaves a record that already
+# points at its node as it is, TTL included (it writes only the fence
+# then): without this, node-a's record would keep 60 s until the first
+# failover. With the tutorial's hook (LAB_MOVER=hook) no pg_vip writes it
+# at all; the hook points it at the new primary (test/lab/repmgr-hook.sh).
 dns_record_to() {  # node
   lab_aws "$1" route53 change-resource-record-sets --hosted-zone-id "$LAB_DNS_ZONE" --change-batch \
     "{\"Changes\": [{\"Action\": \"UPSERT\", \"ResourceRecordSet\": {\"Name\": \"$LAB_DNS_NAME\", \"Type\": \"A\",
