@@ -36,7 +36,18 @@ Its move: from the end of recovery until the router's NAT sends the public
 address to the new primary (test/lab/eip_router.py's record, written once
 nftables has the new rule; it follows the endpoint's association a few ms
 after the AssociateAddress is answered). pg_vip associates the address in
-the promotion's round trip; the hook after its last ReplaceRoute. vip_all is the time from the end of recovery until every route
+the promotion's round trip; the hook after its last ReplaceRoute.
+
+A third client, in the VPC, connects by the Route 53 record's name
+(primary.db.example.internal; scripts/lab.sh up --dns-client), which libpq
+resolves at each connection with the system resolver, asking the lab's
+caching resolver (test/lab/resolver.py): its downtime is the "by DNS (TTL
+N s)" row, the TTL the lab's (LAB_DNS_TTL, 5 s). Its move: from the end of
+recovery until the resolver first answered the new primary's address
+(dns-queries.jsonl): the record's change (pg_vip's, in the promotion's
+claim; the hook's UPSERT after the Elastic IP), then what is left of the
+TTL of the answer the client was given when the old primary failed and it
+reconnected (the resolver keeps it that long). vip_all is the time from the end of recovery until every route
 table's ReplaceRoute was answered (the client in the N-th subnet waits for
 that); lost: commits the old primary acknowledged that the new one lacks
 (asynchronous replication).
@@ -72,6 +83,9 @@ LAB = f"{TOP}/scripts/lab.sh"
 REPORT = f"{TOP}/test/lab/report.py"
 NODES = ("node-a", "node-b")
 ENI = {"node-a": "eni-0a00000a", "node-b": "eni-0b00000b"}
+INSTANCE = {"node-a": "i-0a000001", "node-b": "i-0b000001"}
+DNS_NAME = "primary.db.example.internal."
+CLIENT_CSV = {"vip": "client.csv", "eip": "client-eip.csv", "dns": "client-dns.csv"}
 HOST = {"node-a": "10.0.1.10", "node-b": "10.0.2.10"}
 VIP = "10.0.99.10"
 CLIENT_TABLE = "rtb-0a000001"  # the client's subnet uses the first route table
@@ -85,7 +99,8 @@ FIELDS = ["manager", "mover", "tables", "run", "failure", "from_node", "to_node"
           "failure_after_last_ack_ms", "ready_ms", "mover_start_ms", "vip_request_ms", "client_table_answered_ms",
           "vip_after_ready_ms", "endpoint_per_table_ms", "pg_vip_held_ms",
           "eip_total_ms", "eip_move_ms", "eip_reconnect_ms", "eip_after_ready_ms", "eip_lost_commits",
-          "eip_failed_attempts", "load1", "valid", "note"]
+          "eip_failed_attempts", "dns_total_ms", "dns_change_ms", "dns_move_ms", "dns_reconnect_ms",
+          "dns_after_ready_ms", "dns_lost_commits", "dns_failed_attempts", "load1", "valid", "note"]
 
 labs_up = []  # labs to remove, whatever ends this script
 
@@ -243,12 +258,15 @@ class Lab:
     def up(self):
         labs_up.append(self)
         self.sh("up", "--manager", "repmgr", "--tables", str(self.tables), "--mover", self.mover, "--eip-client",
+                "--dns-client",
                 timeout=300)
         env = dict(line.split("=", 1) for line in self.sh("env").stdout.split("\n") if "=" in line)
         self.router = f"pgvip-{env['LAB_ID']}-router"
+        self.dns_ttl = env.get("LAB_DNS_TTL", "")
         self.tailer = Tailer([self.path(n, "repmgrd.log") for n in NODES] +
                              [self.path("aws-requests.jsonl"), self.path("client.csv"),
-                              self.path("client-eip.csv"), self.path("eip-router.jsonl")])
+                              self.path("client-eip.csv"), self.path("eip-router.jsonl"),
+                              self.path("client-dns.csv"), self.path("dns-queries.jsonl")])
         self.tailer.start()
         self.monitor = RouteMonitor(self.router)
         self.monitor.start()
@@ -308,10 +326,36 @@ class Lab:
                 return e["t"]
         return None
 
+    def dns_answer(self, node, t0):
+        """When the lab's resolver first answered the record with node's address at or after t0."""
+        for _, line in self.tailer.since(self.path("dns-queries.jsonl"), t0 - 5):
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if (e.get("t", 0) >= t0 and e.get("name") == DNS_NAME and e.get("type") == "A"
+                    and e.get("answers") == [HOST[node]]):
+                return e["t"]
+        return None
+
+    def dns_change(self, node, t0):
+        """When the endpoint answered node's first ChangeResourceRecordSets at or after t0 (its log line)."""
+        for t, line in self.tailer.since(self.path("aws-requests.jsonl"), t0):
+            if "ChangeResourceRecordSets" not in line:
+                continue
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if (e.get("action") == "ChangeResourceRecordSets" and e.get("caller") == INSTANCE[node]
+                    and e.get("status") == 200 and e.get("t", 0) >= t0):
+                return t
+        return None
+
     def acks(self, since, node=None, via="vip"):
         """A client's acknowledged commits answered at or after `since`: [(done, node)]."""
         out = []
-        csv_file = "client.csv" if via == "vip" else "client-eip.csv"
+        csv_file = CLIENT_CSV[via]
         for _, line in self.tailer.since(self.path(csv_file), since - 5):
             parts = line.split(",")
             if len(parts) != 6 or parts[3] != "1":
@@ -435,7 +479,7 @@ def failover_run(lab, run, how):
            "from_node": old, "to_node": new, "load1": f"{os.getloadavg()[0]:.2f}", "valid": 0, "note": ""}
     run_start = now()
     time.sleep(1.2)  # the client commits on the old primary for over a second
-    if len(lab.acks(run_start, old)) < 50 or len(lab.acks(run_start, old, via="eip")) < 50:
+    if any(len(lab.acks(run_start, old, via=via)) < 50 for via in CLIENT_CSV):
         raise LabBroken(f"run {run}: the clients do not commit on {old}")
     t_call = now()
     p = lab.sh("failover", "--how", how, timeout=200, check=False)
@@ -457,9 +501,16 @@ def failover_run(lab, run, how):
     if not wait_until(lambda: len(lab.acks(t0, new, via="eip")) >= 40, 60, 0.05):
         row["note"] = f"the client outside the VPC does not commit on {new}"
         return row, True
+    if not wait_until(lambda: len(lab.acks(t0, new, via="dns")) >= 40, 90, 0.05):
+        row["note"] = f"the client by name does not commit on {new}"
+        return row, True
     rep = lab.report(run_start, check_node=new)
     rep_eip = lab.report(run_start, check_node=new, via="eip")
     oe = rep_eip.get("outage") or {}
+    rep_dns = lab.report(run_start, check_node=new, via="dns")
+    od = rep_dns.get("outage") or {}
+    answered_new = lab.dns_answer(new, t0)
+    changed = lab.dns_change(new, t0)
     nat = lab.eip_nat(new, t0)
     o = rep.get("outage") or {}
     decide = lab.log_line_after(new, DECIDE, t0)
@@ -493,6 +544,11 @@ def failover_run(lab, run, how):
                 "eip_after_ready_ms": max(0.0, ms(ready, nat)) if ready and nat else "",
                 "eip_lost_commits": rep_eip.get("lost_by_node", {}).get(old, 0),
                 "eip_failed_attempts": oe.get("failed_attempts", "")})
+    row.update({"dns_total_ms": ms(od.get("last_ack"), od.get("first_ack")), "dns_change_ms": ms(promoted, changed),
+                "dns_move_ms": ms(promoted, answered_new), "dns_reconnect_ms": ms(answered_new, od.get("first_ack")),
+                "dns_after_ready_ms": max(0.0, ms(ready, answered_new)) if ready and answered_new else "",
+                "dns_lost_commits": rep_dns.get("lost_by_node", {}).get(old, 0),
+                "dns_failed_attempts": od.get("failed_attempts", "")})
     if lab.mover == "pg_vip":
         _, held = lab.pg_log_after(new, "pg_vip: VIP", t0)
         m = HELD.search(held or "")
@@ -502,15 +558,19 @@ def failover_run(lab, run, how):
         notes.append(f"the longest write gap runs {o.get('last_node')} -> {o.get('first_node')}")
     if oe.get("last_node") != old or oe.get("first_node") != new:
         notes.append(f"the longest write gap by Elastic IP runs {oe.get('last_node')} -> {oe.get('first_node')}")
+    if od.get("last_node") != old or od.get("first_node") != new:
+        notes.append(f"the longest write gap by DNS runs {od.get('last_node')} -> {od.get('first_node')}")
     missing = [k for k in ("total_ms", "detection_ms", "promotion_ms", "vip_move_ms", "reconnect_ms", "vip_all_ms",
-                           "eip_total_ms", "eip_move_ms", "eip_reconnect_ms") if row[k] == ""]
+                           "eip_total_ms", "eip_move_ms", "eip_reconnect_ms", "dns_total_ms", "dns_move_ms",
+                           "dns_reconnect_ms") if row[k] == ""]
     if missing:
         notes.append("not found: " + ", ".join(missing))
     row["note"] = "; ".join(notes)
     row["valid"] = 0 if notes else 1
     rel = lambda t: round((t - t0) * 1000, 1) if t is not None else None  # noqa: E731
     row["_marks"] = {"decided": rel(decide), "promoted": rel(promoted), "VIP moved": rel(route1),
-                     "first commit": rel(first_ack), "EIP moved": rel(nat)}
+                     "first commit": rel(first_ack), "EIP moved": rel(nat),
+                     "DNS answered": rel(answered_new)}
     return row, False
 
 
@@ -649,23 +709,29 @@ def write_results(out, rows, switchovers, meta, timelines):
               "the VPC (the lab's internet) writing through the Elastic IP's public address, which the router "
               "NATs to the associated node. Move: from the end of recovery until the router's kernel sends that "
               "client's packets to the new primary (the route of the client's table; the Elastic IP's NAT, "
-              "eip_router.py's record). After ready: how long after PostgreSQL was ready they still went to the "
-              "old primary.", "",
-              "| way | mover | N | runs | downtime p50 / p95 / max | move p50 | reconnect p50 | after ready p50 | "
-              "lost commits |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    ways = (("by route", "total_ms", "vip_move_ms", "reconnect_ms", "vip_after_ready_ms", "lost_commits"),
-            ("by Elastic IP", "eip_total_ms", "eip_move_ms", "eip_reconnect_ms", "eip_after_ready_ms",
-             "eip_lost_commits"))
+              "eip_router.py's record); \"by DNS\" a client in the VPC connecting by the Route 53 record's name "
+              f"(TTL {meta.get('dns_ttl', '?')} s), resolved by libpq with the system resolver through the lab's "
+              "caching resolver: its move runs until the resolver first answered the new primary's address, "
+              "and \"record changed\" until the endpoint answered the new primary's ChangeResourceRecordSets. "
+              "After ready: how long after PostgreSQL was ready they still went to the old primary.", "",
+              "| way | mover | N | runs | downtime p50 / p95 / max | record changed p50 | move p50 | reconnect p50 | "
+              "after ready p50 | lost commits |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    ways = (("by route", "total_ms", None, "vip_move_ms", "reconnect_ms", "vip_after_ready_ms", "lost_commits"),
+            ("by Elastic IP", "eip_total_ms", None, "eip_move_ms", "eip_reconnect_ms", "eip_after_ready_ms",
+             "eip_lost_commits"),
+            (f"by DNS (TTL {meta.get('dns_ttl', '?')} s)", "dns_total_ms", "dns_change_ms", "dns_move_ms",
+             "dns_reconnect_ms", "dns_after_ready_ms", "dns_lost_commits"))
     for mover in ("pg_vip", "hook"):
         for n in sorted({r["tables"] for r in rows}):
             ok = [r for r in rows if r["mover"] == mover and r["tables"] == n and r["valid"]]
             if not ok:
                 continue
-            for way, total, move, reconnect, after, lost in ways:
+            for way, total, change, move, reconnect, after, lost in ways:
                 col = lambda k: [r[k] for r in ok if r.get(k, "") != ""]  # noqa: E731
+                changed = fmt(pct(col(change), 50), 1) if change else "-"
                 lines.append(f"| {way} | {mover} | {n} | {len(col(total))} | {fmt(pct(col(total), 50))} / "
-                             f"{fmt(pct(col(total), 95))} / {fmt(pct(col(total), 100))} | "
+                             f"{fmt(pct(col(total), 95))} / {fmt(pct(col(total), 100))} | {changed} | "
                              f"{fmt(pct(col(move), 50), 1)} | {fmt(pct(col(reconnect), 50), 1)} | "
                              f"{fmt(pct(col(after), 50), 1)} | {sum(col(lost))} |")
     lines.append("")
@@ -793,7 +859,9 @@ def main():
                               f"{row.get('promotion_ms', '-')}, VIP {row.get('vip_move_ms', '-')}, reconnect "
                               f"{row.get('reconnect_ms', '-')}; all tables {row.get('vip_all_ms', '-')}) lost "
                               f"{row.get('lost_commits', '-')}; by Elastic IP {row.get('eip_total_ms', '-')} ms (move "
-                              f"{row.get('eip_move_ms', '-')}) {row['note']}", flush=True)
+                              f"{row.get('eip_move_ms', '-')}); by DNS {row.get('dns_total_ms', '-')} ms (record "
+                              f"{row.get('dns_change_ms', '-')}, answered {row.get('dns_move_ms', '-')}) "
+                              f"{row['note']}", flush=True)
                         if broken:
                             break
                         if run < args.runs or (n == max(tables) and args.switchovers > 0):
@@ -833,6 +901,7 @@ def main():
             timelines[mover] = runs[(len(runs) - 1) // 2]
     wall = now() - started
     meta = {"cores": os.cpu_count(), "wall_s": wall, "timeline_n": max(tables),
+            "dns_ttl": os.environ.get("LAB_DNS_TTL", "5"),
             "load_note": f"1-min load average {min(loads):.1f} to {max(loads):.1f} during the run, shared with "
                          "other work",
             "command": " ".join(["scripts/bench.sh lab", " ".join(sys.argv[1:]).replace(

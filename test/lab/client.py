@@ -2,7 +2,8 @@
 """The lab's application: writes through the VIP, as a service would.
 
 Connects to the VIP (or, from the lab's internet, to the Elastic IP's
-public address), commits one row every --interval-ms (each INSERT its own
+public address; or by the Route 53 record's name, which libpq resolves
+anew at each connection with the system resolver), commits one row every --interval-ms (each INSERT its own
 transaction) and records every attempt, one CSV line each, flushed at once:
   seq,sent,done,ok,node,error
 sent/done: Unix seconds (float) when the attempt started and when its answer
@@ -44,7 +45,7 @@ def last_seq(path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", required=True, help="the VIP, or the Elastic IP's public address")
+    parser.add_argument("--host", required=True, help="the VIP, the Elastic IP's public address, or a name")
     parser.add_argument("--table", default="lab_writes", help="the table its rows go to")
     parser.add_argument("--out", required=True, help="the CSV file to append attempts to")
     parser.add_argument("--interval-ms", type=float, default=5.0)

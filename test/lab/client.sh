@@ -2,26 +2,31 @@
 # The lab's clients (test/lab/client.py), writing as a service would: "vip"
 # in the client's namespace through the VIP, into lab_writes; "eip" on the
 # lab's internet through the Elastic IP's public address, into
-# lab_eip_writes. Each has its record, $LAB_DIR/client.csv and
-# client-eip.csv, read by report.py.
+# lab_eip_writes; "dns" in the client's namespace by the record's name
+# (primary.db.example.internal), into lab_dns_writes: libpq resolves it at
+# each connection with the system resolver, which asks the lab's
+# (test/lab/dns.sh), so what it sees includes the resolver's cache. Each
+# has its record, $LAB_DIR/client.csv, client-eip.csv and client-dns.csv,
+# read by report.py.
 # Sourced by scripts/lab.sh.
 
-# Sets, for a client (vip or eip): CLIENT_NS, CLIENT_HOST, CLIENT_TABLE and
+# Sets, for a client (vip, eip or dns): CLIENT_NS, CLIENT_HOST, CLIENT_TABLE and
 # CLIENT_FILES (the prefix of its record, pid and log in $LAB_DIR).
 client_of() {
   case ${1:-vip} in
     vip) CLIENT_NS=client CLIENT_HOST=$LAB_VIP CLIENT_TABLE=lab_writes CLIENT_FILES=$LAB_DIR/client ;;
     eip) CLIENT_NS=internet CLIENT_HOST=$LAB_EIP_PUBLIC CLIENT_TABLE=lab_eip_writes CLIENT_FILES=$LAB_DIR/client-eip ;;
-    *) echo "no client '$1' (vip or eip)" >&2; return 2 ;;
+    dns) CLIENT_NS=client CLIENT_HOST=${LAB_DNS_NAME%.} CLIENT_TABLE=lab_dns_writes CLIENT_FILES=$LAB_DIR/client-dns ;;
+    *) echo "no client '$1' (vip, eip or dns)" >&2; return 2 ;;
   esac
 }
 
-client_running() {  # [vip|eip]
+client_running() {  # [vip|eip|dns]
   client_of "${1:-vip}" || return 2
   [ -f "$CLIENT_FILES.pid" ] && kill -0 "$(cat "$CLIENT_FILES.pid")" 2>/dev/null
 }
 
-client_start() {  # [vip|eip]
+client_start() {  # [vip|eip|dns]
   client_running "${1:-vip}" && return 0
   client_of "${1:-vip}" || return 2
   # ip netns exec and setsid exec what follows: $! is the client's own pid.
@@ -31,7 +36,7 @@ client_start() {  # [vip|eip]
   echo $! >"$CLIENT_FILES.pid"
 }
 
-client_stop() {  # [vip|eip]
+client_stop() {  # [vip|eip|dns]
   client_running "${1:-vip}" || return 0
   local pid i
   pid=$(cat "$CLIENT_FILES.pid")
@@ -41,7 +46,7 @@ client_stop() {  # [vip|eip]
   rm -f "$CLIENT_FILES.pid"
 }
 
-# What a client saw ([--via vip|eip], vip by default); with --check NODE,
+# What a client saw ([--via vip|eip|dns], vip by default); with --check NODE,
 # also which acknowledged commits NODE (the final primary) lacks. Other
 # options: report.py's.
 client_report() {

@@ -2,7 +2,8 @@
 # A database node of the lab: PostgreSQL 15 as the postgres OS user inside
 # the node's namespace, listening on its own address and on the VIP, port
 # 5432 (each node has its own network), its socket in $LAB_DIR/<node>.
-# pg_vip as a user would set it up (the route tables and the Elastic IP):
+# pg_vip as a user would set it up (the route tables, the Elastic IP and
+# the Route 53 record the lab's resolver serves, test/lab/dns.sh):
 # the instance's metadata service (the lab's endpoint, never
 # 169.254.169.254) gives the interface, region and role credentials;
 # nothing in it names the failover manager.
@@ -127,6 +128,10 @@ pg_vip.elastic_ips = '$LAB_EIP_ALLOCATION'
 pg_vip.network_interface = 'auto'
 pg_vip.ec2_endpoint = '$LAB_EC2'
 pg_vip.check_interval = '1s'
+pg_vip.dns_records = '$LAB_DNS_ZONE:$LAB_DNS_NAME'
+pg_vip.route53_endpoint = '$LAB_EC2'
+pg_vip.dns_value = 'private'
+pg_vip.dns_ttl = '${LAB_DNS_TTL}s'
 CONF
 }
 

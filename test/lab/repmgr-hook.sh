@@ -6,12 +6,14 @@
 # node's interface in every route table, one AWS CLI call per table, one
 # after the other (Debian's awscli), then reattaches the Elastic IP to this
 # node's interface (the tutorial's "reattaching Elastic IP to the new
-# Primary"). The credentials are the instance
+# Primary"), then UPSERTs the Route 53 record to this node's address (its
+# "update the Route 53 DNS pointings"; no fence: a plain UPSERT). The credentials are the instance
 # role's, from the instance metadata service (the lab's, never
 # 169.254.169.254); nothing else credential-like is set.
 # Its settings: hook.env beside it
 #   VIP=10.0.99.10/32  ROUTE_TABLES='rtb-... rtb-...'  ENI=eni-...  EIP_ALLOCATION=eipalloc-...
 #   EC2_ENDPOINT=http://...  IMDS_ENDPOINT=http://...  REGION=us-east-1
+#   DNS_ZONE=Z...  DNS_NAME=primary.example.  DNS_TTL=5  DNS_VALUE=10.0.2.10
 # Its record: hook.log beside it, each call's start and end (Unix seconds)
 # and exit status.
 # (bench/hook_replace_route.sh is the older benchmark's variant.)
@@ -47,6 +49,16 @@ if [ -n "${EIP_ALLOCATION:-}" ]; then
     --allocation-id "$EIP_ALLOCATION" --network-interface-id "$ENI" --allow-reassociation >>"$log" 2>&1
   rc=$?
   say "end associate-address $EIP_ALLOCATION exit=$rc"
+  [ "$rc" -eq 0 ] || failed=1
+fi
+if [ -n "${DNS_ZONE:-}" ]; then
+  say "start change-resource-record-sets $DNS_ZONE $DNS_NAME -> $DNS_VALUE"
+  /usr/bin/aws route53 change-resource-record-sets --endpoint-url "$EC2_ENDPOINT" --region "$REGION" \
+    --hosted-zone-id "$DNS_ZONE" --change-batch "{\"Changes\": [{\"Action\": \"UPSERT\", \"ResourceRecordSet\":
+      {\"Name\": \"$DNS_NAME\", \"Type\": \"A\", \"TTL\": $DNS_TTL, \"ResourceRecords\": [{\"Value\": \"$DNS_VALUE\"}]}}]}" \
+    >>"$log" 2>&1
+  rc=$?
+  say "end change-resource-record-sets $DNS_ZONE exit=$rc"
   [ "$rc" -eq 0 ] || failed=1
 fi
 say "done failed=$failed"

@@ -60,6 +60,10 @@ ENI=${LAB_ENI[$name]}
 EC2_ENDPOINT=$LAB_EC2
 IMDS_ENDPOINT=$(imds_of "$name")
 REGION=us-east-1
+DNS_ZONE=$LAB_DNS_ZONE
+DNS_NAME=$LAB_DNS_NAME
+DNS_TTL=$LAB_DNS_TTL
+DNS_VALUE=$(host_addr "$name")
 ENV
   fi
 }

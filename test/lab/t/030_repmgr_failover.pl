@@ -24,8 +24,9 @@ vip_at_start('node-a', 'node-b');
 
 # Each node's least-privilege policy, from vip_iam_policy() on that node:
 # narrow (no changing action on anything but the lab's three route tables,
-# its Elastic IP's allocation and the node's own interface, which
-# AssociateAddress names; tag keys this VIP's only), and from here on the endpoint holds the node to
+# its Elastic IP's allocation, the node's own interface, which
+# AssociateAddress names, and the lab's hosted zone, whose record it points,
+# with Route 53's changes to wait for; tag keys this VIP's only), and from here on the endpoint holds the node to
 # it, as IAM would: every failover below runs under it.
 my %instance = ('node-a' => 'i-0a000001', 'node-b' => 'i-0b000001');
 my %eni = ('node-a' => 'eni-0a00000a', 'node-b' => 'eni-0b00000b');
@@ -43,11 +44,12 @@ for my $node (qw(node-a node-b)) {
 		for my $r (@resources) {
 			push @wide, "$st->{Sid} on $r"
 			  unless grep { $r eq $_ } (map({ "$arn:route-table/$_" } @tables), "$arn:elastic-ip/eipalloc-0a000001",
-				"$arn:network-interface/$eni{$node}");
+				"$arn:network-interface/$eni{$node}", 'arn:aws:route53:::hostedzone/Z0A00000000000000000A',
+				'arn:aws:route53:::change/*');
 		}
 		push @keys, @{ $st->{Condition}{'ForAllValues:StringLike'}{'aws:TagKeys'} // [] } if grep { /Tags$/ } @actions;
 	}
-	is(join('; ', @wide), '', "$node: no changing action on anything but the lab's route tables, Elastic IP and own interface");
+	is(join('; ', @wide), '', "$node: no changing action on anything but the lab's route tables, Elastic IP, own interface and hosted zone");
 	is(join(' ', sort grep { !m{^pg_vip:10\.0\.99\.10/32(:tl\*)?$} } @keys), '', "$node: tag keys of this VIP only");
 	lab_ok("$node held to its own policy", 'aws-control', 'policy',
 		encode_json({ instance => $instance{$node}, policy => $policy }));
