@@ -14,9 +14,9 @@
 # (testing). Debian has no PostgreSQL 16. The chroot is made by mmdebstrap
 # into a tarball under $PG_VIP_CHROOT_CACHE (/var/cache/pg_vip/chroots),
 # outside any clone, named by a hash of what it is made from: the suite, the
-# archive, the package list and the functions below that make it. A second run reuses it; one
-# older than PG_VIP_CHROOT_MAX_AGE_DAYS (14) is made anew, so that a suite
-# that moves (testing does) is followed. Beside each tarball, its .packages
+# archive, the package list and the functions below that make it. A second
+# run reuses it; one older than PG_VIP_CHROOT_MAX_AGE_DAYS (14) is made anew,
+# so that a suite that moves (testing does) is followed. Beside each tarball, its .packages
 # file lists the versions it holds. A Release file past its Valid-Until is
 # accepted (Acquire::Check-Valid-Until false): the archive may be a frozen
 # snapshot, whose testing suite has expired; its signature is still checked.
