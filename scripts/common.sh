@@ -2,9 +2,12 @@
 # commands as the postgres OS user when started as root (PostgreSQL refuses
 # to run as root).
 
-# The PostgreSQL major version: written here only; everything else takes
-# PG_CONFIG (make, and bench.py through scripts/bench.sh).
-PG_MAJOR=15
+# The PostgreSQL major version of this machine (Debian 12's): written here
+# only; everything else takes PG_CONFIG (make, and bench.py through
+# scripts/bench.sh). The tests of another version run in a chroot of the
+# Debian release that has it (scripts/pg_chroot.sh, scripts/pg_version_tests.sh),
+# which sets PG_MAJOR before sourcing this file.
+PG_MAJOR=${PG_MAJOR:-15}
 PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
 PG_CONFIG=$PG_BINDIR/pg_config
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +25,9 @@ PACKAGES=(
   # The Debian package (debian/: pg_buildext, dh --with pgxs_loop) and the
   # PGXN archive (make dist: git archive, read back with unzip).
   debhelper dpkg-dev fakeroot postgresql-server-dev-all git unzip
+  # The other PostgreSQL versions, each in a chroot of the Debian release
+  # that ships it (scripts/pg_chroot.sh), never installed on this machine.
+  mmdebstrap zstd
 )
 
 log() { printf '\n== %s\n' "$*"; }
@@ -69,4 +75,27 @@ as_pg() {
   else
     env PATH="$PG_BINDIR:$PATH" "$@"
   fi
+}
+
+# Runs pg_regress from the tree $1 against the installed extension and
+# counts each of its tests with the caller's count().
+run_regress() {
+  local dir=$1 out total rf
+  out=$(mktemp)
+  (cd "$dir" && as_pg make PG_CONFIG="$PG_CONFIG" installcheck TAP_TESTS=) >"$out" 2>&1
+  grep -E '^(test |ok |not ok | *[0-9]+ of [0-9]+ tests| All [0-9]+ tests)' "$out"
+  total=$(grep -cE '^test |^(not )?ok [0-9]+ ' "$out")
+  rf=$(grep -cE '^test .*FAILED|^not ok [0-9]+ ' "$out")
+  if [ "$total" -eq 0 ]; then cat "$out"; rf=1; fi
+  [ -f "$dir/regression.diffs" ] && cat "$dir/regression.diffs"
+  count $((total - rf)) "$rf"
+}
+
+# test/run_tap.pl stands in for prove: the same run, and a count of the
+# assertions. Prints "passed failed skipped" from its last line ("tap
+# totals: N passed, M failed, K skipped") in the file $1, or "0 1 0".
+tap_totals() {
+  local line
+  line=$(sed -n 's/^tap totals: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$1")
+  echo "${line:-0 1 0}"
 }

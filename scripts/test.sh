@@ -6,17 +6,97 @@
 # standbys, the lab, the PGXN archive (make dist) and the Debian package,
 # built, installed and tested with pg_regress.
 # Everything of ours is compiled with -Werror (WERROR=1).
-# Installs what it needs (as root), builds, installs, and ends with one line:
+# Then the other PostgreSQL versions (OTHER_PG_VERSIONS), each in a chroot of
+# the Debian release that ships it: the build with -Werror, pg_regress and
+# the TAP files of VERSION_TAP_TESTS (scripts/pg_version_tests.sh).
+# Installs what it needs (as root), builds, installs, prints one line per
+# version, "postgresql N: N passed, N failed" (15's counts every suite run
+# on this machine), and ends with one line, the sum:
 #   N passed, N failed
+#   bash scripts/test.sh             all of it, as CI runs it
+#   bash scripts/test.sh --pg 17     PostgreSQL 17 alone, as CI tests it (--pg 15: this machine's suites alone)
+#   bash scripts/test.sh --pg 17 --all-tap                 the same with every TAP file
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+only_pg=
+all_tap=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --pg) only_pg=${2:?--pg needs a version: 15, 17 or 18}; shift 2 ;;
+    --pg=*) only_pg=${1#--pg=}; shift ;;
+    --all-tap) all_tap=1; shift ;;
+    *) echo "usage: bash scripts/test.sh [--pg N [--all-tap]]" >&2; exit 2 ;;
+  esac
+done
 
 passed=0
 failed=0
 skipped=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + ${3:-0})); }
+# One line per version, printed before the total.
+version_lines=()
+counts_line() {  # label passed failed skipped
+  local line="$1$2 passed, $3 failed"
+  [ "$4" -gt 0 ] && line+=", $4 skipped"
+  echo "$line"
+}
+
+# PostgreSQL 17 (Debian 13) and 18 (Debian testing). Debian has no 16.
+OTHER_PG_VERSIONS=(17 18)
+# What each of them runs besides the build and pg_regress: the TAP files
+# that exercise the glue (the worker, promotion and failover, the fence and
+# its actions on clients, the fence file, the upgrade, metrics, monitoring,
+# the door), about 3 of the 10 minutes the whole of test/t takes. Left to
+# 15 alone: the endpoint's own tests (010-013: no pg_vip code in them) and
+# the longest scenario files (025, 027-030, 041: the core's behaviour, the
+# same on every version). `--pg N` runs every file.
+VERSION_TAP_TESTS=(001_version 002_promotion 003_hot_standby_off 004_not_preloaded 020_failover
+  021_failover_faults 022_credentials_dry_run_notifications 023_double_promotion 024_fence_tag_required
+  026_fail_closed 040_fence_action 042_metrics 043_upgrade 044_monitoring_queries 045_fence_file
+  046_preflight_budget 047_door_frames)
+
+# Runs the tests of PostgreSQL $1 in its chroot and counts them; further
+# arguments: the TAP files (all of test/t when none). Needs root (the
+# chroot, its namespaces and mounts): without it the version is skipped,
+# and counted so, never as passed.
+test_other_version() {
+  local v=$1 out line p f s start=$SECONDS
+  shift
+  log "PostgreSQL $v, in a chroot of the Debian release that ships it (scripts/pg_chroot.sh)"
+  if [ "$(id -u)" -ne 0 ] || ! command -v mmdebstrap >/dev/null || ! unshare --mount --net true 2>/dev/null; then
+    echo "postgresql $v: skipped (the chroot needs root, mmdebstrap and namespaces)"
+    count 0 0 1
+    version_lines+=("postgresql $v: 0 passed, 0 failed, 1 skipped")
+    return
+  fi
+  out=$(mktemp)
+  bash "$TOP/scripts/pg_chroot.sh" run "$v" "$TOP" bash /src/scripts/pg_version_tests.sh "$v" "$@" 2>&1 | tee "$out"
+  line=$(sed -n "s/^postgresql $v: \([0-9]*\) passed, \([0-9]*\) failed\(, \([0-9]*\) skipped\)\{0,1\}$/\1 \2 \4/p" "$out" | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "postgresql $v: the chroot did not run its tests (counted as one failure)"
+    line="0 1 0"
+  fi
+  read -r p f s <<<"$line"
+  count "$p" "$f" "${s:-0}"
+  version_lines+=("$(counts_line "postgresql $v: " "$p" "$f" "${s:-0}")")
+  echo "postgresql $v: $((SECONDS - start)) s"
+  rm -f "$out"
+}
 
 install_packages || { echo "0 passed, 1 failed"; exit 1; }
+
+version_tap_files=()
+if [ "$all_tap" -eq 0 ]; then
+  for t in "${VERSION_TAP_TESTS[@]}"; do version_tap_files+=("test/t/$t.pl"); done
+fi
+if [ -n "$only_pg" ] && [ "$only_pg" != "$PG_MAJOR" ]; then
+  test_other_version "$only_pg" "${version_tap_files[@]}"
+  echo
+  counts_line "" "$passed" "$failed" "$skipped"
+  [ "$failed" -eq 0 ]
+  exit
+fi
 
 # Our own code must build without a warning under -Wall -Wextra: WERROR=1
 # makes that the compiler's rule (-Werror on our flags only, never on
@@ -208,19 +288,6 @@ rm -f "$mutate_out"
 # `make installcheck` runs pg_regress and then the TAP tests; here they run
 # apart (TAP_TESTS= leaves pg_regress alone), so that each is counted even
 # when the other fails, and the TAP tests per assertion.
-# Runs pg_regress from the tree $1 against the installed extension and
-# counts each of its tests.
-run_regress() {
-  local dir=$1 out total rf
-  out=$(mktemp)
-  (cd "$dir" && as_pg make PG_CONFIG="$PG_CONFIG" installcheck TAP_TESTS=) >"$out" 2>&1
-  grep -E '^(test |ok |not ok | *[0-9]+ of [0-9]+ tests| All [0-9]+ tests)' "$out"
-  total=$(grep -cE '^test ' "$out")
-  rf=$(grep -cE '^test .*FAILED' "$out")
-  if [ "$total" -eq 0 ]; then cat "$out"; rf=1; fi
-  [ -f "$dir/regression.diffs" ] && cat "$dir/regression.diffs"
-  count $((total - rf)) "$rf"
-}
 log "pg_regress (make installcheck TAP_TESTS=)"
 run_regress "$work"
 
@@ -230,11 +297,6 @@ log "TAP tests (make check-tap)"
 tap_out=$(mktemp)
 (cd "$work" && as_pg env PG_VIP_SIGV4_SUITE="${PG_VIP_SIGV4_SUITE:-}" \
    make PG_CONFIG="$PG_CONFIG" check-tap PROVE="perl test/run_tap.pl") 2>&1 | tee "$tap_out"
-tap_totals() {  # file: prints "passed failed skipped" from run_tap.pl's last line (or "0 1 0")
-  local line
-  line=$(sed -n 's/^tap totals: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$1")
-  echo "${line:-0 1 0}"
-}
 read -r tp tf ts < <(tap_totals "$tap_out")
 if [ "$tf" -gt 0 ]; then
   for f in "$work"/tmp_check/log/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done
@@ -338,10 +400,13 @@ fi
 
 # Keep the work tree (logs, regression.diffs) only when something failed.
 if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
-echo
-if [ "$skipped" -gt 0 ]; then
-  echo "$passed passed, $failed failed, $skipped skipped"
-else
-  echo "$passed passed, $failed failed"
+version_lines+=("$(counts_line "postgresql $PG_MAJOR: " "$passed" "$failed" "$skipped")")
+
+if [ -z "$only_pg" ]; then
+  for v in "${OTHER_PG_VERSIONS[@]}"; do test_other_version "$v" "${version_tap_files[@]}"; done
 fi
+
+echo
+printf '%s\n' "${version_lines[@]}"
+counts_line "" "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]

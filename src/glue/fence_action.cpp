@@ -29,6 +29,8 @@ extern "C" {
 #include "utils/varlena.h"
 }
 
+#include "pg_compat.hpp"
+
 namespace pg_vip::fence_action {
 namespace {
 
@@ -245,7 +247,7 @@ void terminate_client_sessions(const char *holder, bool sweep) {
   int n = pgstat_fetch_stat_numbackends();
   int ended = 0;
   for (int i = 1; i <= n; ++i) {
-    LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+    LocalPgBackendStatus *local = pg_compat::local_backend_status(i);
     if (local == nullptr) continue;
     const PgBackendStatus &be = local->backendStatus;
     if (be.st_backendType != B_BACKEND && be.st_backendType != B_WAL_SENDER) continue;
@@ -255,10 +257,10 @@ void terminate_client_sessions(const char *holder, bool sweep) {
     PGPROC *proc = BackendPidGetProc(be.st_procpid);
     if (proc == nullptr) continue;
     // A walsender attached to a database is a replication=database session.
-    // (Its PGPROC has isBackgroundWorker set, as 15.20 sets it for every
-    // process that is not a regular backend: the backend type decides.)
+    // (Its PGPROC says it is not a regular backend, as for every process
+    // that is not one: the backend type decides.)
     bool logical = be.st_backendType == B_WAL_SENDER;
-    if (logical ? !OidIsValid(proc->databaseId) : proc->isBackgroundWorker) continue;
+    if (logical ? !OidIsValid(proc->databaseId) : !pg_compat::is_regular_backend(proc)) continue;
     Oid role = proc->roleId;
     if (!OidIsValid(role) || superuser_arg(role)) continue;
     if (!logical && allowed(role, allowed_list)) continue;

@@ -16,6 +16,12 @@ my ($primary, $standby) = streaming_pair(
 	standby_conf => "hot_standby = off\nrestart_after_crash = on\npg_vip.node_name = 'node-b'\n");
 
 $standby->promote;
+# pg_ctl promote returns once the control file says the server is in
+# production; with hot_standby = off the postmaster accepts connections a
+# moment later (200 ms later under valgrind): wait for that, as PostgreSQL's
+# own tests do, before the first query.
+$standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
+  or die 'the promoted standby never accepted connections';
 ok(wait_for_status($standby, 'role', 'primary', 20), 'promoted standby reports primary');
 is(status_of($standby, 'primary_by'), 'promotion', 'hot_standby = off: still known as a promotion');
 is(status_of($standby, 'timeline'), '2', 'new timeline');
