@@ -23,7 +23,7 @@ my @files = @ARGV ? @ARGV : ((sort glob('src/glue/sql_*.cpp')), 'src/glue/gucs.c
 my $tmp = tempdir(CLEANUP => 1);
 # Glue functions that use the core (and throw): their callers call them
 # inside door::run, as their header says.
-my @inside_run = ('pg_vip::gucs::controller_config()');
+my @inside_run = ('pg_vip::gucs::controller_config()', 'pg_vip::gucs::role_settings()');
 
 # The command make would compile src/glue/door.cpp with, as a template.
 my ($template) = grep { /\s-c -o src\/glue\/door\.o src\/glue\/door\.cpp/ }

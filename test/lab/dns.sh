@@ -33,12 +33,13 @@ resolver_up() {
 # /etc/netns/<namespace>/resolv.conf (root's, as /etc is). The names carry
 # the lab's id, so another lab's files are never touched.
 resolver_conf_up() {
-  local host dir
+  local host netns_dir
   for host in "${LAB_DNS_HOSTS[@]}"; do
-    dir=/etc/netns/$(ns_of "$host")
-    install -d -m 755 "$dir"
+    # root's own /etc/netns, not a node's directory
+    netns_dir=/etc/netns/$(ns_of "$host")
+    install -d -m 755 "$netns_dir"
     printf '%s\n' "# The lab's resolver (test/lab/dns.sh): ip netns exec mounts this over /etc/resolv.conf." \
-      "nameserver $LAB_SERVICES" "options timeout:1 attempts:2" >"$dir/resolv.conf"
+      "nameserver $LAB_SERVICES" "options timeout:1 attempts:2" >"$netns_dir/resolv.conf"
   done
 }
 resolver_conf_down() {

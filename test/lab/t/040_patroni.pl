@@ -32,7 +32,7 @@ like((lab('service-status'))[1], qr/node-a\s*\|[^\n]*\|\s*Leader\s*\|\s*running/
 my %want;
 {
 	my $top = abs_path(dirname(__FILE__) . '/../../..');
-	my $conf = `bash -c 'source "$top/scripts/common.sh"; LAB_DIR="$env->{LAB_DIR}"; for f in net aws node; do source "$top/test/lab/\$f.sh"; done; source "\$LAB_DIR/lab.env"; node_common_conf'`;
+	my $conf = `bash -c 'source "$top/scripts/common.sh"; LAB_DIR="$env->{LAB_DIR}"; for f in net aws node dns; do source "$top/test/lab/\$f.sh"; done; source "\$LAB_DIR/lab.env"; node_common_conf'`;
 	%want = $conf =~ /^(pg_vip\.\w+)\s*=\s*'([^']*)'/mg;
 	($want{shared_preload_libraries}) = $conf =~ /^shared_preload_libraries\s*=\s*'([^']*)'/m;
 }

@@ -36,7 +36,7 @@ vip_at_start('node-a', 'node-b');
 # pg_vip's settings: the lab's common ones (node.sh's node_common_conf), on
 # both nodes, from postgresql.conf; nothing of pg_auto_failover's.
 my $dir = lab_dir();
-my $common = `bash -c 'set -e; source scripts/common.sh; LAB_DIR="$dir"; source test/lab/net.sh; source test/lab/aws.sh; source test/lab/node.sh; source "$dir/lab.env"; node_common_conf'`;
+my $common = `bash -c 'set -e; source scripts/common.sh; LAB_DIR="$dir"; source test/lab/net.sh; source test/lab/aws.sh; source test/lab/node.sh; source test/lab/dns.sh; source "$dir/lab.env"; node_common_conf'`;
 my %want = $common =~ /^(pg_vip\.\w+) = '([^']*)'$/mg;
 ok(scalar(keys %want) >= 5, 'node_common_conf sets pg_vip (' . join(', ', sort keys %want) . ')');
 for my $node ('node-a', 'node-b') {
