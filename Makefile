@@ -8,7 +8,8 @@
 #                            make mutate-ci: the list's ci subset, fewer seeds
 #   make installcheck        pg_regress, then the TAP tests (test/t), against the installed extension
 #   make check-tap           the TAP tests only (also: installcheck-tap); PROVE_TESTS=test/t/001_version.pl picks files
-#   make dist                the PGXN archive pg_vip-<version>.zip (git archive of HEAD), its META.json validated
+#   make dist                the PGXN archive pg_vip-<version>.zip (git archive of HEAD), its META.json
+#                            claiming the versions scripts/test.sh passed on HEAD, validated
 #   make format-check        clang-format --dry-run --Werror over src/ and test/; `make format` applies it
 #   make unit-asan           the unit tests built with AddressSanitizer and UBSan (also: integration-asan)
 #   make fuzz                builds the libFuzzer targets (test/fuzz) with clang and runs each FUZZ_SECONDS (60)
@@ -337,17 +338,25 @@ format-check:
 	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRCS)
 
 # The PGXN archive, as PGXN's own convention makes it: git's HEAD under
-# pg_vip-<version>/. Its META.json is checked against the PGXN Meta Spec and
-# against the archive itself (test/check_pgxn_meta.pl); an archive that fails
-# the check is deleted, not left to be uploaded.
+# pg_vip-<version>/. Its META.json claims the PostgreSQL versions that passed
+# the test command on this very commit (scripts/dist_meta.pl reads the record
+# scripts/test.sh leaves in $(TEST_RECORD); without one for HEAD it refuses),
+# and is checked against the PGXN Meta Spec and against the archive itself
+# (test/check_pgxn_meta.pl); an archive that fails the check is deleted, not
+# left to be uploaded.
 DIST = pg_vip-$(EXTVERSION).zip
+TEST_RECORD ?= build/tested-postgresql.txt
 .PHONY: dist
 dist:
 	@git rev-parse -q --verify HEAD >/dev/null 2>&1 || \
 	  { echo "make dist archives git's HEAD: run it in a git checkout that has a commit"; exit 1; }
 	@[ -z "$$(git status --porcelain --untracked-files=no)" ] || \
 	  echo "make dist: the archive is HEAD; changes not committed are not in it"
-	git archive --format zip --prefix=pg_vip-$(EXTVERSION)/ --output $(DIST) HEAD
+	@mkdir -p build/dist
+	perl scripts/dist_meta.pl $(TEST_RECORD) META.json $$(git rev-parse HEAD) > build/dist/META.json || \
+	  { rm -f build/dist/META.json; exit 1; }
+	git archive --format zip --prefix=pg_vip-$(EXTVERSION)/ --add-file=build/dist/META.json --output $(DIST) \
+	  HEAD -- . ':(exclude)META.json'
 	@perl test/check_pgxn_meta.pl $(DIST) || { rm -f $(DIST); exit 1; }
 
 # The benchmark (about 8 minutes; see bench/bench.py).

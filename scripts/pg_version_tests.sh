@@ -3,9 +3,10 @@
 # that version's chroot (scripts/pg_chroot.sh), in a copy of the sources it
 # may build in. scripts/test.sh runs it for each version but the machine's:
 #   bash scripts/pg_version_tests.sh N [TAP test files...]
-# It builds with -Werror (a warning fails), installs into the chroot's
-# PostgreSQL, runs pg_regress and the TAP tests given (all of test/t/ by
-# default) as the postgres OS user, and ends with one line:
+# It builds this version's Debian package with -Werror (a warning fails),
+# installs it into the chroot's PostgreSQL and checks what it ships, runs
+# pg_regress and the TAP tests given (all of test/t/ by default) against it
+# as the postgres OS user, and ends with one line:
 #   postgresql N: P passed, F failed[, S skipped]
 # The core's unit, integration, simulation and fuzz tests need no
 # PostgreSQL: they run once, on the machine's version.
@@ -13,6 +14,7 @@ set -uo pipefail
 PG_MAJOR=${1:?usage: pg_version_tests.sh N [TAP test files...]}
 shift
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/deb_package.sh"
 
 passed=0
 failed=0
@@ -33,25 +35,30 @@ if [ ! -x "$PG_CONFIG" ]; then
 fi
 log "PostgreSQL $("$PG_CONFIG" --version | cut -d' ' -f2-), $(. /etc/os-release && echo "$PRETTY_NAME"), $(g++ --version | head -n 1)"
 
-# The extension alone (no test binary), as test.sh builds it: a warning in
-# our code is a failure; a build that fails ends the run (nothing could load).
-log "building pg_vip against PostgreSQL $PG_MAJOR (WERROR=1)"
-build_log=$(mktemp)
-if ! make -C "$TOP" PG_CONFIG="$PG_CONFIG" WERROR=1 -j2 >"$build_log" 2>&1; then
-  grep -E 'error|Error' "$build_log" | head -40
-  echo "the build fails under -Werror"
+# The extension is built once, as this version's Debian package
+# (scripts/deb_package.sh) with WERROR=1: a warning in our code is a
+# failure, and a build that fails ends the run (nothing could load). The
+# package is installed, and every test below runs against what it installed.
+log "building pg_vip against PostgreSQL $PG_MAJOR as its Debian package (WERROR=1)"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "not root: dpkg -i needs root"
   count 0 1
   finish
 fi
-if grep -q 'warning:' "$build_log"; then
-  grep -B2 -A4 'warning:' "$build_log"
+deb_build WERROR=1 || finish
+if ! grep -q -- ' -Werror ' "$deb_dir/build.log"; then
+  echo "the package's build did not compile with -Werror (WERROR=1 did not reach make)"
+  count 0 1
+elif grep -qE ':[0-9]+:[0-9]+: warning:' "$deb_dir/build.log"; then
+  # The compiler's (file:line:column), not the packaging tools' own.
+  grep -B2 -A4 -E ':[0-9]+:[0-9]+: warning:' "$deb_dir/build.log"
   count 0 1
 else
   echo "built without a warning"
   count 1 0
 fi
-make -C "$TOP" PG_CONFIG="$PG_CONFIG" install >/dev/null || { echo "make install failed"; count 0 1; finish; }
-# The server's user builds nothing more, but writes results and logs here.
+deb_install_and_check || finish
+# The server's user builds nothing, but writes results and logs here.
 chown -R postgres: "$TOP"
 
 log "pg_regress on PostgreSQL $PG_MAJOR (make installcheck TAP_TESTS=)"

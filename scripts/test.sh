@@ -18,6 +18,7 @@
 #   bash scripts/test.sh --pg 17 --all-tap                 the same with every TAP file
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/deb_package.sh"
 
 only_pg=
 all_tap=0
@@ -68,6 +69,7 @@ test_other_version() {
     echo "postgresql $v: skipped (the chroot needs root, mmdebstrap and namespaces)"
     count 0 0 1
     version_lines+=("postgresql $v: 0 passed, 0 failed, 1 skipped")
+    record_lines+=("postgresql $v passed 0 failed 0 skipped 1")
     return
   fi
   out=$(mktemp)
@@ -80,8 +82,60 @@ test_other_version() {
   read -r p f s <<<"$line"
   count "$p" "$f" "${s:-0}"
   version_lines+=("$(counts_line "postgresql $v: " "$p" "$f" "${s:-0}")")
+  record_lines+=("postgresql $v passed $p failed $f skipped ${s:-0}")
   echo "postgresql $v: $((SECONDS - start)) s"
   rm -f "$out"
+}
+
+# What this run tests: HEAD, and whether tracked files had changes not
+# committed (then the record below says so, and make dist refuses it).
+run_commit=$(git -C "$TOP" rev-parse -q --verify HEAD 2>/dev/null)
+run_clean=no
+[ -n "$run_commit" ] && [ -z "$(git -C "$TOP" status --porcelain --untracked-files=no 2>/dev/null)" ] && run_clean=yes
+# One "postgresql N passed P failed F skipped S" line per version.
+record_lines=()
+
+# The PGXN archive, made once every version has run: the record of which
+# versions passed on this commit ($TOP/build/tested-postgresql.txt), then
+# make dist, whose META.json claims those versions (scripts/dist_meta.pl),
+# checked against the PGXN Meta Spec and the archive. When every version
+# passed, the archive's META.json must be the tree's: the tree claims
+# exactly what was tested (one more test). Counted on a line of its own.
+make_dist_from_record() {
+  local p0=$passed f0=$failed s0=$skipped out
+  log "the PGXN archive (make dist), claiming the versions that passed"
+  if [ -z "$run_commit" ]; then
+    echo "not a git checkout: make dist archives git's HEAD (skipped)"
+    count 0 0 1
+  else
+    mkdir -p "$TOP/build"
+    { echo "# scripts/test.sh, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+      echo "commit $run_commit"
+      echo "clean $run_clean"
+      printf '%s\n' "${record_lines[@]}"; } >"$TOP/build/tested-postgresql.txt"
+    cat "$TOP/build/tested-postgresql.txt"
+    out=$(mktemp)
+    if make -s -C "$TOP" PG_CONFIG="$PG_CONFIG" dist >"$out" 2>&1; then
+      cat "$out"
+      count 1 0
+      if unzip -p "$TOP"/pg_vip-*.zip '*/META.json' | diff -u "$TOP/META.json" - >"$out"; then
+        echo "the archive's META.json is the tree's: META.json claims exactly the versions tested"
+        count 1 0
+      elif [ "$failed" -eq 0 ]; then
+        cat "$out"
+        echo "every version passed, yet the archive's claim differs from the tree's META.json"
+        count 0 1
+      else
+        echo "the archive claims fewer versions than the tree's META.json, since some failed:"
+        cat "$out"
+      fi
+    else
+      cat "$out"
+      count 0 1
+    fi
+    rm -f "$TOP"/pg_vip-*.zip "$out"
+  fi
+  version_lines+=("$(counts_line "make dist: " $((passed - p0)) $((failed - f0)) $((skipped - s0)))")
 }
 
 install_packages || { echo "0 passed, 1 failed"; exit 1; }
@@ -135,26 +189,21 @@ else
   count 0 1
 fi
 
-# The PGXN archive (make dist: git's HEAD, its META.json checked against the
-# PGXN Meta Spec and the archive), and the check's own rules each shown to
-# refuse what they should (two tests).
-log "the PGXN archive (make dist; test/check_pgxn_meta.pl --self-test)"
+# The rules of the PGXN archive's META.json: the check's (test/check_pgxn_meta.pl)
+# and the claim's (scripts/dist_meta.pl), each shown to refuse what it should
+# (two tests). The archive itself is made at the end, from the versions
+# that passed.
+log "the PGXN archive's rules (check_pgxn_meta.pl and dist_meta.pl --self-test)"
 dist_out=$(mktemp)
-if make -s -C "$TOP" PG_CONFIG="$PG_CONFIG" dist >"$dist_out" 2>&1; then
-  cat "$dist_out"
-  count 1 0
-else
-  cat "$dist_out"
-  count 0 1
-fi
-rm -f "$TOP"/pg_vip-*.zip
-if perl "$TOP/test/check_pgxn_meta.pl" --self-test >"$dist_out" 2>&1; then
-  tail -n 1 "$dist_out"
-  count 1 0
-else
-  cat "$dist_out"
-  count 0 1
-fi
+for rules in test/check_pgxn_meta.pl scripts/dist_meta.pl; do
+  if (cd "$TOP" && perl "$rules" --self-test) >"$dist_out" 2>&1; then
+    tail -n 1 "$dist_out"
+    count 1 0
+  else
+    cat "$dist_out"
+    count 0 1
+  fi
+done
 
 # The SigV4 suite lives beside the checkout, in the team's shared folder.
 if [ -z "${PG_VIP_SIGV4_SUITE:-}" ] && [ -d "$TOP/../shared/testdata/aws-sigv4-test-suite" ]; then
@@ -313,97 +362,18 @@ lab_out=$(mktemp)
 read -r tp tf ts < <(tap_totals "$lab_out")
 count "$tp" "$tf" "$ts"
 
-# The Debian package (debian/: pg_buildext, dh --with pgxs_loop), built by
-# dpkg-buildpackage in a copy of the sources, installed with dpkg, checked to
-# own what the server loads, and pg_regress run against what it installed.
-# dpkg needs root: without it the step is skipped and counted so. The
-# package replaces, while it is installed, the files `make install` put
-# there above; they are put back after it.
-log "the Debian package: dpkg-buildpackage -b, dpkg -i, pg_regress against it"
-deb_pkg="postgresql-$PG_MAJOR-pg-vip"
-if [ "$(id -u)" -ne 0 ]; then
-  echo "not root: skipped (dpkg -i needs root)"
-  count 0 0 1
-elif dpkg -s "$deb_pkg" >/dev/null 2>&1; then
-  # `make install` above already wrote over that package's files (dpkg
-  # --verify now reports them): say so rather than leave it unsaid.
-  echo "$deb_pkg is installed on this machine already: this step is skipped (dpkg -r $deb_pkg to run it);"
-  echo "note that the build step's make install has replaced its files with this tree's"
-  count 0 0 1
-else
-  deb_dir=$(mktemp -d /tmp/pg_vip_deb.XXXXXX)
-  deb_ok=1
-  mkdir "$deb_dir/src"
-  # The sources alone: what git tracks (and new files it does not ignore),
-  # never this tree's build products.
-  if git -C "$TOP" rev-parse -q --verify HEAD >/dev/null 2>&1; then
-    (cd "$TOP" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | tar -C "$deb_dir/src" -xf -
-  else
-    tar -C "$TOP" --exclude=.git --exclude=./build --exclude='*.o' --exclude='*.so' --exclude='*.d' --exclude='*.bc' \
-      --exclude='./tmp_check*' --exclude=./results -cf - . | tar -C "$deb_dir/src" -xf -
-  fi
-  deb_version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
-  deb_file="$deb_dir/${deb_pkg}_${deb_version}_$(dpkg --print-architecture).deb"
-  if (cd "$deb_dir/src" && DEB_BUILD_OPTIONS="parallel=2" dpkg-buildpackage -us -uc -b) >"$deb_dir/build.log" 2>&1 &&
-     [ -f "$deb_file" ]; then
-    echo "built $(basename "$deb_file")"
-    count 1 0
-  else
-    tail -n 40 "$deb_dir/build.log"
-    echo "dpkg-buildpackage did not build $(basename "$deb_file")"
-    count 0 1
-    deb_ok=0
-  fi
-  if [ "$deb_ok" -eq 1 ]; then
-    if ! dpkg -i "$deb_file" >"$deb_dir/install.log" 2>&1; then
-      cat "$deb_dir/install.log"
-      echo "dpkg -i failed"
-      count 0 1
-      deb_ok=0
-      dpkg -r "$deb_pkg" >/dev/null 2>&1
-    fi
-  fi
-  if [ "$deb_ok" -eq 1 ]; then
-    # The package ships the library, the control file, the script of this
-    # version, the released one's and every upgrade script; the files in
-    # place are the package's own (dpkg -S, dpkg --verify): what the server
-    # loads below is what the package installed.
-    ext_version=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$TOP/pg_vip.control")
-    pkglibdir=$("$PG_CONFIG" --pkglibdir)
-    extdir="$("$PG_CONFIG" --sharedir)/extension"
-    want=("$pkglibdir/pg_vip.so" "$extdir/pg_vip.control" "$extdir/pg_vip--$ext_version.sql" "$extdir/pg_vip--0.1.0.sql")
-    for f in "$TOP"/pg_vip--*--*.sql; do want+=("$extdir/$(basename "$f")"); done
-    missing=0
-    for f in "${want[@]}"; do
-      if ! dpkg -L "$deb_pkg" | grep -qxF "$f"; then echo "the package does not ship $f"; missing=1; fi
-    done
-    [ "$(dpkg -S "$pkglibdir/pg_vip.so" 2>/dev/null | cut -d: -f1)" = "$deb_pkg" ] ||
-      { echo "$pkglibdir/pg_vip.so does not belong to $deb_pkg"; missing=1; }
-    dpkg --verify "$deb_pkg" || { echo "files of $deb_pkg differ from the package"; missing=1; }
-    [ "${deb_version%-*}" = "$ext_version" ] ||
-      { echo "debian/changelog's version $deb_version is not pg_vip.control's $ext_version"; missing=1; }
-    if [ "$missing" -eq 0 ]; then
-      echo "$deb_pkg $deb_version ships ${#want[@]} files of pg_vip, and owns those the server loads"
-      count 1 0
-    else
-      count 0 1
-    fi
-    deb_work=$(make_work_tree)
-    run_regress "$deb_work"
-    rm -rf "$deb_work"
-    dpkg -r "$deb_pkg" >/dev/null 2>&1 || { echo "dpkg -r $deb_pkg failed"; count 0 1; }
-  fi
-  # Back to what `make install` put in place before this step.
-  make -C "$TOP" "${MAKE_ARGS[@]}" install >/dev/null || { echo "make install after the package step failed"; count 0 1; }
-  if [ "$deb_ok" -eq 1 ]; then rm -rf "$deb_dir"; else echo "the package's logs are in $deb_dir"; fi
-fi
+# The Debian package, built, installed and tested with pg_regress
+# (scripts/deb_package.sh; each other version does the same in its chroot).
+test_debian_package
 
 # Keep the work tree (logs, regression.diffs) only when something failed.
 if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
 version_lines+=("$(counts_line "postgresql $PG_MAJOR: " "$passed" "$failed" "$skipped")")
+record_lines+=("postgresql $PG_MAJOR passed $passed failed $failed skipped $skipped")
 
 if [ -z "$only_pg" ]; then
   for v in "${OTHER_PG_VERSIONS[@]}"; do test_other_version "$v" "${version_tap_files[@]}"; done
+  make_dist_from_record
 fi
 
 echo

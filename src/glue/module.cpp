@@ -4,8 +4,20 @@
 #include "gucs.hpp"
 #include "shared_state.hpp"
 
+#ifndef PG_VIP_VERSION
+#error "PG_VIP_VERSION must be defined by the build (it comes from pg_vip.control)"
+#endif
+
 extern "C" {
+// The magic block, once. PostgreSQL 18 lets a library name itself and its
+// version there (PG_MODULE_MAGIC_EXT; "Introduce PG_MODULE_MAGIC_EXT macro",
+// March 2025, in the 18 release notes), which pg_get_loaded_modules() shows:
+// which pg_vip a server has loaded, even where no CREATE EXTENSION ran.
+#if PG_VERSION_NUM >= 180000
+PG_MODULE_MAGIC_EXT(.name = "pg_vip", .version = PG_VIP_VERSION);
+#else
 PG_MODULE_MAGIC;
+#endif
 void _PG_init(void);
 }
 

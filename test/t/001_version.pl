@@ -31,5 +31,20 @@ is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extna
 	$control_version, 'CREATE EXTENSION installs the control file version');
 is($node->safe_psql('postgres', 'SELECT vip_version()'), $control_version,
 	'the loaded library reports the same version');
+
+# META.json claims this server's major version (x_postgresql_tested, made by
+# scripts/dist_meta.pl from what the test command passed).
+my $major = int($node->safe_psql('postgres', 'SHOW server_version_num') / 10000);
+ok((grep { $_ eq $major } @{ $meta->{x_postgresql_tested} // [] }),
+	"META.json's x_postgresql_tested names PostgreSQL $major, the version this runs on");
+
+# From 18 the library's magic block names it and its version
+# (PG_MODULE_MAGIC_EXT), as pg_get_loaded_modules() shows; before 18
+# neither exists.
+if ($major >= 18) {
+	is($node->safe_psql('postgres',
+			"SELECT module_name || ' ' || version FROM pg_get_loaded_modules() WHERE file_name = 'pg_vip.so'"),
+		"pg_vip $control_version", 'pg_get_loaded_modules() names pg_vip and its version');
+}
 $node->stop;
 done_testing();
