@@ -3,6 +3,7 @@
 #include "cloud_set.hpp"
 #include "ec2_cloud.hpp"
 #include "route53_cloud.hpp"
+#include "settings.hpp"
 
 namespace pg_vip {
 
@@ -49,6 +50,18 @@ Controller::CloudFactory ec2_cloud_factory(aws::Environment env, std::function<a
     // prepares EC2's Cloud first, which makes them.
     Ec2Cloud *targets = ec2.get();
     r.credentials = [targets]() -> aws::CredentialSource * { return targets->target_credentials(); };
+    // EC2's Cloud configures the role before its own requests only: with
+    // records alone (or between EC2's reads) a reload's role reaches Route
+    // 53 through this. The default session name is EC2's Cloud's: the node
+    // name, else (kept from its prepare()) the instance id.
+    r.credentials_ready = [targets, role, node = c.node_name]() -> std::optional<aws::AwsError> {
+      aws::TargetCredentials *tc = targets->target_credentials();
+      if (!tc) return std::nullopt;
+      aws::RoleSettings settings = role ? role() : aws::RoleSettings{};
+      if (settings.session_name.empty())
+        settings.session_name = node.empty() ? tc->settings().session_name : settings::default_role_session_name(node);
+      return aws::ready_target_credentials(*tc, settings);
+    };
     return std::unique_ptr<Cloud>(
         std::make_unique<CloudSet>(std::move(ec2), std::make_unique<Route53Cloud>(std::move(r), time)));
   };

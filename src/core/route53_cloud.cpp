@@ -130,6 +130,13 @@ struct Route53Cloud::Impl {
     }
   }
 
+  // Why no request can be signed now (a role that cannot be assumed), or
+  // nullopt; only when another Cloud's credentials are used.
+  std::optional<AwsError> credentials_error() {
+    if (!credentials && options.credentials_ready) return options.credentials_ready();
+    return std::nullopt;
+  }
+
   // Looks once at each change still being propagated.
   void follow_changes() {
     std::vector<Pending> still;
@@ -209,7 +216,16 @@ Placement Route53Cloud::prepare(const std::string &configured_interface) {
 std::vector<TargetRead> Route53Cloud::read(const std::vector<std::string> &ids, int attempts) {
   Impl &m = *impl_;
   std::vector<TargetRead> out;
+  std::optional<AwsError> unsigned_error = m.credentials_error();
   for (const auto &id : ids) {
+    if (unsigned_error) {
+      TargetRead r;
+      r.id = id;
+      r.error = unsigned_error;
+      r.failed_action = "AssumeRole";
+      out.push_back(std::move(r));
+      continue;
+    }
     std::optional<DnsTarget> t = parse_dns_target(id);
     if (!t) {
       TargetRead r;
@@ -252,6 +268,7 @@ Cloud::Applied Route53Cloud::apply(const std::vector<PointRequest> &points, cons
   for (const auto &id : fence.ids)
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   bool any_fence = false;
+  std::optional<AwsError> unsigned_error = ids.empty() ? std::nullopt : m.credentials_error();
   for (const auto &id : ids) {
     auto pi = std::find_if(points.begin(), points.end(), [&](const PointRequest &p) { return p.id == id; });
     bool point = pi != points.end();
@@ -264,12 +281,18 @@ Cloud::Applied Route53Cloud::apply(const std::vector<PointRequest> &points, cons
     std::optional<DnsTarget> t = parse_dns_target(id);
     aws::ChangeBatch batch;
     auto known = m.last.find(id);
-    try {
-      if (!t) throw ConfigError("\"" + id + "\" is not a Route 53 record (zone:name)");
-      if (known != m.last.end())
-        batch = dns_claim_batch(*t, m.me, known->second, point || (tag && stale_own_address(known->second, m.me)), tag);
-    } catch (const Error &e) {
-      o.error = config_error(e.what());
+    if (unsigned_error) {  // nothing sent: the batch could not be signed
+      o.action = "AssumeRole";
+      o.error = unsigned_error;
+    } else {
+      try {
+        if (!t) throw ConfigError("\"" + id + "\" is not a Route 53 record (zone:name)");
+        if (known != m.last.end())
+          batch =
+              dns_claim_batch(*t, m.me, known->second, point || (tag && stale_own_address(known->second, m.me)), tag);
+      } catch (const Error &e) {
+        o.error = config_error(e.what());
+      }
     }
     if (!o.error && known == m.last.end())
       o.error = AwsError{ErrorKind::Conflict, 0, "NotReadSinceLastChange",

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include "cloud.hpp"
 #include "credentials.hpp"
@@ -32,6 +33,12 @@ struct Route53CloudOptions {
   // targets' credentials: a role's, when one is set); null: this Cloud's
   // own chain. Asked at prepare(), after that Cloud's prepare().
   std::function<aws::CredentialSource *()> credentials;
+  // Asked before each read and change when `credentials` is given: makes
+  // them sign as the settings now say (a reload's role reaches Route 53
+  // even when no EC2 target is configured, whose requests would otherwise
+  // be the only ones to ask) and says why they cannot, the error of every
+  // record then (its action AssumeRole). Null: nothing to ask.
+  std::function<std::optional<aws::AwsError>()> credentials_ready;
   std::function<void(const std::string &)> log;  // retries, and each change once Route 53 has it everywhere
   std::function<void(const aws::Ec2Call &, const aws::Ec2Result &)> on_attempt;
 };

@@ -241,3 +241,39 @@ TEST_F(Route53CloudTest, ARecordAlreadyHereGetsTheSettingsTtlWithTheFence) {
   a->apply({}, "eni-0a00000a", tag("node-a", "eni-0a00000a", 1), 4);
   EXPECT_EQ(route53_count("ChangeResourceRecordSets", 200), before + 1);
 }
+
+// Credentials another Cloud owns (the role's) and cannot make ready: every
+// record's read and batch carries that error, as AssumeRole's, and nothing
+// is sent to Route 53; once they are ready again the record is read. The
+// readiness is asked before each read and batch, so a reload's role
+// reaches the records even when no other kind's request would ask.
+TEST_F(Route53CloudTest, CredentialsThatCannotBeMadeReadyAreEveryRecordsErrorAndNothingIsSent) {
+  Clock clock;
+  aws::CredentialProvider shared(aws::CredentialOptions{}, fake::static_key_env(false), nullptr, clock);
+  std::optional<aws::AwsError> problem =
+      aws::AwsError{aws::ErrorKind::Authorization, 403, "AccessDenied", "the role cannot be assumed", ""};
+  int asked = 0;
+  Route53CloudOptions o = options("10.0.1.11");
+  o.credentials = [&shared]() -> aws::CredentialSource * { return &shared; };
+  o.credentials_ready = [&] {
+    ++asked;
+    return problem;
+  };
+  Route53Cloud b(o, time);
+  b.prepare("eni-0b00000b");
+  int reads = route53_count("ListResourceRecordSets"), changes = route53_count("ChangeResourceRecordSets");
+  auto r = b.read({kRecord}, 2);
+  ASSERT_TRUE(r[0].error);
+  EXPECT_EQ(r[0].error->code, "AccessDenied");
+  EXPECT_EQ(r[0].failed_action, "AssumeRole");
+  auto a = b.apply({{kRecord, false}}, "eni-0b00000b", tag("node-b", "eni-0b00000b", 2), 4);
+  ASSERT_TRUE(a.points[0].error);
+  EXPECT_EQ(a.points[0].action, "AssumeRole");
+  EXPECT_TRUE(a.fence_of(kRecord).error);
+  EXPECT_EQ(route53_count("ListResourceRecordSets"), reads) << "no read was sent";
+  EXPECT_EQ(route53_count("ChangeResourceRecordSets"), changes) << "no batch was sent";
+  problem.reset();
+  r = b.read({kRecord}, 2);
+  EXPECT_FALSE(r[0].error) << r[0].error->describe();
+  EXPECT_EQ(asked, 3) << "asked before each read and batch";
+}
