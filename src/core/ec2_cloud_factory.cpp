@@ -1,6 +1,8 @@
 #include "ec2_cloud_factory.hpp"
 
 #include "cloud_set.hpp"
+#include "elastic_ip_lookup.hpp"
+#include "error.hpp"
 #include "ec2_cloud.hpp"
 #include "route53_cloud.hpp"
 #include "settings.hpp"
@@ -41,6 +43,26 @@ Controller::CloudFactory ec2_cloud_factory(aws::Environment env, std::function<a
     r.ca_file = c.ca_file;
     r.request_timeout = c.request_timeout;
     r.dns_value = c.dns_value;
+    if (c.dns_value == "elastic" && !c.elastic_ips.empty()) {
+      r.elastic_ip = c.elastic_ips.front();
+      aws::ElasticIpLookupOptions lookup;
+      lookup.region = c.region;
+      lookup.ec2_endpoint = c.ec2_endpoint;
+      lookup.imds_endpoint = c.imds_endpoint;
+      lookup.ca_file = c.ca_file;
+      lookup.request_timeout = c.request_timeout;
+      lookup.env = env;
+      TimeSource *ts = &time;
+      Ec2Cloud *owner = ec2.get();
+      // With the targets' credentials: the allocation is a target, in the
+      // role's account when a role is set.
+      r.elastic_ip_address = [lookup, ts, owner](const std::string &id) {
+        aws::CredentialSource *credentials = owner->target_credentials();
+        if (!credentials)
+          throw Error("cannot read the public address of Elastic IP " + id, "EC2's Cloud is not ready.");
+        return aws::elastic_ip_public_address(lookup, id, *credentials, *ts);
+      };
+    }
     r.dns_ttl = c.dns_ttl;
     r.env = env;
     r.log = reports.log;

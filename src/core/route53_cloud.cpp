@@ -104,11 +104,7 @@ struct Route53Cloud::Impl {
   std::string resolve_address() {
     const std::string &v = options.dns_value;
     if (v != "private" && v != "public" && v != "elastic") return v;
-    if (v == "elastic")
-      throw Error("pg_vip.dns_value = elastic is not supported yet",
-                  "The record cannot yet be pointed at this node's Elastic IP.",
-                  "Set pg_vip.dns_value to public (the instance's public address) or to the Elastic IP's address "
-                  "on each node.");
+    if (v == "elastic") return elastic_address();
     if (!imds)
       throw Error("cannot find this node's " + v + " address for Route 53",
                   "pg_vip.dns_value is " + v + " and instance metadata is disabled.",
@@ -135,6 +131,29 @@ struct Route53Cloud::Impl {
   std::optional<AwsError> credentials_error() {
     if (!credentials && options.credentials_ready) return options.credentials_ready();
     return std::nullopt;
+  }
+
+  // The public address of the first Elastic IP: the address every node
+  // writes, since the Elastic IP follows the primary with the record.
+  std::string elastic_address() {
+    const std::string &id = options.elastic_ip;
+    if (id.empty())
+      throw Error("pg_vip.dns_value is elastic and pg_vip.elastic_ips is empty",
+                  "The record takes the public address of the first Elastic IP pg_vip.elastic_ips lists, and it "
+                  "lists none.",
+                  "Set pg_vip.elastic_ips to the Elastic IP's allocation id (eipalloc-...), or pg_vip.dns_value to "
+                  "private, public or an address.");
+    if (!options.elastic_ip_address)
+      throw Error("cannot read the public address of Elastic IP " + id,
+                  "This node's Route 53 Cloud was given no EC2 client.", "Set pg_vip.dns_value to that address.");
+    if (std::optional<AwsError> e = credentials_error())
+      throw Error("cannot read the public address of Elastic IP " + id, e->describe_for("AssumeRole"),
+                  "Fix the role pg_vip.role_arn names, or set pg_vip.dns_value to that address.");
+    std::string a = options.elastic_ip_address(id);
+    if (!is_ip_address(a))
+      throw Error("Elastic IP " + id + " has no usable public address",
+                  "DescribeAddresses gave \"" + a.substr(0, 64) + "\".", "Set pg_vip.dns_value to the address.");
+    return a;
   }
 
   // Looks once at each change still being propagated.

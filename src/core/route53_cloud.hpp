@@ -28,6 +28,13 @@ struct Route53CloudOptions {
   // pg_vip.dns_value: "private", "public", "elastic" or an address.
   std::string dns_value = "private";
   long dns_ttl = 10;
+  // With dns_value "elastic": the first of pg_vip.elastic_ips (empty: none
+  // is listed, which prepare() refuses, saying what to set), and what reads
+  // an allocation's public address (elastic_ip_lookup.hpp: the factory's,
+  // with EC2; a test's own). Asked once, by prepare(): an allocation's
+  // public address does not change while it exists.
+  std::string elastic_ip;
+  std::function<std::string(const std::string &allocation_id)> elastic_ip_address;
   aws::Environment env;
   // The credentials to sign with, when another Cloud owns them (the
   // targets' credentials: a role's, when one is set); null: this Cloud's
