@@ -24,7 +24,10 @@ bool same_cloud(const ControllerConfig &a, const ControllerConfig &b) {
          a.elastic_ip_private_address == b.elastic_ip_private_address &&
          // A Cloud for Route 53 or none: whether any record is configured.
          a.dns_records.empty() == b.dns_records.empty() && a.dns_ttl == b.dns_ttl && a.dns_value == b.dns_value &&
-         a.route53_endpoint == b.route53_endpoint;
+         a.route53_endpoint == b.route53_endpoint &&
+         // The record's address is read once from the first Elastic IP.
+         (a.dns_value != "elastic" || a.elastic_ips.empty() == b.elastic_ips.empty()) &&
+         (a.dns_value != "elastic" || a.elastic_ips.empty() || a.elastic_ips.front() == b.elastic_ips.front());
 }
 
 // How long the reads that lift a fence must span, at the least: a read

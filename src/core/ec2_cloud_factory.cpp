@@ -1,8 +1,11 @@
 #include "ec2_cloud_factory.hpp"
 
 #include "cloud_set.hpp"
+#include "elastic_ip_lookup.hpp"
+#include "error.hpp"
 #include "ec2_cloud.hpp"
 #include "route53_cloud.hpp"
+#include "settings.hpp"
 
 namespace pg_vip {
 
@@ -40,6 +43,26 @@ Controller::CloudFactory ec2_cloud_factory(aws::Environment env, std::function<a
     r.ca_file = c.ca_file;
     r.request_timeout = c.request_timeout;
     r.dns_value = c.dns_value;
+    if (c.dns_value == "elastic" && !c.elastic_ips.empty()) {
+      r.elastic_ip = c.elastic_ips.front();
+      aws::ElasticIpLookupOptions lookup;
+      lookup.region = c.region;
+      lookup.ec2_endpoint = c.ec2_endpoint;
+      lookup.imds_endpoint = c.imds_endpoint;
+      lookup.ca_file = c.ca_file;
+      lookup.request_timeout = c.request_timeout;
+      lookup.env = env;
+      TimeSource *ts = &time;
+      Ec2Cloud *owner = ec2.get();
+      // With the targets' credentials: the allocation is a target, in the
+      // role's account when a role is set.
+      r.elastic_ip_address = [lookup, ts, owner](const std::string &id) {
+        aws::CredentialSource *credentials = owner->target_credentials();
+        if (!credentials)
+          throw Error("cannot read the public address of Elastic IP " + id, "EC2's Cloud is not ready.");
+        return aws::elastic_ip_public_address(lookup, id, *credentials, *ts);
+      };
+    }
     r.dns_ttl = c.dns_ttl;
     r.env = env;
     r.log = reports.log;
@@ -49,6 +72,18 @@ Controller::CloudFactory ec2_cloud_factory(aws::Environment env, std::function<a
     // prepares EC2's Cloud first, which makes them.
     Ec2Cloud *targets = ec2.get();
     r.credentials = [targets]() -> aws::CredentialSource * { return targets->target_credentials(); };
+    // EC2's Cloud configures the role before its own requests only: with
+    // records alone (or between EC2's reads) a reload's role reaches Route
+    // 53 through this. The default session name is EC2's Cloud's: the node
+    // name, else (kept from its prepare()) the instance id.
+    r.credentials_ready = [targets, role, node = c.node_name]() -> std::optional<aws::AwsError> {
+      aws::TargetCredentials *tc = targets->target_credentials();
+      if (!tc) return std::nullopt;
+      aws::RoleSettings settings = role ? role() : aws::RoleSettings{};
+      if (settings.session_name.empty())
+        settings.session_name = node.empty() ? tc->settings().session_name : settings::default_role_session_name(node);
+      return aws::ready_target_credentials(*tc, settings);
+    };
     return std::unique_ptr<Cloud>(
         std::make_unique<CloudSet>(std::move(ec2), std::make_unique<Route53Cloud>(std::move(r), time)));
   };

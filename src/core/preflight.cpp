@@ -49,6 +49,12 @@ CheckResult configuration(const Observed &s) {
         "pg_vip is not configured: " + join(missing, " and ") + (missing.size() > 1 ? " are" : " is") + " not set.",
         "Set pg_vip.vip (the virtual IP, e.g. 10.0.0.10/32) and pg_vip.route_tables (the route tables that "
         "route it) or pg_vip.elastic_ips, then reload the configuration.");
+  if (!s.dns_records.empty() && s.dns_value == "elastic" && s.elastic_ips.empty())
+    return fail("configuration",
+                "pg_vip.dns_value is elastic and pg_vip.elastic_ips is empty: the records take the public address "
+                "of the first Elastic IP listed there.",
+                "Set pg_vip.elastic_ips to the Elastic IP's allocation id (eipalloc-...), or pg_vip.dns_value to "
+                "private, public or an address, then reload the configuration.");
   std::vector<TargetKind> kinds(s.route_tables.size(), TargetKind::Route);
   kinds.insert(kinds.end(), s.elastic_ips.size(), TargetKind::ElasticIp);
   kinds.insert(kinds.end(), s.secondary_ips.size(), TargetKind::SecondaryIp);

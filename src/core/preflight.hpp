@@ -94,6 +94,7 @@ struct Observed {
   std::vector<std::string> elastic_ips;
   std::vector<std::string> secondary_ips;
   std::vector<std::string> dns_records;
+  std::string dns_value = "private";  // pg_vip.dns_value, parsed
   std::string network_interface = "auto";
   std::string imds_endpoint;
   bool enabled = true;

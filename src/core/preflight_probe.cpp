@@ -72,6 +72,7 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   seen.elastic_ips = config.elastic_ips;
   seen.secondary_ips = config.secondary_ips;
   seen.dns_records = config.dns_records;
+  seen.dns_value = config.dns_value;
   seen.network_interface = config.network_interface;
   seen.imds_endpoint = config.imds_endpoint;
   seen.enabled = config.enabled;

@@ -104,11 +104,7 @@ struct Route53Cloud::Impl {
   std::string resolve_address() {
     const std::string &v = options.dns_value;
     if (v != "private" && v != "public" && v != "elastic") return v;
-    if (v == "elastic")
-      throw Error("pg_vip.dns_value = elastic is not supported yet",
-                  "The record cannot yet be pointed at this node's Elastic IP.",
-                  "Set pg_vip.dns_value to public (the instance's public address) or to the Elastic IP's address "
-                  "on each node.");
+    if (v == "elastic") return elastic_address();
     if (!imds)
       throw Error("cannot find this node's " + v + " address for Route 53",
                   "pg_vip.dns_value is " + v + " and instance metadata is disabled.",
@@ -128,6 +124,36 @@ struct Route53Cloud::Impl {
       throw Error("instance metadata gave no IP address at " + std::string(path), e.what(),
                   "Set pg_vip.dns_value to this node's address.");
     }
+  }
+
+  // Why no request can be signed now (a role that cannot be assumed), or
+  // nullopt; only when another Cloud's credentials are used.
+  std::optional<AwsError> credentials_error() {
+    if (!credentials && options.credentials_ready) return options.credentials_ready();
+    return std::nullopt;
+  }
+
+  // The public address of the first Elastic IP: the address every node
+  // writes, since the Elastic IP follows the primary with the record.
+  std::string elastic_address() {
+    const std::string &id = options.elastic_ip;
+    if (id.empty())
+      throw Error("pg_vip.dns_value is elastic and pg_vip.elastic_ips is empty",
+                  "The record takes the public address of the first Elastic IP pg_vip.elastic_ips lists, and it "
+                  "lists none.",
+                  "Set pg_vip.elastic_ips to the Elastic IP's allocation id (eipalloc-...), or pg_vip.dns_value to "
+                  "private, public or an address.");
+    if (!options.elastic_ip_address)
+      throw Error("cannot read the public address of Elastic IP " + id,
+                  "This node's Route 53 Cloud was given no EC2 client.", "Set pg_vip.dns_value to that address.");
+    if (std::optional<AwsError> e = credentials_error())
+      throw Error("cannot read the public address of Elastic IP " + id, e->describe_for("AssumeRole"),
+                  "Fix the role pg_vip.role_arn names, or set pg_vip.dns_value to that address.");
+    std::string a = options.elastic_ip_address(id);
+    if (!is_ip_address(a))
+      throw Error("Elastic IP " + id + " has no usable public address",
+                  "DescribeAddresses gave \"" + a.substr(0, 64) + "\".", "Set pg_vip.dns_value to the address.");
+    return a;
   }
 
   // Looks once at each change still being propagated.
@@ -209,7 +235,16 @@ Placement Route53Cloud::prepare(const std::string &configured_interface) {
 std::vector<TargetRead> Route53Cloud::read(const std::vector<std::string> &ids, int attempts) {
   Impl &m = *impl_;
   std::vector<TargetRead> out;
+  std::optional<AwsError> unsigned_error = m.credentials_error();
   for (const auto &id : ids) {
+    if (unsigned_error) {
+      TargetRead r;
+      r.id = id;
+      r.error = unsigned_error;
+      r.failed_action = "AssumeRole";
+      out.push_back(std::move(r));
+      continue;
+    }
     std::optional<DnsTarget> t = parse_dns_target(id);
     if (!t) {
       TargetRead r;
@@ -252,6 +287,7 @@ Cloud::Applied Route53Cloud::apply(const std::vector<PointRequest> &points, cons
   for (const auto &id : fence.ids)
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   bool any_fence = false;
+  std::optional<AwsError> unsigned_error = ids.empty() ? std::nullopt : m.credentials_error();
   for (const auto &id : ids) {
     auto pi = std::find_if(points.begin(), points.end(), [&](const PointRequest &p) { return p.id == id; });
     bool point = pi != points.end();
@@ -264,12 +300,18 @@ Cloud::Applied Route53Cloud::apply(const std::vector<PointRequest> &points, cons
     std::optional<DnsTarget> t = parse_dns_target(id);
     aws::ChangeBatch batch;
     auto known = m.last.find(id);
-    try {
-      if (!t) throw ConfigError("\"" + id + "\" is not a Route 53 record (zone:name)");
-      if (known != m.last.end())
-        batch = dns_claim_batch(*t, m.me, known->second, point || (tag && stale_own_address(known->second, m.me)), tag);
-    } catch (const Error &e) {
-      o.error = config_error(e.what());
+    if (unsigned_error) {  // nothing sent: the batch could not be signed
+      o.action = "AssumeRole";
+      o.error = unsigned_error;
+    } else {
+      try {
+        if (!t) throw ConfigError("\"" + id + "\" is not a Route 53 record (zone:name)");
+        if (known != m.last.end())
+          batch =
+              dns_claim_batch(*t, m.me, known->second, point || (tag && stale_own_address(known->second, m.me)), tag);
+      } catch (const Error &e) {
+        o.error = config_error(e.what());
+      }
     }
     if (!o.error && known == m.last.end())
       o.error = AwsError{ErrorKind::Conflict, 0, "NotReadSinceLastChange",

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include "cloud.hpp"
 #include "credentials.hpp"
@@ -27,11 +28,24 @@ struct Route53CloudOptions {
   // pg_vip.dns_value: "private", "public", "elastic" or an address.
   std::string dns_value = "private";
   long dns_ttl = 10;
+  // With dns_value "elastic": the first of pg_vip.elastic_ips (empty: none
+  // is listed, which prepare() refuses, saying what to set), and what reads
+  // an allocation's public address (elastic_ip_lookup.hpp: the factory's,
+  // with EC2; a test's own). Asked once, by prepare(): an allocation's
+  // public address does not change while it exists.
+  std::string elastic_ip;
+  std::function<std::string(const std::string &allocation_id)> elastic_ip_address;
   aws::Environment env;
   // The credentials to sign with, when another Cloud owns them (the
   // targets' credentials: a role's, when one is set); null: this Cloud's
   // own chain. Asked at prepare(), after that Cloud's prepare().
   std::function<aws::CredentialSource *()> credentials;
+  // Asked before each read and change when `credentials` is given: makes
+  // them sign as the settings now say (a reload's role reaches Route 53
+  // even when no EC2 target is configured, whose requests would otherwise
+  // be the only ones to ask) and says why they cannot, the error of every
+  // record then (its action AssumeRole). Null: nothing to ask.
+  std::function<std::optional<aws::AwsError>()> credentials_ready;
   std::function<void(const std::string &)> log;  // retries, and each change once Route 53 has it everywhere
   std::function<void(const aws::Ec2Call &, const aws::Ec2Result &)> on_attempt;
 };

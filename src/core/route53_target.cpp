@@ -106,7 +106,12 @@ TargetRead dns_target_read(const std::string &id, const aws::TargetRead &records
   std::string shown;
   for (const auto &v : values) shown += (shown.empty() ? "" : ",") + v;
   bool one = values.size() == 1;
-  if (one && values.front() == canonical_address(me.address)) {
+  // An address every node writes (dns_value = elastic: the Elastic IP's)
+  // does not say whose the record is; the fence does, when it names that
+  // address with another interface.
+  bool shared = one && fence && fence->address == values.front() && !tag_interface(fence->value).empty() &&
+                tag_interface(fence->value) != me.interface_id;
+  if (one && !shared && values.front() == canonical_address(me.address)) {
     r.state = TargetState::Ours;
     r.interface_id = me.interface_id;
     r.points_at = me.interface_id;

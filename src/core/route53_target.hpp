@@ -61,7 +61,9 @@ bool is_ip_address(const std::string &address);  // IPv4 or IPv6, as text
 std::string address_type(const std::string &address);
 
 // A read of a DNS target in every kind's words. The address record holding
-// exactly this node's address is Ours; the address the fence record names,
+// exactly this node's address is Ours, unless the fence names that address
+// with another interface (an address every node writes: the Elastic IP's,
+// for dns_value = elastic), which is Other at that interface; the address the fence record names,
 // Other at the interface in the fence's tag (so that the controller sees the
 // holder's own record); any other address, Other at that address; none,
 // Missing. The fence record's tag is the fence tag; a fence record pg_vip

@@ -113,9 +113,9 @@ inline constexpr Setting kSettings[] = {
                  "Route 53 records pointed at the primary, each as hosted zone id:record name; empty: none."),
     int_setting("pg_vip.dns_ttl", 10, 0, kMaxDnsTtlSeconds, Unit::S, "The TTL of the Route 53 records pg_vip writes."),
     text_setting("pg_vip.dns_value", Type::String, "private", parse_dns_value,
-                 "`private`, `public`, or an IPv4 or IPv6 address",
+                 "`private`, `public`, `elastic`, or an IPv4 or IPv6 address",
                  "What the Route 53 records point at: the primary's private or public address (from instance "
-                 "metadata), or this node's own fixed address."),
+                 "metadata), the first Elastic IP's public address, or this node's own fixed address."),
     text_setting("pg_vip.route53_endpoint", Type::String, "", normalize_route53_endpoint,
                  "an `http` or `https` URL: scheme, host, optional port; or empty",
                  "The Route 53 API endpoint URL; empty: AWS_ENDPOINT_URL_ROUTE_53, AWS_ENDPOINT_URL, then the "

@@ -471,11 +471,10 @@ std::string parse_dns_value(std::string_view raw) {
   auto value = trim(raw);
   std::string lower;
   for (char c : value) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "private" || lower == "public") return lower;
-  if (lower == "elastic")
-    reject("dns_value", raw,
-           "\"elastic\" (the primary's Elastic IP) is not supported yet. Set \"private\", \"public\", or each "
-           "node's own address.");
+  // "elastic" needs pg_vip.elastic_ips too: that is checked where both
+  // settings are known (the Route 53 Cloud, the preflight's configuration
+  // row), not here, where another setting's value may not be loaded yet.
+  if (lower == "private" || lower == "public" || lower == "elastic") return lower;
   std::string text(value);
   unsigned char buf[16];
   char out[INET6_ADDRSTRLEN];

@@ -336,4 +336,22 @@ void TargetCredentials::invalidate() noexcept {
   else own_.invalidate();
 }
 
+std::optional<AwsError> ready_target_credentials(TargetCredentials &credentials, const RoleSettings &settings) {
+  try {
+    credentials.configure(settings);
+    if (!credentials.uses_role()) return std::nullopt;
+    (void) credentials.get();
+    return std::nullopt;
+  } catch (const AssumeRoleFailure &f) {
+    AwsError e = f.error();
+    // The request id and STS's long message are in the log line of the
+    // retry; a target's last_error is short, and says what to fix.
+    e.message = assume_role_problem(f, settings.arn);
+    e.request_id.clear();
+    return e;
+  } catch (const Error &f) {
+    return AwsError{ErrorKind::Invalid, 0, "InvalidRoleSettings", f.what(), ""};
+  }
+}
+
 }  // namespace pg_vip::aws

@@ -153,6 +153,15 @@ struct RoleSettings {
 // own words. Never a secret.
 std::string assume_role_problem(const AssumeRoleFailure &failure, const std::string &role_arn);
 
+class TargetCredentials;
+// Makes `credentials` sign as `settings` say (the role as a reload left it;
+// the caller fills in the default session name) and, with a role, has the
+// role's credentials ready. nullopt, or the error every target it signs for
+// then carries (its action AssumeRole), saying what to fix. Each Cloud
+// whose targets sign with these calls it before its requests, so that a
+// reload reaches every kind, whichever kinds are configured.
+std::optional<AwsError> ready_target_credentials(TargetCredentials &credentials, const RoleSettings &settings);
+
 // The credentials the targets' requests are signed with (issue 20's split,
 // actions.hpp's Action::on_node): without a role the node's own (`own`,
 // the usual chain), with one the role's, assumed with `own`. The node's

@@ -10,6 +10,7 @@
 
 #include "core/cloud_set.hpp"
 #include "core/ec2_cloud.hpp"
+#include "core/elastic_ip_lookup.hpp"
 #include "core/fence.hpp"
 #include "core/route53_cloud.hpp"
 #include "integration/fake_aws.hpp"
@@ -240,4 +241,91 @@ TEST_F(Route53CloudTest, ARecordAlreadyHereGetsTheSettingsTtlWithTheFence) {
   int before = route53_count("ChangeResourceRecordSets", 200);
   a->apply({}, "eni-0a00000a", tag("node-a", "eni-0a00000a", 1), 4);
   EXPECT_EQ(route53_count("ChangeResourceRecordSets", 200), before + 1);
+}
+
+// Credentials another Cloud owns (the role's) and cannot make ready: every
+// record's read and batch carries that error, as AssumeRole's, and nothing
+// is sent to Route 53; once they are ready again the record is read. The
+// readiness is asked before each read and batch, so a reload's role
+// reaches the records even when no other kind's request would ask.
+TEST_F(Route53CloudTest, CredentialsThatCannotBeMadeReadyAreEveryRecordsErrorAndNothingIsSent) {
+  Clock clock;
+  aws::CredentialProvider shared(aws::CredentialOptions{}, fake::static_key_env(false), nullptr, clock);
+  std::optional<aws::AwsError> problem =
+      aws::AwsError{aws::ErrorKind::Authorization, 403, "AccessDenied", "the role cannot be assumed", ""};
+  int asked = 0;
+  Route53CloudOptions o = options("10.0.1.11");
+  o.credentials = [&shared]() -> aws::CredentialSource * { return &shared; };
+  o.credentials_ready = [&] {
+    ++asked;
+    return problem;
+  };
+  Route53Cloud b(o, time);
+  b.prepare("eni-0b00000b");
+  int reads = route53_count("ListResourceRecordSets"), changes = route53_count("ChangeResourceRecordSets");
+  auto r = b.read({kRecord}, 2);
+  ASSERT_TRUE(r[0].error);
+  EXPECT_EQ(r[0].error->code, "AccessDenied");
+  EXPECT_EQ(r[0].failed_action, "AssumeRole");
+  auto a = b.apply({{kRecord, false}}, "eni-0b00000b", tag("node-b", "eni-0b00000b", 2), 4);
+  ASSERT_TRUE(a.points[0].error);
+  EXPECT_EQ(a.points[0].action, "AssumeRole");
+  EXPECT_TRUE(a.fence_of(kRecord).error);
+  EXPECT_EQ(route53_count("ListResourceRecordSets"), reads) << "no read was sent";
+  EXPECT_EQ(route53_count("ChangeResourceRecordSets"), changes) << "no batch was sent";
+  problem.reset();
+  r = b.read({kRecord}, 2);
+  EXPECT_FALSE(r[0].error) << r[0].error->describe();
+  EXPECT_EQ(asked, 3) << "asked before each read and batch";
+}
+
+// pg_vip.dns_value = elastic: the record takes the first Elastic IP's
+// public address, read once with DescribeAddresses by allocation id.
+TEST_F(Route53CloudTest, ElasticTakesTheFirstElasticIpsPublicAddressReadOnce) {
+  Clock clock;
+  aws::CredentialProvider keys(aws::CredentialOptions{}, fake::static_key_env(false), nullptr, clock);
+  aws::ElasticIpLookupOptions lookup;
+  lookup.region = "us-east-1";
+  lookup.ec2_endpoint = aws.ec2_url();
+  lookup.env = fake::static_key_env(false);
+  EXPECT_EQ(aws::elastic_ip_public_address(lookup, "eipalloc-0a000002", keys, time), "198.51.100.11");
+  try {
+    aws::elastic_ip_public_address(lookup, "eipalloc-0a0000ff", keys, time);
+    ADD_FAILURE() << "an allocation that does not exist has no address";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("eipalloc-0a0000ff"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.hint()).find("pg_vip.elastic_ips"), std::string::npos) << e.hint();
+  }
+
+  int lookups = 0;
+  Route53CloudOptions o = options("elastic");
+  o.elastic_ip = "eipalloc-0a000002";
+  o.elastic_ip_address = [&](const std::string &id) {
+    ++lookups;
+    return aws::elastic_ip_public_address(lookup, id, keys, time);
+  };
+  Route53Cloud b(o, time);
+  b.prepare("eni-0b00000b");
+  EXPECT_EQ(b.address(), "198.51.100.11");
+  ASSERT_FALSE(b.read({kRecord}, 2)[0].error);
+  auto a = b.apply({{kRecord, false}}, "eni-0b00000b", tag("node-b", "eni-0b00000b", 2), 4);
+  ASSERT_TRUE(a.points[0].ok()) << a.points[0].error->describe();
+  EXPECT_NE(zone_state("Z0A00000000000000000A").find("198.51.100.11"), std::string::npos);
+  auto r = b.read({kRecord}, 2);
+  EXPECT_EQ(r[0].state, TargetState::Ours) << "the record holds the Elastic IP's address: this node's";
+  b.prepare("eni-0b00000b");
+  EXPECT_EQ(lookups, 1) << "an allocation's public address is read once";
+}
+
+TEST_F(Route53CloudTest, ElasticWithoutAnElasticIpSaysWhatToSet) {
+  Route53CloudOptions o = options("elastic");
+  o.elastic_ip_address = [](const std::string &) -> std::string { return "198.51.100.11"; };
+  Route53Cloud b(o, time);
+  try {
+    b.prepare("eni-0b00000b");
+    ADD_FAILURE() << "elastic needs pg_vip.elastic_ips";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("pg_vip.elastic_ips is empty"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.hint()).find("Set pg_vip.elastic_ips"), std::string::npos) << e.hint();
+  }
 }

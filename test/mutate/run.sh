@@ -30,9 +30,14 @@
 #   MUTATE_KEEP=1  keep the temporary directory (each mutation's copy, build
 #                  log and simulation output) and say where it is
 #
+# A mutation may name the kinds of target its seeds configure (`kinds:` in
+# the list, the simulation's --kinds): a mutation of the Route 53 code means
+# nothing on route tables alone. Without it the simulation's default.
+#
 # First the unmutated simulation is built from the same objects and run over
-# the same seeds: if it reports a violation, no result would mean anything,
-# and the script stops (exit 2). Then one line per mutation, in the list's
+# the same seeds, once for each --kinds the chosen mutations name: if it
+# reports a violation, no result would mean anything, and the script stops
+# (exit 2). Then one line per mutation, in the list's
 # order:
 #   caught      NAME  S3, seed 17 (12 of 300 seeds): <the violation, cut short>
 #   MISSED      NAME  no violation in 300 seeds
@@ -83,7 +88,7 @@ read -r -a LIBS <<<"$MUTATE_LIBS"
 OBJ=$TOP/$MUTATE_OBJ
 
 # ---- The list -------------------------------------------------------------
-names=() files=() cis=() equivs=() origs=() repls=() lines=()
+names=() files=() cis=() equivs=() origs=() repls=() lines=() kinds=()
 list_error() {
   echo "mutate: $LIST:$1: $2" >&2
   exit 2
@@ -113,14 +118,19 @@ while IFS= read -r line || [ -n "$line" ]; do
         [ "$w" = ci ] || list_error "$n" "mutation $name: unknown mark '$w' (the only mark is ci)"
         ci=1
       done
-      names+=("$name") files+=("") cis+=("$ci") equivs+=("") origs+=("") repls+=("") lines+=("$n")
+      names+=("$name") files+=("") cis+=("$ci") equivs+=("") origs+=("") repls+=("") lines+=("$n") kinds+=("")
       have_orig=
       ;;
-    'file: '* | 'equivalent: '* | '- '* | '-' | '+ '* | '+')
+    'file: '* | 'equivalent: '* | 'kinds: '* | '- '* | '-' | '+ '* | '+')
       [ "$i" -ge 0 ] || list_error "$n" "'$line' before any 'mutation NAME' line"
       case $line in
         'file: '*) files[i]=${line#file: } ;;
         'equivalent: '*) equivs[i]=${line#equivalent: } ;;
+        'kinds: '*)
+          kinds[i]=${line#kinds: }
+          [[ ${kinds[$i]} =~ ^(route|mixed|eip|dns|any)$ ]] ||
+            list_error "$n" "mutation ${names[$i]}: kinds '${kinds[$i]}': one of route, mixed, eip, dns, any (the simulation's --kinds)"
+          ;;
         -*)
           [ -z "${repls[$i]}" ] || list_error "$n" "mutation ${names[$i]}: an original line after the replacement"
           text=${line#-}
@@ -187,11 +197,13 @@ link() {
   "$CXX" "${CXXFLAGS[@]}" -o "$out" "${objs[@]}" "${LIBS[@]}"
 }
 
-# simulate BIN DIR TIMEOUT: runs its scripted scenarios (each a situation
-# the random seeds reach seldom), then, when they all pass, the seeds;
-# leaves the output in DIR/scen.out and DIR/sim.out, the exit statuses in
-# DIR/scen.rc and DIR/sim.rc.
+# simulate BIN DIR TIMEOUT [KINDS]: runs its scripted scenarios (each a
+# situation the random seeds reach seldom), then, when they all pass, the
+# seeds (with --kinds KINDS when given); leaves the output in DIR/scen.out
+# and DIR/sim.out, the exit statuses in DIR/scen.rc and DIR/sim.rc.
 simulate() {
+  local kind_args=()
+  [ -z "${4:-}" ] || kind_args=(--kinds "$4")
   timeout "$3" "$1" --scenario all >"$2/scen.out" 2>&1
   echo $? >"$2/scen.rc"
   if [ "$(cat "$2/scen.rc")" != 0 ]; then
@@ -199,7 +211,7 @@ simulate() {
     echo 0 >"$2/sim.rc"
     return
   fi
-  timeout "$3" "$1" --seeds "$SEEDS" --steps "$STEPS" >"$2/sim.out" 2>&1
+  timeout "$3" "$1" --seeds "$SEEDS" --steps "$STEPS" "${kind_args[@]}" >"$2/sim.out" 2>&1
   echo $? >"$2/sim.rc"
 }
 
@@ -209,29 +221,44 @@ failed_scenario() {
        /^  result: FAIL/{print name ":" (why ? why : " failed"); exit} /^  result: pass/{why=""}' "$1/scen.out"
 }
 
-echo "mutate: the unmutated simulation, $SEEDS seeds of $STEPS steps"
 mkdir -p "$tmp/base"
 if ! link "$tmp/base/pg_vip_sim" 2>"$tmp/base/build.log"; then
   cat "$tmp/base/build.log"
   echo "mutate: the unmutated simulation does not link" >&2
   exit 2
 fi
-t0=$SECONDS
-simulate "$tmp/base/pg_vip_sim" "$tmp/base" 3600
-base_seconds=$((SECONDS - t0))
-if [ "$(cat "$tmp/base/scen.rc")" != 0 ]; then
-  grep -E '^(scenario |  result)' "$tmp/base/scen.out"
-  echo "mutate: the unmutated simulation fails a scenario: no mutation's result would mean anything" >&2
-  exit 2
-fi
-if [ "$(cat "$tmp/base/sim.rc")" != 0 ]; then
-  grep -m3 -E '^violation of ' "$tmp/base/sim.out"
-  tail -n 1 "$tmp/base/sim.out"
-  echo "mutate: the unmutated simulation fails: no mutation's result would mean anything" >&2
-  exit 2
-fi
+# Each --kinds the chosen mutations run with ("" the default), once; the
+# slowest sets the timeout.
+base_kinds=()
+for i in "${selected[@]}"; do
+  [ -z "${equivs[$i]}" ] || continue
+  seen=0
+  for k in "${base_kinds[@]}"; do [ "$k" != "${kinds[$i]}" ] || seen=1; done
+  [ "$seen" -eq 1 ] || base_kinds+=("${kinds[$i]}")
+done
+base_seconds=0
+for k in "${base_kinds[@]}"; do
+  echo "mutate: the unmutated simulation, $SEEDS seeds of $STEPS steps${k:+, --kinds $k}"
+  d=$tmp/base/${k:-default}
+  mkdir -p "$d"
+  t0=$SECONDS
+  simulate "$tmp/base/pg_vip_sim" "$d" 3600 "$k"
+  [ $((SECONDS - t0)) -le "$base_seconds" ] || base_seconds=$((SECONDS - t0))
+  if [ "$(cat "$d/scen.rc")" != 0 ]; then
+    grep -E '^(scenario |  result)' "$d/scen.out"
+    echo "mutate: the unmutated simulation fails a scenario: no mutation's result would mean anything" >&2
+    exit 2
+  fi
+  if [ "$(cat "$d/sim.rc")" != 0 ]; then
+    grep -m3 -E '^violation of ' "$d/sim.out"
+    tail -n 1 "$d/sim.out"
+    echo "mutate: the unmutated simulation${k:+ (--kinds $k)} fails: no mutation's result would mean anything" >&2
+    exit 2
+  fi
+  echo "mutate: $(tail -n 1 "$d/sim.out") ($((SECONDS - t0)) s)"
+done
 TIMEOUT=${MUTATE_TIMEOUT:-$((base_seconds * 20 > 60 ? base_seconds * 20 : 60))}
-echo "mutate: $(tail -n 1 "$tmp/base/sim.out") (${base_seconds} s); each mutation may run ${TIMEOUT} s"
+echo "mutate: each mutation may run ${TIMEOUT} s"
 
 # check I: the mutated text of its file on stdout, or why not on stderr.
 mutated_text() {
@@ -279,7 +306,7 @@ run_one() {
     printf '%-11s %-34s %s\n' BROKEN "$name" "does not link: $(grep -m1 -E 'error' "$d/build.log")" >"$tmp/$i.line"
     return
   fi
-  simulate "$d/pg_vip_sim" "$d" "$TIMEOUT"
+  simulate "$d/pg_vip_sim" "$d" "$TIMEOUT" "${kinds[$i]}"
   rc=$(cat "$d/sim.rc")
   local first summary scen
   first=$(grep -m1 -E '^violation of ' "$d/sim.out")

@@ -3,7 +3,8 @@
 # compare-and-swap batch with its fence TXT record; the old primary
 # restarted is fenced for the record too and sends nothing; a record moved
 # behind the holder's back is put back; throttled Route 53 is retried; a
-# hosted zone that does not exist is that record's error alone.
+# hosted zone that does not exist is that record's error alone; with
+# pg_vip.dns_value = elastic the record takes the Elastic IP's address.
 use strict;
 use warnings;
 use FindBin;
@@ -147,5 +148,12 @@ ok($b->poll_query_until('postgres',
   or diag(targets($b, "id || ':' || state || ':' || coalesce(last_error, '')"));
 is($b->safe_psql('postgres', "SELECT count(*) FROM vip_targets() WHERE state = 'ours'"), '5',
 	'every other target is still ours');
+
+# pg_vip.dns_value = elastic: the record takes the first Elastic IP's public
+# address (eipalloc-0a000002's, read once with DescribeAddresses).
+$b->append_conf('postgresql.conf', "pg_vip.dns_records = '$record'\npg_vip.dns_value = 'elastic'\n");
+$b->reload;
+ok(wait_until(sub { address() eq '198.51.100.11' }, 30), "dns_value = elastic: the record holds the Elastic IP's public address")
+  or diag(address() . ' ' . targets($b, "id || ':' || state || ':' || coalesce(last_error, '')"));
 
 done_testing();

@@ -270,6 +270,22 @@ TEST(Preflight, NotConfiguredSaysWhichSetting) {
   }
 }
 
+// dns_value = elastic names the first Elastic IP: without pg_vip.elastic_ips
+// there is none, and the configuration row says what to set.
+TEST(Preflight, ElasticDnsValueWithoutElasticIpsSaysWhatToSet) {
+  Observed s = healthy();
+  s.dns_records = {"Z0A00000000000000000A:primary.db.example.internal."};
+  s.dns_value = "elastic";
+  s.elastic_ips.clear();
+  auto rows = evaluate(s);
+  const auto &c = row(rows, "configuration");
+  EXPECT_FALSE(c.ok);
+  EXPECT_TRUE(has(c.detail, "pg_vip.dns_value is elastic and pg_vip.elastic_ips is empty")) << c.detail;
+  EXPECT_TRUE(has(c.hint, "Set pg_vip.elastic_ips")) << c.hint;
+  s.elastic_ips = {"eipalloc-0a000002"};
+  EXPECT_TRUE(row(evaluate(s), "configuration").ok) << "with an Elastic IP listed, the setting is whole";
+}
+
 TEST(Preflight, SkippedPermissionsSayWhy) {
   Observed s = healthy();
   for (auto &p : s.permissions) p.skipped = Problem{"Not checked: no AWS credentials.", "Fix the credentials check."};

@@ -90,6 +90,17 @@ TEST(Route53Target, AReadIsOursOtherOrMissingInEveryKindsWords) {
   r = dns_target_read(kId, records(two, std::nullopt), kMe, kVip);
   EXPECT_EQ(r.state, TargetState::Other);
   EXPECT_EQ(r.points_at, "10.0.1.10,10.0.1.11");
+  // An address every node writes (dns_value = elastic): whose it is, the
+  // fence says. Another node's fence on it: Other at that node's interface;
+  // this node's own: Ours.
+  r = dns_target_read(kId, records(a_record("10.0.1.11"), dns_fence_text({key, "10.0.1.11", a_tag})), kMe, kVip);
+  EXPECT_EQ(r.state, TargetState::Other);
+  EXPECT_EQ(r.interface_id, "eni-0a00000a");
+  EXPECT_EQ(r.points_at, "eni-0a00000a");
+  r = dns_target_read(
+      kId, records(a_record("10.0.1.11"), dns_fence_text({key, "10.0.1.11", tag_of("node-b", "eni-0b00000b", 2)})), kMe,
+      kVip);
+  EXPECT_EQ(r.state, TargetState::Ours);
   // No address record: Missing.
   r = dns_target_read(kId, records(std::nullopt, std::nullopt), kMe, kVip);
   EXPECT_EQ(r.state, TargetState::Missing);
