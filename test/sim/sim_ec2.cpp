@@ -443,7 +443,10 @@ Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const st
       Sent s{start, node_, "Point", id, eni, false, start};
       if (ec2_.on_send) ec2_.on_send(s);
       done = attempt(
-          address ? "AssociateAddress" : secondary ? "AssignPrivateIpAddresses" : "ReplaceRoute", start, attempts,
+          address     ? "AssociateAddress"
+          : secondary ? "AssignPrivateIpAddresses"
+                      : "ReplaceRoute",
+          start, attempts,
           [ec2 = &ec2_, node = node_, id, eni, start, moves_after](Millis at, bool late) {
             auto move = [ec2, node, id, eni, start](Millis when, bool was_late) {
               ec2->write_route(when, node, id, eni, start, was_late);

@@ -33,8 +33,11 @@
 // The kinds of target (--kinds): route (the default) configures 1 to 3
 // route tables; mixed, 1 to 3 route tables and 1 or 2 Elastic IPs; eip, 1 to
 // 3 Elastic IPs and no table; dns, 1 or 2 Route 53 records beside 1 to 3
-// route tables, or (3 seeds in 10) alone; any, by the seed's number: 1, 5,
-// 9, ... route, 2, 6, 10, ... mixed, 3, 7, 11, ... eip, 4, 8, 12, ... dns. A route seed draws nothing more than
+// route tables, or (3 seeds in 10) alone; secondary, 1 to 3 secondary
+// private IPs (assigned up to 6 s after AssignPrivateIpAddresses answers;
+// the fence their subnet's tag for each) beside route tables or (half the
+// seeds) alone; any, by the seed's number modulo 5: 0 dns, 1 route,
+// 2 mixed, 3 eip, 4 secondary. A route seed draws nothing more than
 // it did before Elastic IPs were simulated, so it runs the same whichever
 // option chose it. An Elastic IP is read with DescribeAddresses, which has
 // its own eventual consistency drawn per seed: every read at least a lag of
@@ -149,7 +152,7 @@
 //
 // Usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace]
 //                   [--ignore S4,S3] [--keep-going] [--world wide|classic] [--[no-]<item>]...
-//                   [--kinds route|mixed|eip|any] [--address-lag MS] [--route-lag MS]
+//                   [--kinds route|mixed|eip|dns|secondary|any] [--address-lag MS] [--route-lag MS]
 //                   [--scenario NAME|all|open|list]
 #include <algorithm>
 #include <cmath>
@@ -3137,13 +3140,13 @@ int main(int argc, char **argv) {
   for (long k = 0; k < seeds; ++k) {
     uint64_t seed = first + static_cast<uint64_t>(k);
     // any: by the seed's number, so that a seed replays alike on its own.
-    Kinds kind = kinds == "mixed" ? Kinds::Mixed
-                 : kinds == "eip" ? Kinds::Eip
-                 : kinds == "dns" ? Kinds::Dns
+    Kinds kind = kinds == "mixed"       ? Kinds::Mixed
+                 : kinds == "eip"       ? Kinds::Eip
+                 : kinds == "dns"       ? Kinds::Dns
                  : kinds == "secondary" ? Kinds::Secondary
-                 : kinds == "any"
-                     ? std::vector<Kinds>{Kinds::Dns, Kinds::Route, Kinds::Mixed, Kinds::Eip, Kinds::Secondary}[seed % 5]
-                                  : Kinds::Route;
+                 : kinds == "any"       ? std::vector<Kinds>{Kinds::Dns, Kinds::Route, Kinds::Mixed, Kinds::Eip,
+                                                             Kinds::Secondary}[seed % 5]
+                                        : Kinds::Route;
     ++by_kinds[kind];
     Run run(seed, steps, trace && one, flags, kind);
     run.ignored = ignored;
