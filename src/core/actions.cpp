@@ -28,6 +28,13 @@ ResourceType network_interface() {
            "ec2:ResourceTag/${TagKey}", "ec2:Subnet", "ec2:Vpc"}};
 }
 
+ResourceType subnet() {
+  return {
+      "subnet",
+      "arn:${Partition}:ec2:${Region}:${Account}:subnet/${SubnetId}",
+      {"aws:ResourceTag/${TagKey}", "ec2:AvailabilityZone", "ec2:ResourceTag/${TagKey}", "ec2:SubnetID", "ec2:Vpc"}};
+}
+
 // `type` with the keys the reference lists for CreateTags on it: its own,
 // and the request's tags (`more`: what CreateTags adds besides).
 ResourceType create_tags_on(ResourceType type, std::vector<const char *> more = {}) {
@@ -87,7 +94,9 @@ std::vector<Action> build_table() {
       describe(K::ElasticIp, "DescribeAddresses",
                "Reads every configured Elastic IP's association and fence tags in one call."),
       describe(K::SecondaryIp, "DescribeNetworkInterfaces",
-               "Reads which interface holds each secondary IP, and the interface's fence tags."),
+               "Reads this node's subnet once, then which interface of that subnet holds each secondary IP."),
+      describe(K::SecondaryIp, "DescribeSubnets",
+               "Reads the secondary IPs' fence tags on this node's subnet, with where they are."),
 
       // --- Route tables.
       row(K::Route, S::Ec2, "ReplaceRoute", kChanges, kDryRun, {route_table()}, kRegion, "PgVipMoveRoute",
@@ -117,15 +126,16 @@ std::vector<Action> build_table() {
       row(K::SecondaryIp, S::Ec2, "AssignPrivateIpAddresses", kChanges, kNoDryRun, {network_interface()}, kRegion,
           "PgVipMoveSecondaryIp", "Assigns the secondary IPs to this node's interface, taking them from their holder.",
           "on the nodes' network interfaces"),
-      row(K::SecondaryIp, S::Ec2, "CreateTags", kChanges, kDryRun,
-          {create_tags_on(network_interface(), {"ec2:AuthorizedUser", "ec2:Permission"})}, kCreateTags,
-          "PgVipWriteFenceTag",
-          "Writes this timeline's fence tag on the node's interface, when the fence is kept there.",
-          "on the nodes' network interfaces for this VIP's fence tag keys"),
-      row(K::SecondaryIp, S::Ec2, "DeleteTags", kChanges, kDryRun, {delete_tags_on(network_interface())}, kDeleteTags,
-          "PgVipDeleteOldFenceTags",
-          "Deletes older timelines' fence tags from the node's interface, when the fence is kept there.",
-          "on the nodes' network interfaces for this VIP's fence tag keys"),
+      // A secondary IP's fence is on its subnet, under the address's own
+      // key (ec2_addresses.hpp): statements of their own, whose condition
+      // names those keys.
+      row(K::SecondaryIp, S::Ec2, "CreateTags", kChanges, kDryRun, {create_tags_on(subnet())}, kCreateTags,
+          "PgVipWriteAddressFenceTag", "Writes this timeline's fence tag for each secondary IP on its subnet.",
+          "on the nodes' subnet for the secondary IPs' fence tag keys"),
+      row(K::SecondaryIp, S::Ec2, "DeleteTags", kChanges, kDryRun, {delete_tags_on(subnet())}, kDeleteTags,
+          "PgVipDeleteOldAddressFenceTags",
+          "Deletes older timelines' fence tags of the secondary IPs from their subnet.",
+          "on the nodes' subnet for the secondary IPs' fence tag keys"),
 
       // --- Route 53 records. Route 53 has no DryRun.
       row(K::Dns, S::Route53, "ChangeResourceRecordSets", kChanges, kNoDryRun, {hosted_zone()},

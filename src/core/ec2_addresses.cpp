@@ -7,6 +7,7 @@
 
 #include "ec2_xml_reader.hpp"
 #include "error.hpp"
+#include "fence.hpp"
 #include "notify.hpp"
 
 namespace pg_vip::aws {
@@ -37,6 +38,12 @@ void check_network_interface_id(const std::string &id) {
   if (!is_network_interface_id(id))
     throw ConfigError("invalid network interface id \"" + shown(id) + "\"",
                       "A network interface id is \"eni-\" followed by 8 or 17 lower-case hex digits.");
+}
+
+void check_subnet_id(const std::string &id) {
+  if (!is_subnet_id(id))
+    throw ConfigError("invalid subnet id \"" + shown(id) + "\"",
+                      "A subnet id is \"subnet-\" followed by 8 or 17 lower-case hex digits.");
 }
 
 void check_private_ip(const std::string &address) {
@@ -74,6 +81,7 @@ std::string unique_id(const xmlNode *item, const char *field, std::set<std::stri
 
 bool is_allocation_id(std::string_view id) { return is_ec2_id(id, "eipalloc-"); }
 bool is_network_interface_id(std::string_view id) { return is_ec2_id(id, "eni-"); }
+bool is_subnet_id(std::string_view id) { return is_ec2_id(id, "subnet-"); }
 
 bool is_ipv4_address(std::string_view address) {
   if (address.empty() || address.size() > 15) return false;
@@ -99,18 +107,30 @@ Ec2Call associate_address(const std::string &allocation_id, const std::string &n
   return c;
 }
 
-Ec2Call describe_addresses(const std::vector<std::string> &allocation_ids) {
-  if (allocation_ids.empty())
-    throw ConfigError("no Elastic IP to describe", "Without allocation ids EC2 describes every address in the region.");
+namespace {
+
+// A Describe* of the resources `ids` (each checked, none twice) as
+// `param`.N: never of none, which EC2 would take for every one.
+Ec2Call describe_each(const char *action, const char *param, const std::vector<std::string> &ids,
+                      void (*check)(const std::string &), const std::string &what, const char *none,
+                      const char *none_detail) {
+  if (ids.empty()) throw ConfigError(none, none_detail);
   std::set<std::string> seen;
-  Ec2Call c{"DescribeAddresses", {}};
-  for (std::size_t i = 0; i < allocation_ids.size(); ++i) {
-    check_allocation_id(allocation_ids[i]);
-    if (!seen.insert(allocation_ids[i]).second)
-      throw ConfigError("Elastic IP \"" + allocation_ids[i] + "\" is listed twice");
-    c.params.emplace_back("AllocationId." + std::to_string(i + 1), allocation_ids[i]);
+  Ec2Call c{action, {}};
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    check(ids[i]);
+    if (!seen.insert(ids[i]).second) throw ConfigError(what + " \"" + ids[i] + "\" is listed twice");
+    c.params.emplace_back(std::string(param) + "." + std::to_string(i + 1), ids[i]);
   }
   return c;
+}
+
+}  // namespace
+
+Ec2Call describe_addresses(const std::vector<std::string> &allocation_ids) {
+  return describe_each("DescribeAddresses", "AllocationId", allocation_ids, check_allocation_id, "Elastic IP",
+                       "no Elastic IP to describe",
+                       "Without allocation ids EC2 describes every address in the region.");
 }
 
 Ec2Call assign_private_ip_addresses(const std::string &network_interface_id,
@@ -133,7 +153,7 @@ Ec2Call assign_private_ip_addresses(const std::string &network_interface_id,
   return c;
 }
 
-Ec2Call describe_interfaces_holding(const std::vector<std::string> &addresses) {
+Ec2Call describe_interfaces_holding(const std::vector<std::string> &addresses, const std::string &subnet_id) {
   // Without addresses the filter would match nothing and EC2 would list
   // every interface of the account instead.
   if (addresses.empty()) throw ConfigError("no private IP to look for");
@@ -142,7 +162,52 @@ Ec2Call describe_interfaces_holding(const std::vector<std::string> &addresses) {
     check_private_ip(addresses[i]);
     c.params.emplace_back("Filter.1.Value." + std::to_string(i + 1), addresses[i]);
   }
+  if (!subnet_id.empty()) {
+    check_subnet_id(subnet_id);
+    c.params.emplace_back("Filter.2.Name", "subnet-id");
+    c.params.emplace_back("Filter.2.Value.1", subnet_id);
+  }
   return c;
+}
+
+Ec2Call describe_subnets(const std::vector<std::string> &subnet_ids) {
+  return describe_each("DescribeSubnets", "SubnetId", subnet_ids, check_subnet_id, "subnet", "no subnet to describe",
+                       "Without subnet ids EC2 describes every subnet in the region.");
+}
+
+std::string secondary_ip_fence_scope(const std::string &address) { return address + "/32"; }
+
+namespace {
+std::optional<std::string> rekey(const std::string &from, const std::string &to, const std::string &key) {
+  std::optional<uint32_t> tl = fence_tag_key_timeline(from, key);
+  if (!tl) return std::nullopt;
+  return *tl == 0 ? legacy_fence_tag_key(to) : fence_tag_key(to, *tl);
+}
+}  // namespace
+
+std::optional<std::string> subnet_fence_key(const std::string &vip, const std::string &address,
+                                            const std::string &vip_key) {
+  return rekey(vip, secondary_ip_fence_scope(address), vip_key);
+}
+
+std::optional<std::string> vip_fence_key(const std::string &vip, const std::string &address,
+                                         const std::string &subnet_key) {
+  return rekey(secondary_ip_fence_scope(address), vip, subnet_key);
+}
+
+std::vector<Subnet> parse_subnets(const std::string &body) {
+  Doc doc = parse(body);
+  std::vector<Subnet> out;
+  std::set<std::string> seen;
+  for (const xmlNode *item : answer_items(doc, "DescribeSubnetsResponse", "subnetSet")) {
+    Subnet s;
+    s.id = unique_id(item, "subnetId", seen, "a subnet");
+    s.vpc_id = child_text(item, "vpcId");
+    s.cidr_block = child_text(item, "cidrBlock");
+    s.tags = tags_of(item, "a subnet");
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 std::vector<ElasticIp> parse_addresses(const std::string &body) {
@@ -187,6 +252,8 @@ std::vector<InterfaceAddresses> parse_interface_addresses(const std::string &bod
   for (const xmlNode *item : answer_items(doc, "DescribeNetworkInterfacesResponse", "networkInterfaceSet")) {
     InterfaceAddresses n;
     n.network_interface_id = unique_id(item, "networkInterfaceId", interfaces, "a network interface");
+    n.subnet_id = child_text(item, "subnetId");
+    n.vpc_id = child_text(item, "vpcId");
     std::set<std::string> addresses;
     int primaries = 0;
     for (const xmlNode *a : items(child(item, "privateIpAddressesSet"))) {

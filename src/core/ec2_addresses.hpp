@@ -12,6 +12,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,9 +45,44 @@ Ec2Call assign_private_ip_addresses(const std::string &network_interface_id, con
 
 // The interfaces that hold any of `addresses` (a private IPv4 address,
 // primary or secondary), in one DescribeNetworkInterfaces: the filter
-// addresses.private-ip-address with every address as a value. An empty
-// list is refused: EC2 would describe every interface.
-Ec2Call describe_interfaces_holding(const std::vector<std::string> &addresses);
+// addresses.private-ip-address with every address as a value and, with
+// `subnet_id`, subnet-id: private addresses overlap between VPCs (and
+// other services' interfaces hold them too), so an address is looked for
+// only in the subnet it moves within. An empty list is refused: EC2 would
+// describe every interface.
+Ec2Call describe_interfaces_holding(const std::vector<std::string> &addresses, const std::string &subnet_id = {});
+
+// "subnet-" and 8 or 17 lower-case hex digits.
+bool is_subnet_id(std::string_view id);
+// The subnets `subnet_ids`, with their tags (a secondary IP's fence is on
+// its subnet), in one DescribeSubnets. An empty list is refused.
+Ec2Call describe_subnets(const std::vector<std::string> &subnet_ids);
+
+// A secondary IP's fence tags are on its subnet, which stays put whoever
+// holds the address (an interface's tags would travel with the address,
+// and die with the interface), and which every interface the address can
+// move to belongs to. They are the route kind's tags with the address in
+// the VIP's place: pg_vip:10.0.1.50/32:tl2 on the subnet is the fence of
+// 10.0.1.50, whatever pg_vip.vip is, so that two addresses of one subnet
+// (or two clusters' addresses) each have their own. The controller speaks
+// of the VIP's keys; these map one to the other. nullopt: `key` is not a
+// fence tag key of the VIP (or of the address).
+std::string secondary_ip_fence_scope(const std::string &address);
+std::optional<std::string> subnet_fence_key(const std::string &vip, const std::string &address,
+                                            const std::string &vip_key);
+std::optional<std::string> vip_fence_key(const std::string &vip, const std::string &address,
+                                         const std::string &subnet_key);
+
+// One item of DescribeSubnets' subnetSet.
+struct Subnet {
+  std::string id;
+  std::string vpc_id;
+  std::string cidr_block;  // its IPv4 range
+  std::map<std::string, std::string> tags;
+};
+// Every item, in the answer's order; an item without <subnetId>, or one
+// named twice, is refused.
+std::vector<Subnet> parse_subnets(const std::string &body);
 
 // One item of DescribeAddresses' addressesSet. An Elastic IP that is not
 // associated has no association id, interface, private address or instance.
@@ -74,6 +110,8 @@ struct PrivateIp {
 // primary and the secondary private IPv4 addresses, and its tags.
 struct InterfaceAddresses {
   std::string network_interface_id;
+  std::string subnet_id;  // "" when the answer does not say
+  std::string vpc_id;
   std::vector<PrivateIp> private_ips;  // in the answer's order; at most one primary
   std::map<std::string, std::string> tags;
   // The primary address, or "".

@@ -11,6 +11,7 @@
 #include "fence.hpp"
 #include "http_client.hpp"
 #include "imds.hpp"
+#include "cidr.hpp"
 #include "settings.hpp"
 #include "text.hpp"
 
@@ -89,9 +90,20 @@ struct Ec2Cloud::Impl {
                    const std::vector<std::string> &ids, Ec2Result first, int attempts);
   void read_addresses(std::vector<TargetRead> &out, const std::vector<std::size_t> &which,
                       const std::vector<std::string> &ids, Ec2Result first, int attempts);
-  void read_secondaries(std::vector<TargetRead> &out, const std::vector<std::size_t> &which, Ec2Result r);
-  static std::vector<std::string> tagged_resources(const std::vector<std::string> &ids,
-                                                   const std::string &own_interface);
+  void read_secondaries(std::vector<TargetRead> &out, const std::vector<std::size_t> &which, Ec2Result interfaces,
+                        Ec2Result subnets);
+  // The resources a fence tag goes on for `ids` under the VIP's keys: a
+  // route table and an allocation carry their own. A secondary IP is not
+  // one of them: its tags are on its subnet, under its own key.
+  static std::vector<std::string> tagged_resources(const std::vector<std::string> &ids);
+  static std::vector<std::string> secondaries_of(const std::vector<std::string> &ids);
+
+  // This node's interface's subnet and VPC: where its secondary IPs live
+  // and their fence stands. Looked up once per interface (an interface
+  // never changes subnet) with the targets' credentials, as the addresses
+  // are read and moved with them. nullopt when known, else the error.
+  std::string home_interface, home_subnet, home_vpc;
+  std::optional<AwsError> find_home(int attempts);
 };
 
 Ec2Cloud::Ec2Cloud(Ec2CloudOptions options, TimeSource &time)
@@ -232,11 +244,7 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
     out[i].id = ids[i];
     (aws::is_allocation_id(ids[i]) ? addresses : aws::is_ipv4_address(ids[i]) ? secondaries : tables).push_back(i);
   }
-  std::vector<Ec2Call> first;
-  if (!tables.empty()) first.push_back(aws::describe_route_tables(m.ids_of(ids, tables), ""));
-  if (!addresses.empty()) first.push_back(aws::describe_addresses(m.ids_of(ids, addresses)));
-  if (!secondaries.empty()) first.push_back(aws::describe_interfaces_holding(m.ids_of(ids, secondaries)));
-  if (first.empty()) return out;
+  if (ids.empty()) return out;
   if (std::optional<AwsError> e = m.targets_ready()) {
     for (auto &view : out) {
       view.error = e;
@@ -244,21 +252,66 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
     }
     return out;
   }
+  // The secondary IPs are read only in this node's subnet (F5), so that
+  // subnet must be known first: one request, once.
+  if (!secondaries.empty())
+    if (std::optional<AwsError> e = m.find_home(attempts)) {
+      m.fail(out, secondaries, *e, "DescribeNetworkInterfaces");
+      secondaries.clear();
+    }
+  std::vector<Ec2Call> first;
+  if (!tables.empty()) first.push_back(aws::describe_route_tables(m.ids_of(ids, tables), ""));
+  if (!addresses.empty()) first.push_back(aws::describe_addresses(m.ids_of(ids, addresses)));
+  if (!secondaries.empty()) {
+    // Where each address is and its subnet's tags (its fence), together.
+    first.push_back(aws::describe_interfaces_holding(m.ids_of(ids, secondaries), m.home_subnet));
+    first.push_back(aws::describe_subnets({m.home_subnet}));
+  }
+  if (first.empty()) return out;
   std::vector<Ec2Result> answers = m.targets->call_all(first, m.policy(attempts));
   std::size_t next = 0;
   if (!tables.empty()) m.read_tables(out, tables, ids, std::move(answers[next++]), attempts);
   if (!addresses.empty()) m.read_addresses(out, addresses, ids, std::move(answers[next++]), attempts);
-  if (!secondaries.empty()) m.read_secondaries(out, secondaries, std::move(answers[next++]));
+  if (!secondaries.empty())
+    m.read_secondaries(out, secondaries, std::move(answers[next]), std::move(answers[next + 1]));
   return out;
 }
 
-// Where each secondary IP is assigned, and that interface's fence tags:
-// the holder of a secondary IP tags its own interface (the address carries
-// no tags of its own), so whoever reads the address reads its holder's tag.
-void Ec2Cloud::Impl::read_secondaries(std::vector<TargetRead> &out, const std::vector<std::size_t> &which,
-                                      Ec2Result r) {
+std::optional<AwsError> Ec2Cloud::Impl::find_home(int attempts) {
+  if (interface_id.empty())
+    return AwsError{ErrorKind::Invalid, 0, "NoNetworkInterface", "this node's network interface is not known", ""};
+  if (home_interface == interface_id) return std::nullopt;
+  Ec2Result r = targets->call(aws::describe_network_interfaces({interface_id}), policy(attempts));
+  if (!r.ok()) return *r.error;
+  try {
+    for (const auto &n : aws::parse_network_interfaces(r.body))
+      if (n.id == interface_id && aws::is_subnet_id(n.subnet_id)) {
+        home_interface = interface_id;
+        home_subnet = n.subnet_id;
+        home_vpc = n.vpc_id;
+        return std::nullopt;
+      }
+  } catch (const aws::AwsFailure &f) {
+    return f.error();
+  }
+  return AwsError{ErrorKind::Malformed, 200, "MalformedResponse",
+                  "the answer does not give the subnet of " + interface_id, ""};
+}
+
+// Where each secondary IP is assigned in this node's subnet, and its fence
+// tags, which are on that subnet (ec2_addresses.hpp): a resource that stays
+// put whoever holds the address, which every node that may take the
+// address can read and tag, and which outlives any holder's interface. An
+// interface of another subnet (another VPC's, with the same private
+// address; EC2 ignoring the filter) is passed over.
+void Ec2Cloud::Impl::read_secondaries(std::vector<TargetRead> &out, const std::vector<std::size_t> &which, Ec2Result r,
+                                      Ec2Result subnets) {
   if (!r.ok()) {
     fail(out, which, *r.error, "DescribeNetworkInterfaces");
+    return;
+  }
+  if (!subnets.ok()) {
+    fail(out, which, *subnets.error, "DescribeSubnets");
     return;
   }
   std::vector<aws::InterfaceAddresses> found;
@@ -268,28 +321,57 @@ void Ec2Cloud::Impl::read_secondaries(std::vector<TargetRead> &out, const std::v
     fail(out, which, f.error(), "DescribeNetworkInterfaces");
     return;
   }
+  std::optional<aws::Subnet> subnet;
+  try {
+    for (auto &s : aws::parse_subnets(subnets.body))
+      if (s.id == home_subnet) subnet = std::move(s);
+  } catch (const aws::AwsFailure &f) {
+    fail(out, which, f.error(), "DescribeSubnets");
+    return;
+  }
+  if (!subnet) {
+    fail(out, which,
+         AwsError{ErrorKind::Malformed, 200, "MalformedResponse", "the answer does not describe " + home_subnet, ""},
+         "DescribeSubnets");
+    return;
+  }
   for (auto i : which) {
     TargetRead &view = out[i];
-    auto it =
-        std::find_if(found.begin(), found.end(), [&](const aws::InterfaceAddresses &n) { return n.has(view.id); });
+    // AssignPrivateIpAddresses moves an address only within its subnet: one
+    // outside this node's never comes here, and its fence is not this
+    // subnet's to keep.
+    if (cidr_contains(subnet->cidr_block, view.id) != std::optional<bool>(true)) {
+      view.error = AwsError{ErrorKind::Invalid, 0, "AddressOutsideSubnet",
+                            view.id + " is not in this node's subnet " + home_subnet + " (" + subnet->cidr_block +
+                                "); a secondary IP moves only within its subnet",
+                            ""};
+      view.failed_action = "DescribeSubnets";
+      continue;
+    }
+    for (const auto &[key, value] : subnet->tags)
+      if (auto vip_key = aws::vip_fence_key(options.vip, view.id, key)) view.fence_tags.emplace(*vip_key, value);
+    auto it = std::find_if(found.begin(), found.end(), [&](const aws::InterfaceAddresses &n) {
+      return n.subnet_id == home_subnet && n.has(view.id);
+    });
     if (it == found.end()) continue;  // assigned to no interface: Missing
     view.interface_id = it->network_interface_id;
     view.points_at = it->network_interface_id;
     view.state =
         !interface_id.empty() && it->network_interface_id == interface_id ? TargetState::Ours : TargetState::Other;
-    keep_fence_tags(view, it->tags);
   }
 }
 
-// The resources a fence tag goes on for `ids`: a route table and an
-// allocation carry their own; a secondary IP's is this node's interface.
-std::vector<std::string> Ec2Cloud::Impl::tagged_resources(const std::vector<std::string> &ids,
-                                                          const std::string &own_interface) {
+std::vector<std::string> Ec2Cloud::Impl::tagged_resources(const std::vector<std::string> &ids) {
   std::vector<std::string> out;
-  for (const auto &id : ids) {
-    const std::string &resource = aws::is_ipv4_address(id) ? own_interface : id;
-    if (!resource.empty() && std::find(out.begin(), out.end(), resource) == out.end()) out.push_back(resource);
-  }
+  for (const auto &id : ids)
+    if (!aws::is_ipv4_address(id) && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  return out;
+}
+
+std::vector<std::string> Ec2Cloud::Impl::secondaries_of(const std::vector<std::string> &ids) {
+  std::vector<std::string> out;
+  for (const auto &id : ids)
+    if (aws::is_ipv4_address(id)) out.push_back(id);
   return out;
 }
 
@@ -420,20 +502,50 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
   if (!addresses.empty()) calls.push_back(aws::assign_private_ip_addresses(eni, addresses));
   for (std::size_t i = 0; i < points.size(); ++i)
     if (assign[i]) call_of[i] = assign_call;
-  std::vector<std::string> tagged = Impl::tagged_resources(fence.ids, eni);
+  // The fence tag: one CreateTags on the route tables and allocations, and
+  // one on this node's subnet with each secondary IP's key (ec2_addresses.hpp),
+  // in the same round trip as the moves.
+  std::vector<std::string> tagged = Impl::tagged_resources(fence.ids);
+  std::vector<std::string> fenced_addresses = Impl::secondaries_of(fence.ids);
+  std::map<std::string, std::string> subnet_tags;
+  for (const auto &a : fenced_addresses)
+    if (auto key = aws::subnet_fence_key(m.options.vip, a, fence.key)) subnet_tags[*key] = fence.value;
+  std::optional<AwsError> no_home;
+  if (!fenced_addresses.empty()) no_home = m.find_home(attempts);
+  if (no_home || subnet_tags.size() != fenced_addresses.size())
+    if (!no_home)
+      no_home = AwsError{ErrorKind::Invalid, 0, "InvalidFenceKey", "not a fence tag key of " + m.options.vip, ""};
+  std::size_t tag_call = calls.size();
   if (!tagged.empty()) calls.push_back(aws::create_tags(tagged, {{fence.key, fence.value}}));
-  if (calls.empty()) return Applied{std::vector<Outcome>(points.size()), Outcome{}, {}};
+  std::size_t subnet_call = calls.size();
+  if (!fenced_addresses.empty() && !no_home) calls.push_back(aws::create_tags({m.home_subnet}, subnet_tags));
+  // Each secondary IP's fence outcome is its own (fence_by_id); `fence`
+  // speaks for all, the first error first, as the controller reads it.
+  auto fence_by_address = [&](Applied &out, const Outcome &o) {
+    for (const auto &a : fenced_addresses) out.fence_by_id[a] = o;
+    if (fenced_addresses.empty()) return;
+    if (!out.fence.sent || (!out.fence.error && o.error)) out.fence = o;
+  };
+  if (calls.empty()) {
+    Applied out{std::vector<Outcome>(points.size()), Outcome{}, {}};
+    if (no_home) fence_by_address(out, Outcome{true, "DescribeNetworkInterfaces", no_home});
+    return out;
+  }
   if (std::optional<AwsError> e = m.targets_ready()) {
     // Nothing was sent to EC2: the role's credentials could not be had.
     Applied out;
     out.points.assign(points.size(), Outcome{true, "AssumeRole", e});
     if (!tagged.empty()) out.fence = Outcome{true, "AssumeRole", e};
+    fence_by_address(out, Outcome{true, "AssumeRole", e});
     return out;
   }
   std::vector<Ec2Result> results = m.targets->call_all(calls, m.policy(attempts));
   std::vector<Ec2Result> by_point(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) by_point[i] = results[call_of[i]];
-  Ec2Result fence_result = tagged.empty() ? Ec2Result{} : results.back();
+  Ec2Result fence_result = tagged.empty() ? Ec2Result{} : results[tag_call];
+  std::optional<Outcome> subnet_fence;
+  if (no_home) subnet_fence = Outcome{true, "DescribeNetworkInterfaces", no_home};
+  else if (!fenced_addresses.empty()) subnet_fence = Outcome{true, "CreateTags", results[subnet_call].error};
   results = std::move(by_point);
 
   std::vector<std::size_t> flip;
@@ -468,6 +580,7 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
     out.fence.action = "CreateTags";
     out.fence.error = fence_result.error;
   }
+  if (subnet_fence) fence_by_address(out, *subnet_fence);
   return out;
 }
 
@@ -477,10 +590,22 @@ Outcome Ec2Cloud::forget(const std::vector<std::string> &ids, const TagList &tag
   if (ids.empty() || tags.empty() || !m.ec2) return out;
   out.sent = true;
   out.action = "DeleteTags";
-  std::vector<std::string> tagged = Impl::tagged_resources(ids, m.interface_id);
-  if (tagged.empty()) return Outcome{};
+  std::vector<Ec2Call> calls;
+  std::vector<std::string> tagged = Impl::tagged_resources(ids);
+  if (!tagged.empty()) calls.push_back(aws::delete_tags(tagged, tags));
+  // A secondary IP's: from this node's subnet, each under the address's key.
+  TagList subnet_tags;
+  for (const auto &a : Impl::secondaries_of(ids))
+    for (const auto &[key, value] : tags)
+      if (auto k = aws::subnet_fence_key(m.options.vip, a, key)) subnet_tags.emplace_back(*k, value);
+  if (calls.empty() && subnet_tags.empty()) return Outcome{};
   if (std::optional<AwsError> e = m.targets_ready()) return Outcome{true, "AssumeRole", e};
-  out.error = m.targets->call(aws::delete_tags(tagged, tags), m.policy(attempts)).error;
+  if (!subnet_tags.empty()) {
+    if (std::optional<AwsError> e = m.find_home(attempts)) return Outcome{true, "DescribeNetworkInterfaces", e};
+    calls.push_back(aws::delete_tags({m.home_subnet}, subnet_tags));
+  }
+  for (auto &r : m.targets->call_all(calls, m.policy(attempts)))
+    if (!r.ok() && !out.error) out.error = r.error;
   return out;
 }
 

@@ -215,20 +215,17 @@ void add_unique(std::vector<std::string> &to, const std::string &value) {
 // What the policy is for, checked.
 struct Targets {
   std::string partition, region, account, vip;
-  std::vector<std::string> route_tables, elastic_ips, network_interfaces, hosted_zones;
+  std::vector<std::string> route_tables, elastic_ips, network_interfaces, hosted_zones, subnets;
+  std::vector<std::string> secondary_ips;
   std::vector<std::string> record_names, record_types;  // normalized, each once
-  bool secondary_ips = false;
-  bool fence_on_network_interfaces = false;
   std::string role_arn;
 
   bool configured(const aws::Action &a) const {
-    bool fence =
-        std::string_view(a.sid) == "PgVipWriteFenceTag" || std::string_view(a.sid) == "PgVipDeleteOldFenceTags";
     switch (a.kind) {
       case aws::Kind::Node: return true;
       case aws::Kind::Route: return !route_tables.empty();
       case aws::Kind::ElasticIp: return !elastic_ips.empty();
-      case aws::Kind::SecondaryIp: return secondary_ips && (!fence || fence_on_network_interfaces);
+      case aws::Kind::SecondaryIp: return !secondary_ips.empty();
       case aws::Kind::Dns: return !hosted_zones.empty();
       case aws::Kind::Role: return !role_arn.empty();
     }
@@ -244,6 +241,7 @@ struct Targets {
                                           : name == "elastic-ip"        ? elastic_ips
                                           : name == "network-interface" ? network_interfaces
                                           : name == "hostedzone"        ? hosted_zones
+                                          : name == "subnet"            ? subnets
                                                                         : all;  // change/*: ids Route 53 makes up
     std::vector<std::string> out;
     for (const auto &id : ids) out.push_back(aws::fill_arn(type, partition, region, account, id));
@@ -257,6 +255,11 @@ struct Targets {
     if (sid == "PgVipWriteFenceTag") return only("ForAllValues:StringLike", "aws:TagKeys", {timeline_keys(vip)});
     if (sid == "PgVipDeleteOldFenceTags")
       return only("ForAllValues:StringLike", "aws:TagKeys", {legacy_fence_tag_key(vip), timeline_keys(vip)});
+    if (sid == "PgVipWriteAddressFenceTag" || sid == "PgVipDeleteOldAddressFenceTags") {
+      std::vector<std::string> keys;
+      for (const auto &a : secondary_ips) keys.push_back(timeline_keys(aws::secondary_ip_fence_scope(a)));
+      return only("ForAllValues:StringLike", "aws:TagKeys", keys);
+    }
     if (sid == "PgVipChangeRecord") {
       const std::string set = "ForAllValues:StringEquals";
       return {{set, "route53:ChangeResourceRecordSetsNormalizedRecordNames", record_names},
@@ -296,13 +299,14 @@ Targets checked_targets(const IamPolicyInput &in) {
   t.route_tables = checked_route_tables(in.route_tables);
   t.elastic_ips = checked_ids(in.elastic_ips, aws::is_allocation_id, "Elastic IP allocation id", "Elastic IP",
                               "An allocation id is \"eipalloc-\" followed by 8 or 17 lower-case hex digits.");
-  (void) checked_ids(in.secondary_ips, aws::is_ipv4_address, "secondary private IP", "secondary private IP",
-                     "A secondary private IP is an IPv4 address in its usual form, such as 10.0.1.50.");
-  t.secondary_ips = !in.secondary_ips.empty();
+  t.secondary_ips = checked_ids(in.secondary_ips, aws::is_ipv4_address, "secondary private IP", "secondary private IP",
+                                "A secondary private IP is an IPv4 address in its usual form, such as 10.0.1.50.");
+  t.subnets = checked_ids(in.subnets, aws::is_subnet_id, "subnet id", "subnet",
+                          "A subnet id is \"subnet-\" followed by 8 or 17 lower-case hex digits.");
+  if (t.subnets.empty()) t.subnets = {"*"};
   t.network_interfaces =
       checked_ids(in.network_interfaces, aws::is_network_interface_id, "network interface id", "network interface",
                   "A network interface id is \"eni-\" followed by 8 or 17 lower-case hex digits.");
-  t.fence_on_network_interfaces = in.fence_on_network_interfaces;
   for (const auto &r : in.dns_records) {
     add_unique(t.hosted_zones, checked_hosted_zone(r.hosted_zone));
     add_unique(t.record_names, normalized_record_name(r.name));
@@ -314,12 +318,12 @@ Targets checked_targets(const IamPolicyInput &in) {
   for (const auto &r : in.dns_records)
     if (r.name.compare(0, 1, "*") != 0) add_unique(t.record_names, normalized_record_name("_pg_vip." + r.name));
   if (!in.dns_records.empty()) add_unique(t.record_types, std::string("TXT"));
-  if (t.route_tables.empty() && t.elastic_ips.empty() && !t.secondary_ips && t.hosted_zones.empty())
+  if (t.route_tables.empty() && t.elastic_ips.empty() && t.secondary_ips.empty() && t.hosted_zones.empty())
     throw ConfigError("the IAM policy needs at least one target",
                       "Its changing actions are allowed on the configured route tables, Elastic IPs, network "
                       "interfaces and hosted zones only.",
                       "Set pg_vip.route_tables, or another kind of target.");
-  if ((!t.elastic_ips.empty() || t.secondary_ips) && t.network_interfaces.empty())
+  if ((!t.elastic_ips.empty() || !t.secondary_ips.empty()) && t.network_interfaces.empty())
     throw ConfigError("the IAM policy needs the network interfaces the addresses move to",
                       "Elastic IPs and secondary IPs are moved to the nodes' interfaces, and only to them.",
                       "Name every node's pg_vip.network_interface.");

@@ -36,9 +36,10 @@ struct IamPolicyInput {
   // The interfaces an Elastic IP or a secondary IP may be moved to: every
   // node's pg_vip.network_interface (eni ids), as many as there are nodes.
   std::vector<std::string> network_interfaces;
-  // The secondary IPs' fence tags are kept on the interfaces: the fence
-  // statements then also name them.
-  bool fence_on_network_interfaces = false;
+  // The subnet the secondary IPs move within, whose tags are their fence
+  // ("subnet-..."); empty: every subnet of the account in the region, the
+  // tag keys still only the addresses'.
+  std::vector<std::string> subnets;
   std::vector<DnsRecord> dns_records;
   // A role in another account that pg_vip assumes to change the targets
   // ("arn:aws:iam::210987654321:role/pg-vip"): the targets' ARNs then name

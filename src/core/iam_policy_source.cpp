@@ -5,6 +5,7 @@
 #include "http_client.hpp"
 #include "iam_policy.hpp"
 #include "imds.hpp"
+#include "ec2_addresses.hpp"
 #include "text.hpp"
 
 namespace pg_vip {
@@ -30,8 +31,6 @@ std::string iam_policy_for(const ControllerConfig &config, const aws::Environmen
     in.dns_records.push_back(
         {id.substr(0, colon), id.substr(colon + 1), config.dns_value.find(':') != std::string::npos ? "AAAA" : "A"});
   }
-  // A secondary IP's fence tag is on the interface that holds it.
-  in.fence_on_network_interfaces = !config.secondary_ips.empty();
   in.region = aws::find_region(config.region, env, nullptr).region;
 
   if (aws::metadata_disabled(env))
@@ -57,6 +56,15 @@ std::string iam_policy_for(const ControllerConfig &config, const aws::Environmen
     if (!in.elastic_ips.empty() || !in.secondary_ips.empty())
       in.network_interfaces = {config.network_interface != "auto" ? config.network_interface
                                                                   : imds.primary_interface_id()};
+    // The secondary IPs' fence is on this node's subnet: named when
+    // metadata says it (the primary interface's), else every subnet, the
+    // tag keys still only the addresses'.
+    if (!in.secondary_ips.empty() && config.network_interface == "auto") try {
+        std::string mac(trim(imds.get("meta-data/mac")));
+        std::string subnet(trim(imds.get("meta-data/network/interfaces/macs/" + mac + "/subnet-id")));
+        if (aws::is_subnet_id(subnet)) in.subnets = {subnet};
+      } catch (const aws::AwsFailure &) {
+      }
   } catch (const aws::AwsFailure &e) {
     throw Error("the AWS account is not known",
                 "Instance metadata (IMDSv2) at " + config.imds_endpoint +

@@ -45,7 +45,8 @@ a copy of the world. Its keys: region, vpc_id, vpc_cidr, role_credentials_ttl,
                 hosted zone) belongs to it; a caller sees only its own account's
                 (EC2: another account's ids are NotFound and left out of
                 listings, as in AWS; Route 53: AccessDenied)
-  subnets       [{id, cidr, vpc_id?, account?}] (absent: one, subnet-0a0b0c0d, the VPC's cidr)
+  subnets       [{id, cidr, vpc_id?, account?, tags?}] (absent: one, subnet-0a0b0c0d, the VPC's cidr);
+                DescribeSubnets shows them with their tags (a secondary IP's fence)
   network_interfaces  [{id, subnet?, private_ip?, secondary_ips?, mac?, tags?, account?}]:
                 interfaces attached to no instance (another account's, say)
   addresses     [{allocation_id, public_ip, account?, tags?, eni?, private_ip?}]: Elastic
@@ -370,7 +371,8 @@ class World:
         self.subnets = {}
         for s in spec.get("subnets", []) or [{"id": "subnet-0a0b0c0d", "cidr": self.vpc_cidr}]:
             self.subnets[s["id"]] = {"cidr": ipaddress.IPv4Network(s["cidr"]), "vpc_id": s.get("vpc_id", self.vpc_id),
-                                     "account": self.known_account(s.get("account", ACCOUNT), "subnets")}
+                                     "account": self.known_account(s.get("account", ACCOUNT), "subnets"),
+                                     "tags": dict(s.get("tags", {}))}
         first_subnet = next(iter(self.subnets))
         wanted = []  # (eni, spec, instance id)
         for i in spec.get("instances", []):
@@ -668,8 +670,9 @@ def _like(pattern, value):
 # Actions IAM authorizes on no particular resource (Resource "*" only); pg_vip's older actions stay here as they were.
 EC2_ANY_RESOURCE = {"DescribeRouteTables", "DescribeInstanceAttribute", "ModifyInstanceAttribute",
                     "DescribeNetworkInterfaces", "DescribeNetworkInterfaceAttribute",
-                    "ModifyNetworkInterfaceAttribute", "DescribeAddresses"}
-EC2_KINDS = {"rtb": "route-table", "eni": "network-interface", "i": "instance", "eipalloc": "elastic-ip"}
+                    "ModifyNetworkInterfaceAttribute", "DescribeAddresses", "DescribeSubnets"}
+EC2_KINDS = {"rtb": "route-table", "eni": "network-interface", "i": "instance", "eipalloc": "elastic-ip",
+             "subnet": "subnet"}
 
 
 def _ec2_arn(world, rid):
@@ -680,6 +683,8 @@ def _ec2_arn(world, rid):
         account = world.addresses[rid]["account"]
     elif kind == "network-interface" and rid in world.nics:
         account = world.nics[rid]["account"]
+    elif kind == "subnet" and rid in world.subnets:
+        account = world.subnets[rid]["account"]
     elif kind == "route-table" and rid in world.tables:
         account = world.tables[rid].get("account", ACCOUNT)
     return f"arn:aws:ec2:{world.region}:{account}:{kind}/{rid}"
@@ -1106,12 +1111,16 @@ def filters_keep(params, tags, values_of):
 
 
 def tags_of(world, rid, who):
-    """The tags of a route table, interface or Elastic IP the caller's account holds, or the error
+    """The tags of a route table, interface, subnet or Elastic IP the caller's account holds, or the error
     CreateTags answers for an id it does not. Under world.lock."""
     if rid.startswith("eni-"):
         if rid not in world.nics or not mine(world.nics[rid], who):
             raise AwsError(400, "InvalidNetworkInterfaceID.NotFound", f"The networkInterface ID '{rid}' does not exist")
         return world.nics[rid]["tags"]
+    if rid.startswith("subnet-"):
+        if rid not in world.subnets or not mine(world.subnets[rid], who):
+            raise AwsError(400, "InvalidSubnetID.NotFound", f"The subnet ID '{rid}' does not exist")
+        return world.subnets[rid]["tags"]
     if rid.startswith("eipalloc-"):
         if rid not in world.addresses or not mine(world.addresses[rid], who):
             raise AwsError(400, "InvalidAllocationID.NotFound", f"The allocation ID '{rid}' does not exist")
@@ -1385,6 +1394,38 @@ def describe_network_interfaces(world, params, who, now):
     return xml_response("DescribeNetworkInterfaces", f"<networkInterfaceSet>{items}</networkInterfaceSet>")
 
 
+SUBNET_FILTERS = {
+    "subnet-id": lambda sid, subnet: [sid],
+    "vpc-id": lambda sid, subnet: [subnet["vpc_id"]],
+    "owner-id": lambda sid, subnet: [subnet["account"]],
+    "cidr-block": lambda sid, subnet: [str(subnet["cidr"])],
+}
+
+
+def describe_subnets(world, params, who):
+    """The subnets asked for (SubnetId.N; none: every one of the caller's account), with their tags: a
+    secondary IP's fence is on its subnet. Under world.lock."""
+    ids = indexed(params, "SubnetId")
+    for sid in ids:
+        if sid not in world.subnets or not mine(world.subnets[sid], who):
+            raise AwsError(400, "InvalidSubnetID.NotFound", f"The subnet ID '{sid}' does not exist")
+    items = ""
+    for sid in ids or sorted(s for s in world.subnets if mine(world.subnets[s], who)):
+        subnet = world.subnets[sid]
+        if not filters_keep(params, subnet["tags"],
+                            lambda name: SUBNET_FILTERS[name](sid, subnet) if name in SUBNET_FILTERS else None):
+            continue
+        free = subnet["cidr"].num_addresses - 5 - sum(
+            1 for nic in world.nics.values() if nic["subnet"] == sid for _ in nic["ips"])
+        items += (f"<item><subnetId>{escape(sid)}</subnetId><subnetArn>{_ec2_arn(world, sid)}</subnetArn>"
+                  f"<state>available</state><ownerId>{subnet['account']}</ownerId>"
+                  f"<vpcId>{subnet['vpc_id']}</vpcId><cidrBlock>{subnet['cidr']}</cidrBlock>"
+                  f"<availableIpAddressCount>{max(free, 0)}</availableIpAddressCount>"
+                  f"<availabilityZone>{world.region}a</availabilityZone><defaultForAz>false</defaultForAz>"
+                  f"<mapPublicIpOnLaunch>false</mapPublicIpOnLaunch><tagSet>{tags_xml(subnet['tags'])}</tagSet></item>")
+    return xml_response("DescribeSubnets", f"<subnetSet>{items}</subnetSet>")
+
+
 def ec2_action(world, action, params, who):
     answer = ec2_answer(world, action, params, who)
     if action in CHANGING:
@@ -1481,6 +1522,8 @@ def ec2_answer(world, action, params, who):
                                         "</sourceDestCheck>")
         if action == "DescribeNetworkInterfaces":
             return describe_network_interfaces(world, params, who, now)
+        if action == "DescribeSubnets":
+            return describe_subnets(world, params, who)
         if action == "DescribeNetworkInterfaceAttribute":
             eni, attr = params.get("NetworkInterfaceId"), params.get("Attribute")
             if eni not in world.enis:

@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "core/ec2_addresses.hpp"
 #include "core/ec2_cloud.hpp"
 #include "core/error.hpp"
 #include "core/fence.hpp"
@@ -166,10 +167,12 @@ TEST_F(CloudTest, AnInterfaceThatIsNotThisInstancesIsRefused) {
 // The three kinds of target side by side: route tables (rtb-), Elastic IPs
 // (eipalloc-) and secondary private IPs (an IPv4 address), told apart by
 // the id alone. The shared world plus, for these tests only:
-//   node-a's interface eni-0a00000a holds 10.0.1.50 and 10.0.1.51 and
-//     carries node-a's fence tag (timeline 3) and a Name tag;
-//   node-b's interface eni-0b00000b (this node) holds 10.0.1.60 and
-//     carries node-b's older fence tag (timeline 2);
+//   node-a's interface eni-0a00000a holds 10.0.1.50 and 10.0.1.51, and
+//     the subnet carries node-a's fence tag (timeline 3) for each;
+//   node-b's interface eni-0b00000b (this node) holds 10.0.1.60, and the
+//     subnet carries node-b's older fence tag (timeline 2) for it;
+//   the interfaces carry the VIP's fence tags too (where pg_vip once kept
+//     a secondary IP's fence): a reader of an address passes them over;
 //   a third Elastic IP, eipalloc-0b000001, associated with node-b, with
 //     node-b's timeline 2 tag and a Name tag.
 // eipalloc-0a000001 is node-a's, eipalloc-0a000002 associated with nothing;
@@ -183,9 +186,15 @@ const std::string kNodeBTag = "tl=2;sysid=7311;id=eni-0b00000b;node=b";
 std::vector<std::string> kinds_world() {
   std::string a3 = "\"" + fence_tag_key(kVip, 3) + "\": \"" + kNodeATag + "\"";
   std::string b2 = "\"" + fence_tag_key(kVip, 2) + "\": \"" + kNodeBTag + "\"";
-  return {R"(instances.i-0a000001.secondary_ips=["10.0.1.50", "10.0.1.51"])",
+  auto on_subnet = [](const char *address, uint32_t tl, const std::string &value) {
+    return "\"" + aws::subnet_fence_key(kVip, address, fence_tag_key(kVip, tl)).value() + "\": \"" + value + "\"";
+  };
+  return {"subnets.subnet-0a0b0c0d.tags={" + on_subnet("10.0.1.50", 3, kNodeATag) + ", " +
+              on_subnet("10.0.1.51", 3, kNodeATag) + ", " + on_subnet("10.0.1.60", 2, kNodeBTag) + R"(, "Name": "db"})",
+          R"(instances.i-0a000001.secondary_ips=["10.0.1.50", "10.0.1.51"])",
           "instances.i-0a000001.tags={" + a3 + R"(, "Name": "node-a"})",
-          R"(instances.i-0b000001.secondary_ips=["10.0.1.60"])", "instances.i-0b000001.tags={" + b2 + "}",
+          R"(instances.i-0b000001.secondary_ips=["10.0.1.60"])",
+          "instances.i-0b000001.tags={" + b2 + "}",
           R"(addresses.eipalloc-0b000001={"allocation_id": "eipalloc-0b000001", "public_ip": "198.51.100.12", )"
           R"("eni": "eni-0b00000b", "tags": {)" +
               b2 + R"(, "Name": "vip"}})"};
@@ -297,6 +306,11 @@ TEST_F(CloudKindTest, AReadOfEveryKindSendsOneRequestPerKindAtOnce) {
                          kNodeATag + R"("})");
   auto c = cloud();
   c->prepare("eni-0b00000b");
+  // The first read of a secondary IP looks up this node's subnet, once.
+  std::size_t first = mark();
+  (void) c->read({"10.0.1.70"}, 2);
+  EXPECT_EQ(actions_of(since(aws, first)),
+            (std::multiset<std::string>{"DescribeNetworkInterfaces", "DescribeNetworkInterfaces", "DescribeSubnets"}));
   aws.control("faults", R"({"delay_ms": )" + std::to_string(kDelayMs) + "}");
   const std::vector<std::string> ids = {"rtb-0a000001", "eipalloc-0a000001", "10.0.1.50",
                                         "rtb-0a000002", "eipalloc-0b000001", "10.0.1.60",
@@ -305,11 +319,10 @@ TEST_F(CloudKindTest, AReadOfEveryKindSendsOneRequestPerKindAtOnce) {
   auto reads = c->read(ids, 2);
   auto log = since(aws, before);
 
-  ASSERT_EQ(log.size(), 3u) << "one request per kind";
-  EXPECT_EQ(actions_of(log),
-            (std::multiset<std::string>{"DescribeRouteTables", "DescribeAddresses", "DescribeNetworkInterfaces"}));
-  EXPECT_LT(spread_ms(log), kTogetherMs) << "the three were sent together (each is answered " << kDelayMs
-                                         << " ms late)";
+  ASSERT_EQ(log.size(), 4u) << "one request per kind, and the secondary IPs' subnet";
+  EXPECT_EQ(actions_of(log), (std::multiset<std::string>{"DescribeRouteTables", "DescribeAddresses",
+                                                         "DescribeNetworkInterfaces", "DescribeSubnets"}));
+  EXPECT_LT(spread_ms(log), kTogetherMs) << "the four were sent together (each is answered " << kDelayMs << " ms late)";
   auto tables = with_action(log, "DescribeRouteTables");
   auto addresses = with_action(log, "DescribeAddresses");
   auto interfaces = with_action(log, "DescribeNetworkInterfaces");
@@ -322,6 +335,11 @@ TEST_F(CloudKindTest, AReadOfEveryKindSendsOneRequestPerKindAtOnce) {
             (std::vector<std::string>{"eipalloc-0a000001", "eipalloc-0b000001", "eipalloc-0a000002"}));
   EXPECT_EQ(interfaces[0].param("Filter.1.Name"), "addresses.private-ip-address");
   EXPECT_EQ(interfaces[0].list("Filter.1.Value."), (std::vector<std::string>{"10.0.1.50", "10.0.1.60", "10.0.1.70"}));
+  EXPECT_EQ(interfaces[0].param("Filter.2.Name"), "subnet-id") << "in this node's subnet only";
+  EXPECT_EQ(interfaces[0].param("Filter.2.Value.1"), "subnet-0a0b0c0d");
+  auto subnets = with_action(log, "DescribeSubnets");
+  ASSERT_EQ(subnets.size(), 1u);
+  EXPECT_EQ(subnets[0].list("SubnetId."), (std::vector<std::string>{"subnet-0a0b0c0d"}));
   for (const auto &l : log) EXPECT_EQ(l.status, 200) << l.action;
 
   ASSERT_EQ(reads.size(), ids.size());
@@ -344,7 +362,8 @@ TEST_F(CloudKindTest, AReadOfEveryKindSendsOneRequestPerKindAtOnce) {
       // Its own tags, fence tags only (not Name).
       {"eipalloc-0b000001", TargetState::Ours, "eni-0b00000b", {{fence_tag_key(kVip, 2), kNodeBTag}}},
       {"eipalloc-0a000002", TargetState::Missing, "", {}},
-      // An address has no tags: its holder's interface's fence tags (not Name).
+      // An address has no tags: its subnet's fence tags for it (not Name,
+      // not another address's, not the interface's).
       {"10.0.1.50", TargetState::Other, "eni-0a00000a", {{fence_tag_key(kVip, 3), kNodeATag}}},
       {"10.0.1.60", TargetState::Ours, "eni-0b00000b", {{fence_tag_key(kVip, 2), kNodeBTag}}},
       {"10.0.1.70", TargetState::Missing, "", {}},
@@ -398,6 +417,7 @@ TEST_F(CloudKindTest, AnUnknownAllocationIsThatElasticIpsErrorAlone) {
     EXPECT_EQ(r.state, state) << r.id;
     EXPECT_EQ(r.interface_id, interface) << r.id;
   };
+  (void) c->read({"10.0.1.70"}, 2);  // the subnet is known
   // Never allocated, and another account's (which EC2 answers alike).
   for (const std::string unknown : {"eipalloc-0f00000f", "eipalloc-0c000001"}) {
     SCOPED_TRACE(unknown);
@@ -409,7 +429,7 @@ TEST_F(CloudKindTest, AnUnknownAllocationIsThatElasticIpsErrorAlone) {
     expect_fine(one[2], TargetState::Other, "eni-0a00000a");
     auto log = since(aws, m);
     EXPECT_EQ(with_action(log, "DescribeAddresses").size(), 1u) << "a permanent error is not retried";
-    EXPECT_EQ(log.size(), 3u);
+    EXPECT_EQ(log.size(), 4u) << "each kind's read, and the secondary IP's subnet";
 
     // Two: the batch fails, then each is read alone, together.
     aws.control("faults", R"({"delay_ms": )" + std::to_string(kDelayMs) + "}");
@@ -438,12 +458,13 @@ TEST_F(CloudKindTest, AnUnknownAllocationIsThatElasticIpsErrorAlone) {
 
 // apply(): every kind's point and the fence tag in one round trip: one
 // AssociateAddress, ONE AssignPrivateIpAddresses for every address, a
-// ReplaceRoute (CreateRoute where missing) per table and ONE CreateTags on
-// the tables, the allocation and this node's own interface (an address
-// cannot be tagged).
-TEST_F(CloudKindTest, TheClaimsRoundTripPointsEveryKindAndTagsTheOwnInterface) {
+// ReplaceRoute (CreateRoute where missing) per table, ONE CreateTags on
+// the tables and the allocation, and ONE on this node's subnet with each
+// address's own key (an address cannot be tagged).
+TEST_F(CloudKindTest, TheClaimsRoundTripPointsEveryKindAndTagsTheSubnet) {
   auto c = cloud();
   c->prepare("eni-0b00000b");
+  (void) c->read({"10.0.1.70"}, 2);  // a standby's reads: the subnet is known
   const std::string key = fence_tag_key(kVip, 4);
   const std::string value = "tl=4;sysid=7311;id=eni-0b00000b;node=b";
   const std::vector<PointRequest> points = {{"rtb-0a000001", false}, {"eipalloc-0a000001", false}, {"10.0.1.50", false},
@@ -466,7 +487,7 @@ TEST_F(CloudKindTest, TheClaimsRoundTripPointsEveryKindAndTagsTheOwnInterface) {
   EXPECT_EQ(a.fence.action, "CreateTags");
 
   EXPECT_EQ(actions_of(log), (std::multiset<std::string>{"ReplaceRoute", "CreateRoute", "AssociateAddress",
-                                                         "AssignPrivateIpAddresses", "CreateTags"}));
+                                                         "AssignPrivateIpAddresses", "CreateTags", "CreateTags"}));
   EXPECT_LT(spread_ms(log), kTogetherMs) << "all sent together (each is answered " << kDelayMs << " ms late)";
   for (const auto &l : log) EXPECT_EQ(l.status, 200) << l.action << " " << l.code;
   auto assign = with_action(log, "AssignPrivateIpAddresses");
@@ -488,13 +509,22 @@ TEST_F(CloudKindTest, TheClaimsRoundTripPointsEveryKindAndTagsTheOwnInterface) {
   ASSERT_EQ(create.size(), 1u);
   EXPECT_EQ(create[0].param("RouteTableId"), "rtb-0a000003");
   auto tags = with_action(log, "CreateTags");
-  ASSERT_EQ(tags.size(), 1u);
-  auto resources = tags[0].list("ResourceId.");
-  EXPECT_EQ(resources.size(), 4u) << "the interface once, for three addresses";
-  EXPECT_EQ(as_set(resources),
-            (std::set<std::string>{"rtb-0a000001", "eipalloc-0a000001", "rtb-0a000003", "eni-0b00000b"}));
+  ASSERT_EQ(tags.size(), 2u);
+  if (tags[0].param("ResourceId.1") == "subnet-0a0b0c0d") std::swap(tags[0], tags[1]);
+  EXPECT_EQ(as_set(tags[0].list("ResourceId.")),
+            (std::set<std::string>{"rtb-0a000001", "eipalloc-0a000001", "rtb-0a000003"}));
   EXPECT_EQ(tags[0].param("Tag.1.Key"), key);
   EXPECT_EQ(tags[0].param("Tag.1.Value"), value);
+  EXPECT_EQ(tags[1].list("ResourceId."), (std::vector<std::string>{"subnet-0a0b0c0d"}));
+  std::set<std::string> keys;
+  for (int n = 1; !tags[1].param("Tag." + std::to_string(n) + ".Key").empty(); ++n) {
+    keys.insert(tags[1].param("Tag." + std::to_string(n) + ".Key"));
+    EXPECT_EQ(tags[1].param("Tag." + std::to_string(n) + ".Value"), value);
+  }
+  EXPECT_EQ(keys,
+            (std::set<std::string>{"pg_vip:10.0.1.50/32:tl4", "pg_vip:10.0.1.51/32:tl4", "pg_vip:10.0.1.70/32:tl4"}))
+      << "one key per address, on the subnet";
+  EXPECT_TRUE(a.fence_of("10.0.1.50").ok());
 
   aws.control("faults", R"({"delay_ms": 0})");
   for (const auto &r : c->read(ids, 2)) {
@@ -548,44 +578,47 @@ TEST_F(CloudKindTest, ARefusedPointIsThatPointsErrorAlone) {
   }
 }
 
-// forget(): one DeleteTags, on the tables, the allocations and this node's
-// own interface for its addresses (once, however many addresses; never the
-// interface of another node that holds one), and only the value given.
-TEST_F(CloudKindTest, ForgettingDeletesTheTagOfAnAddressOnTheOwnInterfaceOnce) {
+// forget(): one DeleteTags on the tables and the allocations, and one on
+// this node's subnet with each address's key (never an interface), each
+// tag only with the value given; both sent together.
+TEST_F(CloudKindTest, ForgettingDeletesTheTagsOfAddressesOnTheSubnet) {
   aws.control("tag", R"({"route_table_id": "rtb-0a000001", "key": ")" + fence_tag_key(kVip, 2) + R"(", "value": ")" +
                          kNodeBTag + R"("})");
   auto c = cloud();
   c->prepare("eni-0b00000b");
+  (void) c->read({"10.0.1.70"}, 2);
   const std::vector<std::string> ids = {"rtb-0a000001", "10.0.1.60", "eipalloc-0b000001", "10.0.1.50", "10.0.1.70"};
   std::size_t m = mark();
-  Outcome gone = c->forget(ids, {{fence_tag_key(kVip, 2), kNodeBTag}, {fence_tag_key(kVip, 3), kNodeATag}}, 2);
+  // node-a's timeline-3 tag with another value than it has: it stays.
+  Outcome gone = c->forget(ids, {{fence_tag_key(kVip, 2), kNodeBTag}, {fence_tag_key(kVip, 3), "tl=3;other"}}, 2);
   EXPECT_TRUE(gone.ok()) << gone.error->describe();
   EXPECT_EQ(gone.action, "DeleteTags");
   auto log = since(aws, m);
-  ASSERT_EQ(log.size(), 1u) << "one request";
-  EXPECT_EQ(log[0].action, "DeleteTags");
-  auto resources = log[0].list("ResourceId.");
-  EXPECT_EQ(resources.size(), 3u) << "this node's interface once, for three addresses";
-  EXPECT_EQ(as_set(resources), (std::set<std::string>{"rtb-0a000001", "eni-0b00000b", "eipalloc-0b000001"}))
-      << "never an address, nor node-a's interface";
+  ASSERT_EQ(log.size(), 2u) << "two requests";
+  EXPECT_EQ(actions_of(log), (std::multiset<std::string>{"DeleteTags", "DeleteTags"}));
+  if (log[0].param("ResourceId.1") == "subnet-0a0b0c0d") std::swap(log[0], log[1]);
+  EXPECT_EQ(as_set(log[0].list("ResourceId.")), (std::set<std::string>{"rtb-0a000001", "eipalloc-0b000001"}));
   EXPECT_EQ(log[0].param("Tag.1.Key"), fence_tag_key(kVip, 2));
   EXPECT_EQ(log[0].param("Tag.1.Value"), kNodeBTag);
+  EXPECT_EQ(log[1].list("ResourceId."), (std::vector<std::string>{"subnet-0a0b0c0d"})) << "never an interface";
+  EXPECT_EQ(log[1].param("Tag.1.Key"), "pg_vip:10.0.1.60/32:tl2");
+  EXPECT_EQ(log[1].param("Tag.1.Value"), kNodeBTag);
 
   auto reads = c->read(ids, 2);
   for (const auto &r : reads) EXPECT_FALSE(r.error) << r.id << ": " << r.error->describe();
   EXPECT_TRUE(find_read(reads, "rtb-0a000001").fence_tags.empty());
   EXPECT_TRUE(find_read(reads, "10.0.1.60").fence_tags.empty());
   EXPECT_TRUE(find_read(reads, "eipalloc-0b000001").fence_tags.empty());
-  // node-a's interface still carries node-a's tag.
+  // node-a's tag for 10.0.1.50 stays: another value than the one given.
   EXPECT_EQ(find_read(reads, "10.0.1.50").fence_tags,
             (std::map<std::string, std::string>{{fence_tag_key(kVip, 3), kNodeATag}}));
 
-  // Addresses only: the own interface alone.
+  // Addresses only: the subnet alone.
   m = mark();
   EXPECT_TRUE(c->forget({"10.0.1.60", "10.0.1.61"}, {{fence_tag_key(kVip, 2), kNodeBTag}}, 2).ok());
   log = since(aws, m);
   ASSERT_EQ(log.size(), 1u);
-  EXPECT_EQ(log[0].list("ResourceId."), (std::vector<std::string>{"eni-0b00000b"}));
+  EXPECT_EQ(log[0].list("ResourceId."), (std::vector<std::string>{"subnet-0a0b0c0d"}));
 }
 
 // A garbled DescribeAddresses or DescribeNetworkInterfaces answer is an
@@ -720,7 +753,8 @@ std::string address_item(const std::string &allocation, const std::string &eni) 
 }
 
 std::string interface_item(const std::string &eni, const std::string &addresses, const std::string &tags = "") {
-  return "<item><networkInterfaceId>" + eni + "</networkInterfaceId><privateIpAddressesSet>" + addresses +
+  return "<item><networkInterfaceId>" + eni +
+         "</networkInterfaceId><subnetId>subnet-0a0b0c0d</subnetId><privateIpAddressesSet>" + addresses +
          "</privateIpAddressesSet><tagSet>" + tags + "</tagSet></item>";
 }
 
@@ -788,6 +822,9 @@ class CannedEc2 {
       std::string body = end == std::string::npos ? "" : in.substr(end + 4);
       auto from = body.find("Action=");
       std::string action = from == std::string::npos ? "" : body.substr(from + 7, body.find('&', from) - from - 7);
+      // The lookup of this node's own interface (its subnet) apart from
+      // the read of where the addresses are.
+      if (body.find("NetworkInterfaceId.1=") != std::string::npos) action += "#own";
       std::string reply;
       int status = 200;
       {
@@ -831,6 +868,13 @@ TEST(CloudKindMalformedAnswers, AnAnswerOfTheWrongShapeIsAnErrorOnItsKindsTarget
              "<networkInterfaceSet>" +
                  interface_item("eni-0a00000a", private_ip("10.0.1.10", "true") + private_ip("10.0.1.50", "false")) +
                  "</networkInterfaceSet>");
+  const std::string own =
+      answer("DescribeNetworkInterfaces", "<networkInterfaceSet>" +
+                                              interface_item("eni-0b00000b", private_ip("10.0.1.11", "true")) +
+                                              "</networkInterfaceSet>");
+  const std::string subnets =
+      answer("DescribeSubnets", "<subnetSet><item><subnetId>subnet-0a0b0c0d</subnetId><cidrBlock>10.0.1.0/24"
+                                "</cidrBlock><tagSet/></item></subnetSet>");
   struct Case {
     std::string what, action, body;
     std::vector<std::string> failing;  // the targets that must have the error
@@ -893,6 +937,18 @@ TEST(CloudKindMalformedAnswers, AnAnswerOfTheWrongShapeIsAnErrorOnItsKindsTarget
                                  "<item><key>k</key><value>1</value></item><item><key>k</key><value>2</value></item>") +
                   "</networkInterfaceSet>"),
        {"10.0.1.50", "10.0.1.70"}},
+      {"another action's answer", "DescribeSubnets", addresses, {"10.0.1.50", "10.0.1.70"}},
+      {"no subnetSet", "DescribeSubnets", answer("DescribeSubnets", ""), {"10.0.1.50", "10.0.1.70"}},
+      {"another subnet",
+       "DescribeSubnets",
+       answer("DescribeSubnets", "<subnetSet><item><subnetId>subnet-0f0f0f0f</subnetId><cidrBlock>10.0.1.0/24"
+                                 "</cidrBlock></item></subnetSet>"),
+       {"10.0.1.50", "10.0.1.70"}},
+      {"a subnet listed twice",
+       "DescribeSubnets",
+       answer("DescribeSubnets", "<subnetSet><item><subnetId>subnet-0a0b0c0d</subnetId></item><item><subnetId>"
+                                 "subnet-0a0b0c0d</subnetId></item></subnetSet>"),
+       {"10.0.1.50", "10.0.1.70"}},
   };
   const std::vector<std::string> ids = {"rtb-0a000001", "eipalloc-0a000001", "eipalloc-0a000002", "10.0.1.50",
                                         "10.0.1.70"};
@@ -900,8 +956,11 @@ TEST(CloudKindMalformedAnswers, AnAnswerOfTheWrongShapeIsAnErrorOnItsKindsTarget
   for (const auto &c : cases) {
     SCOPED_TRACE(c.action + ": " + c.what);
     CannedEc2 ec2;
-    ec2.bodies = {
-        {"DescribeRouteTables", routes}, {"DescribeAddresses", addresses}, {"DescribeNetworkInterfaces", interfaces}};
+    ec2.bodies = {{"DescribeRouteTables", routes},
+                  {"DescribeAddresses", addresses},
+                  {"DescribeNetworkInterfaces", interfaces},
+                  {"DescribeNetworkInterfaces#own", own},
+                  {"DescribeSubnets", subnets}};
     ec2.bodies[c.action] = c.body;
     Ec2CloudOptions o;
     o.vip = kVip;

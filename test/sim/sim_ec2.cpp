@@ -332,10 +332,16 @@ Millis SimCloud::attempt(const std::string &action, Millis start, int attempts,
 // each is served at its own age.
 std::vector<TargetRead> SimCloud::read(const std::vector<std::string> &ids, int attempts) {
   std::vector<TargetRead> out(ids.size());
-  std::vector<std::size_t> tables, addresses;
-  for (std::size_t i = 0; i < ids.size(); ++i) (is_elastic_ip(ids[i]) ? addresses : tables).push_back(i);
+  std::vector<std::size_t> tables, addresses, secondaries;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    (is_elastic_ip(ids[i]) ? addresses : is_secondary_ip(ids[i]) ? secondaries : tables).push_back(i);
   const Faults &f = ec2_.faults;
   Millis start = *now_, end = start;
+  // DescribeNetworkInterfaces with the subnet's tags (DescribeSubnets, sent
+  // with it): one read, at the addresses' eventual consistency.
+  if (!secondaries.empty())
+    end = std::max(end, describe("DescribeNetworkInterfaces", start, attempts, ids, secondaries, f.address_lag,
+                                 f.address_stale_read, f.address_max_staleness, out));
   if (!tables.empty())
     end = std::max(end, describe("DescribeRouteTables", start, attempts, ids, tables, f.route_lag, f.stale_read,
                                  f.max_staleness, out));
@@ -430,17 +436,29 @@ Cloud::Applied SimCloud::apply(const std::vector<PointRequest> &points, const st
       // AssociateAddress with AllowReassociation takes the address from
       // wherever it is, as ReplaceRoute (or CreateRoute) the route.
       bool address = is_elastic_ip(id);
+      // AssignPrivateIpAddresses answers at once and EC2 moves the address
+      // up to several seconds later (asynchronous assignment).
+      bool secondary = is_secondary_ip(id);
+      Millis moves_after = secondary ? std::uniform_int_distribution<Millis>(0, 6000)(ec2_.rng()) : 0;
       Sent s{start, node_, "Point", id, eni, false, start};
       if (ec2_.on_send) ec2_.on_send(s);
       done = attempt(
-          address ? "AssociateAddress" : "ReplaceRoute", start, attempts,
-          [ec2 = &ec2_, node = node_, id, eni, start](Millis at, bool late) {
-            ec2->write_route(at, node, id, eni, start, late);
-            ec2->sent.push_back({at, node, "Point", id, eni, true, start});
+          address     ? "AssociateAddress"
+          : secondary ? "AssignPrivateIpAddresses"
+                      : "ReplaceRoute",
+          start, attempts,
+          [ec2 = &ec2_, node = node_, id, eni, start, moves_after](Millis at, bool late) {
+            auto move = [ec2, node, id, eni, start](Millis when, bool was_late) {
+              ec2->write_route(when, node, id, eni, start, was_late);
+              ec2->sent.push_back({when, node, "Point", id, eni, true, start});
+            };
+            if (moves_after > 0) ec2->later(at + moves_after, [move, late](Millis when) { move(when, late); });
+            else move(at, late);
           },
           err);
       out.points[j.index].sent = true;
       out.points[j.index].action = address                   ? "AssociateAddress"
+                                   : secondary               ? "AssignPrivateIpAddresses"
                                    : points[j.index].missing ? "CreateRoute"
                                                              : "ReplaceRoute";
       out.points[j.index].error = err;

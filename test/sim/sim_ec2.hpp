@@ -54,6 +54,13 @@ aws::AwsError simulated_error(aws::ErrorKind kind, long status, const std::strin
 // Which kind a target id names: EC2's own prefix, as the real Cloud tells
 // them apart (checked here on its own, not with the code under test).
 inline bool is_elastic_ip(const std::string &id) { return id.rfind("eipalloc-", 0) == 0; }
+// A secondary private IP: an IPv4 address. Its entry in the snapshot is
+// its assignment (the interface that has it) and its subnet's fence tags
+// for it (a key per address on the subnet, which stays put: what Ec2Cloud
+// reads and writes), so the invariants read it as any target.
+inline bool is_secondary_ip(const std::string &id) { return !id.empty() && id[0] >= '0' && id[0] <= '9'; }
+// A target moved by association or assignment: no blackhole.
+inline bool is_address(const std::string &id) { return is_elastic_ip(id) || is_secondary_ip(id); }
 
 // The fields of a fence tag the invariants need, parsed here independently
 // of the code under test. Fields it does not know (lease=, held=, mac=, ...)

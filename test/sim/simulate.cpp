@@ -33,8 +33,11 @@
 // The kinds of target (--kinds): route (the default) configures 1 to 3
 // route tables; mixed, 1 to 3 route tables and 1 or 2 Elastic IPs; eip, 1 to
 // 3 Elastic IPs and no table; dns, 1 or 2 Route 53 records beside 1 to 3
-// route tables, or (3 seeds in 10) alone; any, by the seed's number: 1, 5,
-// 9, ... route, 2, 6, 10, ... mixed, 3, 7, 11, ... eip, 4, 8, 12, ... dns. A route seed draws nothing more than
+// route tables, or (3 seeds in 10) alone; secondary, 1 to 3 secondary
+// private IPs (assigned up to 6 s after AssignPrivateIpAddresses answers;
+// the fence their subnet's tag for each) beside route tables or (half the
+// seeds) alone; any, by the seed's number modulo 5: 0 dns, 1 route,
+// 2 mixed, 3 eip, 4 secondary. A route seed draws nothing more than
 // it did before Elastic IPs were simulated, so it runs the same whichever
 // option chose it. An Elastic IP is read with DescribeAddresses, which has
 // its own eventual consistency drawn per seed: every read at least a lag of
@@ -149,7 +152,7 @@
 //
 // Usage: pg_vip_sim [--seeds N] [--first F] [--steps S] [--seed X] [--trace]
 //                   [--ignore S4,S3] [--keep-going] [--world wide|classic] [--[no-]<item>]...
-//                   [--kinds route|mixed|eip|any] [--address-lag MS] [--route-lag MS]
+//                   [--kinds route|mixed|eip|dns|secondary|any] [--address-lag MS] [--route-lag MS]
 //                   [--scenario NAME|all|open|list]
 #include <algorithm>
 #include <cmath>
@@ -197,9 +200,13 @@ struct WorldFlags {
 };
 
 // Which kinds of target a seed configures (--kinds).
-enum class Kinds { Route, Mixed, Eip, Dns };
+enum class Kinds { Route, Mixed, Eip, Dns, Secondary };
 const char *to_string(Kinds k) {
-  return k == Kinds::Route ? "route" : k == Kinds::Mixed ? "mixed" : k == Kinds::Eip ? "eip" : "dns";
+  return k == Kinds::Route       ? "route"
+         : k == Kinds::Mixed     ? "mixed"
+         : k == Kinds::Eip       ? "eip"
+         : k == Kinds::Secondary ? "secondary"
+                                 : "dns";
 }
 
 struct Node {
@@ -495,7 +502,7 @@ ControllerConfig Run::config_of(const Node &n) const {
   ControllerConfig c;
   c.vip = kVip;
   c.route_tables = tables_;
-  c.elastic_ips = eips_;
+  for (const auto &a : eips_) (is_secondary_ip(a) ? c.secondary_ips : c.elastic_ips).push_back(a);
   c.dns_records = dns_;
   c.dns_value = node_address(n);
   c.dns_ttl = 10;
@@ -629,7 +636,8 @@ void Run::setup() {
   // A route seed draws nothing here: it runs as it did before Elastic IPs.
   int n_eips =
       kinds_ == Kinds::Route || kinds_ == Kinds::Dns ? 0 : static_cast<int>(pick(1, kinds_ == Kinds::Mixed ? 2 : 3));
-  if (kinds_ == Kinds::Eip) n_tables = 0;
+  // secondary: 1 to 3 secondary IPs, beside the route tables or (half the seeds) alone.
+  if (kinds_ == Kinds::Eip || (kinds_ == Kinds::Secondary && chance() < 0.5)) n_tables = 0;
   // dns: 1 or 2 records, beside the route tables or (3 seeds in 10) alone.
   int n_dns = kinds_ == Kinds::Dns ? static_cast<int>(pick(1, 2)) : 0;
   if (n_dns && chance() < 0.3) n_tables = 0;
@@ -836,7 +844,7 @@ void Run::check_after_step(Node &n, State before, const std::vector<Event> &even
       bool fenced = s.carries(n.timeline, n.eni, n.name);
       if (!route || !fenced)
         fail("S3", "node " + std::to_string(n.id) + " reports held but " + t + " has " +
-                       (is_elastic_ip(t) ? "association " : "route ") + (s.route_present ? s.eni : "(none)") +
+                       (is_address(t) ? "association " : "route ") + (s.route_present ? s.eni : "(none)") +
                        " and tags " + s.describe_tags());
     }
   }
@@ -1147,7 +1155,7 @@ void Run::environment() {
     s.eni = chance() < 0.5 ? nodes_[pick(0, nodes_.size() - 1)].eni : "eni-0operator";
     // An Elastic IP has no blackhole: the operator disassociates it instead
     // (a DNS record: deletes it).
-    bool address = is_elastic_ip(t) || is_dns(t);
+    bool address = is_address(t) || is_dns(t);
     if (address && s.blackhole) s = {false, false, "", s.tags};
     put_target(now_, t, s);
     allow(1, "operator move");
@@ -1225,7 +1233,7 @@ void Run::environment() {
     allow(1, "route deleted");
     excuse();
     if (is_dns(t)) trace("event: an operator deleted the record %s", t.c_str());
-    else if (is_elastic_ip(t)) trace("event: an operator disassociated %s", t.c_str());
+    else if (is_address(t)) trace("event: an operator disassociated %s", t.c_str());
     else trace("event: an operator deleted the route in %s", t.c_str());
   } else if (r < 0.89 && world_.cancel && !live.empty()) {
     Node *n = live[pick(0, live.size() - 1)];
@@ -1488,7 +1496,7 @@ void Run::one(Millis event_at, const std::function<void()> &on_event) {
       st.eni = rogue_->eni;
       put_target(now_, rogue_->table, st);
       if (rogue_->tag) put_tag(now_, rogue_->table, tag_key, rogue_->tag);
-      trace(is_elastic_ip(rogue_->table) ? "rogue: %s associated with %s%s" : "rogue: %s pointed at %s%s",
+      trace(is_address(rogue_->table) ? "rogue: %s associated with %s%s" : "rogue: %s pointed at %s%s",
             rogue_->table.c_str(), rogue_->eni.c_str(), rogue_->tag ? ", its captured tag restored" : "");
     }
     rogue_->next = now_ + rogue_->period;
@@ -1618,7 +1626,9 @@ void Run::name_targets(int tables, int eips, int dns) {
   for (int i = 0; i < tables; ++i) tables_.push_back("rtb-" + std::to_string(i + 1));
   for (int i = 0; i < eips; ++i) {
     char id[40];
-    if (i % 2 == 0) std::snprintf(id, sizeof id, "eipalloc-0e%015d", i + 1);
+    // A secondary seed's addresses: secondary private IPs of the nodes' subnet.
+    if (kinds_ == Kinds::Secondary) std::snprintf(id, sizeof id, "10.0.1.%d", 50 + i);
+    else if (i % 2 == 0) std::snprintf(id, sizeof id, "eipalloc-0e%015d", i + 1);
     else std::snprintf(id, sizeof id, "eipalloc-e%07d", i + 1);
     eips_.push_back(id);
   }
@@ -3072,8 +3082,9 @@ int main(int argc, char **argv) {
     else if (a == "--route-lag") route_lag = std::atol(value("--route-lag"));
     else if (a == "--kinds") {
       kinds = value("--kinds");
-      if (kinds != "route" && kinds != "mixed" && kinds != "eip" && kinds != "dns" && kinds != "any") {
-        std::fprintf(stderr, "pg_vip_sim: --kinds is route, mixed, eip, dns or any\n");
+      if (kinds != "route" && kinds != "mixed" && kinds != "eip" && kinds != "dns" && kinds != "secondary" &&
+          kinds != "any") {
+        std::fprintf(stderr, "pg_vip_sim: --kinds is route, mixed, eip, dns, secondary or any\n");
         return 2;
       }
     } else if (a == "--mutate-route53") {
@@ -3129,11 +3140,13 @@ int main(int argc, char **argv) {
   for (long k = 0; k < seeds; ++k) {
     uint64_t seed = first + static_cast<uint64_t>(k);
     // any: by the seed's number, so that a seed replays alike on its own.
-    Kinds kind = kinds == "mixed" ? Kinds::Mixed
-                 : kinds == "eip" ? Kinds::Eip
-                 : kinds == "dns" ? Kinds::Dns
-                 : kinds == "any" ? std::vector<Kinds>{Kinds::Dns, Kinds::Route, Kinds::Mixed, Kinds::Eip}[seed % 4]
-                                  : Kinds::Route;
+    Kinds kind = kinds == "mixed"       ? Kinds::Mixed
+                 : kinds == "eip"       ? Kinds::Eip
+                 : kinds == "dns"       ? Kinds::Dns
+                 : kinds == "secondary" ? Kinds::Secondary
+                 : kinds == "any"       ? std::vector<Kinds>{Kinds::Dns, Kinds::Route, Kinds::Mixed, Kinds::Eip,
+                                                             Kinds::Secondary}[seed % 5]
+                                        : Kinds::Route;
     ++by_kinds[kind];
     Run run(seed, steps, trace && one, flags, kind);
     run.ignored = ignored;

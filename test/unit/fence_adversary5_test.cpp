@@ -1,26 +1,30 @@
 // The fence against a fifth adversary (adversary-kinds branch), aimed at the
 // two kinds of target added beside route tables: an Elastic IP (its fence
-// tag on the allocation) and a secondary private IP (no tags of its own: its
-// holder tags its own network interface, and a reader takes the tags of the
-// interface that has the address; ec2_cloud.cpp, read_secondaries and
-// tagged_resources).
+// tag on the allocation) and a secondary private IP (no tags of its own).
+// The findings F1-F5 were written against a secondary IP fenced by its
+// holder's tag on the holder's own interface (a reader took the tags of the
+// interface that had the address), which travelled with the address. The
+// fix (issue 20) keeps a secondary IP's fence on its subnet, under a key of
+// its own (ec2_addresses.hpp, subnet_fence_key), and reads the address
+// only in this node's subnet; the world below models that, through the
+// same key mapping Ec2Cloud uses.
 //
 // Several nodes run the real controller over one shared EC2 world, each
 // through its own Cloud, on one manual clock. The world keeps each kind's
 // own rules as Ec2Cloud maps them: a route table and an allocation carry
 // their tags wherever they point; an address carries none, and is read with
-// the tags of the interface that holds it; a fence tag for an address is
-// written on (and deleted from) the writer's own interface.
+// its subnet's tags for that address, which stay whoever holds it and
+// whatever happens to any interface.
 //
 // Tests named ...Route... or ...ElasticIp... are controls: the same story
-// on a kind whose fence tag stays on the target; they pass. The findings
-// (F1-F5) fail as the code stands: see each comment.
+// on a kind whose fence tag stays on the target.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "controller_rig.hpp"
@@ -63,17 +67,35 @@ struct World {
   std::map<std::string, Pointer> eips;          // allocation: its association and its tags
   std::map<std::string, Tags> enis;             // interface: its tags (absent: deleted)
   std::map<std::string, std::string> assigned;  // secondary IP -> interface ("" none)
+  Tags subnet;                                  // the one subnet's tags (every interface is in it)
   std::vector<std::string> log;
 
-  // The resource a fence tag for `id` goes on, written by `own`.
-  static std::string tagged(const std::string &id, const std::string &own) {
-    return kind_of(id) == TargetKind::SecondaryIp ? own : id;
+  // The resource a fence tag for `id` goes on: a secondary IP's, its subnet.
+  static std::string tagged(const std::string &id) {
+    return kind_of(id) == TargetKind::SecondaryIp ? "subnet-0a0a0a0a" : id;
+  }
+  // The key a fence tag of the VIP's (key `key`) has on that resource.
+  static std::string stored_key(const std::string &id, const std::string &key) {
+    return kind_of(id) == TargetKind::SecondaryIp ? aws::subnet_fence_key(kVip, id, key).value() : key;
   }
   Tags *tags_of(const std::string &resource) {
     if (tables.count(resource)) return &tables[resource].tags;
     if (eips.count(resource)) return &eips[resource].tags;
+    if (resource == "subnet-0a0a0a0a") return &subnet;
     if (enis.count(resource)) return &enis[resource];
     return nullptr;  // a deleted interface: InvalidNetworkInterfaceID.NotFound
+  }
+  // The VIP's fence tags of `id` as a reader sees them.
+  Tags fence_tags_of(const std::string &id) {
+    Tags out;
+    if (kind_of(id) != TargetKind::SecondaryIp) {
+      for (const auto &[k, v] : *tags_of(id))
+        if (fence_tag_key_timeline(kVip, k)) out[k] = v;
+      return out;
+    }
+    for (const auto &[k, v] : subnet)
+      if (auto key = aws::vip_fence_key(kVip, id, k)) out[*key] = v;
+    return out;
   }
   void point(const std::string &id, const std::string &eni) {
     switch (kind_of(id)) {
@@ -129,24 +151,21 @@ class WorldCloud : public Cloud {
       TargetRead r;
       r.id = id;
       std::string eni;
-      Tags tags;
       bool present = false;
       switch (kind_of(id)) {
         case TargetKind::Route:
           present = world.tables[id].present;
           eni = world.tables[id].eni;
-          tags = world.tables[id].tags;
           break;
         case TargetKind::ElasticIp:
           present = world.eips[id].present;
           eni = world.eips[id].eni;
-          tags = world.eips[id].tags;
           break;
         case TargetKind::SecondaryIp:
-          // The interface that has the address, with its tags; none: Missing.
+          // The interface that has the address; none: Missing. Its fence
+          // is the subnet's, whoever has it.
           eni = world.assigned[id];
           present = !eni.empty() && world.enis.count(eni);
-          if (present) tags = world.enis[eni];
           break;
         case TargetKind::Dns: break;  // not in this world
       }
@@ -154,8 +173,7 @@ class WorldCloud : public Cloud {
         r.state = eni == my_eni ? TargetState::Ours : TargetState::Other;
         r.interface_id = r.points_at = eni;
       }
-      for (const auto &[k, v] : tags)
-        if (fence_tag_key_timeline(kVip, k)) r.fence_tags[k] = v;
+      r.fence_tags = world.fence_tags_of(id);
       out.push_back(r);
     }
     return out;
@@ -188,7 +206,7 @@ class WorldCloud : public Cloud {
       a.fence.error = refused("CreateTags");
       if (!a.fence.error)
         for (const auto &id : fence.ids)
-          if (Tags *t = world.tags_of(World::tagged(id, eni))) (*t)[fence.key] = fence.value;
+          if (Tags *t = world.tags_of(World::tagged(id))) (*t)[World::stored_key(id, fence.key)] = fence.value;
     }
     return a;
   }
@@ -199,9 +217,9 @@ class WorldCloud : public Cloud {
     o.error = refused("DeleteTags");
     if (!o.error)
       for (const auto &id : ids)
-        if (Tags *t = world.tags_of(World::tagged(id, my_eni)))
+        if (Tags *t = world.tags_of(World::tagged(id)))
           for (const auto &[k, v] : tags)
-            if (auto it = t->find(k); it != t->end() && it->second == v) t->erase(it);
+            if (auto it = t->find(World::stored_key(id, k)); it != t->end() && it->second == v) t->erase(it);
     return o;
   }
   std::optional<bool> source_dest_check() override { return false; }
@@ -287,7 +305,7 @@ void held_by_a(World &w, const std::string &id) {
   w.enis["eni-0b"];
   w.enis["eni-0c"];
   w.point(id, "eni-0a");
-  w.tags_of(World::tagged(id, "eni-0a"))->insert(a1);
+  w.tags_of(World::tagged(id))->insert({World::stored_key(id, a1.first), a1.second});
 }
 
 std::string state_text(const Node &n) { return n.name + " " + to_string(n.state()) + " (" + n.ctl->last_error() + ")"; }
@@ -334,15 +352,13 @@ void run_promotion_that_cannot_move(const std::string &id, const char *action) {
                                        << " ms after the promotion";
 }
 
-// F1-F5 FAIL on the code as it is: a secondary IP's fence travels with the
-// address (its holder's tag on the holder's own interface), so a newer
-// primary's tag is invisible until the address moves, an old tag comes back
-// with a late write, an unassigned address has no fence, and the read takes
-// any interface in the account holding the address. pg_vip.secondary_ips is
-// therefore not registered (setting_table.hpp's upcoming list) until the
-// fence moves to a resource that stays put (issue 20). They are kept here,
-// disabled, as the failing tests the fix must turn green: run them with
-// --gtest_also_run_disabled_tests --gtest_filter='Adversary5.*'.
+// F1-F5 failed while a secondary IP's fence travelled with the address (its
+// holder's tag on the holder's own interface): a newer primary's tag was
+// invisible until the address moved, an old tag came back with a late
+// write, an unassigned address had no fence, and the read took any
+// interface in the account holding the address. They pass now that the
+// fence is on the subnet, under the address's own key, and the address is
+// read in this node's subnet only (issue 20).
 TEST(Adversary5, ControlRouteOldPrimaryIsFencedByTheNewTagBeforeTheRouteMoves) {
   run_promotion_that_cannot_move(kRtb, "ReplaceRoute");
 }
@@ -351,7 +367,7 @@ TEST(Adversary5, ControlElasticIpOldPrimaryIsFencedByTheNewTagBeforeTheAddressMo
   run_promotion_that_cannot_move(kEip, "AssociateAddress");
 }
 
-TEST(Adversary5, DISABLED_F1_SecondaryIpOldPrimaryIsFencedByTheNewTagBeforeTheAddressMoves) {
+TEST(Adversary5, F1_SecondaryIpOldPrimaryIsFencedByTheNewTagBeforeTheAddressMoves) {
   run_promotion_that_cannot_move(kAddress, "AssignPrivateIpAddresses");
 }
 
@@ -400,7 +416,7 @@ TEST(Adversary5, ControlElasticIpRestartedOldPrimaryLeavesAnAddressItDidNotSeeMo
   run_restart_after_untagged_promotion(kEip);
 }
 
-TEST(Adversary5, DISABLED_F2_SecondaryIpRestartedOldPrimaryLeavesAnAddressItDidNotSeeMove) {
+TEST(Adversary5, F2_SecondaryIpRestartedOldPrimaryLeavesAnAddressItDidNotSeeMove) {
   run_restart_after_untagged_promotion(kAddress);
 }
 
@@ -443,7 +459,7 @@ TEST(Adversary5, ControlElasticIpRestartedOldPrimaryStaysFencedAfterTheHolderIsT
   run_holder_terminated(kEip);
 }
 
-TEST(Adversary5, DISABLED_F3_SecondaryIpRestartedOldPrimaryStaysFencedAfterTheHolderIsTerminated) {
+TEST(Adversary5, F3_SecondaryIpRestartedOldPrimaryStaysFencedAfterTheHolderIsTerminated) {
   run_holder_terminated(kAddress);
 }
 
@@ -488,9 +504,9 @@ TEST(Adversary5, ControlRouteLateWritesTwiceAreUndoneWithoutConflict) { run_late
 
 TEST(Adversary5, ControlElasticIpLateWritesTwiceAreUndoneWithoutConflict) { run_late_writes_twice({kEip}); }
 
-TEST(Adversary5, DISABLED_F4_SecondaryIpLateWritesTwiceAreUndoneWithoutConflict) { run_late_writes_twice({kAddress}); }
+TEST(Adversary5, F4_SecondaryIpLateWritesTwiceAreUndoneWithoutConflict) { run_late_writes_twice({kAddress}); }
 
-TEST(Adversary5, DISABLED_F4b_MixedLateWritesTwiceAreUndoneWithoutConflict) { run_late_writes_twice({kRtb, kAddress}); }
+TEST(Adversary5, F4b_MixedLateWritesTwiceAreUndoneWithoutConflict) { run_late_writes_twice({kRtb, kAddress}); }
 
 }  // namespace
 
@@ -514,10 +530,12 @@ TEST(Adversary5, DISABLED_F4b_MixedLateWritesTwiceAreUndoneWithoutConflict) { ru
 // fence is not read at all.
 namespace {
 
-// Answers every HTTP request on 127.0.0.1 with `body` (200), one request a connection.
+// Answers every HTTP request on 127.0.0.1 with the body given for its
+// Action (200; an unknown action: 400), one request a connection, and
+// keeps the requests' bodies.
 class OneAnswerServer {
  public:
-  explicit OneAnswerServer(std::string body) : body_(std::move(body)) {
+  explicit OneAnswerServer(std::map<std::string, std::string> bodies) : bodies_(std::move(bodies)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -537,6 +555,10 @@ class OneAnswerServer {
   }
   int port() const { return port_; }
   int requests() const { return requests_; }
+  std::vector<std::string> seen() {
+    std::lock_guard<std::mutex> g(mu_);
+    return seen_;
+  }
 
  private:
   void serve() {
@@ -546,8 +568,9 @@ class OneAnswerServer {
       std::string in;
       char buf[4096];
       // Headers, then the body its Content-Length says.
+      std::size_t end = std::string::npos;
       for (;;) {
-        auto end = in.find("\r\n\r\n");
+        end = in.find("\r\n\r\n");
         if (end != std::string::npos) {
           std::size_t want = 0;
           auto cl = in.find("Content-Length:");
@@ -560,17 +583,32 @@ class OneAnswerServer {
         in.append(buf, static_cast<std::size_t>(n));
       }
       ++requests_;
-      std::string out = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nConnection: close\r\nContent-Length: " +
-                        std::to_string(body_.size()) + "\r\n\r\n" + body_;
+      std::string form = end == std::string::npos ? std::string() : in.substr(end + 4);
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        seen_.push_back(form);
+      }
+      std::string body, status = "400 Bad Request";
+      for (const auto &[action, b] : bodies_)
+        if (form.find("Action=" + action + "&") != std::string::npos ||
+            (form.size() >= action.size() + 7 &&
+             form.compare(form.size() - action.size() - 7, std::string::npos, "Action=" + action) == 0)) {
+          body = b;
+          status = "200 OK";
+        }
+      std::string out = "HTTP/1.1 " + status + "\r\nContent-Type: text/xml\r\nConnection: close\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
       ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
       ::close(c);
     }
   }
-  std::string body_;
+  std::map<std::string, std::string> bodies_;
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};
+  std::mutex mu_;
+  std::vector<std::string> seen_;
   std::thread thread_;
 };
 
@@ -586,18 +624,25 @@ std::string interface_item(const std::string &eni, const std::string &vpc, const
 
 }  // namespace
 
-TEST(Adversary5, DISABLED_F5_SecondaryIpIsReadInThisNodesVpcNotAnother) {
+TEST(Adversary5, F5_SecondaryIpIsReadInThisNodesVpcNotAnother) {
   auto b2 = tag_of("node-b", "eni-0b0b0b0b", 2, 1795000000);
-  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                     "<DescribeNetworkInterfacesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
-                     "<requestId>0f3a</requestId><networkInterfaceSet>" +
-                     // Another VPC's interface (a load balancer's, say) with the same private address.
-                     interface_item("eni-00000001", "vpc-0ffff000", "10.0.1.20", kAddress, "") +
-                     // This node's interface, in this node's VPC, with its timeline-2 tag.
-                     interface_item("eni-0b0b0b0b", "vpc-0a0a0a0a", "10.0.1.11", kAddress,
-                                    "<item><key>" + b2.first + "</key><value>" + b2.second + "</value></item>") +
-                     "</networkInterfaceSet></DescribeNetworkInterfacesResponse>";
-  OneAnswerServer server(body);
+  std::string interfaces = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                           "<DescribeNetworkInterfacesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                           "<requestId>0f3a</requestId><networkInterfaceSet>" +
+                           // Another VPC's interface (a load balancer's, say) with the same private address.
+                           interface_item("eni-00000001", "vpc-0ffff000", "10.0.1.20", kAddress, "") +
+                           // This node's interface, in this node's VPC and subnet.
+                           interface_item("eni-0b0b0b0b", "vpc-0a0a0a0a", "10.0.1.11", kAddress, "") +
+                           "</networkInterfaceSet></DescribeNetworkInterfacesResponse>";
+  // This node's subnet, with node-b's timeline-2 fence tag for the address
+  // (the subnet's key of it: the address's own).
+  std::string subnets = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                        "<DescribeSubnetsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                        "<requestId>0f3b</requestId><subnetSet><item><subnetId>subnet-0a0a0a0a</subnetId>"
+                        "<vpcId>vpc-0a0a0a0a</vpcId><cidrBlock>10.0.1.0/24</cidrBlock><tagSet><item><key>" +
+                        aws::subnet_fence_key(kVip, kAddress, b2.first).value() + "</key><value>" + b2.second +
+                        "</value></item></tagSet></item></subnetSet></DescribeSubnetsResponse>";
+  OneAnswerServer server({{"DescribeNetworkInterfaces", interfaces}, {"DescribeSubnets", subnets}});
   ASSERT_GT(server.port(), 0);
   ManualTime time;
   Ec2CloudOptions o;
@@ -615,14 +660,24 @@ TEST(Adversary5, DISABLED_F5_SecondaryIpIsReadInThisNodesVpcNotAnother) {
   Ec2Cloud cloud(o, time);
   Placement p = cloud.prepare("eni-0b0b0b0b");
   ASSERT_EQ(p.interface_id, "eni-0b0b0b0b");
-  std::vector<TargetRead> reads = cloud.read({kAddress}, 1);
-  ASSERT_EQ(reads.size(), 1u);
-  ASSERT_FALSE(reads[0].error) << reads[0].error->describe_for(reads[0].failed_action);
-  EXPECT_EQ(server.requests(), 1);
-  EXPECT_EQ(reads[0].interface_id, "eni-0b0b0b0b") << "the address was read on another VPC's interface, with its tags ("
-                                                   << reads[0].fence_tags.size() << " fence tags)";
-  EXPECT_EQ(reads[0].state, TargetState::Ours) << to_string(TargetKind::SecondaryIp, reads[0].state);
-  EXPECT_EQ(reads[0].fence_tags.count(b2.first), 1u) << "this node's timeline-2 fence tag was not read";
+  for (int round = 0; round < 2; ++round) {
+    int before = server.requests();
+    std::vector<TargetRead> reads = cloud.read({kAddress}, 1);
+    ASSERT_EQ(reads.size(), 1u);
+    ASSERT_FALSE(reads[0].error) << reads[0].error->describe_for(reads[0].failed_action);
+    // The first read also looks up this node's subnet, once.
+    EXPECT_EQ(server.requests() - before, round == 0 ? 3 : 2);
+    EXPECT_EQ(reads[0].interface_id, "eni-0b0b0b0b")
+        << "the address was read on another VPC's interface (" << reads[0].fence_tags.size() << " fence tags)";
+    EXPECT_EQ(reads[0].state, TargetState::Ours) << to_string(TargetKind::SecondaryIp, reads[0].state);
+    EXPECT_EQ(reads[0].fence_tags.count(b2.first), 1u) << "this node's timeline-2 fence tag was not read";
+  }
+  // The address was asked for in this node's subnet only.
+  int filtered = 0;
+  for (const auto &form : server.seen())
+    filtered += form.find("Filter.2.Name=subnet-id") != std::string::npos &&
+                form.find("Filter.2.Value.1=subnet-0a0a0a0a") != std::string::npos;
+  EXPECT_EQ(filtered, 2);
 }
 
 // ---------------------------------------------------------------------------

@@ -362,7 +362,7 @@ IamPolicyInput every_kind() {
   in.elastic_ips = {"eipalloc-08229861", "eipalloc-0123456789abcdef0"};
   in.secondary_ips = {"10.0.1.50"};
   in.network_interfaces = {"eni-0f7db66c34c4b0a1c", "eni-12345678"};
-  in.fence_on_network_interfaces = true;
+  in.subnets = {"subnet-0a0b0c0d"};
   in.dns_records = {{"Z0123456789ABCDEFGHIJ", "DB.Example.com.", "A"},
                     {"/hostedzone/Z0123456789ABCDEFGHIJ", "*.db.example.com", "TXT"}};
   return in;
@@ -430,10 +430,12 @@ TEST(IamPolicy, EveryKindAddsItsStatementsOnItsResourcesOnly) {
   ASSERT_FALSE(d.HasParseError());
   EXPECT_EQ(sids(d), (std::vector<std::string>{"PgVipRead", "PgVipMoveRoute", "PgVipWriteFenceTag",
                                                "PgVipDeleteOldFenceTags", "PgVipMoveElasticIp", "PgVipMoveSecondaryIp",
+                                               "PgVipWriteAddressFenceTag", "PgVipDeleteOldAddressFenceTags",
                                                "PgVipChangeRecord", "PgVipReadRecords", "PgVipWaitForChange"}));
   EXPECT_EQ(strings((*statement(d, "PgVipRead"))["Action"]),
             (std::vector<std::string>{"ec2:DescribeRouteTables", "ec2:DescribeNetworkInterfaces",
-                                      "ec2:DescribeNetworkInterfaceAttribute", "ec2:DescribeAddresses"}));
+                                      "ec2:DescribeNetworkInterfaceAttribute", "ec2:DescribeAddresses",
+                                      "ec2:DescribeSubnets"}));
   const std::string ec2 = "arn:aws:ec2:eu-west-1:123456789012:";
   const std::vector<std::string> interfaces = {ec2 + "network-interface/eni-0f7db66c34c4b0a1c",
                                                ec2 + "network-interface/eni-12345678"};
@@ -443,12 +445,20 @@ TEST(IamPolicy, EveryKindAddsItsStatementsOnItsResourcesOnly) {
   EXPECT_EQ(strings((*statement(d, "PgVipMoveSecondaryIp"))["Action"]),
             std::vector<std::string>{"ec2:AssignPrivateIpAddresses"});
   EXPECT_EQ(strings((*statement(d, "PgVipMoveSecondaryIp"))["Resource"]), interfaces);
-  // The fence on every kind's resources, with the same conditions.
+  // The fence on the route tables and allocations, with the VIP's keys;
+  // never on an interface.
   for (const char *sid : {"PgVipWriteFenceTag", "PgVipDeleteOldFenceTags"}) {
     auto resources = strings((*statement(d, sid))["Resource"]);
-    EXPECT_EQ(resources.size(), 6u) << sid;
+    EXPECT_EQ(resources.size(), 4u) << sid;
     EXPECT_EQ(resources[2], ec2 + "elastic-ip/eipalloc-08229861") << sid;
-    EXPECT_EQ(resources[5], interfaces[1]) << sid;
+  }
+  // A secondary IP's on its subnet, with the address's keys only.
+  for (const char *sid : {"PgVipWriteAddressFenceTag", "PgVipDeleteOldAddressFenceTags"}) {
+    const auto &st = *statement(d, sid);
+    EXPECT_EQ(strings(st["Resource"]), std::vector<std::string>{ec2 + "subnet/subnet-0a0b0c0d"}) << sid;
+    EXPECT_EQ(strings(st["Condition"]["ForAllValues:StringLike"]["aws:TagKeys"]),
+              std::vector<std::string>{"pg_vip:10.0.1.50/32:tl*"})
+        << sid;
   }
   const auto &change = *statement(d, "PgVipChangeRecord");
   EXPECT_EQ(strings(change["Action"]), std::vector<std::string>{"route53:ChangeResourceRecordSets"});
@@ -470,11 +480,12 @@ TEST(IamPolicy, EveryKindAddsItsStatementsOnItsResourcesOnly) {
             std::vector<std::string>{"arn:aws:route53:::change/*"});
   expect_statements_follow_the_table(d);
 
-  // Without the fence on the interfaces, they are not in the fence statements.
+  // The subnet not known: any subnet, for the addresses' keys only.
   IamPolicyInput in = every_kind();
-  in.fence_on_network_interfaces = false;
+  in.subnets.clear();
   auto without = parsed(iam_policy_json(in));
-  EXPECT_EQ(strings((*statement(without, "PgVipWriteFenceTag"))["Resource"]).size(), 4u);
+  EXPECT_EQ(strings((*statement(without, "PgVipWriteAddressFenceTag"))["Resource"]),
+            std::vector<std::string>{ec2 + "subnet/*"});
   // One kind alone: its statements only (no route table, no DescribeRouteTables).
   IamPolicyInput eip;
   eip.region = "eu-west-1";
@@ -508,11 +519,12 @@ TEST(IamPolicy, WithARoleTheNodeMayOnlyAssumeIt) {
   // The role's: everything else, its ARNs in the role's account.
   EXPECT_EQ(sids(role),
             (std::vector<std::string>{"PgVipRead", "PgVipMoveRoute", "PgVipWriteFenceTag", "PgVipDeleteOldFenceTags",
-                                      "PgVipMoveElasticIp", "PgVipMoveSecondaryIp", "PgVipChangeRecord",
-                                      "PgVipReadRecords", "PgVipWaitForChange"}));
-  EXPECT_EQ(
-      strings((*statement(role, "PgVipRead"))["Action"]),
-      (std::vector<std::string>{"ec2:DescribeRouteTables", "ec2:DescribeAddresses", "ec2:DescribeNetworkInterfaces"}));
+                                      "PgVipMoveElasticIp", "PgVipMoveSecondaryIp", "PgVipWriteAddressFenceTag",
+                                      "PgVipDeleteOldAddressFenceTags", "PgVipChangeRecord", "PgVipReadRecords",
+                                      "PgVipWaitForChange"}));
+  EXPECT_EQ(strings((*statement(role, "PgVipRead"))["Action"]),
+            (std::vector<std::string>{"ec2:DescribeRouteTables", "ec2:DescribeAddresses",
+                                      "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}));
   EXPECT_EQ(strings((*statement(role, "PgVipMoveRoute"))["Resource"])[0],
             "arn:aws:ec2:eu-west-1:210987654321:route-table/rtb-0123456789abcdef0");
   EXPECT_EQ(docs.role.find("123456789012"), std::string::npos) << "the node's account in the role's policy";
