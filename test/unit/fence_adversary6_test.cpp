@@ -416,11 +416,11 @@ IamPolicyInput secondary_ip_cluster() {
   in.vip = kVip;  // 10.0.99.10/32: the name the cluster's VIP goes by
   in.secondary_ips = {kAddr};
   in.network_interfaces = {"eni-0f7db66c34c4b0a1c"};
-  in.fence_on_network_interfaces = true;  // as iam_policy_source.cpp sets it for secondary IPs
+  in.subnets = {kSubnet};  // the subnet the secondary IPs move within (their fence)
   return in;
 }
 
-TEST(Adversary6, DISABLED_G1_IamPolicyAllowsTheSubnetFenceEc2CloudWrites) {
+TEST(Adversary6, G1_IamPolicyAllowsTheSubnetFenceEc2CloudWrites) {
   rapidjson::Document d;
   std::string json = iam_policy_json(secondary_ip_cluster());
   d.Parse(json.c_str());
