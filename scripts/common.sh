@@ -30,7 +30,9 @@ PACKAGES=(
   mmdebstrap zstd
 )
 
-log() { printf '\n== %s\n' "$*"; }
+# Each heading carries the time since the script started, so that a run's
+# log shows where its minutes went.
+log() { printf '\n== %s  [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 install_packages() {
   if [ "$(id -u)" -ne 0 ]; then

@@ -377,6 +377,7 @@ if [ -z "$only_pg" ]; then
 fi
 
 echo
+echo "time: $((SECONDS / 60))m$((SECONDS % 60))s"
 printf '%s\n' "${version_lines[@]}"
 counts_line "" "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]
