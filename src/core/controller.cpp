@@ -34,9 +34,6 @@ bool same_cloud(const ControllerConfig &a, const ControllerConfig &b) {
 // served from before the tag that fenced this node must not lift it.
 constexpr milliseconds kUnfenceSpan{5000};
 
-// A move away is confirmed by a second read this much later.
-constexpr milliseconds kConfirmMove{1000};
-
 }  // namespace
 
 std::vector<TargetId> ControllerConfig::targets() const {
@@ -297,11 +294,13 @@ milliseconds Controller::check_held(const Observation &obs) {
     return config_.check_interval;
   }
   bool moved = false, unread = false;
+  milliseconds wait{0};  // before the confirming read: the longest any moved target's kind needs
   for (auto &t : targets_) {
     Verdict v = verdict(t, me);
     unread |= v == Verdict::Unread || v == Verdict::Foreign || v == Verdict::HandsOff;
     if (v != Verdict::NeedsRoute && v != Verdict::NeedsFence) continue;
     moved = true;
+    wait = std::max(wait, confirm_wait(t.kind));
     if (v == Verdict::NeedsRoute && flap(t, ground(me)) == Flap::Again) return conflict(t);
   }
   if (!moved) {
@@ -314,7 +313,7 @@ milliseconds Controller::check_held(const Observation &obs) {
     return config_.check_interval;
   }
   // Confirm, then repair what the claim's own fresh read still finds moved.
-  hooks_.time->sleep(kConfirmMove);
+  hooks_.time->sleep(wait);
   // Stopped before the confirming read: what the last read showed stands,
   // and it was not held. The next worker starts from a read.
   if (hooks_.time->cancelled()) {

@@ -42,6 +42,11 @@ milliseconds promotion_read_age(milliseconds check_interval) {
   return std::min(check_interval, milliseconds(5000)) + kReadStaleness;
 }
 
+milliseconds confirm_wait(TargetKind kind) {
+  // A second: what a repair of a hand move waited before there were kinds.
+  return kind == TargetKind::SecondaryIp ? kReadStaleness : milliseconds(1000);
+}
+
 TieContext tie_context(const Ground &g) { return TieContext{g.fence_key, g.since}; }
 
 // Judged by how long this node has read the same value, on its own

@@ -103,6 +103,17 @@ struct Ground {
   const std::map<std::string, uint32_t> *interfaces = nullptr;
 };
 
+// How long a holder waits, after a read shows a target of this kind moved
+// away, before the read that confirms it. One read of a route table, an
+// Elastic IP or a DNS record brings the target and its fence together, one
+// snapshot; a secondary IP's position (DescribeNetworkInterfaces) and its
+// fence (DescribeSubnets) are two answers, each as stale as EC2 makes it,
+// so a move can be seen before the promotion's tag written with it. A
+// confirming read that much later shows every tag written before the move
+// was first seen: the old primary reads the newer tag, and does not take
+// the address back.
+std::chrono::milliseconds confirm_wait(TargetKind kind);
+
 // A holder renews its tag when a third of its lease has passed.
 std::chrono::milliseconds lease(std::chrono::milliseconds check_interval);
 // A table pointed here twice within this window is in a route war.
