@@ -100,24 +100,35 @@ not-root:
 	fi
 
 # The test binaries: the core (and the PostgreSQL-free parts of the glue)
-# with their tests, built by one rule without any PostgreSQL header. Each
-# names its sources as prerequisites; the rule compiles every .cpp among them.
+# with their tests, built without any PostgreSQL header, object by object
+# (so that `make -j` helps). The core is compiled once, with the
+# simulation's flags, into build/sim/obj: the unit tests, the integration
+# tests, the simulation and the mutation testing all link those objects.
 TEST_CXXFLAGS = -std=c++17 -Wall -Wextra $(WERROR_FLAGS) -g -Isrc -Itest $(XML2_CFLAGS)
+SIM_OPT  = -O2
+SIM_CXXFLAGS = $(TEST_CXXFLAGS) $(SIM_OPT)
+SIM_OBJ = build/sim/obj
+CORE_TEST_OBJS = $(patsubst %.cpp,$(SIM_OBJ)/%.o,$(CORE_SRCS))
+$(SIM_OBJ)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(SIM_CXXFLAGS) -MMD -MP -c -o $@ $<
+# The tests' own sources: -O1, which compiles GoogleTest's macros faster.
+TEST_OBJ = build/test/obj
+test_objs = $(patsubst %.cpp,$(TEST_OBJ)/%.o,$(1))
+$(TEST_OBJ)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(TEST_CXXFLAGS) -O1 -MMD -MP -c -o $@ $<
 # Unit tests of the core.
 UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
 UNIT_GLUE_SRCS = $(wildcard src/glue/wait_policy.cpp)
 UNIT_BIN  = test/unit/pg_vip_unit
-$(UNIT_BIN): $(UNIT_SRCS) $(UNIT_GLUE_SRCS)
-$(UNIT_BIN): TEST_OPT = -O1
-$(UNIT_BIN): TEST_LIBS = -lgtest -lgmock -lpthread
-
+$(UNIT_BIN): $(CORE_TEST_OBJS) $(call test_objs,$(UNIT_SRCS) $(UNIT_GLUE_SRCS))
+	$(CXX) -o $@ $^ -lgtest -lgmock -lpthread $(CORE_LIBS)
 # Integration tests: the core against the local AWS endpoint over real HTTP.
 INTEGRATION_SRCS = $(sort $(wildcard test/integration/*.cpp))
 INTEGRATION_BIN  = test/integration/pg_vip_integration
-$(INTEGRATION_BIN): $(INTEGRATION_SRCS)
-$(INTEGRATION_BIN): TEST_OPT = -O1
-$(INTEGRATION_BIN): TEST_LIBS = -lgtest_main -lgtest -lpthread
-
+$(INTEGRATION_BIN): $(CORE_TEST_OBJS) $(call test_objs,$(INTEGRATION_SRCS))
+	$(CXX) -o $@ $^ -lgtest_main -lgtest -lpthread $(CORE_LIBS)
 # The simulation of the fence (test/sim): every node's controller over a
 # simulated EC2 and clock. SEEDS and STEPS size the run; SEED=n replays one
 # seed with its whole trace; WORLD=classic|wide (wide by default) says which
@@ -128,10 +139,11 @@ $(INTEGRATION_BIN): TEST_LIBS = -lgtest_main -lgtest -lpthread
 # scripts, each with its figures and expectation.
 SIM_SRCS = $(sort $(wildcard test/sim/*.cpp))
 SIM_BIN  = test/sim/pg_vip_sim
-$(SIM_BIN): $(SIM_SRCS)
-SIM_OPT  = -O2
-$(SIM_BIN): TEST_OPT = $(SIM_OPT)
-$(SIM_BIN): TEST_LIBS = -lpthread
+SIM_LIBS = -lpthread $(CORE_LIBS)
+SIM_OBJS = $(patsubst %.cpp,$(SIM_OBJ)/%.o,$(CORE_SRCS) $(SIM_SRCS))
+$(SIM_BIN): $(SIM_OBJS)
+	$(CXX) -o $@ $^ $(SIM_LIBS)
+-include $(SIM_OBJS:.o=.d) $(patsubst %.o,%.d,$(call test_objs,$(UNIT_SRCS) $(UNIT_GLUE_SRCS) $(INTEGRATION_SRCS)))
 
 # The unit and integration tests again, built with AddressSanitizer and
 # UBSan (build/asan): any report aborts the binary, and the leak check at
@@ -153,11 +165,8 @@ ASAN_BINS = $(ASAN_UNIT_BIN) $(ASAN_INTEGRATION_BIN)
 -include $(patsubst %.o,%.d,$(call asan_objs,$(CORE_SRCS) $(UNIT_SRCS) $(UNIT_GLUE_SRCS) $(INTEGRATION_SRCS)))
 
 TEST_BINS = $(UNIT_BIN) $(INTEGRATION_BIN) $(SIM_BIN)
-TEST_HDRS = $(wildcard src/core/*.hpp $(UNIT_GLUE_SRCS:.cpp=.hpp) test/*/*.hpp)
-$(TEST_BINS): $(CORE_SRCS) $(TEST_HDRS)
-	$(CXX) $(TEST_CXXFLAGS) $(TEST_OPT) -o $@ $(filter %.cpp,$^) $(TEST_LIBS) $(CORE_LIBS)
 
-EXTRA_CLEAN = $(TEST_BINS) tmp_check tmp_check_regress $(OBJS:.o=.d) build/asan build/sim build/fuzz build/tap-valgrind
+EXTRA_CLEAN = $(TEST_BINS) tmp_check tmp_check_regress $(OBJS:.o=.d) build/asan build/sim build/test build/fuzz build/tap-valgrind
 
 .PHONY: unit integration simulate simulate-scenarios
 unit: $(UNIT_BIN)
@@ -197,17 +206,9 @@ endif
 # Mutation testing of the simulation (test/mutate/run.sh, the mutations in
 # test/mutate/mutations.txt): each mutation of src/core is applied to a copy
 # of src/ outside the tree, the simulation built against it and run; one the
-# simulation does not catch fails the target. The simulation is built here
-# object by object (build/sim), with $(SIM_BIN)'s flags, so that a mutation
-# recompiles only the file it changes. MUTATIONS="a b" runs those alone.
-SIM_CXXFLAGS = $(TEST_CXXFLAGS) $(SIM_OPT)
-SIM_LIBS = -lpthread $(CORE_LIBS)
-SIM_OBJ = build/sim/obj
-SIM_OBJS = $(patsubst %.cpp,$(SIM_OBJ)/%.o,$(CORE_SRCS) $(SIM_SRCS))
-$(SIM_OBJ)/%.o: %.cpp
-	@mkdir -p $(@D)
-	$(CXX) $(SIM_CXXFLAGS) -MMD -MP -c -o $@ $<
--include $(SIM_OBJS:.o=.d)
+# simulation does not catch fails the target. The simulation's objects
+# (build/sim/obj) are those of $(SIM_BIN): a mutation recompiles only the
+# file it changes. MUTATIONS="a b" runs those alone.
 
 MUTATE_SEEDS ?= 300
 MUTATE_CI_SEEDS ?= 100

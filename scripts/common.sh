@@ -11,6 +11,8 @@ PG_MAJOR=${PG_MAJOR:-15}
 PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
 PG_CONFIG=$PG_BINDIR/pg_config
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Compiles at once: one per core (make -j).
+JOBS=$(nproc 2>/dev/null || echo 2)
 
 PACKAGES=(
   build-essential make g++ "postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
@@ -51,7 +53,7 @@ build_and_install() {
   local build_log=$1
   shift
   log "building and installing pg_vip${*:+ ($*)}"
-  make -C "$TOP" PG_CONFIG="$PG_CONFIG" "$@" >"$build_log" 2>&1 || { cat "$build_log"; return 1; }
+  make -C "$TOP" -j"$JOBS" PG_CONFIG="$PG_CONFIG" "$@" >"$build_log" 2>&1 || { cat "$build_log"; return 1; }
   if [ "$(id -u)" -eq 0 ]; then
     make -C "$TOP" PG_CONFIG="$PG_CONFIG" "$@" install >/dev/null
   else

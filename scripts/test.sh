@@ -221,7 +221,7 @@ run_gtest() {  # title binary
   local out rc
   out=$(mktemp)
   log "$1"
-  if ! make -C "$TOP" "${MAKE_ARGS[@]}" "$2" >>"$build_log" 2>&1; then
+  if ! make -C "$TOP" -j"$JOBS" "${MAKE_ARGS[@]}" "$2" >>"$build_log" 2>&1; then
     cat "$build_log"; count 0 1; return
   fi
   mkdir -p "$(dirname "$work/$2")"
@@ -260,7 +260,7 @@ run_gtest "integration tests: the core against the local AWS endpoint" test/inte
 # first; the first report aborts the binary (halt_on_error, and UBSan built
 # with -fno-sanitize-recover), leaks are reported at exit.
 log "building the unit and integration tests with ASan and UBSan"
-make -C "$TOP" "${MAKE_ARGS[@]}" -j2 build/asan/pg_vip_unit build/asan/pg_vip_integration >>"$build_log" 2>&1
+make -C "$TOP" "${MAKE_ARGS[@]}" -j"$JOBS" build/asan/pg_vip_unit build/asan/pg_vip_integration >>"$build_log" 2>&1
 GTEST_ENV=(ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
 run_gtest "unit tests under ASan+UBSan" build/asan/pg_vip_unit
@@ -275,7 +275,7 @@ fuzz_out=$(mktemp -d)
 if ! command -v "${FUZZ_CXX:-clang++}" >/dev/null; then
   echo "clang++ is not installed"
   count 0 1
-elif ! make -C "$TOP" "${MAKE_ARGS[@]}" -j2 fuzz-build >"$fuzz_out/build.log" 2>&1; then
+elif ! make -C "$TOP" "${MAKE_ARGS[@]}" -j"$JOBS" fuzz-build >"$fuzz_out/build.log" 2>&1; then
   grep -E 'error|Error' "$fuzz_out/build.log" | head -40
   echo "the fuzz targets do not build (counted as one failure)"
   count 0 1
@@ -300,7 +300,8 @@ if make -C "$TOP" PG_CONFIG="$PG_CONFIG" check-guc-memory; then count 1 0; else 
 
 log "simulation of the fence (make simulate)"
 sim_out=$(mktemp)
-if make -C "$TOP" "${MAKE_ARGS[@]}" simulate >"$sim_out" 2>&1; then
+if make -C "$TOP" -j"$JOBS" "${MAKE_ARGS[@]}" test/sim/pg_vip_sim >"$sim_out" 2>&1 &&
+  make -C "$TOP" "${MAKE_ARGS[@]}" simulate >>"$sim_out" 2>&1; then
   grep -E '^simulation: ' "$sim_out"
   count 1 0
 else
