@@ -5,6 +5,8 @@
 # (skip_all: what it needs is not here), count as skipped, never as passed. It takes prove's -I (and -v), so it can stand in for
 # prove under PGXS (scripts/test.sh does):
 #   make check-tap PROVE="perl test/run_tap.pl"
+# and prove's -j N: N files at once (each starts its own servers and its own
+# endpoint, on ports of their own).
 use strict;
 use warnings;
 use Getopt::Long qw(:config bundling no_ignore_case);
@@ -12,10 +14,12 @@ use TAP::Harness;
 
 my @lib;
 my $verbose = 0;
-GetOptions('I=s' => \@lib, 'v|verbose' => \$verbose)
-  or die "usage: perl test/run_tap.pl [-I dir]... [-v] test.pl...\n";
+my $jobs = 1;
+GetOptions('I=s' => \@lib, 'v|verbose' => \$verbose, 'j|jobs=i' => \$jobs)
+  or die "usage: perl test/run_tap.pl [-I dir]... [-v] [-j N] test.pl...\n";
 
-my $harness = TAP::Harness->new({ verbosity => $verbose, failures => 1, timer => 1, lib => \@lib });
+my $harness =
+  TAP::Harness->new({ verbosity => $verbose, failures => 1, timer => 1, lib => \@lib, jobs => $jobs });
 my $agg = $harness->runtests(@ARGV);
 my $skipped = scalar $agg->skipped;
 my $passed = scalar($agg->passed) - $skipped;
