@@ -20,7 +20,6 @@ const Setting *find_in(const Setting (&rows)[N], std::string_view name) noexcept
 }  // namespace
 
 const Setting *find_setting(std::string_view name) noexcept { return find_in(kSettings, name); }
-const Setting *find_upcoming_setting(std::string_view name) noexcept { return find_in(kUpcomingSettings, name); }
 
 std::string show_int(const Setting &s, long long value) {
   struct Step {

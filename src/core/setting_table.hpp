@@ -108,6 +108,10 @@ inline constexpr Setting kSettings[] = {
                  "one IPv4 address; or empty",
                  "The private address of the network interface the Elastic IPs are associated with; empty: its "
                  "primary private address."),
+    text_setting("pg_vip.secondary_ips", Type::List, "", normalize_secondary_ips,
+                 "IPv4 addresses, comma-separated, at most 50, no duplicates; or empty",
+                 "Secondary private IPv4 addresses moved to the primary's network interface, fenced by a tag per "
+                 "address on their subnet; empty: none."),
     text_setting("pg_vip.dns_records", Type::List, "", normalize_dns_records,
                  "`<hosted zone id>:<record name>`, comma-separated, at most 20, no duplicates; or empty",
                  "Route 53 records pointed at the primary, each as hosted zone id:record name; empty: none."),
@@ -192,23 +196,9 @@ inline constexpr Setting kSettings[] = {
                  "privileges (for monitoring); comma-separated SQL identifiers. Empty: none."),
 };
 
-// The settings of the kinds of target under way (issue 20), parsed and
-// tested but not yet registered: the glue has no variable for them, and
-// vip_check_setting() and the README do not know them. Registering one is
-// moving its row into kSettings (and giving it a variable in the glue).
-inline constexpr Setting kUpcomingSettings[] = {
-    // Parsed, and moved by Ec2Cloud, but not registered: its fence (the
-    // holder's tag on its own interface) is not sound yet (adversary
-    // findings F1-F5, test/unit/fence_adversary5_test.cpp).
-    text_setting("pg_vip.secondary_ips", Type::List, "", normalize_secondary_ips,
-                 "IPv4 addresses, comma-separated, at most 50, no duplicates; or empty",
-                 "Secondary private IPv4 addresses moved to the primary's network interface; empty: none."),
-};
-
 // The row for `name`, with or without the "pg_vip." prefix, among the
 // registered settings; nullptr if there is none. Never throws.
 const Setting *find_setting(std::string_view name) noexcept;
-const Setting *find_upcoming_setting(std::string_view name) noexcept;
 
 // How PostgreSQL shows an integer of this unit (SHOW, README): the largest
 // unit that divides it exactly, as "10s", "1min", "1d"; 0 and below bare.

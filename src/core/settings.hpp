@@ -64,8 +64,6 @@ constexpr std::size_t kMaxElasticIps = 1;
 constexpr std::size_t kMaxSecondaryIps = 50;  // the most private IPv4 addresses any interface type takes
 constexpr std::size_t kMaxTargets = kMaxRouteTables + kMaxElasticIps + kMaxSecondaryIps;
 
-// The settings of the kinds of target under way (issue 20); not registered
-// yet (setting_table.hpp's kUpcomingSettings).
 constexpr std::size_t kMaxDnsRecords = 20;    // one ChangeResourceRecordSets per zone: bounds a claim's requests
 constexpr int kMaxDnsTtlSeconds = 24 * 3600;  // a failover record cached for longer defeats the failover
 std::vector<std::string> parse_elastic_ips(std::string_view value);  // allocation ids; "" allowed

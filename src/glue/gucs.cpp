@@ -21,6 +21,7 @@ char *vip = nullptr;
 char *route_tables = nullptr;
 char *elastic_ips = nullptr;
 char *elastic_ip_private_address = nullptr;
+char *secondary_ips = nullptr;
 char *dns_records = nullptr;
 int dns_ttl_s = 10;
 char *dns_value = nullptr;
@@ -117,6 +118,7 @@ constexpr Binding kBindings[] = {
     {"pg_vip.route_tables", &route_tables},
     {"pg_vip.elastic_ips", &elastic_ips},
     {"pg_vip.elastic_ip_private_address", &elastic_ip_private_address},
+    {"pg_vip.secondary_ips", &secondary_ips},
     {"pg_vip.dns_records", &dns_records},
     {"pg_vip.dns_ttl", &dns_ttl_s},
     {"pg_vip.dns_value", &dns_value},
@@ -320,6 +322,7 @@ ControllerConfig controller_config() {
   cc.route_tables = settings::parse_route_tables(text(route_tables));
   cc.elastic_ips = settings::parse_elastic_ips(text(elastic_ips));
   cc.elastic_ip_private_address = settings::parse_elastic_ip_private_address(text(elastic_ip_private_address));
+  cc.secondary_ips = settings::parse_secondary_ips(text(secondary_ips));
   for (const auto &r : settings::parse_dns_records(text(dns_records)))
     cc.dns_records.push_back(r.zone_id + ":" + r.name);
   cc.dns_ttl = dns_ttl_s;

@@ -12,6 +12,7 @@ extern char *vip;
 extern char *route_tables;
 extern char *elastic_ips;
 extern char *elastic_ip_private_address;
+extern char *secondary_ips;
 extern char *network_interface;
 extern char *region;
 extern char *ec2_endpoint;

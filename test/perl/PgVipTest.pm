@@ -352,4 +352,25 @@ sub use_static_keys {
 	$ENV{AWS_CONFIG_FILE} = '/dev/null';
 }
 
+# The AWS CLI as an operator runs it against the endpoint, with a static
+# key the endpoint was started with (start_fake_aws(credentials => ...)),
+# never the servers' environment or instance metadata. Returns (ok, the
+# answer decoded, stderr).
+push @EXPORT, qw(aws_as_operator);
+sub aws_as_operator {
+	my ($fake, $key, $secret, @args) = @_;
+	require JSON::PP;
+	local $ENV{AWS_EC2_METADATA_DISABLED} = 'true';
+	local $ENV{AWS_CONFIG_FILE} = '/dev/null';
+	local $ENV{AWS_SHARED_CREDENTIALS_FILE} = '/dev/null';
+	local $ENV{AWS_ACCESS_KEY_ID} = $key;
+	local $ENV{AWS_SECRET_ACCESS_KEY} = $secret;
+	local $ENV{AWS_SESSION_TOKEN};
+	delete $ENV{AWS_SESSION_TOKEN};
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run([ '/usr/bin/aws', '--endpoint-url', $fake->{ec2}, '--region', 'us-east-1', '--output', 'json',
+			@args ], '>', \$out, '2>', \$err);
+	return ($ok, (($ok && $out =~ /\S/) ? eval { JSON::PP::decode_json($out) } : undef), $err);
+}
+
 1;

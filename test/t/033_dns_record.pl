@@ -45,19 +45,6 @@ sub route53_changes_since {
 	return [ grep { ($_->{service} // '') eq 'route53' && ($_->{action} // '') eq 'ChangeResourceRecordSets' }
 		  @{$log}[ $since .. $#$log ] ];
 }
-# The AWS CLI as an operator runs it, against the endpoint.
-sub aws_cli {
-	my ($fake, @args) = @_;
-	local $ENV{AWS_EC2_METADATA_DISABLED} = 'true';
-	local $ENV{AWS_CONFIG_FILE} = '/dev/null';
-	local $ENV{AWS_SHARED_CREDENTIALS_FILE} = '/dev/null';
-	local $ENV{AWS_ACCESS_KEY_ID} = 'AKIDPGVIPDNSCLI01';
-	local $ENV{AWS_SECRET_ACCESS_KEY} = 'dns/cli/secret/1';
-	my ($out, $err) = ('', '');
-	my $ok = IPC::Run::run([ '/usr/bin/aws', '--endpoint-url', $fake->{ec2}, '--region', 'us-east-1', '--output', 'json',
-			@args ], '>', \$out, '2>', \$err);
-	return ($ok, (($ok && $out =~ /\S/) ? eval { decode_json($out) } : undef), $err);
-}
 sub wait_until {
 	my ($cond, $seconds) = @_;
 	for (1 .. $seconds * 10) {
@@ -110,7 +97,8 @@ $a->stop;
 # Someone points the record elsewhere by hand, and Route 53 then throttles
 # twice: node-b puts the record back under its fence (its TXT still names
 # it), as it repairs a route, through the throttling.
-my ($ok, $json, $err) = aws_cli($fake, 'route53', 'change-resource-record-sets', '--hosted-zone-id', $zone,
+my ($ok, $json, $err) = aws_as_operator($fake, 'AKIDPGVIPDNSCLI01', 'dns/cli/secret/1',
+	'route53', 'change-resource-record-sets', '--hosted-zone-id', $zone,
 	'--change-batch', '{"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {"Name": "' . $name
 	  . '", "Type": "A", "TTL": 5, "ResourceRecords": [{"Value": "10.0.1.99"}]}}]}');
 ok($ok, 'the record moved by hand with the AWS CLI') or diag($err);

@@ -121,7 +121,6 @@ TEST(SettingTable, ReadmeNamesEveryEvent) {
 TEST(SettingTable, NamesAreUniqueAndPrefixed) {
   std::set<std::string> names;
   for (const auto &s : kSettings) EXPECT_TRUE(names.insert(s.name).second) << s.name;
-  for (const auto &s : kUpcomingSettings) EXPECT_TRUE(names.insert(s.name).second) << s.name;
   for (const auto &name : names) EXPECT_EQ(name.substr(0, 7), "pg_vip.") << name;
 }
 
@@ -161,7 +160,6 @@ void expect_row_consistent(const Setting &s) {
 
 TEST(SettingTable, RowsAreConsistent) {
   for (const auto &s : kSettings) expect_row_consistent(s);
-  for (const auto &s : kUpcomingSettings) expect_row_consistent(s);
   // Only pg_vip.fence_allow_roles is checked in the glue (SQL identifiers).
   for (const auto &s : kSettings)
     if ((s.type == Type::String || s.type == Type::List) && s.normalize == nullptr) {
@@ -177,10 +175,9 @@ TEST(SettingTable, FindsRowsWithOrWithoutPrefix) {
   EXPECT_EQ(find_setting("pg_vip."), nullptr);
   EXPECT_EQ(find_setting(""), nullptr);
   EXPECT_EQ(find_setting("other.route_tables"), nullptr);
-  // Not registered yet: vip_check_setting() does not know them.
-  EXPECT_EQ(find_setting("pg_vip.secondary_ips"), nullptr);
-  EXPECT_NE(find_upcoming_setting("secondary_ips"), nullptr);
-  EXPECT_EQ(find_upcoming_setting("dns_records"), nullptr);  // registered
+  // Registered once its fence moved to the subnet (issue 20).
+  ASSERT_NE(find_setting("pg_vip.secondary_ips"), nullptr);
+  EXPECT_EQ(find_setting("secondary_ips")->type, Type::List);
 }
 
 TEST(SettingTable, UnknownNameListsEverySetting) {
