@@ -66,9 +66,9 @@ run_regress "$TOP"
 
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(test/t/*.pl)
-log "TAP tests on PostgreSQL $PG_MAJOR: ${tests[*]}"
+log "TAP tests on PostgreSQL $PG_MAJOR, $JOBS files at once: ${tests[*]}"
 tap_out=$(mktemp)
-(cd "$TOP" && as_pg make PG_CONFIG="$PG_CONFIG" check-tap PROVE="perl test/run_tap.pl" PROVE_TESTS="${tests[*]}") 2>&1 |
+(cd "$TOP" && as_pg make PG_CONFIG="$PG_CONFIG" check-tap PROVE="perl test/run_tap.pl -j $JOBS" PROVE_TESTS="${tests[*]}") 2>&1 |
   tee "$tap_out"
 read -r tp tf ts < <(tap_totals "$tap_out")
 if [ "$tf" -gt 0 ]; then

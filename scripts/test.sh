@@ -342,11 +342,12 @@ log "pg_regress (make installcheck TAP_TESTS=)"
 run_regress "$work"
 
 # test/run_tap.pl stands in for prove: the same run, and a count of the
-# assertions ("tap totals: N passed, M failed, K skipped").
-log "TAP tests (make check-tap)"
+# assertions ("tap totals: N passed, M failed, K skipped"); one file per
+# core at once (each file starts its own servers and endpoint).
+log "TAP tests (make check-tap), $JOBS files at once"
 tap_out=$(mktemp)
 (cd "$work" && as_pg env PG_VIP_SIGV4_SUITE="${PG_VIP_SIGV4_SUITE:-}" \
-   make PG_CONFIG="$PG_CONFIG" check-tap PROVE="perl test/run_tap.pl") 2>&1 | tee "$tap_out"
+   make PG_CONFIG="$PG_CONFIG" check-tap PROVE="perl test/run_tap.pl -j $JOBS") 2>&1 | tee "$tap_out"
 read -r tp tf ts < <(tap_totals "$tap_out")
 if [ "$tf" -gt 0 ]; then
   for f in "$work"/tmp_check/log/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done
