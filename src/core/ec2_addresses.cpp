@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "cidr.hpp"
 #include "ec2_xml_reader.hpp"
 #include "error.hpp"
 #include "fence.hpp"
@@ -195,6 +196,38 @@ std::optional<std::string> vip_fence_key(const std::string &vip, const std::stri
   return rekey(secondary_ip_fence_scope(address), vip, subnet_key);
 }
 
+std::vector<Ec2Call> read_secondary_ips(const std::vector<std::string> &addresses, const std::string &subnet_id) {
+  // Without the subnet the addresses would be looked for in every VPC.
+  check_subnet_id(subnet_id);
+  return {describe_interfaces_holding(addresses, subnet_id), describe_subnets({subnet_id})};
+}
+
+SubnetTags subnet_fence_tags(const std::string &vip, const std::vector<std::string> &addresses,
+                             const SubnetTags &vip_tags) {
+  SubnetTags out;
+  for (const auto &a : addresses)
+    for (const auto &[key, value] : vip_tags)
+      if (auto k = subnet_fence_key(vip, a, key)) out.emplace_back(*k, value);
+  return out;
+}
+
+namespace {
+void check_fence_tags(const std::string &subnet_id, const SubnetTags &tags) {
+  check_subnet_id(subnet_id);
+  if (tags.empty()) throw ConfigError("no fence tag for the subnet " + subnet_id);
+}
+}  // namespace
+
+Ec2Call write_subnet_fence(const std::string &subnet_id, const SubnetTags &tags) {
+  check_fence_tags(subnet_id, tags);
+  return create_tags({subnet_id}, std::map<std::string, std::string>(tags.begin(), tags.end()));
+}
+
+Ec2Call delete_subnet_fence(const std::string &subnet_id, const SubnetTags &tags) {
+  check_fence_tags(subnet_id, tags);
+  return delete_tags({subnet_id}, tags);
+}
+
 std::vector<Subnet> parse_subnets(const std::string &body) {
   Doc doc = parse(body);
   std::vector<Subnet> out;
@@ -208,6 +241,14 @@ std::vector<Subnet> parse_subnets(const std::string &body) {
     out.push_back(std::move(s));
   }
   return out;
+}
+
+std::optional<AwsError> outside_subnet(const Subnet &subnet, const std::string &address) {
+  if (cidr_contains(subnet.cidr_block, address) == std::optional<bool>(true)) return std::nullopt;
+  return AwsError{ErrorKind::Invalid, 0, "AddressOutsideSubnet",
+                  address + " is not in this node's subnet " + subnet.id + " (" + subnet.cidr_block +
+                      "); a secondary IP moves only within its subnet",
+                  ""};
 }
 
 std::vector<ElasticIp> parse_addresses(const std::string &body) {

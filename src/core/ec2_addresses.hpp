@@ -73,6 +73,26 @@ std::optional<std::string> subnet_fence_key(const std::string &vip, const std::s
 std::optional<std::string> vip_fence_key(const std::string &vip, const std::string &address,
                                          const std::string &subnet_key);
 
+// The secondary IP kind's requests on this node's subnet, built here for
+// Ec2Cloud and for the preflight, which proves them with DryRun: one shape
+// for each, so that what the preflight passes is what a claim sends.
+//
+// Where each of `addresses` is (the interfaces of `subnet_id` that hold
+// them) and the subnet with its tags (their fence): DescribeNetworkInterfaces
+// and DescribeSubnets, in that order, sent together.
+std::vector<Ec2Call> read_secondary_ips(const std::vector<std::string> &addresses, const std::string &subnet_id);
+using SubnetTags = std::vector<std::pair<std::string, std::string>>;
+// Each address's tags on the subnet for the VIP's tags `vip_tags` (key,
+// value), address by address, keys mapped by subnet_fence_key; a key that is
+// not a fence tag key of `vip` is left out (the caller compares the sizes).
+SubnetTags subnet_fence_tags(const std::string &vip, const std::vector<std::string> &addresses,
+                             const SubnetTags &vip_tags);
+// CreateTags of `tags` on the subnet (the claim's fence), and DeleteTags of
+// them, each only where it still has its value (older timelines' fences,
+// once this node holds). No tags is refused: there would be nothing to ask.
+Ec2Call write_subnet_fence(const std::string &subnet_id, const SubnetTags &tags);
+Ec2Call delete_subnet_fence(const std::string &subnet_id, const SubnetTags &tags);
+
 // One item of DescribeSubnets' subnetSet.
 struct Subnet {
   std::string id;
@@ -83,6 +103,10 @@ struct Subnet {
 // Every item, in the answer's order; an item without <subnetId>, or one
 // named twice, is refused.
 std::vector<Subnet> parse_subnets(const std::string &body);
+// AssignPrivateIpAddresses moves an address only within its subnet: an
+// address outside `subnet`'s range is none of its to keep. The error a read
+// of `address` fails with then (code AddressOutsideSubnet), else nullopt.
+std::optional<AwsError> outside_subnet(const Subnet &subnet, const std::string &address);
 
 // One item of DescribeAddresses' addressesSet. An Elastic IP that is not
 // associated has no association id, interface, private address or instance.

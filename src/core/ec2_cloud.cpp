@@ -11,7 +11,6 @@
 #include "fence.hpp"
 #include "http_client.hpp"
 #include "imds.hpp"
-#include "cidr.hpp"
 #include "settings.hpp"
 #include "text.hpp"
 
@@ -264,8 +263,7 @@ std::vector<TargetRead> Ec2Cloud::read(const std::vector<std::string> &ids, int 
   if (!addresses.empty()) first.push_back(aws::describe_addresses(m.ids_of(ids, addresses)));
   if (!secondaries.empty()) {
     // Where each address is and its subnet's tags (its fence), together.
-    first.push_back(aws::describe_interfaces_holding(m.ids_of(ids, secondaries), m.home_subnet));
-    first.push_back(aws::describe_subnets({m.home_subnet}));
+    for (auto &c : aws::read_secondary_ips(m.ids_of(ids, secondaries), m.home_subnet)) first.push_back(std::move(c));
   }
   if (first.empty()) return out;
   std::vector<Ec2Result> answers = m.targets->call_all(first, m.policy(attempts));
@@ -340,11 +338,8 @@ void Ec2Cloud::Impl::read_secondaries(std::vector<TargetRead> &out, const std::v
     // AssignPrivateIpAddresses moves an address only within its subnet: one
     // outside this node's never comes here, and its fence is not this
     // subnet's to keep.
-    if (cidr_contains(subnet->cidr_block, view.id) != std::optional<bool>(true)) {
-      view.error = AwsError{ErrorKind::Invalid, 0, "AddressOutsideSubnet",
-                            view.id + " is not in this node's subnet " + home_subnet + " (" + subnet->cidr_block +
-                                "); a secondary IP moves only within its subnet",
-                            ""};
+    if (std::optional<AwsError> outside = aws::outside_subnet(*subnet, view.id)) {
+      view.error = std::move(outside);
       view.failed_action = "DescribeSubnets";
       continue;
     }
@@ -507,9 +502,7 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
   // in the same round trip as the moves.
   std::vector<std::string> tagged = Impl::tagged_resources(fence.ids);
   std::vector<std::string> fenced_addresses = Impl::secondaries_of(fence.ids);
-  std::map<std::string, std::string> subnet_tags;
-  for (const auto &a : fenced_addresses)
-    if (auto key = aws::subnet_fence_key(m.options.vip, a, fence.key)) subnet_tags[*key] = fence.value;
+  aws::SubnetTags subnet_tags = aws::subnet_fence_tags(m.options.vip, fenced_addresses, {{fence.key, fence.value}});
   std::optional<AwsError> no_home;
   if (!fenced_addresses.empty()) no_home = m.find_home(attempts);
   if (no_home || subnet_tags.size() != fenced_addresses.size())
@@ -518,7 +511,7 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
   std::size_t tag_call = calls.size();
   if (!tagged.empty()) calls.push_back(aws::create_tags(tagged, {{fence.key, fence.value}}));
   std::size_t subnet_call = calls.size();
-  if (!fenced_addresses.empty() && !no_home) calls.push_back(aws::create_tags({m.home_subnet}, subnet_tags));
+  if (!fenced_addresses.empty() && !no_home) calls.push_back(aws::write_subnet_fence(m.home_subnet, subnet_tags));
   // Each secondary IP's fence outcome is its own (fence_by_id); `fence`
   // speaks for all, the first error first, as the controller reads it.
   auto fence_by_address = [&](Applied &out, const Outcome &o) {
@@ -594,15 +587,12 @@ Outcome Ec2Cloud::forget(const std::vector<std::string> &ids, const TagList &tag
   std::vector<std::string> tagged = Impl::tagged_resources(ids);
   if (!tagged.empty()) calls.push_back(aws::delete_tags(tagged, tags));
   // A secondary IP's: from this node's subnet, each under the address's key.
-  TagList subnet_tags;
-  for (const auto &a : Impl::secondaries_of(ids))
-    for (const auto &[key, value] : tags)
-      if (auto k = aws::subnet_fence_key(m.options.vip, a, key)) subnet_tags.emplace_back(*k, value);
+  aws::SubnetTags subnet_tags = aws::subnet_fence_tags(m.options.vip, Impl::secondaries_of(ids), tags);
   if (calls.empty() && subnet_tags.empty()) return Outcome{};
   if (std::optional<AwsError> e = m.targets_ready()) return Outcome{true, "AssumeRole", e};
   if (!subnet_tags.empty()) {
     if (std::optional<AwsError> e = m.find_home(attempts)) return Outcome{true, "DescribeNetworkInterfaces", e};
-    calls.push_back(aws::delete_tags({m.home_subnet}, subnet_tags));
+    calls.push_back(aws::delete_subnet_fence(m.home_subnet, subnet_tags));
   }
   for (auto &r : m.targets->call_all(calls, m.policy(attempts)))
     if (!r.ok() && !out.error) out.error = r.error;

@@ -305,7 +305,10 @@ CheckResult dns_record(const Observed &s, const RecordProbe &r) {
 // its packets to the interface, and a kernel without the address drops them.
 CheckResult secondary_ip(const Observed &s, const SecondaryProbe &p) {
   std::string name = "secondary_ip:" + p.address;
-  if (!p.read) return not_read(s, name, p.address, p.error, "DescribeNetworkInterfaces", "Check pg_vip.secondary_ips.");
+  if (!p.read)
+    return not_read(s, name, p.address, p.error,
+                    p.failed_action.empty() ? "DescribeNetworkInterfaces" : p.failed_action.c_str(),
+                    "Check pg_vip.secondary_ips.");
   if (p.primary)
     return fail(name,
                 p.address + " is the primary private address of " + p.interface_id +

@@ -74,6 +74,7 @@ struct SecondaryProbe {
   std::string interface_id;  // "" when no interface holds it
   bool primary = false;      // it is that interface's primary address: EC2 never moves it
   std::optional<aws::AwsError> error;
+  std::string failed_action;  // the request `error` answered (DescribeNetworkInterfaces, DescribeSubnets)
 };
 
 // One Route 53 record as ListResourceRecordSets showed it: its address

@@ -3,7 +3,8 @@
 // pg_vip.preflight_probe_table, that they are narrow), and the reads that
 // show its targets exist. What every kind shares (instance metadata,
 // credentials, region, interface, AWS's clock) is preflight_probe.cpp's,
-// which sends every kind's requests in one bounded batch. A further kind
+// which reads this node's interface first (the kinds plan with its subnet)
+// and then sends every kind's requests in one bounded batch. A further kind
 // adds its own KindProbe and its row in kind_probes().
 #pragma once
 
@@ -27,6 +28,9 @@ struct ProbePlan {
   Observed &seen;
   std::string cidr;          // pg_vip.vip, canonical
   std::string interface_id;  // this node's interface; empty: not known
+  // That interface's subnet, as the node's own read of it (sent before the
+  // kinds plan) saw it; empty: not known.
+  std::string subnet_id;
   // A permission row proved by `call` with DryRun=true; without a call the
   // row says `skipped` (nothing could be asked). `expect_refused`: a narrow
   // check, which passes when AWS refuses.

@@ -236,8 +236,67 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
     add(aws::describe_network_interface_attribute(seen.interface_id, "sourceDestCheck"), Slot::Attribute);
   }
 
+  // Sends calls[from...] and takes their answers: the node's own reads with
+  // the node's signer, the targets' probes with theirs (one batch when both
+  // are the node's).
+  std::vector<aws::Ec2Result> results;
+  auto send_from = [&](std::size_t from) {
+    results.resize(calls.size());
+    std::vector<std::size_t> own, theirs;
+    for (std::size_t i = from; i < calls.size(); ++i)
+      (slots[i].own() || !target_credentials->uses_role() ? own : theirs).push_back(i);
+    auto send = [&](aws::Ec2Client &client, const std::vector<std::size_t> &which) {
+      std::vector<aws::Ec2Call> batch;
+      for (auto i : which) batch.push_back(calls[i]);
+      std::vector<aws::Ec2Result> answers = call_bounded(client, batch, policy);
+      for (std::size_t k = 0; k < which.size(); ++k) results[which[k]] = std::move(answers[k]);
+    };
+    if (!own.empty()) send(*ec2, own);
+    if (!theirs.empty()) send(*targets, theirs);
+    std::chrono::system_clock::time_point arrived = clock.now();
+    if (!seen.aws_date) seen.local_time = arrived;
+    for (std::size_t i = from; i < calls.size(); ++i) {
+      aws::Ec2Result &r = results[i];
+      if (!r.error || r.error->kind != aws::ErrorKind::Transport) seen.ec2_answered = true;
+      if (!seen.aws_date && !r.date.empty()) seen.aws_date = http::parse_http_date(r.date);
+      try {
+        switch (slots[i].kind) {
+          case Slot::Interface:
+            if (r.error) {
+              seen.interface_error = r.error;
+            } else {
+              for (auto &n : aws::parse_network_interfaces(r.body))
+                if (n.id == seen.interface_id) seen.interface = std::move(n);
+              if (!seen.interface)
+                seen.interface_error = not_found("InvalidNetworkInterfaceID.NotFound",
+                                                 "the answer does not describe " + seen.interface_id);
+            }
+            break;
+          case Slot::Attribute:
+            if (r.error) seen.source_dest_error = r.error;
+            else seen.source_dest_check = aws::parse_network_interface_attribute_bool(r.body, "sourceDestCheck");
+            break;
+          case Slot::Read: takers[slots[i].index](r); break;
+          case Slot::Permission: seen.permissions[slots[i].index].answer = r.error; break;
+        }
+      } catch (const aws::AwsFailure &f) {
+        switch (slots[i].kind) {
+          case Slot::Interface: seen.interface_error = f.error(); break;
+          case Slot::Attribute: seen.source_dest_error = f.error(); break;
+          case Slot::Read:
+          case Slot::Permission: break;
+        }
+      }
+    }
+  };
+
+  // The node's interface first: the kinds plan with what it shows (a
+  // secondary IP's requests name this node's subnet, as a claim's do).
+  if (ec2) send_from(0);
+  std::size_t planned_from = calls.size();
+
   // Each configured kind plans its own rows and requests.
-  ProbePlan plan{config, seen, config.vip, seen.interface_id, {}, {}};
+  ProbePlan plan{config, seen, config.vip, seen.interface_id, seen.interface ? seen.interface->subnet_id : "", {}, {}};
   plan.permission = [&](const std::string &action, const std::string &target, std::optional<aws::Ec2Call> call,
                         std::optional<Problem> skipped, bool expect_refused, const std::string &variant) {
     PermissionProbe p{action, target, std::nullopt, std::nullopt, false, ""};
@@ -290,57 +349,7 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   }
 
   if (!ec2) return seen;
-  // The node's own reads and the targets' probes, each batch with its
-  // signer (one batch when both are the node's).
-  std::vector<aws::Ec2Result> results(calls.size());
-  {
-    std::vector<std::size_t> own, theirs;
-    for (std::size_t i = 0; i < calls.size(); ++i)
-      (slots[i].own() || !target_credentials->uses_role() ? own : theirs).push_back(i);
-    auto send = [&](aws::Ec2Client &client, const std::vector<std::size_t> &which) {
-      std::vector<aws::Ec2Call> batch;
-      for (auto i : which) batch.push_back(calls[i]);
-      std::vector<aws::Ec2Result> answers = call_bounded(client, batch, policy);
-      for (std::size_t k = 0; k < which.size(); ++k) results[which[k]] = std::move(answers[k]);
-    };
-    send(*ec2, own);
-    if (!theirs.empty()) send(*targets, theirs);
-  }
-  seen.local_time = clock.now();
-
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    aws::Ec2Result &r = results[i];
-    if (!r.error || r.error->kind != aws::ErrorKind::Transport) seen.ec2_answered = true;
-    if (!seen.aws_date && !r.date.empty()) seen.aws_date = http::parse_http_date(r.date);
-    try {
-      switch (slots[i].kind) {
-        case Slot::Interface:
-          if (r.error) {
-            seen.interface_error = r.error;
-          } else {
-            for (auto &n : aws::parse_network_interfaces(r.body))
-              if (n.id == seen.interface_id) seen.interface = std::move(n);
-            if (!seen.interface)
-              seen.interface_error =
-                  not_found("InvalidNetworkInterfaceID.NotFound", "the answer does not describe " + seen.interface_id);
-          }
-          break;
-        case Slot::Attribute:
-          if (r.error) seen.source_dest_error = r.error;
-          else seen.source_dest_check = aws::parse_network_interface_attribute_bool(r.body, "sourceDestCheck");
-          break;
-        case Slot::Read: takers[slots[i].index](r); break;
-        case Slot::Permission: seen.permissions[slots[i].index].answer = r.error; break;
-      }
-    } catch (const aws::AwsFailure &f) {
-      switch (slots[i].kind) {
-        case Slot::Interface: seen.interface_error = f.error(); break;
-        case Slot::Attribute: seen.source_dest_error = f.error(); break;
-        case Slot::Read:
-        case Slot::Permission: break;
-      }
-    }
-  }
+  send_from(planned_from);
   if (!no_targets)
     for (auto &k : kinds) k->finish(*targets, policy, seen);
   return seen;

@@ -246,7 +246,7 @@ DRY_RUN_ACTIONS = {"ReplaceRoute", "CreateRoute", "CreateTags", "DeleteTags", "D
                    "DescribeInstanceAttribute",
                    "ModifyInstanceAttribute", "DescribeNetworkInterfaces", "DescribeNetworkInterfaceAttribute",
                    "ModifyNetworkInterfaceAttribute", "DescribeAddresses", "AssociateAddress", "DisassociateAddress",
-                   "AssignPrivateIpAddresses", "UnassignPrivateIpAddresses"}
+                   "AssignPrivateIpAddresses", "UnassignPrivateIpAddresses", "DescribeSubnets"}
 ERROR_FORMS = ("Response", "ErrorResponse")
 ACCOUNT = "123456789012"  # the world's own account: its instances, and every resource that names no other
 DENY_FIELDS = {"actions", "instance", "caller", "service", "code", "status", "message"}

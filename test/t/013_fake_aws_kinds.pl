@@ -157,6 +157,38 @@ is(private_ips('eni-0a00000a'), '10.0.1.10*,10.0.1.100', 'and stays where it was
 	'--private-ip-addresses', '10.0.2.100');
 like($err, qr/InvalidParameterValue.*subnet/, "an address outside the interface's subnet is refused");
 
+# A secondary IP's fence is on its subnet: the preflight proves
+# DescribeSubnets and CreateTags/DeleteTags on the subnet under the address's
+# key with DryRun, which a policy allows or refuses as EC2 does.
+fake_control($fake, 'policy', encode_json({ instance => 'i-0a000001', policy => { Version => '2012-10-17',
+	Statement => [
+		{ Effect => 'Allow', Action => [ 'ec2:DescribeSubnets' ], Resource => '*' },
+		{ Effect => 'Allow', Action => [ 'ec2:CreateTags', 'ec2:DeleteTags' ],
+		  Resource => 'arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0a0b0c0d',
+		  Condition => { 'ForAllValues:StringLike' => { 'aws:TagKeys' => [ 'pg_vip:10.0.1.100/32:tl*' ] } } } ] } }));
+($ok, $json, $err) = aws('ec2', 'describe-subnets', '--subnet-ids', 'subnet-0a0b0c0d', '--dry-run');
+like($err, qr/DryRunOperation/, 'a dry run of describe-subnets: DryRunOperation');
+($ok, $json, $err) = aws('ec2', 'create-tags', '--resources', 'subnet-0a0b0c0d', '--tags',
+	'Key=pg_vip:10.0.1.100/32:tl2,Value=preflight', '--dry-run');
+like($err, qr/DryRunOperation/, "a dry run of create-tags on the subnet under the address's key: DryRunOperation");
+($ok, $json, $err) = aws('ec2', 'delete-tags', '--resources', 'subnet-0a0b0c0d', '--tags',
+	'Key=pg_vip:10.0.1.100/32:tl2,Value=preflight', '--dry-run');
+like($err, qr/DryRunOperation/, 'and of delete-tags: DryRunOperation');
+($ok, $json, $err) = aws('ec2', 'describe-subnets', '--subnet-ids', 'subnet-0a0b0c0d');
+ok($ok, 'describe-subnets') or diag($err);
+ok(!grep({ $_->{Key} =~ /^pg_vip:/ } @{ ($json->{Subnets} // [])->[0]{Tags} // [] }), 'the dry runs tagged nothing');
+($ok, $json, $err) = aws('ec2', 'create-tags', '--resources', 'subnet-0a0b0c0d', '--tags',
+	'Key=pg_vip:10.0.1.101/32:tl2,Value=preflight', '--dry-run');
+like($err, qr/UnauthorizedOperation.*ec2:CreateTags/, "another address's key on the subnet: UnauthorizedOperation");
+($ok, $json, $err) = aws('ec2', 'create-tags', '--resources', 'eni-0a00000a', '--tags',
+	'Key=pg_vip:10.0.1.100/32:tl2,Value=preflight', '--dry-run');
+like($err, qr/UnauthorizedOperation/, 'the key on the interface instead: UnauthorizedOperation');
+fake_control($fake, 'policy', encode_json({ instance => 'i-0a000001', policy => { Version => '2012-10-17',
+	Statement => [ { Effect => 'Allow', Action => [ 'ec2:DescribeNetworkInterfaces' ], Resource => '*' } ] } }));
+($ok, $json, $err) = aws('ec2', 'describe-subnets', '--subnet-ids', 'subnet-0a0b0c0d', '--dry-run');
+like($err, qr/UnauthorizedOperation.*ec2:DescribeSubnets/, 'describe-subnets not allowed: UnauthorizedOperation');
+fake_control($fake, 'policy', encode_json({ instance => 'i-0a000001', policy => undef }));
+
 # An Elastic IP on the secondary address moves with it.
 ($ok, $json, $err) = aws('ec2', 'associate-address', '--allocation-id', 'eipalloc-0a000002',
 	'--network-interface-id', 'eni-0a00000a', '--private-ip-address', '10.0.1.100');

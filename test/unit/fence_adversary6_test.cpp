@@ -4,16 +4,23 @@
 // DescribeSubnets beside DescribeNetworkInterfaces, written with CreateTags
 // on the subnet in the claim's round trip.
 //
-// Findings (each a test below that fails on the current code; committed
-// with a DISABLED_ prefix, run them with
+// Findings (each a test below that failed on the code it was written
+// against; those still failing are committed with a DISABLED_ prefix, run
+// them with
 //   test/unit/pg_vip_unit --gtest_also_run_disabled_tests --gtest_filter='Adversary6.*'):
 //   G1 the IAM policy pg_vip writes (vip_iam_policy()) and the preflight
-//      still fence on the network interface: no ec2:DescribeSubnets, no
+//      still fenced on the network interface: no ec2:DescribeSubnets, no
 //      CreateTags/DeleteTags on the subnet, a tag-key condition that cannot
-//      match pg_vip:<address>/32:tl*; the preflight probes the interface
-//      too (G1a). With that policy a failover never moves the address
-//      (every read of it is refused, G1b), and with ec2:Describe* granted
-//      besides, the new primary moves it but never reaches "held" (G1c).
+//      match pg_vip:<address>/32:tl*; the preflight probed the interface
+//      too (G1a). With that policy a failover never moved the address
+//      (every read of it was refused, G1b), and with ec2:Describe* granted
+//      besides, the new primary moved it but never reached "held" (G1c).
+//      Fixed, and enabled: the policy allows the subnet fence (G1); the
+//      preflight reads this node's interface first and probes, on its
+//      subnet, the calls Ec2Cloud sends, built by the same functions (G1a);
+//      G1b and G1c take what the node is refused from the generated policy
+//      itself, so they hold a failover under it to moving the address and
+//      reaching "held".
 //   G2 the two halves of a read (where the address is, and its fence on the
 //      subnet) come from two resources with no common snapshot: an old
 //      primary whose DescribeSubnets lags its DescribeNetworkInterfaces by a
@@ -337,8 +344,9 @@ int points_by(const World6 &w, const std::string &eni, std::size_t from) {
 }
 
 // ===========================================================================
-// G1. The IAM policy pg_vip writes still fences a secondary IP on the
-// network interface. iam_policy.cpp/actions.cpp (rows K::SecondaryIp) and
+// G1. The IAM policy pg_vip wrote fenced a secondary IP on the network
+// interface (fixed: G1 and G1a-c below pass; what follows is the finding as
+// it was made). iam_policy.cpp/actions.cpp (rows K::SecondaryIp) and
 // iam_policy_source.cpp ("A secondary IP's fence tag is on the interface
 // that holds it") were not moved with the fence: the policy
 //   - has no ec2:DescribeSubnets (PgVipRead lists DescribeRouteTables,
@@ -358,6 +366,13 @@ int points_by(const World6 &w, const std::string &eni, std::size_t from) {
 // (PgVipRead) and CreateTags/DeleteTags on arn:...:subnet/<the nodes'
 // subnet>, keyed "pg_vip:<address>/32:tl*" per configured address; the
 // preflight probing the same calls Ec2Cloud sends.
+// Made: the policy has those rows (PgVipWriteAddressFenceTag,
+// PgVipDeleteOldAddressFenceTags, DescribeSubnets in PgVipRead); the
+// preflight reads this node's interface before the kinds plan and the
+// secondary IP kind probes, on that interface's subnet, DescribeSubnets,
+// DescribeNetworkInterfaces filtered to the subnet, and CreateTags and
+// DeleteTags (DryRun) under every address's key, each built by the
+// function Ec2Cloud builds it with (ec2_addresses.hpp).
 // ===========================================================================
 
 // IAM's StringLike: '*' any run, '?' one character.
@@ -437,18 +452,23 @@ TEST(Adversary6, G1_IamPolicyAllowsTheSubnetFenceEc2CloudWrites) {
   EXPECT_TRUE(allows(d, "ec2:DeleteTags", ":subnet/", key)) << "forget() deletes it there";
 }
 
-// G1a. The preflight proves what the claim does not send: it probes
+// G1a. The preflight proved what the claim does not send: it probed
 // CreateTags and DeleteTags (DryRun) on this node's interface under the
-// VIP's key, and reads the addresses with DescribeNetworkInterfaces
-// unfiltered (adversary 5's F5, in the preflight); it never asks for
+// VIP's key, and read the addresses with DescribeNetworkInterfaces
+// unfiltered (adversary 5's F5, in the preflight); it never asked for
 // DescribeSubnets nor CreateTags on the subnet, which Ec2Cloud sends.
-TEST(Adversary6, DISABLED_G1a_PreflightProbesTheSubnetFenceTheClaimWrites) {
+// Fixed: the preflight reads this node's interface before the kinds plan,
+// and the secondary IP kind plans, with that interface's subnet, the calls
+// Ec2Cloud sends, built by the same functions (ec2_addresses.hpp:
+// read_secondary_ips, write_subnet_fence, delete_subnet_fence).
+TEST(Adversary6, G1a_PreflightProbesTheSubnetFenceTheClaimWrites) {
   ControllerConfig config;
   config.vip = kVip;
   config.secondary_ips = {kAddr};
   preflight::Observed seen;
   std::vector<aws::Ec2Call> probed, read;
-  preflight::ProbePlan plan{config, seen, kVip, "eni-0b0b0b0b", {}, {}};
+  // This node's interface and, as its read (before the kinds plan) names it, its subnet.
+  preflight::ProbePlan plan{config, seen, kVip, "eni-0b0b0b0b", kSubnet, {}, {}};
   plan.permission = [&](const std::string &, const std::string &, std::optional<aws::Ec2Call> call,
                         std::optional<preflight::Problem>, bool, const std::string &) {
     if (call) probed.push_back(*call);
@@ -460,29 +480,38 @@ TEST(Adversary6, DISABLED_G1a_PreflightProbesTheSubnetFenceTheClaimWrites) {
       if (k == name) return v;
     return std::string();
   };
-  bool subnet_tag = false, subnet_read = false, filtered = false;
+  bool subnet_tag = false, subnet_untag = false, subnet_read = false, filtered = false;
   std::vector<std::string> seen_calls;
+  const std::string key = aws::subnet_fence_key(kVip, kAddr, fence_tag_key(kVip, 1)).value();
   for (const auto &c : probed) {
     seen_calls.push_back(c.label() + " " + param(c, "Tag.1.Key"));
-    subnet_tag |= c.action == "CreateTags" && param(c, "ResourceId.1").rfind("subnet-", 0) == 0 &&
-                  param(c, "Tag.1.Key").rfind("pg_vip:" + kAddr + "/32:tl", 0) == 0;
+    bool on_subnet = param(c, "ResourceId.1") == kSubnet && param(c, "Tag.1.Key") == key;
+    subnet_tag |= c.action == "CreateTags" && on_subnet;
+    subnet_untag |= c.action == "DeleteTags" && on_subnet;
   }
   for (const auto &c : read) {
     seen_calls.push_back(c.label());
-    subnet_read |= c.action == "DescribeSubnets";
-    filtered |= c.action == "DescribeNetworkInterfaces" && param(c, "Filter.2.Name") == "subnet-id";
+    subnet_read |= c.action == "DescribeSubnets" && param(c, "SubnetId.1") == kSubnet;
+    filtered |= c.action == "DescribeNetworkInterfaces" && param(c, "Filter.2.Name") == "subnet-id" &&
+                param(c, "Filter.2.Value.1") == kSubnet;
   }
   EXPECT_TRUE(subnet_tag) << "no CreateTags on the subnet under the address's key; probed: " << join(seen_calls, " | ");
-  EXPECT_TRUE(subnet_read) << "no DescribeSubnets; probed: " << join(seen_calls, " | ");
+  EXPECT_TRUE(subnet_untag) << "no DeleteTags on the subnet under the address's key; probed: "
+                            << join(seen_calls, " | ");
+  EXPECT_TRUE(subnet_read) << "no DescribeSubnets of this node's subnet; probed: " << join(seen_calls, " | ");
   EXPECT_TRUE(filtered) << "the addresses are read in every VPC; probed: " << join(seen_calls, " | ");
 }
 
-// G1b. The policy exactly as written: DescribeSubnets refused (and tags on
-// the subnet). node-a, the primary of timeline 1, is gone (its instance
-// stopped); node-b is promoted to timeline 2. Its standby reads failed for
-// want of DescribeSubnets, and so does the promotion's: the address is never
-// claimed, and stays on the dead primary's interface. A route table under
-// its own generated policy moves (control).
+// G1b. The policy exactly as written. node-a, the primary of timeline 1, is
+// gone (its instance stopped); node-b is promoted to timeline 2. Under the
+// policy as it was, its standby reads failed for want of DescribeSubnets,
+// and so did the promotion's: the address was never claimed, and stayed on
+// the dead primary's interface. Fixed with the policy (G1 above): what the
+// node's IAM policy refuses is now read from the policy vip_iam_policy()
+// writes (each of the subnet fence's three actions it does not allow, none
+// today), so these stay a test of "a failover under the policy pg_vip
+// writes moves the address and reaches held" whatever the policy becomes.
+// A route table under the same refusals moves (control).
 void run_failover_under_generated_policy(const std::string &id, const std::set<std::string> &deny) {
   World6 w;
   ManualTime time;
@@ -495,24 +524,44 @@ void run_failover_under_generated_policy(const std::string &id, const std::set<s
   EXPECT_EQ(b.state(), State::Held) << b.text() << "; log: " << join(w.log, " | ");
 }
 
-// What the generated policy refuses (G1's list), for each kind.
-const std::set<std::string> kGeneratedPolicyRefuses = {"DescribeSubnets", "CreateTags:subnet", "DeleteTags:subnet"};
+// What the generated policy refuses of what a secondary IP's failover sends
+// on the subnet (as Cloud6's deny names it): DescribeSubnets, CreateTags of
+// node-b's timeline-2 key, DeleteTags of node-a's timeline-1 key.
+// `describe_star`: with ec2:Describe* granted besides (a common read-only
+// grant), which allows every read.
+std::set<std::string> generated_policy_refuses(bool describe_star) {
+  rapidjson::Document d;
+  std::string json = iam_policy_json(secondary_ip_cluster());
+  d.Parse(json.c_str());
+  if (d.HasParseError() || !d.HasMember("Statement") || !d["Statement"].IsArray()) {
+    ADD_FAILURE() << "vip_iam_policy() is not a policy:\n" << json;
+    return {"DescribeSubnets", "CreateTags:subnet", "DeleteTags:subnet"};
+  }
+  std::set<std::string> refused;
+  if (!describe_star && !allows(d, "ec2:DescribeSubnets", "*", "")) refused.insert("DescribeSubnets");
+  if (!allows(d, "ec2:CreateTags", ":subnet/", aws::subnet_fence_key(kVip, kAddr, fence_tag_key(kVip, 2)).value()))
+    refused.insert("CreateTags:subnet");
+  if (!allows(d, "ec2:DeleteTags", ":subnet/", aws::subnet_fence_key(kVip, kAddr, fence_tag_key(kVip, 1)).value()))
+    refused.insert("DeleteTags:subnet");
+  return refused;
+}
 
 TEST(Adversary6, ControlRouteFailsOverUnderTheGeneratedPolicy) {
-  run_failover_under_generated_policy(kTable, kGeneratedPolicyRefuses);
+  run_failover_under_generated_policy(kTable, generated_policy_refuses(false));
 }
 
-TEST(Adversary6, DISABLED_G1b_SecondaryIpFailsOverUnderTheGeneratedPolicy) {
-  run_failover_under_generated_policy(kAddr, kGeneratedPolicyRefuses);
+TEST(Adversary6, G1b_SecondaryIpFailsOverUnderTheGeneratedPolicy) {
+  run_failover_under_generated_policy(kAddr, generated_policy_refuses(false));
 }
 
-// G1c. The generated policy with ec2:Describe* added (a common read-only
-// grant): the promotion moves the address but its fence tag is refused,
-// for good; node-b stays "claiming" (vip_status never says held, a
+// G1c. The generated policy with ec2:Describe* added: under the policy as
+// it was, the promotion moved the address but its fence tag was refused,
+// for good; node-b stayed "claiming" (vip_status never said held, a
 // claim_failed event and a WARNING at every retry), and its old primary
-// is never fenced by a tag: only the moved address keeps its clients away.
-TEST(Adversary6, DISABLED_G1c_SecondaryIpFailsOverUnderTheGeneratedPolicyWithDescribeStar) {
-  run_failover_under_generated_policy(kAddr, {"CreateTags:subnet", "DeleteTags:subnet"});
+// was never fenced by a tag. Fixed with the policy, as G1b: the refusals are
+// those of the policy pg_vip writes, the reads granted.
+TEST(Adversary6, G1c_SecondaryIpFailsOverUnderTheGeneratedPolicyWithDescribeStar) {
+  run_failover_under_generated_policy(kAddr, generated_policy_refuses(true));
 }
 
 // ===========================================================================

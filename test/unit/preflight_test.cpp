@@ -10,6 +10,7 @@
 #include "core/http_types.hpp"
 #include "core/local_addresses.hpp"
 #include "core/preflight.hpp"
+#include "core/preflight_kind.hpp"
 #include "core/settings.hpp"
 
 using namespace pg_vip;
@@ -429,4 +430,70 @@ TEST(Settings, PreflightProbeTableIsOneRouteTableIdOrEmpty) {
   } catch (const ConfigError &e) {
     EXPECT_TRUE(has(e.detail(), "not a route table id")) << e.detail();
   }
+}
+
+// The secondary IP kind's reads (DescribeNetworkInterfaces of this node's
+// subnet, then DescribeSubnets of it), answered: the address's row names the
+// request that failed it, and an address outside the subnet (which
+// AssignPrivateIpAddresses cannot move there) fails as a check's read does.
+std::vector<CheckResult> secondary_rows(const std::optional<aws::AwsError> &subnet_error,
+                                        const std::string &subnet_cidr) {
+  ControllerConfig config;
+  config.vip = "10.0.99.10/32";
+  config.secondary_ips = {"10.0.1.50"};
+  Observed s = healthy();
+  s.secondary_ips = config.secondary_ips;
+  s.local_addresses->push_back({"eth0", "10.0.1.50"});
+  s.interface_id = "eni-0b0b0b0b";  // the kind's builders take only real ids
+  std::vector<std::pair<aws::Ec2Call, std::function<void(const aws::Ec2Result &)>>> reads;
+  ProbePlan plan{config, s, config.vip, s.interface_id, "subnet-0a0a0a0a", {}, {}};
+  plan.permission = [](const std::string &, const std::string &, std::optional<aws::Ec2Call>, std::optional<Problem>,
+                       bool, const std::string &) {};
+  plan.read = [&](aws::Ec2Call c, std::function<void(const aws::Ec2Result &)> take) {
+    reads.emplace_back(std::move(c), std::move(take));
+  };
+  auto probe = secondary_ip_probe();
+  probe->plan(plan);
+  EXPECT_EQ(reads.size(), 2u);
+  if (reads.size() != 2) return evaluate(s);
+  EXPECT_EQ(reads[0].first.action, "DescribeNetworkInterfaces");
+  EXPECT_EQ(reads[1].first.action, "DescribeSubnets");
+  aws::Ec2Result interfaces;
+  interfaces.body =
+      "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item><networkInterfaceId>eni-0b0b0b0b</networkInterfaceId>"
+      "<subnetId>subnet-0a0a0a0a</subnetId><privateIpAddressesSet>"
+      "<item><privateIpAddress>10.0.1.10</privateIpAddress><primary>true</primary></item>"
+      "<item><privateIpAddress>10.0.1.50</privateIpAddress><primary>false</primary></item>"
+      "</privateIpAddressesSet></item></networkInterfaceSet></DescribeNetworkInterfacesResponse>";
+  reads[0].second(interfaces);
+  aws::Ec2Result subnets;
+  subnets.error = subnet_error;
+  if (!subnet_error)
+    subnets.body = "<DescribeSubnetsResponse><subnetSet><item><subnetId>subnet-0a0a0a0a</subnetId><cidrBlock>" +
+                   subnet_cidr + "</cidrBlock></item></subnetSet></DescribeSubnetsResponse>";
+  reads[1].second(subnets);
+  return evaluate(s);
+}
+
+TEST(Preflight, ASecondaryIpInThisNodesSubnetPasses) {
+  auto rows = secondary_rows(std::nullopt, "10.0.1.0/24");
+  const auto &r = row(rows, "secondary_ip:10.0.1.50");
+  EXPECT_TRUE(r.ok) << r.detail;
+  EXPECT_TRUE(has(r.detail, "assigned to eni-0b0b0b0b (this node)")) << r.detail;
+}
+
+TEST(Preflight, ASecondaryIpsRowNamesDescribeSubnetsWhenItIsRefused) {
+  auto rows = secondary_rows(answer("UnauthorizedOperation", 403, aws::ErrorKind::Authorization,
+                                    "You are not authorized to perform this operation."),
+                             "");
+  const auto &r = row(rows, "secondary_ip:10.0.1.50");
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(has(r.detail, "ec2:DescribeSubnets")) << r.detail;
+}
+
+TEST(Preflight, ASecondaryIpOutsideThisNodesSubnetFails) {
+  auto rows = secondary_rows(std::nullopt, "10.0.2.0/24");
+  const auto &r = row(rows, "secondary_ip:10.0.1.50");
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(has(r.detail, "not in this node's subnet subnet-0a0a0a0a (10.0.2.0/24)")) << r.detail;
 }
