@@ -9,8 +9,9 @@ log line "archive recovery complete":
   - notice: the worker's log line "pg_vip: this node was promoted";
   - switched: the local endpoint's receive time of the last changing route
     request (ReplaceRoute or CreateRoute); in the "every kind" row (routes,
-    an Elastic IP and a secondary IP), of the last of those,
-    AssociateAddress and AssignPrivateIpAddresses;
+    an Elastic IP, a secondary IP and a Route 53 record), of the last of
+    those, AssociateAddress, AssignPrivateIpAddresses and
+    ChangeResourceRecordSets;
   - postgres: from the pg_promote() call to the end of recovery, the server's
     own share, the same for every approach.
 The approach pg_vip replaces runs on the same endpoint, delay and N: a hook
@@ -109,7 +110,7 @@ class Fake:
     def route_changes_since(self, index, actions=("ReplaceRoute", "CreateRoute")):
         with open(self.log_path) as f:
             entries = [json.loads(l) for l in f if l.strip()][index:]
-        return [e for e in entries if e.get("service") == "ec2" and e.get("action") in actions
+        return [e for e in entries if e.get("service") in ("ec2", "route53") and e.get("action") in actions
                 and e.get("status") == 200]
 
     def stop(self):
@@ -177,12 +178,13 @@ class Pair:
 
 # The every-kind row: the routes, an Elastic IP (associated with the
 # primary's interface in the endpoint's world) and a secondary private IP
-# of the nodes' subnet (unassigned), moved by one promotion: EC2's kinds.
-# (A Route 53 record is not in it: its batch goes out after EC2's round
-# trip, not in it.)
-ALL_KINDS_CONF = "pg_vip.elastic_ips = 'eipalloc-0a000001'\npg_vip.secondary_ips = '10.0.1.100'\n"
-ALL_KINDS_EXTRA_CHANGES = 2  # AssociateAddress, AssignPrivateIpAddresses
-ALL_KINDS_ACTIONS = ("ReplaceRoute", "CreateRoute", "AssociateAddress", "AssignPrivateIpAddresses")
+# of the nodes' subnet (unassigned) and the world's Route 53 record (the
+# primary's address, no fence yet), moved by one promotion: every kind.
+ALL_KINDS_CONF = ("pg_vip.elastic_ips = 'eipalloc-0a000001'\npg_vip.secondary_ips = '10.0.1.100'\n"
+                  "pg_vip.dns_records = 'Z0A00000000000000000A:primary.db.example.internal.'\n")
+ALL_KINDS_EXTRA_CHANGES = 3  # AssociateAddress, AssignPrivateIpAddresses, ChangeResourceRecordSets
+ALL_KINDS_ACTIONS = ("ReplaceRoute", "CreateRoute", "AssociateAddress", "AssignPrivateIpAddresses",
+                     "ChangeResourceRecordSets")
 
 
 def promote_pg_vip(pair, read_first=False, all_kinds=False):
@@ -196,9 +198,11 @@ def promote_pg_vip(pair, read_first=False, all_kinds=False):
     fake = pair.fake
     fake.control("reset_tables", {})
     fake.control("reset_addresses", {})
+    fake.control("reset_zones", {})
     sport = pair.port + 1
     if all_kinds:
-        d, log = pair.new_standby(enabled=True, extra=ALL_KINDS_CONF)
+        d, log = pair.new_standby(enabled=True,
+                                  extra=ALL_KINDS_CONF + f"pg_vip.route53_endpoint = '{fake.ec2}'\n")
         pair.wait(sport, "SELECT state FROM vip_status()", "standby")
         pair.wait(sport, "SELECT count(*) FILTER (WHERE checked_at IS NOT NULL) = count(*) FROM vip_targets()", "t")
     elif read_first:

@@ -34,6 +34,62 @@ void pause(const RetryPolicy &policy, std::chrono::milliseconds wait) {
     std::this_thread::sleep_for(std::min<steady_clock::duration>(milliseconds(10), until - steady_clock::now()));
 }
 
+std::vector<Ec2Result> retry_calls(const RetriedCalls &calls, const RetryPolicy &policy, CredentialSource &credentials,
+                                   std::mt19937_64 &rng) {
+  using namespace std::chrono;
+  const auto started = steady_clock::now();
+  std::vector<Ec2Result> results(calls.count);
+  std::vector<std::size_t> todo(calls.count);
+  for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  for (int attempt = 1; !todo.empty(); ++attempt) {
+    std::vector<Ec2Result> answers;
+    try {
+      answers = calls.attempt(todo, attempt);
+    } catch (const Error &e) {
+      // No credentials (or none that sign): no call can be made.
+      for (std::size_t i : todo) {
+        results[i] = Ec2Result{};
+        results[i].error = AwsError{ErrorKind::Authentication, 0, "NoCredentials",
+                                    std::string(e.what()) + (e.detail().empty() ? "" : ". " + e.detail()), ""};
+        results[i].attempts = attempt;
+        if (policy.on_attempt) policy.on_attempt(calls.name(i), results[i]);
+      }
+      break;
+    }
+    std::vector<std::size_t> again;
+    bool expired = false;
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+      std::size_t i = todo[k];
+      if (k < answers.size()) {
+        results[i] = std::move(answers[k]);
+      } else {  // an attempt that answered short: that call unanswered
+        results[i] = Ec2Result{};
+        results[i].error = AwsError{ErrorKind::Transport, 0, "TransportError", "no response", ""};
+      }
+      results[i].attempts = attempt;
+      if (policy.on_attempt) policy.on_attempt(calls.name(i), results[i]);
+      if (results[i].error && results[i].error->retryable()) {
+        again.push_back(i);
+        expired |= results[i].error->kind == ErrorKind::ExpiredToken;
+      }
+    }
+    if (again.empty()) break;
+    if (expired) credentials.invalidate();
+    const milliseconds wait = policy.backoff.delay(attempt - 1, rng);
+    const auto spent = duration_cast<milliseconds>(steady_clock::now() - started);
+    if (attempt >= policy.max_attempts || spent + wait >= policy.deadline || (policy.cancelled && policy.cancelled()))
+      break;
+    if (policy.log)
+      for (std::size_t i : again)
+        policy.log("retrying " + calls.label(i) + " in " + std::to_string(wait.count()) + " ms after " +
+                   results[i].error->describe() + " (attempt " + std::to_string(attempt) + ")");
+    pause(policy, wait);
+    if (policy.cancelled && policy.cancelled()) break;
+    todo = std::move(again);
+  }
+  return results;
+}
+
 std::string resolve_endpoint(const std::string &setting, const Environment &env, const char *service_variable,
                              const std::function<std::string()> &public_endpoint) {
   if (!setting.empty()) return setting;

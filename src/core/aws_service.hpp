@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "clock.hpp"
 #include "credentials.hpp"
 #include "ec2_client.hpp"
+#include "error.hpp"
 #include "http_client.hpp"
 #include "sigv4.hpp"
 #include "cpp_only.hpp"
@@ -25,6 +27,38 @@ Transport transport_of(http::Client &http);
 // A response that never came (timeout, refused, TLS...) as an AwsError of
 // kind Transport, its code naming the failure ("RequestTimeout").
 AwsError transport_failure(const http::Response &response);
+
+// The retry loop of the clients whose calls go in parallel (EC2's, Route
+// 53's): every call attempted at once; those that failed retryably again,
+// after the policy's backoff, until each succeeded or failed for good or
+// the policy's attempts or deadline ran out. An expired token invalidates
+// the credentials before the next attempt. An attempt that throws Error
+// (no credentials to sign with) fails every call it was for with
+// NoCredentials, and ends the loop.
+struct RetriedCalls {
+  std::size_t count = 0;
+  // One attempt of the calls `which` names (indices, ascending), their
+  // answers in that order; `attempt` counts from 1.
+  std::function<std::vector<Ec2Result>(const std::vector<std::size_t> &which, int attempt)> attempt;
+  std::function<Ec2Call(std::size_t)> name;       // what on_attempt is told of call i
+  std::function<std::string(std::size_t)> label;  // what the log calls call i
+};
+std::vector<Ec2Result> retry_calls(const RetriedCalls &calls, const RetryPolicy &policy, CredentialSource &credentials,
+                                   std::mt19937_64 &rng);
+
+// Each call's signed request (`build`), for a caller that sends them
+// itself (round_trip.hpp); none when they cannot be signed (no
+// credentials), which the client's call_all() then reports for each call.
+template <class Call, class Build>
+std::vector<http::Request> build_each(const std::vector<Call> &calls, Build build) {
+  std::vector<http::Request> out;
+  try {
+    for (const auto &c : calls) out.push_back(build(c));
+  } catch (const Error &) {
+    return {};
+  }
+  return out;
+}
 
 // Waits between attempts: the policy's sleep, or a sleep that ends early
 // when the policy's cancelled() turns true.

@@ -11,12 +11,14 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "aws_error.hpp"
 #include "cpp_only.hpp"
+#include "round_trip.hpp"
 #include "target.hpp"
 
 namespace pg_vip {
@@ -90,6 +92,16 @@ class Cloud {
   };
   virtual Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id,
                         const FenceWrite &fence, int attempts) = 0;
+
+  // apply() split at its first requests (round_trip.hpp), so that a set of
+  // Clouds (CloudSet) sends every kind's first requests in one round trip.
+  // By default nothing goes ahead and finish() is apply().
+  virtual std::unique_ptr<RoundTrip<Applied>> begin_apply(const std::vector<PointRequest> &points,
+                                                          const std::string &interface_id, const FenceWrite &fence,
+                                                          int attempts) {
+    return std::make_unique<Deferred<Applied>>(
+        [this, points, interface_id, fence, attempts] { return apply(points, interface_id, fence, attempts); });
+  }
 
   // Deletes the tags `tags` (key and value) from the targets `ids`, in one
   // request: the fence tags of older timelines a holder no longer needs.

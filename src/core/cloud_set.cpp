@@ -46,9 +46,15 @@ Cloud::Applied CloudSet::apply(const std::vector<PointRequest> &points, const st
   for (const auto &p : points) (is_dns_target_id(p.id) ? dp : ep).push_back(p);
   FenceWrite ef{{}, fence.key, fence.value}, df{{}, fence.key, fence.value};
   for (const auto &id : fence.ids) (is_dns_target_id(id) ? df : ef).ids.push_back(id);
-  Applied e, d;
-  if (!ep.empty() || !ef.ids.empty()) e = ec2_->apply(ep, interface_id, ef, attempts);
-  if (!dp.empty() || !df.ids.empty()) d = dns_->apply(dp, interface_id, df, attempts);
+  // Both services' first requests in one round trip (round_trip.hpp): a
+  // record's batch leaves with the routes, not after them.
+  std::unique_ptr<RoundTrip<Applied>> et, dt;
+  std::vector<RoundTrip<Applied> *> trips;
+  if (!ep.empty() || !ef.ids.empty()) trips.push_back((et = ec2_->begin_apply(ep, interface_id, ef, attempts)).get());
+  if (!dp.empty() || !df.ids.empty()) trips.push_back((dt = dns_->begin_apply(dp, interface_id, df, attempts)).get());
+  std::vector<Applied> done = complete(trips);
+  Applied e = et ? std::move(done.front()) : Applied{};
+  Applied d = dt ? std::move(done.back()) : Applied{};
   Applied out;
   std::size_t ei = 0, di = 0;
   for (const auto &p : points) {

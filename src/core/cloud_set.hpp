@@ -16,8 +16,10 @@ class CloudSet : public Cloud {
   CloudSet(std::unique_ptr<Cloud> ec2, std::unique_ptr<Cloud> dns);
   Placement prepare(const std::string &configured_interface) override;
   std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) override;
-  // EC2's requests first: clients inside the VPC follow a route at once,
-  // while a DNS client waits out the record's TTL whatever the order.
+  // EC2's first requests and Route 53's batches in one round trip, on the
+  // client the two share in the worker; EC2's retries are finished first:
+  // clients inside the VPC follow a route at once, while a DNS client waits
+  // out the record's TTL whatever the order.
   Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id, const FenceWrite &fence,
                 int attempts) override;
   Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) override;

@@ -1,8 +1,8 @@
 #include "ec2_client.hpp"
 
 #include <algorithm>
-#include <thread>
 
+#include "aws_service.hpp"
 #include "settings.hpp"
 #include "sigv4.hpp"
 
@@ -190,7 +190,10 @@ std::vector<Ec2Result> Ec2Client::call_all(const std::vector<Ec2Call> &calls) {
   std::vector<http::Request> requests;
   requests.reserve(calls.size());
   for (const auto &c : calls) requests.push_back(build(c));
-  std::vector<http::Response> responses = http_.perform_all(requests);
+  return interpret_all(http_.perform_all(requests));
+}
+
+std::vector<Ec2Result> interpret_all(const std::vector<http::Response> &responses) {
   std::vector<Ec2Result> out;
   out.reserve(responses.size());
   for (const auto &r : responses) {
@@ -200,66 +203,24 @@ std::vector<Ec2Result> Ec2Client::call_all(const std::vector<Ec2Call> &calls) {
   return out;
 }
 
-std::vector<Ec2Result> Ec2Client::call_all(const std::vector<Ec2Call> &calls, const RetryPolicy &policy) {
-  using namespace std::chrono;
-  const auto start = steady_clock::now();
-  std::vector<Ec2Result> results(calls.size());
-  std::vector<std::size_t> pending(calls.size());
-  for (std::size_t i = 0; i < calls.size(); ++i) pending[i] = i;
-
-  for (int round = 0; !pending.empty(); ++round) {
+std::vector<Ec2Result> Ec2Client::call_all(const std::vector<Ec2Call> &calls, const RetryPolicy &policy,
+                                           const std::vector<http::Response> &first) {
+  RetriedCalls retried;
+  retried.count = calls.size();
+  retried.attempt = [&](const std::vector<std::size_t> &which, int attempt) {
+    // The first attempt's answers, when the caller sent it (round_trip.hpp).
+    if (attempt == 1 && first.size() == calls.size()) return interpret_all(first);
     std::vector<Ec2Call> batch;
-    for (auto i : pending) batch.push_back(calls[i]);
-    std::vector<Ec2Result> answers;
-    try {
-      answers = call_all(batch);
-    } catch (const Error &e) {
-      // Credentials could not be had: every pending call fails with that.
-      for (auto i : pending) {
-        AwsError err;
-        err.kind = ErrorKind::Authentication;
-        err.code = "NoCredentials";
-        err.message = std::string(e.what()) + (e.detail().empty() ? "" : ". " + e.detail());
-        results[i].error = err;
-        results[i].attempts = round + 1;
-        if (policy.on_attempt) policy.on_attempt(calls[i], results[i]);
-      }
-      return results;
-    }
-    std::vector<std::size_t> again;
-    bool expired = false;
-    for (std::size_t k = 0; k < pending.size(); ++k) {
-      std::size_t i = pending[k];
-      answers[k].attempts = round + 1;
-      if (policy.on_attempt) policy.on_attempt(calls[i], answers[k]);
-      results[i] = std::move(answers[k]);
-      if (results[i].error && results[i].error->retryable()) {
-        again.push_back(i);
-        expired |= results[i].error->kind == ErrorKind::ExpiredToken;
-      }
-    }
-    if (again.empty()) break;
-    if (expired) credentials_.invalidate();
-    auto wait = policy.backoff.delay(round, rng_);
-    auto elapsed = duration_cast<milliseconds>(steady_clock::now() - start);
-    if (round + 1 >= policy.max_attempts || elapsed + wait >= policy.deadline ||
-        (policy.cancelled && policy.cancelled()))
-      break;
-    if (policy.log)
-      for (auto i : again)
-        policy.log("retrying " + calls[i].label() + " in " + std::to_string(wait.count()) + " ms after " +
-                   results[i].error->describe() + " (attempt " + std::to_string(round + 1) + ")");
-    if (policy.sleep) {
-      policy.sleep(wait);
-    } else {
-      auto until = steady_clock::now() + wait;
-      while (steady_clock::now() < until && !(policy.cancelled && policy.cancelled()))
-        std::this_thread::sleep_for(std::min<steady_clock::duration>(milliseconds(10), until - steady_clock::now()));
-    }
-    if (policy.cancelled && policy.cancelled()) break;
-    pending = std::move(again);
-  }
-  return results;
+    for (std::size_t i : which) batch.push_back(calls[i]);
+    return call_all(batch);
+  };
+  retried.name = [&](std::size_t i) { return calls[i]; };
+  retried.label = [&](std::size_t i) { return calls[i].label(); };
+  return retry_calls(retried, policy, credentials_, rng_);
+}
+
+std::vector<http::Request> Ec2Client::build_all(const std::vector<Ec2Call> &calls) {
+  return build_each(calls, [this](const Ec2Call &c) { return build(c); });
 }
 
 }  // namespace pg_vip::aws

@@ -64,11 +64,18 @@ class Ec2Client {
   std::vector<Ec2Result> call_all(const std::vector<Ec2Call> &calls);
   // Retryable failures retried with backoff until each call succeeded or
   // failed for good, or the policy's attempts or deadline ran out.
-  std::vector<Ec2Result> call_all(const std::vector<Ec2Call> &calls, const RetryPolicy &policy);
+  // `first`: the first attempt's answers when the caller sent it
+  // (build_all(), round_trip.hpp), one per call; empty: sent here.
+  std::vector<Ec2Result> call_all(const std::vector<Ec2Call> &calls, const RetryPolicy &policy,
+                                  const std::vector<http::Response> &first = {});
   Ec2Result call(const Ec2Call &c, const RetryPolicy &policy) { return call_all({c}, policy).front(); }
 
   // The signed HTTP request for a call (exposed for tests).
   http::Request build(const Ec2Call &call);
+  // Each call's, to be sent by the caller; empty when they cannot be signed
+  // (no credentials), which call_all() then reports.
+  std::vector<http::Request> build_all(const std::vector<Ec2Call> &calls);
+  http::Client &http() noexcept { return http_; }
 
   const Ec2Options &options() const noexcept { return options_; }
 
@@ -103,6 +110,9 @@ Ec2Call describe_network_interface_attribute(const std::string &interface_id, co
 // DryRunOperation (Ec2Result::error->dry_run_ok()); refused, the usual error
 // (UnauthorizedOperation).
 Ec2Call with_dry_run(Ec2Call call);
+
+// Each answer interpreted, as one attempt.
+std::vector<Ec2Result> interpret_all(const std::vector<http::Response> &responses);
 
 // What one HTTP answer means for a call: a transport failure, an AWS error
 // (parse_error), or a 2xx whose body must be a readable EC2 answer.

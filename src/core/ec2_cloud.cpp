@@ -226,6 +226,8 @@ std::optional<AwsError> Ec2Cloud::Impl::targets_ready() {
 
 aws::TargetCredentials *Ec2Cloud::target_credentials() noexcept { return impl_->target_credentials.get(); }
 
+http::Client *Ec2Cloud::http_client() noexcept { return impl_->http.get(); }
+
 // One DescribeRouteTables for every table and one DescribeAddresses for
 // every Elastic IP, sent together (EC2 throttles Describe* per account and
 // region: one request per target per node would drain the bucket a whole
@@ -468,7 +470,14 @@ void Ec2Cloud::Impl::read_addresses(std::vector<TargetRead> &out, const std::vec
 
 Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const std::string &eni, const FenceWrite &fence,
                                int attempts) {
+  return complete(*begin_apply(points, eni, fence, attempts));
+}
+
+std::unique_ptr<RoundTrip<Cloud::Applied>> Ec2Cloud::begin_apply(const std::vector<PointRequest> &points,
+                                                                 const std::string &eni, const FenceWrite &fence,
+                                                                 int attempts) {
   Impl &m = *impl_;
+  auto done = [](Applied out) { return std::make_unique<Deferred<Applied>>([out] { return out; }); };
   // One round trip: every route, every Elastic IP's association and the
   // fence tag at once (CreateTags takes route tables and allocations in one
   // request). A missing route is created; one that exists after all is
@@ -522,7 +531,7 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
   if (calls.empty()) {
     Applied out{std::vector<Outcome>(points.size()), Outcome{}, {}};
     if (no_home) fence_by_address(out, Outcome{true, "DescribeNetworkInterfaces", no_home});
-    return out;
+    return done(out);
   }
   if (std::optional<AwsError> e = m.targets_ready()) {
     // Nothing was sent to EC2: the role's credentials could not be had.
@@ -530,51 +539,65 @@ Cloud::Applied Ec2Cloud::apply(const std::vector<PointRequest> &points, const st
     out.points.assign(points.size(), Outcome{true, "AssumeRole", e});
     if (!tagged.empty()) out.fence = Outcome{true, "AssumeRole", e};
     fence_by_address(out, Outcome{true, "AssumeRole", e});
-    return out;
+    return done(out);
   }
-  std::vector<Ec2Result> results = m.targets->call_all(calls, m.policy(attempts));
-  std::vector<Ec2Result> by_point(points.size());
-  for (std::size_t i = 0; i < points.size(); ++i) by_point[i] = results[call_of[i]];
-  Ec2Result fence_result = tagged.empty() ? Ec2Result{} : results[tag_call];
-  std::optional<Outcome> subnet_fence;
-  if (no_home) subnet_fence = Outcome{true, "DescribeNetworkInterfaces", no_home};
-  else if (!fenced_addresses.empty()) subnet_fence = Outcome{true, "CreateTags", results[subnet_call].error};
-  results = std::move(by_point);
+  // Signed now, sent by complete() with any other Cloud's first requests;
+  // what follows reads their answers.
+  std::vector<http::Request> requests = m.targets->build_all(calls);
+  Impl *impl = &m;
+  auto finish = [impl, points, eni, attempts, calls, create, associate, assign, call_of, tagged, fenced_addresses,
+                 no_home, tag_call, subnet_call](std::vector<http::Response> answers) mutable {
+    Impl &m = *impl;
+    auto fence_by_address = [&](Applied &out, const Outcome &o) {
+      for (const auto &a : fenced_addresses) out.fence_by_id[a] = o;
+      if (fenced_addresses.empty()) return;
+      if (!out.fence.sent || (!out.fence.error && o.error)) out.fence = o;
+    };
+    std::vector<Ec2Result> results = m.targets->call_all(calls, m.policy(attempts), answers);
+    std::vector<Ec2Result> by_point(points.size());
+    for (std::size_t i = 0; i < points.size(); ++i) by_point[i] = results[call_of[i]];
+    Ec2Result fence_result = tagged.empty() ? Ec2Result{} : results[tag_call];
+    std::optional<Outcome> subnet_fence;
+    if (no_home) subnet_fence = Outcome{true, "DescribeNetworkInterfaces", no_home};
+    else if (!fenced_addresses.empty()) subnet_fence = Outcome{true, "CreateTags", results[subnet_call].error};
+    results = std::move(by_point);
 
-  std::vector<std::size_t> flip;
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const auto &r = results[i];
-    if (!r.ok() && !associate[i] && !assign[i] &&
-        (create[i] ? r.error->code == "RouteAlreadyExists" : is_no_route(*r.error)))
-      flip.push_back(i);
-  }
-  if (!flip.empty()) {
-    std::vector<Ec2Call> second;
-    for (auto i : flip) {
-      create[i] = !create[i];
-      second.push_back(create[i] ? aws::create_route(points[i].id, m.options.vip, eni)
-                                 : aws::replace_route(points[i].id, m.options.vip, eni));
+    std::vector<std::size_t> flip;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const auto &r = results[i];
+      if (!r.ok() && !associate[i] && !assign[i] &&
+          (create[i] ? r.error->code == "RouteAlreadyExists" : is_no_route(*r.error)))
+        flip.push_back(i);
     }
-    auto again = m.targets->call_all(second, m.policy(attempts));
-    for (std::size_t j = 0; j < flip.size(); ++j) results[flip[j]] = std::move(again[j]);
-  }
-  Applied out;
-  out.points.resize(points.size());
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    out.points[i].sent = true;
-    out.points[i].action = associate[i] ? "AssociateAddress"
-                           : assign[i]  ? "AssignPrivateIpAddresses"
-                           : create[i]  ? "CreateRoute"
-                                        : "ReplaceRoute";
-    out.points[i].error = results[i].error;
-  }
-  if (!tagged.empty()) {
-    out.fence.sent = true;
-    out.fence.action = "CreateTags";
-    out.fence.error = fence_result.error;
-  }
-  if (subnet_fence) fence_by_address(out, *subnet_fence);
-  return out;
+    if (!flip.empty()) {
+      std::vector<Ec2Call> second;
+      for (auto i : flip) {
+        create[i] = !create[i];
+        second.push_back(create[i] ? aws::create_route(points[i].id, m.options.vip, eni)
+                                   : aws::replace_route(points[i].id, m.options.vip, eni));
+      }
+      auto again = m.targets->call_all(second, m.policy(attempts));
+      for (std::size_t j = 0; j < flip.size(); ++j) results[flip[j]] = std::move(again[j]);
+    }
+    Applied out;
+    out.points.resize(points.size());
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      out.points[i].sent = true;
+      out.points[i].action = associate[i] ? "AssociateAddress"
+                             : assign[i]  ? "AssignPrivateIpAddresses"
+                             : create[i]  ? "CreateRoute"
+                                          : "ReplaceRoute";
+      out.points[i].error = results[i].error;
+    }
+    if (!tagged.empty()) {
+      out.fence.sent = true;
+      out.fence.action = "CreateTags";
+      out.fence.error = fence_result.error;
+    }
+    if (subnet_fence) fence_by_address(out, *subnet_fence);
+    return out;
+  };
+  return std::make_unique<Prepared<Applied>>(&m.targets->http(), std::move(requests), std::move(finish));
 }
 
 Outcome Ec2Cloud::forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) {

@@ -55,6 +55,11 @@ class Ec2Cloud : public Cloud {
   std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) override;
   Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id, const FenceWrite &fence,
                 int attempts) override;
+  // Every route, association, assignment and fence tag signed and sent at
+  // once; finish() retries and flips CreateRoute and ReplaceRoute.
+  std::unique_ptr<RoundTrip<Applied>> begin_apply(const std::vector<PointRequest> &points,
+                                                  const std::string &interface_id, const FenceWrite &fence,
+                                                  int attempts) override;
   Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) override;
   std::optional<bool> source_dest_check() override;
   void warm(std::size_t connections) override;
@@ -64,6 +69,11 @@ class Ec2Cloud : public Cloud {
   // own. Another service's client for targets (Route 53) signs with it
   // too, so that one AssumeRole serves every kind. Owned by this Cloud.
   aws::TargetCredentials *target_credentials() noexcept;
+  // The client every request of this Cloud goes through (null before
+  // prepare()); Route 53's Cloud shares it, so that a claim's batches leave
+  // in the same round trip as EC2's requests and one connection cache
+  // serves both.
+  http::Client *http_client() noexcept;
 
  private:
   struct Impl;

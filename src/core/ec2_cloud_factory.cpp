@@ -72,6 +72,8 @@ Controller::CloudFactory ec2_cloud_factory(aws::Environment env, std::function<a
     // prepares EC2's Cloud first, which makes them.
     Ec2Cloud *targets = ec2.get();
     r.credentials = [targets]() -> aws::CredentialSource * { return targets->target_credentials(); };
+    // One client for both: a claim's batches leave with EC2's requests.
+    r.http = [targets] { return targets->http_client(); };
     // EC2's Cloud configures the role before its own requests only: with
     // records alone (or between EC2's reads) a reload's role reaches Route
     // 53 through this. The default session name is EC2's Cloud's: the node

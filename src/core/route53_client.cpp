@@ -122,59 +122,35 @@ std::vector<Route53Result> Route53Client::call_all(const std::vector<Route53Call
   return out;
 }
 
-std::vector<Route53Result> Route53Client::call_all(const std::vector<Route53Call> &calls, const RetryPolicy &policy) {
-  using namespace std::chrono;
-  const auto started = steady_clock::now();
-  std::vector<Route53Result> results(calls.size());
-  std::vector<std::size_t> todo(calls.size());
-  for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
-  int attempt = 0;
-  while (!todo.empty()) {
-    ++attempt;
-    std::vector<Route53Call> round;
-    for (std::size_t i : todo) round.push_back(calls[i]);
+std::vector<Route53Result> Route53Client::call_all(const std::vector<Route53Call> &calls, const RetryPolicy &policy,
+                                                   const std::vector<http::Response> &first,
+                                                   std::vector<bool> *unanswered) {
+  if (unanswered) unanswered->assign(calls.size(), false);
+  RetriedCalls retried;
+  retried.count = calls.size();
+  retried.attempt = [&](const std::vector<std::size_t> &which, int attempt) {
     std::vector<Route53Result> answers;
-    try {
+    if (attempt == 1 && first.size() == calls.size()) {
+      // The first attempt's answers, when the caller sent it (round_trip.hpp).
+      for (const auto &r : first) answers.push_back(interpret_route53(r));
+    } else {
+      std::vector<Route53Call> round;
+      for (std::size_t i : which) round.push_back(calls[i]);
       answers = call_all(round);
-    } catch (const Error &e) {
-      // No credentials (or none that sign): no call can be made.
-      for (std::size_t i : todo) {
-        results[i] = Route53Result{};
-        results[i].error = AwsError{ErrorKind::Authentication, 0, "NoCredentials",
-                                    std::string(e.what()) + (e.detail().empty() ? "" : ". " + e.detail()), ""};
-        results[i].attempts = attempt;
-        if (policy.on_attempt) policy.on_attempt(attempt_name(calls[i]), results[i]);
-      }
-      break;
     }
-    std::vector<std::size_t> again;
-    bool expired = false;
-    for (std::size_t k = 0; k < todo.size(); ++k) {
-      std::size_t i = todo[k];
-      results[i] = std::move(answers[k]);
-      results[i].attempts = attempt;
-      if (policy.on_attempt) policy.on_attempt(attempt_name(calls[i]), results[i]);
-      if (results[i].error && results[i].error->retryable()) {
-        again.push_back(i);
-        if (results[i].error->kind == ErrorKind::ExpiredToken) expired = true;
-      }
+    for (std::size_t k = 0; k < answers.size() && k < which.size(); ++k) {
+      answers[k].attempts = attempt;
+      if (unanswered && answers[k].error && outcome_unknown(*answers[k].error)) (*unanswered)[which[k]] = true;
     }
-    if (again.empty()) break;
-    if (expired) credentials_.invalidate();
-    const milliseconds wait = policy.backoff.delay(attempt - 1, rng_);
-    const auto spent = duration_cast<milliseconds>(steady_clock::now() - started);
-    bool stop =
-        attempt >= policy.max_attempts || spent + wait >= policy.deadline || (policy.cancelled && policy.cancelled());
-    if (stop) break;
-    if (policy.log)
-      for (std::size_t i : again)
-        policy.log("retrying " + calls[i].label() + " in " + std::to_string(wait.count()) + " ms after " +
-                   results[i].error->describe() + " (attempt " + std::to_string(attempt) + ")");
-    pause(policy, wait);
-    if (policy.cancelled && policy.cancelled()) break;
-    todo = std::move(again);
-  }
-  return results;
+    return answers;
+  };
+  retried.name = [&](std::size_t i) { return attempt_name(calls[i]); };
+  retried.label = [&](std::size_t i) { return calls[i].label(); };
+  return retry_calls(retried, policy, credentials_, rng_);
+}
+
+std::vector<http::Request> Route53Client::build_all(const std::vector<Route53Call> &calls) {
+  return build_each(calls, [this](const Route53Call &c) { return build(c); });
 }
 
 TargetReadResult Route53Client::read_target(const std::string &hosted_zone, const std::string &address_name,
@@ -204,17 +180,22 @@ TargetReadResult Route53Client::read_target(const std::string &hosted_zone, cons
   return out;
 }
 
+std::vector<ChangeResult> Route53Client::change_all(const std::vector<Route53Call> &calls, const RetryPolicy &policy,
+                                                    const std::vector<http::Response> &first) {
+  std::vector<bool> unanswered;
+  std::vector<Route53Result> answers = call_all(calls, policy, first, &unanswered);
+  std::vector<ChangeResult> out(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    out[i].maybe_applied = unanswered[i];
+    // An unreadable success answer still says the batch was applied.
+    if (!take_change_info(answers[i], out[i])) out[i].maybe_applied = true;
+  }
+  return out;
+}
+
 ChangeResult Route53Client::change(const std::string &hosted_zone, const ChangeBatch &batch,
                                    const RetryPolicy &policy) {
-  ChangeResult out;
-  RetryPolicy watched = policy;
-  watched.on_attempt = [&](const Ec2Call &c, const Ec2Result &r) {
-    if (r.error && outcome_unknown(*r.error)) out.maybe_applied = true;
-    if (policy.on_attempt) policy.on_attempt(c, r);
-  };
-  // An unreadable success answer still says the batch was applied.
-  if (!take_change_info(call(change_resource_record_sets(hosted_zone, batch), watched), out)) out.maybe_applied = true;
-  return out;
+  return change_all({change_resource_record_sets(hosted_zone, batch)}, policy).front();
 }
 
 ChangeResult Route53Client::change_status(const std::string &id, const RetryPolicy &policy) {

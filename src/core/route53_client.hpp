@@ -106,7 +106,14 @@ class Route53Client {
   // credentials) retried with backoff, within the policy's attempts and
   // deadline. Credentials that cannot be had fail every call with
   // NoCredentials (kind Authentication).
-  std::vector<Route53Result> call_all(const std::vector<Route53Call> &calls, const RetryPolicy &policy);
+  // `first`: the first attempt's answers when the caller sent it
+  // (build_all(), round_trip.hpp), one per call; empty: sent here.
+  // `unanswered`, when given: for each call, whether some attempt of it
+  // went unanswered (transport, 5xx, unreadable), so that Route 53 may
+  // have applied it whatever the last answer says.
+  std::vector<Route53Result> call_all(const std::vector<Route53Call> &calls, const RetryPolicy &policy,
+                                      const std::vector<http::Response> &first = {},
+                                      std::vector<bool> *unanswered = nullptr);
   Route53Result call(const Route53Call &c, const RetryPolicy &policy) { return call_all({c}, policy).front(); }
 
   // The address record set (address_type at address_name) and the fence
@@ -116,11 +123,18 @@ class Route53Client {
                                const RetryPolicy &policy);
   // Sends a batch (compare_and_swap()'s).
   ChangeResult change(const std::string &hosted_zone, const ChangeBatch &batch, const RetryPolicy &policy);
+  // Several batches (change_resource_record_sets calls) at once, each
+  // judged alone; `first` as for call_all().
+  std::vector<ChangeResult> change_all(const std::vector<Route53Call> &calls, const RetryPolicy &policy,
+                                       const std::vector<http::Response> &first = {});
   // Where a change stands (PENDING, then INSYNC).
   ChangeResult change_status(const std::string &change_id, const RetryPolicy &policy);
 
   // The signed HTTP request for a call (exposed for tests).
   http::Request build(const Route53Call &call);
+  // Each call's, to be sent by the caller; empty when they cannot be signed
+  // (no credentials), which call_all() then reports.
+  std::vector<http::Request> build_all(const std::vector<Route53Call> &calls);
   const Route53Options &options() const noexcept { return options_; }
 
  private:

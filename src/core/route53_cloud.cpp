@@ -41,8 +41,9 @@ AwsError config_error(const std::string &what) { return AwsError{ErrorKind::Inva
 
 class CurlRoute53 : public Route53Api {
  public:
-  CurlRoute53(std::unique_ptr<aws::Route53Client> client, std::function<aws::RetryPolicy(int)> policy)
-      : client_(std::move(client)), policy_(std::move(policy)) {}
+  CurlRoute53(http::Client &http, std::unique_ptr<aws::Route53Client> client,
+              std::function<aws::RetryPolicy(int)> policy)
+      : http_(http), client_(std::move(client)), policy_(std::move(policy)) {}
   aws::TargetReadResult read_target(const std::string &zone, const std::string &address_name,
                                     const std::string &address_type, const std::string &fence_name,
                                     int attempts) override {
@@ -54,11 +55,26 @@ class CurlRoute53 : public Route53Api {
   aws::ChangeResult change_status(const std::string &change_id) override {
     return client_->change_status(change_id, policy_(1));
   }
+  std::unique_ptr<RoundTrip<std::vector<aws::ChangeResult>>> begin_changes(Batches batches, int attempts) override;
 
  private:
+  http::Client &http_;
   std::unique_ptr<aws::Route53Client> client_;
   std::function<aws::RetryPolicy(int)> policy_;
 };
+
+std::unique_ptr<RoundTrip<std::vector<aws::ChangeResult>>> CurlRoute53::begin_changes(Batches batches, int attempts) {
+  std::vector<aws::Route53Call> calls;
+  for (const auto &[zone, batch] : batches) calls.push_back(aws::change_resource_record_sets(zone, batch));
+  // Every batch signed up front: they leave with whatever else the caller
+  // sends (EC2's requests), and finish() retries what must be.
+  std::vector<http::Request> requests = client_->build_all(calls);
+  aws::Route53Client *client = client_.get();
+  return std::make_unique<Prepared<std::vector<aws::ChangeResult>>>(
+      &http_, std::move(requests), [client, calls, policy = policy_(attempts)](std::vector<http::Response> answers) {
+        return client->change_all(calls, policy, answers);
+      });
+}
 
 }  // namespace
 
@@ -66,7 +82,8 @@ struct Route53Cloud::Impl {
   Route53CloudOptions options;
   TimeSource &time;
   Clock clock;
-  std::unique_ptr<http::Client> http;
+  std::unique_ptr<http::Client> own_http;  // when no other Cloud's is given
+  http::Client *http = nullptr;
   std::unique_ptr<aws::ImdsClient> imds;  // null when disabled
   std::unique_ptr<aws::CredentialProvider> credentials;
   std::unique_ptr<Route53Api> route53;
@@ -190,11 +207,15 @@ Placement Route53Cloud::prepare(const std::string &configured_interface) {
   Placement p;
   bool own = !m.route53 && !m.http;
   if (own) {
-    http::ClientOptions ho;
-    ho.ca_file = m.options.ca_file;
-    TimeSource *ts = &m.time;
-    ho.cancelled = [ts] { return ts->cancelled(); };
-    m.http = std::make_unique<http::Client>(ho);
+    m.http = m.options.http ? m.options.http() : nullptr;
+    if (!m.http) {
+      http::ClientOptions ho;
+      ho.ca_file = m.options.ca_file;
+      TimeSource *ts = &m.time;
+      ho.cancelled = [ts] { return ts->cancelled(); };
+      m.own_http = std::make_unique<http::Client>(ho);
+      m.http = m.own_http.get();
+    }
     if (!aws::metadata_disabled(m.options.env)) {
       aws::ImdsOptions io;
       io.endpoint = m.options.imds_endpoint;
@@ -212,8 +233,9 @@ Placement Route53Cloud::prepare(const std::string &configured_interface) {
     ro.timeout = m.options.request_timeout;
     ro.connect_timeout = std::min(m.options.request_timeout, milliseconds(1000));
     Impl *impl = &m;
-    m.route53 = std::make_unique<CurlRoute53>(std::make_unique<aws::Route53Client>(*m.http, *shared, ro, m.clock),
-                                              [impl](int attempts) { return impl->policy(attempts); });
+    m.route53 =
+        std::make_unique<CurlRoute53>(*m.http, std::make_unique<aws::Route53Client>(*m.http, *shared, ro, m.clock),
+                                      [impl](int attempts) { return impl->policy(attempts); });
   }
   if (configured_interface != "auto") {
     p.interface_id = configured_interface;
@@ -277,79 +299,122 @@ std::vector<TargetRead> Route53Cloud::read(const std::vector<std::string> &ids, 
 
 Cloud::Applied Route53Cloud::apply(const std::vector<PointRequest> &points, const std::string &interface_id,
                                    const FenceWrite &fence, int attempts) {
+  return complete(*begin_apply(points, interface_id, fence, attempts));
+}
+
+namespace {
+
+// One record's part in a claim: what is sent to it, and how it went.
+struct RecordClaim {
+  std::string id;
+  std::optional<std::size_t> point;  // its place in the points asked, when pointed
+  bool fenced = false;
+  std::optional<std::pair<std::string, std::string>> tag;  // the fence written
+  std::optional<DnsTarget> target;
+  aws::ChangeBatch batch;
+  Outcome outcome;  // an error here: nothing is sent to it
+};
+
+}  // namespace
+
+std::unique_ptr<RoundTrip<Cloud::Applied>> Route53Cloud::begin_apply(const std::vector<PointRequest> &points,
+                                                                     const std::string &interface_id,
+                                                                     const FenceWrite &fence, int attempts) {
   Impl &m = *impl_;
   (void) interface_id;  // the address is this node's (prepare): a record holds an address, not an interface
-  Applied out;
-  out.points.resize(points.size());
   // One batch per record: the ids pointed, then those only fenced.
   std::vector<std::string> ids;
   for (const auto &p : points) ids.push_back(p.id);
   for (const auto &id : fence.ids)
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-  bool any_fence = false;
   std::optional<AwsError> unsigned_error = ids.empty() ? std::nullopt : m.credentials_error();
+  auto claims = std::make_shared<std::vector<RecordClaim>>();
+  Route53Api::Batches batches;
   for (const auto &id : ids) {
+    RecordClaim c;
+    c.id = id;
     auto pi = std::find_if(points.begin(), points.end(), [&](const PointRequest &p) { return p.id == id; });
-    bool point = pi != points.end();
-    bool fenced = std::find(fence.ids.begin(), fence.ids.end(), id) != fence.ids.end();
-    std::optional<std::pair<std::string, std::string>> tag;
-    if (fenced) tag = std::make_pair(fence.key, fence.value);
-    Outcome o;
-    o.sent = true;
-    o.action = kChange;
-    std::optional<DnsTarget> t = parse_dns_target(id);
-    aws::ChangeBatch batch;
+    if (pi != points.end()) c.point = static_cast<std::size_t>(pi - points.begin());
+    c.fenced = std::find(fence.ids.begin(), fence.ids.end(), id) != fence.ids.end();
+    if (c.fenced) c.tag = std::make_pair(fence.key, fence.value);
+    c.outcome.sent = true;
+    c.outcome.action = kChange;
+    c.target = parse_dns_target(id);
     auto known = m.last.find(id);
     if (unsigned_error) {  // nothing sent: the batch could not be signed
-      o.action = "AssumeRole";
-      o.error = unsigned_error;
+      c.outcome.action = "AssumeRole";
+      c.outcome.error = unsigned_error;
     } else {
       try {
-        if (!t) throw ConfigError("\"" + id + "\" is not a Route 53 record (zone:name)");
+        if (!c.target) throw ConfigError("\"" + id + "\" is not a Route 53 record (zone:name)");
         if (known != m.last.end())
-          batch =
-              dns_claim_batch(*t, m.me, known->second, point || (tag && stale_own_address(known->second, m.me)), tag);
+          c.batch = dns_claim_batch(*c.target, m.me, known->second,
+                                    c.point || (c.tag && stale_own_address(known->second, m.me)), c.tag);
       } catch (const Error &e) {
-        o.error = config_error(e.what());
+        c.outcome.error = config_error(e.what());
       }
     }
-    if (!o.error && known == m.last.end())
-      o.error = AwsError{ErrorKind::Conflict, 0, "NotReadSinceLastChange",
-                         "the record has not been read since a change of it failed; the next read decides", ""};
-    if (!o.error) {
-      aws::ChangeResult r = m.route53->change(t->zone, batch, attempts);
-      if (r.ok()) {
-        // What the fence record is now: the next batch compares with it.
-        DnsLastRead &last = m.last[id];
-        for (const auto &c : batch.changes)
-          if (c.action == aws::ChangeAction::Create) {
-            last.record = c.record;
-            last.fence = tag ? std::optional<DnsFence>(DnsFence{tag->first, m.me.address, tag->second}) : last.fence;
-          } else if (c.action == aws::ChangeAction::Upsert) {
-            last.address = c.record;
-          }
-        if (!r.change.id.empty() && !r.change.insync()) m.pending.push_back({r.change.id, m.time.steady()});
-      } else {
-        // Lost, or perhaps applied: only a read can tell what stands now.
-        m.last.erase(id);
-        o.error = aws::lost_race(*r.error) ? lost_race_error(*r.error, r.maybe_applied) : *r.error;
+    if (!c.outcome.error && known == m.last.end())
+      c.outcome.error = AwsError{ErrorKind::Conflict, 0, "NotReadSinceLastChange",
+                                 "the record has not been read since a change of it failed; the next read decides", ""};
+    if (!c.outcome.error) batches.emplace_back(c.target->zone, c.batch);
+    claims->push_back(std::move(c));
+  }
+  Impl *impl = &m;
+  std::size_t count = points.size();
+  auto settle = [impl, claims, count](std::vector<aws::ChangeResult> results) {
+    Impl &m = *impl;
+    Applied out;
+    out.points.resize(count);
+    bool any_fence = false;
+    std::size_t next = 0;
+    for (RecordClaim &c : *claims) {
+      Outcome &o = c.outcome;
+      if (!o.error) {
+        aws::ChangeResult r;
+        if (next < results.size()) {
+          r = results[next];
+        } else {  // a sender that answered short: perhaps applied
+          r.error = AwsError{ErrorKind::Transport, 0, "TransportError", "no answer", ""};
+          r.maybe_applied = true;
+        }
+        ++next;
+        if (r.ok()) {
+          // What the fence record is now: the next batch compares with it.
+          DnsLastRead &last = m.last[c.id];
+          for (const auto &ch : c.batch.changes)
+            if (ch.action == aws::ChangeAction::Create) {
+              last.record = ch.record;
+              last.fence =
+                  c.tag ? std::optional<DnsFence>(DnsFence{c.tag->first, m.me.address, c.tag->second}) : last.fence;
+            } else if (ch.action == aws::ChangeAction::Upsert) {
+              last.address = ch.record;
+            }
+          if (!r.change.id.empty() && !r.change.insync()) m.pending.push_back({r.change.id, m.time.steady()});
+        } else {
+          // Lost, or perhaps applied: only a read can tell what stands now.
+          m.last.erase(c.id);
+          o.error = aws::lost_race(*r.error) ? lost_race_error(*r.error, r.maybe_applied) : *r.error;
+        }
+      }
+      if (c.point) out.points[*c.point] = o;
+      if (c.fenced) {
+        out.fence_by_id[c.id] = o;
+        any_fence = true;
       }
     }
-    if (point) out.points[static_cast<std::size_t>(pi - points.begin())] = o;
-    if (fenced) {
-      out.fence_by_id[id] = o;
-      any_fence = true;
+    // Every fence of this kind went in its record's own batch: fence_by_id
+    // says how each went; `fence` says only that something was written.
+    if (any_fence) {
+      out.fence.sent = true;
+      out.fence.action = kChange;
+      for (const auto &[id, o] : out.fence_by_id)
+        if (o.error && !out.fence.error) out.fence.error = o.error;
     }
-  }
-  // Every fence of this kind went in its record's own batch: fence_by_id
-  // says how each went; `fence` says only that something was written.
-  if (any_fence) {
-    out.fence.sent = true;
-    out.fence.action = kChange;
-    for (const auto &[id, o] : out.fence_by_id)
-      if (o.error && !out.fence.error) out.fence.error = o.error;
-  }
-  return out;
+    return out;
+  };
+  return std::make_unique<Then<Applied, std::vector<aws::ChangeResult>>>(
+      m.route53->begin_changes(std::move(batches), attempts), settle);
 }
 
 Outcome Route53Cloud::forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) {

@@ -40,6 +40,10 @@ struct Route53CloudOptions {
   // targets' credentials: a role's, when one is set); null: this Cloud's
   // own chain. Asked at prepare(), after that Cloud's prepare().
   std::function<aws::CredentialSource *()> credentials;
+  // The client to send through, when another Cloud owns it (EC2's): one
+  // connection cache, and a claim's Route 53 batches in the same round trip
+  // as EC2's requests. Null: this Cloud's own. Asked at prepare().
+  std::function<http::Client *()> http;
   // Asked before each read and change when `credentials` is given: makes
   // them sign as the settings now say (a reload's role reaches Route 53
   // even when no EC2 target is configured, whose requests would otherwise
@@ -61,6 +65,19 @@ class Route53Api {
                                             int attempts) = 0;
   virtual aws::ChangeResult change(const std::string &zone, const aws::ChangeBatch &batch, int attempts) = 0;
   virtual aws::ChangeResult change_status(const std::string &change_id) = 0;
+
+  // Several records' batches (zone, batch), each its own compare-and-swap,
+  // split at their first requests (round_trip.hpp) so that they leave with
+  // EC2's; results in the order given. By default one change() after the
+  // other, in finish().
+  using Batches = std::vector<std::pair<std::string, aws::ChangeBatch>>;
+  virtual std::unique_ptr<RoundTrip<std::vector<aws::ChangeResult>>> begin_changes(Batches batches, int attempts) {
+    return std::make_unique<Deferred<std::vector<aws::ChangeResult>>>([this, batches, attempts] {
+      std::vector<aws::ChangeResult> out;
+      for (const auto &[zone, batch] : batches) out.push_back(change(zone, batch, attempts));
+      return out;
+    });
+  }
 };
 
 class Route53Cloud : public Cloud {
@@ -77,6 +94,10 @@ class Route53Cloud : public Cloud {
   std::vector<TargetRead> read(const std::vector<std::string> &ids, int attempts) override;
   Applied apply(const std::vector<PointRequest> &points, const std::string &interface_id, const FenceWrite &fence,
                 int attempts) override;
+  // One batch per record, every record's at once.
+  std::unique_ptr<RoundTrip<Applied>> begin_apply(const std::vector<PointRequest> &points,
+                                                  const std::string &interface_id, const FenceWrite &fence,
+                                                  int attempts) override;
   // A DNS record's fence holds one tag, replaced by every batch: there is
   // nothing older to delete.
   Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) override;

@@ -6,6 +6,9 @@
 // Route 53's throttling retried; route tables and a record in one claim.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
 #include <rapidjson/document.h>
 
 #include "core/cloud_set.hpp"
@@ -39,6 +42,16 @@ class Route53CloudTest : public testing::Test {
     o.request_timeout = milliseconds(2000);
     o.env = fake::static_key_env(metadata);
     return o;
+  }
+  // EC2's Cloud beside it (route tables), on the same endpoint.
+  Ec2CloudOptions ec2_options() {
+    Ec2CloudOptions eo;
+    eo.vip = kVip;
+    eo.region = "us-east-1";
+    eo.ec2_endpoint = aws.ec2_url();
+    eo.imds_endpoint = aws.imds_url_a();
+    eo.env = fake::static_key_env(false);
+    return eo;
   }
   std::unique_ptr<Route53Cloud> node(const std::string &address, const std::string &eni) {
     auto c = std::make_unique<Route53Cloud>(options(address), time);
@@ -181,13 +194,8 @@ TEST_F(Route53CloudTest, PrivateTakesThisInstancesAddressFromInstanceMetadata) {
 }
 
 TEST_F(Route53CloudTest, RouteTablesAndARecordMoveInOneClaim) {
-  Ec2CloudOptions eo;
-  eo.vip = kVip;
-  eo.region = "us-east-1";
-  eo.ec2_endpoint = aws.ec2_url();
-  eo.imds_endpoint = aws.imds_url_a();
-  eo.env = fake::static_key_env(false);
-  CloudSet set(std::make_unique<Ec2Cloud>(eo, time), std::make_unique<Route53Cloud>(options("10.0.1.11"), time));
+  CloudSet set(std::make_unique<Ec2Cloud>(ec2_options(), time),
+               std::make_unique<Route53Cloud>(options("10.0.1.11"), time));
   set.prepare("eni-0b00000b");
   std::vector<std::string> ids = {"rtb-0a000001", kRecord, "rtb-0a000002"};
   auto r = set.read(ids, 2);
@@ -206,6 +214,59 @@ TEST_F(Route53CloudTest, RouteTablesAndARecordMoveInOneClaim) {
   for (const auto &id : ids) EXPECT_TRUE(a.fence_of(id).ok()) << id;
   r = set.read(ids, 2);
   for (const auto &t : r) EXPECT_EQ(t.state, TargetState::Ours) << t.id;
+}
+
+// As the worker builds them (ec2_cloud_factory.cpp): the two Clouds share
+// EC2's client, and a claim's record batch leaves in the same round trip as
+// the routes' requests. Every answer takes 300 ms, so a batch sent after
+// EC2's answers would arrive 300 ms after them. A throttled first attempt
+// of the batch (an answer complete() handed over) is retried by the Cloud.
+TEST_F(Route53CloudTest, ARecordsBatchLeavesWithTheRoutesInOneRoundTripAndIsRetriedWhenThrottled) {
+  auto ec2 = std::make_unique<Ec2Cloud>(ec2_options(), time);
+  Route53CloudOptions ro = options("10.0.1.11");
+  Ec2Cloud *owner = ec2.get();
+  int shared = 0;
+  ro.http = [owner, &shared] {
+    ++shared;
+    return owner->http_client();
+  };
+  CloudSet set(std::move(ec2), std::make_unique<Route53Cloud>(ro, time));
+  set.prepare("eni-0b00000b");
+  EXPECT_EQ(shared, 1) << "Route 53's Cloud asked for EC2's client once, at prepare()";
+  std::vector<std::string> ids = {"rtb-0a000001", kRecord, "rtb-0a000002"};
+  for (const auto &t : set.read(ids, 2)) ASSERT_FALSE(t.error) << t.id;
+  aws.control("faults", R"({"delay_ms": 300, "fail_next": {"count": 1, "service": "route53",
+                            "actions": ["ChangeResourceRecordSets"], "status": 400, "code": "Throttling"}})");
+  std::size_t before = aws.log().GetArray().Size();
+  Cloud::FenceWrite w = tag("node-b", "eni-0b00000b", 2);
+  w.ids = ids;
+  auto a = set.apply({{ids[0], false}, {ids[1], false}, {ids[2], false}}, "eni-0b00000b", w, 4);
+  aws.control("faults", R"({"clear": true})");
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(a.points[i].ok()) << ids[i];
+  for (const auto &id : ids) EXPECT_TRUE(a.fence_of(id).ok()) << id;
+  auto log = aws.log();
+  std::vector<double> first;  // the receive times of each request's first attempt
+  int batches = 0, throttled = 0;
+  std::set<std::string> seen;
+  for (rapidjson::SizeType i = static_cast<rapidjson::SizeType>(before); i < log.GetArray().Size(); ++i) {
+    const auto &e = log[i];
+    std::string action = e["action"].GetString();
+    if (action != "ReplaceRoute" && action != "CreateTags" && action != "ChangeResourceRecordSets") continue;
+    if (action == "ChangeResourceRecordSets") {
+      ++batches;
+      if (e["code"].IsString() && std::string(e["code"].GetString()) == "Throttling") ++throttled;
+    }
+    if (seen.insert(action + (e["params"].HasMember("RouteTableId") ? e["params"]["RouteTableId"].GetString() : ""))
+            .second)
+      first.push_back(e["t"].GetDouble());
+  }
+  EXPECT_EQ(first.size(), 4u) << "two ReplaceRoutes, a CreateTags and the batch";
+  EXPECT_EQ(batches, 2) << "the throttled batch, then its retry";
+  EXPECT_EQ(throttled, 1);
+  ASSERT_FALSE(first.empty());
+  auto [lo, hi] = std::minmax_element(first.begin(), first.end());
+  EXPECT_LT(*hi - *lo, 0.25) << "every first attempt arrived within one answer's time";
+  for (const auto &t : set.read(ids, 2)) EXPECT_EQ(t.state, TargetState::Ours) << t.id;
 }
 
 TEST_F(Route53CloudTest, ABatchWhoseAnswerWasLostIsNeitherAConfigurationErrorNorALostRace) {
