@@ -146,7 +146,12 @@ std::string AwsError::hint() const {
     case ErrorKind::NotFound: return "Check pg_vip.route_tables, pg_vip.network_interface and pg_vip.region.";
     case ErrorKind::Transport:
       return "Check that the endpoint is reachable from this host (security groups, proxy, VPC endpoint).";
-    default: return {};
+    default:
+      if (no_tag_room(*this))
+        return "EC2 keeps 50 tags per resource: delete tags this one no longer needs. pg_vip needs one free per VIP "
+               "on a route table or Elastic IP, and one per secondary IP on its subnet, whose tags every cluster and "
+               "tool in the subnet shares.";
+      return {};
   }
 }
 
@@ -155,6 +160,8 @@ std::string AwsError::hint_for(const std::string &action, std::optional<Kind> ta
     if (const Action *a = find_action(action, target)) return a->hint();
   return hint();
 }
+
+bool no_tag_room(const AwsError &e) noexcept { return e.code == "TagLimitExceeded"; }
 
 std::chrono::milliseconds Backoff::ceiling(int attempt) const noexcept {
   attempt = std::clamp(attempt, 0, 30);

@@ -80,6 +80,10 @@ class AwsFailure : public Error {
 
 // Exponential backoff with full jitter: attempt n (from 0) waits a uniform
 // random time in [0, min(cap, base * 2^n)].
+// EC2's refusal of a tag for want of room: it keeps 50 tags per resource
+// (a subnet's shared by every cluster and tool in it).
+bool no_tag_room(const AwsError &e) noexcept;
+
 struct Backoff {
   std::chrono::milliseconds base{50};
   std::chrono::milliseconds cap{2000};

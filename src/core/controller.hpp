@@ -228,6 +228,15 @@ class Controller {
   void renew(const Identity &me);
   Cloud::FenceWrite fence_write(const Identity &me, std::vector<std::string> ids) const;
   void forget_tags(const Identity &me, bool all_but_mine = false);
+  // Deletes the fence tags of targets `which` that fence_tag_keys_to_forget
+  // picks from their last read, each only where it still has the value
+  // read; one DeleteTags per group of targets sharing them. The first
+  // failure, with what it was for: "(keys) on targets".
+  std::optional<std::pair<Outcome, std::string>> delete_old_tags(const std::vector<std::size_t> &which,
+                                                                 const Identity &me, bool all_but_mine);
+  // After a fence write refused for want of room (aws::no_tag_room): makes
+  // room and writes the tag again, updating `a`'s fence outcomes.
+  void make_room(const std::vector<std::string> &fence_ids, const Identity &me, Cloud::Applied &a);
   const TargetView *outranking(const Identity &me) const { return pg_vip::outranking(targets_, ground(me)); }
   // Whether pointing table t here again may go on (false: conflict).
   bool may_repoint(TargetView &t, const Identity &me);

@@ -47,8 +47,10 @@ std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which
   Cloud::Applied a;
   if (one_round_trip) {
     a = cloud_->apply(points, eni_, tag, 4);
+    make_room(fence_ids, me, a);
   } else {
     if (!fence_ids.empty()) a = cloud_->apply({}, eni_, tag, 4);
+    make_room(fence_ids, me, a);
     // Tag first, then routes. When the tag could not be written, a table
     // whose tag names an older timeline is still taken, once (as a
     // promotion would: this node's timeline is newer than the holder's);
@@ -408,13 +410,29 @@ Cloud::FenceWrite Controller::fence_write(const Identity &me, std::vector<std::s
 // stops trying: the old tags are harmless, newer ones win.
 void Controller::forget_tags(const Identity &me, bool all_but_mine) {
   if (forget_refused_ && !all_but_mine) return;
+  std::vector<std::size_t> which;
+  for (std::size_t i = 0; i < targets_.size(); ++i)
+    if (all_but_mine || verdict(targets_[i], me) == Verdict::Held) which.push_back(i);
+  auto failed = delete_old_tags(which, me, all_but_mine);
+  if (!failed) return;
+  const Outcome &o = failed->first;
+  if (o.error->permanent()) forget_refused_ = true;
+  log(true, "pg_vip: could not delete older fence tags " + failed->second,
+      o.error->describe_for(o.action) +
+          ". They are harmless (a newer timeline's tag wins), but a table keeps at most 50 tags; allow "
+          "ec2:DeleteTags on this VIP's pg_vip: keys (SELECT vip_iam_policy() writes the policy).");
+}
+
+std::optional<std::pair<Outcome, std::string>> Controller::delete_old_tags(const std::vector<std::size_t> &which,
+                                                                           const Identity &me, bool all_but_mine) {
   // Each table's own tags, each with the value this read saw: tables that
   // share them (the usual case: one CreateTags wrote them all) share one
   // request. A key chosen on one table is never deleted on another, and a
   // value written after this read (a stale read, a late delete) stays.
   std::vector<std::pair<Cloud::TagList, std::vector<std::string>>> groups;
-  for (const auto &t : targets_) {
-    if (!t.read_ok || (!all_but_mine && verdict(t, me) != Verdict::Held)) continue;
+  for (auto i : which) {
+    const TargetView &t = targets_[i];
+    if (!t.read_ok) continue;
     Cloud::TagList tags;
     for (const auto &key : fence_tag_keys_to_forget(t.fence_tags, config_.vip, me, all_but_mine))
       tags.emplace_back(key, t.fence_tags.at(key));
@@ -426,15 +444,50 @@ void Controller::forget_tags(const Identity &me, bool all_but_mine) {
   for (const auto &[tags, ids] : groups) {
     Outcome o = cloud_->forget(ids, tags, 2);
     if (!o.error) continue;
-    if (o.error->permanent()) forget_refused_ = true;
     std::vector<std::string> keys;
     for (const auto &kv : tags) keys.push_back(kv.first);
-    log(true, "pg_vip: could not delete older fence tags (" + join(keys, ", ") + ") on " + join_ids(ids),
-        o.error->describe_for(o.action) +
-            ". They are harmless (a newer timeline's tag wins), but a table keeps at most 50 tags; allow "
-            "ec2:DeleteTags on this VIP's pg_vip: keys (SELECT vip_iam_policy() writes the policy).");
-    return;
+    return std::make_pair(o, "(" + join(keys, ", ") + ") on " + join_ids(ids));
   }
+  return std::nullopt;
+}
+
+// EC2 keeps 50 tags per resource, and a subnet's are shared by every
+// cluster and tool in it. A promotion's move may land in the round trip in
+// which its tag is refused for want of room; then the old primary, whose
+// own tag still reads newest, would take the target back. The keys of the
+// older timelines this node outranks (whoever wrote them) make the room,
+// and the tag is written again at once: well before a holder that finds
+// the target moved confirms it (confirm_wait) and reads this tag.
+void Controller::make_room(const std::vector<std::string> &fence_ids, const Identity &me, Cloud::Applied &a) {
+  std::vector<std::size_t> full;
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    if (std::find(fence_ids.begin(), fence_ids.end(), targets_[i].id) == fence_ids.end()) continue;
+    const Outcome &f = a.fence_of(targets_[i].id);
+    if (!f.error || !aws::no_tag_room(*f.error)) continue;
+    full.push_back(i);
+    ids.push_back(targets_[i].id);
+  }
+  if (full.empty()) return;
+  if (auto failed = delete_old_tags(full, me, false))
+    log(true, "pg_vip: could not delete older fence tags " + failed->second + " to make room for this node's",
+        failed->first.error->describe_for(failed->first.action) + ".");
+  Cloud::Applied again = cloud_->apply({}, eni_, fence_write(me, ids), 4);
+  for (const auto &id : ids) a.fence_by_id[id] = again.fence_of(id);
+  // `fence` speaks for the write as a whole: written, once every target's is.
+  bool all = std::all_of(fence_ids.begin(), fence_ids.end(), [&](const std::string &id) {
+    auto it = a.fence_by_id.find(id);
+    return !(it == a.fence_by_id.end() ? a.fence : it->second).error;
+  });
+  if (all) a.fence = Outcome{true, again.fence.sent ? again.fence.action : a.fence.action, std::nullopt};
+  bool written = std::all_of(ids.begin(), ids.end(), [&](const std::string &id) { return a.fence_of(id).ok(); });
+  log(true,
+      "pg_vip: no room for this node's fence tag on " + join_ids(ids) +
+          (written ? "; older timelines' tags deleted and the tag written" : "; the tag is not written"),
+      "EC2 keeps 50 tags per resource. " +
+          std::string(written ? "The tags of timelines below " + std::to_string(me.timeline) +
+                                    " made room this time; keep a few free."
+                              : "Nothing of this VIP's that this node outranks was left to delete."));
 }
 
 }  // namespace pg_vip

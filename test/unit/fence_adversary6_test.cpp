@@ -692,9 +692,7 @@ void run_full_tag_budget(const std::string &id) {
   EXPECT_EQ(a->state(), State::Fenced) << a->text();
 }
 
-TEST(Adversary6, DISABLED_G4_SecondaryIpFullSubnetDoesNotGiveTheAddressBackToTheOldPrimary) {
-  run_full_tag_budget(kAddr);
-}
+TEST(Adversary6, G4_SecondaryIpFullSubnetDoesNotGiveTheAddressBackToTheOldPrimary) { run_full_tag_budget(kAddr); }
 
 // The same on a route table filled to 50 tags (this world caps every
 // resource's tags alike). It fails too: the mechanism (a promotion's move
@@ -702,7 +700,7 @@ TEST(Adversary6, DISABLED_G4_SecondaryIpFullSubnetDoesNotGiveTheAddressBackToThe
 // own tag) is every kind's; what the subnet adds is that its 50 tags are
 // shared with every other cluster and tool of the subnet, and that nothing
 // of pg_vip's ever frees them (G1's policy refuses DeleteTags there).
-TEST(Adversary6, DISABLED_G4_RouteFullTableDoesNotGiveTheRouteBackToTheOldPrimary) { run_full_tag_budget(kTable); }
+TEST(Adversary6, G4_RouteFullTableDoesNotGiveTheRouteBackToTheOldPrimary) { run_full_tag_budget(kTable); }
 
 // ===========================================================================
 // What held.
