@@ -156,27 +156,41 @@ std::vector<http::Request> Route53Client::build_all(const std::vector<Route53Cal
 TargetReadResult Route53Client::read_target(const std::string &hosted_zone, const std::string &address_name,
                                             const std::string &address_type, const std::string &fence_name,
                                             const RetryPolicy &policy) {
+  return read_targets({{hosted_zone, address_name, address_type, fence_name}}, policy).front();
+}
+
+std::vector<TargetReadResult> Route53Client::read_targets(const std::vector<RecordQuery> &queries,
+                                                          const RetryPolicy &policy) {
   // One item from each start: the record itself when it exists, otherwise
   // the next one in Route 53's order, which find_target does not take.
-  std::vector<Route53Result> answers = call_all({list_resource_record_sets(hosted_zone, address_name, address_type, 1),
-                                                 list_resource_record_sets(hosted_zone, fence_name, "TXT", 1)},
-                                                policy);
-  TargetReadResult out;
-  std::vector<RecordSet> found;
-  for (auto &a : answers) {
-    out.attempts = std::max(out.attempts, a.attempts);
-    if (a.error) {
-      if (!out.error) out.error = a.error;
-      continue;
-    }
-    try {
-      RecordSetPage page = parse_record_set_page(a.body);
-      for (auto &r : page.record_sets) found.push_back(std::move(r));
-    } catch (const AwsFailure &f) {
-      if (!out.error) out.error = f.error();
-    }
+  // Every record's two listings in one call_all: one round trip for all.
+  std::vector<Route53Call> calls;
+  for (const auto &q : queries) {
+    calls.push_back(list_resource_record_sets(q.zone, q.address_name, q.address_type, 1));
+    calls.push_back(list_resource_record_sets(q.zone, q.fence_name, "TXT", 1));
   }
-  if (!out.error) out.target = find_target(found, address_name, address_type, fence_name);
+  std::vector<Route53Result> answers = call_all(calls, policy);
+  std::vector<TargetReadResult> out(queries.size());
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    TargetReadResult &r = out[i];
+    std::vector<RecordSet> found;
+    for (std::size_t k = 2 * i; k < 2 * i + 2 && k < answers.size(); ++k) {
+      Route53Result &a = answers[k];
+      r.attempts = std::max(r.attempts, a.attempts);
+      if (a.error) {
+        if (!r.error) r.error = a.error;
+        continue;
+      }
+      try {
+        RecordSetPage page = parse_record_set_page(a.body);
+        for (auto &rs : page.record_sets) found.push_back(std::move(rs));
+      } catch (const AwsFailure &f) {
+        if (!r.error) r.error = f.error();
+      }
+    }
+    const RecordQuery &q = queries[i];
+    if (!r.error) r.target = find_target(found, q.address_name, q.address_type, q.fence_name);
+  }
   return out;
 }
 

@@ -94,6 +94,11 @@ struct ChangeResult {
   bool lost_race() const noexcept { return error && aws::lost_race(*error) && !maybe_applied; }
 };
 
+// What read_target() reads: a record and its fence TXT.
+struct RecordQuery {
+  std::string zone, address_name, address_type, fence_name;
+};
+
 class Route53Client {
  public:
   Route53Client(http::Client &http, CredentialSource &credentials, Route53Options options, const Clock &clock);
@@ -116,6 +121,8 @@ class Route53Client {
                                       std::vector<bool> *unanswered = nullptr);
   Route53Result call(const Route53Call &c, const RetryPolicy &policy) { return call_all({c}, policy).front(); }
 
+  // Several records' read_target() at once: every listing in parallel.
+  std::vector<TargetReadResult> read_targets(const std::vector<RecordQuery> &queries, const RetryPolicy &policy);
   // The address record set (address_type at address_name) and the fence
   // TXT at fence_name: two one-item listings, in parallel.
   TargetReadResult read_target(const std::string &hosted_zone, const std::string &address_name,

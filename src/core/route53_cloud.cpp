@@ -49,6 +49,9 @@ class CurlRoute53 : public Route53Api {
                                     int attempts) override {
     return client_->read_target(zone, address_name, address_type, fence_name, policy_(attempts));
   }
+  std::vector<aws::TargetReadResult> read_targets(const std::vector<aws::RecordQuery> &queries, int attempts) override {
+    return client_->read_targets(queries, policy_(attempts));
+  }
   aws::ChangeResult change(const std::string &zone, const aws::ChangeBatch &batch, int attempts) override {
     return client_->change(zone, batch, policy_(attempts));
   }
@@ -256,42 +259,44 @@ Placement Route53Cloud::prepare(const std::string &configured_interface) {
 
 std::vector<TargetRead> Route53Cloud::read(const std::vector<std::string> &ids, int attempts) {
   Impl &m = *impl_;
-  std::vector<TargetRead> out;
+  std::vector<TargetRead> out(ids.size());
   std::optional<AwsError> unsigned_error = m.credentials_error();
-  for (const auto &id : ids) {
+  // Every record that can be asked for, in one read_targets().
+  std::vector<aws::RecordQuery> queries;
+  std::vector<std::size_t> asked;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    TargetRead &r = out[i];
+    r.id = ids[i];
+    std::optional<DnsTarget> t = unsigned_error ? std::nullopt : parse_dns_target(ids[i]);
     if (unsigned_error) {
-      TargetRead r;
-      r.id = id;
       r.error = unsigned_error;
       r.failed_action = "AssumeRole";
-      out.push_back(std::move(r));
-      continue;
-    }
-    std::optional<DnsTarget> t = parse_dns_target(id);
-    if (!t) {
-      TargetRead r;
-      r.id = id;
-      r.error = config_error("\"" + id + "\" is not a Route 53 record (zone:name)");
+    } else if (!t) {
+      r.error = config_error("\"" + ids[i] + "\" is not a Route 53 record (zone:name)");
       r.failed_action = "ListResourceRecordSets";
-      out.push_back(std::move(r));
-      continue;
+    } else {
+      queries.push_back({t->zone, t->name, address_type(m.me.address), dns_fence_name(t->name)});
+      asked.push_back(i);
     }
-    aws::TargetReadResult rr =
-        m.route53->read_target(t->zone, t->name, address_type(m.me.address), dns_fence_name(t->name), attempts);
-    if (!rr.ok()) {
-      TargetRead r;
-      r.id = id;
-      r.error = rr.error;
+  }
+  std::vector<aws::TargetReadResult> answers =
+      queries.empty() ? std::vector<aws::TargetReadResult>{} : m.route53->read_targets(queries, attempts);
+  for (std::size_t k = 0; k < asked.size(); ++k) {
+    const std::string &id = ids[asked[k]];
+    TargetRead &r = out[asked[k]];
+    if (k >= answers.size() || !answers[k].ok()) {
+      r.error = k < answers.size() ? answers[k].error
+                                   : AwsError{ErrorKind::Malformed, 0, "MissingAnswer", "no answer for " + id, ""};
       r.failed_action = "ListResourceRecordSets";
-      out.push_back(std::move(r));
       continue;
     }
+    const aws::TargetReadResult &rr = answers[k];
     DnsLastRead &last = m.last[id];
     last.record = rr.target.fence ? std::optional<aws::RecordSet>(rr.target.fence->record) : std::nullopt;
     last.address = rr.target.address;
     last.fence = rr.target.fence && rr.target.fence->text ? parse_dns_fence_text(*rr.target.fence->text, m.options.vip)
                                                           : std::nullopt;
-    out.push_back(dns_target_read(id, rr.target, m.me, m.options.vip));
+    r = dns_target_read(id, rr.target, m.me, m.options.vip);
   }
   if (!m.pending.empty()) m.follow_changes();
   return out;

@@ -63,6 +63,14 @@ class Route53Api {
   virtual aws::TargetReadResult read_target(const std::string &zone, const std::string &address_name,
                                             const std::string &address_type, const std::string &fence_name,
                                             int attempts) = 0;
+  // Several records at once (one round trip for all, over libcurl); by
+  // default one read_target() after the other.
+  virtual std::vector<aws::TargetReadResult> read_targets(const std::vector<aws::RecordQuery> &queries, int attempts) {
+    std::vector<aws::TargetReadResult> out;
+    for (const auto &q : queries)
+      out.push_back(read_target(q.zone, q.address_name, q.address_type, q.fence_name, attempts));
+    return out;
+  }
   virtual aws::ChangeResult change(const std::string &zone, const aws::ChangeBatch &batch, int attempts) = 0;
   virtual aws::ChangeResult change_status(const std::string &change_id) = 0;
 

@@ -269,6 +269,33 @@ TEST_F(Route53CloudTest, ARecordsBatchLeavesWithTheRoutesInOneRoundTripAndIsRetr
   for (const auto &t : set.read(ids, 2)) EXPECT_EQ(t.state, TargetState::Ours) << t.id;
 }
 
+// Several records are read in one round trip: every record's two
+// listings at once (every answer takes 300 ms: one record after another
+// would take 300 ms each). A record that does not exist is missing, the
+// others unaffected.
+TEST_F(Route53CloudTest, SeveralRecordsAreReadInOneRoundTrip) {
+  auto b = node("10.0.1.11", "eni-0b00000b");
+  const std::string absent = "Z0A00000000000000000A:replica.db.example.internal.";
+  std::size_t before = aws.log().GetArray().Size();
+  aws.control("faults", R"({"delay_ms": 300})");
+  auto r = b->read({kRecord, absent}, 2);
+  aws.control("faults", R"({"clear": true})");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].id, kRecord);
+  EXPECT_FALSE(r[0].error);
+  EXPECT_EQ(r[0].state, TargetState::Other);
+  EXPECT_EQ(r[1].id, absent);
+  EXPECT_FALSE(r[1].error);
+  EXPECT_EQ(r[1].state, TargetState::Missing);
+  auto log = aws.log();
+  std::vector<double> t;
+  for (rapidjson::SizeType i = static_cast<rapidjson::SizeType>(before); i < log.GetArray().Size(); ++i)
+    if (std::string(log[i]["action"].GetString()) == "ListResourceRecordSets") t.push_back(log[i]["t"].GetDouble());
+  ASSERT_EQ(t.size(), 4u) << "two listings per record";
+  auto [lo, hi] = std::minmax_element(t.begin(), t.end());
+  EXPECT_LT(*hi - *lo, 0.25) << "every listing arrived within one answer's time";
+}
+
 TEST_F(Route53CloudTest, ABatchWhoseAnswerWasLostIsNeitherAConfigurationErrorNorALostRace) {
   auto b = node("10.0.1.11", "eni-0b00000b");
   b->read({kRecord}, 2);
