@@ -3,8 +3,8 @@
 // pg_vip.preflight_probe_table, that they are narrow), and the reads that
 // show its targets exist. What every kind shares (instance metadata,
 // credentials, region, interface, AWS's clock) is preflight_probe.cpp's,
-// which reads this node's interface first (the kinds plan with its subnet)
-// and then sends every kind's requests in one bounded batch. A further kind
+// which reads this node's interface first when a secondary IP needs its
+// subnet to plan, and sends every kind's requests in one bounded batch. A further kind
 // adds its own KindProbe and its row in kind_probes().
 #pragma once
 
@@ -29,7 +29,8 @@ struct ProbePlan {
   std::string cidr;          // pg_vip.vip, canonical
   std::string interface_id;  // this node's interface; empty: not known
   // That interface's subnet, as the node's own read of it (sent before the
-  // kinds plan) saw it; empty: not known.
+  // kinds plan, when a secondary IP is configured) saw it; empty: not known
+  // or not read.
   std::string subnet_id;
   // A permission row proved by `call` with DryRun=true; without a call the
   // row says `skipped` (nothing could be asked). `expect_refused`: a narrow

@@ -290,10 +290,15 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
     }
   };
 
-  // The node's interface first: the kinds plan with what it shows (a
-  // secondary IP's requests name this node's subnet, as a claim's do).
-  if (ec2) send_from(0);
-  std::size_t planned_from = calls.size();
+  // The node's interface first when a secondary IP is configured: that
+  // kind plans with what it shows (its requests name this node's subnet,
+  // as a claim's do). Otherwise it goes with the kinds' requests, in one
+  // round trip.
+  std::size_t planned_from = 0;
+  if (ec2 && !config.secondary_ips.empty()) {
+    send_from(0);
+    planned_from = calls.size();
+  }
 
   // Each configured kind plans its own rows and requests.
   ProbePlan plan{config, seen, config.vip, seen.interface_id, seen.interface ? seen.interface->subnet_id : "", {}, {}};
