@@ -407,24 +407,28 @@ void promote_b_and_check(World7 &w, ManualTime &time, Node7 &a, Node7 &b, const 
 }
 
 // ===========================================================================
-// H1 (measured on ee84b10: node-a pointed the target back at itself, the
-// route re-taken by node-b in the same instant of this world, the address
-// after 1.3 s). make_room deletes "where they still have the value read", from the
+// H1. make_room deletes "where they still have the value read", from the
 // promoting standby's LAST READ, which a promotion uses when it is no older
 // than promotion_read_age (10 s at the default check interval). The old
-// primary renews its own tag (a new at=, so a new value) every lease/3
-// (20 s) or so: about one promotion in three comes after a renewal the
-// standby has not read. Then the DeleteTags, conditioned on the value read,
-// deletes nothing (EC2 answers success), the second CreateTags is refused
-// again, and the old primary, reading the route moved under its own tag
-// (still the newest), confirms after 1 s and takes it back: G4 as before.
-// The warning even says "Nothing of this VIP's that this node outranks was
+// primary renews its own tag (a new at=, so a new value) once it has stood
+// lease/3 (20 s), at its next check: about every 30 s at a 10 s check
+// interval, so about one promotion in six (the standby's read 5 s old on
+// average) comes after a renewal the standby has not read. Then the
+// DeleteTags, conditioned on the value read, deletes nothing (EC2 answers
+// success), the second CreateTags is refused again, and the old primary,
+// reading the target moved under its own tag (still the newest), confirms
+// (1 s for a route, 5 s for an address) and takes it back while node-b is
+// primary; node-b's claim, retrying on a fresh read, makes room then and
+// takes it again. Measured on ee84b10: the route pointed back at node-a and
+// re-taken in the same instant of this world (node-b's immediate retry: in
+// EC2 one read and one round trip at least), the address after 1.3 s. The
+// warning also says "Nothing of this VIP's that this node outranks was
 // left to delete", which is not so.
-// Fix: in make_room, read the full targets' tags afresh before deleting
-// (one Describe; the room is worth it), or delete a per-timeline key
-// older than this node's without a value condition: its key alone says its
-// timeline (fence_tag_key_timeline), whoever wrote it and whenever; only the
-// legacy key needs the value read.
+// Fix: in make_room, delete a per-timeline key older than this node's
+// without a value condition (its key alone says its timeline,
+// fence_tag_key_timeline, whoever wrote it and whenever; only the legacy
+// key needs the value read), or read the full targets' tags afresh before
+// deleting.
 // ===========================================================================
 void run_renewed_since_read(const std::string &id) {
   Full f(id);
