@@ -107,8 +107,9 @@ class Cloud {
   // request: the fence tags of older timelines a holder no longer needs.
   // Each goes only where it still has the value given (EC2's DeleteTags
   // with Tag.N.Value), so a tag written after the read that chose it (a
-  // newer value under the same key) stays. A tag a target does not carry
-  // is no error.
+  // newer value under the same key) stays; an empty value deletes the key
+  // whatever its value (an older timeline's key: outranked, however its
+  // holder renewed it since). A tag a target does not carry is no error.
   using TagList = std::vector<std::pair<std::string, std::string>>;
   virtual Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int attempts) = 0;
 

@@ -230,10 +230,12 @@ class Controller {
   void forget_tags(const Identity &me, bool all_but_mine = false);
   // Deletes the fence tags of targets `which` that fence_tag_keys_to_forget
   // picks from their last read, each only where it still has the value
-  // read; one DeleteTags per group of targets sharing them. The first
-  // failure, with what it was for: "(keys) on targets".
+  // read (`any_value`: an older timeline's key whatever its value); one
+  // DeleteTags per group of targets sharing them. The first failure, with
+  // what it was for: "(keys) on targets".
   std::optional<std::pair<Outcome, std::string>> delete_old_tags(const std::vector<std::size_t> &which,
-                                                                 const Identity &me, bool all_but_mine);
+                                                                 const Identity &me, bool all_but_mine,
+                                                                 bool any_value = false);
   // After a fence write refused for want of room (aws::no_tag_room): makes
   // room and writes the tag again, updating `a`'s fence outcomes.
   void make_room(const std::vector<std::string> &fence_ids, const Identity &me, Cloud::Applied &a);

@@ -424,7 +424,8 @@ void Controller::forget_tags(const Identity &me, bool all_but_mine) {
 }
 
 std::optional<std::pair<Outcome, std::string>> Controller::delete_old_tags(const std::vector<std::size_t> &which,
-                                                                           const Identity &me, bool all_but_mine) {
+                                                                           const Identity &me, bool all_but_mine,
+                                                                           bool any_value) {
   // Each table's own tags, each with the value this read saw: tables that
   // share them (the usual case: one CreateTags wrote them all) share one
   // request. A key chosen on one table is never deleted on another, and a
@@ -434,8 +435,11 @@ std::optional<std::pair<Outcome, std::string>> Controller::delete_old_tags(const
     const TargetView &t = targets_[i];
     if (!t.read_ok) continue;
     Cloud::TagList tags;
-    for (const auto &key : fence_tag_keys_to_forget(t.fence_tags, config_.vip, me, all_but_mine))
-      tags.emplace_back(key, t.fence_tags.at(key));
+    for (const auto &key : fence_tag_keys_to_forget(t.fence_tags, config_.vip, me, all_but_mine)) {
+      // The legacy key is shared by every timeline: only the value read.
+      bool older_timeline = fence_tag_key_timeline(config_.vip, key).value_or(0) > 0;
+      tags.emplace_back(key, any_value && older_timeline ? std::string() : t.fence_tags.at(key));
+    }
     if (tags.empty()) continue;
     auto g = std::find_if(groups.begin(), groups.end(), [&](const auto &x) { return x.first == tags; });
     if (g == groups.end()) groups.push_back({std::move(tags), {t.id}});
@@ -455,9 +459,12 @@ std::optional<std::pair<Outcome, std::string>> Controller::delete_old_tags(const
 // cluster and tool in it. A promotion's move may land in the round trip in
 // which its tag is refused for want of room; then the old primary, whose
 // own tag still reads newest, would take the target back. The keys of the
-// older timelines this node outranks (whoever wrote them) make the room,
-// and the tag is written again at once: well before a holder that finds
-// the target moved confirms it (confirm_wait) and reads this tag.
+// older timelines this node outranks (whoever wrote them, whatever value
+// they carry now: the old primary renews its tag, and the standby's read
+// may predate that) make the room, and the tag is written again at once:
+// well before a holder that finds the target moved confirms it
+// (confirm_wait) and reads this tag. A holder that then finds its own tag
+// gone from a moved target keeps its hands off (judgement.cpp).
 void Controller::make_room(const std::vector<std::string> &fence_ids, const Identity &me, Cloud::Applied &a) {
   std::vector<std::size_t> full;
   std::vector<std::string> ids;
@@ -469,9 +476,14 @@ void Controller::make_room(const std::vector<std::string> &fence_ids, const Iden
     ids.push_back(targets_[i].id);
   }
   if (full.empty()) return;
-  if (auto failed = delete_old_tags(full, me, false))
+  // What there is to delete, as the last read showed it.
+  bool chosen = false;
+  for (auto i : full) chosen |= !fence_tag_keys_to_forget(targets_[i].fence_tags, config_.vip, me, false).empty();
+  std::optional<std::pair<Outcome, std::string>> failed = delete_old_tags(full, me, false, true);
+  if (failed)
     log(true, "pg_vip: could not delete older fence tags " + failed->second + " to make room for this node's",
-        failed->first.error->describe_for(failed->first.action) + ".");
+        failed->first.error->describe_for(failed->first.action) +
+            ". Allow ec2:DeleteTags on this VIP's pg_vip: keys (SELECT vip_iam_policy() writes the policy).");
   Cloud::Applied again = cloud_->apply({}, eni_, fence_write(me, ids), 4);
   for (const auto &id : ids) a.fence_by_id[id] = again.fence_of(id);
   // `fence` speaks for the write as a whole: written, once every target's is.
@@ -487,7 +499,11 @@ void Controller::make_room(const std::vector<std::string> &fence_ids, const Iden
       "EC2 keeps 50 tags per resource. " +
           std::string(written ? "The tags of timelines below " + std::to_string(me.timeline) +
                                     " made room this time; keep a few free."
-                              : "Nothing of this VIP's that this node outranks was left to delete."));
+                      : failed ? "The older timelines' tags could not be deleted (see the warning before)."
+                      : chosen ? "The older timelines' tags were deleted, and the tag was still refused: free a few "
+                                 "slots."
+                               : "Nothing of this VIP's that this node outranks was there to delete: free a few "
+                                 "slots."));
 }
 
 }  // namespace pg_vip

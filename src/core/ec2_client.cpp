@@ -124,7 +124,9 @@ Ec2Call delete_tags(const std::vector<std::string> &ids, const std::vector<std::
   for (std::size_t i = 0; i < ids.size(); ++i) c.params.emplace_back("ResourceId." + std::to_string(i + 1), ids[i]);
   for (std::size_t i = 0; i < tags.size(); ++i) {
     c.params.emplace_back("Tag." + std::to_string(i + 1) + ".Key", tags[i].first);
-    c.params.emplace_back("Tag." + std::to_string(i + 1) + ".Value", tags[i].second);
+    // An empty value is no condition: Tag.N.Value="" would delete the tag
+    // only if its value were empty, and fence tags never are.
+    if (!tags[i].second.empty()) c.params.emplace_back("Tag." + std::to_string(i + 1) + ".Value", tags[i].second);
   }
   return c;
 }

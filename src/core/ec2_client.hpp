@@ -96,7 +96,8 @@ Ec2Call create_route(const std::string &route_table_id, const std::string &cidr,
 Ec2Call describe_route_tables(const std::vector<std::string> &route_table_ids, const std::string &next_token = "");
 Ec2Call create_tags(const std::vector<std::string> &resource_ids, const std::map<std::string, std::string> &tags);
 // Tag.N.Key without a Value: EC2 deletes the key whatever its value; with
-// Tag.N.Value, only where the tag still has that value.
+// Tag.N.Value, only where the tag still has that value. A pair whose value
+// is empty is sent without one.
 Ec2Call delete_tags(const std::vector<std::string> &resource_ids, const std::vector<std::string> &keys);
 Ec2Call delete_tags(const std::vector<std::string> &resource_ids,
                     const std::vector<std::pair<std::string, std::string>> &tags);

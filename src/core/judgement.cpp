@@ -63,6 +63,14 @@ bool lapsed(const TargetView &t, const Ground &g) {
 Verdict verdict(const TargetView &t, const Ground &g) {
   if (!t.read_ok) return Verdict::Unread;
   if (t.raw_tag && !t.holder) return Verdict::Foreign;  // not a tag pg_vip wrote
+  // Every tag gone from a target this node held or tagged in this term,
+  // and the target elsewhere: only a node that outranks this one deletes
+  // its tag (a promotion making room for its own, a holder forgetting
+  // older timelines), and that node's own tag may not be written yet.
+  // Hands off rather than take the target back from a newer primary
+  // (adversary 7's H2); an operator's vip_claim() may.
+  if (!t.holder && !t.raw_tag && t.state == TargetState::Other && (t.seen_ours || t.tagged_here) && !g.may_take)
+    return Verdict::HandsOff;
   bool mine = false;
   if (t.holder) {
     Standing s = judge(g.me, *t.holder, tie_context(g));

@@ -168,7 +168,7 @@ void Ec2::delete_tags(Millis at, int node, const std::string &table,
   auto &tags = state_[table].tags;
   for (const auto &[key, value] : which) {
     auto it = tags.find(key);
-    if (it == tags.end() || it->second != value) continue;
+    if (it == tags.end() || (!value.empty() && it->second != value)) continue;  // empty: whatever its value
     if (on_tag_delete) on_tag_delete(table, it->second, node, sent_at, at);
     tags.erase(it);
     genuine_[table].erase(key);

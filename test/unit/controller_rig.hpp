@@ -151,7 +151,7 @@ class FakeCloud : public Cloud {
     return a;
   }
   // As EC2's DeleteTags with Tag.N.Value: a tag goes only where it still
-  // has the value given. Logged as "forget <ids> <keys>".
+  // has the value given (an empty value: whatever its value). Logged as "forget <ids> <keys>".
   Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int) override {
     std::vector<std::string> keys;
     for (const auto &kv : tags) keys.push_back(kv.first);
@@ -164,8 +164,9 @@ class FakeCloud : public Cloud {
       for (const auto &id : ids)
         for (const auto &[k, v] : tags) {
           FakeTable &t = tables[id];
-          if (auto it = other_tags[id].find(k); it != other_tags[id].end() && it->second == v) other_tags[id].erase(it);
-          if (t.tag && key_of(*t.tag) == k && *t.tag == v) t.tag.reset();
+          if (auto it = other_tags[id].find(k); it != other_tags[id].end() && (v.empty() || it->second == v))
+            other_tags[id].erase(it);
+          if (t.tag && key_of(*t.tag) == k && (v.empty() || *t.tag == v)) t.tag.reset();
         }
     report("DeleteTags", o.error);
     return o;

@@ -219,7 +219,8 @@ class WorldCloud : public Cloud {
       for (const auto &id : ids)
         if (Tags *t = world.tags_of(World::tagged(id)))
           for (const auto &[k, v] : tags)
-            if (auto it = t->find(World::stored_key(id, k)); it != t->end() && it->second == v) t->erase(it);
+            if (auto it = t->find(World::stored_key(id, k)); it != t->end() && (v.empty() || it->second == v))
+              t->erase(it);
     return o;
   }
   std::optional<bool> source_dest_check() override { return false; }

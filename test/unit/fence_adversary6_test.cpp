@@ -233,7 +233,7 @@ class Cloud6 : public Cloud {
       Tags &t = address ? world.now.subnet : world.now.table_tags[id];
       for (const auto &[k, v] : tags) {
         std::string stored = address ? aws::subnet_fence_key(kVip, id, k).value() : k;
-        if (auto it = t.find(stored); it != t.end() && it->second == v) t.erase(it);
+        if (auto it = t.find(stored); it != t.end() && (v.empty() || it->second == v)) t.erase(it);
       }
     }
     world.changed();

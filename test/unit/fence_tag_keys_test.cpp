@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "controller_rig.hpp"
+#include "core/ec2_client.hpp"
 #include "core/fence.hpp"
 
 namespace pg_vip::test {
@@ -13,6 +14,18 @@ namespace {
 const std::string kV = "10.0.99.10/32";
 
 Identity node(uint32_t tl, const std::string &eni = "eni-0b") { return Identity{"node-b", kSys, tl, eni}; }
+
+// A forget() pair with an empty value deletes the key whatever its value
+// (make_room's older timelines): DeleteTags then carries no Tag.N.Value,
+// which EC2 would read as "only if the value is empty".
+TEST(FenceTagKeys, AnEmptyValueDeletesTheKeyWhateverItsValue) {
+  std::string body = aws::form_body(
+      aws::delete_tags({"rtb-1"}, std::vector<std::pair<std::string, std::string>>{
+                                      {"pg_vip:10.0.99.10/32:tl1", ""}, {"pg_vip:10.0.99.10/32", "node-a;tl=1"}}));
+  EXPECT_NE(body.find("Tag.1.Key=pg_vip%3A10.0.99.10%2F32%3Atl1"), std::string::npos) << body;
+  EXPECT_EQ(body.find("Tag.1.Value"), std::string::npos) << body;
+  EXPECT_NE(body.find("Tag.2.Value=node-a%3Btl%3D1"), std::string::npos) << body;
+}
 
 TEST(FenceTagKeys, OneKeyPerTimelineAndTheLegacyKey) {
   EXPECT_EQ(fence_tag_key(kV, 3), "pg_vip:10.0.99.10/32:tl3");
