@@ -8,6 +8,7 @@
 // every sender's first requests at once and then finishes each in turn.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -26,8 +27,9 @@ class RoundTrip {
   // sender keeps warm. Null: nothing to send ahead.
   virtual http::Client *via() const { return nullptr; }
   virtual std::vector<http::Request> requests() const { return {}; }
-  // `answers`: one per request, in order; empty when they were not sent
-  // (then finish() sends them itself).
+  // `answers`: one per request, in order (one the client did not give is a
+  // transport failure); empty when they were not sent (then finish() sends
+  // them itself).
   virtual Result finish(std::vector<http::Response> answers) = 0;
 };
 
@@ -99,14 +101,33 @@ std::vector<Result> complete(const std::vector<RoundTrip<Result> *> &trips) {
     if (all.empty()) continue;
     std::vector<http::Response> got = via->perform_all(all);
     std::size_t at = 0;
-    for (const auto &[trip, n] : spans) {
-      for (std::size_t k = 0; k < n && at < got.size(); ++k) answers[trip].push_back(std::move(got[at++]));
-      if (answers[trip].size() != n) answers[trip].clear();  // short: as if unsent
-    }
+    for (const auto &[trip, n] : spans)
+      for (std::size_t k = 0; k < n; ++k) {
+        if (at < got.size()) {
+          answers[trip].push_back(std::move(got[at++]));
+        } else {  // sent and unanswered: perhaps applied, never to be sent again as if new
+          http::Response none;
+          none.failure = http::Failure::Transport;
+          none.error = "no response";
+          answers[trip].push_back(std::move(none));
+        }
+      }
   }
+  // Every sender finishes, whatever another's finish() throws: what was
+  // sent is each one's to read (a Route 53 batch applied must update what
+  // its Cloud compares the next batch with). The first exception goes on.
   std::vector<Result> out;
   out.reserve(trips.size());
-  for (std::size_t i = 0; i < trips.size(); ++i) out.push_back(trips[i]->finish(std::move(answers[i])));
+  std::exception_ptr first;
+  for (std::size_t i = 0; i < trips.size(); ++i) {
+    try {
+      out.push_back(trips[i]->finish(std::move(answers[i])));
+    } catch (...) {
+      if (!first) first = std::current_exception();
+      out.emplace_back();
+    }
+  }
+  if (first) std::rethrow_exception(first);
   return out;
 }
 
