@@ -2682,7 +2682,7 @@ void build_eip_lag_double_promotion(Run &r) {
   };
 }
 
-// (finding) A script re-associates the Elastic IP with another interface
+// A script re-associates the Elastic IP with another interface
 // every second from before a failover on, for 6 min; DescribeAddresses shows
 // every change 2 s late, and the new primary cannot read its route table
 // (IAM denies DescribeRouteTables meanwhile), so it keeps claiming at the
@@ -2691,7 +2691,8 @@ void build_eip_lag_double_promotion(Run &r) {
 // reversal (the flap memory starts at a read that showed it here), and it
 // associates the address again at every check for as long as the script
 // runs. Had it read its association once, the second move away would have
-// put it in conflict. Fails today.
+// put it in conflict. Found failing; it passes with 0.4.0's fence (checked
+// at this release's start, a49457e) and runs with the other scenarios.
 void build_eip_lag_rogue(Run &r) {
   r.staleness_ = 2000;
   r.make_tables(1, 1);
@@ -2965,7 +2966,7 @@ const std::vector<Scenario> &scenarios() {
       {"eip-lag-rogue",
        "a script re-associates the Elastic IP every second from before a failover on, for 6 min; "
        "DescribeAddresses lags 2 s; the new primary cannot read its route table meanwhile",
-       "the new primary stops in conflict: a few associations, then one per flap window", build_eip_lag_rogue, true},
+       "the new primary stops in conflict: a few associations, then one per flap window", build_eip_lag_rogue},
       {"dns-double-promotion",
        "two standbys promoted to timeline 2 at once race for one DNS record with compare-and-swap batches",
        "exactly one batch wins the old primary's fence; the other is refused; one holds, the other ends fenced",
