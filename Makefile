@@ -66,7 +66,9 @@ endif
 # The sanitizers, as the ASan builds and the fuzz targets below use them:
 # any UBSan report aborts, as an ASan one does.
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -fno-omit-frame-pointer -MMD -MP $(WERROR_FLAGS)
+# -Wshadow=compatible-local: PostgreSQL 16 and later build extensions with
+# it; here too, so that a shadowed local fails the first build, not 17's.
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wshadow=compatible-local -Wno-register -fno-omit-frame-pointer -MMD -MP $(WERROR_FLAGS)
 
 # The LLVM bitcode PGXS would build only serves JIT inlining, and it would be
 # compiled without PG_CXXFLAGS (so without -std=c++17).

@@ -547,13 +547,13 @@ std::unique_ptr<RoundTrip<Cloud::Applied>> Ec2Cloud::begin_apply(const std::vect
   Impl *impl = &m;
   auto finish = [impl, points, eni, attempts, calls, create, associate, assign, call_of, tagged, fenced_addresses,
                  no_home, tag_call, subnet_call](std::vector<http::Response> answers) mutable {
-    Impl &m = *impl;
+    Impl &self = *impl;
     auto fence_by_address = [&](Applied &out, const Outcome &o) {
       for (const auto &a : fenced_addresses) out.fence_by_id[a] = o;
       if (fenced_addresses.empty()) return;
       if (!out.fence.sent || (!out.fence.error && o.error)) out.fence = o;
     };
-    std::vector<Ec2Result> results = m.targets->call_all(calls, m.policy(attempts), answers);
+    std::vector<Ec2Result> results = self.targets->call_all(calls, self.policy(attempts), answers);
     std::vector<Ec2Result> by_point(points.size());
     for (std::size_t i = 0; i < points.size(); ++i) by_point[i] = results[call_of[i]];
     Ec2Result fence_result = tagged.empty() ? Ec2Result{} : results[tag_call];
@@ -573,10 +573,10 @@ std::unique_ptr<RoundTrip<Cloud::Applied>> Ec2Cloud::begin_apply(const std::vect
       std::vector<Ec2Call> second;
       for (auto i : flip) {
         create[i] = !create[i];
-        second.push_back(create[i] ? aws::create_route(points[i].id, m.options.vip, eni)
-                                   : aws::replace_route(points[i].id, m.options.vip, eni));
+        second.push_back(create[i] ? aws::create_route(points[i].id, self.options.vip, eni)
+                                   : aws::replace_route(points[i].id, self.options.vip, eni));
       }
-      auto again = m.targets->call_all(second, m.policy(attempts));
+      auto again = self.targets->call_all(second, self.policy(attempts));
       for (std::size_t j = 0; j < flip.size(); ++j) results[flip[j]] = std::move(again[j]);
     }
     Applied out;

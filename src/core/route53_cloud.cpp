@@ -368,7 +368,7 @@ std::unique_ptr<RoundTrip<Cloud::Applied>> Route53Cloud::begin_apply(const std::
   Impl *impl = &m;
   std::size_t count = points.size();
   auto settle = [impl, claims, count](std::vector<aws::ChangeResult> results) {
-    Impl &m = *impl;
+    Impl &self = *impl;
     Applied out;
     out.points.resize(count);
     bool any_fence = false;
@@ -386,19 +386,19 @@ std::unique_ptr<RoundTrip<Cloud::Applied>> Route53Cloud::begin_apply(const std::
         ++next;
         if (r.ok()) {
           // What the fence record is now: the next batch compares with it.
-          DnsLastRead &last = m.last[c.id];
+          DnsLastRead &last = self.last[c.id];
           for (const auto &ch : c.batch.changes)
             if (ch.action == aws::ChangeAction::Create) {
               last.record = ch.record;
               last.fence =
-                  c.tag ? std::optional<DnsFence>(DnsFence{c.tag->first, m.me.address, c.tag->second}) : last.fence;
+                  c.tag ? std::optional<DnsFence>(DnsFence{c.tag->first, self.me.address, c.tag->second}) : last.fence;
             } else if (ch.action == aws::ChangeAction::Upsert) {
               last.address = ch.record;
             }
-          if (!r.change.id.empty() && !r.change.insync()) m.pending.push_back({r.change.id, m.time.steady()});
+          if (!r.change.id.empty() && !r.change.insync()) self.pending.push_back({r.change.id, self.time.steady()});
         } else {
           // Lost, or perhaps applied: only a read can tell what stands now.
-          m.last.erase(c.id);
+          self.last.erase(c.id);
           o.error = aws::lost_race(*r.error) ? lost_race_error(*r.error, r.maybe_applied) : *r.error;
         }
       }
