@@ -12,334 +12,21 @@
 // was not made. Run them with
 //   test/unit/pg_vip_unit --gtest_filter='Adversary7.*'
 //
-// The world is adversary 6's (fence_adversary6_test.cpp: World6, Cloud6,
-// Node6), copied and narrowed, with two faults added: a CreateTags refused
-// for a while (throttled, denied) and a tag slot taken by someone else right
-// after a DeleteTags.
+// The world is adversary 6's (fence_world6.hpp: World6, Cloud6, Node6),
+// with the two faults these stories add there: a CreateTags refused for a
+// while (throttled, denied) and a tag slot taken by someone else right after
+// a DeleteTags.
 #include <algorithm>
 #include <deque>
 #include <functional>
 
-#include "controller_rig.hpp"
-#include "core/ec2_addresses.hpp"
+#include "fence_world6.hpp"
 
 using namespace pg_vip;
 using namespace pg_vip::test;
+using namespace pg_vip::test::world6;
 
 namespace {
-
-const std::string kAddr = "10.0.1.50";  // the secondary IP
-const std::string kTable = "rtb-1";     // the control: a route table
-const std::string kSubnet = "subnet-0a0a0a0a";
-
-bool is_address(const std::string &id) { return aws::is_ipv4_address(id); }
-
-using Tags = std::map<std::string, std::string>;
-
-aws::AwsError refused(const std::string &action) { return denied(action); }
-
-// EC2's answer to a 51st tag: refused for good, as a denial is.
-aws::AwsError tag_limit() {
-  aws::AwsError e = denied("CreateTags");
-  e.kind = aws::ErrorKind::Invalid, e.http_status = 400, e.code = "TagLimitExceeded";
-  e.message = "The maximum number of tags for resource " + kSubnet + " has been reached.";
-  return e;
-}
-
-// What EC2 holds; snapshots of it over time, for lagging reads.
-struct State7 {
-  std::map<std::string, std::string> route;  // table -> interface
-  std::map<std::string, Tags> table_tags;
-  std::map<std::string, std::string> assigned;  // address -> interface ("" none)
-  Tags subnet;
-  std::map<std::string, Tags> eni_tags;  // the previous release's fence: the holder's own interface
-};
-
-struct World7 {
-  ManualTime *time = nullptr;
-  State7 now;
-  std::deque<std::pair<milliseconds, State7>> history;  // after each change
-  std::size_t tags_per_resource = 50;                   // EC2's, per resource
-  // Faults: an error for a node's CreateTags (given the node's interface;
-  // none: EC2 judges it), and what happens right after a DeleteTags lands
-  // (someone else's CreateTags taking the slot freed).
-  std::function<std::optional<aws::AwsError>(const std::string &eni)> create_fault;
-  std::function<void()> after_delete;
-  int creates = 0, deletes = 0;
-  std::vector<std::string> log;
-  std::vector<milliseconds> log_at;  // when each entry of `log` was made
-
-  void changed() { history.emplace_back(time->now, now); }
-  // The state as of `lag` ago (the oldest kept when older).
-  const State7 &as_of(milliseconds lag) const {
-    const State7 *best = &now;
-    milliseconds at = time->now - lag;
-    if (lag.count() == 0) return now;
-    best = history.empty() ? &now : &history.front().second;
-    for (const auto &[t, s] : history)
-      if (t <= at) best = &s;
-    return *best;
-  }
-  std::string where(const std::string &id) const {
-    if (is_address(id)) {
-      auto it = now.assigned.find(id);
-      return it == now.assigned.end() ? "" : it->second;
-    }
-    auto it = now.route.find(id);
-    return it == now.route.end() ? "" : it->second;
-  }
-};
-
-// One node's EC2, as Ec2Cloud maps it: a route table's fence on the table,
-// a secondary IP's on the subnet under the address's key. `deny` names
-// what the node's IAM policy refuses, as "Action" or "Action:resource-type".
-class Cloud7 : public Cloud {
- public:
-  Cloud7(World7 &w, std::string eni) : world(w), my_eni(std::move(eni)) {}
-  World7 &world;
-  std::string my_eni;
-  std::set<std::string> deny;
-  milliseconds table_lag{0}, interface_lag{0}, subnet_lag{0};
-
-  bool denies(const std::string &action, const std::string &type) const {
-    return deny.count(action) || deny.count(action + ":" + type);
-  }
-  Placement prepare(const std::string &) override {
-    Placement p;
-    p.region = "us-east-1";
-    p.interface_id = my_eni;
-    return p;
-  }
-  std::vector<TargetRead> read(const std::vector<std::string> &ids, int) override {
-    std::vector<TargetRead> out;
-    for (const auto &id : ids) {
-      TargetRead r;
-      r.id = id;
-      std::string eni;
-      if (!is_address(id)) {
-        if (denies("DescribeRouteTables", "")) {
-          r.error = refused("DescribeRouteTables");
-          r.failed_action = "DescribeRouteTables";
-          out.push_back(r);
-          continue;
-        }
-        const State7 &s = world.as_of(table_lag);  // the route and its tags: one answer, one snapshot
-        auto it = s.route.find(id);
-        eni = it == s.route.end() ? "" : it->second;
-        if (auto t = s.table_tags.find(id); t != s.table_tags.end())
-          for (const auto &[k, v] : t->second)
-            if (fence_tag_key_timeline(kVip, k)) r.fence_tags[k] = v;
-      } else {
-        // Ec2Cloud: DescribeNetworkInterfaces and DescribeSubnets, sent
-        // together; either refused fails the address's read.
-        for (const char *action : {"DescribeNetworkInterfaces", "DescribeSubnets"})
-          if (denies(action, "") && !r.error) {
-            r.error = refused(action);
-            r.failed_action = action;
-          }
-        if (r.error) {
-          out.push_back(r);
-          continue;
-        }
-        const State7 &where = world.as_of(interface_lag);
-        auto it = where.assigned.find(id);
-        eni = it == where.assigned.end() ? "" : it->second;
-        for (const auto &[k, v] : world.as_of(subnet_lag).subnet)
-          if (auto key = aws::vip_fence_key(kVip, id, k)) r.fence_tags[*key] = v;
-      }
-      if (!eni.empty()) {
-        r.state = eni == my_eni ? TargetState::Ours : TargetState::Other;
-        r.interface_id = r.points_at = eni;
-      }
-      out.push_back(r);
-    }
-    return out;
-  }
-  Applied apply(const std::vector<PointRequest> &points, const std::string &eni, const FenceWrite &fence,
-                int) override {
-    Applied a;
-    std::string entry = my_eni + " apply";
-    world.log_at.push_back(world.time->now);
-    for (const auto &p : points) entry += " point:" + p.id;
-    for (const auto &f : fence.ids) entry += " fence:" + f;
-    world.log.push_back(entry);
-    // Every request of the round trip is sent at once: the moves land
-    // whatever the tags do.
-    for (const auto &p : points) {
-      Outcome o;
-      o.sent = true;
-      o.action = is_address(p.id) ? "AssignPrivateIpAddresses" : "ReplaceRoute";
-      if (denies(o.action, is_address(p.id) ? "network-interface" : "route-table")) o.error = refused(o.action);
-      else if (is_address(p.id)) world.now.assigned[p.id] = eni;
-      else world.now.route[p.id] = eni;
-      a.points.push_back(o);
-    }
-    std::vector<std::string> tables, addresses;
-    for (const auto &id : fence.ids) (is_address(id) ? addresses : tables).push_back(id);
-    if (!fence.ids.empty()) ++world.creates;
-    std::optional<aws::AwsError> fault;
-    if (!fence.ids.empty() && world.create_fault) fault = world.create_fault(my_eni);
-    if (fault) {
-      Outcome o{true, "CreateTags", fault};
-      a.fence = o;
-      for (const auto &ad : addresses) a.fence_by_id[ad] = o;
-      world.changed();
-      return a;
-    }
-    if (!tables.empty()) {
-      a.fence = Outcome{true, "CreateTags", std::nullopt};
-      if (denies("CreateTags", "route-table")) a.fence.error = refused("CreateTags");
-      for (const auto &t : tables)
-        if (!a.fence.error &&
-            world.now.table_tags[t].size() + !world.now.table_tags[t].count(fence.key) > world.tags_per_resource)
-          a.fence.error = tag_limit();
-      if (!a.fence.error)
-        for (const auto &t : tables) world.now.table_tags[t][fence.key] = fence.value;
-    }
-    if (!addresses.empty()) {
-      Outcome o{true, "CreateTags", std::nullopt};
-      Tags after = world.now.subnet;
-      for (const auto &ad : addresses) after[aws::subnet_fence_key(kVip, ad, fence.key).value()] = fence.value;
-      if (denies("CreateTags", "subnet")) o.error = refused("CreateTags");
-      else if (after.size() > world.tags_per_resource) o.error = tag_limit();
-      else world.now.subnet = after;
-      for (const auto &ad : addresses) a.fence_by_id[ad] = o;
-      if (!a.fence.sent || (!a.fence.error && o.error)) a.fence = o;
-    }
-    world.changed();
-    return a;
-  }
-  Outcome forget(const std::vector<std::string> &ids, const TagList &tags, int) override {
-    Outcome o{true, "DeleteTags", std::nullopt};
-    for (const auto &id : ids) {
-      bool address = is_address(id);
-      if (denies("DeleteTags", address ? "subnet" : "route-table")) {
-        o.error = refused("DeleteTags");
-        continue;
-      }
-      Tags &t = address ? world.now.subnet : world.now.table_tags[id];
-      for (const auto &[k, v] : tags) {
-        std::string stored = address ? aws::subnet_fence_key(kVip, id, k).value() : k;
-        if (auto it = t.find(stored); it != t.end() && (v.empty() || it->second == v)) t.erase(it);
-      }
-    }
-    ++world.deletes;
-    world.changed();
-    if (world.after_delete) world.after_delete();
-    return o;
-  }
-  std::optional<bool> source_dest_check() override { return false; }
-};
-
-struct Node7 {
-  std::string name, eni;
-  std::unique_ptr<Controller> ctl;
-  Cloud7 *cloud = nullptr;
-  std::set<std::string> deny;  // given to the cloud when it is made
-  milliseconds subnet_lag{0}, table_lag{0};
-  Role role = Role::Standby;
-  uint32_t timeline = 1;
-  PrimaryBy by = PrimaryBy::Promotion;
-  milliseconds due{0};
-  bool down = false;
-
-  Node7(World7 &w, ManualTime &time, std::string n, std::string e, const std::vector<std::string> &ids,
-        std::set<std::string> denied = {}, milliseconds lag = milliseconds(0))
-      : name(std::move(n)), eni(std::move(e)), deny(std::move(denied)), subnet_lag(lag), table_lag(lag) {
-    Controller::Hooks hooks;
-    hooks.time = &time;
-    hooks.cloud = [this, &w](const ControllerConfig &, TimeSource &, CloudReports) {
-      auto c = std::make_unique<Cloud7>(w, eni);
-      c->deny = deny;
-      c->subnet_lag = subnet_lag;
-      c->table_lag = table_lag;
-      cloud = c.get();
-      return std::unique_ptr<Cloud>(std::move(c));
-    };
-    ctl = std::make_unique<Controller>(std::move(hooks), Resume{});
-    ControllerConfig c;
-    c.vip = kVip;
-    for (const auto &id : ids) (is_address(id) ? c.secondary_ips : c.route_tables).push_back(id);
-    c.node_name = name;
-    c.region = "us-east-1";
-    c.check_interval = seconds(10);
-    ctl->configure(c);
-  }
-  void step(ManualTime &time) {
-    Observation o;
-    o.role = role;
-    o.by = role == Role::Primary ? by : PrimaryBy::None;
-    o.timeline = timeline;
-    o.system_identifier = kSys;
-    due = time.now + ctl->step(o);
-  }
-  State state() const { return ctl->state(); }
-  std::string text() const { return name + " " + to_string(state()) + " (" + ctl->last_error() + ")"; }
-};
-
-void promote(Node7 &n, ManualTime &time, uint32_t tl = 2) {
-  n.role = Role::Primary;
-  n.timeline = tl;
-  n.due = time.now;
-}
-
-// Steps the nodes in the order they are due, stopping right after the first step
-// after which `stop()` holds (true) or at `until` (false).
-bool run_while(ManualTime &time, const std::vector<Node7 *> &nodes, milliseconds until,
-               const std::function<bool(Node7 &)> &stop) {
-  for (;;) {
-    Node7 *next = nullptr;
-    for (auto *n : nodes)
-      if (!n->down && (!next || n->due < next->due)) next = n;
-    if (!next || next->due > until) break;
-    if (next->due > time.now) time.now = next->due;
-    next->step(time);
-    if (stop(*next)) return true;
-  }
-  if (time.now < until) time.now = until;
-  return false;
-}
-
-void run_until(ManualTime &time, const std::vector<Node7 *> &nodes, milliseconds until) {
-  run_while(time, nodes, until, [](Node7 &) { return false; });
-}
-
-std::pair<std::string, std::string> tag_of(const std::string &name, const std::string &eni, uint32_t tl,
-                                           int64_t since) {
-  Identity id{name, kSys, tl, eni};
-  return {fence_tag_key(kVip, tl), fence_tag_value(id, system_clock::time_point(seconds(since)), {seconds(60), since})};
-}
-
-// `id` on eni-0a under node-a's timeline-1 tag, where the kind keeps it.
-void held_by_a(World7 &w, ManualTime &time, const std::string &id) {
-  w.time = &time;
-  auto a1 = tag_of("node-a", "eni-0a", 1, 1794990000);
-  if (is_address(id)) {
-    w.now.assigned[id] = "eni-0a";
-    w.now.subnet[aws::subnet_fence_key(kVip, id, a1.first).value()] = a1.second;
-  } else {
-    w.now.route[id] = "eni-0a";
-    w.now.table_tags[id][a1.first] = a1.second;
-  }
-  w.changed();
-}
-
-// node-a, primary of timeline 1, holding `id`, checking every 10 s.
-std::unique_ptr<Node7> old_primary(World7 &w, ManualTime &time, const std::string &id, std::set<std::string> deny = {},
-                                   milliseconds lag = milliseconds(0)) {
-  auto a = std::make_unique<Node7>(w, time, "node-a", "eni-0a", std::vector<std::string>{id}, std::move(deny), lag);
-  a->role = Role::Primary;
-  a->by = PrimaryBy::Start;
-  a->timeline = 1;
-  return a;
-}
-
-// The applies of `eni` that pointed something at it after `from` (an index into the log).
-int points_by(const World7 &w, const std::string &eni, std::size_t from) {
-  int n = 0;
-  for (std::size_t i = from; i < w.log.size(); ++i) n += w.log[i].rfind(eni + " apply point:", 0) == 0;
-  return n;
-}
 
 // EC2's answer when the request rate is over its limit, still so after the
 // client's retries.
@@ -350,7 +37,7 @@ aws::AwsError throttled() {
   return e;
 }
 
-Tags &tags_of(World7 &w, const std::string &id) { return is_address(id) ? w.now.subnet : w.now.table_tags[id]; }
+Tags &tags_of(World6 &w, const std::string &id) { return is_address(id) ? w.now.subnet : w.now.table_tags[id]; }
 
 // The key node-a's timeline-1 tag is stored under on `id`'s resource.
 std::string a1_key(const std::string &id) {
@@ -360,7 +47,7 @@ std::string a1_key(const std::string &id) {
 
 // How long, after `from`, eni-0a held what it took back: from its first
 // point to eni-0b's next (or now).
-std::string stolen_for(const World7 &w, std::size_t from) {
+std::string stolen_for(const World6 &w, std::size_t from) {
   for (std::size_t i = from; i < w.log.size(); ++i) {
     if (w.log[i].rfind("eni-0a apply point:", 0) != 0) continue;
     for (std::size_t j = i + 1; j < w.log.size(); ++j)
@@ -372,7 +59,7 @@ std::string stolen_for(const World7 &w, std::size_t from) {
 }
 
 // Fills `id`'s resource to EC2's 50 tags with other tools' and clusters'.
-void fill(World7 &w, const std::string &id) {
+void fill(World6 &w, const std::string &id) {
   Tags &tags = tags_of(w, id);
   tags["Name"] = "db-private-a";
   for (int i = 0; tags.size() < w.tags_per_resource; ++i)
@@ -383,14 +70,14 @@ void fill(World7 &w, const std::string &id) {
 // node-a holding `id` (timeline 1) on a resource full to EC2's 50 tags,
 // node-b its standby; settle() runs them 30 s.
 struct Full {
-  World7 w;
+  World6 w;
   ManualTime time;
-  std::unique_ptr<Node7> a, b;
+  std::unique_ptr<Node6> a, b;
   explicit Full(const std::string &id, std::set<std::string> b_denied = {}) {
     held_by_a(w, time, id);
     fill(w, id);
     a = old_primary(w, time, id);
-    b = std::make_unique<Node7>(w, time, "node-b", "eni-0b", std::vector<std::string>{id}, std::move(b_denied));
+    b = std::make_unique<Node6>(w, time, "node-b", "eni-0b", std::vector<std::string>{id}, std::move(b_denied));
   }
   bool settle() {
     run_until(time, {a.get(), b.get()}, seconds(30));
@@ -400,7 +87,7 @@ struct Full {
 
 // node-b promoted now; three minutes on, node-a (the old primary, still
 // up) must never have pointed `id` back at itself, and node-b has it.
-void promote_b_and_check(World7 &w, ManualTime &time, Node7 &a, Node7 &b, const std::string &id) {
+void promote_b_and_check(World6 &w, ManualTime &time, Node6 &a, Node6 &b, const std::string &id) {
   std::size_t from = w.log.size();
   promote(b, time);
   run_until(time, {&a, &b}, time.now + minutes(3));
@@ -436,14 +123,14 @@ void promote_b_and_check(World7 &w, ManualTime &time, Node7 &a, Node7 &b, const 
 // ===========================================================================
 void run_renewed_since_read(const std::string &id) {
   Full f(id);
-  World7 &w = f.w;
+  World6 &w = f.w;
   ManualTime &time = f.time;
   auto &a = f.a;
-  Node7 &b = *f.b;
+  Node6 &b = *f.b;
   std::string seen_by_b;
   // b's last read saw node-a's tag as it is when b steps; stop as soon as
   // node-a has renewed it since.
-  bool renewed = run_while(time, {a.get(), &b}, minutes(3), [&](Node7 &n) {
+  bool renewed = run_while(time, {a.get(), &b}, minutes(3), [&](Node6 &n) {
     if (&n == &b) seen_by_b = tags_of(w, id)[a1_key(id)];
     return &n == a.get() && !seen_by_b.empty() && tags_of(w, id)[a1_key(id)] != seen_by_b;
   });
@@ -475,10 +162,10 @@ TEST(Adversary7, H1_SecondaryIpOldPrimaryRenewedSinceTheStandbysRead) { run_rene
 void run_rewrite_refused(const std::string &id, bool slot_taken, milliseconds throttled_for = milliseconds(0)) {
   Full f(id);
   ASSERT_TRUE(f.settle()) << f.a->text();
-  World7 &w = f.w;
+  World6 &w = f.w;
   ManualTime &time = f.time;
   auto &a = f.a;
-  Node7 &b = *f.b;
+  Node6 &b = *f.b;
 
   if (slot_taken) {
     w.after_delete = [&] {
@@ -536,10 +223,10 @@ TEST(Adversary7, H3_DeleteTagsRefusedSaysWhatToDo) {
   ASSERT_TRUE(f.settle()) << f.a->text();
   ManualTime &time = f.time;
   auto &a = f.a;
-  Node7 &b = *f.b;
+  Node6 &b = *f.b;
 
   std::vector<std::string> warnings;
-  auto take = [&](Node7 &n) {
+  auto take = [&](Node6 &n) {
     if (&n != &b) return false;
     auto m = std::make_unique<Messages>();
     do {
@@ -604,14 +291,14 @@ TEST(Adversary7, HeldKeysToForgetNeverNewerOrEqual) {
 TEST(Adversary7, HeldNewerTagWrittenSinceTheReadIsNotDeleted) {
   Full f(kTable);
   ASSERT_TRUE(f.settle()) << f.a->text();
-  World7 &w = f.w;
+  World6 &w = f.w;
   ManualTime &time = f.time;
   auto &a = f.a;
-  Node7 &b = *f.b;
+  Node6 &b = *f.b;
 
   // Right after b's read, node-c of timeline 3 takes a slot (another
   // cluster's tag gave it up) with its tag.
-  run_while(time, {a.get(), &b}, minutes(1), [&](Node7 &n) { return &n == &b; });
+  run_while(time, {a.get(), &b}, minutes(1), [&](Node6 &n) { return &n == &b; });
   auto c3 = tag_of("node-c", "eni-0c", 3, 1794990100);
   Tags &tags = w.now.table_tags[kTable];
   tags.erase(std::find_if(tags.begin(), tags.end(), [](const auto &kv) { return kv.first.find("10.0.1.1") == 7; }));
@@ -629,17 +316,17 @@ TEST(Adversary7, HeldNewerTagWrittenSinceTheReadIsNotDeleted) {
 // holding both; node-a is fenced and never takes anything back; the
 // subnet's other tags stay.
 TEST(Adversary7, HeldMixedKindsOnlyTheSubnetFull) {
-  World7 w;
+  World6 w;
   ManualTime time;
   held_by_a(w, time, kTable);
   held_by_a(w, time, kAddr);
   fill(w, kAddr);
   Tags others = w.now.subnet;
   others.erase(a1_key(kAddr));
-  auto a = std::make_unique<Node7>(w, time, "node-a", "eni-0a", std::vector<std::string>{kTable, kAddr});
+  auto a = std::make_unique<Node6>(w, time, "node-a", "eni-0a", std::vector<std::string>{kTable, kAddr});
   a->role = Role::Primary;
   a->by = PrimaryBy::Start;
-  Node7 b(w, time, "node-b", "eni-0b", std::vector<std::string>{kTable, kAddr});
+  Node6 b(w, time, "node-b", "eni-0b", std::vector<std::string>{kTable, kAddr});
   run_until(time, {a.get(), &b}, seconds(30));
   ASSERT_EQ(a->state(), State::Held) << a->text();
   std::size_t from = w.log.size();
@@ -657,15 +344,15 @@ TEST(Adversary7, HeldMixedKindsOnlyTheSubnetFull) {
 // failover): each makes room, neither deletes the other's newer tag, the
 // newest holds, and the old primary never takes the route back.
 TEST(Adversary7, HeldDoublePromotionBothMakeRoom) {
-  World7 w;
+  World6 w;
   ManualTime time;
   held_by_a(w, time, kTable);
   fill(w, kTable);
   // Full with node-a's tag; room for at most one more once it is gone.
   ASSERT_EQ(w.now.table_tags[kTable].size(), w.tags_per_resource);
   auto a = old_primary(w, time, kTable);
-  Node7 b(w, time, "node-b", "eni-0b", {kTable});
-  Node7 c(w, time, "node-c", "eni-0c", {kTable});
+  Node6 b(w, time, "node-b", "eni-0b", {kTable});
+  Node6 c(w, time, "node-c", "eni-0c", {kTable});
   run_until(time, {a.get(), &b, &c}, seconds(30));
   ASSERT_EQ(a->state(), State::Held) << a->text();
   std::size_t from = w.log.size();
