@@ -523,7 +523,8 @@ std::unique_ptr<RoundTrip<Cloud::Applied>> Ec2Cloud::begin_apply(const std::vect
   if (!fenced_addresses.empty() && !no_home) calls.push_back(aws::write_subnet_fence(m.home_subnet, subnet_tags));
   // Each secondary IP's fence outcome is its own (fence_by_id); `fence`
   // speaks for all, the first error first, as the controller reads it.
-  auto fence_by_address = [&](Applied &out, const Outcome &o) {
+  // Kept by the finishing step too: it copies what it reads.
+  auto fence_by_address = [fenced_addresses](Applied &out, const Outcome &o) {
     for (const auto &a : fenced_addresses) out.fence_by_id[a] = o;
     if (fenced_addresses.empty()) return;
     if (!out.fence.sent || (!out.fence.error && o.error)) out.fence = o;
@@ -545,14 +546,9 @@ std::unique_ptr<RoundTrip<Cloud::Applied>> Ec2Cloud::begin_apply(const std::vect
   // what follows reads their answers.
   std::vector<http::Request> requests = m.targets->build_all(calls);
   Impl *impl = &m;
-  auto finish = [impl, points, eni, attempts, calls, create, associate, assign, call_of, tagged, fenced_addresses,
-                 no_home, tag_call, subnet_call](std::vector<http::Response> answers) mutable {
+  auto finish = [impl, points, eni, attempts, calls, create, associate, assign, call_of, tagged, fence_by_address,
+                 fenced_addresses, no_home, tag_call, subnet_call](std::vector<http::Response> answers) mutable {
     Impl &self = *impl;
-    auto fence_by_address = [&](Applied &out, const Outcome &o) {
-      for (const auto &a : fenced_addresses) out.fence_by_id[a] = o;
-      if (fenced_addresses.empty()) return;
-      if (!out.fence.sent || (!out.fence.error && o.error)) out.fence = o;
-    };
     std::vector<Ec2Result> results = self.targets->call_all(calls, self.policy(attempts), answers);
     std::vector<Ec2Result> by_point(points.size());
     for (std::size_t i = 0; i < points.size(); ++i) by_point[i] = results[call_of[i]];
