@@ -34,13 +34,47 @@ void pause(const RetryPolicy &policy, std::chrono::milliseconds wait) {
     std::this_thread::sleep_for(std::min<steady_clock::duration>(milliseconds(10), until - steady_clock::now()));
 }
 
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+// A call the node's send rate held back: nothing was sent, so nothing is
+// told to on_attempt (the metrics count what AWS answered).
+Ec2Result held_back(milliseconds wait) {
+  Ec2Result r;
+  r.error = AwsError{ErrorKind::Throttled, 0, "ClientThrottled",
+                     "not sent: AWS has been throttling this account's requests, and this node's send rate allows "
+                     "its next request in " +
+                         std::to_string(wait.count()) + " ms",
+                     ""};
+  return r;
+}
+
+}  // namespace
+
 std::vector<Ec2Result> retry_calls(const RetriedCalls &calls, const RetryPolicy &policy, CredentialSource &credentials,
                                    std::mt19937_64 &rng) {
-  using namespace std::chrono;
-  const auto started = steady_clock::now();
+  auto now = [&] { return policy.now ? policy.now() : steady_clock::now(); };
+  ApiBudget *budget = policy.budget;
+  const bool claim = policy.urgency == Urgency::Claim;
+  const auto started = now();
   std::vector<Ec2Result> results(calls.count);
+  std::vector<int> taken(calls.count, 0);  // what each call's retries took from the quota
   std::vector<std::size_t> todo(calls.count);
   for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  const int n = static_cast<int>(todo.size());
+  // A check sends nothing the send rate does not allow yet: it gives way
+  // (its caller tries again at its next check). A claim's first round trip
+  // goes at once, its cost a debt that later requests wait for.
+  if (budget && !claim) {
+    if (milliseconds w = budget->rate.wait(now(), n); w.count() > 0) {
+      for (std::size_t i : todo) results[i] = held_back(w);
+      return results;
+    }
+  }
+  if (budget) budget->rate.reserve(now(), n);
   for (int attempt = 1; !todo.empty(); ++attempt) {
     std::vector<Ec2Result> answers;
     try {
@@ -56,6 +90,7 @@ std::vector<Ec2Result> retry_calls(const RetriedCalls &calls, const RetryPolicy 
       }
       break;
     }
+    const auto answered = now();
     std::vector<std::size_t> again;
     bool expired = false;
     for (std::size_t k = 0; k < todo.size(); ++k) {
@@ -68,15 +103,28 @@ std::vector<Ec2Result> retry_calls(const RetriedCalls &calls, const RetryPolicy 
       }
       results[i].attempts = attempt;
       if (policy.on_attempt) policy.on_attempt(calls.name(i), results[i]);
-      if (results[i].error && results[i].error->retryable()) {
+      const std::optional<AwsError> &err = results[i].error;
+      if (budget) {
+        budget->rate.answered(answered, err && err->kind == ErrorKind::Throttled);
+        if (!err) budget->quota.succeeded(taken[i]);
+      }
+      if (err && err->retryable()) {
+        // The retry quota: a check stops retrying once the node's failures
+        // drained it; a claim's retry always goes.
+        if (budget) {
+          int t = budget->quota.take(*err, policy.urgency);
+          if (t < 0) continue;
+          taken[i] += t;
+        }
         again.push_back(i);
-        expired |= results[i].error->kind == ErrorKind::ExpiredToken;
+        expired |= err->kind == ErrorKind::ExpiredToken;
       }
     }
     if (again.empty()) break;
     if (expired) credentials.invalidate();
-    const milliseconds wait = policy.backoff.delay(attempt - 1, rng);
-    const auto spent = duration_cast<milliseconds>(steady_clock::now() - started);
+    milliseconds wait = policy.backoff.delay(attempt - 1, rng);
+    if (budget) wait = std::max(wait, budget->rate.wait(answered, static_cast<int>(again.size())));
+    const auto spent = duration_cast<milliseconds>(answered - started);
     if (attempt >= policy.max_attempts || spent + wait >= policy.deadline || (policy.cancelled && policy.cancelled()))
       break;
     if (policy.log)
@@ -85,6 +133,7 @@ std::vector<Ec2Result> retry_calls(const RetriedCalls &calls, const RetryPolicy 
                    results[i].error->describe() + " (attempt " + std::to_string(attempt) + ")");
     pause(policy, wait);
     if (policy.cancelled && policy.cancelled()) break;
+    if (budget) budget->rate.reserve(now(), static_cast<int>(again.size()));
     todo = std::move(again);
   }
   return results;

@@ -58,6 +58,13 @@ struct PointRequest {
   bool missing = false;  // the last read saw the VIP absent from it: create rather than replace
 };
 
+// How hard a Cloud tries (its calls' `attempts`). A claim's changes
+// (kClaimAttempts or more) are retried whatever the node's retry quota
+// says and go at once; anything asked with fewer (reads, renewals,
+// tidying) gives way when AWS throttles the account (api_budget.hpp).
+constexpr int kClaimAttempts = 4;
+constexpr int kCheckAttempts = 2;
+
 class Cloud {
  public:
   virtual ~Cloud() = default;

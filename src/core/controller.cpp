@@ -185,7 +185,7 @@ void Controller::prepare() {
 void Controller::read_targets() {
   std::vector<std::string> ids;
   for (const auto &t : targets_) ids.push_back(t.id);
-  std::vector<TargetRead> reads = cloud_->read(ids, 2);
+  std::vector<TargetRead> reads = cloud_->read(ids, kCheckAttempts);
   auto checked = hooks_.time->wall();
   // Which tag counts depends on the cluster only (its system identifier and
   // fence key), not on this node's timeline.

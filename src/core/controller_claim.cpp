@@ -46,10 +46,10 @@ std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which
   auto round_start = now();
   Cloud::Applied a;
   if (one_round_trip) {
-    a = cloud_->apply(points, eni_, tag, 4);
+    a = cloud_->apply(points, eni_, tag, kClaimAttempts);
     make_room(fence_ids, me, a);
   } else {
-    if (!fence_ids.empty()) a = cloud_->apply({}, eni_, tag, 4);
+    if (!fence_ids.empty()) a = cloud_->apply({}, eni_, tag, kClaimAttempts);
     make_room(fence_ids, me, a);
     // Tag first, then routes. When the tag could not be written, a table
     // whose tag names an older timeline is still taken, once (as a
@@ -75,7 +75,7 @@ std::vector<std::size_t> Controller::point(const std::vector<std::size_t> &which
         went.push_back(pointed[k]);
       }
     }
-    if (!go.empty()) a.points = cloud_->apply(go, eni_, {}, 4).points;
+    if (!go.empty()) a.points = cloud_->apply(go, eni_, {}, kClaimAttempts).points;
     points = go;
     pointed = went;
   }
@@ -392,7 +392,7 @@ void Controller::renew(const Identity &me) {
   for (const auto &t : targets_)
     if (verdict(t, me) == Verdict::Held) ids.push_back(t.id);
   if (ids.empty()) return;
-  Cloud::Applied a = cloud_->apply({}, eni_, fence_write(me, ids), 2);
+  Cloud::Applied a = cloud_->apply({}, eni_, fence_write(me, ids), kCheckAttempts);
   if (a.fence.error)
     log(true, "pg_vip: could not renew the fence tag; retrying at the next check",
         a.fence.error->describe_for(a.fence.action) + ".");
@@ -446,7 +446,7 @@ std::optional<std::pair<Outcome, std::string>> Controller::delete_old_tags(const
     else g->second.push_back(t.id);
   }
   for (const auto &[tags, ids] : groups) {
-    Outcome o = cloud_->forget(ids, tags, 2);
+    Outcome o = cloud_->forget(ids, tags, kCheckAttempts);
     if (!o.error) continue;
     std::vector<std::string> keys;
     for (const auto &kv : tags) keys.push_back(kv.first);
@@ -484,7 +484,7 @@ void Controller::make_room(const std::vector<std::string> &fence_ids, const Iden
     log(true, "pg_vip: could not delete older fence tags " + failed->second + " to make room for this node's",
         failed->first.error->describe_for(failed->first.action) +
             ". Allow ec2:DeleteTags on this VIP's pg_vip: keys (SELECT vip_iam_policy() writes the policy).");
-  Cloud::Applied again = cloud_->apply({}, eni_, fence_write(me, ids), 4);
+  Cloud::Applied again = cloud_->apply({}, eni_, fence_write(me, ids), kClaimAttempts);
   for (const auto &id : ids) a.fence_by_id[id] = again.fence_of(id);
   // `fence` speaks for the write as a whole: written, once every target's is.
   bool all = std::all_of(fence_ids.begin(), fence_ids.end(), [&](const std::string &id) {

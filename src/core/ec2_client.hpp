@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "api_budget.hpp"
 #include "aws_error.hpp"
 #include "clock.hpp"
 #include "credentials.hpp"
@@ -54,6 +55,12 @@ struct RetryPolicy {
   // Told of every attempt's result, retried or not (the metrics count them).
   // Must not throw.
   std::function<void(const Ec2Call &, const Ec2Result &)> on_attempt;
+  // The node's budget for this service (api_budget.hpp), kept across calls;
+  // null: no quota, no send rate (every retry goes as the backoff says).
+  ApiBudget *budget = nullptr;
+  Urgency urgency = Urgency::Check;
+  // The clock the deadline and the send rate are read on; empty: steady_clock.
+  std::function<std::chrono::steady_clock::time_point()> now;
 };
 
 class Ec2Client {

@@ -51,6 +51,10 @@ struct Ec2Cloud::Impl {
 
   Impl(Ec2CloudOptions o, TimeSource &t) : options(std::move(o)), time(t) {}
 
+  // This node's share of the account's budget for the service, kept for
+  // the Cloud's life (api_budget.hpp).
+  mutable aws::ApiBudget budget;
+
   aws::RetryPolicy policy(int attempts) const {
     aws::RetryPolicy p;
     p.max_attempts = attempts;
@@ -61,6 +65,9 @@ struct Ec2Cloud::Impl {
     p.sleep = [ts](milliseconds ms) { ts->sleep(ms); };
     p.log = options.log;
     p.on_attempt = options.on_attempt;
+    p.budget = &budget;
+    p.urgency = attempts >= kClaimAttempts ? aws::Urgency::Claim : aws::Urgency::Check;
+    p.now = [ts] { return ts->steady(); };
     return p;
   }
 
@@ -143,7 +150,8 @@ Placement Ec2Cloud::prepare(const std::string &configured_interface) {
     tc.region = region;
     tc.env = m.options.env;
     tc.timeout = m.options.request_timeout;
-    tc.retry = m.policy(2);
+    tc.retry = m.policy(kCheckAttempts);
+    tc.retry.budget = nullptr;  // STS's budget is not EC2's
     m.target_credentials =
         std::make_unique<aws::TargetCredentials>(aws::transport_of(*m.http), *m.credentials, tc, m.clock);
     m.targets = std::make_unique<aws::Ec2Client>(*m.http, *m.target_credentials, eo, m.clock);
@@ -644,7 +652,8 @@ void Ec2Cloud::warm(std::size_t connections) {
 std::optional<bool> Ec2Cloud::source_dest_check() {
   Impl &m = *impl_;
   if (m.interface_id.empty() || !m.ec2) return std::nullopt;
-  Ec2Result r = m.ec2->call(aws::describe_network_interface_attribute(m.interface_id, "sourceDestCheck"), m.policy(2));
+  Ec2Result r = m.ec2->call(aws::describe_network_interface_attribute(m.interface_id, "sourceDestCheck"),
+                            m.policy(kCheckAttempts));
   if (!r.ok()) return std::nullopt;  // informative only; the route reads carry the errors that matter
   try {
     return aws::parse_network_interface_attribute_bool(r.body, "sourceDestCheck");

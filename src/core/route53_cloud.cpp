@@ -106,6 +106,10 @@ struct Route53Cloud::Impl {
   Impl(Route53CloudOptions o, TimeSource &t, std::unique_ptr<Route53Api> api)
       : options(std::move(o)), time(t), route53(std::move(api)) {}
 
+  // This node's share of the account's budget for the service, kept for
+  // the Cloud's life (api_budget.hpp).
+  mutable aws::ApiBudget budget;
+
   aws::RetryPolicy policy(int attempts) const {
     aws::RetryPolicy p;
     p.max_attempts = attempts;
@@ -118,6 +122,9 @@ struct Route53Cloud::Impl {
     p.sleep = [ts](milliseconds ms) { ts->sleep(ms); };
     p.log = options.log;
     p.on_attempt = options.on_attempt;
+    p.budget = &budget;
+    p.urgency = attempts >= kClaimAttempts ? aws::Urgency::Claim : aws::Urgency::Check;
+    p.now = [ts] { return ts->steady(); };
     return p;
   }
 

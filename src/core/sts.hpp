@@ -74,7 +74,7 @@ struct AssumeRoleOptions {
   // a timeout.
   std::chrono::seconds retry_after_failure{30};
   // AssumeRole's own retries (throttling, 5xx, transport).
-  RetryPolicy retry{3, std::chrono::milliseconds(5000), {}, {}, {}, {}, {}};
+  RetryPolicy retry{3, std::chrono::milliseconds(5000), {}, {}, {}, {}, {}, nullptr, Urgency::Check, {}};
 };
 
 // An AssumeRole that did not give credentials: STS's answer (or the
@@ -175,7 +175,7 @@ class TargetCredentials : public CredentialSource {
     Environment env;     // AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL
     std::string default_session_name;
     std::chrono::milliseconds timeout{2000};
-    RetryPolicy retry{2, std::chrono::milliseconds(6000), {}, {}, {}, {}, {}};
+    RetryPolicy retry{2, std::chrono::milliseconds(6000), {}, {}, {}, {}, {}, nullptr, Urgency::Check, {}};
   };
   TargetCredentials(Transport transport, CredentialSource &own, Context context, const Clock &clock);
 
