@@ -73,6 +73,7 @@ a copy of the world. Its keys: region, vpc_id, vpc_cidr, role_credentials_ttl,
   describe_page_size  N: DescribeRouteTables answers list at most N tables
                       and a <nextToken> for the rest (absent: one page)
   error_form    "Response" (EC2's, the default) or "ErrorResponse"
+  buckets       the account's request rate limits (absent: none); as POST /_fake/buckets
 
 Callers: every signed request is made with an access key; role credentials
 handed out by an instance's IMDS belong to that instance, static keys to the
@@ -95,6 +96,19 @@ Route 53's messages in brackets ("[Tried to delete resource record set
 current values]"); errors come as Route 53's <ErrorResponse>; alias records
 are refused (InvalidInput). Throttling and PriorRequestNotComplete are
 injected with fail_next {"service": "route53", "status": 400, "code": ...}.
+
+Request rate limits (off unless the world's "buckets" or POST /_fake/buckets
+turns them on): EC2 throttles each account and region with a token bucket per
+action, Route 53 each account with one bucket for all its actions. A bucket
+holds at most "size" tokens and gains "refill_per_s" a second, by the
+monotonic clock, continuously; it starts full. Every signed request of a
+bucketed action that passed the signature, deny rules, policy and faults
+takes a token, a DryRun one too (as in EC2); one that finds none is answered
+as AWS answers it and carries nothing out: EC2 HTTP 503 RequestLimitExceeded
+("Request limit exceeded.", in the world's error form), Route 53 HTTP 400
+Throttling ("Rate exceeded", its <ErrorResponse>), STS HTTP 400 Throttling.
+Refused requests take no token; they are logged with their code and
+"throttled": true. Every caller shares the buckets: they are the account's.
 
 Every answer carries a Date header (the server's clock, moved by the fault
 date_skew_s: the client's clock check sees AWS's clock that far off).
@@ -127,6 +141,20 @@ Control API (unsigned, on the EC2 port, under /_fake/):
                               clear (all of these back to the world file's)
                               Counted faults may name "service" (ec2, sts, route53) besides
                               "actions" (e.g. ["ChangeResourceRecordSets"])
+  POST /_fake/buckets         JSON: {"actions": {ACTION: {size, refill_per_s}, ...}, "ec2_default": {size,
+                              refill_per_s} | null, "route53": {size, refill_per_s} | null}: replaces
+                              the request rate limits ({}: none, as at start). "actions" names any
+                              action's own bucket (EC2's, STS's or Route 53's); "ec2_default" gives
+                              every other EC2 action a bucket of its own of that size (AWS's example
+                              for a Describe action: 100 tokens, 20 a second); "route53" is the one
+                              bucket every other Route 53 action shares (about 5 a second). Every
+                              bucket starts full; the counts carry on
+  GET  /_fake/buckets         {"config", "tokens": {bucket: tokens now}, "counts": {action: {accepted,
+                              refused, dry_run_accepted, dry_run_refused}}}: the counts of requests
+                              that met a bucket since the last clear (dry_run_*: the DryRun ones,
+                              counted in accepted and refused too). A bucket is named by its action,
+                              or "route53" for Route 53's shared one
+  POST /_fake/buckets/counts/clear   the counts back to none (the buckets stay as they are)
   POST /_fake/deny            JSON: {"rules": [{actions?, instance?, caller?, service?, code?, status?,
                               message?}]}
                               replaces the deny rules ({"rules": []} clears them;
@@ -316,6 +344,9 @@ class World:
         self.changes = {}  # Route 53 change id -> {zone, submitted, insync_at, comment}
         self.kernel = None  # KernelRoutes, in the lab
         self.reset_answers()
+        self.buckets = RateLimits()
+        if spec.get("buckets"):
+            self.buckets.configure(spec["buckets"])
 
     def known_account(self, account, where):
         if account not in self.accounts:
@@ -583,6 +614,107 @@ class World:
                     and not policy_allows(policy, self, service, action, params)):
                 return AwsError(status, code, unauthorized_message(self, service, who, action, params))
         return None
+
+
+# What a request that finds its bucket empty is answered with, by service.
+THROTTLED = {"ec2": (503, "RequestLimitExceeded", "Request limit exceeded."),
+             "route53": (400, "Throttling", "Rate exceeded"),
+             "sts": (400, "Throttling", "Rate exceeded")}
+
+
+class RateLimits:
+    """The account's token buckets (see the module's help): per EC2 action, one for Route 53.
+
+    Its own lock, taken alone: a request's token is taken before it reaches the world."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.config = {}
+        self.tokens = {}  # bucket -> [tokens, time.monotonic() of that count]
+        self.counts = {}  # action -> {accepted, refused, dry_run_accepted, dry_run_refused}
+
+    @staticmethod
+    def checked(limit, where):
+        if limit is None:
+            return None
+        if not isinstance(limit, dict) or set(limit) - {"size", "refill_per_s"}:
+            raise ValueError(f"{where}: expected {{\"size\": N, \"refill_per_s\": R}}")
+        size, rate = limit.get("size"), limit.get("refill_per_s", 0)
+        if isinstance(size, bool) or not isinstance(size, (int, float)) or size < 1:
+            raise ValueError(f"{where}: size is a number of tokens, at least 1")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate < 0:
+            raise ValueError(f"{where}: refill_per_s is a number, at least 0")
+        return {"size": float(size), "refill_per_s": float(rate)}
+
+    def configure(self, spec):
+        """Replaces the limits (ValueError if spec is not one); every bucket starts full."""
+        if not isinstance(spec, dict) or set(spec) - {"actions", "ec2_default", "route53"}:
+            raise ValueError('expected {"actions": {ACTION: {"size": N, "refill_per_s": R}}, '
+                             '"ec2_default": {...} | null, "route53": {...} | null}')
+        actions = spec.get("actions") or {}
+        if not isinstance(actions, dict):
+            raise ValueError("buckets' actions is an object: {ACTION: {size, refill_per_s}}")
+        config = {"actions": {a: self.checked(v, a) for a, v in actions.items()},
+                  "ec2_default": self.checked(spec.get("ec2_default"), "ec2_default"),
+                  "route53": self.checked(spec.get("route53"), "route53")}
+        config["actions"] = {a: v for a, v in config["actions"].items() if v}
+        with self.lock:
+            self.config = config if (config["actions"] or config["ec2_default"] or config["route53"]) else {}
+            self.tokens = {}
+
+    def bucket_of(self, service, action):
+        """(bucket name, its limit) for a request, or None when none applies. Under self.lock."""
+        if not self.config:
+            return None
+        if action in self.config["actions"]:
+            return action, self.config["actions"][action]
+        if service == "ec2" and self.config["ec2_default"]:
+            return action, self.config["ec2_default"]
+        if service == "route53" and self.config["route53"]:
+            return "route53", self.config["route53"]
+        return None
+
+    def level(self, name, limit, now):
+        """A bucket's tokens now, refilled continuously since they were last counted. Under self.lock."""
+        tokens, then = self.tokens.get(name, (limit["size"], now))
+        tokens = min(limit["size"], tokens + max(0.0, now - then) * limit["refill_per_s"])
+        self.tokens[name] = [tokens, now]
+        return tokens
+
+    def take(self, service, action, dry_run):
+        """True when the request may go on (a token taken, or no bucket); False: throttled."""
+        with self.lock:
+            found = self.bucket_of(service, action)
+            if found is None:
+                return True
+            name, limit = found
+            tokens = self.level(name, limit, time.monotonic())
+            allowed = tokens >= 1
+            if allowed:
+                self.tokens[name][0] = tokens - 1
+            counts = self.counts.setdefault(action, {"accepted": 0, "refused": 0, "dry_run_accepted": 0,
+                                                     "dry_run_refused": 0})
+            outcome = "accepted" if allowed else "refused"
+            counts[outcome] += 1
+            if dry_run:
+                counts["dry_run_" + outcome] += 1
+            return allowed
+
+    def view(self):
+        """GET /_fake/buckets."""
+        with self.lock:
+            now = time.monotonic()
+            tokens = {}
+            for name in sorted(self.tokens):
+                found = self.bucket_of("route53" if name == "route53" else "ec2", name)
+                if found:
+                    tokens[name] = round(self.level(name, found[1], now), 3)
+            return {"config": self.config, "tokens": tokens,
+                    "counts": {a: dict(c) for a, c in sorted(self.counts.items())}}
+
+    def clear_counts(self):
+        with self.lock:
+            self.counts = {}
 
 
 class KernelRoutes:
@@ -1958,6 +2090,8 @@ class Ec2Handler(Handler):
             with world.lock:
                 world.settle()
                 return self.send(200, json.dumps(state_of(world), default=str), "application/json")
+        if self.path == "/_fake/buckets":
+            return self.send(200, json.dumps(world.buckets.view()), "application/json")
         if self.path.startswith("/_fake/route53/zone/"):
             zone_id = self.path[len("/_fake/route53/zone/"):]
             with world.lock:
@@ -2046,6 +2180,9 @@ class Ec2Handler(Handler):
                 entry["status"], entry["code"] = 200, "Garbage"
                 world.record(entry)
                 return self.send(200, b"<?xml version='1.0'?><ReplaceRouteResp\x00\xff garbage")
+            if not world.buckets.take(service, action, dry_run):
+                entry["throttled"] = True
+                raise AwsError(*THROTTLED[service])
             if dry_run:
                 if action not in DRY_RUN_ACTIONS:
                     raise AwsError(400, "InvalidAction", f"The action {action} is not valid for this web service.")
@@ -2079,6 +2216,16 @@ class Ec2Handler(Handler):
             args = json.loads(body or b"{}")
         except ValueError:
             return self.send(400, "bad JSON", "text/plain")
+        # The buckets have their own lock (see RateLimits).
+        if what == "buckets":
+            try:
+                world.buckets.configure(args)
+            except ValueError as e:
+                return self.send(400, str(e), "text/plain")
+            return self.send(200, "{}", "application/json")
+        if what == "buckets/counts/clear":
+            world.buckets.clear_counts()
+            return self.send(200, "{}", "application/json")
         with world.lock:
             if what == "log/clear":
                 world.log.clear()

@@ -199,12 +199,15 @@ sub held_pair {
 }
 
 # The endpoint's view of the world (GET /_fake/state).
-sub fake_state {
-	my ($fake) = @_;
+sub fake_state { return fake_get($_[0], 'state'); }
+
+# GET /_fake/<what>, its JSON decoded.
+sub fake_get {
+	my ($fake, $what) = @_;
 	require JSON::PP;
 	my ($out, $err);
-	IPC::Run::run([ 'curl', '-s', '-f', "$fake->{ec2}/_fake/state" ], '>', \$out, '2>', \$err)
-	  or die "fake state: $err";
+	IPC::Run::run([ 'curl', '-s', '-f', "$fake->{ec2}/_fake/$what" ], '>', \$out, '2>', \$err)
+	  or die "fake $what: $err";
 	return JSON::PP::decode_json($out);
 }
 
@@ -217,6 +220,12 @@ sub route_target {
 	}
 	return '';
 }
+
+# The endpoint's request rate limits and what met them (GET /_fake/buckets):
+# { config, tokens => { bucket => tokens }, counts => { action => { accepted,
+# refused, dry_run_accepted, dry_run_refused } } }.
+push @EXPORT, qw(fake_buckets);
+sub fake_buckets { return fake_get($_[0], 'buckets'); }
 
 # The changing requests (ReplaceRoute, CreateRoute, CreateTags) logged after
 # the first $since entries.
