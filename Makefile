@@ -4,6 +4,7 @@
 #   make integration         the core against the local AWS endpoint (test/fake_aws)
 #   make simulate            the simulation of the fence (SEEDS=, STEPS=, WORLD=, KINDS=; SEED=n replays one)
 #   make simulate-scenarios  its scripted scenarios (SCENARIO=name runs one, with its trace)
+#   make simulate-fleet      the fleet simulation's tables (K clusters in one account; minutes)
 #   make mutate              mutation testing of the simulation (test/mutate; MUTATE_SEEDS=, MUTATIONS=);
 #                            make mutate-ci: the list's ci subset, fewer seeds
 #   make installcheck        pg_regress, then the TAP tests (test/t), against the installed extension
@@ -145,6 +146,42 @@ SIM_LIBS = -lpthread $(CORE_LIBS)
 SIM_OBJS = $(patsubst %.cpp,$(SIM_OBJ)/%.o,$(CORE_SRCS) $(SIM_SRCS))
 $(SIM_BIN): $(SIM_OBJS)
 	$(CXX) -o $@ $^ $(SIM_LIBS)
+# The fleet simulation (test/fleet): K clusters' controllers sharing one
+# account's request limits, on fibers and a simulated clock.
+FLEET_SRCS = $(sort $(wildcard test/fleet/*.cpp))
+FLEET_BIN  = test/fleet/pg_vip_fleet
+FLEET_OBJS = $(patsubst %.cpp,$(SIM_OBJ)/%.o,$(CORE_SRCS) $(FLEET_SRCS))
+$(FLEET_BIN): $(FLEET_OBJS)
+	$(CXX) -o $@ $^ $(SIM_LIBS)
+-include $(patsubst %.cpp,$(SIM_OBJ)/%.d,$(FLEET_SRCS))
+
+# The README's fleet tables (a benchmark: minutes, not in the test command):
+# steady state for K clusters at N route tables, then an AZ outage with the
+# node's retry budget and with the naive policy. FLEET_STEADY, FLEET_STORM,
+# FLEET_TABLES and FLEET_ARGS (e.g. --check-interval 60000) choose.
+FLEET_STEADY ?= 10 100 1000 3000
+FLEET_STORM  ?= 100 1000 3000
+FLEET_TABLES ?= 1 10
+FLEET_ARGS   ?=
+.PHONY: simulate-fleet simulate-fleet-check
+simulate-fleet: $(FLEET_BIN)
+	@echo "| K | N | reads/s (busiest action) | of its refill | changes/s (busiest action) | of its refill | throttled in 300 s |"
+	@echo "|---|---|---|---|---|---|---|"
+	@for k in $(FLEET_STEADY); do for n in $(FLEET_TABLES); do \
+	  $(FLEET_BIN) --clusters $$k --tables $$n --steady-only --table $(FLEET_ARGS) | sed 's/^| steady //'; done; done
+	@echo
+	@echo "| K | N | policy | promoted | drain (s) | held p50 (s) | p99 | max | p99 / drain | calls | throttled | starved |"
+	@echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	@for k in $(FLEET_STORM); do for n in $(FLEET_TABLES); do for p in budget naive; do \
+	  $(FLEET_BIN) --clusters $$k --tables $$n --policy $$p --storm-only --table $(FLEET_ARGS) | \
+	    grep '^| failover' | sed 's/^| failover //'; done; done; done
+
+# One small fleet through the outage and the zone's return, in the test
+# command, with changing buckets small enough that the outage is throttled:
+# fails if a promoted cluster starves, a route goes back to a stale
+# primary, or nothing was throttled.
+simulate-fleet-check: $(FLEET_BIN)
+	$(FLEET_BIN) --clusters 20 --tables 3 --seed 3 --mutate 5/1 --expect-throttling
 -include $(SIM_OBJS:.o=.d) $(patsubst %.o,%.d,$(call test_objs,$(UNIT_SRCS) $(UNIT_GLUE_SRCS) $(INTEGRATION_SRCS)))
 
 # The unit and integration tests again, built with AddressSanitizer and
@@ -166,7 +203,7 @@ $(ASAN_INTEGRATION_BIN): $(call asan_objs,$(CORE_SRCS) $(INTEGRATION_SRCS))
 ASAN_BINS = $(ASAN_UNIT_BIN) $(ASAN_INTEGRATION_BIN)
 -include $(patsubst %.o,%.d,$(call asan_objs,$(CORE_SRCS) $(UNIT_SRCS) $(UNIT_GLUE_SRCS) $(INTEGRATION_SRCS)))
 
-TEST_BINS = $(UNIT_BIN) $(INTEGRATION_BIN) $(SIM_BIN)
+TEST_BINS = $(UNIT_BIN) $(INTEGRATION_BIN) $(SIM_BIN) $(FLEET_BIN)
 
 EXTRA_CLEAN = $(TEST_BINS) tmp_check tmp_check_regress $(OBJS:.o=.d) build/asan build/sim build/test build/fuzz build/tap-valgrind
 

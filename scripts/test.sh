@@ -320,6 +320,18 @@ scen_pass=$(grep -cE '^  result: pass' "$sim_out")
 scen_fail=$(grep -cE '^  result: FAIL' "$sim_out")
 if [ $((scen_pass + scen_fail)) -eq 0 ]; then count 0 1; else count "$scen_pass" "$scen_fail"; fi
 
+# The fleet simulation's check: twenty clusters in one account through an
+# AZ outage and the zone's return; one test.
+log "fleet simulation (make simulate-fleet-check)"
+if make -C "$TOP" -j"$JOBS" "${MAKE_ARGS[@]}" test/fleet/pg_vip_fleet >"$sim_out" 2>&1 &&
+  make -C "$TOP" "${MAKE_ARGS[@]}" simulate-fleet-check >>"$sim_out" 2>&1; then
+  grep -E '^(steady|AZ|  )' "$sim_out" | grep -vE '^  (g\+\+|-)' | head -20
+  count 1 0
+else
+  grep -vE '^(g\+\+)' "$sim_out" | tail -30
+  count 0 1
+fi
+
 # Mutation testing of the simulation (make mutate-ci): each mutation of
 # src/core marked ci in test/mutate/mutations.txt, applied to a copy of the
 # sources, must make the simulation report a violation; one test.

@@ -44,7 +44,9 @@ std::chrono::milliseconds SendRate::wait(Time now, int n) noexcept {
 
 std::chrono::milliseconds SendRate::reserve(Time now, int n) noexcept {
   auto w = wait(now, n);
-  if (engaged_) tokens_ -= n;
+  // The debt stops at a second's worth: a claim that keeps failing must not
+  // run up a debt its own verifying read (a check) would wait minutes for.
+  if (engaged_) tokens_ = std::max(tokens_ - n, -std::max(fill_, 1.0));
   return w;
 }
 

@@ -70,7 +70,8 @@ class SendRate {
   static constexpr double kMeasureSeconds = 0.5;
 
   // How long to wait before sending `n` requests at `now`; the tokens are
-  // taken (going into debt when short, so the next requests wait longer).
+  // taken (going into debt when short, so the next requests wait longer;
+  // never more than a second's worth of debt).
   // Zero until the service has throttled this node.
   std::chrono::milliseconds reserve(Time now, int n = 1) noexcept;
   // How long `n` requests would wait at `now`, taking nothing.

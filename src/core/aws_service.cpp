@@ -139,6 +139,21 @@ std::vector<Ec2Result> retry_calls(const RetriedCalls &calls, const RetryPolicy 
   return results;
 }
 
+RetryPolicy cloud_policy(Urgency urgency, int attempts, milliseconds request_timeout, Backoff backoff, TimeSource &time,
+                         ApiBudget *budget) {
+  RetryPolicy p;
+  p.max_attempts = attempts;
+  p.deadline = std::max<milliseconds>(request_timeout * 3, milliseconds(3000));
+  p.backoff = backoff;
+  TimeSource *ts = &time;
+  p.cancelled = [ts] { return ts->cancelled(); };
+  p.sleep = [ts](milliseconds ms) { ts->sleep(ms); };
+  p.now = [ts] { return ts->steady(); };
+  p.budget = budget;
+  p.urgency = urgency;
+  return p;
+}
+
 std::string resolve_endpoint(const std::string &setting, const Environment &env, const char *service_variable,
                              const std::function<std::string()> &public_endpoint) {
   if (!setting.empty()) return setting;

@@ -15,6 +15,7 @@
 #include "error.hpp"
 #include "http_client.hpp"
 #include "sigv4.hpp"
+#include "time_source.hpp"
 #include "cpp_only.hpp"
 
 namespace pg_vip::aws {
@@ -45,6 +46,13 @@ struct RetriedCalls {
 };
 std::vector<Ec2Result> retry_calls(const RetriedCalls &calls, const RetryPolicy &policy, CredentialSource &credentials,
                                    std::mt19937_64 &rng);
+
+// The policy a Cloud's calls run under: `attempts` tries within a deadline
+// of three request time-outs (at least 3 s), waiting on the Cloud's time
+// source (so a shutdown cuts a wait short), drawing on the node's budget
+// for the service (null: none) with the urgency of what asked.
+RetryPolicy cloud_policy(Urgency urgency, int attempts, std::chrono::milliseconds request_timeout, Backoff backoff,
+                         TimeSource &time, ApiBudget *budget);
 
 // Each call's signed request (`build`), for a caller that sends them
 // itself (round_trip.hpp); none when they cannot be signed (no

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "api_budget.hpp"
 #include "aws_error.hpp"
 #include "cpp_only.hpp"
 #include "round_trip.hpp"
@@ -64,6 +65,9 @@ struct PointRequest {
 // tidying) gives way when AWS throttles the account (api_budget.hpp).
 constexpr int kClaimAttempts = 4;
 constexpr int kCheckAttempts = 2;
+inline aws::Urgency urgency_of(int attempts) {
+  return attempts >= kClaimAttempts ? aws::Urgency::Claim : aws::Urgency::Check;
+}
 
 class Cloud {
  public:

@@ -182,10 +182,10 @@ void Controller::prepare() {
 }
 
 // Reads every target with its fence tag.
-void Controller::read_targets() {
+void Controller::read_targets(int attempts) {
   std::vector<std::string> ids;
   for (const auto &t : targets_) ids.push_back(t.id);
-  std::vector<TargetRead> reads = cloud_->read(ids, kCheckAttempts);
+  std::vector<TargetRead> reads = cloud_->read(ids, attempts);
   auto checked = hooks_.time->wall();
   // Which tag counts depends on the cluster only (its system identifier and
   // fence key), not on this node's timeline.

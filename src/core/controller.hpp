@@ -219,7 +219,9 @@ class Controller {
   // which rules apply (a promotion's single round trip, force).
   enum class Cause { Promotion, Start, Retry, Repair, Requested, Forced, Resume };
   void prepare();
-  void read_targets();
+  // `attempts`: kClaimAttempts for the reads a claim acts on (they go
+  // when AWS throttles, as the claim's changes do), else a check's.
+  void read_targets(int attempts = kCheckAttempts);
   void check_source_dest();
   Ground ground(const Identity &me) const;
   Verdict verdict(const TargetView &t, const Identity &me) const { return pg_vip::verdict(t, ground(me)); }

@@ -131,7 +131,7 @@ milliseconds Controller::promote(const Observation &obs) {
   // every table, recently. Otherwise one read first (a standby denied
   // DescribeRouteTables, throttled, or checking seldom must not overwrite
   // a tag it never saw).
-  if (!fresh_enough(targets_, ground(me))) read_targets();
+  if (!fresh_enough(targets_, ground(me))) read_targets(kClaimAttempts);
   if (const TargetView *t = outranking(me)) {
     fence(me, *t);
     return config_.check_interval;
@@ -161,7 +161,7 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
   cause_ = cause;
   cause_by_ = by;
   if (claim_started_ == steady_clock::time_point{}) claim_started_ = now();
-  read_targets();
+  read_targets(kClaimAttempts);
   if (!force) {
     if (const TargetView *t = outranking(me)) {
       fence(me, *t);
@@ -261,7 +261,7 @@ milliseconds Controller::verify(const Observation &obs) {
     if (w.count()) hooks_.time->sleep(w);
     waited += w;
     if (hooks_.time->cancelled()) return milliseconds(0);
-    read_targets();
+    read_targets(kClaimAttempts);
     all = std::all_of(targets_.begin(), targets_.end(),
                       [&](const TargetView &t) { return verdict(t, me) == Verdict::Held; });
     if (all) break;  // an outranking tag may be a stale read too: it is believed after the last read

@@ -56,18 +56,10 @@ struct Ec2Cloud::Impl {
   mutable aws::ApiBudget budget;
 
   aws::RetryPolicy policy(int attempts) const {
-    aws::RetryPolicy p;
-    p.max_attempts = attempts;
-    p.deadline = std::max<milliseconds>(options.request_timeout * 3, milliseconds(3000));
-    p.backoff = aws::Backoff{milliseconds(50), milliseconds(1000)};
-    TimeSource *ts = &time;
-    p.cancelled = [ts] { return ts->cancelled(); };
-    p.sleep = [ts](milliseconds ms) { ts->sleep(ms); };
+    aws::RetryPolicy p = aws::cloud_policy(urgency_of(attempts), attempts, options.request_timeout,
+                                           aws::Backoff{milliseconds(50), milliseconds(1000)}, time, &budget);
     p.log = options.log;
     p.on_attempt = options.on_attempt;
-    p.budget = &budget;
-    p.urgency = attempts >= kClaimAttempts ? aws::Urgency::Claim : aws::Urgency::Check;
-    p.now = [ts] { return ts->steady(); };
     return p;
   }
 

@@ -111,20 +111,12 @@ struct Route53Cloud::Impl {
   mutable aws::ApiBudget budget;
 
   aws::RetryPolicy policy(int attempts) const {
-    aws::RetryPolicy p;
-    p.max_attempts = attempts;
-    p.deadline = std::max<milliseconds>(options.request_timeout * 3, milliseconds(3000));
     // Route 53 takes about five requests a second per account: back off
     // further than EC2's 50 ms, with the client's full jitter.
-    p.backoff = aws::Backoff{milliseconds(200), milliseconds(2000)};
-    TimeSource *ts = &time;
-    p.cancelled = [ts] { return ts->cancelled(); };
-    p.sleep = [ts](milliseconds ms) { ts->sleep(ms); };
+    aws::RetryPolicy p = aws::cloud_policy(urgency_of(attempts), attempts, options.request_timeout,
+                                           aws::Backoff{milliseconds(200), milliseconds(2000)}, time, &budget);
     p.log = options.log;
     p.on_attempt = options.on_attempt;
-    p.budget = &budget;
-    p.urgency = attempts >= kClaimAttempts ? aws::Urgency::Claim : aws::Urgency::Check;
-    p.now = [ts] { return ts->steady(); };
     return p;
   }
 
