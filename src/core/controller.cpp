@@ -167,6 +167,7 @@ void Controller::prepare() {
     reports.log = [this](const std::string &line) { log(false, "pg_vip: " + line); };
     reports.attempt = [this](std::string_view action, const std::optional<aws::AwsError> &error, int attempt) {
       metrics_.count_attempt(action, error, attempt);
+      if (error && error->kind == aws::ErrorKind::Throttled) throttled_at_ = now();
     };
     cloud_ = hooks_.cloud(config_, *hooks_.time, std::move(reports));
   }

@@ -207,6 +207,9 @@ class Controller {
   SteadyTime conflict_since() const noexcept { return conflict_since_; }
   uint32_t newest_seen() const noexcept { return newest_seen_; }
   const Metrics &metrics() const noexcept { return metrics_; }
+  // When AWS last throttled one of this node's requests (zero: never): the
+  // worker defers its preflight while the account is busy.
+  SteadyTime throttled_at() const noexcept { return throttled_at_; }
 
   std::vector<ClaimAnswer> take_answers();
   std::vector<Event> take_events();
@@ -321,6 +324,7 @@ class Controller {
   std::chrono::steady_clock::time_point source_dest_checked_{};
   std::optional<Holder> fence_holder_;
   std::vector<TargetView> targets_;
+  SteadyTime throttled_at_{};
   Metrics metrics_;  // claims, failures, repairs, fences, AWS attempts (and the last claim's time)
   std::string last_error_;
   uint64_t claim_done_ = 0;

@@ -160,6 +160,10 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   policy.deadline = std::max<milliseconds>(config.request_timeout * 3, milliseconds(3000));
   policy.backoff = aws::Backoff{milliseconds(50), milliseconds(500)};
   policy.cancelled = hooks.cancelled;
+  if (hooks.throttled)
+    policy.on_attempt = [&hooks](const aws::Ec2Call &, const aws::Ec2Result &r) {
+      if (r.error && r.error->kind == aws::ErrorKind::Throttled) hooks.throttled();
+    };
 
   // EC2: nothing asked without a region and credentials; each step's
   // row then says why.
@@ -338,6 +342,7 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
     rp.deadline = std::max<milliseconds>(config.request_timeout * 3, milliseconds(3000));
     rp.backoff = aws::Backoff{milliseconds(200), milliseconds(1000)};
     rp.cancelled = hooks.cancelled;
+    rp.on_attempt = policy.on_attempt;
     const std::string type = config.dns_value.find(':') != std::string::npos ? "AAAA" : "A";
     for (const auto &id : config.dns_records) {
       RecordProbe probe{id, std::nullopt, std::nullopt};

@@ -28,6 +28,10 @@ struct ProbeHooks {
   // pg_vip.role_arn and its companions (empty arn: no role): the targets'
   // permissions and reads are probed with the role's credentials.
   aws::RoleSettings role;
+  // Told of each answer AWS throttled (RequestLimitExceeded and kin): the
+  // worker then keeps the run's rows to itself and tries later
+  // (preflight_pacing.hpp). Must not throw.
+  std::function<void()> throttled;
 };
 
 // At most this many requests at once: a check of 200 route tables must not

@@ -19,6 +19,7 @@ struct PreflightRows {
   int n = 0;
   int failed = 0;
   char *failed_names = nullptr;  // "vip_bound, clock_skew": the vip_preflight_failed event's details
+  int throttled = 0;             // answers AWS throttled during the run
 };
 
 // Runs every check with the pg_vip.* settings as they are now, each request

@@ -23,6 +23,7 @@ bool preflight_run(bool (*cancelled)(), PreflightRows &out, door::Failure &failu
         preflight::ProbeHooks hooks;
         if (cancelled) hooks.cancelled = cancelled;
         hooks.role = gucs::role_settings();
+        hooks.throttled = [&out] { ++out.throttled; };
         std::vector<preflight::CheckResult> rows = preflight::run(gucs::controller_config(), hooks);
         out.rows = static_cast<PreflightRow *>(std::calloc(rows.size(), sizeof(PreflightRow)));
         if (!out.rows) throw std::bad_alloc();

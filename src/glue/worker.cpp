@@ -6,6 +6,7 @@
 
 #include "../core/controller.hpp"
 #include "../core/ec2_cloud_factory.hpp"
+#include "../core/preflight_pacing.hpp"
 #include "door.hpp"
 #include "fence_action.hpp"
 #include "gucs.hpp"
@@ -55,6 +56,9 @@ struct Worker {
   // once the claim's own step has had its turn.
   bool preflight_due = true;
   bool preflight_as_standby = false;  // a promotion stops it
+  // When it may run: spread after a start or reload, held while AWS
+  // throttles this node, backed off when it was throttled itself.
+  PreflightPacing preflight_pacing;
 };
 
 Worker w;
@@ -78,6 +82,13 @@ void report_failure(const door::Failure &failure) {
   door::raise(failure, WARNING);
   copy_text(w.status.last_error, failure.message);
   w.dirty = true;
+}
+
+// vip_preflight()'s checks are due (at start, after a reload), at a moment
+// of their own (preflight_pacing.hpp).
+void ask_preflight() {
+  w.preflight_due = true;
+  w.preflight_pacing.ask(steady_clock::now(), milliseconds(gucs::check_interval_ms), w.time->random());
 }
 
 void start_worker() {
@@ -107,6 +118,7 @@ void start_worker() {
           failure))
     door::raise_error(failure);  // nothing C++ is live here; the worker exits and is restarted
   w.dirty = true;
+  ask_preflight();
   // A worker restarted while primary starts the clock of its claim now.
   w.primary_noticed = steady_clock::now();
   if (w.tracker.role() != Role::Primary && RecoveryInProgress()) (void) w.watch.open(DataDir);
@@ -130,7 +142,7 @@ void reload_if_asked() {
   }
   w.dirty = true;
   w.next_step = steady_clock::now();
-  w.preflight_due = true;
+  ask_preflight();
 }
 
 TimeLineID current_timeline(bool in_recovery) {
@@ -241,6 +253,7 @@ void run_preflight_if_due() {
   }
   ClaimSlot pending[kClaimSlots];
   if (w.status.state == State::Primary || waiting_claims(w.shared, pending) > 0) return;
+  if (!w.preflight_pacing.due(steady_clock::now(), w.controller->throttled_at())) return;
   w.preflight_due = false;
   w.preflight_as_standby = w.tracker.role() != Role::Primary;
 
@@ -267,9 +280,21 @@ void run_preflight_if_due() {
   }
   if (!ok) {
     preflight_rows_free(rows);
+    w.preflight_pacing.done();
     door::raise(failure, WARNING);
     return;
   }
+  if (rows.throttled > 0) {
+    // AWS throttled the account's requests: the failed rows would say so,
+    // not what this node lacks. Not reported; run again after a backoff.
+    ereport(LOG, (errmsg("pg_vip: preflight deferred: AWS throttled %d of its requests", rows.throttled),
+                  errdetail("It runs again once the account's requests are no longer throttled.")));
+    preflight_rows_free(rows);
+    w.preflight_pacing.throttled(steady_clock::now(), w.time->random());
+    w.preflight_due = true;
+    return;
+  }
+  w.preflight_pacing.done();
   for (int i = 0; i < rows.n; ++i) {
     const PreflightRow &r = rows.rows[i];
     if (r.ok) continue;
