@@ -65,6 +65,19 @@ aws::AwsError not_found(const std::string &code, const std::string &message) {
   return e;
 }
 
+aws::RetryPolicy probe_policy(const ControllerConfig &config, const ProbeHooks &hooks) {
+  aws::RetryPolicy policy;
+  policy.max_attempts = 2;
+  policy.deadline = std::max<milliseconds>(config.request_timeout * 3, milliseconds(3000));
+  policy.backoff = aws::Backoff{milliseconds(50), milliseconds(500)};
+  policy.cancelled = hooks.cancelled;
+  if (hooks.throttled)
+    policy.on_attempt = [&hooks](const aws::Ec2Call &, const aws::Ec2Result &r) {
+      if (r.error && r.error->kind == aws::ErrorKind::Throttled) hooks.throttled();
+    };
+  return policy;
+}
+
 Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
   Observed seen;
   seen.vip = config.vip;
@@ -155,15 +168,7 @@ Observed observe(const ControllerConfig &config, const ProbeHooks &hooks) {
     seen.credentials_problem = problem_of(e);
   }
 
-  aws::RetryPolicy policy;
-  policy.max_attempts = 2;
-  policy.deadline = std::max<milliseconds>(config.request_timeout * 3, milliseconds(3000));
-  policy.backoff = aws::Backoff{milliseconds(50), milliseconds(500)};
-  policy.cancelled = hooks.cancelled;
-  if (hooks.throttled)
-    policy.on_attempt = [&hooks](const aws::Ec2Call &, const aws::Ec2Result &r) {
-      if (r.error && r.error->kind == aws::ErrorKind::Throttled) hooks.throttled();
-    };
+  aws::RetryPolicy policy = probe_policy(config, hooks);
 
   // EC2: nothing asked without a region and credentials; each step's
   // row then says why.

@@ -38,6 +38,10 @@ struct ProbeHooks {
 // open hundreds of connections, nor draw an account's whole request bucket.
 constexpr std::size_t kMaxParallel = 16;
 
+// How each of the probe's requests is retried: twice at most, within
+// three request time-outs; `hooks` must outlive it (its throttled hook).
+aws::RetryPolicy probe_policy(const ControllerConfig &config, const ProbeHooks &hooks);
+
 Observed observe(const ControllerConfig &config, const ProbeHooks &hooks);
 
 // observe() then evaluate().

@@ -144,8 +144,10 @@ PreflightOutcome preflight_get(PreflightAsk ask, bool (*cancelled)(), PreflightR
 
   // From here to the broadcast nothing may raise: the cache is marked as
   // running under this process.
-  bool ok = preflight_run(cancelled, rows, failure);
-  bool complete = ok && !(cancelled && cancelled());
+  // The worker's run stops once AWS throttles it: incomplete, not kept.
+  const bool worker = ask == PreflightAsk::Worker;
+  bool ok = preflight_run(cancelled, worker, rows, failure);
+  bool complete = ok && !(cancelled && cancelled()) && !(worker && rows.throttled > 0);
   LWLockAcquire(shared->lock, LW_EXCLUSIVE);
   if (complete) {
     keep(c, rows);
@@ -156,6 +158,7 @@ PreflightOutcome preflight_get(PreflightAsk ask, bool (*cancelled)(), PreflightR
   LWLockRelease(shared->lock);
   ConditionVariableBroadcast(&c->done);
   if (!ok) return PreflightOutcome::Failed;
+  if (worker && rows.throttled > 0) return PreflightOutcome::Throttled;  // the caller frees the rows
   if (!complete) {
     preflight_rows_free(rows);
     return PreflightOutcome::Interrupted;

@@ -48,6 +48,8 @@ enum class PreflightOutcome {
   Cached,       // `rows` are the cache's: the last run's, or the one this call waited for
   Busy,         // Worker only: not now
   Interrupted,  // a cancel stopped the run: nothing kept, `rows` empty
+  Throttled,    // Worker only: AWS throttled the run, which stopped there: nothing kept;
+                // `rows.throttled` says how many answers
   Failed,       // the door caught an error (out of memory): `failure` says it
 };
 

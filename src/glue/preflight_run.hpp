@@ -24,10 +24,12 @@ struct PreflightRows {
 
 // Runs every check with the pg_vip.* settings as they are now, each request
 // bounded by pg_vip.request_timeout and stopped early when `cancelled`
-// (may be null) says so. False with `failure` filled when the door caught
-// an error (out of memory; a failed check is a row, not a failure). Frees
-// nothing: call preflight_rows_free() in any case.
-bool preflight_run(bool (*cancelled)(), PreflightRows &out, door::Failure &failure) noexcept;
+// (may be null) says so, or, with `stop_when_throttled` (the worker's
+// run), once AWS throttled one of them: what is left would only draw on
+// the account's buckets again. False with `failure` filled when the door
+// caught an error (out of memory; a failed check is a row, not a failure).
+// Frees nothing: call preflight_rows_free() in any case.
+bool preflight_run(bool (*cancelled)(), bool stop_when_throttled, PreflightRows &out, door::Failure &failure) noexcept;
 void preflight_rows_free(PreflightRows &rows) noexcept;
 
 }  // namespace pg_vip

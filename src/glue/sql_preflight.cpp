@@ -16,12 +16,14 @@ extern "C" {
 
 namespace pg_vip {
 
-bool preflight_run(bool (*cancelled)(), PreflightRows &out, door::Failure &failure) noexcept {
+bool preflight_run(bool (*cancelled)(), bool stop_when_throttled, PreflightRows &out, door::Failure &failure) noexcept {
   out = PreflightRows{};
   return door::run(
       [&] {
         preflight::ProbeHooks hooks;
-        if (cancelled) hooks.cancelled = cancelled;
+        hooks.cancelled = [cancelled, stop_when_throttled, &out] {
+          return (cancelled && cancelled()) || (stop_when_throttled && out.throttled > 0);
+        };
         hooks.role = gucs::role_settings();
         hooks.throttled = [&out] { ++out.throttled; };
         std::vector<preflight::CheckResult> rows = preflight::run(gucs::controller_config(), hooks);

@@ -262,7 +262,8 @@ void run_preflight_if_due() {
   door::Failure failure;
   PreflightOutcome outcome = preflight_get(PreflightAsk::Worker, preflight_cancelled, rows, checked_at, failure);
   bool ok = outcome != PreflightOutcome::Failed;
-  bool cancelled = outcome == PreflightOutcome::Interrupted || preflight_cancelled();
+  bool cancelled =
+      outcome == PreflightOutcome::Interrupted || (outcome != PreflightOutcome::Throttled && preflight_cancelled());
   w.preflight_as_standby = false;
   if (outcome == PreflightOutcome::Busy) {
     // A backend's run is under way, or the last run is younger than
@@ -284,7 +285,7 @@ void run_preflight_if_due() {
     door::raise(failure, WARNING);
     return;
   }
-  if (rows.throttled > 0) {
+  if (outcome == PreflightOutcome::Throttled) {
     // AWS throttled the account's requests: the failed rows would say so,
     // not what this node lacks. Not reported; run again after a backoff.
     ereport(LOG, (errmsg("pg_vip: preflight deferred: AWS throttled %d of its requests", rows.throttled),

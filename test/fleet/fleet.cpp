@@ -36,6 +36,8 @@
 #include "core/aws_service.hpp"
 #include "core/cloud.hpp"
 #include "core/controller.hpp"
+#include "core/preflight_pacing.hpp"
+#include "core/preflight_probe.hpp"
 #include "fibers.hpp"
 
 namespace pg_vip::fleet {
@@ -133,6 +135,15 @@ struct Node {
   std::unique_ptr<Controller> ctl;
   Sent sent;
   bool read_once = false;  // its worker has read its targets since it started
+  // The worker's own preflight at start: when it may run, and whether it has.
+  PreflightPacing pacing;
+  bool preflight_due = false;
+  class FleetCloud *cloud = nullptr;
+};
+
+// What the fleet's preflights cost, per phase.
+struct PreflightCost {
+  uint64_t runs = 0, deferred = 0, calls = 0, throttled = 0;
 };
 
 // One node's Cloud over the account: every call goes through the core's
@@ -210,13 +221,49 @@ class FleetCloud : public Cloud {
 
   aws::ApiBudget budget;
 
+  // The worker's start-up preflight as the route kind sends it
+  // (preflight_route.cpp, preflight_probe.cpp): the node's interface and
+  // its source/destination check, the tables read, a DryRun of that read,
+  // and per table a DryRun of ReplaceRoute, CreateRoute, CreateTags and
+  // DeleteTags (each drawing on that action's bucket, as AWS counts
+  // DryRuns), in groups of preflight::kMaxParallel under the probe's own
+  // retry policy; with `stop_when_throttled` (the worker's run since
+  // preflight pacing), no group after one AWS throttled. Returns how many
+  // answers AWS throttled.
+  int preflight(std::size_t tables, bool stop_when_throttled, PreflightCost &cost) {
+    std::vector<std::string> actions = {"DescribeNetworkInterfaces", "DescribeNetworkInterfaceAttribute",
+                                        "DescribeRouteTables", "DescribeRouteTables"};
+    for (std::size_t t = 0; t < tables; ++t)
+      for (const char *a : {"ReplaceRoute", "CreateRoute", "CreateTags", "DeleteTags"}) actions.push_back(a);
+    int throttled = 0;
+    ControllerConfig config;
+    config.request_timeout = milliseconds(kRequestTimeout);
+    preflight::ProbeHooks hooks;
+    hooks.throttled = [&throttled] { ++throttled; };
+    aws::RetryPolicy p = preflight::probe_policy(config, hooks);
+    p.now = [this] { return node_.time->steady(); };
+    p.sleep = [this](milliseconds ms) { node_.time->sleep(ms); };
+    for (std::size_t i = 0; i < actions.size(); i += preflight::kMaxParallel) {
+      std::vector<std::string> group(
+          actions.begin() + static_cast<long>(i),
+          actions.begin() + static_cast<long>(std::min(actions.size(), i + preflight::kMaxParallel)));
+      uint64_t before = node_.sent.calls;
+      send(group, p, [](std::size_t) {});
+      cost.calls += node_.sent.calls - before;
+      if (stop_when_throttled && throttled > 0) break;  // the worker's run stops there
+    }
+    cost.throttled += static_cast<uint64_t>(throttled);
+    return throttled;
+  }
+
  private:
   // The calls `actions`, all at once, under the retry loop: each attempt
   // reaches EC2 after half a round trip, where each call takes its
   // action's token (and, taken, does `effect(i)`), and is answered after
   // the other half.
   template <class Effect>
-  std::vector<aws::Ec2Result> exchange(const std::vector<std::string> &actions, int attempts, Effect effect) {
+  std::vector<aws::Ec2Result> send(const std::vector<std::string> &actions, const aws::RetryPolicy &policy,
+                                   Effect effect) {
     aws::RetriedCalls calls;
     calls.count = actions.size();
     calls.attempt = [&](const std::vector<std::size_t> &which, int) {
@@ -242,6 +289,12 @@ class FleetCloud : public Cloud {
     };
     calls.name = [&](std::size_t i) { return aws::Ec2Call{actions[i], {}}; };
     calls.label = [&](std::size_t i) { return actions[i]; };
+    return aws::retry_calls(calls, policy, credentials_, node_.time->random());
+  }
+
+  // A Cloud's call: the core's policy with this node's budget, or the naive one.
+  template <class Effect>
+  std::vector<aws::Ec2Result> exchange(const std::vector<std::string> &actions, int attempts, Effect effect) {
     aws::RetryPolicy p =
         policy_ == Policy::Budget
             ? aws::cloud_policy(urgency_of(attempts), attempts, milliseconds(kRequestTimeout),
@@ -251,7 +304,7 @@ class FleetCloud : public Cloud {
     p.on_attempt = [this](const aws::Ec2Call &c, const aws::Ec2Result &r) {
       if (reports_.attempt) reports_.attempt(c.action, r.error, r.attempts);
     };
-    return aws::retry_calls(calls, p, credentials_, node_.time->random());
+    return send(actions, p, effect);
   }
 
   Node &node_;
@@ -290,8 +343,10 @@ class Fleet {
       // The fleet as it runs: every route at its primary already.
       for (const auto &t : cl.tables) cl.state[t].eni = cl.nodes[0]->eni;
     }
+    // A fleet that has been running a while: its start-up preflights are
+    // long done (the zone's return below restarts nodes, and runs theirs).
     std::uniform_int_distribution<Millis> offset(0, o_.check_interval - 1);
-    for (auto &n : nodes_) start(n, offset(rng_));
+    for (auto &n : nodes_) start(n, offset(rng_), false);
   }
 
   // Steady state: what the fleet spends per second over `window` after `warm_up`.
@@ -411,6 +466,7 @@ class Fleet {
         start(n, t + boot(rng_));
       }
     account_.take_counts();
+    preflight_ = PreflightCost{};
     const Millis back = t;
     Millis settled = -1;
     while (t < back + 600000) {
@@ -423,19 +479,30 @@ class Fleet {
         break;
       }
     }
+    // Until the restarted nodes' preflights have all run (or ten minutes).
+    while (t < back + 600000) {
+      bool pending = false;
+      for (const auto &n : nodes_) pending |= n.az == 0 && n.preflight_due;
+      if (!pending) break;
+      fibers_.run(t += 1000);
+    }
     counts = account_.take_counts();
     calls = refused = 0;
     for (const auto &[a, ar] : counts) calls += ar.first + ar.second, refused += ar.second;
     int stale = 0;
     for (const auto &c : clusters_) stale += c.stale_points;
     if (o_.table) {
-      std::printf("| return | %d | %d | %s | %d | %s | %" PRIu64 " | %" PRIu64 " | %d |\n", o_.clusters, o_.tables,
-                  policy, restarted, settled < 0 ? "not settled" : std::to_string((settled - back) / 1000).c_str(),
-                  calls, refused, stale);
+      std::printf("| return | %d | %d | %s | %d | %s | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " / %" PRIu64 " | %d |\n",
+                  o_.clusters, o_.tables, policy, restarted,
+                  settled < 0 ? "not settled" : std::to_string((settled - back) / 1000).c_str(), calls, refused,
+                  preflight_.calls, preflight_.throttled, stale);
     } else {
       std::printf("  zone back: %d nodes restarted; settled in %s s; calls %" PRIu64 ", throttled %" PRIu64 "\n",
                   restarted, settled < 0 ? "(not within 600)" : std::to_string((settled - back) / 1000).c_str(), calls,
                   refused);
+      std::printf("  their preflights: %" PRIu64 " runs, %" PRIu64 " deferred, %" PRIu64 " calls, %" PRIu64
+                  " throttled\n",
+                  preflight_.runs, preflight_.deferred, preflight_.calls, preflight_.throttled);
       std::printf("  routes pointed at a stale primary after the promoted node held: %d\n", stale);
     }
     stale_ = stale;
@@ -475,7 +542,7 @@ class Fleet {
     return c;
   }
 
-  void start(Node &n, Millis at) {
+  void start(Node &n, Millis at, bool preflight = true) {
     const uint64_t life = ++n.life;
     n.read_once = false;
     n.time = std::make_unique<FleetTime>(fibers_, rng_());
@@ -483,8 +550,11 @@ class Fleet {
     hooks.time = n.time.get();
     Node *np = &n;
     hooks.cloud = [this, np](const ControllerConfig &, TimeSource &, CloudReports reports) {
-      return std::unique_ptr<Cloud>(std::make_unique<FleetCloud>(*np, account_, fibers_, o_.policy, reports));
+      auto c = std::make_unique<FleetCloud>(*np, account_, fibers_, o_.policy, reports);
+      np->cloud = c.get();
+      return std::unique_ptr<Cloud>(std::move(c));
     };
+    n.preflight_due = preflight;
     n.ctl = std::make_unique<Controller>(std::move(hooks), Resume{});
     n.ctl->configure(config_of(n));
     n.fiber = fibers_.spawn(at, [this, np, life] { run(*np, life); });
@@ -503,6 +573,7 @@ class Fleet {
 
   // A worker: steps while its node is up, as the glue's main loop does.
   void run(Node &n, uint64_t life) {
+    n.pacing.ask(n.time->steady(), milliseconds(o_.check_interval), n.time->random());
     while (n.alive && n.life == life) {
       Observation obs;
       obs.role = n.role;
@@ -518,11 +589,33 @@ class Fleet {
       if (c.failed_over && c.held_at < 0 && n.timeline == c.newest && n.ctl->state() == State::Held)
         c.held_at = fibers_.now();
       if (!n.alive || n.life != life) break;
+      preflight_if_due(n);
+      if (!n.alive || n.life != life) break;
       fibers_.yield_until(fibers_.now() + std::max<Millis>(delay.count(), 1), true);
     }
   }
 
+  // The worker's own preflight after its step, as the glue runs it: with
+  // the budget policy, paced (preflight_pacing.hpp) and deferred when AWS
+  // throttled it; naive, at once and once.
+  void preflight_if_due(Node &n) {
+    if (!n.preflight_due || !n.cloud || n.ctl->state() == State::Primary) return;
+    const bool paced = o_.policy == Policy::Budget;
+    if (paced && !n.pacing.due(n.time->steady(), n.ctl->throttled_at())) return;
+    n.preflight_due = false;
+    ++preflight_.runs;
+    int throttled = n.cloud->preflight(static_cast<std::size_t>(o_.tables), paced, preflight_);
+    if (paced && throttled > 0) {
+      ++preflight_.deferred;
+      n.pacing.throttled(n.time->steady(), n.time->random());
+      n.preflight_due = true;
+    } else {
+      n.pacing.done();
+    }
+  }
+
   Options o_;
+  PreflightCost preflight_;
   Account account_;
   Fibers fibers_;
   std::mt19937_64 rng_;
