@@ -65,6 +65,7 @@ class FakeCloud : public Cloud {
   std::map<std::string, FakeTable> tables;
   std::map<std::string, std::map<std::string, std::string>> other_tags;  // per table: key to value, besides `tag`
   std::set<std::string> deny;  // actions refused: CreateTags, ReplaceRoute, DescribeRouteTables
+  bool throttle_reads = false;   // DescribeRouteTables answered RequestLimitExceeded
   std::vector<std::string> log;
   std::vector<std::string> written_keys;  // the key of every tag written, in order
   std::string my_eni = "eni-0b";
@@ -92,14 +93,17 @@ class FakeCloud : public Cloud {
   }
   std::vector<TargetRead> read(const std::vector<std::string> &ids, int) override {
     log.push_back("read");
-    report("DescribeRouteTables",
-           deny.count("DescribeRouteTables") ? std::optional(denied("DescribeRouteTables")) : std::nullopt);
+    std::optional<aws::AwsError> refusal;
+    if (deny.count("DescribeRouteTables")) refusal = denied("DescribeRouteTables");
+    else if (throttle_reads)
+      refusal = aws::AwsError{aws::ErrorKind::Throttled, 503, "RequestLimitExceeded", "Request limit exceeded.", ""};
+    report("DescribeRouteTables", refusal);
     std::vector<TargetRead> out;
     for (const auto &id : ids) {
       TargetRead r;
       r.id = id;
-      if (deny.count("DescribeRouteTables")) {
-        r.error = denied("DescribeRouteTables");
+      if (refusal) {
+        r.error = refusal;
         r.failed_action = "DescribeRouteTables";
       } else {
         const FakeTable &t = tables[id];
