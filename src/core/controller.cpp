@@ -126,7 +126,11 @@ void Controller::observe_role(Role role, PrimaryBy by, uint32_t timeline, bool b
 }
 
 milliseconds Controller::retry_delay() {
-  aws::Backoff b{milliseconds(200), std::max(config_.check_interval, milliseconds(200))};
+  // While AWS throttles this node's reads, up to two check intervals
+  // between rounds: a claim never gives up, but a fleet of claims retrying
+  // every few seconds would only keep the account's buckets empty.
+  const milliseconds cap = config_.check_interval * (throttled_reads_ > 0 ? 2 : 1);
+  aws::Backoff b{milliseconds(200), std::max(cap, milliseconds(200))};
   auto d = b.delay(std::min(failed_rounds_, 20), hooks_.time->random());
   ++failed_rounds_;
   return std::max(d, milliseconds(50));
@@ -188,6 +192,12 @@ void Controller::read_targets(int attempts) {
   for (const auto &t : targets_) ids.push_back(t.id);
   std::vector<TargetRead> reads = cloud_->read(ids, attempts);
   auto checked = hooks_.time->wall();
+  const bool throttled = std::any_of(reads.begin(), reads.end(), [](const TargetRead &r) {
+    return r.error && r.error->kind == aws::ErrorKind::Throttled;
+  });
+  const bool all_read = std::none_of(reads.begin(), reads.end(), [](const TargetRead &r) { return r.error; });
+  if (throttled) throttled_reads_ = std::min(throttled_reads_ + 1, kMaxCheckBackoff);
+  else if (all_read && throttled_reads_ > 0) --throttled_reads_;
   // Which tag counts depends on the cluster only (its system identifier and
   // fence key), not on this node's timeline.
   Identity us;
@@ -453,6 +463,21 @@ milliseconds Controller::answer(const Observation &obs, const ClaimRequest &r) {
 }
 
 milliseconds Controller::step(const Observation &obs) {
+  const milliseconds d = step_once(obs);
+  // A regular check (the step asked for one check interval): later while
+  // AWS throttles this node's reads, so that a fleet's checks give way to
+  // its claims (api_budget.hpp). Twice as late per throttled read in a row,
+  // jittered, up to 32 times on a standby; on a primary at most twice, so
+  // that its tag is still renewed well within its lease (judgement.hpp);
+  // back by halves as reads succeed. A promotion wakes the worker at once
+  // whatever the wait.
+  if (d != config_.check_interval || throttled_reads_ == 0) return d;
+  const int k = state_ == State::Standby ? throttled_reads_ : std::min(throttled_reads_, 1);
+  std::uniform_int_distribution<long long> pick(d.count() << (k - 1), d.count() << k);
+  return milliseconds(pick(hooks_.time->random()));
+}
+
+milliseconds Controller::step_once(const Observation &obs) {
   role_ = obs.role;
   by_ = obs.by;
   timeline_ = obs.timeline;

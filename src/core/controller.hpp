@@ -253,6 +253,7 @@ class Controller {
   std::string counted(const std::vector<std::size_t> &which) const { return count_text(kinds(&which)); }
   std::string counted_all() const { return count_text(kinds()); }
 
+  std::chrono::milliseconds step_once(const Observation &obs);
   std::chrono::milliseconds promote(const Observation &obs);
   std::chrono::milliseconds claim(const Observation &obs, Cause cause, const std::string &by = {});
   std::chrono::milliseconds verify(const Observation &obs);
@@ -325,6 +326,10 @@ class Controller {
   std::optional<Holder> fence_holder_;
   std::vector<TargetView> targets_;
   SteadyTime throttled_at_{};
+  // Reads in a row AWS throttled, less one per read that went through: a
+  // standby's regular check waits up to 2^kMaxCheckBackoff check intervals.
+  static constexpr int kMaxCheckBackoff = 5;
+  int throttled_reads_ = 0;
   Metrics metrics_;  // claims, failures, repairs, fences, AWS attempts (and the last claim's time)
   std::string last_error_;
   uint64_t claim_done_ = 0;

@@ -385,6 +385,12 @@ class Fleet {
                     100 * r / (Account::reads(a) ? l.describe_refill : l.mutate_refill));
       std::printf("  throttled in the window: %.0f\n", refused);
     }
+    if (std::getenv("PG_VIP_FLEET_CENSUS")) {
+      std::map<std::string, int> census;
+      for (const auto &n : nodes_)
+        ++census[std::string(n.role == Role::Primary ? "primary " : "standby ") + to_string(n.ctl->state())];
+      for (const auto &[k, v] : census) std::printf("  %s: %d\n", k.c_str(), v);
+    }
     steady_read_ = read_rate;
     steady_change_ = change_rate;
   }

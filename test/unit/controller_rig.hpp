@@ -64,8 +64,8 @@ class FakeCloud : public Cloud {
  public:
   std::map<std::string, FakeTable> tables;
   std::map<std::string, std::map<std::string, std::string>> other_tags;  // per table: key to value, besides `tag`
-  std::set<std::string> deny;  // actions refused: CreateTags, ReplaceRoute, DescribeRouteTables
-  bool throttle_reads = false;   // DescribeRouteTables answered RequestLimitExceeded
+  std::set<std::string> deny;   // actions refused: CreateTags, ReplaceRoute, DescribeRouteTables
+  bool throttle_reads = false;  // DescribeRouteTables answered RequestLimitExceeded
   std::vector<std::string> log;
   std::vector<std::string> written_keys;  // the key of every tag written, in order
   std::string my_eni = "eni-0b";
