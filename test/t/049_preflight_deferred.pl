@@ -24,11 +24,10 @@ use JSON::PP qw(encode_json);
 use PgVipTest;
 
 my $fake = start_fake_aws(standard_world());
-# preflight_min_interval 1 s: the deferred run is kept as the last run, and
-# with the default minute the worker's next run would wait for it, not for
-# the backoff this test is about.
-my ($a) = start_pair($fake, no_standby => 1, primary_name => 'deferred_a',
-	extra => "pg_vip.preflight_min_interval = '1s'\n");
+# A deferred run is not kept as the last run (vip_preflight() shows the
+# last complete one), so pg_vip.preflight_min_interval, at its default
+# minute, does not hold back the run after the backoff this test is about.
+my ($a) = start_pair($fake, no_standby => 1, primary_name => 'deferred_a');
 ok(wait_for_status($a, 'state', 'held'), 'node-a holds the VIP');
 ok($a->poll_query_until('postgres',
 		"SELECT count(*) = 1 FROM vip_metrics() WHERE metric = 'preflight_checks' AND value > 0"),
@@ -81,7 +80,9 @@ my ($throttled) = slurp_file($b->logfile) =~ /preflight deferred: AWS throttled 
 note(sprintf('the first preflight was deferred %.1f s after the start, %d requests throttled', $deferred_after,
 		$throttled));
 cmp_ok(dry_run_refused(), '>', 0, 'the endpoint refused DryRun probes (the preflight\'s)');
-cmp_ok($throttled, '>=', 8, 'the log counts the throttled probes (two tables\' worth of four actions, at least)');
+# The run stops at AWS's first throttle: the probes sent with the one
+# throttled, at least one per changing action (each bucket holds 1 token).
+cmp_ok($throttled, '>=', 4, 'the log counts the throttled probes (one per changing action, at least)');
 is(count_log_lines($b, qr/preflight check .* failed/), 0, 'no "preflight check ... failed" WARNING');
 is(event_count($b, 'vip_preflight_failed'), '0', 'no vip_preflight_failed event');
 is(metric($b, 'preflight_checks'), '', 'vip_metrics() has no preflight_checks row: no run reported');
