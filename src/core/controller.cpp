@@ -196,8 +196,23 @@ void Controller::read_targets(int attempts) {
     return r.error && r.error->kind == aws::ErrorKind::Throttled;
   });
   const bool all_read = std::none_of(reads.begin(), reads.end(), [](const TargetRead &r) { return r.error; });
-  if (throttled) throttled_reads_ = std::min(throttled_reads_ + 1, kMaxCheckBackoff);
-  else if (all_read && throttled_reads_ > 0) --throttled_reads_;
+  if (throttled) {
+    throttled_reads_ = std::min(throttled_reads_ + 1, kMaxCheckBackoff);
+    // Said once per episode: a fleet that keeps its account's read bucket
+    // empty must be told which setting spends it.
+    if (throttled_reads_ >= kWarnThrottledReads && !throttle_warned_) {
+      throttle_warned_ = true;
+      std::string action;
+      for (const auto &r : reads)
+        if (r.error && r.error->kind == aws::ErrorKind::Throttled) action = r.failed_action;
+      log(true, "pg_vip: AWS keeps throttling this node's " + action + " requests; its checks are spaced out",
+          "Every node of every cluster in the account and region draws on one request bucket per action (AWS's "
+          "example: 20 reads a second). Claims still go first. With many clusters in one account, raise "
+          "pg_vip.check_interval: a cluster of three nodes reads about three times per check_interval.");
+    }
+  } else if (all_read && throttled_reads_ > 0) {
+    if (--throttled_reads_ == 0) throttle_warned_ = false;
+  }
   // Which tag counts depends on the cluster only (its system identifier and
   // fence key), not on this node's timeline.
   Identity us;

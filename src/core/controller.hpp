@@ -329,7 +329,9 @@ class Controller {
   // Reads in a row AWS throttled, less one per read that went through: a
   // standby's regular check waits up to 2^kMaxCheckBackoff check intervals.
   static constexpr int kMaxCheckBackoff = 5;
+  static constexpr int kWarnThrottledReads = 3;  // in a row: a warning, once until reads go through
   int throttled_reads_ = 0;
+  bool throttle_warned_ = false;
   Metrics metrics_;  // claims, failures, repairs, fences, AWS attempts (and the last claim's time)
   std::string last_error_;
   uint64_t claim_done_ = 0;

@@ -15,6 +15,13 @@ TEST(CheckBackoff, AThrottledStandbyReadsLaterAndComesBackByHalves) {
   std::vector<milliseconds> waits;
   for (int i = 0; i < 8; ++i) waits.push_back(r.step(Role::Standby, 1));
   EXPECT_NE(r.ctl->throttled_at(), SteadyTime{}) << "the worker's preflight waits on it";
+  int warnings = 0;
+  for (const auto &l : r.ctl->take_logs())
+    if (l.warning && l.message.find("keeps throttling this node's DescribeRouteTables") != std::string::npos) {
+      ++warnings;
+      EXPECT_NE(l.detail.find("raise pg_vip.check_interval"), std::string::npos) << l.detail;
+    }
+  EXPECT_EQ(warnings, 1) << "once per episode, after three throttled reads in a row";
   for (int k = 1; k <= 8; ++k) {
     const int e = std::min(k, 5);
     EXPECT_GE(waits[k - 1], seconds(10) * (1 << (e - 1))) << "after " << k << " throttled reads";
@@ -43,6 +50,7 @@ TEST(CheckBackoff, AThrottledPrimaryChecksAtMostTwiceAsLate) {
 
 TEST(CheckBackoff, WithoutThrottlingNothingChanges) {
   Rig r(two_tables_at_a());
+  r.step(Role::Standby, 1);                     // the Cloud is made at the first step
   r.cloud->deny.insert("DescribeRouteTables");  // refused, not throttled: no reason to wait longer
   for (int i = 0; i < 5; ++i) EXPECT_EQ(r.step(Role::Standby, 1), seconds(10));
 }
