@@ -18,7 +18,7 @@
 //   pg_vip_fleet [--clusters K] [--tables N] [--policy budget|naive]
 //                [--seed S] [--describe SIZE/REFILL] [--mutate SIZE/REFILL]
 //                [--check-interval MS] [--steady-only | --storm-only] [--table]
-//                [--expect-throttling]
+//                [--expect-throttling] [--census]
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
@@ -62,6 +62,7 @@ struct Options {
   bool quiet_steady = false;  // --storm-only: the steady state runs, unprinted
   Millis check_interval = kCheckInterval;
   bool expect_throttling = false;  // fail when the outage throttled nothing (a check that tests nothing)
+  bool census = false;             // after the steady state: the nodes per role and state
 };
 
 std::string hex_id(const char *prefix, uint64_t n) {
@@ -385,7 +386,7 @@ class Fleet {
                     100 * r / (Account::reads(a) ? l.describe_refill : l.mutate_refill));
       std::printf("  throttled in the window: %.0f\n", refused);
     }
-    if (std::getenv("PG_VIP_FLEET_CENSUS")) {
+    if (o_.census) {  // where the reads come from: how many nodes are in which state
       std::map<std::string, int> census;
       for (const auto &n : nodes_)
         ++census[std::string(n.role == Role::Primary ? "primary " : "standby ") + to_string(n.ctl->state())];
@@ -674,11 +675,12 @@ int main(int argc, char **argv) {
     else if (a == "--storm-only") o.quiet_steady = true;
     else if (a == "--check-interval") o.check_interval = std::atoll(value());
     else if (a == "--expect-throttling") o.expect_throttling = true;
+    else if (a == "--census") o.census = true;
     else {
       std::fprintf(stderr,
                    "usage: pg_vip_fleet [--clusters K] [--tables N] [--policy budget|naive] [--seed S]\n"
                    "                    [--describe SIZE/REFILL] [--mutate SIZE/REFILL] [--steady-only|--storm-only]\n"
-                   "                    [--check-interval MS] [--table] [--expect-throttling]\n");
+                   "                    [--check-interval MS] [--table] [--expect-throttling] [--census]\n");
       return 2;
     }
   }
