@@ -332,6 +332,7 @@ milliseconds Controller::check_held(const Observation &obs) {
   if (!moved) {
     if (unread) {
       cause_ = Cause::Retry;
+      unsure_only_ = true;  // its retries read as checks (claim())
       return not_held(obs);
     }
     renew(me);

@@ -332,6 +332,10 @@ class Controller {
   static constexpr int kWarnThrottledReads = 3;  // in a row: a warning, once until reads go through
   int throttled_reads_ = 0;
   bool throttle_warned_ = false;
+  // The claim under way began only because a held node's check could not
+  // read: its reads give way as checks do, until a claim of another cause
+  // or a hold.
+  bool unsure_only_ = false;
   Metrics metrics_;  // claims, failures, repairs, fences, AWS attempts (and the last claim's time)
   std::string last_error_;
   uint64_t claim_done_ = 0;

@@ -131,6 +131,7 @@ milliseconds Controller::promote(const Observation &obs) {
   // every table, recently. Otherwise one read first (a standby denied
   // DescribeRouteTables, throttled, or checking seldom must not overwrite
   // a tag it never saw).
+  unsure_only_ = false;
   if (!fresh_enough(targets_, ground(me))) read_targets(kClaimAttempts);
   if (const TargetView *t = outranking(me)) {
     fence(me, *t);
@@ -158,10 +159,14 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
   Identity me = identity(obs);
   bool force = cause == Cause::Forced;
   if (cause != Cause::Retry) episode_ = cause;
+  if (cause != Cause::Retry) unsure_only_ = false;
   cause_ = cause;
   cause_by_ = by;
   if (claim_started_ == steady_clock::time_point{}) claim_started_ = now();
-  read_targets(kClaimAttempts);
+  // A claim that began only because a holder's check could not read goes
+  // as a check does: nothing is known to be wrong, and in a throttled
+  // account a fleet of such claims would keep the read bucket empty.
+  read_targets(unsure_only_ ? kCheckAttempts : kClaimAttempts);
   if (!force) {
     if (const TargetView *t = outranking(me)) {
       fence(me, *t);
@@ -285,6 +290,7 @@ milliseconds Controller::verify(const Observation &obs) {
 }
 
 void Controller::held(const Observation &obs) {
+  unsure_only_ = false;
   bool first = episode_ == Cause::Promotion && obs.primary_noticed != steady_clock::time_point{};
   auto since_tp = claim_started_ == steady_clock::time_point{} ? now() : claim_started_;
   if (first) since_tp = std::min(obs.primary_noticed, since_tp);

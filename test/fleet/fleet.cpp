@@ -562,7 +562,19 @@ class Fleet {
       return std::unique_ptr<Cloud>(std::move(c));
     };
     n.preflight_due = preflight;
-    n.ctl = std::make_unique<Controller>(std::move(hooks), Resume{});
+    // A fleet that has been running (no preflight due): each worker resumes
+    // what it published before, a primary its hold, as a restarted worker
+    // does; it is checked again at its first step. A node restarting
+    // (the zone's return) starts afresh.
+    Resume resume;
+    if (!preflight) {
+      resume.role = n.role;
+      resume.by = n.by;
+      resume.timeline = n.timeline;
+      resume.state = n.role == Role::Primary ? State::Held : State::Standby;
+      if (n.role == Role::Primary) resume.term_since = n.time->wall() - std::chrono::hours(24);
+    }
+    n.ctl = std::make_unique<Controller>(std::move(hooks), resume);
     n.ctl->configure(config_of(n));
     n.fiber = fibers_.spawn(at, [this, np, life] { run(*np, life); });
   }
