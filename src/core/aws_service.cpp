@@ -123,8 +123,19 @@ std::vector<Ec2Result> retry_calls(const RetriedCalls &calls, const RetryPolicy 
     if (again.empty()) break;
     if (expired) credentials.invalidate();
     milliseconds wait = policy.backoff.delay(attempt - 1, rng);
-    if (budget) wait = std::max(wait, budget->rate.wait(answered, static_cast<int>(again.size())));
     const auto spent = duration_cast<milliseconds>(answered - started);
+    if (budget) {
+      milliseconds paced = std::max(wait, budget->rate.wait(answered, static_cast<int>(again.size())));
+      // A claim's retries are spaced by the rate, but the rate never ends
+      // its round early: what is left of the deadline is shared among the
+      // attempts left, each waiting at most its share.
+      if (claim) {
+        const int attempts_left = std::max(1, policy.max_attempts - attempt);
+        const milliseconds share = (policy.deadline - spent - milliseconds(1)) / attempts_left;
+        paced = std::min(paced, std::max(wait, share));
+      }
+      wait = paced;
+    }
     if (attempt >= policy.max_attempts || spent + wait >= policy.deadline || (policy.cancelled && policy.cancelled()))
       break;
     if (policy.log)

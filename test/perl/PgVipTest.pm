@@ -195,6 +195,15 @@ sub held_pair {
 	ok(wait_for_status($b, 'state', 'standby'), 'node-b is a standby');
 	$b->poll_query_until('postgres', 'SELECT bool_and(checked_at IS NOT NULL) FROM vip_routes()')
 	  or diag('node-b did not read every route table');
+	# Each worker runs its own preflight at a random moment within three
+	# check intervals of its start: done before the test goes on, so that
+	# its DryRun requests neither meet the test's scripted faults nor
+	# appear among the requests the test counts.
+	for my $node ($a, $b) {
+		$node->poll_query_until('postgres',
+			"SELECT count(*) = 1 FROM vip_metrics() WHERE metric = 'preflight_checks'")
+		  or diag($node->name . ': its worker did not report a preflight');
+	}
 	return ($a, $b);
 }
 

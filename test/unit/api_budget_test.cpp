@@ -198,23 +198,66 @@ TEST(RetryBudget, ChecksStopRetryingWhenTheQuotaIsSpentAndThenGiveWayToTheRate) 
   EXPECT_EQ(s.sent, s.told);
 }
 
-TEST(RetryBudget, AClaimRetriesOnAnEmptyQuotaAtTheNodesRate) {
+TEST(RetryBudget, AClaimRetriesOnAnEmptyQuotaSpacedByTheRateWithinItsRound) {
   Storm s;
   ApiBudget b;
   while (b.quota.take(AwsError{ErrorKind::Throttled, 503, "x", "", ""}, Urgency::Check) >= 0) {
   }
-  const Time start = s.clock;
-  auto r = s.run(10, Urgency::Claim, b, 1000, milliseconds(60000));
-  ASSERT_EQ(r.size(), 10u);
-  EXPECT_TRUE(r[0].error);
-  // It went on towards its deadline (it stops when the next wait would
-  // pass it), whatever the quota said...
-  EXPECT_GE(r[0].attempts, 3);
-  EXPECT_GE(s.clock - start, std::chrono::seconds(20));
-  // ...but at the rate: ten calls at most half a second each once cut to
-  // the floor, not every 50 ms to 1 s as the backoff alone would send them.
-  EXPECT_LT(s.sent, 10 + 60 * SendRate::kMinRate * 2 + 30);
+  // Rounds of a claim as the controller runs them (4 attempts within 3 s,
+  // 5 s apart), AWS throttling everything.
+  Time round_start{};
+  milliseconds longest{0};
+  for (int round = 0; round < 10; ++round) {
+    round_start = s.clock;
+    auto r = s.run(10, Urgency::Claim, b, 4, milliseconds(3000));
+    ASSERT_EQ(r.size(), 10u);
+    // Every attempt went, whatever the quota said...
+    EXPECT_EQ(r[0].attempts, 4) << "round " << round;
+    longest = std::max(longest, std::chrono::duration_cast<milliseconds>(s.clock - round_start));
+    s.clock += std::chrono::seconds(5);
+  }
   EXPECT_TRUE(b.rate.engaged());
+  // ...spaced by the rate, which the node was cut to: the round spreads its
+  // retries over its deadline, where the backoff alone (50 to 400 ms) ends
+  // it in well under a second; and never past the deadline.
+  EXPECT_GT(longest, milliseconds(2000));
+  EXPECT_LT(longest, milliseconds(3000) + milliseconds(100));
+  EXPECT_EQ(s.sent, 10 * 10 * 4);
+}
+
+TEST(RetryBudget, TheRateNeverEndsAClaimsRoundBeforeItsDeadline) {
+  // Throttled twice, then answered: within a 3 s round of four attempts the
+  // claim gets its answer, however slow the rate it was cut to.
+  Storm s;
+  ApiBudget b;
+  for (int i = 0; i < 5; ++i) s.run(10, Urgency::Claim, b, 1);  // the rate is engaged, cut hard
+  ASSERT_TRUE(b.rate.engaged());
+  int answered = 0;
+  RetryPolicy p;
+  p.max_attempts = 4;
+  p.deadline = milliseconds(3000);
+  p.backoff = Backoff{milliseconds(50), milliseconds(1000)};
+  p.budget = &b;
+  p.urgency = Urgency::Claim;
+  p.now = [&] { return s.clock; };
+  p.sleep = [&](milliseconds ms) { s.clock += ms; };
+  RetriedCalls c;
+  c.count = 3;
+  c.attempt = [&](const std::vector<std::size_t> &which, int attempt) {
+    s.clock += milliseconds(20);
+    std::vector<Ec2Result> out(which.size());
+    for (auto &r : out)
+      if (attempt <= 2) r.error = AwsError{ErrorKind::Throttled, 503, "RequestLimitExceeded", "", ""};
+      else ++answered;
+    return out;
+  };
+  c.name = [](std::size_t) { return Ec2Call{"ReplaceRoute", {}}; };
+  c.label = [](std::size_t) { return std::string("ReplaceRoute"); };
+  const Time start = s.clock;
+  auto r = retry_calls(c, p, s.credentials, s.rng);
+  for (const auto &x : r) EXPECT_TRUE(x.ok()) << x.error->code;
+  EXPECT_EQ(answered, 3);
+  EXPECT_LT(s.clock - start, std::chrono::seconds(3) + milliseconds(100));
 }
 
 TEST(RetryBudget, AClaimFirstRoundTripGoesAtOnceEvenInDebt) {
