@@ -2022,6 +2022,54 @@ std::string ends_fenced(const Node &n, const std::string &who) {
   return state_of(n) == "fenced" ? std::string() : who + " ends " + state_of(n) + ", not fenced; ";
 }
 
+// Two standbys promoted to timeline 2 at once; the winner checks every
+// 60 s, the loser every 10 s, so the loser holds until the winner's first
+// check. The loser's renewal sent 50 s after the promotion loses its answer
+// and EC2 applies it 15 s late, after the winner took the route back and the
+// loser read the winner's tag: the table shows the loser's tag under the
+// winner's route until the winner's next check. Found in the random world (seed 1263
+// of --world wide --kinds any: a renewal sent on a stale read, then the
+// loser took the route back, again and again).
+void build_late_tag_after_fence(Run &r) {
+  r.make_tables(1);
+  Node &a = r.player("winner", 60000, Node::Pg::Standby);
+  Node &b = r.player("loser", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  constexpr Millis kFailover = 60000;
+  r.end_at_ = kFailover + 8 * 60000;
+  struct St {
+    bool lost = false;
+    Millis fenced_at = -1;  // when the loser first reported fenced
+  };
+  auto st = std::make_shared<St>();
+  r.ec2_->script_fate = [st, id = b.id](int node, const std::string &action, int,
+                                        Millis at) -> std::optional<Ec2::Fate> {
+    if (node != id || action != "CreateTags" || at < kFailover + 50000 || st->lost) return std::nullopt;
+    st->lost = true;
+    Ec2::Fate f;
+    f.latency = SimCloud::kTimeout;
+    f.error = timeout_error("simulated answer lost; EC2 applies the change late");
+    f.applies = true;
+    f.delay = 15000;
+    return f;
+  };
+  r.tick_ = [&r, st, &b] {
+    if (st->fenced_at < 0 && b.ctl && b.ctl->state() == State::Fenced) st->fenced_at = r.now_;
+  };
+  r.failover(kFailover, o, a, 2, &b);
+  r.expectation_ = [&r, st, &a, &b] {
+    std::string why;
+    if (st->fenced_at < 0) return std::string("the loser was never fenced; ");
+    for (const auto &s : r.ec2_->sent)
+      if (s.node == b.id && s.action == "Point" && s.sent_at > st->fenced_at) {
+        why += "the loser pointed " + s.table + " at itself " + fmt("%.1f", (s.sent_at - st->fenced_at) / 1000.0) +
+               " s after it was fenced; ";
+        break;
+      }
+    return why + ends_holding(r, a, "the winner") + ends_fenced(b, "the loser");
+  };
+}
+
 // Two standbys promoted to timeline 2 at the same moment (terms begun in the
 // same second); the winner, whose interface sorts first, dies 2 min later:
 // its tag goes unrenewed, and the other takes over once it lapses.
@@ -2963,6 +3011,11 @@ const std::vector<Scenario> &scenarios() {
        "two standbys promoted to timeline 2 at once; their one Elastic IP's DescribeAddresses lags 5 s",
        "no war: the address changes hands at most 3 times; the winner holds, the loser ends fenced",
        build_eip_lag_double_promotion, true},
+      {"late-tag-after-fence",
+       "a double promotion; the winner checks every 60 s, the loser every 10 s; the loser's renewal is applied "
+       "15 s late, after the winner took the route back and the loser was fenced",
+       "the fenced loser points nothing at itself; the winner holds, the loser ends fenced", build_late_tag_after_fence,
+       true},
       {"eip-lag-rogue",
        "a script re-associates the Elastic IP every second from before a failover on, for 6 min; "
        "DescribeAddresses lags 2 s; the new primary cannot read its route table meanwhile",
