@@ -276,6 +276,7 @@ void Controller::fence(const Identity &me, const TargetView &t) {
   if (t.holder->timeline > me.timeline) newest_seen_ = std::max(newest_seen_, t.holder->timeline);
   std::string reason = fence_reason(me, *t.holder, tie_context(ground(me))) + " (tag on " + t.id + ")";
   fence_holder_ = t.holder;
+  fence_holder_read_ = now();
   last_error_ = "fenced: " + reason;
   become(State::Fenced, reason);
 }
@@ -418,11 +419,18 @@ milliseconds Controller::check_fenced(const Observation &obs) {
   check_source_dest();
   if (const TargetView *t = outranking(me)) {
     fence_holder_ = t->holder;
+    fence_holder_read_ = now();
     last_error_ = "fenced: " + fence_reason(me, *t->holder, tie_context(ground(me))) + " (tag on " + t->id + ")";
     unfence_seen_ = {};
     return config_.check_interval;
   }
   if (newest_seen_ > me.timeline) return stay_fenced(me);
+  // The holder that fenced this node still has its route; what the tables
+  // show in its tag's place is this node's own late write: the fence stands.
+  if (fence_holder_ && rival_stands(targets_, *fence_holder_, fence_holder_read_, ground(me))) {
+    unfence_seen_ = {};
+    return config_.check_interval;
+  }
   for (const auto &t : targets_) {
     Verdict v = verdict(t, me);
     if (v == Verdict::Unread) return config_.check_interval;  // fail closed

@@ -324,6 +324,9 @@ class Controller {
   std::optional<bool> source_dest_check_;
   std::chrono::steady_clock::time_point source_dest_checked_{};
   std::optional<Holder> fence_holder_;
+  // When the tag of fence_holder_ was last read outranking this node: a
+  // holder of this node's timeline stands for a lease after (rival_stands).
+  SteadyTime fence_holder_read_{};
   std::vector<TargetView> targets_;
   SteadyTime throttled_at_{};
   // Reads in a row AWS throttled, less one per read that went through: a

@@ -100,6 +100,17 @@ const TargetView *outranking(const std::vector<TargetView> &tables, const Ground
   return best;
 }
 
+bool rival_stands(const std::vector<TargetView> &tables, const Holder &rival, SteadyTime last_read, const Ground &g) {
+  if (rival.timeline != g.me.timeline || rival.interface_id.empty() || last_read == SteadyTime{}) return false;
+  if (g.now - last_read > std::max(lease(g.check_interval), rival.lease)) return false;
+  // Where the holder's own tag shows, lapse judges it (an unchanged tag is
+  // let go after a lease, not two).
+  return std::any_of(tables.begin(), tables.end(), [&](const TargetView &t) {
+    bool its_tag = t.holder && t.holder->timeline == rival.timeline && t.holder->interface_id == rival.interface_id;
+    return t.read_ok && t.state == TargetState::Other && t.points_at == rival.interface_id && !its_tag;
+  });
+}
+
 Flap flap(const TargetView &t, const Ground &g) {
   // A pg_vip rival whose tag is on the table and whose route it is: it
   // reads this node's tag and steps back, however it came to write.

@@ -128,6 +128,17 @@ Verdict verdict(const TargetView &t, const Ground &g);
 // The table whose tag outranks this node the most, or null.
 const TargetView *outranking(const std::vector<TargetView> &tables, const Ground &g);
 
+// Whether a holder of this node's own timeline that fenced it still
+// stands, though no tag outranks this node now: a route still points at
+// its interface, and its tag was last read (outranking this node) less
+// than a lease ago. Only this node writes its own tag, so a table showing
+// it under the holder's route holds a write of this node's own that EC2
+// applied late, or a renewal it sent on a stale read: the holder is still
+// there, and renews or repairs its tag at its next check, however long its
+// check interval. A holder that stopped (died, rewound) is let go after
+// its lease, as a tag that stands unchanged is (lapsed).
+bool rival_stands(const std::vector<TargetView> &tables, const Holder &rival, SteadyTime last_read, const Ground &g);
+
 // A table this node held, found pointed elsewhere, about to be pointed here again.
 enum class Flap {
   First,       // the first reversal in the window: repair, and remember it

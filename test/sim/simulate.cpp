@@ -3014,8 +3014,8 @@ const std::vector<Scenario> &scenarios() {
       {"late-tag-after-fence",
        "a double promotion; the winner checks every 60 s, the loser every 10 s; the loser's renewal is applied "
        "15 s late, after the winner took the route back and the loser was fenced",
-       "the fenced loser points nothing at itself; the winner holds, the loser ends fenced", build_late_tag_after_fence,
-       true},
+       "the fenced loser points nothing at itself; the winner holds, the loser ends fenced",
+       build_late_tag_after_fence},
       {"eip-lag-rogue",
        "a script re-associates the Elastic IP every second from before a failover on, for 6 min; "
        "DescribeAddresses lags 2 s; the new primary cannot read its route table meanwhile",

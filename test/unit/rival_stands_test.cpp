@@ -1,0 +1,93 @@
+// A node fenced by a holder of its own timeline (the winner of a double
+// promotion) keeps the fence while that holder's route stands, even when
+// the table shows the fenced node's own tag in the holder's place: only it
+// writes that tag, so it is one of its own writes that EC2 applied late, or
+// a renewal it sent on a stale read (the simulation's late-tag-after-fence,
+// and seed 1263 of --world wide --kinds any, where the loser took the route
+// back again and again). A holder gone for a lease is let go.
+#include <gtest/gtest.h>
+
+#include "core/judgement.hpp"
+
+using namespace pg_vip;
+using namespace std::chrono;
+
+namespace {
+
+const SteadyTime kT0 = SteadyTime{} + hours(1);
+
+Holder holder(const std::string &eni, uint32_t tl, milliseconds lease, int64_t since) {
+  Holder h;
+  h.timeline = tl;
+  h.system_identifier = "7311000000000000001";
+  h.interface_id = eni;
+  h.node_name = eni;
+  h.lease = lease;
+  h.since = since;
+  return h;
+}
+
+// A table read just now, pointing at `at`, under `tag` (or none).
+TargetView table(const std::string &at, std::optional<Holder> tag) {
+  TargetView t;
+  t.id = "rtb-1";
+  t.read_ok = true;
+  t.state = TargetState::Other;
+  t.points_at = at;
+  t.holder = std::move(tag);
+  if (t.holder) t.raw_tag = "tl=...";
+  return t;
+}
+
+Ground loser_at(SteadyTime now) {
+  Ground g;
+  g.me = Identity{"loser", "7311000000000000001", 2, "eni-0b"};
+  g.now = now;
+  g.check_interval = seconds(10);
+  g.since = 1795000060;
+  return g;
+}
+
+const Holder kWinner = holder("eni-0a", 2, seconds(360), 1795000060);
+const Holder kLoser = holder("eni-0b", 2, seconds(60), 1795000060);
+
+}  // namespace
+
+TEST(RivalStands, ItsRouteUnderThisNodesOwnLateTagKeepsTheFence) {
+  std::vector<TargetView> tables{table("eni-0a", kLoser)};
+  EXPECT_TRUE(rival_stands(tables, kWinner, kT0, loser_at(kT0 + seconds(20))));
+  // Up to the winner's lease, which is longer than the loser's own.
+  EXPECT_TRUE(rival_stands(tables, kWinner, kT0, loser_at(kT0 + seconds(359))));
+}
+
+TEST(RivalStands, AHolderUnreadForItsLeaseIsLetGo) {
+  std::vector<TargetView> tables{table("eni-0a", kLoser)};
+  EXPECT_FALSE(rival_stands(tables, kWinner, kT0, loser_at(kT0 + seconds(361))));
+  // With no lease said (pg_vip 0.2's tag), this node's own lease counts.
+  Holder old = kWinner;
+  old.lease = milliseconds(0);
+  EXPECT_TRUE(rival_stands(tables, old, kT0, loser_at(kT0 + seconds(59))));
+  EXPECT_FALSE(rival_stands(tables, old, kT0, loser_at(kT0 + seconds(61))));
+}
+
+TEST(RivalStands, ARouteElsewhereOrUnreadLetsGo) {
+  EXPECT_FALSE(rival_stands({table("eni-0c", kLoser)}, kWinner, kT0, loser_at(kT0 + seconds(20))));
+  TargetView unread = table("eni-0a", kLoser);
+  unread.read_ok = false;
+  EXPECT_FALSE(rival_stands({unread}, kWinner, kT0, loser_at(kT0 + seconds(20))));
+  TargetView blackhole = table("eni-0a", kLoser);
+  blackhole.state = TargetState::Dangling;
+  EXPECT_FALSE(rival_stands({blackhole}, kWinner, kT0, loser_at(kT0 + seconds(20))));
+}
+
+TEST(RivalStands, ItsOwnTagIsJudgedByLapseAlone) {
+  // Where the holder's tag shows, an unchanged one lapses after one lease:
+  // the memory must not add a second.
+  EXPECT_FALSE(rival_stands({table("eni-0a", kWinner)}, kWinner, kT0, loser_at(kT0 + seconds(20))));
+}
+
+TEST(RivalStands, OnlyAHolderOfThisNodesTimeline) {
+  Holder newer = holder("eni-0a", 3, seconds(60), 1795000100);
+  EXPECT_FALSE(rival_stands({table("eni-0a", kLoser)}, newer, kT0, loser_at(kT0 + seconds(20))));
+  EXPECT_FALSE(rival_stands({table("eni-0a", kLoser)}, kWinner, SteadyTime{}, loser_at(kT0 + seconds(20))));
+}
