@@ -178,7 +178,8 @@ simulate-fleet: $(FLEET_BIN)
 
 # One small fleet through the outage and the zone's return, in the test
 # command, with changing buckets small enough that the outage is throttled:
-# fails if a promoted cluster starves, a route goes back to a stale
+# fails if a held primary leaves its tag unrenewed past its lease in the
+# steady state, a promoted cluster starves, a route goes back to a stale
 # primary, or nothing was throttled.
 simulate-fleet-check: $(FLEET_BIN)
 	$(FLEET_BIN) --clusters 20 --tables 3 --seed 3 --mutate 5/1 --expect-throttling

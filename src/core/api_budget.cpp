@@ -30,7 +30,7 @@ void RetryQuota::succeeded(int taken) noexcept {
 
 void SendRate::refill(Time now) noexcept {
   if (now <= filled_) return;
-  const double capacity = std::max(fill_, 1.0);
+  const double capacity = std::max(fill_, kBurst);
   tokens_ = std::min(capacity, tokens_ + seconds(now - filled_) * fill_);
   filled_ = now;
 }

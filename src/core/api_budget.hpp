@@ -68,6 +68,10 @@ class SendRate {
   static constexpr double kMinRate = 0.5;    // requests per second: never slower
   static constexpr double kSmoothing = 0.8;  // weight of the newest measured rate
   static constexpr double kMeasureSeconds = 0.5;
+  // Tokens a quiet node saves up, at the least: a check's requests (a read,
+  // the tag's renewal, old tags' deletion) go together, however slow the
+  // rate; with one token the renewal after each read would wait for ever.
+  static constexpr double kBurst = 3;
 
   // How long to wait before sending `n` requests at `now`; the tokens are
   // taken (going into debt when short, so the next requests wait longer;

@@ -88,7 +88,8 @@ struct Cluster {
   // The storm.
   bool failed_over = false;
   Millis promoted_at = -1, held_at = -1;
-  int stale_points = 0;  // routes pointed at an older timeline's node after the newest held
+  int stale_points = 0;   // routes pointed at an older timeline's node after the newest held
+  Millis tagged_at = -1;  // when a fence tag was last written on its tables (a claim's or a renewal's)
 };
 
 class FleetTime : public TimeSource {
@@ -193,6 +194,7 @@ class FleetCloud : public Cloud {
         if (node_.timeline < c.newest && c.held_at >= 0) ++c.stale_points;
       } else {
         for (const auto &id : fence.ids) c.state[id].tags[fence.key] = fence.value;
+        c.tagged_at = fibers_.now();
       }
     });
     Applied a;
@@ -392,6 +394,19 @@ class Fleet {
         ++census[std::string(n.role == Role::Primary ? "primary " : "standby ") + to_string(n.ctl->state())];
       for (const auto &[k, v] : census) std::printf("  %s: %d\n", k.c_str(), v);
     }
+    // The fence's lease: a primary that holds keeps its tag renewed (every
+    // third of the lease), or a rival of its timeline counts it gone.
+    const Millis lease = std::max<Millis>(6 * o_.check_interval, 60000);
+    int unrenewed = 0;
+    for (const auto &n : nodes_)
+      if (n.alive && n.role == Role::Primary && n.ctl->state() == State::Held &&
+          fibers_.now() - n.cluster->tagged_at > lease)
+        ++unrenewed;
+    if (unrenewed > 0)
+      std::fprintf(o_.table ? stderr : stdout,
+                   "  %d held primaries left their tag unrenewed for longer than the lease (%.0f s)\n", unrenewed,
+                   lease / 1000.0);
+    unrenewed_ = unrenewed;
     steady_read_ = read_rate;
     steady_change_ = change_rate;
   }
@@ -515,7 +530,7 @@ class Fleet {
     stale_ = stale;
   }
 
-  int failures() const { return starved_ + stale_ + (untested_ ? 1 : 0); }
+  int failures() const { return starved_ + stale_ + unrenewed_ + (untested_ ? 1 : 0); }
 
  private:
   // The changing buckets' drain: the promotions' ReplaceRoutes (and their
@@ -642,7 +657,7 @@ class Fleet {
   std::vector<Node> nodes_;
   std::vector<std::pair<Millis, Node *>> pending_promotions_;
   double steady_read_ = 0, steady_change_ = 0;
-  int starved_ = 0, stale_ = 0;
+  int starved_ = 0, stale_ = 0, unrenewed_ = 0;
   bool untested_ = false;
 };
 
@@ -703,7 +718,7 @@ int main(int argc, char **argv) {
   Fleet f(o);
   f.build();
   f.steady(120000, 300000);
-  if (o.steady_only) return 0;
+  if (o.steady_only) return f.failures() == 0 ? 0 : 1;
   f.storm(420000);
   return f.failures() == 0 ? 0 : 1;
 }
