@@ -486,6 +486,15 @@ milliseconds Controller::answer(const Observation &obs, const ClaimRequest &r) {
   return next;
 }
 
+// A standby streaming from its primary is not about to be promoted: it
+// reads every standby_check_interval. Not streaming (its primary may be
+// gone), it reads every check_interval, so that a promotion finds a read
+// young enough to act on (promotion_read_age); the worker wakes it at once
+// when streaming stops.
+milliseconds Controller::standby_interval(bool streaming) const {
+  return streaming ? std::max(config_.check_interval, config_.standby_check_interval) : config_.check_interval;
+}
+
 milliseconds Controller::step(const Observation &obs) {
   const milliseconds d = step_once(obs);
   // A regular check (the step asked for one check interval): later while
@@ -495,7 +504,7 @@ milliseconds Controller::step(const Observation &obs) {
   // that its tag is still renewed well within its lease (judgement.hpp);
   // back by halves as reads succeed. A promotion wakes the worker at once
   // whatever the wait.
-  if (d != config_.check_interval || throttled_reads_ == 0) return d;
+  if ((d != config_.check_interval && d != standby_interval(true)) || throttled_reads_ == 0) return d;
   const int k = state_ == State::Standby ? throttled_reads_ : std::min(throttled_reads_, 1);
   std::uniform_int_distribution<long long> pick(d.count() << (k - 1), d.count() << k);
   return milliseconds(pick(hooks_.time->random()));
@@ -566,7 +575,7 @@ milliseconds Controller::step_once(const Observation &obs) {
     for (const auto &t : targets_)
       if (!t.read_ok) unread.push_back(t.id + ": " + t.last_error);
     last_error_ = join(unread, "; ");
-    return config_.check_interval;
+    return standby_interval(obs.streaming);
   }
 
   if (!primary_seen_) {

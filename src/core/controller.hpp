@@ -78,6 +78,8 @@ struct ControllerConfig {
   std::string ca_file;
   std::string node_name;
   std::chrono::milliseconds check_interval{10000};
+  // A streaming standby's (never shorter than check_interval).
+  std::chrono::milliseconds standby_check_interval{60000};
   std::chrono::milliseconds request_timeout{2000};
   std::string notification_command;
   std::vector<std::string> notification_events;  // empty: all
@@ -122,6 +124,9 @@ struct Observation {
   PrimaryBy by = PrimaryBy::None;
   uint32_t timeline = 0;
   std::string system_identifier;
+  // A standby whose WAL receiver streams from its primary: that primary is
+  // alive, so no promotion is near, and the standby reads less often.
+  bool streaming = false;
   // When the worker noticed this node become primary: the claim's clock starts there.
   std::chrono::steady_clock::time_point primary_noticed{};
   // vip_claim() requests not yet answered, oldest first.
@@ -245,6 +250,7 @@ class Controller {
   // room and writes the tag again, updating `a`'s fence outcomes.
   void make_room(const std::vector<std::string> &fence_ids, const Identity &me, Cloud::Applied &a);
   const TargetView *outranking(const Identity &me) const { return pg_vip::outranking(targets_, ground(me)); }
+  std::chrono::milliseconds standby_interval(bool streaming) const;
   // Whether pointing table t here again may go on (false: conflict).
   bool may_repoint(TargetView &t, const Identity &me);
   Tenure tenure() const;

@@ -163,6 +163,12 @@ inline constexpr Setting kSettings[] = {
     bool_setting("pg_vip.dry_run", false, "Decide and report, but send no request that changes AWS."),
     int_setting("pg_vip.check_interval", 10000, 100, 3600 * 1000, Unit::Ms,
                 "How often a primary re-verifies its routes."),
+    // Two standbys per cluster are two thirds of a fleet's reads; one that
+    // streams from a live primary is not about to be promoted.
+    int_setting("pg_vip.standby_check_interval", 60000, 100, 3600 * 1000, Unit::Ms,
+                "How often a standby that streams from its primary reads the VIP's targets.",
+                "A standby whose WAL receiver is not streaming reads every check_interval, and at once when "
+                "streaming stops, so that a promotion acts on a fresh read; the longer of the two settings applies."),
     int_setting("pg_vip.request_timeout", 2000, 100, 60 * 1000, Unit::Ms, "The bound on one HTTP request to AWS."),
     text_setting("pg_vip.ca_file", Type::String, "", normalize_ca_file,
                  "an absolute path to a readable regular file; or empty",

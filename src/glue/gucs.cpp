@@ -39,6 +39,7 @@ char *node_name = nullptr;
 bool enabled = true;
 bool dry_run = false;
 int check_interval_ms = 10000;
+int standby_check_interval_ms = 60000;
 int request_timeout_ms = 2000;
 char *ca_file = nullptr;
 char *fence_key_file = nullptr;
@@ -136,6 +137,7 @@ constexpr Binding kBindings[] = {
     {"pg_vip.enabled", &enabled},
     {"pg_vip.dry_run", &dry_run},
     {"pg_vip.check_interval", &check_interval_ms},
+    {"pg_vip.standby_check_interval", &standby_check_interval_ms},
     {"pg_vip.request_timeout", &request_timeout_ms},
     {"pg_vip.ca_file", &ca_file},
     {"pg_vip.fence_key_file", &fence_key_file},
@@ -337,6 +339,7 @@ ControllerConfig controller_config() {
   cc.fence_key_file = text(fence_key_file);
   cc.node_name = effective_node_name();
   cc.check_interval = std::chrono::milliseconds(check_interval_ms);
+  cc.standby_check_interval = std::chrono::milliseconds(standby_check_interval_ms);
   cc.request_timeout = std::chrono::milliseconds(request_timeout_ms);
   cc.notification_command = text(event_notification_command);
   cc.notification_events = settings::parse_event_list(text(event_notifications));

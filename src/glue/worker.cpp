@@ -16,7 +16,9 @@
 #include "wait_policy.hpp"
 
 extern "C" {
+#include "replication/walreceiver.h"
 #include "storage/pmsignal.h"
+#include "storage/spin.h"
 PGDLLEXPORT void pg_vip_worker_main(Datum arg);
 }
 
@@ -38,6 +40,7 @@ struct Worker {
   PromotionWatch watch;
   TimeLineID timeline = 0;      // as last published; 0: not yet
   bool became_primary = false;  // this turn of the loop saw the end of recovery
+  bool streaming = false;       // a standby whose WAL receiver streams from its primary
   steady_clock::time_point primary_noticed{};
   steady_clock::time_point next_step{};
   steady_clock::time_point failed_until{};
@@ -145,6 +148,18 @@ void reload_if_asked() {
   ask_preflight();
 }
 
+// Whether this standby's WAL receiver streams from its primary. Read under
+// the WAL receiver's spinlock; WalRcvStreaming() would also mark a receiver
+// slow to start as stopped, which is the startup process's business.
+bool wal_receiver_streaming() {
+  WalRcvData *walrcv = WalRcv;
+  if (walrcv == nullptr) return false;
+  SpinLockAcquire(&walrcv->mutex);
+  WalRcvState state = walrcv->walRcvState;
+  SpinLockRelease(&walrcv->mutex);
+  return state == WALRCV_STREAMING;
+}
+
 TimeLineID current_timeline(bool in_recovery) {
   if (!in_recovery) return GetWALInsertionTimeLine();
   TimeLineID tli = 0;
@@ -156,6 +171,11 @@ TimeLineID current_timeline(bool in_recovery) {
 // standby takes no exclusive lock.
 void observe_role() {
   bool in_recovery = RecoveryInProgress();
+  // Streaming stopped: its primary may be gone and a promotion near, so the
+  // standby reads now, and then every check_interval (Controller::step).
+  bool streaming = in_recovery && wal_receiver_streaming();
+  if (w.streaming && !streaming) w.next_step = steady_clock::now();
+  w.streaming = streaming;
   RoleTracker::Change change = w.tracker.observe(in_recovery);
   TimeLineID tli = current_timeline(in_recovery);
   w.became_primary = change.became_primary;
@@ -195,6 +215,7 @@ void step_controller() {
           obs.role = w.tracker.role();
           obs.by = w.tracker.primary_by();
           obs.timeline = w.timeline;
+          obs.streaming = w.streaming;
           obs.system_identifier = w.system_identifier;
           obs.primary_noticed = w.primary_noticed;
           for (int i = 0; i < n_pending; ++i)

@@ -45,8 +45,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr Millis kCheckInterval = 10000;  // pg_vip.check_interval's default
-constexpr Millis kRequestTimeout = 2000;  // pg_vip.request_timeout's default
+constexpr Millis kCheckInterval = 10000;         // pg_vip.check_interval's default
+constexpr Millis kStandbyCheckInterval = 60000;  // pg_vip.standby_check_interval's
+constexpr Millis kRequestTimeout = 2000;         // pg_vip.request_timeout's default
 constexpr const char *kVip = "10.200.0.10/32";
 
 enum class Policy { Budget, Naive };
@@ -61,6 +62,7 @@ struct Options {
   bool table = false;         // one Markdown row per phase
   bool quiet_steady = false;  // --storm-only: the steady state runs, unprinted
   Millis check_interval = kCheckInterval;
+  Millis standby_check_interval = kStandbyCheckInterval;
   bool expect_throttling = false;  // fail when the outage throttled nothing (a check that tests nothing)
   bool census = false;             // after the steady state: the nodes per role and state
 };
@@ -431,6 +433,9 @@ class Fleet {
           ++promoted;
         }
     }
+    // Their WAL receivers stop streaming: the workers wake and read at once.
+    for (auto &n : nodes_)
+      if (n.alive && n.role == Role::Standby && !streams(n)) fibers_.wake(n.fiber, at);
     std::sort(pending_promotions_.begin(), pending_promotions_.end(),
               [](const auto &a, const auto &b) { return a.first < b.first; });
     for (const auto &[when, s] : pending_promotions_) {
@@ -560,8 +565,17 @@ class Fleet {
     c.region = "sim-1";
     c.node_name = n.name;
     c.check_interval = milliseconds(o_.check_interval);
+    c.standby_check_interval = milliseconds(o_.standby_check_interval);
     c.request_timeout = milliseconds(kRequestTimeout);
     return c;
+  }
+
+  // A standby streams from its cluster's live primary of its own timeline.
+  static bool streams(const Node &n) {
+    if (!n.alive || n.role != Role::Standby) return false;
+    for (const Node *m : n.cluster->nodes)
+      if (m->alive && m->role == Role::Primary && m->timeline == n.timeline) return true;
+    return false;
   }
 
   void start(Node &n, Millis at, bool preflight = true) {
@@ -614,6 +628,7 @@ class Fleet {
       obs.by = n.role == Role::Primary ? n.by : PrimaryBy::None;
       obs.timeline = n.timeline;
       obs.system_identifier = n.cluster->sysid;
+      obs.streaming = streams(n);
       if (n.noticed >= 0) obs.primary_noticed = n.time->steady() - milliseconds(fibers_.now() - n.noticed);
       milliseconds delay = n.ctl->step(obs);
       (void) n.ctl->take_answers();
@@ -701,13 +716,15 @@ int main(int argc, char **argv) {
     else if (a == "--table") o.table = true;
     else if (a == "--storm-only") o.quiet_steady = true;
     else if (a == "--check-interval") o.check_interval = std::atoll(value());
+    else if (a == "--standby-check-interval") o.standby_check_interval = std::atoll(value());
     else if (a == "--expect-throttling") o.expect_throttling = true;
     else if (a == "--census") o.census = true;
     else {
       std::fprintf(stderr,
                    "usage: pg_vip_fleet [--clusters K] [--tables N] [--policy budget|naive] [--seed S]\n"
                    "                    [--describe SIZE/REFILL] [--mutate SIZE/REFILL] [--steady-only|--storm-only]\n"
-                   "                    [--check-interval MS] [--table] [--expect-throttling] [--census]\n");
+                   "                    [--check-interval MS] [--standby-check-interval MS] [--table]\n"
+                   "                    [--expect-throttling] [--census]\n");
       return 2;
     }
   }

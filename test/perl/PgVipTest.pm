@@ -172,8 +172,12 @@ sub start_pair {
 	  AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_EC2 AWS_EC2_METADATA_DISABLED);
 	$ENV{AWS_SHARED_CREDENTIALS_FILE} = '/dev/null';
 	$ENV{AWS_CONFIG_FILE} = '/dev/null';
+	# Standbys read as often as the primary, streaming or not (as before
+	# pg_vip.standby_check_interval): the tests that use this pair stage what
+	# a standby has read. 050_standby_cadence tests the setting itself.
 	my $common = "pg_vip.route_tables = 'rtb-0a000001, rtb-0a000002, rtb-0a000003'\n"
-	  . "pg_vip.check_interval = '1s'\npg_vip.request_timeout = '1s'\n" . ($o{extra} // '');
+	  . "pg_vip.check_interval = '1s'\npg_vip.standby_check_interval = '1s'\npg_vip.request_timeout = '1s'\n"
+	  . ($o{extra} // '');
 	return streaming_pair(
 		primary_name => $o{primary_name} // 'node_a',
 		standby_name => $o{standby_name} // 'node_b',

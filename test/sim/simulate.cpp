@@ -237,9 +237,12 @@ struct Node {
   bool shutting_down = false;       // the next step is cancelled part way: a shutdown
   uint64_t requests_before = 0;     // EC2's count of this node's requests before the running step (M1)
   Millis check_interval = 2000;
-  Millis skew = 0;              // this node's wall clock is off by this much (NTP drift, a bad clock, a step)
-  Millis waiting_since = -1;    // since when it waits for vip_claim() (started as primary, routes elsewhere)
-  uint32_t max_primary_tl = 0;  // the newest timeline it was primary on
+  bool streaming = false;                 // as the worker last saw its WAL receiver (Run::streams)
+  Millis standby_check_interval = 60000;  // pg_vip.standby_check_interval (its default)
+  bool archive_only = false;              // a standby replaying from the WAL archive: no WAL receiver
+  Millis skew = 0;                        // this node's wall clock is off by this much (NTP drift, a bad clock, a step)
+  Millis waiting_since = -1;              // since when it waits for vip_claim() (started as primary, routes elsewhere)
+  uint32_t max_primary_tl = 0;            // the newest timeline it was primary on
   bool alive() const { return pg != Pg::Down; }
 };
 
@@ -297,6 +300,7 @@ struct Run {
   }
   ControllerConfig config_of(const Node &n) const;
   void step(Node &n);
+  bool streams(const Node &n) const;
   void environment();
   void heal();
   void advance(Millis t);
@@ -510,6 +514,7 @@ ControllerConfig Run::config_of(const Node &n) const {
   c.region = "sim-1";
   c.node_name = n.name;
   c.check_interval = std::chrono::milliseconds(n.check_interval);
+  c.standby_check_interval = std::chrono::milliseconds(n.standby_check_interval);
   c.request_timeout = std::chrono::milliseconds(SimCloud::kTimeout);
   // MACed tags (pg_vip.fence_key_file) in half the seeds: each cluster has
   // its key; an outsider has none.
@@ -928,6 +933,7 @@ void Run::step(Node &n) {
   obs.by = n.pg == Node::Pg::Primary ? n.by : PrimaryBy::None;
   obs.timeline = n.timeline;
   obs.system_identifier = n.sysid;
+  obs.streaming = streams(n);
   if (n.primary_noticed >= 0)
     obs.primary_noticed = n.time->steady() - std::chrono::milliseconds(now_ - n.primary_noticed);
   // Pending vip_claim() requests, as the glue hands them over.
@@ -1466,7 +1472,23 @@ void Run::advance(Millis t) {
 
 // One thing happens: a rogue's move, an event (the world's or the
 // script's), or a node's step.
+// A standby streams from its cluster's live primary of its own timeline
+// (one that did not follow a newer timeline, or whose primary is down, does
+// not).
+bool Run::streams(const Node &n) const {
+  if (n.pg != Node::Pg::Standby || n.archive_only) return false;
+  for (const auto &m : nodes_)
+    if (m.cluster == n.cluster && m.pg == Node::Pg::Primary && m.timeline == n.timeline) return true;
+  return false;
+}
+
 void Run::one(Millis event_at, const std::function<void()> &on_event) {
+  // The worker wakes a standby whose WAL receiver stopped streaming at once.
+  for (auto &n : nodes_) {
+    bool s = streams(n);
+    if (n.streaming && !s && n.alive() && n.ctl) n.next_wake = std::min(n.next_wake, now_);
+    n.streaming = s;
+  }
   Node *next = nullptr;
   for (auto &n : nodes_)
     if (n.alive() && n.ctl && (!next || n.next_wake < next->next_wake)) next = &n;
@@ -2117,6 +2139,10 @@ void build_rival_after_repair(Run &r) {
   r.make_tables(1);
   Node &i = r.player("incumbent", 1000, Node::Pg::Standby);
   Node &l = r.player("late", 10000, Node::Pg::Standby);
+  // The late node replays from the archive (no WAL receiver): it reads
+  // every check_interval, and the old primary's crash does not wake it, so
+  // its promotion acts on a read from before the incumbent's claim.
+  l.archive_only = true;
   Node &o = r.first_primary("old", 10000);
   r.end_at_ = 5 * 60000;
   r.failover(62000, o, i, 2);
@@ -2801,6 +2827,9 @@ void build_dns_double_promotion(Run &r) {
   r.make_tables(0, 0, 1);
   Node &a = r.player("first", 5000, Node::Pg::Standby);
   Node &b = r.player("second", 5000, Node::Pg::Standby);
+  // Both replay from the archive (no WAL receiver): they read every
+  // check_interval and claim on those reads, in one round trip each.
+  a.archive_only = b.archive_only = true;
   Node &o = r.first_primary("old", 5000);
   r.end_at_ = 5 * 60000;
   constexpr Millis kFailover = 30000;

@@ -206,6 +206,8 @@ struct Rig {
   std::unique_ptr<Controller> ctl;
   std::map<std::string, FakeTable> initial;
   milliseconds check_interval{10000};
+  milliseconds standby_check_interval{60000};
+  bool streaming = false;  // a standby's WAL receiver streams
   std::string fence_key;
   std::string name;
   std::string my_eni = "eni-0b";  // this node's interface
@@ -234,6 +236,7 @@ struct Rig {
     c.node_name = name;
     c.region = "us-east-1";
     c.check_interval = check_interval;
+    c.standby_check_interval = standby_check_interval;
     c.fence_key = Secret(std::string_view(fence_key));
     ctl->configure(c);
   }
@@ -243,6 +246,7 @@ struct Rig {
     o.by = role == Role::Primary ? by : PrimaryBy::None;
     o.timeline = tl;
     o.system_identifier = kSys;
+    o.streaming = role == Role::Standby && streaming;
     o.requests = std::move(req);
     auto d = ctl->step(o);
     time.now += d;

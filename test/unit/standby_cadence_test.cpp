@@ -1,0 +1,69 @@
+// A standby's reads (Controller::standby_interval): every
+// pg_vip.standby_check_interval while its WAL receiver streams from a live
+// primary, every check_interval while it does not (a promotion may be near),
+// and a promotion that finds its standby read too old reads before it
+// points anything (judgement.hpp, fresh_enough).
+#include "controller_rig.hpp"
+
+namespace pg_vip::test {
+namespace {
+
+int first(const FakeCloud &c, const std::string &prefix) {
+  for (std::size_t i = 0; i < c.log.size(); ++i)
+    if (c.log[i].rfind(prefix, 0) == 0) return static_cast<int>(i);
+  return -1;
+}
+
+TEST(StandbyCadence, AStreamingStandbyReadsEveryStandbyCheckInterval) {
+  Rig r(two_tables_at_a());
+  r.streaming = true;
+  EXPECT_EQ(r.step(Role::Standby, 1), seconds(60));
+  EXPECT_EQ(r.step(Role::Standby, 1), seconds(60));
+  // Streaming stopped: its primary may be gone.
+  r.streaming = false;
+  EXPECT_EQ(r.step(Role::Standby, 1), seconds(10));
+}
+
+TEST(StandbyCadence, TheLongerOfTheTwoSettingsApplies) {
+  Rig r(two_tables_at_a());
+  r.check_interval = seconds(120);
+  r.configure();
+  r.streaming = true;
+  EXPECT_EQ(r.step(Role::Standby, 1), seconds(120));
+  r.check_interval = seconds(10);
+  r.standby_check_interval = seconds(10);
+  r.configure();
+  EXPECT_EQ(r.step(Role::Standby, 1), seconds(10)) << "set equal, a streaming standby reads as before";
+}
+
+TEST(StandbyCadence, APromotionOnAnOldStreamingReadReadsFirst) {
+  Rig r(two_tables_at_a());
+  r.streaming = true;
+  r.step(Role::Standby, 1);  // read, then 60 s pass
+  r.cloud->log.clear();
+  r.step(Role::Primary, 2);
+  int read = first(*r.cloud, "read"), apply = first(*r.cloud, "apply");
+  ASSERT_GE(apply, 0) << join(r.cloud->log, " | ");
+  ASSERT_GE(read, 0) << join(r.cloud->log, " | ");
+  EXPECT_LT(read, apply) << "a 60 s old read is no promotion's to act on: " << join(r.cloud->log, " | ");
+  EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
+}
+
+TEST(StandbyCadence, APromotionOnAFreshReadStaysOneRoundTrip) {
+  Rig r(two_tables_at_a());
+  r.streaming = true;
+  r.step(Role::Standby, 1);
+  r.streaming = false;  // the primary went away: the worker steps at once
+  r.time.now -= seconds(60);
+  r.step(Role::Standby, 1);  // reads now, next in 10 s
+  r.time.now -= seconds(10) - seconds(2);
+  r.cloud->log.clear();
+  r.step(Role::Primary, 2);  // promoted 2 s after that read
+  int read = first(*r.cloud, "read"), apply = first(*r.cloud, "apply");
+  ASSERT_GE(apply, 0) << join(r.cloud->log, " | ");
+  EXPECT_TRUE(read < 0 || read > apply) << "the claim's first request is its change: " << join(r.cloud->log, " | ");
+  EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
+}
+
+}  // namespace
+}  // namespace pg_vip::test
