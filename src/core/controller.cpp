@@ -64,6 +64,10 @@ Controller::Controller(Hooks hooks, Resume resume)
   // still the promotion's claim: it may take the route from the old primary.
   if (state_ == State::Primary) state_ = State::Claiming;
   if (resume.by == PrimaryBy::Promotion) cause_ = episode_ = Cause::Promotion;
+  if (state_ == State::Fenced && resume.rival) {
+    fence_holder_ = std::move(resume.rival);
+    fence_holder_read_ = resume.rival_read;
+  }
 }
 
 Controller::~Controller() = default;
@@ -467,8 +471,13 @@ milliseconds Controller::check_conflict(const Observation &obs) {
     return config_.check_interval;
   }
   // The tables it still holds keep their tags renewed: lapsed, a fenced
-  // rival of this timeline would take them, and the two take turns.
+  // rival of this timeline would take them, and the two take turns. A
+  // table whose route is still its own under another tag (a rival's write
+  // applied late) gets its tag back: a tag, not a route, so no war, and the
+  // fenced rival keeps reading who holds it (rival_stands lasts a lease; a
+  // conflict, the longer flap window).
   renew(me);
+  retag(me);
   if (now() - conflict_since_ < flap_window(config_.check_interval)) return config_.check_interval;
   for (auto &t : targets_) t.repaired_at = {};
   become(State::Held);  // the next check repairs once more, if the move is still there

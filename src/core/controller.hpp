@@ -157,7 +157,11 @@ struct Resume {
   Clock::time_point conflict_wall{};
   Clock::time_point term_since{};
   uint32_t newest_seen = 0;  // the newest timeline seen holding the VIP
-  Metrics metrics;           // counted on from where the previous worker left them
+  // The holder of its own timeline that fenced it, and when its tag was
+  // last read (rival_stands): a restart must not forget it.
+  std::optional<Holder> rival;
+  SteadyTime rival_read{};
+  Metrics metrics;  // counted on from where the previous worker left them
 };
 
 // What a previous worker published is what the next one resumes from.
@@ -236,6 +240,7 @@ class Controller {
   std::chrono::milliseconds conflict(const TargetView &t);
   std::chrono::milliseconds stay_fenced(const Identity &me);
   void renew(const Identity &me);
+  void retag(const Identity &me);
   Cloud::FenceWrite fence_write(const Identity &me, std::vector<std::string> ids) const;
   void forget_tags(const Identity &me, bool all_but_mine = false);
   // Deletes the fence tags of targets `which` that fence_tag_keys_to_forget

@@ -404,6 +404,20 @@ void Controller::renew(const Identity &me) {
         a.fence.error->describe_for(a.fence.action) + ".");
 }
 
+// Writes this node's tag on the tables whose route points here under a tag
+// that does not name it (and does not outrank it): what a node in conflict
+// may still do.
+void Controller::retag(const Identity &me) {
+  std::vector<std::string> ids;
+  for (const auto &t : targets_)
+    if (verdict(t, me) == Verdict::NeedsFence) ids.push_back(t.id);
+  if (ids.empty()) return;
+  Cloud::Applied a = cloud_->apply({}, eni_, fence_write(me, ids), kCheckAttempts);
+  if (a.fence.error)
+    log(true, "pg_vip: could not put this node's fence tag back; retrying at the next check",
+        a.fence.error->describe_for(a.fence.action) + ".");
+}
+
 Cloud::FenceWrite Controller::fence_write(const Identity &me, std::vector<std::string> ids) const {
   return {std::move(ids), fence_tag_key(config_.vip, me.timeline),
           fence_tag_value(me, hooks_.time->wall(), tenure(), config_.fence_key.reveal())};

@@ -23,6 +23,17 @@ Resume resume_from(const Status &published) {
   r.conflict_wall = from_unix_micros(published.conflict_since);
   r.term_since = from_unix_micros(published.term_since);
   r.newest_seen = published.newest_seen;
+  if (published.rival_interface[0] && published.rival_read_steady) {
+    Holder h;
+    h.interface_id = published.rival_interface;
+    h.system_identifier = published.rival_system_identifier;
+    h.since = published.rival_since;
+    h.timeline = published.rival_timeline;
+    h.lease = std::chrono::milliseconds(published.rival_lease_ms);
+    h.node_name = published.holder;
+    r.rival = h;
+    r.rival_read = from_steady_nanos(published.rival_read_steady);
+  }
   r.metrics = published.metrics;
   for (int i = 0; i < published.n_targets; ++i)
     if (published.tables[i].repaired_at_steady)
@@ -61,6 +72,13 @@ void Controller::write_status(Status &out) const noexcept {
   out.newest_seen = newest_seen_;
   copy_text(out.holder, fence_holder_ ? safe_node_name(fence_holder_->node_name) : std::string());
   out.holder_timeline = fence_holder_ ? fence_holder_->timeline : 0;
+  const bool rival = fence_holder_ && fence_holder_read_ != SteadyTime{} && fence_holder_->timeline == timeline_;
+  copy_text(out.rival_interface, rival ? fence_holder_->interface_id : std::string());
+  copy_text(out.rival_system_identifier, rival ? fence_holder_->system_identifier : std::string());
+  out.rival_since = rival ? fence_holder_->since : -1;
+  out.rival_timeline = rival ? fence_holder_->timeline : 0;
+  out.rival_lease_ms = rival ? fence_holder_->lease.count() : 0;
+  out.rival_read_steady = rival ? steady_nanos(fence_holder_read_) : 0;
   // Since 0.3.0 a tag that is not this cluster's never fences (it is
   // reported per table instead): kept for monitoring written against 0.2.
   out.holder_foreign = false;

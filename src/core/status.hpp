@@ -66,6 +66,16 @@ struct Status {
   // misconfiguration, not a stale primary, so pg_vip.fence_action leaves
   // this node's clients alone.
   bool holder_foreign = false;
+  // The holder of this node's own timeline that fenced it, for a restarted
+  // worker's rival_stands (judgement.hpp): its interface, the lease its tag
+  // announced, and when that tag was last read outranking this node (on
+  // the monotonic clock). Empty interface: none.
+  char rival_interface[32] = {};
+  char rival_system_identifier[32] = {};
+  int64_t rival_since = -1;  // its tag's since= (Unix seconds)
+  uint32_t rival_timeline = 0;
+  int64_t rival_lease_ms = 0;
+  int64_t rival_read_steady = 0;
   int8_t source_dest_check = -1;  // -1 unknown, 0 off, 1 on (traffic to the VIP dropped)
   uint64_t claim_done = 0;        // the last vip_claim() call answered
   bool notifications_running = false;

@@ -7,6 +7,7 @@
 // back again and again). A holder gone for a lease is let go.
 #include <gtest/gtest.h>
 
+#include "core/controller.hpp"
 #include "core/judgement.hpp"
 
 using namespace pg_vip;
@@ -90,4 +91,30 @@ TEST(RivalStands, OnlyAHolderOfThisNodesTimeline) {
   Holder newer = holder("eni-0a", 3, seconds(60), 1795000100);
   EXPECT_FALSE(rival_stands({table("eni-0a", kLoser)}, newer, kT0, loser_at(kT0 + seconds(20))));
   EXPECT_FALSE(rival_stands({table("eni-0a", kLoser)}, kWinner, SteadyTime{}, loser_at(kT0 + seconds(20))));
+}
+
+// What a worker restart keeps: the holder and when its tag was last read,
+// from shared memory (late-tag-worker-restart in the simulation).
+TEST(RivalStands, AWorkerRestartKeepsTheMemory) {
+  Status s;
+  s.state = State::Fenced;
+  copy_text(s.holder, "winner");
+  copy_text(s.rival_interface, "eni-0a");
+  copy_text(s.rival_system_identifier, "7311000000000000001");
+  s.rival_since = 1795000060;
+  s.rival_timeline = 2;
+  s.rival_lease_ms = 360000;
+  s.rival_read_steady = steady_nanos(kT0);
+  Resume r = resume_from(s);
+  ASSERT_TRUE(r.rival.has_value());
+  EXPECT_EQ(r.rival->interface_id, "eni-0a");
+  EXPECT_EQ(r.rival->system_identifier, "7311000000000000001");
+  EXPECT_EQ(r.rival->since, 1795000060);
+  EXPECT_EQ(r.rival->timeline, 2u);
+  EXPECT_EQ(r.rival->lease, seconds(360));
+  EXPECT_EQ(r.rival_read, kT0);
+  EXPECT_TRUE(rival_stands({table("eni-0a", kLoser)}, *r.rival, r.rival_read, loser_at(kT0 + seconds(200))));
+  // None remembered: nothing resumed.
+  Status none;
+  EXPECT_FALSE(resume_from(none).rival.has_value());
 }
