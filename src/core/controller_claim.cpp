@@ -390,31 +390,28 @@ milliseconds Controller::not_held(const Observation &obs) {
 // CreateTags for every table), so that the other primary of a double
 // promotion can tell a holder that is still there from one that is gone.
 void Controller::renew(const Identity &me) {
-  Ground g = ground(me);
-  if (!renewal_due(targets_, g)) return;
+  if (!renewal_due(targets_, ground(me))) return;
   // Only what this step read as held (route and tag): a renewal claims
   // nothing, and never acts on an old read.
-  std::vector<std::string> ids;
-  for (const auto &t : targets_)
-    if (verdict(t, me) == Verdict::Held) ids.push_back(t.id);
-  if (ids.empty()) return;
-  Cloud::Applied a = cloud_->apply({}, eni_, fence_write(me, ids), kCheckAttempts);
-  if (a.fence.error)
-    log(true, "pg_vip: could not renew the fence tag; retrying at the next check",
-        a.fence.error->describe_for(a.fence.action) + ".");
+  tag_where(me, Verdict::Held, "renew the fence tag");
 }
 
 // Writes this node's tag on the tables whose route points here under a tag
 // that does not name it (and does not outrank it): what a node in conflict
 // may still do.
-void Controller::retag(const Identity &me) {
+void Controller::retag(const Identity &me) { tag_where(me, Verdict::NeedsFence, "put this node's fence tag back"); }
+
+// This node's tag on every table this step read with verdict `v`, in one
+// CreateTags, as a check (it gives way to claims); a failure is logged and
+// left to the next check.
+void Controller::tag_where(const Identity &me, Verdict v, const char *what) {
   std::vector<std::string> ids;
   for (const auto &t : targets_)
-    if (verdict(t, me) == Verdict::NeedsFence) ids.push_back(t.id);
+    if (verdict(t, me) == v) ids.push_back(t.id);
   if (ids.empty()) return;
   Cloud::Applied a = cloud_->apply({}, eni_, fence_write(me, ids), kCheckAttempts);
   if (a.fence.error)
-    log(true, "pg_vip: could not put this node's fence tag back; retrying at the next check",
+    log(true, std::string("pg_vip: could not ") + what + "; retrying at the next check",
         a.fence.error->describe_for(a.fence.action) + ".");
 }
 
