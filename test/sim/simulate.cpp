@@ -2035,12 +2035,14 @@ struct LateTagRun {
   Millis landed = -1;
   Millis held_again = -1;  // when the loser first held after `landed`
 };
-std::shared_ptr<LateTagRun> late_tag_setup(Run &r, Node &a, Node &b, Node &o, const std::string &table = "rtb-1") {
-  constexpr Millis kFailover = 60000;
+// `sent_from`: the loser's first CreateTags sent from then on is the one
+// applied 15 s late.
+std::shared_ptr<LateTagRun> late_tag_setup(Run &r, Node &a, Node &b, Node &o, Millis sent_from = 110000,
+                                           const std::string &table = "rtb-1") {
   auto st = std::make_shared<LateTagRun>();
-  r.ec2_->script_fate = [st, id = b.id](int node, const std::string &action, int,
-                                        Millis at) -> std::optional<Ec2::Fate> {
-    if (node != id || action != "CreateTags" || at < kFailover + 50000 || st->lost) return std::nullopt;
+  r.ec2_->script_fate = [st, id = b.id, sent_from](int node, const std::string &action, int,
+                                                   Millis at) -> std::optional<Ec2::Fate> {
+    if (node != id || action != "CreateTags" || at < sent_from || st->lost) return std::nullopt;
     st->lost = true;
     Ec2::Fate f;
     f.latency = SimCloud::kTimeout;
@@ -2058,7 +2060,7 @@ std::shared_ptr<LateTagRun> late_tag_setup(Run &r, Node &a, Node &b, Node &o, co
     }
     if (st->landed >= 0 && st->held_again < 0 && holds(r, b)) st->held_again = r.now_;
   };
-  r.failover(kFailover, o, a, 2, &b);
+  r.failover(60000, o, a, 2, &b);
   return st;
 }
 
@@ -2117,6 +2119,26 @@ void build_late_tag_worker_restart(Run &r) {
   r.expectation_ = [&r, st, &a, &b] {
     if (st->fenced_at < 0) return std::string("the loser was never fenced; ");
     if (st->landed < 0 || st->landed > 140000) return std::string("the late tag did not land before the restart; ");
+    return loser_pointed(r, b, st->fenced_at) + ends_holding(r, a, "the winner") + ends_fenced(b, "the loser");
+  };
+}
+
+// The winner checks every 120 s (its lease: 720 s), the loser every 10 s:
+// the winner takes the route back at 180 s, the loser's renewal sent at
+// 170 s or later lands under it 15 s late, and the winner repairs its tag
+// only at its next check (300 s), more than the loser's own lease (60 s)
+// after the loser last read the winner's tag. The fence must stand for the
+// winner's lease, not the loser's (mutation rival-lease-own).
+void build_late_tag_slow_winner(Run &r) {
+  r.make_tables(1);
+  Node &a = r.player("winner", 120000, Node::Pg::Standby);
+  Node &b = r.player("loser", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 60000 + 10 * 60000;
+  auto st = late_tag_setup(r, a, b, o, 170000);
+  r.expectation_ = [&r, st, &a, &b] {
+    if (st->fenced_at < 0) return std::string("the loser was never fenced; ");
+    if (st->landed < 0) return std::string("the loser's late tag never stood under the winner's route; ");
     return loser_pointed(r, b, st->fenced_at) + ends_holding(r, a, "the winner") + ends_fenced(b, "the loser");
   };
 }
@@ -3119,6 +3141,11 @@ const std::vector<Scenario> &scenarios() {
        "tag stands under it",
        "the loser holds within the winner's lease (360 s) of its last read of the winner's tag, plus 3 checks",
        build_late_tag_winner_blackhole},
+      {"late-tag-slow-winner",
+       "late-tag-after-fence with a winner checking every 120 s: the loser's tag stands under its route for about "
+       "2 min, longer than the loser's own lease",
+       "the fenced loser points nothing at itself; the winner holds, the loser ends fenced",
+       build_late_tag_slow_winner},
       {"eip-lag-rogue",
        "a script re-associates the Elastic IP every second from before a failover on, for 6 min; "
        "DescribeAddresses lags 2 s; the new primary cannot read its route table meanwhile",
