@@ -2030,16 +2030,25 @@ std::string ends_fenced(const Node &n, const std::string &who) {
 // it is still there. `landed`: when the loser's tag first stood under the
 // winner's route.
 struct LateTagRun {
+  Node *winner = nullptr, *loser = nullptr;
   bool lost = false;
   Millis fenced_at = -1;
   Millis landed = -1;
   Millis held_again = -1;  // when the loser first held after `landed`
 };
-// `sent_from`: the loser's first CreateTags sent from then on is the one
-// applied 15 s late.
-std::shared_ptr<LateTagRun> late_tag_setup(Run &r, Node &a, Node &b, Node &o, Millis sent_from = 110000,
-                                           const std::string &table = "rtb-1") {
+// `tables` route tables; the run ends at `end_at`; `sent_from`: the loser's
+// first CreateTags sent from then on is the one applied 15 s late.
+std::shared_ptr<LateTagRun> late_tag_setup(Run &r, int tables, Millis winner_ci, Millis end_at,
+                                           Millis sent_from = 110000) {
+  r.make_tables(tables);
+  Node &a = r.player("winner", winner_ci, Node::Pg::Standby);
+  Node &b = r.player("loser", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = end_at;
+  const std::string table = "rtb-1";
   auto st = std::make_shared<LateTagRun>();
+  st->winner = &a;
+  st->loser = &b;
   r.ec2_->script_fate = [st, id = b.id, sent_from](int node, const std::string &action, int,
                                                    Millis at) -> std::optional<Ec2::Fate> {
     if (node != id || action != "CreateTags" || at < sent_from || st->lost) return std::nullopt;
@@ -2064,13 +2073,22 @@ std::shared_ptr<LateTagRun> late_tag_setup(Run &r, Node &a, Node &b, Node &o, Mi
   return st;
 }
 
-// The loser pointed a route at itself after it was fenced: "" when not.
-std::string loser_pointed(const Run &r, const Node &b, Millis fenced_at) {
+// The loser pointed a route (of `table`, or any) at itself after it was
+// fenced: "" when not.
+std::string loser_pointed(const Run &r, const Node &b, Millis fenced_at, const std::string &table = "") {
   for (const auto &s : r.ec2_->sent)
-    if (s.node == b.id && s.action == "Point" && s.sent_at > fenced_at)
+    if (s.node == b.id && s.action == "Point" && s.sent_at > fenced_at && (table.empty() || s.table == table))
       return "the loser pointed " + s.table + " at itself " + fmt("%.1f", (s.sent_at - fenced_at) / 1000.0) +
              " s after it was fenced; ";
   return std::string();
+}
+
+// What late-tag-after-fence and its variants expect: the fenced loser points
+// nothing at itself; the winner holds, the loser ends fenced.
+std::string fence_kept(const Run &r, const LateTagRun &st) {
+  if (st.fenced_at < 0) return "the loser was never fenced; ";
+  return loser_pointed(r, *st.loser, st.fenced_at) + ends_holding(r, *st.winner, "the winner") +
+         ends_fenced(*st.loser, "the loser");
 }
 
 // Two standbys promoted to timeline 2 at once; the winner checks every
@@ -2082,16 +2100,8 @@ std::string loser_pointed(const Run &r, const Node &b, Millis fenced_at) {
 // of --world wide --kinds any: a renewal sent on a stale read, then the
 // loser took the route back, again and again).
 void build_late_tag_after_fence(Run &r) {
-  r.make_tables(1);
-  Node &a = r.player("winner", 60000, Node::Pg::Standby);
-  Node &b = r.player("loser", 10000, Node::Pg::Standby);
-  Node &o = r.first_primary("old", 10000);
-  r.end_at_ = 60000 + 8 * 60000;
-  auto st = late_tag_setup(r, a, b, o);
-  r.expectation_ = [&r, st, &a, &b] {
-    if (st->fenced_at < 0) return std::string("the loser was never fenced; ");
-    return loser_pointed(r, b, st->fenced_at) + ends_holding(r, a, "the winner") + ends_fenced(b, "the loser");
-  };
+  auto st = late_tag_setup(r, 1, 60000, 60000 + 8 * 60000);
+  r.expectation_ = [&r, st] { return fence_kept(r, *st); };
 }
 
 // Open finding: the memory of the fencing holder (fence_holder_,
@@ -2104,22 +2114,18 @@ void build_late_tag_after_fence(Run &r) {
 // for a worker restart). The fence by a newer timeline survives a restart
 // (newest_seen is in shared memory); this one does not.
 void build_late_tag_worker_restart(Run &r) {
-  r.make_tables(1);
-  Node &a = r.player("winner", 60000, Node::Pg::Standby);
-  Node &b = r.player("loser", 10000, Node::Pg::Standby);
-  Node &o = r.first_primary("old", 10000);
-  r.end_at_ = 60000 + 8 * 60000;
-  auto st = late_tag_setup(r, a, b, o);
+  auto st = late_tag_setup(r, 1, 60000, 60000 + 8 * 60000);
+  Node &b = *st->loser;
   r.at(140000, [&r, &b] {
     r.stop_worker(b);
     b.first_primary_step = false;
     r.start_worker(b);
     r.trace("event: node %d's worker restarted (state %s kept)", b.id, to_string(b.shm->state));
   });
-  r.expectation_ = [&r, st, &a, &b] {
-    if (st->fenced_at < 0) return std::string("the loser was never fenced; ");
-    if (st->landed < 0 || st->landed > 140000) return std::string("the late tag did not land before the restart; ");
-    return loser_pointed(r, b, st->fenced_at) + ends_holding(r, a, "the winner") + ends_fenced(b, "the loser");
+  r.expectation_ = [&r, st] {
+    if (st->fenced_at >= 0 && (st->landed < 0 || st->landed > 140000))
+      return std::string("the late tag did not land before the restart; ");
+    return fence_kept(r, *st);
   };
 }
 
@@ -2130,16 +2136,32 @@ void build_late_tag_worker_restart(Run &r) {
 // after the loser last read the winner's tag. The fence must stand for the
 // winner's lease, not the loser's (mutation rival-lease-own).
 void build_late_tag_slow_winner(Run &r) {
-  r.make_tables(1);
-  Node &a = r.player("winner", 120000, Node::Pg::Standby);
-  Node &b = r.player("loser", 10000, Node::Pg::Standby);
-  Node &o = r.first_primary("old", 10000);
-  r.end_at_ = 60000 + 10 * 60000;
-  auto st = late_tag_setup(r, a, b, o, 170000);
-  r.expectation_ = [&r, st, &a, &b] {
-    if (st->fenced_at < 0) return std::string("the loser was never fenced; ");
-    if (st->landed < 0) return std::string("the loser's late tag never stood under the winner's route; ");
-    return loser_pointed(r, b, st->fenced_at) + ends_holding(r, a, "the winner") + ends_fenced(b, "the loser");
+  auto st = late_tag_setup(r, 1, 120000, 60000 + 10 * 60000, 170000);
+  r.expectation_ = [&r, st] {
+    if (st->fenced_at >= 0 && st->landed < 0)
+      return std::string("the loser's late tag never stood under the winner's route; ");
+    return fence_kept(r, *st);
+  };
+}
+
+// Open finding: a holder in conflict renews only the tables it holds, route
+// and tag: it does not repair its tag on a table whose route is its own but
+// whose tag is the loser's late one, for as long as the conflict lasts (the
+// flap window, 600 s at a 60 s check interval), longer than the memory of a
+// fenced node of its timeline lasts (its lease, 360 s). A double promotion
+// onto two route tables, as in late-tag-after-fence: the winner takes both
+// back at 120 s, the loser's renewal lands on both 15 s late; an operator
+// points rtb-2 elsewhere at 130 s, so the winner's check at 180 s finds it
+// moved away again within the window and goes into conflict. The loser's
+// memory lapses 360 s after it last read the winner's tag (121 s), and it
+// points both tables at itself, rtb-1 taken from the live winner that
+// outranks it.
+void build_late_tag_holder_in_conflict(Run &r) {
+  auto st = late_tag_setup(r, 2, 60000, 60000 + 12 * 60000);
+  r.at(130000, [&r] { r.operator_point("rtb-2", "eni-0operator"); });
+  r.expectation_ = [&r, st] {
+    if (st->landed < 0 || st->landed > 130000) return std::string("the late tag did not land before the move; ");
+    return loser_pointed(r, *st->loser, st->fenced_at, "rtb-1");
   };
 }
 
@@ -2149,13 +2171,9 @@ void build_late_tag_slow_winner(Run &r) {
 // (`blackhole`: its instance is gone and the route shows a blackhole). The
 // loser is the only live primary: how long until it holds?
 void late_tag_winner_crash(Run &r, bool blackhole) {
-  r.make_tables(1);
-  Node &a = r.player("winner", 60000, Node::Pg::Standby);
-  Node &b = r.player("loser", 10000, Node::Pg::Standby);
-  Node &o = r.first_primary("old", 10000);
   constexpr Millis kCrash = 135000;
-  r.end_at_ = 60000 + 15 * 60000;
-  auto st = late_tag_setup(r, a, b, o);
+  auto st = late_tag_setup(r, 1, 60000, 60000 + 15 * 60000);
+  Node &a = *st->winner, &b = *st->loser;
   r.at(kCrash, [&r, &a, blackhole] {
     r.crash(a);
     if (!blackhole) return;
@@ -3146,6 +3164,10 @@ const std::vector<Scenario> &scenarios() {
        "2 min, longer than the loser's own lease",
        "the fenced loser points nothing at itself; the winner holds, the loser ends fenced",
        build_late_tag_slow_winner},
+      {"late-tag-holder-in-conflict",
+       "late-tag-after-fence on two route tables; an operator points rtb-2 elsewhere at 130 s and the winner goes "
+       "into conflict, leaving the loser's late tag on rtb-1 under its route",
+       "the fenced loser takes no route from the live winner", build_late_tag_holder_in_conflict, true},
       {"eip-lag-rogue",
        "a script re-associates the Elastic IP every second from before a failover on, for 6 min; "
        "DescribeAddresses lags 2 s; the new primary cannot read its route table meanwhile",
