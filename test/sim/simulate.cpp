@@ -2037,9 +2037,9 @@ struct LateTagRun {
   Millis held_again = -1;  // when the loser first held after `landed`
 };
 // `tables` route tables; the run ends at `end_at`; `sent_from`: the loser's
-// first CreateTags sent from then on is the one applied 15 s late.
+// first CreateTags sent from then on is the one applied `delay` late.
 std::shared_ptr<LateTagRun> late_tag_setup(Run &r, int tables, Millis winner_ci, Millis end_at,
-                                           Millis sent_from = 110000) {
+                                           Millis sent_from = 110000, Millis delay = 15000) {
   r.make_tables(tables);
   Node &a = r.player("winner", winner_ci, Node::Pg::Standby);
   Node &b = r.player("loser", 10000, Node::Pg::Standby);
@@ -2049,15 +2049,15 @@ std::shared_ptr<LateTagRun> late_tag_setup(Run &r, int tables, Millis winner_ci,
   auto st = std::make_shared<LateTagRun>();
   st->winner = &a;
   st->loser = &b;
-  r.ec2_->script_fate = [st, id = b.id, sent_from](int node, const std::string &action, int,
-                                                   Millis at) -> std::optional<Ec2::Fate> {
+  r.ec2_->script_fate = [st, id = b.id, sent_from, delay](int node, const std::string &action, int,
+                                                          Millis at) -> std::optional<Ec2::Fate> {
     if (node != id || action != "CreateTags" || at < sent_from || st->lost) return std::nullopt;
     st->lost = true;
     Ec2::Fate f;
     f.latency = SimCloud::kTimeout;
     f.error = timeout_error("simulated answer lost; EC2 applies the change late");
     f.applies = true;
-    f.delay = 15000;
+    f.delay = delay;
     return f;
   };
   r.tick_ = [&r, st, &a, &b, table] {
@@ -2075,11 +2075,12 @@ std::shared_ptr<LateTagRun> late_tag_setup(Run &r, int tables, Millis winner_ci,
 
 // The loser pointed a route (of `table`, or any) at itself after it was
 // fenced: "" when not.
-std::string loser_pointed(const Run &r, const Node &b, Millis fenced_at, const std::string &table = "") {
+std::string loser_pointed(const Run &r, const Node &b, Millis fenced_at, const std::string &table = "",
+                          const std::string &since = "it was fenced") {
   for (const auto &s : r.ec2_->sent)
     if (s.node == b.id && s.action == "Point" && s.sent_at > fenced_at && (table.empty() || s.table == table))
       return "the loser pointed " + s.table + " at itself " + fmt("%.1f", (s.sent_at - fenced_at) / 1000.0) +
-             " s after it was fenced; ";
+             " s after " + since + "; ";
   return std::string();
 }
 
@@ -2141,6 +2142,31 @@ void build_late_tag_slow_winner(Run &r) {
     if (st->fenced_at >= 0 && st->landed < 0)
       return std::string("the loser's late tag never stood under the winner's route; ");
     return fence_kept(r, *st);
+  };
+}
+
+// Open finding: the same late renewal, applied 10.5 s late (120.8 s), just
+// after the winner took the route back (120.1 s) and before the loser's next
+// read (121.3 s): the loser never reads the winner's tag, so it is never
+// fenced and d879839's memory has nothing to remember. Still holding, it
+// reads its own tag under a route moved away, repairs (points it back) at
+// once, and the winner, finding the same rival again within the flap
+// window, goes into conflict for the window (600 s) while the loser, which
+// it outranks, holds: late-tag-after-fence's outcome, one read earlier.
+void build_late_tag_before_fence(Run &r) {
+  auto st = late_tag_setup(r, 1, 60000, 60000 + 8 * 60000, 110000, 10500);
+  r.expectation_ = [&r, st] {
+    // The winner's repair (the tag lands 0.7 s after it).
+    Millis repaired = -1;
+    for (const auto &s : r.ec2_->sent)
+      if (s.node == st->winner->id && s.action == "Point" && s.applied && s.sent_at >= 110000) {
+        repaired = s.sent_at;
+        break;
+      }
+    if (repaired < 0 || (st->fenced_at >= 0 && st->fenced_at < repaired + 1000))
+      return std::string("the late tag did not land before the loser read the winner's tag; ");
+    return loser_pointed(r, *st->loser, repaired, "", "the winner took the route back") +
+           ends_holding(r, *st->winner, "the winner") + ends_fenced(*st->loser, "the loser");
   };
 }
 
@@ -3164,6 +3190,11 @@ const std::vector<Scenario> &scenarios() {
        "2 min, longer than the loser's own lease",
        "the fenced loser points nothing at itself; the winner holds, the loser ends fenced",
        build_late_tag_slow_winner},
+      {"late-tag-before-fence",
+       "late-tag-after-fence, the loser's renewal applied 10.5 s late: under the winner's route before the loser "
+       "read the winner's tag",
+       "the loser points nothing at itself after its tag landed; the winner holds, the loser ends fenced",
+       build_late_tag_before_fence, true},
       {"late-tag-holder-in-conflict",
        "late-tag-after-fence on two route tables; an operator points rtb-2 elsewhere at 130 s and the winner goes "
        "into conflict, leaving the loser's late tag on rtb-1 under its route",
