@@ -2044,6 +2044,76 @@ std::string ends_fenced(const Node &n, const std::string &who) {
   return state_of(n) == "fenced" ? std::string() : who + " ends " + state_of(n) + ", not fenced; ";
 }
 
+// The late-tag-after-fence setup, for it and its variants below: a double
+// promotion at 60 s; the winner checks every 60 s, the loser every 10 s; the
+// loser's renewal sent 50 s after the promotion is applied 15 s late (about
+// 125 s), under the winner's route, after the loser read the winner's tag
+// (121 s). The winner repairs its tag at its next check (about 181 s), if
+// it is still there. `landed`: when the loser's tag first stood under the
+// winner's route.
+struct LateTagRun {
+  Node *winner = nullptr, *loser = nullptr;
+  bool lost = false;
+  Millis fenced_at = -1;
+  Millis landed = -1;
+  Millis held_again = -1;  // when the loser first held after `landed`
+};
+// `tables` route tables; the run ends at `end_at`; `sent_from`: the loser's
+// first CreateTags sent from then on is the one applied `delay` late.
+std::shared_ptr<LateTagRun> late_tag_setup(Run &r, int tables, Millis winner_ci, Millis end_at,
+                                           Millis sent_from = 110000, Millis delay = 15000) {
+  r.make_tables(tables);
+  Node &a = r.player("winner", winner_ci, Node::Pg::Standby);
+  Node &b = r.player("loser", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = end_at;
+  const std::string table = "rtb-1";
+  auto st = std::make_shared<LateTagRun>();
+  st->winner = &a;
+  st->loser = &b;
+  r.ec2_->script_fate = [st, id = b.id, sent_from, delay](int node, const std::string &action, int,
+                                                          Millis at) -> std::optional<Ec2::Fate> {
+    if (node != id || action != "CreateTags" || at < sent_from || st->lost) return std::nullopt;
+    st->lost = true;
+    Ec2::Fate f;
+    f.latency = SimCloud::kTimeout;
+    f.error = timeout_error("simulated answer lost; EC2 applies the change late");
+    f.applies = true;
+    f.delay = delay;
+    return f;
+  };
+  r.tick_ = [&r, st, &a, &b, table] {
+    if (st->fenced_at < 0 && b.ctl && b.ctl->state() == State::Fenced) st->fenced_at = r.now_;
+    const TableState &t = r.ec2_->state().at(table);
+    if (st->landed < 0 && st->fenced_at >= 0 && t.eni == a.eni && t.carries(2, b.eni, b.name)) {
+      st->landed = r.now_;
+      r.trace("the loser's tag stands under the winner's route on %s", table.c_str());
+    }
+    if (st->landed >= 0 && st->held_again < 0 && holds(r, b)) st->held_again = r.now_;
+  };
+  r.failover(60000, o, a, 2, &b);
+  return st;
+}
+
+// The loser pointed a route (of `table`, or any) at itself after it was
+// fenced: "" when not.
+std::string loser_pointed(const Run &r, const Node &b, Millis fenced_at, const std::string &table = "",
+                          const std::string &since = "it was fenced") {
+  for (const auto &s : r.ec2_->sent)
+    if (s.node == b.id && s.action == "Point" && s.sent_at > fenced_at && (table.empty() || s.table == table))
+      return "the loser pointed " + s.table + " at itself " + fmt("%.1f", (s.sent_at - fenced_at) / 1000.0) +
+             " s after " + since + "; ";
+  return std::string();
+}
+
+// What late-tag-after-fence and its variants expect: the fenced loser points
+// nothing at itself; the winner holds, the loser ends fenced.
+std::string fence_kept(const Run &r, const LateTagRun &st) {
+  if (st.fenced_at < 0) return "the loser was never fenced; ";
+  return loser_pointed(r, *st.loser, st.fenced_at) + ends_holding(r, *st.winner, "the winner") +
+         ends_fenced(*st.loser, "the loser");
+}
+
 // Two standbys promoted to timeline 2 at once; the winner checks every
 // 60 s, the loser every 10 s, so the loser holds until the winner's first
 // check. The loser's renewal sent 50 s after the promotion loses its answer
@@ -2053,44 +2123,128 @@ std::string ends_fenced(const Node &n, const std::string &who) {
 // of --world wide --kinds any: a renewal sent on a stale read, then the
 // loser took the route back, again and again).
 void build_late_tag_after_fence(Run &r) {
-  r.make_tables(1);
-  Node &a = r.player("winner", 60000, Node::Pg::Standby);
-  Node &b = r.player("loser", 10000, Node::Pg::Standby);
-  Node &o = r.first_primary("old", 10000);
-  constexpr Millis kFailover = 60000;
-  r.end_at_ = kFailover + 8 * 60000;
-  struct St {
-    bool lost = false;
-    Millis fenced_at = -1;  // when the loser first reported fenced
-  };
-  auto st = std::make_shared<St>();
-  r.ec2_->script_fate = [st, id = b.id](int node, const std::string &action, int,
-                                        Millis at) -> std::optional<Ec2::Fate> {
-    if (node != id || action != "CreateTags" || at < kFailover + 50000 || st->lost) return std::nullopt;
-    st->lost = true;
-    Ec2::Fate f;
-    f.latency = SimCloud::kTimeout;
-    f.error = timeout_error("simulated answer lost; EC2 applies the change late");
-    f.applies = true;
-    f.delay = 15000;
-    return f;
-  };
-  r.tick_ = [&r, st, &b] {
-    if (st->fenced_at < 0 && b.ctl && b.ctl->state() == State::Fenced) st->fenced_at = r.now_;
-  };
-  r.failover(kFailover, o, a, 2, &b);
-  r.expectation_ = [&r, st, &a, &b] {
-    std::string why;
-    if (st->fenced_at < 0) return std::string("the loser was never fenced; ");
-    for (const auto &s : r.ec2_->sent)
-      if (s.node == b.id && s.action == "Point" && s.sent_at > st->fenced_at) {
-        why += "the loser pointed " + s.table + " at itself " + fmt("%.1f", (s.sent_at - st->fenced_at) / 1000.0) +
-               " s after it was fenced; ";
-        break;
-      }
-    return why + ends_holding(r, a, "the winner") + ends_fenced(b, "the loser");
+  auto st = late_tag_setup(r, 1, 60000, 60000 + 8 * 60000);
+  r.expectation_ = [&r, st] { return fence_kept(r, *st); };
+}
+
+// Open finding: the memory of the fencing holder (fence_holder_,
+// fence_holder_read_) lives in the worker only, not in shared memory. The
+// loser's worker restarts (a crash of the background worker, a reload that
+// restarts it) at 140 s, while its own late tag stands under the winner's
+// route: the new worker resumes `fenced` with no holder in mind, reads "no
+// tag outranks me", lifts the fence after the span and points the route at
+// itself: the route war of late-tag-after-fence again (S2 has no allowance
+// for a worker restart). The fence by a newer timeline survives a restart
+// (newest_seen is in shared memory); this one does not.
+void build_late_tag_worker_restart(Run &r) {
+  auto st = late_tag_setup(r, 1, 60000, 60000 + 8 * 60000);
+  Node &b = *st->loser;
+  r.at(140000, [&r, &b] {
+    r.stop_worker(b);
+    b.first_primary_step = false;
+    r.start_worker(b);
+    r.trace("event: node %d's worker restarted (state %s kept)", b.id, to_string(b.shm->state));
+  });
+  r.expectation_ = [&r, st] {
+    if (st->fenced_at >= 0 && (st->landed < 0 || st->landed > 140000))
+      return std::string("the late tag did not land before the restart; ");
+    return fence_kept(r, *st);
   };
 }
+
+// The winner checks every 120 s (its lease: 720 s), the loser every 10 s:
+// the winner takes the route back at 180 s, the loser's renewal sent at
+// 170 s or later lands under it 15 s late, and the winner repairs its tag
+// only at its next check (300 s), more than the loser's own lease (60 s)
+// after the loser last read the winner's tag. The fence must stand for the
+// winner's lease, not the loser's (mutation rival-lease-own).
+void build_late_tag_slow_winner(Run &r) {
+  auto st = late_tag_setup(r, 1, 120000, 60000 + 10 * 60000, 170000);
+  r.expectation_ = [&r, st] {
+    if (st->fenced_at >= 0 && st->landed < 0)
+      return std::string("the loser's late tag never stood under the winner's route; ");
+    return fence_kept(r, *st);
+  };
+}
+
+// Open finding: the same late renewal, applied 10.5 s late (120.8 s), just
+// after the winner took the route back (120.1 s) and before the loser's next
+// read (121.3 s): the loser never reads the winner's tag, so it is never
+// fenced and d879839's memory has nothing to remember. Still holding, it
+// reads its own tag under a route moved away, repairs (points it back) at
+// once, and the winner, finding the same rival again within the flap
+// window, goes into conflict for the window (600 s) while the loser, which
+// it outranks, holds: late-tag-after-fence's outcome, one read earlier.
+void build_late_tag_before_fence(Run &r) {
+  auto st = late_tag_setup(r, 1, 60000, 60000 + 8 * 60000, 110000, 10500);
+  r.expectation_ = [&r, st] {
+    // The winner's repair (the tag lands 0.7 s after it).
+    Millis repaired = -1;
+    for (const auto &s : r.ec2_->sent)
+      if (s.node == st->winner->id && s.action == "Point" && s.applied && s.sent_at >= 110000) {
+        repaired = s.sent_at;
+        break;
+      }
+    if (repaired < 0 || (st->fenced_at >= 0 && st->fenced_at < repaired + 1000))
+      return std::string("the late tag did not land before the loser read the winner's tag; ");
+    return loser_pointed(r, *st->loser, repaired, "", "the winner took the route back") +
+           ends_holding(r, *st->winner, "the winner") + ends_fenced(*st->loser, "the loser");
+  };
+}
+
+// Open finding: a holder in conflict renews only the tables it holds, route
+// and tag: it does not repair its tag on a table whose route is its own but
+// whose tag is the loser's late one, for as long as the conflict lasts (the
+// flap window, 600 s at a 60 s check interval), longer than the memory of a
+// fenced node of its timeline lasts (its lease, 360 s). A double promotion
+// onto two route tables, as in late-tag-after-fence: the winner takes both
+// back at 120 s, the loser's renewal lands on both 15 s late; an operator
+// points rtb-2 elsewhere at 130 s, so the winner's check at 180 s finds it
+// moved away again within the window and goes into conflict. The loser's
+// memory lapses 360 s after it last read the winner's tag (121 s), and it
+// points both tables at itself, rtb-1 taken from the live winner that
+// outranks it.
+void build_late_tag_holder_in_conflict(Run &r) {
+  auto st = late_tag_setup(r, 2, 60000, 60000 + 12 * 60000);
+  r.at(130000, [&r] { r.operator_point("rtb-2", "eni-0operator"); });
+  r.expectation_ = [&r, st] {
+    if (st->landed < 0 || st->landed > 130000) return std::string("the late tag did not land before the move; ");
+    return loser_pointed(r, *st->loser, st->fenced_at, "rtb-1");
+  };
+}
+
+// Liveness (L1, E1) after d879839: the winner crashes at 135 s, while the
+// loser's late tag stands under its route (it would have repaired it at
+// 181 s). The route keeps pointing at the dead winner's interface
+// (`blackhole`: its instance is gone and the route shows a blackhole). The
+// loser is the only live primary: how long until it holds?
+void late_tag_winner_crash(Run &r, bool blackhole) {
+  constexpr Millis kCrash = 135000;
+  auto st = late_tag_setup(r, 1, 60000, 60000 + 15 * 60000);
+  Node &a = *st->winner, &b = *st->loser;
+  r.at(kCrash, [&r, &a, blackhole] {
+    r.crash(a);
+    if (!blackhole) return;
+    TableState s = r.ec2_->state().at("rtb-1");
+    s.blackhole = true;
+    r.ec2_->set(r.now_, "rtb-1", s);
+    r.trace("event: rtb-1's route to the dead winner is a blackhole");
+  });
+  r.expectation_ = [&r, st, &b] {
+    if (st->landed < 0 || st->landed > kCrash) return std::string("the late tag did not land before the crash; ");
+    if (st->held_again < 0) return std::string("the loser never held after the winner died; ");
+    r.trace("the loser held %.1f s after the winner died", (st->held_again - kCrash) / 1000.0);
+    // What a tag the winner left standing costs: its lease (360 s) from
+    // when the loser last read it, a check and the span that lifts a fence.
+    Millis bound = kCrash - 121000 + lease_of(60000) + 3 * b.check_interval;
+    if (st->held_again - kCrash > bound)
+      return "the loser held " + fmt("%.1f", (st->held_again - kCrash) / 1000.0) +
+             " s after the winner died (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    return std::string();
+  };
+}
+void build_late_tag_winner_crash(Run &r) { late_tag_winner_crash(r, false); }
+void build_late_tag_winner_blackhole(Run &r) { late_tag_winner_crash(r, true); }
 
 // Two standbys promoted to timeline 2 at the same moment (terms begun in the
 // same second); the winner, whose interface sorts first, dies 2 min later:
@@ -3045,6 +3199,35 @@ const std::vector<Scenario> &scenarios() {
        "15 s late, after the winner took the route back and the loser was fenced",
        "the fenced loser points nothing at itself; the winner holds, the loser ends fenced",
        build_late_tag_after_fence},
+      {"late-tag-worker-restart",
+       "late-tag-after-fence, and the loser's worker restarts at 140 s while its own late tag stands under the "
+       "winner's route",
+       "the fenced loser points nothing at itself; the winner holds, the loser ends fenced",
+       build_late_tag_worker_restart, true},
+      {"late-tag-winner-crash",
+       "late-tag-after-fence, and the winner crashes at 135 s, its route left pointing at its interface, while the "
+       "loser's late tag stands under it",
+       "the loser holds within the winner's lease (360 s) of its last read of the winner's tag, plus 3 checks",
+       build_late_tag_winner_crash},
+      {"late-tag-winner-blackhole",
+       "late-tag-after-fence, and the winner crashes at 135 s, its route left a blackhole, while the loser's late "
+       "tag stands under it",
+       "the loser holds within the winner's lease (360 s) of its last read of the winner's tag, plus 3 checks",
+       build_late_tag_winner_blackhole},
+      {"late-tag-slow-winner",
+       "late-tag-after-fence with a winner checking every 120 s: the loser's tag stands under its route for about "
+       "2 min, longer than the loser's own lease",
+       "the fenced loser points nothing at itself; the winner holds, the loser ends fenced",
+       build_late_tag_slow_winner},
+      {"late-tag-before-fence",
+       "late-tag-after-fence, the loser's renewal applied 10.5 s late: under the winner's route before the loser "
+       "read the winner's tag",
+       "the loser points nothing at itself after its tag landed; the winner holds, the loser ends fenced",
+       build_late_tag_before_fence, true},
+      {"late-tag-holder-in-conflict",
+       "late-tag-after-fence on two route tables; an operator points rtb-2 elsewhere at 130 s and the winner goes "
+       "into conflict, leaving the loser's late tag on rtb-1 under its route",
+       "the fenced loser takes no route from the live winner", build_late_tag_holder_in_conflict, true},
       {"eip-lag-rogue",
        "a script re-associates the Elastic IP every second from before a failover on, for 6 min; "
        "DescribeAddresses lags 2 s; the new primary cannot read its route table meanwhile",
