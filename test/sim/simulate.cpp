@@ -2127,8 +2127,9 @@ void build_late_tag_after_fence(Run &r) {
   r.expectation_ = [&r, st] { return fence_kept(r, *st); };
 }
 
-// Open finding: the memory of the fencing holder (fence_holder_,
-// fence_holder_read_) lives in the worker only, not in shared memory. The
+// Found open by the adversary (the memory of the fencing holder lived in
+// the worker only); passes since it is kept in shared memory (Status's
+// rival_*, resume_from). Before that: the
 // loser's worker restarts (a crash of the background worker, a reload that
 // restarts it) at 140 s, while its own late tag stands under the winner's
 // route: the new worker resumes `fenced` with no holder in mind, reads "no
@@ -2192,18 +2193,15 @@ void build_late_tag_before_fence(Run &r) {
   };
 }
 
-// Open finding: a holder in conflict renews only the tables it holds, route
-// and tag: it does not repair its tag on a table whose route is its own but
-// whose tag is the loser's late one, for as long as the conflict lasts (the
-// flap window, 600 s at a 60 s check interval), longer than the memory of a
-// fenced node of its timeline lasts (its lease, 360 s). A double promotion
-// onto two route tables, as in late-tag-after-fence: the winner takes both
-// back at 120 s, the loser's renewal lands on both 15 s late; an operator
-// points rtb-2 elsewhere at 130 s, so the winner's check at 180 s finds it
-// moved away again within the window and goes into conflict. The loser's
-// memory lapses 360 s after it last read the winner's tag (121 s), and it
-// points both tables at itself, rtb-1 taken from the live winner that
-// outranks it.
+// Found open by the adversary; passes since a holder in conflict puts its
+// tag back under its own route (Controller::retag). Before that: a holder in
+// conflict renewed only the tables it held, route and tag: it did not repair its tag on a table whose route is its own
+// but whose tag is the loser's late one, for as long as the conflict lasts (the flap window, 600 s at a 60 s check
+// interval), longer than the memory of a fenced node of its timeline lasts (its lease, 360 s). A double promotion onto
+// two route tables, as in late-tag-after-fence: the winner takes both back at 120 s, the loser's renewal lands on both
+// 15 s late; an operator points rtb-2 elsewhere at 130 s, so the winner's check at 180 s finds it moved away again
+// within the window and goes into conflict. The loser's memory lapses 360 s after it last read the winner's tag (121
+// s), and it points both tables at itself, rtb-1 taken from the live winner that outranks it.
 void build_late_tag_holder_in_conflict(Run &r) {
   auto st = late_tag_setup(r, 2, 60000, 60000 + 12 * 60000);
   r.at(130000, [&r] { r.operator_point("rtb-2", "eni-0operator"); });
@@ -3203,7 +3201,7 @@ const std::vector<Scenario> &scenarios() {
        "late-tag-after-fence, and the loser's worker restarts at 140 s while its own late tag stands under the "
        "winner's route",
        "the fenced loser points nothing at itself; the winner holds, the loser ends fenced",
-       build_late_tag_worker_restart, true},
+       build_late_tag_worker_restart},
       {"late-tag-winner-crash",
        "late-tag-after-fence, and the winner crashes at 135 s, its route left pointing at its interface, while the "
        "loser's late tag stands under it",
@@ -3227,7 +3225,7 @@ const std::vector<Scenario> &scenarios() {
       {"late-tag-holder-in-conflict",
        "late-tag-after-fence on two route tables; an operator points rtb-2 elsewhere at 130 s and the winner goes "
        "into conflict, leaving the loser's late tag on rtb-1 under its route",
-       "the fenced loser takes no route from the live winner", build_late_tag_holder_in_conflict, true},
+       "the fenced loser takes no route from the live winner", build_late_tag_holder_in_conflict},
       {"eip-lag-rogue",
        "a script re-associates the Elastic IP every second from before a failover on, for 6 min; "
        "DescribeAddresses lags 2 s; the new primary cannot read its route table meanwhile",
