@@ -2245,39 +2245,51 @@ void build_late_tag_winner_crash(Run &r) { late_tag_winner_crash(r, false); }
 void build_late_tag_winner_blackhole(Run &r) { late_tag_winner_crash(r, true); }
 
 // Two standbys promoted to timeline 2 at the same moment (terms begun in the
-// same second); the winner, whose interface sorts first, dies 2 min later:
-// its tag goes unrenewed, and the other takes over once it lapses.
+// same second); the winner, whose interface sorts first, dies a second after
+// its first renewal past 2.5 min: its tag goes unrenewed, and the other
+// takes over once it lapses, a lease after it first read that value, not a
+// lease more (the memory of the holder that fenced it must not outlive a
+// tag of that holder's own that lapsed: mutation rival-own-tag).
 void build_double_promotion(Run &r) {
   r.make_tables(2);
   Node &a = r.player("first", 10000, Node::Pg::Standby);
   Node &b = r.player("second", 10000, Node::Pg::Standby);
   Node &o = r.first_primary("old", 10000);
   r.end_at_ = 12 * 60000;
-  constexpr Millis kDies = 150000;
+  constexpr Millis kAfter = 150000;
   struct St {
     std::string before;  // what was wrong when the winner died
-    Millis taken = -1;   // when the other held after it
+    Millis died = -1;
+    Millis taken = -1;  // when the other held after it
   };
   auto st = std::make_shared<St>();
   r.failover(30000, o, a, 2, &b);
-  r.at(kDies, [&r, &a, &b, st] {
-    if (!holds(r, a)) st->before += "the node whose interface sorts first is " + state_of(a) + ", not holding; ";
-    if (b.ctl && b.ctl->state() != State::Fenced) st->before += "the other is " + state_of(b) + ", not fenced; ";
-    r.crash(a);
-  });
-  r.tick_ = [&r, &b, st] {
-    if (r.now_ >= kDies && st->taken < 0 && holds(r, b)) st->taken = r.now_;
+  r.tick_ = [&r, &a, &b, st] {
+    if (st->died < 0 && r.now_ >= kAfter) {
+      bool renewed = false;
+      for (const auto &s : r.ec2_->sent) renewed |= s.node == a.id && s.action == "Fence" && s.sent_at >= kAfter;
+      if (renewed) {
+        st->died = r.now_ + 1000;
+        r.at(st->died, [&r, &a, &b, st] {
+          if (!holds(r, a)) st->before += "the node whose interface sorts first is " + state_of(a) + ", not holding; ";
+          if (b.ctl && b.ctl->state() != State::Fenced) st->before += "the other is " + state_of(b) + ", not fenced; ";
+          r.crash(a);
+        });
+      }
+    }
+    if (st->died >= 0 && r.now_ >= st->died && st->taken < 0 && holds(r, b)) st->taken = r.now_;
   };
   r.expectation_ = [&r, &b, st] {
-    // The winner renews every lease/3 (20 s); its last tag lapses a lease
-    // (60 s) later, then a check and the span that lifts a fence.
-    Millis bound = lease_of(b.check_interval) + lease_of(b.check_interval) / 3 + 3 * b.check_interval;
+    // The other reads the renewed tag within a check, counts it lapsed a
+    // lease (60 s) after that, at a check, then the span that lifts a fence.
+    Millis bound = lease_of(b.check_interval) + 3 * b.check_interval + 10000;
     std::string why = st->before;
+    if (st->died < 0) return why + "the winner never renewed its tag after 150 s; ";
     if (st->taken < 0) why += "the other node never held after the winner died; ";
-    else if (st->taken - kDies > bound)
-      why += "the other node held " + fmt("%.1f", (st->taken - kDies) / 1000.0) + " s after the winner died (at most " +
-             fmt("%.0f", bound / 1000.0) + " s); ";
-    r.trace("the other node held %.1f s after the winner died", (st->taken - kDies) / 1000.0);
+    else if (st->taken - st->died > bound)
+      why += "the other node held " + fmt("%.1f", (st->taken - st->died) / 1000.0) +
+             " s after the winner died (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    r.trace("the other node held %.1f s after the winner died", (st->taken - st->died) / 1000.0);
     return why;
   };
 }
@@ -3115,8 +3127,10 @@ const std::vector<Scenario> &scenarios() {
        "interface on an older timeline",
        "no route war: the VIP does not alternate between the two live primaries", build_split_no_tag_perm},
       {"double-promotion",
-       "two standbys promoted to timeline 2 at once; the winner (interface sorting first) dies 2 min later",
-       "the winner holds and the other is fenced until it dies; then the other holds within a lease and a half",
+       "two standbys promoted to timeline 2 at once; the winner (interface sorting first) dies just after a renewal "
+       "2.5 min later",
+       "the winner holds and the other is fenced until it dies; then the other holds within a lease, three checks and "
+       "10 s",
        build_double_promotion},
       {"rival-after-repair",
        "timeline 2's incumbent repairs an operator's move; 5 s later a second standby promoted onto timeline 2 takes "
