@@ -2289,10 +2289,19 @@ void build_retag_tag_first(Run &r) {
 // 181 s). The route keeps pointing at the dead winner's interface
 // (`blackhole`: its instance is gone and the route shows a blackhole). The
 // loser is the only live primary: how long until it holds?
-void late_tag_winner_crash(Run &r, bool blackhole) {
+// `restart_at`: the loser's worker restarts then (it resumes `fenced` with
+// the winner in memory, 3c6f553): the memory must not keep it fenced longer.
+void late_tag_winner_crash(Run &r, bool blackhole, Millis restart_at = -1) {
   constexpr Millis kCrash = 135000;
   auto st = late_tag_setup(r, 1, 60000, 60000 + 15 * 60000);
   Node &a = *st->winner, &b = *st->loser;
+  if (restart_at >= 0)
+    r.at(restart_at, [&r, &b] {
+      r.stop_worker(b);
+      b.first_primary_step = false;
+      r.start_worker(b);
+      r.trace("event: node %d's worker restarted (state %s kept)", b.id, to_string(b.shm->state));
+    });
   r.at(kCrash, [&r, &a, blackhole] {
     r.crash(a);
     if (!blackhole) return;
@@ -2316,6 +2325,7 @@ void late_tag_winner_crash(Run &r, bool blackhole) {
 }
 void build_late_tag_winner_crash(Run &r) { late_tag_winner_crash(r, false); }
 void build_late_tag_winner_blackhole(Run &r) { late_tag_winner_crash(r, true); }
+void build_late_tag_restart_winner_crash(Run &r) { late_tag_winner_crash(r, false, 300000); }
 
 // Two standbys promoted to timeline 2 at the same moment (terms begun in the
 // same second); the winner, whose interface sorts first, dies 2 min later:
@@ -3285,6 +3295,11 @@ const std::vector<Scenario> &scenarios() {
        "tag stands under it",
        "the loser holds within the winner's lease (360 s) of its last read of the winner's tag, plus 3 checks",
        build_late_tag_winner_blackhole},
+      {"late-tag-restart-winner-crash",
+       "late-tag-winner-crash, and the loser's worker restarts at 300 s while fenced, the winner's memory "
+       "resumed from shared memory",
+       "the loser holds within the winner's lease (360 s) of its last read of the winner's tag, plus 3 checks",
+       build_late_tag_restart_winner_crash},
       {"late-tag-slow-winner",
        "late-tag-after-fence with a winner checking every 120 s: the loser's tag stands under its route for about "
        "2 min, longer than the loser's own lease",
