@@ -2211,15 +2211,97 @@ void build_late_tag_holder_in_conflict(Run &r) {
   };
 }
 
+// Open finding (adversary 9, against 3c6f553's retag): a holder in
+// conflict writes its tag on a table whose route is its own on the one read
+// of its check, where a holder's repair confirms on a second read
+// (confirm_wait) first. A double promotion as in late-tag-after-fence, the
+// winner checking every 120 s; the loser holds both tables and goes into
+// conflict (an operator's tool points rtb-2 elsewhere at 75 s and 95 s,
+// and again as soon as the winner takes it). The winner's first check
+// (180 s) claims, tag first; its ReplaceRoute of rtb-1 loses its answer
+// and is retried. The loser's check reads rtb-1 in between: its own route
+// under the winner's tag, the winner taken for gone (its route is not
+// there): it retags, and the winner's route lands under the loser's tag,
+// the late-tag configuration made by the retag itself. The loser never
+// reads the winner's tag under the winner's route, so it is never fenced;
+// when its conflict ends (201 s) it points both tables back at itself and
+// holds, the outranking winner ends in conflict. Without the retag (its
+// line commented out, measured at a9c665b) the loser reads the winner's
+// tag at 191 s and ends fenced, pointing nothing: the expectation holds.
+// The winner's conflict (the operator's tool on rtb-2) comes in both runs
+// and is not what is judged.
+void build_retag_tag_first(Run &r) {
+  r.make_tables(2);
+  Node &a = r.player("winner", 120000, Node::Pg::Standby);
+  Node &b = r.player("loser", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.end_at_ = 60000 + 14 * 60000;
+  struct St {
+    bool lost = false, moved = false;
+    Millis conflict_at = -1, retagged = -1, landed = -1;
+  };
+  auto st = std::make_shared<St>();
+  r.ec2_->script_fate = [st, id = a.id](int node, const std::string &action, int,
+                                        Millis at) -> std::optional<Ec2::Fate> {
+    if (node != id || action != "ReplaceRoute" || at < 170000 || st->lost) return std::nullopt;
+    st->lost = true;
+    Ec2::Fate f;
+    f.latency = SimCloud::kTimeout;
+    f.error = timeout_error("simulated answer lost; EC2 applies the change late");
+    f.applies = true;
+    f.delay = 15000;
+    return f;
+  };
+  r.tick_ = [&r, st, &a, &b] {
+    if (st->conflict_at < 0 && b.ctl && b.ctl->state() == State::Conflict) {
+      st->conflict_at = r.now_;
+      r.trace("the loser is in conflict");
+    }
+    // The operator's tool moves rtb-2 once more, as soon as the winner took
+    // it: only rtb-1 could show the loser the winner's tag.
+    if (!st->moved && r.now_ > 170000 && r.ec2_->state().at("rtb-2").eni == a.eni) {
+      st->moved = true;
+      r.operator_point("rtb-2", "eni-0operator");
+    }
+    const TableState &t = r.ec2_->state().at("rtb-1");
+    if (st->conflict_at >= 0 && st->retagged < 0 && t.eni == b.eni && t.carries(2, b.eni, b.name) && r.now_ > 180000) {
+      st->retagged = r.now_;
+      r.trace("the loser's tag stands on rtb-1 again after the winner's claim");
+    }
+    if (st->landed < 0 && t.eni == a.eni && t.carries(2, b.eni, b.name)) {
+      st->landed = r.now_;
+      r.trace("the loser's tag stands under the winner's route on rtb-1");
+    }
+  };
+  r.failover(60000, o, a, 2, &b);
+  r.at(75000, [&r] { r.operator_point("rtb-2", "eni-0operator"); });
+  r.at(95000, [&r] { r.operator_point("rtb-2", "eni-0operator"); });
+  r.expectation_ = [&r, st, &b] {
+    std::string out;
+    if (st->conflict_at < 0 || st->conflict_at > 180000)
+      out += "the loser was not in conflict before the winner's claim; ";
+    return out + loser_pointed(r, b, 185000, "rtb-1", "the winner claimed") + ends_fenced(b, "the loser");
+  };
+}
+
 // Liveness (L1, E1) after d879839: the winner crashes at 135 s, while the
 // loser's late tag stands under its route (it would have repaired it at
 // 181 s). The route keeps pointing at the dead winner's interface
 // (`blackhole`: its instance is gone and the route shows a blackhole). The
 // loser is the only live primary: how long until it holds?
-void late_tag_winner_crash(Run &r, bool blackhole) {
+// `restart_at`: the loser's worker restarts then (it resumes `fenced` with
+// the winner in memory, 3c6f553): the memory must not keep it fenced longer.
+void late_tag_winner_crash(Run &r, bool blackhole, Millis restart_at = -1) {
   constexpr Millis kCrash = 135000;
   auto st = late_tag_setup(r, 1, 60000, 60000 + 15 * 60000);
   Node &a = *st->winner, &b = *st->loser;
+  if (restart_at >= 0)
+    r.at(restart_at, [&r, &b] {
+      r.stop_worker(b);
+      b.first_primary_step = false;
+      r.start_worker(b);
+      r.trace("event: node %d's worker restarted (state %s kept)", b.id, to_string(b.shm->state));
+    });
   r.at(kCrash, [&r, &a, blackhole] {
     r.crash(a);
     if (!blackhole) return;
@@ -2243,6 +2325,7 @@ void late_tag_winner_crash(Run &r, bool blackhole) {
 }
 void build_late_tag_winner_crash(Run &r) { late_tag_winner_crash(r, false); }
 void build_late_tag_winner_blackhole(Run &r) { late_tag_winner_crash(r, true); }
+void build_late_tag_restart_winner_crash(Run &r) { late_tag_winner_crash(r, false, 300000); }
 
 // Two standbys promoted to timeline 2 at the same moment (terms begun in the
 // same second); the winner, whose interface sorts first, dies a second after
@@ -3226,6 +3309,11 @@ const std::vector<Scenario> &scenarios() {
        "tag stands under it",
        "the loser holds within the winner's lease (360 s) of its last read of the winner's tag, plus 3 checks",
        build_late_tag_winner_blackhole},
+      {"late-tag-restart-winner-crash",
+       "late-tag-winner-crash, and the loser's worker restarts at 300 s while fenced, the winner's memory "
+       "resumed from shared memory",
+       "the loser holds within the winner's lease (360 s) of its last read of the winner's tag, plus 3 checks",
+       build_late_tag_restart_winner_crash},
       {"late-tag-slow-winner",
        "late-tag-after-fence with a winner checking every 120 s: the loser's tag stands under its route for about "
        "2 min, longer than the loser's own lease",
@@ -3236,6 +3324,11 @@ const std::vector<Scenario> &scenarios() {
        "read the winner's tag",
        "the loser points nothing at itself after its tag landed; the winner holds, the loser ends fenced",
        build_late_tag_before_fence, true},
+      {"retag-tag-first",
+       "a double promotion; the loser holds and goes into conflict; the winner claims rtb-1 tag first, its "
+       "ReplaceRoute answer lost and retried, and the loser in conflict retags rtb-1 in between",
+       "the loser points rtb-1 at itself no more once the winner claimed; the loser ends fenced", build_retag_tag_first,
+       true},
       {"late-tag-holder-in-conflict",
        "late-tag-after-fence on two route tables; an operator points rtb-2 elsewhere at 130 s and the winner goes "
        "into conflict, leaving the loser's late tag on rtb-1 under its route",
