@@ -241,7 +241,7 @@ class Controller {
   std::chrono::milliseconds stay_fenced(const Identity &me);
   void renew(const Identity &me);
   void retag(const Identity &me);
-  void tag_where(const Identity &me, Verdict v, const char *what);
+  void tag_where(const Identity &me, const std::function<bool(const TargetView &)> &which, const char *what);
   Cloud::FenceWrite fence_write(const Identity &me, std::vector<std::string> ids) const;
   void forget_tags(const Identity &me, bool all_but_mine = false);
   // Deletes the fence tags of targets `which` that fence_tag_keys_to_forget

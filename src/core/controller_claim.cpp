@@ -393,21 +393,26 @@ void Controller::renew(const Identity &me) {
   if (!renewal_due(targets_, ground(me))) return;
   // Only what this step read as held (route and tag): a renewal claims
   // nothing, and never acts on an old read.
-  tag_where(me, Verdict::Held, "renew the fence tag");
+  tag_where(
+      me, [&](const TargetView &t) { return verdict(t, me) == Verdict::Held; }, "renew the fence tag");
 }
 
 // Writes this node's tag on the tables whose route points here under a tag
 // that does not name it (and does not outrank it): what a node in conflict
 // may still do.
-void Controller::retag(const Identity &me) { tag_where(me, Verdict::NeedsFence, "put this node's fence tag back"); }
+void Controller::retag(const Identity &me) {
+  Ground g = ground(me);
+  tag_where(
+      me, [&](const TargetView &t) { return retag_due(t, g); }, "put this node's fence tag back");
+}
 
-// This node's tag on every table this step read with verdict `v`, in one
-// CreateTags, as a check (it gives way to claims); a failure is logged and
-// left to the next check.
-void Controller::tag_where(const Identity &me, Verdict v, const char *what) {
+// This node's tag on every table that `which` picks from this step's read,
+// in one CreateTags, as a check (it gives way to claims); a failure is
+// logged and left to the next check.
+void Controller::tag_where(const Identity &me, const std::function<bool(const TargetView &)> &which, const char *what) {
   std::vector<std::string> ids;
   for (const auto &t : targets_)
-    if (verdict(t, me) == v) ids.push_back(t.id);
+    if (which(t)) ids.push_back(t.id);
   if (ids.empty()) return;
   Cloud::Applied a = cloud_->apply({}, eni_, fence_write(me, ids), kCheckAttempts);
   if (a.fence.error)

@@ -142,6 +142,11 @@ bool stale_own_tag(const TargetView &t, const Ground &g) {
   return t.tag_unchanged_since != SteadyTime{} && g.now - t.tag_unchanged_since > lease(g.check_interval) / 3;
 }
 
+bool retag_due(const TargetView &t, const Ground &g) {
+  if (verdict(t, g) != Verdict::NeedsFence) return false;
+  return !t.holder || judge(g.me, *t.holder, tie_context(g)) != Standing::Outranks;
+}
+
 bool renewal_due(const std::vector<TargetView> &tables, const Ground &g) {
   // Only what it holds: an old tag of its own on a table it leaves alone
   // is not renewed, so it must not make a renewal due at every check.

@@ -161,6 +161,14 @@ constexpr int kStaleRepairsPerTerm = 4;
 // once by a rival of this timeline that counts it lapsed.
 bool stale_own_tag(const TargetView &t, const Ground &g);
 
+// Whether a node in conflict puts its tag back on this table: its route
+// points here under a tag that does not name this node, and that tag's
+// holder is one this node outranks (or there is none). Never over a rival
+// that outranks it, even one taken for gone because its route is not yet
+// its own: a claim writes its tag before its route (adversary 9's
+// retag-tag-first).
+bool retag_due(const TargetView &t, const Ground &g);
+
 // Whether this node, holding every table, rewrites its tag now.
 bool renewal_due(const std::vector<TargetView> &tables, const Ground &g);
 

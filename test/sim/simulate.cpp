@@ -2211,7 +2211,9 @@ void build_late_tag_holder_in_conflict(Run &r) {
   };
 }
 
-// Open finding (adversary 9, against 3c6f553's retag): a holder in
+// Found open by adversary 9 against 3c6f553's retag; passes since a node
+// in conflict retags only over a holder it outranks (judgement.cpp,
+// retag_due). Before that: a holder in
 // conflict writes its tag on a table whose route is its own on the one read
 // of its check, where a holder's repair confirms on a second read
 // (confirm_wait) first. A double promotion as in late-tag-after-fence, the
@@ -3327,8 +3329,8 @@ const std::vector<Scenario> &scenarios() {
       {"retag-tag-first",
        "a double promotion; the loser holds and goes into conflict; the winner claims rtb-1 tag first, its "
        "ReplaceRoute answer lost and retried, and the loser in conflict retags rtb-1 in between",
-       "the loser points rtb-1 at itself no more once the winner claimed; the loser ends fenced", build_retag_tag_first,
-       true},
+       "the loser points rtb-1 at itself no more once the winner claimed; the loser ends fenced",
+       build_retag_tag_first},
       {"late-tag-holder-in-conflict",
        "late-tag-after-fence on two route tables; an operator points rtb-2 elsewhere at 130 s and the winner goes "
        "into conflict, leaving the loser's late tag on rtb-1 under its route",

@@ -118,3 +118,20 @@ TEST(RivalStands, AWorkerRestartKeepsTheMemory) {
   Status none;
   EXPECT_FALSE(resume_from(none).rival.has_value());
 }
+
+// A node in conflict puts its tag back where its route is under the tag of
+// a rival it outranks, never over one that outranks it, even one whose
+// route has not followed its tag yet (retag-tag-first).
+TEST(RivalStands, RetagOnlyOverARivalThisNodeOutranks) {
+  Ground winner = loser_at(kT0);
+  winner.me = Identity{"winner", "7311000000000000001", 2, "eni-0a"};
+  TargetView late = table("eni-0a", kLoser);  // the winner's route, the loser's late tag
+  late.state = TargetState::Ours;
+  EXPECT_TRUE(retag_due(late, winner));
+  TargetView fresh = table("eni-0b", kWinner);  // the loser's route, the winner's tag written first
+  fresh.state = TargetState::Ours;
+  EXPECT_FALSE(retag_due(fresh, loser_at(kT0)));
+  TargetView untagged = table("eni-0a", std::nullopt);
+  untagged.state = TargetState::Ours;
+  EXPECT_TRUE(retag_due(untagged, winner));
+}
