@@ -73,8 +73,10 @@ void Controller::write_status(Status &out) const noexcept {
   copy_text(out.holder, fence_holder_ ? safe_node_name(fence_holder_->node_name) : std::string());
   out.holder_timeline = fence_holder_ ? fence_holder_->timeline : 0;
   const bool rival = fence_holder_ && fence_holder_read_ != SteadyTime{} && fence_holder_->timeline == timeline_;
-  copy_text(out.rival_interface, rival ? fence_holder_->interface_id : std::string());
-  copy_text(out.rival_system_identifier, rival ? fence_holder_->system_identifier : std::string());
+  // Views, not copies: write_status is noexcept, and a copy may allocate.
+  copy_text(out.rival_interface, rival ? std::string_view(fence_holder_->interface_id) : std::string_view());
+  copy_text(out.rival_system_identifier,
+            rival ? std::string_view(fence_holder_->system_identifier) : std::string_view());
   out.rival_since = rival ? fence_holder_->since : -1;
   out.rival_timeline = rival ? fence_holder_->timeline : 0;
   out.rival_lease_ms = rival ? fence_holder_->lease.count() : 0;
