@@ -1743,6 +1743,20 @@ aws::AwsError timeout_error(const char *why) {
   return e;
 }
 
+// The cast of a double promotion, in the order that decides a tie on one
+// timeline: two standbys, the winner (its interface sorts first) and the
+// loser, then the old primary every target points at; over `tables` route
+// tables.
+struct DoublePromotionCast {
+  Node &winner, &loser, &old;
+};
+DoublePromotionCast double_promotion_cast(Run &r, int tables, Millis winner_ci, Millis loser_ci, Millis old_ci) {
+  r.make_tables(tables);
+  Node &w = r.player("winner", winner_ci, Node::Pg::Standby);
+  Node &l = r.player("loser", loser_ci, Node::Pg::Standby);
+  return {w, l, r.first_primary("old", old_ci)};
+}
+
 int changes_after(const Run &r, Millis t) {
   int n = 0;
   for (const auto &[table, times] : r.ec2_->change_times)
@@ -1774,10 +1788,8 @@ std::string fmt(const char *f, double v) {
 // first checks every 60 s, the other every 10 s: the loser's lease (60 s)
 // runs out before the winner renews (every lease/3 = 120 s of its own).
 void build_lease_mismatch(Run &r) {
-  r.make_tables(1);
-  Node &w = r.player("winner", 60000, Node::Pg::Standby);
-  Node &l = r.player("loser", 10000, Node::Pg::Standby);
-  Node &o = r.first_primary("old", 10000);
+  DoublePromotionCast cast = double_promotion_cast(r, 1, 60000, 10000, 10000);
+  Node &w = cast.winner, &l = cast.loser, &o = cast.old;
   r.end_at_ = 30000 + 15 * 60000;
   r.failover(30000, o, w, 2, &l);
   r.expectation_ = [&r, &w, &l] {
@@ -2062,10 +2074,8 @@ struct LateTagRun {
 // first CreateTags sent from then on is the one applied `delay` late.
 std::shared_ptr<LateTagRun> late_tag_setup(Run &r, int tables, Millis winner_ci, Millis end_at,
                                            Millis sent_from = 110000, Millis delay = 15000) {
-  r.make_tables(tables);
-  Node &a = r.player("winner", winner_ci, Node::Pg::Standby);
-  Node &b = r.player("loser", 10000, Node::Pg::Standby);
-  Node &o = r.first_primary("old", 10000);
+  DoublePromotionCast cast = double_promotion_cast(r, tables, winner_ci, 10000, 10000);
+  Node &a = cast.winner, &b = cast.loser, &o = cast.old;
   r.end_at_ = end_at;
   const std::string table = "rtb-1";
   auto st = std::make_shared<LateTagRun>();
@@ -2233,10 +2243,8 @@ void build_late_tag_holder_in_conflict(Run &r) {
 // The winner's conflict (the operator's tool on rtb-2) comes in both runs
 // and is not what is judged.
 void build_retag_tag_first(Run &r) {
-  r.make_tables(2);
-  Node &a = r.player("winner", 120000, Node::Pg::Standby);
-  Node &b = r.player("loser", 10000, Node::Pg::Standby);
-  Node &o = r.first_primary("old", 10000);
+  DoublePromotionCast cast = double_promotion_cast(r, 2, 120000, 10000, 10000);
+  Node &a = cast.winner, &b = cast.loser, &o = cast.old;
   r.end_at_ = 60000 + 14 * 60000;
   struct St {
     bool lost = false, moved = false;
@@ -2417,10 +2425,8 @@ void build_rival_after_repair(Run &r) {
 // between show the winner without its route, gone: but not on reads that
 // span a while, which is what lifts a fence.
 void flicker_while_fenced(Run &r, bool unread_before) {
-  r.make_tables(1);
-  Node &a = r.player("winner", 2000, Node::Pg::Standby);
-  Node &b = r.player("loser", 1000, Node::Pg::Standby);
-  Node &o = r.first_primary("old", 10000);
+  DoublePromotionCast cast = double_promotion_cast(r, 1, 2000, 1000, 10000);
+  Node &a = cast.winner, &b = cast.loser, &o = cast.old;
   r.end_at_ = 5 * 60000;
   r.failover(30000, o, a, 2, &b);
   if (unread_before) {
@@ -2676,10 +2682,8 @@ void build_tag_replayed(Run &r) { old_host_repoints(r, true); }
 // come back within the flap window, which a rival that reads its tag never
 // does. It stops in conflict instead of fighting a replay for ever.
 void build_rival_tag_replayed(Run &r) {
-  r.make_tables(1);
-  Node &a = r.player("winner", 5000, Node::Pg::Standby);
-  Node &b = r.player("loser", 5000, Node::Pg::Standby);
-  Node &o = r.first_primary("old", 5000);
+  DoublePromotionCast cast = double_promotion_cast(r, 1, 5000, 5000, 5000);
+  Node &a = cast.winner, &b = cast.loser, &o = cast.old;
   r.end_at_ = 10 * 60000;
   r.failover(30000, o, a, 2, &b);
   auto captured = std::make_shared<std::optional<std::string>>();
@@ -2753,10 +2757,8 @@ void build_restarted_promotion_no_tag_perm(Run &r) {
 // the winner leaves that table alone and retries at the slow pace, and
 // keeps renewing its tag on the other, which the fenced loser watches.
 void build_foreign_tag_one_table(Run &r) {
-  r.make_tables(2);
-  Node &a = r.player("winner", 10000, Node::Pg::Standby);
-  Node &b = r.player("loser", 10000, Node::Pg::Standby);
-  Node &o = r.first_primary("old", 10000);
+  DoublePromotionCast cast = double_promotion_cast(r, 2, 10000, 10000, 10000);
+  Node &a = cast.winner, &b = cast.loser, &o = cast.old;
   r.end_at_ = 10 * 60000;
   r.failover(30000, o, a, 2, &b);
   r.at(60000, [&r] {
