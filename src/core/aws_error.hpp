@@ -43,6 +43,9 @@ struct AwsError {
   // The answer to a DryRun=true request that would have succeeded (HTTP 412
   // DryRunOperation): not a failure.
   bool dry_run_ok() const noexcept { return code == "DryRunOperation"; }
+  // A request pg_vip cut short itself (a promotion, a shutdown): it says
+  // nothing of AWS.
+  bool cut_short() const noexcept { return kind == ErrorKind::Transport && code == "Cancelled"; }
   // "RequestLimitExceeded: Request limit exceeded. (HTTP 503, request id ...)"
   std::string describe() const;
   // describe() of a failure of `action` ("CreateTags", or

@@ -224,6 +224,12 @@ void Controller::read_targets(int attempts) {
   for (std::size_t i = 0; i < targets_.size() && i < reads.size(); ++i) {
     TargetView &view = targets_[i];
     const TargetRead &r = reads[i];
+    if (r.error && r.error->cut_short()) {
+      // Not read, yet no failure to read either: what it showed before
+      // stands in vip_routes(), and nothing is acted on it.
+      view.read_ok = false;
+      continue;
+    }
     view.checked_at = checked;
     if (r.error) {
       view.read_ok = false;
@@ -577,6 +583,9 @@ milliseconds Controller::step_once(const Observation &obs) {
     refuse("this node is a standby.");
     primary_seen_ = false;
     read_targets();
+    // Promoted (or stopped) during the read: the claim must not wait behind
+    // the rest of a standby's step.
+    if (hooks_.time->cancelled()) return milliseconds(0);
     check_source_dest();
     cloud_->warm(targets_.size() + 1);  // one per route, one for the tag: the promotion's round trip
     failure_cause_.clear();

@@ -68,7 +68,7 @@ ActionCounters &Metrics::slot(std::string_view action) noexcept {
 void Metrics::count_attempt(std::string_view action, const std::optional<aws::AwsError> &error, int attempt) noexcept {
   // A request pg_vip cut short itself (a promotion, a shutdown) says nothing
   // of EC2: it is no outcome to count.
-  if (error && error->kind == aws::ErrorKind::Transport && error->code == "Cancelled") return;
+  if (error && error->cut_short()) return;
   ActionCounters &s = slot(action);
   ++s.calls[static_cast<int>(outcome_of(error))];
   if (attempt > 1) ++s.retries;

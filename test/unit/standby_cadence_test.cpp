@@ -49,6 +49,31 @@ TEST(StandbyCadence, APromotionOnAnOldStreamingReadReadsFirst) {
   EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
 }
 
+// The worker cuts a standby's read short when the node is promoted: the
+// claim must not wait behind it. What was cut short was no failure to read
+// (CI saw "cannot read: Cancelled" in vip_status().last_error while the
+// claim ran), and what it did not read is no ground for the claim.
+TEST(StandbyCadence, APromotionDuringAStandbysReadIsNoErrorAndNoRead) {
+  Rig r(two_tables_at_a());
+  r.step(Role::Standby, 1);
+  r.time.cancel = true;  // promoted while the next read is under way
+  r.cloud->cancel_reads = true;
+  EXPECT_EQ(r.step(Role::Standby, 1), milliseconds(0)) << "the promotion is stepped at once";
+  EXPECT_EQ(r.ctl->last_error(), "");
+  for (const auto &t : r.ctl->tables()) {
+    EXPECT_EQ(t.last_error, "") << t.id;
+    EXPECT_FALSE(t.read_ok) << t.id << ": a read cut short is no read";
+  }
+  r.time.cancel = false;
+  r.cloud->cancel_reads = false;
+  r.cloud->log.clear();
+  r.step(Role::Primary, 2);
+  int read = first(*r.cloud, "read"), apply = first(*r.cloud, "apply");
+  ASSERT_GE(read, 0) << join(r.cloud->log, " | ");
+  EXPECT_LT(read, apply) << join(r.cloud->log, " | ");
+  EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
+}
+
 TEST(StandbyCadence, APromotionOnAFreshReadStaysOneRoundTrip) {
   Rig r(two_tables_at_a());
   r.streaming = true;
