@@ -149,6 +149,7 @@ Ground Controller::ground(const Identity &me) const {
   g.me = me;
   g.now = hooks_.time->steady();
   g.check_interval = config_.check_interval;
+  g.hold_interval = hold_interval();
   g.fence_key = !config_.fence_key.empty();
   g.since = term_since_ == Clock::time_point{} ? -1 : duration_cast<seconds>(term_since_.time_since_epoch()).count();
   // A node that started as primary did not see where the routes went
@@ -160,7 +161,7 @@ Ground Controller::ground(const Identity &me) const {
 
 Tenure Controller::tenure() const {
   Tenure t;
-  t.lease = lease(config_.check_interval);
+  t.lease = lease(std::max(config_.check_interval, hold_interval()));
   if (term_since_ != Clock::time_point{}) t.since = duration_cast<seconds>(term_since_.time_since_epoch()).count();
   return t;
 }
@@ -348,7 +349,7 @@ milliseconds Controller::check_held(const Observation &obs) {
     }
     renew(me);
     forget_tags(me);
-    return config_.check_interval;
+    return hold_interval();
   }
   // Confirm, then repair what the claim's own fresh read still finds moved.
   hooks_.time->sleep(wait);
@@ -510,6 +511,11 @@ milliseconds Controller::standby_interval(bool streaming) const {
   return streaming ? std::max(config_.check_interval, config_.standby_check_interval) : config_.check_interval;
 }
 
+milliseconds Controller::hold_interval() const {
+  if (state_ != State::Held) return config_.check_interval;
+  return cadence_.interval(now(), config_.check_interval, config_.replicated_check_interval);
+}
+
 milliseconds Controller::step(const Observation &obs) {
   const milliseconds d = step_once(obs);
   // A regular check (the step asked for one check interval): later while
@@ -574,6 +580,7 @@ milliseconds Controller::step_once(const Observation &obs) {
     // promotion's claim, and keeps connections warm.
     become(State::Standby);
     term_since_ = {};
+    cadence_.reset();
     forget_refused_ = false;
     for (auto &t : targets_) {  // a new term starts its flap memory afresh
       t.stale_repairs = 0;
@@ -596,6 +603,7 @@ milliseconds Controller::step_once(const Observation &obs) {
     return standby_interval(obs.streaming);
   }
 
+  cadence_.observe(obs.standbys, now());
   if (!primary_seen_) {
     primary_seen_ = true;
     noticed_primary_ = false;

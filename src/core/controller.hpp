@@ -40,6 +40,7 @@
 #include "credentials.hpp"
 #include "events.hpp"
 #include "fence.hpp"
+#include "hold_cadence.hpp"
 #include "judgement.hpp"
 #include "notify.hpp"
 #include "role.hpp"
@@ -79,7 +80,9 @@ struct ControllerConfig {
   std::string node_name;
   std::chrono::milliseconds check_interval{10000};
   // A streaming standby's (never shorter than check_interval).
-  std::chrono::milliseconds standby_check_interval{60000};
+  std::chrono::milliseconds standby_check_interval{600000};
+  // A holder's while its standbys all stream from it (hold_cadence.hpp).
+  std::chrono::milliseconds replicated_check_interval{300000};
   std::chrono::milliseconds request_timeout{2000};
   std::string notification_command;
   std::vector<std::string> notification_events;  // empty: all
@@ -127,6 +130,9 @@ struct Observation {
   // A standby whose WAL receiver streams from its primary: that primary is
   // alive, so no promotion is near, and the standby reads less often.
   bool streaming = false;
+  // A primary: how many physical standbys' WAL senders stream from it. A
+  // holder whose standbys all still stream reads less often (hold_cadence.hpp).
+  int standbys = 0;
   // When the worker noticed this node become primary: the claim's clock starts there.
   std::chrono::steady_clock::time_point primary_noticed{};
   // vip_claim() requests not yet answered, oldest first.
@@ -257,6 +263,9 @@ class Controller {
   void make_room(const std::vector<std::string> &fence_ids, const Identity &me, Cloud::Applied &a);
   const TargetView *outranking(const Identity &me) const { return pg_vip::outranking(targets_, ground(me)); }
   std::chrono::milliseconds standby_interval(bool streaming) const;
+  // How often a holder reads now: check_interval, or longer while its
+  // replication is intact (hold_cadence.hpp).
+  std::chrono::milliseconds hold_interval() const;
   // Whether pointing table t here again may go on (false: conflict).
   bool may_repoint(TargetView &t, const Identity &me);
   Tenure tenure() const;
@@ -346,6 +355,7 @@ class Controller {
   static constexpr int kMaxCheckBackoff = 5;
   static constexpr int kWarnThrottledReads = 3;  // in a row: a warning, once until reads go through
   int throttled_reads_ = 0;
+  HoldCadence cadence_;  // this primary's standbys, as the worker last saw them
   bool throttle_warned_ = false;
   // The claim under way began only because a held node's check could not
   // read: its reads give way as checks do, until a claim of another cause

@@ -30,6 +30,8 @@ bool gone(const TargetView &t, const Ground &g) {
 
 milliseconds lease(milliseconds check_interval) { return std::max(check_interval * 6, milliseconds(60000)); }
 
+milliseconds own_lease(const Ground &g) { return lease(std::max(g.check_interval, g.hold_interval)); }
+
 milliseconds flap_window(milliseconds check_interval) { return std::max(check_interval * 10, milliseconds(60000)); }
 
 // A newer timeline's tag written after the standby's read is missed by a
@@ -55,7 +57,7 @@ TieContext tie_context(const Ground &g) { return TieContext{g.fence_key, g.since
 // gone by a reader with a short one.
 bool lapsed(const TargetView &t, const Ground &g) {
   if (t.tag_unchanged_since == SteadyTime{}) return false;
-  milliseconds l = lease(g.check_interval);
+  milliseconds l = own_lease(g);
   if (t.holder) l = std::max(l, t.holder->lease);
   return g.now - t.tag_unchanged_since > l;
 }
@@ -102,7 +104,7 @@ const TargetView *outranking(const std::vector<TargetView> &tables, const Ground
 
 bool rival_stands(const std::vector<TargetView> &tables, const Holder &rival, SteadyTime last_read, const Ground &g) {
   if (rival.timeline != g.me.timeline || rival.interface_id.empty() || last_read == SteadyTime{}) return false;
-  if (g.now - last_read > std::max(lease(g.check_interval), rival.lease)) return false;
+  if (g.now - last_read > std::max(own_lease(g), rival.lease)) return false;
   // Where the holder's own tag shows, lapse judges it (an unchanged tag is
   // let go after a lease, not two).
   return std::any_of(tables.begin(), tables.end(), [&](const TargetView &t) {
@@ -136,10 +138,10 @@ Flap flap(const TargetView &t, const Ground &g) {
 
 bool stale_own_tag(const TargetView &t, const Ground &g) {
   if (!t.holder || judge(g.me, *t.holder, tie_context(g)) != Standing::Mine) return false;
-  // Readers judge lapse by the lease the tag announces: after a reload
-  // that lengthens it, say so at once.
-  if (t.holder->lease != ceil<seconds>(lease(g.check_interval))) return true;
-  return t.tag_unchanged_since != SteadyTime{} && g.now - t.tag_unchanged_since > lease(g.check_interval) / 3;
+  // Readers judge lapse by the lease the tag announces: after a reload or
+  // a change of cadence that changes it, say so at once.
+  if (t.holder->lease != ceil<seconds>(own_lease(g))) return true;
+  return t.tag_unchanged_since != SteadyTime{} && g.now - t.tag_unchanged_since > own_lease(g) / 3;
 }
 
 bool retag_due(const TargetView &t, const Ground &g) {

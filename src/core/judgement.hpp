@@ -91,8 +91,12 @@ struct Ground {
   Identity me;
   SteadyTime now{};
   std::chrono::milliseconds check_interval{10000};  // this node's own
-  bool fence_key = false;                           // tags must carry a valid MAC
-  int64_t since = -1;                               // when this node's term as primary began (Unix s; -1: none)
+  // How often this node reads as holder now: check_interval, or
+  // replicated_check_interval while its standbys all stream from it
+  // (hold_cadence.hpp). Its lease follows: own_lease. Zero: check_interval.
+  std::chrono::milliseconds hold_interval{0};
+  bool fence_key = false;  // tags must carry a valid MAC
+  int64_t since = -1;      // when this node's term as primary began (Unix s; -1: none)
   // This claim may move a route away from another interface: a promotion,
   // an operator's vip_claim(), or a fence lifted on a lapsed holder. A
   // node that started as primary may not (HandsOff).
@@ -116,6 +120,9 @@ std::chrono::milliseconds confirm_wait(TargetKind kind);
 
 // A holder renews its tag when a third of its lease has passed.
 std::chrono::milliseconds lease(std::chrono::milliseconds check_interval);
+// The lease this node announces in its tag now: lease() of the longer of
+// its check_interval and the interval its holds are checked at.
+std::chrono::milliseconds own_lease(const Ground &g);
 // A table pointed here twice within this window is in a route war.
 std::chrono::milliseconds flap_window(std::chrono::milliseconds check_interval);
 // How old a standby's read may be for the promotion to act on it alone

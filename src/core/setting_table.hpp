@@ -163,9 +163,15 @@ inline constexpr Setting kSettings[] = {
     bool_setting("pg_vip.dry_run", false, "Decide and report, but send no request that changes AWS."),
     int_setting("pg_vip.check_interval", 10000, 100, 3600 * 1000, Unit::Ms,
                 "How often a primary re-verifies its routes."),
-    // Two standbys per cluster are two thirds of a fleet's reads; one that
-    // streams from a live primary is not about to be promoted.
-    int_setting("pg_vip.standby_check_interval", 60000, 100, 3600 * 1000, Unit::Ms,
+    // A fleet's reads are its nodes' checks. A primary whose standbys all
+    // stream from it has had none promoted, and a standby that streams
+    // from a live primary is not about to be: both read less often, and
+    // go back to check_interval the moment streaming stops.
+    int_setting("pg_vip.replicated_check_interval", 300000, 100, 3600 * 1000, Unit::Ms,
+                "How often a primary that holds the VIP reads its targets while its standbys all stream from it.",
+                "When a standby stops streaming the primary reads at once, then every check_interval for a lease "
+                "(one minute at the default check_interval); the longer of the two settings applies."),
+    int_setting("pg_vip.standby_check_interval", 600000, 100, 3600 * 1000, Unit::Ms,
                 "How often a standby that streams from its primary reads the VIP's targets.",
                 "A standby whose WAL receiver is not streaming reads every check_interval, and at once when "
                 "streaming stops, so that a promotion acts on a fresh read; the longer of the two settings applies."),

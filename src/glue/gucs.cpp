@@ -39,7 +39,8 @@ char *node_name = nullptr;
 bool enabled = true;
 bool dry_run = false;
 int check_interval_ms = 10000;
-int standby_check_interval_ms = 60000;
+int replicated_check_interval_ms = 300000;
+int standby_check_interval_ms = 600000;
 int request_timeout_ms = 2000;
 char *ca_file = nullptr;
 char *fence_key_file = nullptr;
@@ -137,6 +138,7 @@ constexpr Binding kBindings[] = {
     {"pg_vip.enabled", &enabled},
     {"pg_vip.dry_run", &dry_run},
     {"pg_vip.check_interval", &check_interval_ms},
+    {"pg_vip.replicated_check_interval", &replicated_check_interval_ms},
     {"pg_vip.standby_check_interval", &standby_check_interval_ms},
     {"pg_vip.request_timeout", &request_timeout_ms},
     {"pg_vip.ca_file", &ca_file},
@@ -339,6 +341,7 @@ ControllerConfig controller_config() {
   cc.fence_key_file = text(fence_key_file);
   cc.node_name = effective_node_name();
   cc.check_interval = std::chrono::milliseconds(check_interval_ms);
+  cc.replicated_check_interval = std::chrono::milliseconds(replicated_check_interval_ms);
   cc.standby_check_interval = std::chrono::milliseconds(standby_check_interval_ms);
   cc.request_timeout = std::chrono::milliseconds(request_timeout_ms);
   cc.notification_command = text(event_notification_command);

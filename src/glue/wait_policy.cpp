@@ -12,6 +12,7 @@ using namespace std::chrono;
 milliseconds next_wait(const WaitInputs &in) noexcept {
   milliseconds wait = in.until_step;
   if (!in.primary) wait = std::min(wait, in.fast_polling ? kFastPoll : in.watching ? kWatchedIdle : kStandbyPoll);
+  else wait = std::min(wait, kPrimaryPoll);
   if (in.notifications_running) wait = std::min(wait, kReapPoll);
   return std::max(wait, milliseconds(1));
 }

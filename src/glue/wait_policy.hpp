@@ -21,6 +21,10 @@ constexpr std::chrono::milliseconds kWatchedIdle{1000};  // a standby with the w
 constexpr std::chrono::milliseconds kFastPoll{1};        // after the watch saw a change
 constexpr std::chrono::seconds kFastPollFor{5};
 constexpr std::chrono::milliseconds kReapPoll{100};  // while notification commands run
+// A primary looks at its WAL senders this often: a standby that stops
+// streaming may have been promoted, and a holder reading at the replicated
+// cadence goes back to check_interval at once (hold_cadence.hpp).
+constexpr std::chrono::milliseconds kPrimaryPoll{1000};
 
 struct WaitInputs {
   std::chrono::milliseconds until_step{0};  // until the controller's next step is due

@@ -17,6 +17,9 @@
 
 extern "C" {
 #include "replication/walreceiver.h"
+#include "replication/walsender_private.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/pmsignal.h"
 #include "storage/spin.h"
 PGDLLEXPORT void pg_vip_worker_main(Datum arg);
@@ -41,6 +44,7 @@ struct Worker {
   TimeLineID timeline = 0;      // as last published; 0: not yet
   bool became_primary = false;  // this turn of the loop saw the end of recovery
   bool streaming = false;       // a standby whose WAL receiver streams from its primary
+  int standbys = 0;             // a primary: physical standbys streaming from it
   steady_clock::time_point primary_noticed{};
   steady_clock::time_point next_step{};
   steady_clock::time_point failed_until{};
@@ -160,6 +164,34 @@ bool wal_receiver_streaming() {
   return state == WALRCV_STREAMING;
 }
 
+// How many physical standbys stream from this primary: WAL senders in the
+// streaming state, each read under its own spinlock as pg_stat_replication
+// does. A logical WAL sender (a subscriber) is no standby: it is never
+// promoted.
+int streaming_standbys() {
+  if (WalSndCtl == nullptr) return 0;
+  int n = 0;
+  for (int i = 0; i < max_wal_senders; ++i) {
+    WalSnd *sender = &WalSndCtl->walsnds[i];
+    SpinLockAcquire(&sender->mutex);
+    pid_t pid = sender->pid;
+    WalSndState state = sender->state;
+#if PG_VERSION_NUM >= 160000
+    bool physical = sender->kind == REPLICATION_KIND_PHYSICAL;
+#endif
+    SpinLockRelease(&sender->mutex);
+    if (pid == 0 || state != WALSNDSTATE_STREAMING) continue;
+#if PG_VERSION_NUM < 160000
+    // Before 16 a WAL sender does not say its kind; a logical one is
+    // connected to a database, a physical one is not.
+    PGPROC *proc = BackendPidGetProc(pid);
+    bool physical = proc != nullptr && proc->databaseId == InvalidOid;
+#endif
+    if (physical) ++n;
+  }
+  return n;
+}
+
 TimeLineID current_timeline(bool in_recovery) {
   if (!in_recovery) return GetWALInsertionTimeLine();
   TimeLineID tli = 0;
@@ -176,6 +208,11 @@ void observe_role() {
   bool streaming = in_recovery && wal_receiver_streaming();
   if (w.streaming && !streaming) w.next_step = steady_clock::now();
   w.streaming = streaming;
+  // A standby stopped streaming from this primary: it may have been
+  // promoted, so a holder at the replicated cadence checks now.
+  int standbys = in_recovery ? 0 : streaming_standbys();
+  if (standbys < w.standbys) w.next_step = steady_clock::now();
+  w.standbys = standbys;
   RoleTracker::Change change = w.tracker.observe(in_recovery);
   TimeLineID tli = current_timeline(in_recovery);
   w.became_primary = change.became_primary;
@@ -216,6 +253,7 @@ void step_controller() {
           obs.by = w.tracker.primary_by();
           obs.timeline = w.timeline;
           obs.streaming = w.streaming;
+          obs.standbys = w.standbys;
           obs.system_identifier = w.system_identifier;
           obs.primary_noticed = w.primary_noticed;
           for (int i = 0; i < n_pending; ++i)

@@ -239,10 +239,21 @@ struct Node {
   Millis check_interval = 2000;
   bool streaming = false;                 // as the worker last saw its WAL receiver (Run::streams)
   Millis standby_check_interval = 60000;  // pg_vip.standby_check_interval (its default)
-  bool archive_only = false;              // a standby replaying from the WAL archive: no WAL receiver
-  Millis skew = 0;                        // this node's wall clock is off by this much (NTP drift, a bad clock, a step)
-  Millis waiting_since = -1;              // since when it waits for vip_claim() (started as primary, routes elsewhere)
-  uint32_t max_primary_tl = 0;            // the newest timeline it was primary on
+  // pg_vip.replicated_check_interval: 30 times check_interval, as the
+  // defaults are (5 min, 10 s); 0: as check_interval (off).
+  Millis replicated_check_interval = 0;
+  // Its WAL receiver streams from this node (Run::upstream_of), or -1; the
+  // WAL sender it left on its previous upstream lives on until gone_until
+  // (wal_sender_timeout, when the network went first).
+  int upstream = -1;
+  int gone_from = -1;
+  Millis gone_until = 0;
+  int standbys_seen = 0;        // a primary: its standbys, as its worker last counted them
+  bool archive_only = false;    // a standby replaying from the WAL archive: no WAL receiver
+  bool cut_off = false;         // the network between it and its primary is down: no streaming
+  Millis skew = 0;              // this node's wall clock is off by this much (NTP drift, a bad clock, a step)
+  Millis waiting_since = -1;    // since when it waits for vip_claim() (started as primary, routes elsewhere)
+  uint32_t max_primary_tl = 0;  // the newest timeline it was primary on
   bool alive() const { return pg != Pg::Down; }
 };
 
@@ -339,7 +350,21 @@ struct Run {
   bool points_at(const std::string &table, const std::string &eni) const;
   Millis max_interval() const { return ci_max_; }
   Millis window() const { return flap_window_of(ci_max_); }
-  Millis e1_bound() const { return lease_of(ci_max_) + window() + 3 * ci_max_ + 2 * staleness_ + write_delay_ + 15000; }
+  // A holder whose standbys stream announces the lease of its longer
+  // cadence (hold_cadence.hpp): a rival of its timeline waits that out.
+  Millis e1_bound() const {
+    return lease_of(hold_max_) + window() + 3 * ci_max_ + 2 * staleness_ + write_delay_ + 15000;
+  }
+  // Sets a node's check_interval, and its replicated_check_interval as the
+  // defaults relate them (30 times), or `replicated` when given (>= 0).
+  void set_intervals(Node &n, Millis ci, Millis replicated = -1) {
+    n.check_interval = ci;
+    n.replicated_check_interval = replicated >= 0 ? replicated : 30 * ci;
+    ci_max_ = std::max(ci_max_, ci);
+    hold_max_ = std::max(hold_max_, std::max(ci, n.replicated_check_interval));
+  }
+  int upstream_of(const Node &n) const;
+  int standbys_of(const Node &p) const;
   void allow(int n, const char *why) {
     allowances_.push_back({now_, n});
     (void) why;
@@ -468,6 +493,8 @@ struct Run {
   Millis write_delay_ = 0;
   Millis horizon_ = 0;  // H of S1
   Millis ci_max_ = 0;
+  Millis hold_max_ = 0;  // the longest cadence a holder may read at
+  Millis linger_ = 0;    // how long a WAL sender outlives its standby's going (wal_sender_timeout)
   bool quiet_ = false;
   Millis quiet_since_ = 0;
   int tag_denials_ = 0;
@@ -515,6 +542,7 @@ ControllerConfig Run::config_of(const Node &n) const {
   c.node_name = n.name;
   c.check_interval = std::chrono::milliseconds(n.check_interval);
   c.standby_check_interval = std::chrono::milliseconds(n.standby_check_interval);
+  c.replicated_check_interval = std::chrono::milliseconds(n.replicated_check_interval);
   c.request_timeout = std::chrono::milliseconds(SimCloud::kTimeout);
   // MACed tags (pg_vip.fence_key_file) in half the seeds: each cluster has
   // its key; an outsider has none.
@@ -586,8 +614,7 @@ Node &Run::add_node(const std::string &name, const std::string &eni, Millis ci, 
   n.name = name;
   n.eni = eni;
   n.instance = "i-0" + std::to_string(n.id + 1);
-  n.check_interval = ci;
-  ci_max_ = std::max(ci_max_, ci);
+  set_intervals(n, ci);
   n.pg = pg;
   n.timeline = tl;
   n.by = pg == Node::Pg::Primary ? PrimaryBy::Start : PrimaryBy::None;
@@ -700,8 +727,7 @@ void Run::setup() {
     n.name = name;
     n.eni = eni;
     n.instance = "i-0" + std::to_string(i + 1);
-    n.check_interval = ci;
-    ci_max_ = std::max(ci_max_, ci);
+    set_intervals(n, ci);
     n.skew = skew;
     n.pg = i == 0 ? Node::Pg::Primary : Node::Pg::Standby;
     n.by = i == 0 ? PrimaryBy::Start : PrimaryBy::None;
@@ -709,6 +735,20 @@ void Run::setup() {
     conflict_ms_.push_back(0);
     route_ms_.push_back(0);
     start_worker(n);
+  }
+  {
+    // Drawn apart from the main stream, so that the rest of a seed's world
+    // is as it was before replicated_check_interval: how long a WAL sender
+    // outlives its standby (0, or up to wal_sender_timeout's 60 s when the
+    // network goes first), and in the wide world each node's
+    // replicated_check_interval (off, 30 times check_interval, or 5 min).
+    std::mt19937_64 own(seed_ * 0x9e3779b97f4a7c15ULL + 17);
+    auto draw_own = [&](int k) { return static_cast<int>(std::uniform_int_distribution<int>(0, k - 1)(own)); };
+    linger_ = std::vector<Millis>{0, 0, 10000, 60000}[draw_own(4)];
+    for (auto &n : nodes_)
+      if (world_.intervals)
+        set_intervals(n, n.check_interval,
+                      std::vector<Millis>{n.check_interval, 30 * n.check_interval, 300000}[draw_own(3)]);
   }
   if (world_.two_clusters) {
     // Another cluster's single node, configured with the same VIP by
@@ -757,6 +797,7 @@ void Run::setup() {
   if (world_.outsider_tags) items += " outsider-tags";
   if (world_.route_deletes) items += " route-deletes";
   if (world_.cancel) items += " cancel";
+  if (linger_) items += " wal-sender-linger-" + std::to_string(linger_ / 1000) + "s";
   if (keyed_) items += " fence-key";
   trace("world:%s", items.empty() ? " classic" : items.c_str());
   for (const auto &n : nodes_)
@@ -934,6 +975,7 @@ void Run::step(Node &n) {
   obs.timeline = n.timeline;
   obs.system_identifier = n.sysid;
   obs.streaming = streams(n);
+  obs.standbys = n.pg == Node::Pg::Primary ? standbys_of(n) : 0;
   if (n.primary_noticed >= 0)
     obs.primary_noticed = n.time->steady() - std::chrono::milliseconds(now_ - n.primary_noticed);
   // Pending vip_claim() requests, as the glue hands them over.
@@ -1143,11 +1185,10 @@ void Run::environment() {
       n->name = cut == std::string::npos ? n->name + "-renamed" : n->name.substr(0, cut);
     } else if (world_.intervals) {
       static const std::vector<Millis> wide{1000, 2000, 5000, 10000, 30000, 60000, 120000};
-      n->check_interval = wide[pick(0, wide.size() - 1)];
+      set_intervals(*n, wide[pick(0, wide.size() - 1)]);
     } else {
-      n->check_interval = std::vector<Millis>{1000, 2000, 5000}[pick(0, 2)];
+      set_intervals(*n, std::vector<Millis>{1000, 2000, 5000}[pick(0, 2)]);
     }
-    ci_max_ = std::max(ci_max_, n->check_interval);
     if (n->ctl) n->ctl->configure(config_of(*n));
     n->next_wake = now_ + 1;
     excuse_if_newest(*n);
@@ -1475,11 +1516,21 @@ void Run::advance(Millis t) {
 // A standby streams from its cluster's live primary of its own timeline
 // (one that did not follow a newer timeline, or whose primary is down, does
 // not).
-bool Run::streams(const Node &n) const {
-  if (n.pg != Node::Pg::Standby || n.archive_only) return false;
+int Run::upstream_of(const Node &n) const {
+  if (n.pg != Node::Pg::Standby || n.archive_only || n.cut_off) return -1;
   for (const auto &m : nodes_)
-    if (m.cluster == n.cluster && m.pg == Node::Pg::Primary && m.timeline == n.timeline) return true;
-  return false;
+    if (m.cluster == n.cluster && m.pg == Node::Pg::Primary && m.timeline == n.timeline) return m.id;
+  return -1;
+}
+
+bool Run::streams(const Node &n) const { return upstream_of(n) >= 0; }
+
+// The physical standbys a primary's WAL senders stream to: those streaming
+// from it, and those gone from it whose WAL sender has not timed out yet.
+int Run::standbys_of(const Node &p) const {
+  int k = 0;
+  for (const auto &n : nodes_) k += n.upstream == p.id || (n.gone_from == p.id && now_ < n.gone_until);
+  return k;
 }
 
 void Run::one(Millis event_at, const std::function<void()> &on_event) {
@@ -1488,6 +1539,17 @@ void Run::one(Millis event_at, const std::function<void()> &on_event) {
     bool s = streams(n);
     if (n.streaming && !s && n.alive() && n.ctl) n.next_wake = std::min(n.next_wake, now_);
     n.streaming = s;
+    int up = upstream_of(n);
+    if (up != n.upstream) {
+      if (n.upstream >= 0) {
+        n.gone_from = n.upstream;
+        n.gone_until = now_ + linger_;
+        // Its old upstream's worker counts its WAL senders every second.
+        Node &p = nodes_[n.upstream];
+        if (p.alive() && p.ctl) p.next_wake = std::min(p.next_wake, n.gone_until + 1000);
+      }
+      n.upstream = up;
+    }
   }
   Node *next = nullptr;
   for (auto &n : nodes_)
@@ -3187,6 +3249,126 @@ void build_dns_lost_answer(Run &r) {
   };
 }
 
+// A holder whose standbys all stream reads every replicated_check_interval
+// (hold_cadence.hpp): 30 times check_interval here, as the defaults are.
+
+// The old primary reads every 5 min: its standbys stream. At 10 min the
+// network between it and them fails (their WAL senders outlive them by
+// wal_sender_timeout, 60 s) and 20 s later one is promoted, the old
+// primary still up.
+void build_replicated_holder_partitioned(Run &r) {
+  r.make_tables(2);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  Node &other = r.player("other", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.linger_ = 60000;
+  constexpr Millis kCut = 10 * 60000, kPromote = kCut + 20000;
+  r.end_at_ = kPromote + 10 * 60000;
+  auto quiet = std::make_shared<bool>(false);
+  auto fenced = std::make_shared<Millis>(-1);
+  auto held = std::make_shared<Millis>(-1);
+  auto requests =
+      std::make_shared<std::pair<uint64_t, uint64_t>>();  // the old primary's, 5 min before the cut and at it
+  r.at(kCut - 5 * 60000, [&r, &o, requests] { requests->first = r.ec2_->requests_by_node[o.id]; });
+  r.at(kCut - 1000, [&r, &o, quiet, requests] {
+    *quiet = o.ctl && o.ctl->state() == State::Held;
+    requests->second = r.ec2_->requests_by_node[o.id];
+  });
+  r.at(kCut, [&n, &other] { n.cut_off = other.cut_off = true; });
+  r.at(kPromote, [&r, &n] { r.promote(n, 2); });
+  r.tick_ = [&r, &n, &o, fenced, held] {
+    if (*held < 0 && r.now_ >= kPromote && holds(r, n)) *held = r.now_;
+    if (*fenced < 0 && r.now_ >= kPromote && o.ctl && o.ctl->state() == State::Fenced) *fenced = r.now_;
+  };
+  r.expectation_ = [&r, &n, &o, quiet, fenced, held, requests] {
+    std::string why;
+    if (!*quiet) why += "the old primary did not hold before the cut; ";
+    // In the 5 min before the cut: a read or two, and perhaps a renewal
+    // (30 at check_interval).
+    auto reads = static_cast<long long>(requests->second - requests->first);
+    if (reads > 3)
+      why += "the old primary sent " + std::to_string(reads) + " requests in the 5 min before the cut (at most 3); ";
+    if (*held < 0 || *held - kPromote > 5000) why += "the new primary did not hold within 5 s of its promotion; ";
+    // Its WAL senders time out (60 s), it looks within a second, reads at
+    // once, then every check: fenced within two checks of that.
+    Millis bound = 60000 + 1000 + 2 * o.check_interval + 10000;
+    if (*fenced < 0) why += "the old primary was never fenced; ";
+    else if (*fenced - kPromote > bound)
+      why += "the old primary was fenced " + fmt("%.1f", (*fenced - kPromote) / 1000.0) +
+             " s after the promotion (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    r.trace("old primary: %lld requests in the 5 min before the cut; fenced %.1f s after the promotion", reads,
+            (*fenced - kPromote) / 1000.0);
+    why += sends_nothing(r, o, kPromote, "the old primary", "after the promotion");
+    return why + ends_holding(r, n, "the new primary") + ends_fenced(o, "the old primary");
+  };
+}
+
+// The holder's one standby streams from it; a node replaying from the
+// archive (never streaming) is promoted onto timeline 2 by an operator at
+// 10 min. Nothing tells the holder: it reads at its replicated cadence.
+void build_replicated_holder_unseen_promotion(Run &r) {
+  r.make_tables(1);
+  (void) r.player("streaming", 10000, Node::Pg::Standby);  // the holder's one standby
+  Node &a = r.player("archive", 10000, Node::Pg::Standby);
+  a.archive_only = true;  // never streams: its promotion does not show in the holder's WAL senders
+  Node &o = r.first_primary("old", 10000);
+  constexpr Millis kPromote = 10 * 60000;
+  r.end_at_ = kPromote + 15 * 60000;
+  auto fenced = std::make_shared<Millis>(-1);
+  r.at(kPromote, [&r, &a] {
+    r.allow(2, "an operator's promotion beside a live primary");
+    r.promote(a, 2);
+  });
+  r.tick_ = [&r, &o, fenced] {
+    if (*fenced < 0 && r.now_ >= kPromote && o.ctl && o.ctl->state() == State::Fenced) *fenced = r.now_;
+  };
+  r.expectation_ = [&r, &a, &o, fenced] {
+    std::string why;
+    Millis bound = o.replicated_check_interval + 2 * o.check_interval + 10000;
+    if (*fenced < 0) why += "the old primary was never fenced; ";
+    else if (*fenced - kPromote > bound)
+      why += "the old primary was fenced " + fmt("%.1f", (*fenced - kPromote) / 1000.0) +
+             " s after the promotion (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    r.trace("old primary fenced %.1f s after the promotion", (*fenced - kPromote) / 1000.0);
+    why += sends_nothing(r, o, kPromote, "the old primary", "after the promotion");
+    return why + ends_holding(r, a, "the promoted node") + ends_fenced(o, "the old primary");
+  };
+}
+
+// A double promotion onto timeline 2; the old primary rejoins as a standby
+// of the winner, which then reads every 5 min and announces a 30 min lease.
+// At 10 min the winner is demoted (rewound into a standby), its route left
+// in place: the loser waits out the lease the winner announced.
+void build_replicated_winner_demoted(Run &r) {
+  DoublePromotionCast cast = double_promotion_cast(r, 1, 10000, 10000, 10000);
+  Node &w = cast.winner, &l = cast.loser, &o = cast.old;
+  r.failover(30000, o, w, 2, &l);
+  r.at(60000, [&r, &o] { r.restart(o, false); });
+  constexpr Millis kDemote = 10 * 60000;
+  r.end_at_ = kDemote + 45 * 60000;
+  auto before = std::make_shared<std::string>();
+  auto taken = std::make_shared<Millis>(-1);
+  r.at(kDemote, [&r, &w, &l, before] {
+    if (!holds(r, w)) *before += "the winner is " + state_of(w) + ", not holding, before its demotion; ";
+    if (state_of(l) != "fenced") *before += "the loser is " + state_of(l) + ", not fenced, before the demotion; ";
+    r.crash(w);
+    r.restart(w, false);
+  });
+  r.tick_ = [&r, &l, taken] {
+    if (*taken < 0 && r.now_ >= kDemote && holds(r, l)) *taken = r.now_;
+  };
+  r.expectation_ = [&r, &w, &l, before, taken] {
+    std::string why = *before;
+    Millis bound = lease_of(w.replicated_check_interval) + 3 * l.check_interval + 10000;
+    if (*taken < 0) why += "the loser never held after the winner's demotion; ";
+    else if (*taken - kDemote > bound)
+      why += "the loser held " + fmt("%.1f", (*taken - kDemote) / 1000.0) + " s after the winner's demotion (at most " +
+             fmt("%.0f", bound / 1000.0) + " s); ";
+    r.trace("the loser held %.1f s after the winner's demotion", (*taken - kDemote) / 1000.0);
+    return why + ends_holding(r, l, "the loser");
+  };
+}
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -3353,6 +3535,22 @@ const std::vector<Scenario> &scenarios() {
       {"dns-lost-answer",
        "the new primary's batch is applied and its answer lost; the retry of the same batch is refused",
        "the next read sees its own fence: it holds, with the record changed exactly once", build_dns_lost_answer},
+      {"replicated-holder-partitioned",
+       "the holder reads every 5 min while its standbys stream; the network to them fails (WAL senders time out "
+       "after 60 s) and one is promoted 20 s later, the old primary still up",
+       "the new primary holds within 5 s; the old primary is fenced within 60 s, a second, two checks and 10 s, and "
+       "changes nothing",
+       build_replicated_holder_partitioned},
+      {"replicated-holder-unseen-promotion",
+       "the holder's one standby streams from it; a node replaying from the archive is promoted onto timeline 2",
+       "the promoted node holds; the old primary, never told, is fenced within its replicated interval, two checks "
+       "and 10 s, and changes nothing",
+       build_replicated_holder_unseen_promotion},
+      {"replicated-winner-demoted",
+       "a double promotion; the old primary rejoins as the winner's standby, so the winner announces a 30 min lease; "
+       "the winner is rewound into a standby 10 min in, its route left in place",
+       "the loser holds within the winner's announced lease, three checks and 10 s (the cost of the longer lease)",
+       build_replicated_winner_demoted},
   };
   return all;
 }

@@ -209,8 +209,10 @@ struct Rig {
   std::unique_ptr<Controller> ctl;
   std::map<std::string, FakeTable> initial;
   milliseconds check_interval{10000};
-  milliseconds standby_check_interval{60000};
-  bool streaming = false;  // a standby's WAL receiver streams
+  milliseconds standby_check_interval{60000};  // the tests' own (the default is 10 min)
+  bool streaming = false;                      // a standby's WAL receiver streams
+  int standbys = 0;                            // a primary: standbys streaming from it
+  milliseconds replicated_check_interval{300000};
   std::string fence_key;
   std::string name;
   std::string my_eni = "eni-0b";  // this node's interface
@@ -240,6 +242,7 @@ struct Rig {
     c.region = "us-east-1";
     c.check_interval = check_interval;
     c.standby_check_interval = standby_check_interval;
+    c.replicated_check_interval = replicated_check_interval;
     c.fence_key = Secret(std::string_view(fence_key));
     ctl->configure(c);
   }
@@ -250,6 +253,7 @@ struct Rig {
     o.timeline = tl;
     o.system_identifier = kSys;
     o.streaming = role == Role::Standby && streaming;
+    o.standbys = role == Role::Primary ? standbys : 0;
     o.requests = std::move(req);
     auto d = ctl->step(o);
     time.now += d;

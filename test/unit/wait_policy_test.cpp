@@ -28,11 +28,13 @@ TEST(WaitPolicy, AStandbyWithoutTheWatchPolls) {
   EXPECT_EQ(next_wait(in), milliseconds(10));
 }
 
-TEST(WaitPolicy, APrimarySleepsUntilItsNextStepButReapsCommands) {
+TEST(WaitPolicy, APrimarySleepsUntilItsNextStepButLooksAtItsStandbysAndReapsCommands) {
   WaitInputs in;
   in.primary = true;
-  in.until_step = milliseconds(7000);
-  EXPECT_EQ(next_wait(in), milliseconds(7000));
+  in.until_step = milliseconds(700);
+  EXPECT_EQ(next_wait(in), milliseconds(700));
+  in.until_step = milliseconds(300000);  // a holder at the replicated cadence
+  EXPECT_EQ(next_wait(in), milliseconds(1000)) << "a standby that stops streaming is seen within a second";
   in.notifications_running = true;
   EXPECT_EQ(next_wait(in), milliseconds(100));
 }

@@ -1,0 +1,130 @@
+// A holder's cadence (hold_cadence.hpp): every check_interval, or every
+// replicated_check_interval while its standbys all stream from it; the
+// lease its tag announces follows, so that a rival of its timeline does not
+// count it gone between two reads.
+#include "controller_rig.hpp"
+
+namespace pg_vip::test {
+namespace {
+
+// node-b, promoted onto timeline 2, holds both tables.
+Rig promoted_holder() {
+  Rig r(two_tables_at_a());
+  r.step(Role::Standby, 1);
+  r.step(Role::Primary, 2);
+  EXPECT_EQ(r.ctl->state(), State::Held) << r.ctl->last_error();
+  return r;
+}
+
+std::chrono::seconds announced_lease(Rig &r, const std::string &table = "rtb-1") {
+  auto h = parse_fence_tag(*r.cloud->tables[table].tag);
+  EXPECT_TRUE(h.has_value());
+  return h ? duration_cast<std::chrono::seconds>(h->lease) : std::chrono::seconds(0);
+}
+
+int tag_writes(const FakeCloud &c) {
+  int n = 0;
+  for (const auto &l : c.log) n += l.find("fence:") != std::string::npos;
+  return n;
+}
+
+TEST(HoldCadence, WithoutStandbysAHolderReadsEveryCheckInterval) {
+  Rig r = promoted_holder();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(r.step(Role::Primary, 2), seconds(10));
+  EXPECT_EQ(announced_lease(r), seconds(60));
+}
+
+TEST(HoldCadence, StandbysThatStreamForALeaseSlowItDownAndLengthenItsLease) {
+  Rig r = promoted_holder();
+  const milliseconds term_began = r.time.now - seconds(10);  // the promotion's step
+  r.standbys = 2;
+  // A lease (60 s) into its term before it slows: a standby that stopped
+  // just before may have been promoted, and its claim is read at 10 s.
+  int checks = 0;
+  milliseconds slowed_at{0};
+  for (;;) {
+    milliseconds at = r.time.now;
+    if (r.step(Role::Primary, 2) != seconds(10)) {
+      slowed_at = at;
+      break;
+    }
+    ASSERT_LT(++checks, 20);
+  }
+  EXPECT_GE(slowed_at - term_began, seconds(60));
+  EXPECT_LT(slowed_at - term_began, seconds(70));
+  EXPECT_EQ(announced_lease(r), seconds(1800)) << "the check that slows down announces the longer lease";
+  EXPECT_EQ(announced_lease(r, "rtb-2"), seconds(1800));
+  // Then one read per 5 minutes, and a renewal per third of the lease.
+  r.cloud->log.clear();
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(r.step(Role::Primary, 2), minutes(5));
+  int reads = 0;
+  for (const auto &l : r.cloud->log) reads += l == "read";
+  EXPECT_EQ(reads, 12);
+  EXPECT_GE(tag_writes(*r.cloud), 3) << join(r.cloud->log, " | ");
+  EXPECT_LE(tag_writes(*r.cloud), 6) << "renewed when a third of 30 min passed, not at every read";
+  EXPECT_EQ(r.ctl->state(), State::Held);
+}
+
+TEST(HoldCadence, AStandbyThatStopsStreamingBringsItBackAtOnceWithTheShortLease) {
+  Rig r = promoted_holder();
+  r.standbys = 2;
+  for (int i = 0; i < 10; ++i) r.step(Role::Primary, 2);
+  ASSERT_EQ(announced_lease(r), seconds(1800));
+  r.standbys = 1;  // one stopped: promoted, perhaps
+  EXPECT_EQ(r.step(Role::Primary, 2), seconds(10));
+  EXPECT_EQ(announced_lease(r), seconds(60)) << "a rival reads the short lease again from this check on";
+  // It stays at 10 s for a lease, though one standby still streams.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(r.step(Role::Primary, 2), seconds(10));
+  milliseconds back{0};
+  while (r.step(Role::Primary, 2) == seconds(10)) back += seconds(10);
+  EXPECT_LE(back, seconds(20));
+  // None left: every check_interval.
+  r.standbys = 0;
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(r.step(Role::Primary, 2), seconds(10));
+}
+
+TEST(HoldCadence, ANewStandbyDoesNotRestartTheWindow) {
+  Rig r = promoted_holder();
+  r.standbys = 1;
+  for (int i = 0; i < 10; ++i) r.step(Role::Primary, 2);
+  r.standbys = 2;
+  EXPECT_EQ(r.step(Role::Primary, 2), minutes(5));
+}
+
+TEST(HoldCadence, SetNoLongerThanCheckIntervalItChangesNothing) {
+  Rig r = promoted_holder();
+  r.replicated_check_interval = seconds(10);
+  r.configure();
+  r.standbys = 2;
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(r.step(Role::Primary, 2), seconds(10));
+  EXPECT_EQ(announced_lease(r), seconds(60));
+}
+
+TEST(HoldCadence, AFencedPrimaryKeepsReadingEveryCheckInterval) {
+  Rig r = promoted_holder();
+  r.standbys = 2;
+  for (int i = 0; i < 10; ++i) r.step(Role::Primary, 2);
+  // A newer timeline takes both tables.
+  for (auto id : {"rtb-1", "rtb-2"}) r.cloud->tables[id] = {true, false, "eni-0c", tag(3, "eni-0c", "node-c")};
+  EXPECT_EQ(r.step(Role::Primary, 2), seconds(10));
+  EXPECT_EQ(r.ctl->state(), State::Fenced);
+  EXPECT_EQ(r.step(Role::Primary, 2), seconds(10));
+}
+
+TEST(HoldCadence, ARestartedWorkerStartsAtCheckInterval) {
+  HoldCadence c;
+  auto t0 = steady_clock::time_point(hours(1));
+  EXPECT_EQ(c.interval(t0, seconds(10), minutes(5)), seconds(10)) << "never looked";
+  c.observe(2, t0);
+  EXPECT_EQ(c.interval(t0 + seconds(59), seconds(10), minutes(5)), seconds(10));
+  EXPECT_EQ(c.interval(t0 + seconds(60), seconds(10), minutes(5)), minutes(5));
+  c.observe(1, t0 + seconds(61));
+  EXPECT_EQ(c.interval(t0 + seconds(62), seconds(10), minutes(5)), seconds(10));
+  c.reset();
+  c.observe(-3, t0 + hours(1));  // nonsense from the glue: none
+  EXPECT_EQ(c.standbys(), 0);
+  EXPECT_EQ(c.interval(t0 + hours(2), seconds(10), minutes(5)), seconds(10));
+}
+
+}  // namespace
+}  // namespace pg_vip::test
