@@ -165,7 +165,7 @@ FLEET_TABLES ?= 1 10
 FLEET_ARGS   ?=
 .PHONY: simulate-fleet simulate-fleet-check
 simulate-fleet: $(FLEET_BIN)
-	@echo "| K | N | reads/s (busiest action) | of its refill | changes/s (busiest action) | of its refill | throttled in 300 s |"
+	@echo "| K | N | reads/s (busiest action) | of its refill | changes/s (busiest action) | of its refill | throttled in 30 min |"
 	@echo "|---|---|---|---|---|---|---|"
 	@for k in $(FLEET_STEADY); do for n in $(FLEET_TABLES); do \
 	  $(FLEET_BIN) --clusters $$k --tables $$n --steady-only --table $(FLEET_ARGS) | sed 's/^| steady //'; done; done

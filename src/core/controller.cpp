@@ -524,7 +524,11 @@ milliseconds Controller::step(const Observation &obs) {
   // jittered, up to 32 times on a standby; on a primary at most twice, so
   // that its tag is still renewed well within its lease (judgement.hpp);
   // back by halves as reads succeed. A promotion wakes the worker at once
-  // whatever the wait.
+  // whatever the wait. A long cadence (a streaming standby's, a holder's
+  // while its standbys stream) is spread over its last quarter.
+  const bool long_cadence =
+      d > config_.check_interval && (d == standby_interval(true) || (state_ == State::Held && d == hold_interval()));
+  if (long_cadence && throttled_reads_ == 0) return spread_out(d, hooks_.time->random());
   if ((d != config_.check_interval && d != standby_interval(true)) || throttled_reads_ == 0) return d;
   const int k = state_ == State::Standby ? throttled_reads_ : std::min(throttled_reads_, 1);
   std::uniform_int_distribution<long long> pick(d.count() << (k - 1), d.count() << k);

@@ -27,4 +27,10 @@ milliseconds HoldCadence::interval(SteadyTime now, milliseconds check_interval,
   return replicated;
 }
 
+milliseconds spread_out(milliseconds d, std::mt19937_64 &rng) {
+  if (d.count() < 4) return d;
+  std::uniform_int_distribution<long long> pick(d.count() - d.count() / 4, d.count());
+  return milliseconds(pick(rng));
+}
+
 }  // namespace pg_vip

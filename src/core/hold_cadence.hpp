@@ -25,6 +25,7 @@
 #pragma once
 
 #include <chrono>
+#include <random>
 
 #include "cpp_only.hpp"
 
@@ -51,5 +52,11 @@ class HoldCadence {
   int standbys_ = 0;
   SteadyTime steady_since_{};  // since when no standby stopped; zero: never looked
 };
+
+// A long cadence (a holder's replicated_check_interval, a streaming
+// standby's standby_check_interval) drawn in its last quarter: nodes that
+// started together (a zone's return) do not keep reading in the same
+// second, against the account's one bucket, every cycle after.
+std::chrono::milliseconds spread_out(std::chrono::milliseconds d, std::mt19937_64 &rng);
 
 }  // namespace pg_vip

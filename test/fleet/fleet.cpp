@@ -45,9 +45,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr Millis kCheckInterval = 10000;         // pg_vip.check_interval's default
-constexpr Millis kStandbyCheckInterval = 60000;  // pg_vip.standby_check_interval's
-constexpr Millis kRequestTimeout = 2000;         // pg_vip.request_timeout's default
+constexpr Millis kCheckInterval = 10000;             // pg_vip.check_interval's default
+constexpr Millis kStandbyCheckInterval = 600000;     // pg_vip.standby_check_interval's
+constexpr Millis kReplicatedCheckInterval = 300000;  // pg_vip.replicated_check_interval's
+constexpr Millis kRequestTimeout = 2000;             // pg_vip.request_timeout's default
 constexpr const char *kVip = "10.200.0.10/32";
 
 enum class Policy { Budget, Naive };
@@ -63,8 +64,10 @@ struct Options {
   bool quiet_steady = false;  // --storm-only: the steady state runs, unprinted
   Millis check_interval = kCheckInterval;
   Millis standby_check_interval = kStandbyCheckInterval;
+  Millis replicated_check_interval = kReplicatedCheckInterval;
   bool expect_throttling = false;  // fail when the outage throttled nothing (a check that tests nothing)
   bool census = false;             // after the steady state: the nodes per role and state
+  bool herd = false;               // every worker starts within one check_interval
 };
 
 std::string hex_id(const char *prefix, uint64_t n) {
@@ -345,12 +348,28 @@ class Fleet {
         n.by = j == 0 ? PrimaryBy::Start : PrimaryBy::None;
         cl.nodes.push_back(&n);
       }
-      // The fleet as it runs: every route at its primary already.
-      for (const auto &t : cl.tables) cl.state[t].eni = cl.nodes[0]->eni;
+      // The fleet as it runs: every route at its primary already, under
+      // the tag its holder last renewed (a random part of its renewal
+      // period ago), announcing the lease of the cadence it read at.
+      Identity holder{cl.nodes[0]->name, cl.sysid, 1, cl.nodes[0]->eni};
+      Tenure tenure;
+      tenure.lease = lease(std::max(milliseconds(o_.check_interval), milliseconds(o_.replicated_check_interval)));
+      std::uniform_int_distribution<Millis> renewed(0, tenure.lease.count() / 3);
+      auto at = std::chrono::system_clock::time_point(milliseconds(1796083200000LL - renewed(rng_)));
+      for (const auto &t : cl.tables) {
+        cl.state[t].eni = cl.nodes[0]->eni;
+        cl.state[t].tags[fence_tag_key(kVip, 1)] = fence_tag_value(holder, at, tenure);
+      }
     }
     // A fleet that has been running a while: its start-up preflights are
-    // long done (the zone's return below restarts nodes, and runs theirs).
-    std::uniform_int_distribution<Millis> offset(0, o_.check_interval - 1);
+    // long done (the zone's return below restarts nodes, and runs theirs),
+    // and its nodes read at phases of their own, spread over the longest
+    // cadence (--herd: every worker starts within one check_interval, as
+    // after a restart of every node at once).
+    std::uniform_int_distribution<Millis> offset(
+        0, (o_.herd ? o_.check_interval
+                    : std::max({o_.check_interval, o_.standby_check_interval, o_.replicated_check_interval})) -
+               1);
     for (auto &n : nodes_) start(n, offset(rng_), false);
   }
 
@@ -397,17 +416,20 @@ class Fleet {
       for (const auto &[k, v] : census) std::printf("  %s: %d\n", k.c_str(), v);
     }
     // The fence's lease: a primary that holds keeps its tag renewed (every
-    // third of the lease), or a rival of its timeline counts it gone.
-    const Millis lease = std::max<Millis>(6 * o_.check_interval, 60000);
+    // third of the lease its tag announces), or a rival of its timeline
+    // counts it gone.
     int unrenewed = 0;
-    for (const auto &n : nodes_)
-      if (n.alive && n.role == Role::Primary && n.ctl->state() == State::Held &&
-          fibers_.now() - n.cluster->tagged_at > lease)
-        ++unrenewed;
+    Millis longest = 0;
+    for (const auto &n : nodes_) {
+      if (!n.alive || n.role != Role::Primary || n.ctl->state() != State::Held) continue;
+      const Millis lease = announced_lease(*n.cluster);
+      longest = std::max(longest, lease);
+      if (fibers_.now() - n.cluster->tagged_at > lease) ++unrenewed;
+    }
     if (unrenewed > 0)
       std::fprintf(o_.table ? stderr : stdout,
-                   "  %d held primaries left their tag unrenewed for longer than the lease (%.0f s)\n", unrenewed,
-                   lease / 1000.0);
+                   "  %d held primaries left their tag unrenewed for longer than its lease (up to %.0f s)\n", unrenewed,
+                   longest / 1000.0);
     unrenewed_ = unrenewed;
     steady_read_ = read_rate;
     steady_change_ = change_rate;
@@ -434,8 +456,11 @@ class Fleet {
         }
     }
     // Their WAL receivers stop streaming: the workers wake and read at once.
+    // A primary that lost a standby there sees its WAL sender go within a
+    // second (the glue looks every second) and checks at once too.
     for (auto &n : nodes_)
       if (n.alive && n.role == Role::Standby && !streams(n)) fibers_.wake(n.fiber, at);
+      else if (n.alive && n.role == Role::Primary && standbys_of(n) < 2) fibers_.wake(n.fiber, at + within(rng_));
     std::sort(pending_promotions_.begin(), pending_promotions_.end(),
               [](const auto &a, const auto &b) { return a.first < b.first; });
     for (const auto &[when, s] : pending_promotions_) {
@@ -558,6 +583,17 @@ class Fleet {
     return n.role == Role::Primary ? s == State::Fenced || s == State::Held : s == State::Standby;
   }
 
+  // The lease the holder's tag on the cluster's first table announces (the
+  // check_interval's when there is none to read).
+  Millis announced_lease(const Cluster &c) const {
+    Millis lease = std::max<Millis>(6 * o_.check_interval, 60000);
+    auto it = c.state.find(c.tables.front());
+    if (it == c.state.end()) return lease;
+    for (const auto &[key, value] : it->second.tags)
+      if (auto h = parse_fence_tag(value)) lease = std::max<Millis>(lease, h->lease.count());
+    return lease;
+  }
+
   ControllerConfig config_of(const Node &n) const {
     ControllerConfig c;
     c.vip = kVip;
@@ -566,6 +602,7 @@ class Fleet {
     c.node_name = n.name;
     c.check_interval = milliseconds(o_.check_interval);
     c.standby_check_interval = milliseconds(o_.standby_check_interval);
+    c.replicated_check_interval = milliseconds(o_.replicated_check_interval);
     c.request_timeout = milliseconds(kRequestTimeout);
     return c;
   }
@@ -576,6 +613,13 @@ class Fleet {
     for (const Node *m : n.cluster->nodes)
       if (m->alive && m->role == Role::Primary && m->timeline == n.timeline) return true;
     return false;
+  }
+  // The physical standbys streaming from a primary (its WAL senders).
+  static int standbys_of(const Node &p) {
+    if (!p.alive || p.role != Role::Primary) return 0;
+    int k = 0;
+    for (const Node *m : p.cluster->nodes) k += m != &p && streams(*m) && m->timeline == p.timeline;
+    return k;
   }
 
   void start(Node &n, Millis at, bool preflight = true) {
@@ -629,6 +673,7 @@ class Fleet {
       obs.timeline = n.timeline;
       obs.system_identifier = n.cluster->sysid;
       obs.streaming = streams(n);
+      obs.standbys = standbys_of(n);
       if (n.noticed >= 0) obs.primary_noticed = n.time->steady() - milliseconds(fibers_.now() - n.noticed);
       milliseconds delay = n.ctl->step(obs);
       (void) n.ctl->take_answers();
@@ -717,14 +762,17 @@ int main(int argc, char **argv) {
     else if (a == "--storm-only") o.quiet_steady = true;
     else if (a == "--check-interval") o.check_interval = std::atoll(value());
     else if (a == "--standby-check-interval") o.standby_check_interval = std::atoll(value());
+    else if (a == "--replicated-check-interval") o.replicated_check_interval = std::atoll(value());
     else if (a == "--expect-throttling") o.expect_throttling = true;
     else if (a == "--census") o.census = true;
+    else if (a == "--herd") o.herd = true;
     else {
       std::fprintf(stderr,
                    "usage: pg_vip_fleet [--clusters K] [--tables N] [--policy budget|naive] [--seed S]\n"
                    "                    [--describe SIZE/REFILL] [--mutate SIZE/REFILL] [--steady-only|--storm-only]\n"
-                   "                    [--check-interval MS] [--standby-check-interval MS] [--table]\n"
-                   "                    [--expect-throttling] [--census]\n");
+                   "                    [--check-interval MS] [--standby-check-interval MS]\n"
+                   "                    [--replicated-check-interval MS] [--table]\n"
+                   "                    [--expect-throttling] [--census] [--herd]\n");
       return 2;
     }
   }
@@ -734,8 +782,10 @@ int main(int argc, char **argv) {
   }
   Fleet f(o);
   f.build();
-  f.steady(120000, 300000);
+  // Long enough for the holders to slow down (a lease of check_interval)
+  // and for two of their renewals (a third of 30 min each) in the window.
+  f.steady(15 * 60000, 30 * 60000);
   if (o.steady_only) return f.failures() == 0 ? 0 : 1;
-  f.storm(420000);
+  f.storm(45 * 60000);
   return f.failures() == 0 ? 0 : 1;
 }

@@ -173,10 +173,13 @@ sub start_pair {
 	$ENV{AWS_SHARED_CREDENTIALS_FILE} = '/dev/null';
 	$ENV{AWS_CONFIG_FILE} = '/dev/null';
 	# Standbys read as often as the primary, streaming or not (as before
-	# pg_vip.standby_check_interval): the tests that use this pair stage what
-	# a standby has read. 050_standby_cadence tests the setting itself.
+	# pg_vip.standby_check_interval), and so does a holder with a streaming
+	# standby (as before pg_vip.replicated_check_interval): the tests that
+	# use this pair stage what a node has read. 050_standby_cadence and
+	# 051_replicated_cadence test the settings themselves.
 	my $common = "pg_vip.route_tables = 'rtb-0a000001, rtb-0a000002, rtb-0a000003'\n"
-	  . "pg_vip.check_interval = '1s'\npg_vip.standby_check_interval = '1s'\npg_vip.request_timeout = '1s'\n"
+	  . "pg_vip.check_interval = '1s'\npg_vip.standby_check_interval = '1s'\n"
+	  . "pg_vip.replicated_check_interval = '1s'\npg_vip.request_timeout = '1s'\n"
 	  . ($o{extra} // '');
 	return streaming_pair(
 		primary_name => $o{primary_name} // 'node_a',
@@ -274,6 +277,29 @@ sub ec2_requests_since {
 			  && (!defined $f{status} || ($_->{status} // '') eq $f{status})
 			  && ($f{dry_run} || !$_->{dry_run})
 		} @{$log}[ $since .. $#$log ] ];
+}
+
+# Seconds from $since (a time) until the first EC2 request logged after mark
+# $mark that matches %f (as ec2_requests_since), polled for up to 10 s;
+# undef when none came.
+# The EC2 requests matching %f (as ec2_requests_since) logged over the next
+# $seconds.
+push @EXPORT, qw(seconds_to_first_request ec2_requests_over);
+sub ec2_requests_over {
+	my ($fake, $seconds, %f) = @_;
+	my $mark = log_size($fake);
+	Time::HiRes::usleep($seconds * 1_000_000);
+	return ec2_requests_since($fake, $mark, %f);
+}
+
+sub seconds_to_first_request {
+	my ($fake, $mark, $since, %f) = @_;
+	my $deadline = Time::HiRes::time() + 10;
+	while (Time::HiRes::time() < $deadline) {
+		return Time::HiRes::time() - $since if @{ ec2_requests_since($fake, $mark, %f) };
+		Time::HiRes::usleep(50_000);
+	}
+	return undef;
 }
 
 # Where the VIP's route points in each table now: { table => eni or '' }.

@@ -187,6 +187,12 @@ class FakeCloud : public Cloud {
   }
 };
 
+// A long cadence's wait: in its last quarter (hold_cadence.hpp, spread_out).
+inline ::testing::AssertionResult spread_within(milliseconds d, milliseconds cadence) {
+  if (d >= cadence - cadence / 4 && d <= cadence) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << d.count() << " ms is not in the last quarter of " << cadence.count() << " ms";
+}
+
 inline const std::string kSys = "7311";
 
 inline Resume resume(State state, uint64_t done, uint32_t newest = 0) {

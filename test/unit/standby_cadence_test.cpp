@@ -17,8 +17,8 @@ int first(const FakeCloud &c, const std::string &prefix) {
 TEST(StandbyCadence, AStreamingStandbyReadsEveryStandbyCheckInterval) {
   Rig r(two_tables_at_a());
   r.streaming = true;
-  EXPECT_EQ(r.step(Role::Standby, 1), seconds(60));
-  EXPECT_EQ(r.step(Role::Standby, 1), seconds(60));
+  EXPECT_TRUE(spread_within(r.step(Role::Standby, 1), seconds(60)));
+  EXPECT_TRUE(spread_within(r.step(Role::Standby, 1), seconds(60)));
   // Streaming stopped: its primary may be gone.
   r.streaming = false;
   EXPECT_EQ(r.step(Role::Standby, 1), seconds(10));
