@@ -508,7 +508,12 @@ milliseconds Controller::answer(const Observation &obs, const ClaimRequest &r) {
 // young enough to act on (promotion_read_age); the worker wakes it at once
 // when streaming stops.
 milliseconds Controller::standby_interval(bool streaming) const {
-  return streaming ? std::max(config_.check_interval, config_.standby_check_interval) : config_.check_interval;
+  // Until it has read every target once, a standby has no view to show or
+  // to claim on: every check_interval, streaming or not.
+  const bool seen_all =
+      std::all_of(targets_.begin(), targets_.end(), [](const TargetView &t) { return t.read_at != SteadyTime{}; });
+  return streaming && seen_all ? std::max(config_.check_interval, config_.standby_check_interval)
+                               : config_.check_interval;
 }
 
 milliseconds Controller::hold_interval() const {

@@ -165,9 +165,10 @@ bool wal_receiver_streaming() {
 }
 
 // How many physical standbys stream from this primary: WAL senders in the
-// streaming state, each read under its own spinlock as pg_stat_replication
-// does. A logical WAL sender (a subscriber) is no standby: it is never
-// promoted.
+// streaming state whose receiver replays what it gets (a standby reports
+// its replay position; pg_receivewal and pg_basebackup never do), each read
+// under its own spinlock as pg_stat_replication does. A logical WAL sender
+// (a subscriber) is no standby either: neither is ever promoted.
 int streaming_standbys() {
   if (WalSndCtl == nullptr) return 0;
   int n = 0;
@@ -176,11 +177,12 @@ int streaming_standbys() {
     SpinLockAcquire(&sender->mutex);
     pid_t pid = sender->pid;
     WalSndState state = sender->state;
+    XLogRecPtr replayed = sender->apply;
 #if PG_VERSION_NUM >= 160000
     bool physical = sender->kind == REPLICATION_KIND_PHYSICAL;
 #endif
     SpinLockRelease(&sender->mutex);
-    if (pid == 0 || state != WALSNDSTATE_STREAMING) continue;
+    if (pid == 0 || state != WALSNDSTATE_STREAMING || XLogRecPtrIsInvalid(replayed)) continue;
 #if PG_VERSION_NUM < 160000
     // Before 16 a WAL sender does not say its kind; a logical one is
     // connected to a database, a physical one is not.

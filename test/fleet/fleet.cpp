@@ -467,11 +467,18 @@ class Fleet {
       fibers_.run(when);
       promote(*s);
     }
+    // The failover manager points each cluster's other standby at its new
+    // primary (repmgr's standby follow, Patroni's next loop): 10 to 60 s.
+    std::uniform_int_distribution<Millis> follow_after(10000, 60000);
+    for (const auto &[when, s] : pending_promotions_)
+      for (Node *m : s->cluster->nodes)
+        if (m != s && m->alive && m->role == Role::Standby) follows_.push_back({when + follow_after(rng_), m});
+    std::sort(follows_.begin(), follows_.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
     // Until every promoted cluster holds, or the horizon.
     const Millis drain = drain_ms(promoted);
     const Millis horizon = at + std::max<Millis>(600000, 4 * drain + 120000);
     Millis t = at;
-    while (t < horizon && held_count() < promoted) fibers_.run(t += 1000);
+    while (t < horizon && held_count() < promoted) run_until(t += 1000);
     auto counts = account_.take_counts();
     std::vector<double> times;
     int starved = 0;
@@ -522,7 +529,7 @@ class Fleet {
     const Millis back = t;
     Millis settled = -1;
     while (t < back + 600000) {
-      fibers_.run(t += 1000);
+      run_until(t += 1000);
       bool all = true;
       for (const auto &n : nodes_)
         if (n.az == 0 && !(n.read_once && settled_state(n))) all = false;
@@ -536,7 +543,15 @@ class Fleet {
       bool pending = false;
       for (const auto &n : nodes_) pending |= n.az == 0 && n.preflight_due;
       if (!pending) break;
-      fibers_.run(t += 1000);
+      run_until(t += 1000);
+    }
+    if (getenv("FLEET_DEBUG")) {
+      std::map<std::string, int> census;
+      for (const auto &n : nodes_)
+        if (n.az == 0)
+          ++census[std::string(n.role == Role::Primary ? "primary " : "standby ") + to_string(n.ctl->state()) +
+                   (n.read_once ? "" : " unread")];
+      for (const auto &[k, v] : census) std::printf("  DEBUG zone 0: %s: %d\n", k.c_str(), v);
     }
     counts = account_.take_counts();
     calls = refused = 0;
@@ -592,6 +607,19 @@ class Fleet {
     for (const auto &[key, value] : it->second.tags)
       if (auto h = parse_fence_tag(value)) lease = std::max<Millis>(lease, h->lease.count());
     return lease;
+  }
+
+  // Runs the fleet to `t`, each standby that follows its new primary
+  // doing so at its time.
+  void run_until(Millis t) {
+    std::size_t i = 0;
+    for (; i < follows_.size() && follows_[i].first <= t; ++i) {
+      fibers_.run(follows_[i].first);
+      Node &n = *follows_[i].second;
+      if (n.alive && n.role == Role::Standby) n.timeline = n.cluster->newest;
+    }
+    follows_.erase(follows_.begin(), follows_.begin() + static_cast<long>(i));
+    fibers_.run(t);
   }
 
   ControllerConfig config_of(const Node &n) const {
@@ -716,6 +744,7 @@ class Fleet {
   std::vector<Cluster> clusters_;
   std::vector<Node> nodes_;
   std::vector<std::pair<Millis, Node *>> pending_promotions_;
+  std::vector<std::pair<Millis, Node *>> follows_;  // (when, standby) that follows its cluster's newest timeline
   double steady_read_ = 0, steady_change_ = 0;
   int starved_ = 0, stale_ = 0, unrenewed_ = 0;
   bool untested_ = false;

@@ -218,6 +218,7 @@ struct Rig {
   milliseconds standby_check_interval{60000};  // the tests' own (the default is 10 min)
   bool streaming = false;                      // a standby's WAL receiver streams
   int standbys = 0;                            // a primary: standbys streaming from it
+  bool throttle_reads_at_start = false;        // the cloud, made at the first step, throttles reads from the first
   milliseconds replicated_check_interval{300000};
   std::string fence_key;
   std::string name;
@@ -232,6 +233,7 @@ struct Rig {
       c->tables = initial;
       c->my_eni = my_eni;
       c->reports = std::move(reports);
+      c->throttle_reads = throttle_reads_at_start;
       cloud = c.get();
       return std::unique_ptr<Cloud>(std::move(c));
     };

@@ -24,6 +24,20 @@ TEST(StandbyCadence, AStreamingStandbyReadsEveryStandbyCheckInterval) {
   EXPECT_EQ(r.step(Role::Standby, 1), seconds(10));
 }
 
+// A standby that has not yet read every target has no view to show or to
+// claim on: it keeps reading every check_interval (backed off while AWS
+// throttles it) until it has, streaming or not. The fleet simulation found
+// restarted standbys whose first read was throttled waiting 10 to 20 min.
+TEST(StandbyCadence, UntilItHasReadEveryTargetAStandbyReadsEveryCheckInterval) {
+  Rig r(two_tables_at_a());
+  r.throttle_reads_at_start = true;
+  r.streaming = true;
+  EXPECT_LE(r.step(Role::Standby, 1), seconds(20))
+      << "its first read refused: again within check_interval (backed off), not in 10 min";
+  r.cloud->throttle_reads = false;
+  EXPECT_TRUE(spread_within(r.step(Role::Standby, 1), seconds(60))) << "read: then at its own cadence";
+}
+
 TEST(StandbyCadence, TheLongerOfTheTwoSettingsApplies) {
   Rig r(two_tables_at_a());
   r.check_interval = seconds(120);
