@@ -3369,7 +3369,8 @@ void build_replicated_winner_demoted(Run &r) {
   };
 }
 
-// Found by adversary 32 against ab7e713: the holder's quiet window (a lease
+// Found open by adversary 32 against ab7e713; passes since the cadence is
+// judged as of the step's look at the standbys. The holder's quiet window (a lease
 // of check_interval since the first look) may end while its check is under
 // way. The renewal judges the tag's lease on the step's ground, before the
 // window ends (lease(check_interval), 60 s); the interval the check returns
@@ -3600,7 +3601,7 @@ const std::vector<Scenario> &scenarios() {
        "tag writes take 1.9 s, so its quiet window ends inside a renewal",
        "the loser stays fenced and the route never leaves the winner (its tag announces the lease of the cadence "
        "it reads at)",
-       build_replicated_window_ends_in_renewal, true},
+       build_replicated_window_ends_in_renewal},
       {"replicated-winner-demoted",
        "a double promotion; the old primary rejoins as the winner's standby, so the winner announces a 30 min lease; "
        "the winner is rewound into a standby 10 min in, its route left in place",
