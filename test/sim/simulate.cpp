@@ -3419,6 +3419,36 @@ void build_replicated_window_ends_in_renewal(Run &r) {
   };
 }
 
+// Added by adversary 32: one of the holder's two standbys is cut off and
+// promoted; the other still streams, so only the drop in the count (2 to 1,
+// once the WAL sender's 60 s linger ends) brings the holder back to
+// check_interval.
+void build_replicated_holder_one_standby_promoted(Run &r) {
+  r.make_tables(1);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  (void) r.player("other", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.linger_ = 60000;
+  constexpr Millis kCut = 10 * 60000, kPromote = kCut + 20000;
+  r.end_at_ = kPromote + 10 * 60000;
+  auto fenced = std::make_shared<Millis>(-1);
+  r.at(kCut, [&n] { n.cut_off = true; });
+  r.at(kPromote, [&r, &n] { r.promote(n, 2); });
+  r.tick_ = [&r, &o, fenced] {
+    if (*fenced < 0 && r.now_ >= kPromote && o.ctl && o.ctl->state() == State::Fenced) *fenced = r.now_;
+  };
+  r.expectation_ = [&r, &n, &o, fenced] {
+    std::string why;
+    Millis bound = 60000 + 1000 + 2 * o.check_interval + 10000;
+    if (*fenced < 0) why += "the old primary was never fenced; ";
+    else if (*fenced - kPromote > bound)
+      why += "the old primary was fenced " + fmt("%.1f", (*fenced - kPromote) / 1000.0) +
+             " s after the promotion (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    r.trace("old primary fenced %.1f s after the promotion", (*fenced - kPromote) / 1000.0);
+    return why + ends_holding(r, n, "the new primary") + ends_fenced(o, "the old primary");
+  };
+}
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -3596,6 +3626,11 @@ const std::vector<Scenario> &scenarios() {
        "the promoted node holds; the old primary, never told, is fenced within its replicated interval, two checks "
        "and 10 s, and changes nothing",
        build_replicated_holder_unseen_promotion},
+      {"replicated-holder-one-standby-promoted",
+       "the holder reads every 5 min while its two standbys stream; one is cut off (its WAL sender outlives it by "
+       "60 s) and promoted 20 s later, the other streams on",
+       "the old primary is fenced within 60 s, a second, two checks and 10 s of the promotion",
+       build_replicated_holder_one_standby_promoted},
       {"replicated-window-ends-in-renewal",
        "a double promotion; the old primary rejoins as the winner's standby; the winner checks every 6.7 s and its "
        "tag writes take 1.9 s, so its quiet window ends inside a renewal",
