@@ -3420,15 +3420,15 @@ void build_replicated_window_ends_in_renewal(Run &r) {
 }
 
 // Added by adversary 32: one of the holder's two standbys is cut off and
-// promoted; the other still streams, so only the drop in the count (2 to 1,
-// once the WAL sender's 60 s linger ends) brings the holder back to
-// check_interval.
+// promoted 20 s later; the other still streams, so only the window the
+// drop in the count (2 to 1, seen a second after the cut) restarts keeps
+// the holder at check_interval when the promotion comes.
 void build_replicated_holder_one_standby_promoted(Run &r) {
   r.make_tables(1);
   Node &n = r.player("new", 10000, Node::Pg::Standby);
   (void) r.player("other", 10000, Node::Pg::Standby);
   Node &o = r.first_primary("old", 10000);
-  r.linger_ = 60000;
+  r.linger_ = 0;  // its WAL sender ends with the connection: the drop is seen 1 s after the cut, before the promotion
   constexpr Millis kCut = 10 * 60000, kPromote = kCut + 20000;
   r.end_at_ = kPromote + 10 * 60000;
   auto fenced = std::make_shared<Millis>(-1);
@@ -3627,8 +3627,8 @@ const std::vector<Scenario> &scenarios() {
        "and 10 s, and changes nothing",
        build_replicated_holder_unseen_promotion},
       {"replicated-holder-one-standby-promoted",
-       "the holder reads every 5 min while its two standbys stream; one is cut off (its WAL sender outlives it by "
-       "60 s) and promoted 20 s later, the other streams on",
+       "the holder reads every 5 min while its two standbys stream; one is cut off (its WAL sender ends at "
+       "once) and promoted 20 s later, the other streams on",
        "the old primary is fenced within 60 s, a second, two checks and 10 s of the promotion",
        build_replicated_holder_one_standby_promoted},
       {"replicated-window-ends-in-renewal",
