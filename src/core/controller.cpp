@@ -518,7 +518,10 @@ milliseconds Controller::standby_interval(bool streaming) const {
 
 milliseconds Controller::hold_interval() const {
   if (state_ != State::Held) return config_.check_interval;
-  return cadence_.interval(now(), config_.check_interval, config_.replicated_check_interval);
+  // As of this step's look at the standbys, not of now: a window that ends
+  // during the check's renewal would have the check wait the replicated
+  // interval under a tag that announces lease(check_interval).
+  return cadence_.interval(cadence_.seen_at(), config_.check_interval, config_.replicated_check_interval);
 }
 
 milliseconds Controller::step(const Observation &obs) {

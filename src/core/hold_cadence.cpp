@@ -12,6 +12,7 @@ void HoldCadence::observe(int standbys, SteadyTime now) noexcept {
   // window too: a worker that just started does not know what came before.
   if (steady_since_ == SteadyTime{} || standbys < standbys_) steady_since_ = now;
   standbys_ = standbys;
+  seen_at_ = now;
 }
 
 bool HoldCadence::intact(SteadyTime now, milliseconds quiet_after) const noexcept {

@@ -47,10 +47,15 @@ class HoldCadence {
   std::chrono::milliseconds interval(SteadyTime now, std::chrono::milliseconds check_interval,
                                      std::chrono::milliseconds replicated) const noexcept;
   int standbys() const noexcept { return standbys_; }
+  // When the worker last looked (zero: never). A step judges its cadence
+  // as of this look: the lease its renewal writes and the interval its
+  // check returns must agree, though the window ends during the step.
+  SteadyTime seen_at() const noexcept { return seen_at_; }
 
  private:
   int standbys_ = 0;
   SteadyTime steady_since_{};  // since when no standby stopped; zero: never looked
+  SteadyTime seen_at_{};
 };
 
 // A long cadence (a holder's replicated_check_interval, a streaming

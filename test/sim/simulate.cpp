@@ -3369,6 +3369,86 @@ void build_replicated_winner_demoted(Run &r) {
   };
 }
 
+// Found open by adversary 32 against ab7e713; passes since the cadence is
+// judged as of the step's look at the standbys. The holder's quiet window (a lease
+// of check_interval since the first look) may end while its check is under
+// way. The renewal judges the tag's lease on the step's ground, before the
+// window ends (lease(check_interval), 60 s); the interval the check returns
+// is judged after its write, once the window has ended (the replicated
+// cadence). The tag then announces 60 s and stands unchanged for the whole
+// replicated interval: a rival of its timeline (a double promotion's
+// loser, fenced) takes it for lapsed and moves the VIP away from the live
+// winner, which takes it back at its next read.
+// The winner checks every 6.7 s (its lease 60 s: a window its checks do
+// not divide), and its tag writes take 1.9 s (under the request timeout),
+// so that its window ends inside the renewal at 88.7 s: the tag says
+// lease=60, the next check comes 201 s later, and the loser lifts its
+// fence at 160 s.
+void build_replicated_window_ends_in_renewal(Run &r) {
+  constexpr Millis ci = 6700, slow = 1900;
+  DoublePromotionCast cast = double_promotion_cast(r, 1, ci, 10000, 10000);
+  Node &w = cast.winner, &l = cast.loser, &o = cast.old;
+  r.failover(30000, o, w, 2, &l);
+  // The old primary rejoins at once, a standby of the winner.
+  r.at(31000, [&r, &o] { r.restart(o, false); });
+  r.end_at_ = 15 * 60000;
+  r.ec2_->script_fate = [id = w.id](int node, const std::string &action, int, Millis at) -> std::optional<Ec2::Fate> {
+    if (node != id || action != "CreateTags" || at < 35000) return std::nullopt;
+    Ec2::Fate f;
+    f.latency = slow;
+    f.applies = true;
+    return f;
+  };
+  // When the loser first saw the winner's tag and stood down, then when it
+  // held again.
+  auto fenced = std::make_shared<Millis>(-1);
+  auto took = std::make_shared<Millis>(-1);
+  r.tick_ = [&r, &l, fenced, took] {
+    State s = l.ctl ? l.ctl->state() : State::Standby;
+    if (*fenced < 0 && s == State::Fenced) *fenced = r.now_;
+    if (*fenced >= 0 && *took < 0 && s == State::Held) *took = r.now_;
+  };
+  r.expectation_ = [&r, &w, &l, fenced, took] {
+    std::string why;
+    if (*fenced < 0) why += "the loser never stood down; ";
+    if (*took >= 0)
+      why += "the loser held again at " + fmt("%.1f", *took / 1000.0) + " s, the winner alive and holding; ";
+    int changes = changes_after(r, *fenced < 0 ? 0 : *fenced);
+    if (changes > 0) why += std::to_string(changes) + " route changes after the double promotion settled (none); ";
+    return why + ends_holding(r, w, "the winner") + ends_fenced(l, "the loser");
+  };
+}
+
+// Added by adversary 32: one of the holder's two standbys is cut off and
+// promoted 20 s later; the other still streams, so only the window the
+// drop in the count (2 to 1, seen a second after the cut) restarts keeps
+// the holder at check_interval when the promotion comes.
+void build_replicated_holder_one_standby_promoted(Run &r) {
+  r.make_tables(1);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  (void) r.player("other", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.linger_ = 0;  // its WAL sender ends with the connection: the drop is seen 1 s after the cut, before the promotion
+  constexpr Millis kCut = 10 * 60000, kPromote = kCut + 20000;
+  r.end_at_ = kPromote + 10 * 60000;
+  auto fenced = std::make_shared<Millis>(-1);
+  r.at(kCut, [&n] { n.cut_off = true; });
+  r.at(kPromote, [&r, &n] { r.promote(n, 2); });
+  r.tick_ = [&r, &o, fenced] {
+    if (*fenced < 0 && r.now_ >= kPromote && o.ctl && o.ctl->state() == State::Fenced) *fenced = r.now_;
+  };
+  r.expectation_ = [&r, &n, &o, fenced] {
+    std::string why;
+    Millis bound = 60000 + 1000 + 2 * o.check_interval + 10000;
+    if (*fenced < 0) why += "the old primary was never fenced; ";
+    else if (*fenced - kPromote > bound)
+      why += "the old primary was fenced " + fmt("%.1f", (*fenced - kPromote) / 1000.0) +
+             " s after the promotion (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    r.trace("old primary fenced %.1f s after the promotion", (*fenced - kPromote) / 1000.0);
+    return why + ends_holding(r, n, "the new primary") + ends_fenced(o, "the old primary");
+  };
+}
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -3546,6 +3626,17 @@ const std::vector<Scenario> &scenarios() {
        "the promoted node holds; the old primary, never told, is fenced within its replicated interval, two checks "
        "and 10 s, and changes nothing",
        build_replicated_holder_unseen_promotion},
+      {"replicated-holder-one-standby-promoted",
+       "the holder reads every 5 min while its two standbys stream; one is cut off (its WAL sender ends at "
+       "once) and promoted 20 s later, the other streams on",
+       "the old primary is fenced within 60 s, a second, two checks and 10 s of the promotion",
+       build_replicated_holder_one_standby_promoted},
+      {"replicated-window-ends-in-renewal",
+       "a double promotion; the old primary rejoins as the winner's standby; the winner checks every 6.7 s and its "
+       "tag writes take 1.9 s, so its quiet window ends inside a renewal",
+       "the loser stays fenced and the route never leaves the winner (its tag announces the lease of the cadence "
+       "it reads at)",
+       build_replicated_window_ends_in_renewal},
       {"replicated-winner-demoted",
        "a double promotion; the old primary rejoins as the winner's standby, so the winner announces a 30 min lease; "
        "the winner is rewound into a standby 10 min in, its route left in place",

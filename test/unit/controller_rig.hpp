@@ -71,6 +71,9 @@ class FakeCloud : public Cloud {
   std::vector<std::string> written_keys;  // the key of every tag written, in order
   std::string my_eni = "eni-0b";
   CloudReports reports;  // told of each request, as the EC2 cloud tells of each attempt
+  // Each write takes this long on `clock` (none: it takes no time).
+  ManualTime *clock = nullptr;
+  milliseconds write_latency{0};
 
   void report(const std::string &action, const std::optional<aws::AwsError> &error) {
     if (reports.attempt) reports.attempt(action, error, 1);
@@ -123,6 +126,7 @@ class FakeCloud : public Cloud {
                 int) override {
     const std::vector<std::string> &fence_ids = fence.ids;
     Applied a;
+    if (clock) clock->now += write_latency;
     std::string entry = "apply";
     for (const auto &p : points) entry += " point:" + p.id;
     for (const auto &f : fence_ids) entry += " fence:" + f;

@@ -126,6 +126,24 @@ TEST(HoldCadence, ALongCadenceIsSpreadOverItsLastQuarter) {
   EXPECT_EQ(spread_out(milliseconds(3), rng), milliseconds(3));
 }
 
+// Found by adversary 32 (the simulation's replicated-window-ends-in-renewal):
+// the window may end while a check's renewal is under way. The lease the
+// renewal writes and the interval the check returns must be judged alike,
+// or the tag announces lease(check_interval) for a replicated interval.
+TEST(HoldCadence, TheLeaseItAnnouncesCoversTheIntervalItWaitsWhenTheWindowEndsInARenewal) {
+  Rig r = promoted_holder();  // its first look as primary at 10 s: the window ends at 70 s
+  r.cloud->clock = &r.time;
+  r.cloud->write_latency = milliseconds(1500);  // a slow CreateTags, under the request timeout
+  r.standbys = 1;
+  r.time.now = milliseconds(69500);  // a renewal due (its tag read unchanged since 20 s) as the window ends
+  milliseconds d = r.step(Role::Primary, 2);
+  EXPECT_GE(duration_cast<milliseconds>(announced_lease(r)), lease(d)) << "the next check in " << d.count() << " ms";
+  // The next check goes quiet, and says so.
+  d = r.step(Role::Primary, 2);
+  EXPECT_TRUE(spread_within(d, minutes(5)));
+  EXPECT_EQ(announced_lease(r), seconds(1800));
+}
+
 TEST(HoldCadence, ARestartedWorkerStartsAtCheckInterval) {
   HoldCadence c;
   auto t0 = steady_clock::time_point(hours(1));
