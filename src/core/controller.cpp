@@ -524,8 +524,31 @@ milliseconds Controller::hold_interval() const {
   return cadence_.interval(cadence_.seen_at(), config_.check_interval, config_.replicated_check_interval);
 }
 
+void Controller::note_cadence() {
+  const bool replicated = state_ == State::Held && hold_interval() > config_.check_interval;
+  if (replicated == replicated_) return;
+  replicated_ = replicated;
+  // Leaving the hold (fenced, conflict, a claim) says so itself.
+  if (state_ != State::Held) return;
+  if (replicated)
+    log(false,
+        "pg_vip: every standby streams from this primary; it checks the VIP's targets every " +
+            cadence_text(config_.replicated_check_interval),
+        std::to_string(cadence_.standbys()) +
+            " standby(s) streamed without a stop for a lease of pg_vip.check_interval "
+            "(pg_vip.replicated_check_interval). A standby that stops streaming brings it back to "
+            "pg_vip.check_interval at once.");
+  else
+    log(false,
+        "pg_vip: a standby stopped streaming from this primary; it checks the VIP's targets every " +
+            cadence_text(config_.check_interval),
+        "The standby may have been promoted: pg_vip.check_interval applies for a lease of it, and while no "
+        "standby streams.");
+}
+
 milliseconds Controller::step(const Observation &obs) {
   const milliseconds d = step_once(obs);
+  note_cadence();
   // A regular check (the step asked for one check interval): later while
   // AWS throttles this node's reads, so that a fleet's checks give way to
   // its claims (api_budget.hpp). Twice as late per throttled read in a row,

@@ -266,6 +266,8 @@ class Controller {
   // How often a holder reads now: check_interval, or longer while its
   // replication is intact (hold_cadence.hpp).
   std::chrono::milliseconds hold_interval() const;
+  // Logs a holder's change of cadence, once each way.
+  void note_cadence();
   // Whether pointing table t here again may go on (false: conflict).
   bool may_repoint(TargetView &t, const Identity &me);
   Tenure tenure() const;
@@ -355,7 +357,8 @@ class Controller {
   static constexpr int kMaxCheckBackoff = 5;
   static constexpr int kWarnThrottledReads = 3;  // in a row: a warning, once until reads go through
   int throttled_reads_ = 0;
-  HoldCadence cadence_;  // this primary's standbys, as the worker last saw them
+  HoldCadence cadence_;      // this primary's standbys, as the worker last saw them
+  bool replicated_ = false;  // holding at the replicated cadence, as last logged
   bool throttle_warned_ = false;
   // The claim under way began only because a held node's check could not
   // read: its reads give way as checks do, until a claim of another cause

@@ -28,6 +28,12 @@ milliseconds HoldCadence::interval(SteadyTime now, milliseconds check_interval,
   return replicated;
 }
 
+std::string cadence_text(milliseconds d) {
+  if (d.count() > 0 && d.count() % 60000 == 0) return std::to_string(d.count() / 60000) + " min";
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+
 milliseconds spread_out(milliseconds d, std::mt19937_64 &rng) {
   if (d.count() < 4) return d;
   std::uniform_int_distribution<long long> pick(d.count() - d.count() / 4, d.count());

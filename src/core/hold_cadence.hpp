@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <random>
+#include <string>
 
 #include "cpp_only.hpp"
 
@@ -57,6 +58,9 @@ class HoldCadence {
   SteadyTime steady_since_{};  // since when no standby stopped; zero: never looked
   SteadyTime seen_at_{};
 };
+
+// "5 min", "10 s", "1500 ms": an interval as the log says it.
+std::string cadence_text(std::chrono::milliseconds d);
 
 // A long cadence (a holder's replicated_check_interval, a streaming
 // standby's standby_check_interval) drawn in its last quarter: nodes that

@@ -33,6 +33,8 @@ note('node-a read ' . scalar(@$quiet) . ' times in 15 s once its standby had str
 cmp_ok(scalar(@$quiet), '>=', 2, 'a holder with a streaming standby still reads');
 cmp_ok(scalar(@$quiet), '<=', 5, 'every 3.75 to 5 s (replicated_check_interval), not every 1 s');
 is(status_of($a, 'state'), 'held', 'and it holds');
+ok($a->log_contains(qr/pg_vip: every standby streams from this primary; it checks the VIP's targets every 5 s/),
+	'the log says when it slowed down, and to what');
 
 # node-b goes away: its WAL sender on node-a ends.
 my $mark = log_size($fake);
@@ -46,6 +48,8 @@ my $alone = ec2_requests_over($fake, 6, action => 'DescribeRouteTables', caller 
 note('node-a read ' . scalar(@$alone) . ' times in 6 s without a standby');
 cmp_ok(scalar(@$alone), '>=', 4, 'then every check_interval (1 s)');
 is(status_of($a, 'state'), 'held', 'still holding');
+ok($a->log_contains(qr/pg_vip: a standby stopped streaming from this primary; it checks the VIP's targets every 1 s/),
+	'and when it went back');
 
 $a->stop('immediate');
 done_testing();

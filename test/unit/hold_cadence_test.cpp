@@ -84,6 +84,22 @@ TEST(HoldCadence, AStandbyThatStopsStreamingBringsItBackAtOnceWithTheShortLease)
   for (int i = 0; i < 10; ++i) EXPECT_EQ(r.step(Role::Primary, 2), seconds(10));
 }
 
+TEST(HoldCadence, EachChangeOfCadenceIsLoggedOnce) {
+  Rig r = promoted_holder();
+  r.standbys = 2;
+  auto logged = [&](const std::string &what) {
+    int n = 0;
+    for (const auto &l : r.ctl->take_logs()) n += l.message.find(what) != std::string::npos;
+    return n;
+  };
+  (void) r.ctl->take_logs();
+  for (int i = 0; i < 12; ++i) r.step(Role::Primary, 2);
+  EXPECT_EQ(logged("every standby streams from this primary; it checks the VIP's targets every 5 min"), 1);
+  r.standbys = 1;
+  for (int i = 0; i < 3; ++i) r.step(Role::Primary, 2);
+  EXPECT_EQ(logged("a standby stopped streaming from this primary; it checks the VIP's targets every 10 s"), 1);
+}
+
 TEST(HoldCadence, ANewStandbyDoesNotRestartTheWindow) {
   Rig r = promoted_holder();
   r.standbys = 1;
