@@ -478,14 +478,32 @@ class Fleet {
     const Millis drain = drain_ms(promoted);
     const Millis horizon = at + std::max<Millis>(600000, 4 * drain + 120000);
     Millis t = at;
-    while (t < horizon && held_count() < promoted) run_until(t += 1000);
+    while (t < horizon && held_count() < promoted) {
+      run_until(t += 1000);
+      if (getenv("FLEET_DEBUG") && (t - at) % 60000 == 0) {
+        std::map<std::string, int> census;
+        for (const auto &n : nodes_)
+          if (n.alive)
+            ++census[std::string(n.role == Role::Primary ? "primary " : "standby ") + to_string(n.ctl->state())];
+        std::printf("  DEBUG %llds:", static_cast<long long>((t - at) / 1000));
+        for (const auto &[k, v] : census) std::printf(" %s %d;", k.c_str(), v);
+        std::printf("\n");
+      }
+    }
     auto counts = account_.take_counts();
     std::vector<double> times;
     int starved = 0;
     for (const auto &c : clusters_)
       if (c.failed_over) {
         if (c.held_at >= 0) times.push_back((c.held_at - c.promoted_at) / 1000.0);
-        else ++starved;
+        else {
+          ++starved;
+          if (getenv("FLEET_DEBUG"))
+            for (const Node *n : c.nodes)
+              if (n->alive && n->role == Role::Primary)
+                std::printf("  DEBUG starved %s: tl %u %s: %s\n", n->name.c_str(), n->timeline,
+                            to_string(n->ctl->state()), n->ctl->last_error().c_str());
+        }
       }
     std::sort(times.begin(), times.end());
     auto pct = [&](double p) -> double {
