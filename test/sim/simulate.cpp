@@ -3449,6 +3449,55 @@ void build_replicated_holder_one_standby_promoted(Run &r) {
   };
 }
 
+// The holder reads every 5 min while its one standby streams. EC2's API
+// answers its reads 503 from 6 min before the network to the standby
+// fails (the zone's endpoint goes first) until 30 s after: its check fails
+// at the replicated cadence, and the wake when the WAL sender ends (1 s
+// after the cut) fails too. The standby is promoted 20 s after the cut;
+// EC2 answers again 10 s later. A holder that only could not read retries
+// as it checked, but a standby that stopped streaming brings the check back
+// to check_interval: the old primary must learn of the newer timeline (and
+// its fence action run) within two checks of EC2 answering, as a holder
+// that read would.
+void build_replicated_holder_unread_when_promoted(Run &r) {
+  r.make_tables(1);
+  Node &n = r.player("new", 10000, Node::Pg::Standby);
+  Node &o = r.first_primary("old", 10000);
+  r.linger_ = 0;  // the WAL sender ends with the connection: the drop is seen 1 s after the cut
+  constexpr Millis kCut = 10 * 60000, kPromote = kCut + 20000, kOutage = kCut - 6 * 60000, kBack = kCut + 30000;
+  r.end_at_ = kPromote + 10 * 60000;
+  auto fenced = std::make_shared<Millis>(-1);
+  auto held_before = std::make_shared<bool>(false);
+  r.ec2_->script_fate = [id = o.id](int node, const std::string &action, int, Millis at) -> std::optional<Ec2::Fate> {
+    if (node != id || action != "DescribeRouteTables" || at < kOutage || at >= kBack) return std::nullopt;
+    Ec2::Fate f;
+    f.latency = 30;
+    f.error = aws::AwsError{};
+    f.error->kind = aws::ErrorKind::ServerError;
+    f.error->http_status = 503;
+    f.error->code = "Unavailable";
+    f.error->message = "The service is unavailable.";
+    return f;
+  };
+  r.at(kOutage - 1000, [&o, held_before] { *held_before = o.ctl && o.ctl->state() == State::Held; });
+  r.at(kCut, [&n] { n.cut_off = true; });
+  r.at(kPromote, [&r, &n] { r.promote(n, 2); });
+  r.tick_ = [&r, &o, fenced] {
+    if (*fenced < 0 && r.now_ >= kPromote && o.ctl && o.ctl->state() == State::Fenced) *fenced = r.now_;
+  };
+  r.expectation_ = [&r, &n, &o, fenced, held_before] {
+    std::string why;
+    if (!*held_before) why += "the old primary did not hold before the outage; ";
+    Millis bound = (kBack - kPromote) + 2 * o.check_interval + 10000;
+    if (*fenced < 0) why += "the old primary was never fenced; ";
+    else if (*fenced - kPromote > bound)
+      why += "the old primary was fenced " + fmt("%.1f", (*fenced - kPromote) / 1000.0) +
+             " s after the promotion (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    r.trace("old primary fenced %.1f s after the promotion", (*fenced - kPromote) / 1000.0);
+    return why + ends_holding(r, n, "the new primary") + ends_fenced(o, "the old primary");
+  };
+}
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -3631,6 +3680,11 @@ const std::vector<Scenario> &scenarios() {
        "once) and promoted 20 s later, the other streams on",
        "the old primary is fenced within 60 s, a second, two checks and 10 s of the promotion",
        build_replicated_holder_one_standby_promoted},
+      {"replicated-holder-unread-when-promoted",
+       "the holder reads every 5 min while its one standby streams; EC2 answers its reads 503 from 6 min before "
+       "the standby is cut off until 10 s after it is promoted (20 s after the cut)",
+       "the old primary is fenced within 10 s, two checks and 10 s of the promotion",
+       build_replicated_holder_unread_when_promoted, true},
       {"replicated-window-ends-in-renewal",
        "a double promotion; the old primary rejoins as the winner's standby; the winner checks every 6.7 s and its "
        "tag writes take 1.9 s, so its quiet window ends inside a renewal",
