@@ -3684,7 +3684,7 @@ const std::vector<Scenario> &scenarios() {
        "the holder reads every 5 min while its one standby streams; EC2 answers its reads 503 from 6 min before "
        "the standby is cut off until 10 s after it is promoted (20 s after the cut)",
        "the old primary is fenced within 10 s, two checks and 10 s of the promotion",
-       build_replicated_holder_unread_when_promoted, true},
+       build_replicated_holder_unread_when_promoted},
       {"replicated-window-ends-in-renewal",
        "a double promotion; the old primary rejoins as the winner's standby; the winner checks every 6.7 s and its "
        "tag writes take 1.9 s, so its quiet window ends inside a renewal",

@@ -121,6 +121,22 @@ TEST(HoldCadence, AHolderThatCannotReadRetriesAsItChecked) {
   EXPECT_EQ(r.ctl->state(), State::Claiming);
 }
 
+// Its check could not read at the replicated cadence, and then a standby
+// stopped streaming (it may be being promoted): its retries come back to
+// check_interval, as a holder's check does, or a newer timeline fences it
+// only a replicated interval later (adversary 33).
+TEST(HoldCadence, AHolderThatCannotReadRetriesSoonerOnceAStandbyStops) {
+  Rig r = promoted_holder();
+  r.standbys = 2;
+  for (int i = 0; i < 10; ++i) r.step(Role::Primary, 2);
+  r.cloud->throttle_reads = true;
+  EXPECT_GE(r.step(Role::Primary, 2), minutes(5) - minutes(5) / 4);
+  EXPECT_EQ(r.ctl->state(), State::Claiming);
+  r.standbys = 1;
+  EXPECT_LE(r.step(Role::Primary, 2), seconds(40)) << "check_interval, at most twice as late while throttled";
+  EXPECT_EQ(r.ctl->state(), State::Claiming);
+}
+
 TEST(HoldCadence, ANewStandbyDoesNotRestartTheWindow) {
   Rig r = promoted_holder();
   r.standbys = 1;
