@@ -2117,6 +2117,14 @@ std::string ends_holding(const Run &r, const Node &n, const std::string &who) {
 std::string ends_fenced(const Node &n, const std::string &who) {
   return state_of(n) == "fenced" ? std::string() : who + " ends " + state_of(n) + ", not fenced; ";
 }
+// The old primary was fenced (at `fenced`, -1: never) within `bound` of the
+// promotion at `promoted`.
+std::string fenced_within(Millis fenced, Millis promoted, Millis bound) {
+  if (fenced < 0) return "the old primary was never fenced; ";
+  if (fenced - promoted <= bound) return std::string();
+  return "the old primary was fenced " + fmt("%.1f", (fenced - promoted) / 1000.0) +
+         " s after the promotion (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+}
 
 // The late-tag-after-fence setup, for it and its variants below: a double
 // promotion at 60 s; the winner checks every 60 s, the loser every 10 s; the
@@ -3292,10 +3300,7 @@ void build_replicated_holder_partitioned(Run &r) {
     // Its WAL senders time out (60 s), it looks within a second, reads at
     // once, then every check: fenced within two checks of that.
     Millis bound = 60000 + 1000 + 2 * o.check_interval + 10000;
-    if (*fenced < 0) why += "the old primary was never fenced; ";
-    else if (*fenced - kPromote > bound)
-      why += "the old primary was fenced " + fmt("%.1f", (*fenced - kPromote) / 1000.0) +
-             " s after the promotion (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    why += fenced_within(*fenced, kPromote, bound);
     r.trace("old primary: %lld requests in the 5 min before the cut; fenced %.1f s after the promotion", reads,
             (*fenced - kPromote) / 1000.0);
     why += sends_nothing(r, o, kPromote, "the old primary", "after the promotion");
@@ -3325,10 +3330,7 @@ void build_replicated_holder_unseen_promotion(Run &r) {
   r.expectation_ = [&r, &a, &o, fenced] {
     std::string why;
     Millis bound = o.replicated_check_interval + 2 * o.check_interval + 10000;
-    if (*fenced < 0) why += "the old primary was never fenced; ";
-    else if (*fenced - kPromote > bound)
-      why += "the old primary was fenced " + fmt("%.1f", (*fenced - kPromote) / 1000.0) +
-             " s after the promotion (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    why += fenced_within(*fenced, kPromote, bound);
     r.trace("old primary fenced %.1f s after the promotion", (*fenced - kPromote) / 1000.0);
     why += sends_nothing(r, o, kPromote, "the old primary", "after the promotion");
     return why + ends_holding(r, a, "the promoted node") + ends_fenced(o, "the old primary");
@@ -3440,10 +3442,7 @@ void build_replicated_holder_one_standby_promoted(Run &r) {
   r.expectation_ = [&r, &n, &o, fenced] {
     std::string why;
     Millis bound = 60000 + 1000 + 2 * o.check_interval + 10000;
-    if (*fenced < 0) why += "the old primary was never fenced; ";
-    else if (*fenced - kPromote > bound)
-      why += "the old primary was fenced " + fmt("%.1f", (*fenced - kPromote) / 1000.0) +
-             " s after the promotion (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    why += fenced_within(*fenced, kPromote, bound);
     r.trace("old primary fenced %.1f s after the promotion", (*fenced - kPromote) / 1000.0);
     return why + ends_holding(r, n, "the new primary") + ends_fenced(o, "the old primary");
   };
@@ -3489,10 +3488,7 @@ void build_replicated_holder_unread_when_promoted(Run &r) {
     std::string why;
     if (!*held_before) why += "the old primary did not hold before the outage; ";
     Millis bound = (kBack - kPromote) + 2 * o.check_interval + 10000;
-    if (*fenced < 0) why += "the old primary was never fenced; ";
-    else if (*fenced - kPromote > bound)
-      why += "the old primary was fenced " + fmt("%.1f", (*fenced - kPromote) / 1000.0) +
-             " s after the promotion (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    why += fenced_within(*fenced, kPromote, bound);
     r.trace("old primary fenced %.1f s after the promotion", (*fenced - kPromote) / 1000.0);
     return why + ends_holding(r, n, "the new primary") + ends_fenced(o, "the old primary");
   };
