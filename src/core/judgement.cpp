@@ -104,12 +104,30 @@ const TargetView *outranking(const std::vector<TargetView> &tables, const Ground
 
 bool rival_stands(const std::vector<TargetView> &tables, const Holder &rival, SteadyTime last_read, const Ground &g) {
   if (rival.timeline != g.me.timeline || rival.interface_id.empty() || last_read == SteadyTime{}) return false;
+  auto its_tag = [&](const TargetView &t) {
+    return t.holder && t.holder->timeline == rival.timeline && t.holder->interface_id == rival.interface_id;
+  };
+  // A route this node's own write put here (a repair or a forced claim
+  // sent before it read the holder's tag) is no news of the holder: under
+  // the holder's tag it stands as any tag does, until that tag lapses
+  // unchanged; unfencing on it had this node retag over a live holder,
+  // and the two took turns every flap window (tie-race-stale-reads).
+  if (std::any_of(tables.begin(), tables.end(), [&](const TargetView &t) {
+        return t.read_ok && t.state == TargetState::Ours && its_tag(t) && !lapsed(t, g);
+      }))
+    return true;
   if (g.now - last_read > std::max(own_lease(g), rival.lease)) return false;
-  // Where the holder's own tag shows, lapse judges it (an unchanged tag is
-  // let go after a lease, not two).
+  // Where the holder's own tag shows over its route, lapse judges it (an
+  // unchanged tag is let go after a lease, not two).
   return std::any_of(tables.begin(), tables.end(), [&](const TargetView &t) {
-    bool its_tag = t.holder && t.holder->timeline == rival.timeline && t.holder->interface_id == rival.interface_id;
-    return t.read_ok && t.state == TargetState::Other && t.points_at == rival.interface_id && !its_tag;
+    if (!t.read_ok) return false;
+    if (t.state == TargetState::Other && t.points_at == rival.interface_id && !its_tag(t)) return true;
+    // This node's own tag over its own route is no news of the holder
+    // either: a renewal sent on a stale read, then a repair on the read
+    // that showed it (simulation seed 672: a fast tie loser took the VIP
+    // back from a slow winner every flap window). Let go a lease after the
+    // holder's tag was last read.
+    return t.state == TargetState::Ours && t.holder && judge(g.me, *t.holder, tie_context(g)) == Standing::Mine;
   });
 }
 

@@ -142,8 +142,12 @@ const TargetView *outranking(const std::vector<TargetView> &tables, const Ground
 // it under the holder's route holds a write of this node's own that EC2
 // applied late, or a renewal it sent on a stale read: the holder is still
 // there, and renews or repairs its tag at its next check, however long its
-// check interval. A holder that stopped (died, rewound) is let go after
-// its lease, as a tag that stands unchanged is (lapsed).
+// check interval. A route back here under either tag is this node's own
+// write (a repair or a forced claim sent before it read the holder's tag):
+// the fence stands there too, under the holder's tag until it lapses,
+// under its own for the holder's lease. A holder that stopped (died,
+// rewound) is let go after its lease, as a tag that stands unchanged is
+// (lapsed).
 bool rival_stands(const std::vector<TargetView> &tables, const Holder &rival, SteadyTime last_read, const Ground &g);
 
 // A table this node held, found pointed elsewhere, about to be pointed here again.
