@@ -2364,6 +2364,62 @@ void build_retag_tag_first(Run &r) {
   };
 }
 
+// Simulation seed 474 of `make simulate` (with a held primary's throttled
+// retries paced as its checks): two primaries on timeline 2, the one whose
+// term began first outranks the other (a node started later onto a
+// timeline in use has less data). Another cluster's tag on rtb-1 keeps both
+// claiming, so each retries on one read. The later one holds the secondary
+// IP 10.0.1.50; the earlier one, which never saw the address move, keeps
+// its hands off until the operator runs vip_claim() on it (CreateTags and
+// AssignPrivateIpAddresses denied to it until then, or it would have taken
+// the untagged address at its first step). Its claim writes its tag first
+// and assigns the address; EC2 moves it 6 s or more after answering (an
+// asynchronous assignment). The later primary's retry reads in between:
+// the address still its own, under the outranking tag of a holder taken
+// for gone because its route is not there yet. It must leave the address
+// to that claim and be fenced once the move shows, not write its own tag
+// over the outranking one and take the address back.
+void build_secondary_retry_over_rival_tag(Run &r) {
+  constexpr Millis kClaim = 60000;
+  r.kinds_ = Kinds::Secondary;
+  r.make_tables(1, 1);
+  const std::string ip = r.eips_.front();
+  Node &w = r.player("first", 10000, Node::Pg::Primary, 2);
+  Node &l = r.player("later", 5000, Node::Pg::Down, 2);
+  r.end_at_ = 5 * 60000;
+  r.set_route("rtb-1", "eni-0other");
+  r.set_route(ip, l.eni);
+  r.outsider_tag("rtb-1", "tl=1;sysid=" + kSysidOther + ";id=eni-0other;at=2026-11-20T00:00:00Z;node=other",
+                 "wrote another cluster's tag");
+  r.ec2_->denied[w.id] = {"CreateTags", "AssignPrivateIpAddresses"};
+  r.at(10000, [&r, &l] { r.restart(l, true); });
+  r.at(kClaim, [&r, &w] {
+    r.ec2_->denied[w.id].clear();
+    r.operator_claim(w, false);
+  });
+  r.ec2_->script_fate = [id = w.id](int node, const std::string &action, int, Millis at) -> std::optional<Ec2::Fate> {
+    if (node != id || action != "AssignPrivateIpAddresses" || at < kClaim) return std::nullopt;
+    Ec2::Fate f;
+    f.latency = 30;
+    f.applies = true;
+    f.delay = 6000;
+    return f;
+  };
+  r.expectation_ = [&r, &w, &l, ip] {
+    std::string out;
+    for (const auto &s : r.ec2_->sent)
+      if (s.node == l.id && s.table == ip && s.sent_at > kClaim) {
+        out += "the later primary sent " + s.action + " on " + ip + " " + fmt("%.1f", (s.sent_at - kClaim) / 1000.0) +
+               " s after the first one's claim; ";
+        break;
+      }
+    const TableState &t = r.ec2_->state().at(ip);
+    if (t.eni != w.eni || !t.carries(2, w.eni, w.name))
+      out += ip + " does not end at the first primary under its tag; ";
+    return out + ends_fenced(l, "the later primary");
+  };
+}
+
 // Liveness (L1, E1) after d879839: the winner crashes at 135 s, while the
 // loser's late tag stands under its route (it would have repaired it at
 // 181 s). The route keeps pointing at the dead winner's interface
@@ -3673,6 +3729,11 @@ const std::vector<Scenario> &scenarios() {
        "ReplaceRoute answer lost and retried, and the loser in conflict retags rtb-1 in between",
        "the loser points rtb-1 at itself no more once the winner claimed; the loser ends fenced",
        build_retag_tag_first},
+      {"secondary-retry-over-rival-tag",
+       "two primaries on timeline 2, both claiming (another cluster's tag on rtb-1); the later one holds a secondary "
+       "IP; vip_claim() on the earlier one, whose assignment EC2 carries out 6 s or more after answering",
+       "the later primary leaves the address to the claim and ends fenced; the address ends at the earlier one",
+       build_secondary_retry_over_rival_tag, true},
       {"late-tag-holder-in-conflict",
        "late-tag-after-fence on two route tables; an operator points rtb-2 elsewhere at 130 s and the winner goes "
        "into conflict, leaving the loser's late tag on rtb-1 under its route",
