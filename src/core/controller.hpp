@@ -270,6 +270,7 @@ class Controller {
   void note_cadence();
   // Whether pointing table t here again may go on (false: conflict).
   bool may_repoint(TargetView &t, const Identity &me);
+  bool leave_to_rival(TargetView &t, const Identity &me);
   Tenure tenure() const;
   // The kinds of some targets (all of them when `which` is null), for wording.
   std::vector<TargetKind> kinds(const std::vector<std::size_t> *which = nullptr) const;

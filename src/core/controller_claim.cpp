@@ -145,11 +145,22 @@ milliseconds Controller::promote(const Observation &obs) {
     Verdict v = verdict(targets_[i], me);
     if (v != Verdict::Held && v != Verdict::NeedsFence && v != Verdict::NeedsRoute) continue;
     targets_[i].last_error.clear();
+    if (leave_to_rival(targets_[i], me)) continue;
     todo.push_back(i);
   }
   point(todo, me, true);
   if (hooks_.time->cancelled()) return milliseconds(0);
   return verify(obs);
+}
+
+// A table whose tag names a rival of this timeline that outranks this
+// node, its route not there yet (rival_claiming): not tagged over nor
+// pointed here on this read; not_held() says why it is pending.
+bool Controller::leave_to_rival(TargetView &t, const Identity &me) {
+  if (!rival_claiming(t, ground(me))) return false;
+  t.last_error = "fence tag of " + describe(*t.holder) +
+                 ", which outranks this node; its route is not there yet: left to its claim, not tagged over";
+  return true;
 }
 
 // A claim from a fresh read: fail closed (a table not read, or whose tag
@@ -177,6 +188,7 @@ milliseconds Controller::claim(const Observation &obs, Cause cause, const std::s
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < targets_.size(); ++i) {
     Verdict v = verdict(targets_[i], me);
+    if (!force && leave_to_rival(targets_[i], me)) continue;
     if (v == Verdict::NeedsFence || v == Verdict::NeedsRoute || (force && v != Verdict::Held)) todo.push_back(i);
   }
   if (config_.dry_run) {

@@ -167,6 +167,11 @@ bool retag_due(const TargetView &t, const Ground &g) {
   return !t.holder || judge(g.me, *t.holder, tie_context(g)) != Standing::Outranks;
 }
 
+bool rival_claiming(const TargetView &t, const Ground &g) {
+  if (!t.holder || t.holder->timeline != g.me.timeline || t.state == TargetState::Dangling) return false;
+  return judge(g.me, *t.holder, tie_context(g)) == Standing::Outranks && !lapsed(t, g);
+}
+
 bool renewal_due(const std::vector<TargetView> &tables, const Ground &g) {
   // Only what it holds: an old tag of its own on a table it leaves alone
   // is not renewed, so it must not make a renewal due at every check.

@@ -180,6 +180,18 @@ bool stale_own_tag(const TargetView &t, const Ground &g);
 // retag-tag-first).
 bool retag_due(const TargetView &t, const Ground &g);
 
+// Whether a claim leaves this table alone for now: its tag names a rival
+// of this node's timeline that outranks it, whose route is not (or not
+// yet) there, and which has not lapsed. verdict() takes that rival for
+// gone, but a claim writes its tag before its route, and a secondary IP's
+// assignment shows seconds after EC2 answered it: a claim that tagged over
+// it on one read would overwrite the rival's fresh tag and take the target
+// back once its move lands, never fenced (simulation seed 474's
+// secondary-retry-over-rival-tag). Its next read shows the rival's route
+// (fenced), or the tag lapsing; a blackhole (the rival's instance gone)
+// is no claim under way.
+bool rival_claiming(const TargetView &t, const Ground &g);
+
 // Whether this node, holding every table, rewrites its tag now.
 bool renewal_due(const std::vector<TargetView> &tables, const Ground &g);
 

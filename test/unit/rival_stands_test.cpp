@@ -163,3 +163,28 @@ TEST(RivalStands, RetagOnlyOverARivalThisNodeOutranks) {
   untagged.state = TargetState::Ours;
   EXPECT_TRUE(retag_due(untagged, winner));
 }
+
+// A claim leaves a table to a rival of its timeline that outranks it while
+// the rival's tag stands without its route: the rival's claim writes the
+// tag first, and a secondary IP's assignment shows seconds after EC2
+// answered it (simulation seed 474, secondary-retry-over-rival-tag). Not
+// over a rival it outranks, an older timeline, a blackhole (the rival's
+// instance gone), or a tag that lapsed.
+TEST(RivalStands, AClaimLeavesATableToAnOutrankingRivalWhoseRouteHasNotFollowed) {
+  TargetView fresh = table("eni-0b", kWinner);  // the loser's route, the winner's tag written first
+  fresh.state = TargetState::Ours;
+  fresh.tag_unchanged_since = kT0;
+  EXPECT_TRUE(rival_claiming(fresh, loser_at(kT0 + seconds(3))));
+  TargetView elsewhere = table("eni-0old", kWinner);
+  EXPECT_TRUE(rival_claiming(elsewhere, loser_at(kT0)));
+  Ground winner = loser_at(kT0);
+  winner.me = Identity{"winner", "7311000000000000001", 2, "eni-0a"};
+  TargetView late = table("eni-0a", kLoser);
+  late.state = TargetState::Ours;
+  EXPECT_FALSE(rival_claiming(late, winner));
+  EXPECT_FALSE(rival_claiming(table("eni-0b", holder("eni-0a", 1, seconds(60), 1795000000)), loser_at(kT0)));
+  TargetView blackhole = table("eni-0a", kWinner);
+  blackhole.state = TargetState::Dangling;
+  EXPECT_FALSE(rival_claiming(blackhole, loser_at(kT0)));
+  EXPECT_FALSE(rival_claiming(fresh, loser_at(kT0 + seconds(361)))) << "lapsed after the rival's lease";
+}
