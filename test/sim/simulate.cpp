@@ -3579,6 +3579,63 @@ void build_tie_race_stale_reads(Run &r) {
   };
 }
 
+// Added by adversary 35 against 9cbd621 (rival_stands keeps the fence
+// where the route points back at this node under the holder's tag, until
+// that tag lapses). After a double promotion the winner holds and the
+// loser (checking every 10 s) is fenced; 10 min in, an operator points the
+// route at the loser and the winner's instance dies at once. The route is
+// at the loser, a primary of the newest timeline, under the dead winner's
+// tag: nobody else holds the VIP, and with fence_action set the loser
+// refuses its clients for as long as it stays fenced. `replicated`: the
+// old primary rejoined as the winner's standby, so the winner announces
+// the lease of its replicated cadence (30 min); otherwise 60 s.
+// `restarts`: the loser's worker restarts every 50 s (under the 60 s lease)
+// for 10 min from the winner's death: a lapse is judged from the first read
+// of a worker, so each restart starts the lease over.
+constexpr Millis kWinnerDies = 10 * 60000;
+void winner_dies_route_at_loser(Run &r, bool replicated, bool restarts) {
+  DoublePromotionCast cast = double_promotion_cast(r, 1, 10000, 10000, 10000);
+  Node &w = cast.winner, &l = cast.loser, &o = cast.old;
+  r.failover(30000, o, w, 2, &l);
+  if (replicated) r.at(60000, [&r, &o] { r.restart(o, false); });
+  r.end_at_ = kWinnerDies + 45 * 60000;
+  auto before = std::make_shared<std::string>();
+  auto taken = std::make_shared<Millis>(-1);
+  r.at(kWinnerDies, [&r, &w, &l, before] {
+    if (!holds(r, w)) *before += "the winner is " + state_of(w) + ", not holding, before it died; ";
+    if (state_of(l) != "fenced") *before += "the loser is " + state_of(l) + ", not fenced, before the winner died; ";
+    r.operator_point("rtb-1", l.eni);
+    r.crash(w);
+  });
+  if (restarts)
+    for (Millis t = kWinnerDies + 50000; t <= kWinnerDies + 10 * 60000; t += 50000)
+      r.at(t, [&r, &l] {
+        if (!l.ctl) return;
+        r.stop_worker(l);
+        l.first_primary_step = false;
+        r.start_worker(l);
+        r.trace("event: node %d's worker restarted (state %s kept)", l.id, to_string(l.shm->state));
+      });
+  r.tick_ = [&r, &l, taken] {
+    if (*taken < 0 && r.now_ >= kWinnerDies && holds(r, l)) *taken = r.now_;
+  };
+  r.expectation_ = [&r, &l, before, taken] {
+    std::string why = *before;
+    // The route is already at the loser: nothing to wait for but its own
+    // lease (a live winner repairs within its check; a dead one never).
+    Millis bound = lease_of(l.check_interval) + 3 * l.check_interval + 10000;
+    if (*taken < 0) why += "the loser never held after the winner died; ";
+    else if (*taken - kWinnerDies > bound)
+      why += "the loser held " + fmt("%.1f", (*taken - kWinnerDies) / 1000.0) +
+             " s after the winner died, the route at it all along (at most " + fmt("%.0f", bound / 1000.0) + " s); ";
+    r.trace("the loser held %.1f s after the winner died", (*taken - kWinnerDies) / 1000.0);
+    return why + ends_holding(r, l, "the loser");
+  };
+}
+void build_winner_dies_route_at_loser(Run &r) { winner_dies_route_at_loser(r, false, false); }
+void build_replicated_winner_dies_route_at_loser(Run &r) { winner_dies_route_at_loser(r, true, false); }
+void build_winner_dies_route_at_loser_restarts(Run &r) { winner_dies_route_at_loser(r, false, true); }
+
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
       {"lease-mismatch", "two nodes promoted to timeline 2; the winner checks every 60 s, the loser every 10 s",
@@ -3783,6 +3840,20 @@ const std::vector<Scenario> &scenarios() {
        "the loser stays fenced and the route never leaves the winner (its tag announces the lease of the cadence "
        "it reads at)",
        build_replicated_window_ends_in_renewal},
+      {"winner-dies-route-at-loser",
+       "(adversary 35) a double promotion; 10 min in, an operator points the route at the fenced loser and the "
+       "winner dies at once, its tag left over the loser's route",
+       "the loser holds within its lease, three checks and 10 s: the route is at it, nobody else holds",
+       build_winner_dies_route_at_loser},
+      {"replicated-winner-dies-route-at-loser",
+       "(adversary 35) (open) winner-dies-route-at-loser, the old primary rejoined as the winner's standby: the "
+       "winner's tag announces a 30 min lease",
+       "the loser holds within its lease, three checks and 10 s: the route is at it, nobody else holds",
+       build_replicated_winner_dies_route_at_loser, true},
+      {"winner-dies-route-at-loser-restarts",
+       "(adversary 35) (open) winner-dies-route-at-loser; the loser's worker restarts every 50 s for 10 min after",
+       "the loser holds within its lease, three checks and 10 s: a restart does not start the fence's lease over",
+       build_winner_dies_route_at_loser_restarts, true},
       {"replicated-winner-demoted",
        "a double promotion; the old primary rejoins as the winner's standby, so the winner announces a 30 min lease; "
        "the winner is rewound into a standby 10 min in, its route left in place",
