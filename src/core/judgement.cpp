@@ -104,29 +104,19 @@ const TargetView *outranking(const std::vector<TargetView> &tables, const Ground
 
 bool rival_stands(const std::vector<TargetView> &tables, const Holder &rival, SteadyTime last_read, const Ground &g) {
   if (rival.timeline != g.me.timeline || rival.interface_id.empty() || last_read == SteadyTime{}) return false;
-  auto its_tag = [&](const TargetView &t) {
-    return t.holder && t.holder->timeline == rival.timeline && t.holder->interface_id == rival.interface_id;
-  };
-  // A route this node's own write put here (a repair or a forced claim
-  // sent before it read the holder's tag) is no news of the holder: under
-  // the holder's tag it stands as any tag does, until that tag lapses
-  // unchanged; unfencing on it had this node retag over a live holder,
-  // and the two took turns every flap window (tie-race-stale-reads).
-  if (std::any_of(tables.begin(), tables.end(), [&](const TargetView &t) {
-        return t.read_ok && t.state == TargetState::Ours && its_tag(t) && !lapsed(t, g);
-      }))
-    return true;
   if (g.now - last_read > std::max(own_lease(g), rival.lease)) return false;
-  // Where the holder's own tag shows over its route, lapse judges it (an
-  // unchanged tag is let go after a lease, not two).
+  // Where the holder's own tag shows, lapse judges it (an unchanged tag is
+  // let go after a lease, not two); over a route that is not its own, a
+  // claim leaves the table to it as long (rival_claiming).
   return std::any_of(tables.begin(), tables.end(), [&](const TargetView &t) {
     if (!t.read_ok) return false;
-    if (t.state == TargetState::Other && t.points_at == rival.interface_id && !its_tag(t)) return true;
-    // This node's own tag over its own route is no news of the holder
-    // either: a renewal sent on a stale read, then a repair on the read
-    // that showed it (simulation seed 672: a fast tie loser took the VIP
-    // back from a slow winner every flap window). Let go a lease after the
-    // holder's tag was last read.
+    bool its_tag = t.holder && t.holder->timeline == rival.timeline && t.holder->interface_id == rival.interface_id;
+    if (t.state == TargetState::Other && t.points_at == rival.interface_id && !its_tag) return true;
+    // This node's own tag over a route back here is no news of the holder
+    // either: a renewal sent on a stale read, then a repair (or a forced
+    // claim) on the read that showed it, before the holder's tag was read.
+    // Unfencing on it had this node take the VIP back from a slow winner
+    // every flap window (tie-race-stale-reads, simulation seed 672).
     return t.state == TargetState::Ours && t.holder && judge(g.me, *t.holder, tie_context(g)) == Standing::Mine;
   });
 }
@@ -169,7 +159,15 @@ bool retag_due(const TargetView &t, const Ground &g) {
 
 bool rival_claiming(const TargetView &t, const Ground &g) {
   if (!t.holder || t.holder->timeline != g.me.timeline || t.state == TargetState::Dangling) return false;
-  return judge(g.me, *t.holder, tie_context(g)) == Standing::Outranks && !lapsed(t, g);
+  if (judge(g.me, *t.holder, tie_context(g)) != Standing::Outranks || lapsed(t, g)) return false;
+  // A claim under way: its route follows within the rival's own check
+  // interval (its next round; lease() is six of them) and a read's
+  // staleness. A tag that stood longer without it is a claim that failed
+  // or a holder that is gone, and waiting for its lease would keep the VIP
+  // from this node for up to 30 min of a replicated cadence's lease
+  // (adversary 35's replicated-winner-dies-route-at-loser).
+  const milliseconds in_flight = std::max(t.holder->lease / 6, g.check_interval) + kReadStaleness;
+  return t.tag_unchanged_since == SteadyTime{} || g.now - t.tag_unchanged_since <= in_flight;
 }
 
 bool renewal_due(const std::vector<TargetView> &tables, const Ground &g) {

@@ -142,12 +142,10 @@ const TargetView *outranking(const std::vector<TargetView> &tables, const Ground
 // it under the holder's route holds a write of this node's own that EC2
 // applied late, or a renewal it sent on a stale read: the holder is still
 // there, and renews or repairs its tag at its next check, however long its
-// check interval. A route back here under either tag is this node's own
-// write (a repair or a forced claim sent before it read the holder's tag):
-// the fence stands there too, under the holder's tag until it lapses,
-// under its own for the holder's lease. A holder that stopped (died,
-// rewound) is let go after its lease, as a tag that stands unchanged is
-// (lapsed).
+// check interval. So does a table showing this node's own tag over a
+// route back at this node (its own repair or forced claim, sent before it
+// read the holder's tag). A holder that stopped (died, rewound) is let go
+// after its lease, as a tag that stands unchanged is (lapsed).
 bool rival_stands(const std::vector<TargetView> &tables, const Holder &rival, SteadyTime last_read, const Ground &g);
 
 // A table this node held, found pointed elsewhere, about to be pointed here again.
@@ -188,8 +186,9 @@ bool retag_due(const TargetView &t, const Ground &g);
 // it on one read would overwrite the rival's fresh tag and take the target
 // back once its move lands, never fenced (simulation seed 474's
 // secondary-retry-over-rival-tag). Its next read shows the rival's route
-// (fenced), or the tag lapsing; a blackhole (the rival's instance gone)
-// is no claim under way.
+// (fenced); a tag that stands without it for longer than the rival's own
+// check interval and a read's staleness, or a blackhole (the rival's
+// instance gone), is no claim under way.
 bool rival_claiming(const TargetView &t, const Ground &g);
 
 // Whether this node, holding every table, rewrites its tag now.

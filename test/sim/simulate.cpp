@@ -3558,7 +3558,7 @@ void build_replicated_holder_unread_when_promoted(Run &r) {
 // winner's, so its renewal can land over the winner's tag, and its next
 // read shows its own tag with the route at the winner (simulation seed
 // 672's ending).
-void build_tie_race_stale_reads(Run &r) {
+void tie_race_stale_reads(Run &r, Millis force_at) {
   DoublePromotionCast cast = double_promotion_cast(r, 1, 30000, 2000, 10000);
   Node &w = cast.winner, &l = cast.loser, &o = cast.old;
   r.staleness_ = 30000;
@@ -3566,11 +3566,8 @@ void build_tie_race_stale_reads(Run &r) {
   r.ec2_->faults.max_staleness = 30000;
   r.end_at_ = 30000 + 40 * 60000;
   r.failover(30000, o, w, 2, &l);
-  // The loser holds again only by an operator's forced claim; at this
-  // moment its renewal races the winner's repair (a sweep of the moment
-  // from 600 to 900 s in 7 s steps: 2 of 43 made a war before the fix,
-  // 0 of 201 in 3 s steps to 1200 s after).
-  r.at(754000, [&r, &l] { r.operator_claim(l, true); });
+  // The loser holds again only by an operator's forced claim.
+  r.at(force_at, [&r, &l] { r.operator_claim(l, true); });
   r.expectation_ = [&r, &w, &l] {
     int changes = changes_after(r, 30000);
     std::string why;
@@ -3578,6 +3575,12 @@ void build_tie_race_stale_reads(Run &r) {
     return why + ends_holding(r, w, "the winner") + ends_fenced(l, "the loser");
   };
 }
+// At 754 s the loser's renewal races the winner's repair and its next
+// read shows the route back at it under its own tag; at 1017 s it reads
+// the winner's renewal over its own forced route. A sweep of the moment
+// from 600 to 1200 s in 3 s steps found these two kinds of war.
+void build_tie_race_stale_reads(Run &r) { tie_race_stale_reads(r, 754000); }
+void build_tie_race_renewed_tag(Run &r) { tie_race_stale_reads(r, 1017000); }
 
 // Added by adversary 35 against 9cbd621 (rival_stands keeps the fence
 // where the route points back at this node under the holder's tag, until
@@ -3646,6 +3649,11 @@ const std::vector<Scenario> &scenarios() {
        "at most 5 route changes in 40 min (3 for the double promotion, 2 for the forced claim): no war; the winner "
        "ends holding, the loser fenced",
        build_tie_race_stale_reads},
+      {"tie-race-renewed-tag",
+       "tie-race-stale-reads with the forced claim at 1017 s: the loser, fenced by a stale read, then reads the "
+       "winner's renewed tag over its own forced route",
+       "at most 5 route changes in 40 min: no war; the winner ends holding, the loser fenced",
+       build_tie_race_renewed_tag},
       {"late-write",
        "the old primary's ReplaceRoute (and its retry) applied 8 s and 20 s late, after the new primary's claim",
        "the new primary is never in conflict; the VIP is back on it within 2 check intervals of each late write",
@@ -3846,14 +3854,14 @@ const std::vector<Scenario> &scenarios() {
        "the loser holds within its lease, three checks and 10 s: the route is at it, nobody else holds",
        build_winner_dies_route_at_loser},
       {"replicated-winner-dies-route-at-loser",
-       "(adversary 35) (open) winner-dies-route-at-loser, the old primary rejoined as the winner's standby: the "
+       "(adversary 35) winner-dies-route-at-loser, the old primary rejoined as the winner's standby: the "
        "winner's tag announces a 30 min lease",
        "the loser holds within its lease, three checks and 10 s: the route is at it, nobody else holds",
-       build_replicated_winner_dies_route_at_loser, true},
+       build_replicated_winner_dies_route_at_loser},
       {"winner-dies-route-at-loser-restarts",
-       "(adversary 35) (open) winner-dies-route-at-loser; the loser's worker restarts every 50 s for 10 min after",
+       "(adversary 35) winner-dies-route-at-loser; the loser's worker restarts every 50 s for 10 min after",
        "the loser holds within its lease, three checks and 10 s: a restart does not start the fence's lease over",
-       build_winner_dies_route_at_loser_restarts, true},
+       build_winner_dies_route_at_loser_restarts},
       {"replicated-winner-demoted",
        "a double promotion; the old primary rejoins as the winner's standby, so the winner announces a 30 min lease; "
        "the winner is rewound into a standby 10 min in, its route left in place",

@@ -106,21 +106,6 @@ TEST(RivalStands, ItsRouteBackHereUnderThisNodesOwnTagKeepsTheFenceForALease) {
   EXPECT_FALSE(rival_stands({here}, kWinner, kT0, loser_at(kT0 + seconds(361))));
 }
 
-// The route back here under the holder's tag: the holder was there to
-// write it; the fence stands until that tag lapses unchanged, however long
-// ago the tag was first read outranking this node.
-TEST(RivalStands, ItsTagOverARouteBackHereStandsUntilItLapses) {
-  TargetView here = table("eni-0b", kWinner);
-  here.state = TargetState::Ours;
-  here.tag_unchanged_since = kT0 + seconds(300);  // renewed since
-  EXPECT_TRUE(rival_stands({here}, kWinner, kT0, loser_at(kT0 + seconds(400))));
-  EXPECT_TRUE(rival_stands({here}, kWinner, kT0, loser_at(kT0 + seconds(659))));
-  EXPECT_FALSE(rival_stands({here}, kWinner, kT0, loser_at(kT0 + seconds(661)))) << "lapsed: unchanged for its lease";
-  // A third party's route under its tag is let go as before: the VIP
-  // must not wait a lease pointing nowhere this cluster serves.
-  EXPECT_FALSE(rival_stands({table("eni-0c", kWinner)}, kWinner, kT0, loser_at(kT0 + seconds(20))));
-}
-
 // What a worker restart keeps: the holder and when its tag was last read,
 // from shared memory (late-tag-worker-restart in the simulation).
 TEST(RivalStands, AWorkerRestartKeepsTheMemory) {
