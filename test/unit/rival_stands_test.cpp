@@ -173,3 +173,21 @@ TEST(RivalStands, AClaimLeavesATableToAnOutrankingRivalWhoseRouteHasNotFollowed)
   EXPECT_FALSE(rival_claiming(blackhole, loser_at(kT0)));
   EXPECT_FALSE(rival_claiming(fresh, loser_at(kT0 + seconds(361)))) << "lapsed after the rival's lease";
 }
+
+// A claim under way moves its route within the rival's own check interval
+// (a sixth of its lease) and a read's staleness; a tag that stood longer
+// without it is a claim that failed or a holder that is gone: the table is
+// not left to it for the rest of its lease (30 min at a replicated
+// cadence: adversary 35's replicated-winner-dies-route-at-loser).
+TEST(RivalStands, ARivalsClaimIsUnderWayForOneOfItsChecksNotItsLease) {
+  TargetView t = table("eni-0b", kWinner);  // lease 360 s: checks every 60 s
+  t.state = TargetState::Ours;
+  t.tag_unchanged_since = kT0;
+  EXPECT_TRUE(rival_claiming(t, loser_at(kT0 + seconds(65))));
+  EXPECT_FALSE(rival_claiming(t, loser_at(kT0 + seconds(66))));
+  Holder replicated = kWinner;
+  replicated.lease = minutes(30);
+  t.holder = replicated;
+  EXPECT_TRUE(rival_claiming(t, loser_at(kT0 + seconds(305))));
+  EXPECT_FALSE(rival_claiming(t, loser_at(kT0 + seconds(306))));
+}
