@@ -345,6 +345,7 @@ milliseconds Controller::check_held(const Observation &obs) {
     if (unread) {
       cause_ = Cause::Retry;
       unsure_only_ = true;  // its retries read as checks (claim())
+      unsure_interval_ = hold_interval();
       return not_held(obs);
     }
     renew(me);
@@ -418,7 +419,17 @@ milliseconds Controller::stay_fenced(const Identity &me) {
                 ", this node is on timeline " + std::to_string(me.timeline) +
                 "; its tag is gone, but that primary may not be";
   become(State::Fenced, last_error_);
-  return config_.check_interval;
+  return fenced_interval(me);
+}
+
+// Fenced by a newer timeline, nothing this node reads can lift the fence
+// (only vip_claim(force => true) does): it reads as a streaming standby
+// does, for vip_routes(). A stale primary left running must not spend
+// the account's reads every check_interval (the fleet simulation's zone
+// return: a third of the old primaries, fenced, kept the bucket empty).
+// Fenced on its own timeline it watches for the holder's lease to lapse.
+milliseconds Controller::fenced_interval(const Identity &me) const {
+  return newest_seen_ > me.timeline ? standby_interval(true) : config_.check_interval;
 }
 
 // A fenced node keeps reading; when no table's tag outranks it any more
@@ -433,7 +444,7 @@ milliseconds Controller::check_fenced(const Observation &obs) {
     fence_holder_read_ = now();
     last_error_ = "fenced: " + fence_reason(me, *t->holder, tie_context(ground(me))) + " (tag on " + t->id + ")";
     unfence_seen_ = {};
-    return config_.check_interval;
+    return fenced_interval(me);
   }
   if (newest_seen_ > me.timeline) return stay_fenced(me);
   // The holder that fenced this node still has its route; what the tables

@@ -245,6 +245,7 @@ class Controller {
   Verdict verdict(const TargetView &t, const Identity &me) const { return pg_vip::verdict(t, ground(me)); }
   std::chrono::milliseconds conflict(const TargetView &t);
   std::chrono::milliseconds stay_fenced(const Identity &me);
+  std::chrono::milliseconds fenced_interval(const Identity &me) const;
   void renew(const Identity &me);
   void retag(const Identity &me);
   void tag_where(const Identity &me, const std::function<bool(const TargetView &)> &which, const char *what);
@@ -365,6 +366,7 @@ class Controller {
   // read: its reads give way as checks do, until a claim of another cause
   // or a hold.
   bool unsure_only_ = false;
+  std::chrono::milliseconds unsure_interval_{0};  // the cadence that holder checked at
   Metrics metrics_;  // claims, failures, repairs, fences, AWS attempts (and the last claim's time)
   std::string last_error_;
   uint64_t claim_done_ = 0;

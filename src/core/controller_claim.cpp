@@ -395,6 +395,21 @@ milliseconds Controller::not_held(const Observation &obs) {
   }
   cause_ = Cause::Retry;
   if (permanent) return config_.check_interval;
+  // A holder that only could not read because AWS throttled it retries as
+  // it checked: nothing is known to be wrong, the account is busy, and a
+  // fleet of holders retrying within seconds of a throttled read is what
+  // keeps an account's read bucket empty (the fleet simulation's AZ outage:
+  // 801 of 1000 primaries claiming a minute in, the promotions starved
+  // behind them). Any other failed read (a timeout, a 500) says nothing of
+  // the account: retried soon, as before.
+  // A standby that stopped streaming since (it may have been promoted)
+  // brings it back to check_interval, as it does a holder's check
+  // (adversary 33's replicated-holder-unread-when-promoted: fenced 283 s
+  // after the promotion instead of within two checks of a read).
+  if (unsure_only_ && throttled_reads_ > 0)
+    return std::max(retry_delay(),
+                    std::min(unsure_interval_, cadence_.interval(cadence_.seen_at(), config_.check_interval,
+                                                                 config_.replicated_check_interval)));
   return retry_delay();
 }
 

@@ -66,6 +66,7 @@ class FakeCloud : public Cloud {
   std::map<std::string, std::map<std::string, std::string>> other_tags;  // per table: key to value, besides `tag`
   std::set<std::string> deny;   // actions refused: CreateTags, ReplaceRoute, DescribeRouteTables
   bool throttle_reads = false;  // DescribeRouteTables answered RequestLimitExceeded
+  bool fail_reads = false;      // DescribeRouteTables answered 500 InternalError
   bool cancel_reads = false;    // the reads cut short, as the HTTP layer does when the cancel hook says stop
   std::vector<std::string> log;
   std::vector<std::string> written_keys;  // the key of every tag written, in order
@@ -101,6 +102,8 @@ class FakeCloud : public Cloud {
     if (deny.count("DescribeRouteTables")) refusal = denied("DescribeRouteTables");
     else if (throttle_reads)
       refusal = aws::AwsError{aws::ErrorKind::Throttled, 503, "RequestLimitExceeded", "Request limit exceeded.", ""};
+    else if (fail_reads)
+      refusal = aws::AwsError{aws::ErrorKind::ServerError, 500, "InternalError", "An internal error has occurred.", ""};
     else if (cancel_reads)
       refusal = aws::AwsError{aws::ErrorKind::Transport, 0, "Cancelled", "the request was cancelled", ""};
     report("DescribeRouteTables", refusal);
