@@ -156,8 +156,9 @@ $(FLEET_BIN): $(FLEET_OBJS)
 -include $(patsubst %.cpp,$(SIM_OBJ)/%.d,$(FLEET_SRCS))
 
 # The README's fleet tables (a benchmark: minutes, not in the test command):
-# steady state for K clusters at N route tables, then an AZ outage with the
-# node's retry budget and with the naive policy. FLEET_STEADY, FLEET_STORM,
+# steady state for K clusters at N route tables, then an AZ outage and the
+# zone's return (each run prints both rows; two tables) with the node's
+# retry budget and with the naive policy. FLEET_STEADY, FLEET_STORM,
 # FLEET_TABLES and FLEET_ARGS (e.g. --check-interval 60000) choose.
 FLEET_STEADY ?= 10 100 1000 3000
 FLEET_STORM  ?= 100 1000 3000
@@ -170,11 +171,18 @@ simulate-fleet: $(FLEET_BIN)
 	@for k in $(FLEET_STEADY); do for n in $(FLEET_TABLES); do \
 	  $(FLEET_BIN) --clusters $$k --tables $$n --steady-only --table $(FLEET_ARGS) | sed 's/^| steady //'; done; done
 	@echo
-	@echo "| K | N | policy | promoted | drain (s) | held p50 (s) | p99 | max | p99 / drain | calls | throttled | starved |"
-	@echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-	@for k in $(FLEET_STORM); do for n in $(FLEET_TABLES); do for p in budget naive; do \
-	  $(FLEET_BIN) --clusters $$k --tables $$n --policy $$p --storm-only --table $(FLEET_ARGS) | \
-	    grep '^| failover' | sed 's/^| failover //'; done; done; done
+	@out=$$(mktemp) && \
+	for k in $(FLEET_STORM); do for n in $(FLEET_TABLES); do for p in budget naive; do \
+	  $(FLEET_BIN) --clusters $$k --tables $$n --policy $$p --storm-only --table $(FLEET_ARGS) >>$$out || \
+	    echo "pg_vip_fleet exited $$? (K=$$k N=$$n $$p)" >&2; done; done; done; \
+	echo "| K | N | policy | promoted | drain (s) | held p50 (s) | p99 | max | p99 / drain | calls | throttled | starved |"; \
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"; \
+	grep '^| failover' $$out | sed 's/^| failover //'; \
+	echo; \
+	echo "| K | N | policy | restarted | settled (s) | calls | throttled | preflight calls / throttled | routes back to a stale primary |"; \
+	echo "|---|---|---|---|---|---|---|---|---|"; \
+	grep '^| return' $$out | sed 's/^| return //'; \
+	rm -f $$out
 
 # One small fleet through the outage and the zone's return, in the test
 # command, with changing buckets small enough that the outage is throttled:
