@@ -3596,7 +3596,7 @@ void build_tie_race_renewed_tag(Run &r) { tie_race_stale_reads(r, 1017000); }
 // for 10 min from the winner's death: a lapse is judged from the first read
 // of a worker, so each restart starts the lease over.
 constexpr Millis kWinnerDies = 10 * 60000;
-void winner_dies_route_at_loser(Run &r, bool replicated, bool restarts) {
+void winner_dies_route_at_loser(Run &r, bool replicated, bool restarts, Millis first_restart = 50000) {
   DoublePromotionCast cast = double_promotion_cast(r, 1, 10000, 10000, 10000);
   Node &w = cast.winner, &l = cast.loser, &o = cast.old;
   r.failover(30000, o, w, 2, &l);
@@ -3611,7 +3611,7 @@ void winner_dies_route_at_loser(Run &r, bool replicated, bool restarts) {
     r.crash(w);
   });
   if (restarts)
-    for (Millis t = kWinnerDies + 50000; t <= kWinnerDies + 10 * 60000; t += 50000)
+    for (Millis t = kWinnerDies + first_restart; t <= kWinnerDies + 10 * 60000; t += 50000)
       r.at(t, [&r, &l] {
         if (!l.ctl) return;
         r.stop_worker(l);
@@ -3638,6 +3638,51 @@ void winner_dies_route_at_loser(Run &r, bool replicated, bool restarts) {
 void build_winner_dies_route_at_loser(Run &r) { winner_dies_route_at_loser(r, false, false); }
 void build_replicated_winner_dies_route_at_loser(Run &r) { winner_dies_route_at_loser(r, true, false); }
 void build_winner_dies_route_at_loser_restarts(Run &r) { winner_dies_route_at_loser(r, false, true); }
+
+// (adversary 36) tag_unchanged_since is not kept across worker restarts,
+// and rival_claiming counts its in-flight bound from it: a replicated
+// winner's tag is a claim under way for 5 min and 5 s after each restart,
+// so a loser whose worker restarts more often than that never tags over a
+// dead winner's tag, however long it stood. The first restart comes a
+// second after the winner died (before the loser's next check).
+void build_replicated_winner_dies_route_at_loser_restarts(Run &r) { winner_dies_route_at_loser(r, true, true, 1000); }
+
+// (adversary 36) A live winner that checks every 60 s claims with its
+// ReplaceRoute and its reads throttled for 150 s: its tag stands, its
+// route does not follow, and its rounds back off up to two check
+// intervals (retry_delay). The loser, checking every 2 s, leaves the table
+// to that claim for the winner's check interval and a read's staleness
+// (65 s) only.
+void build_throttled_winner_claim(Run &r) {
+  constexpr Millis kFailover = 30000, kThrottled = 150000;
+  DoublePromotionCast cast = double_promotion_cast(r, 1, 60000, 2000, 10000);
+  Node &w = cast.winner, &l = cast.loser, &o = cast.old;
+  r.end_at_ = 20 * 60000;
+  r.ec2_->script_fate = [id = w.id](int node, const std::string &action, int, Millis at) -> std::optional<Ec2::Fate> {
+    if (node != id || at > kFailover + kThrottled || action == "CreateTags") return std::nullopt;
+    if (action != "ReplaceRoute" && at < kFailover + 1000) return std::nullopt;  // its first read, and its tag
+    Ec2::Fate f;
+    f.latency = 20;
+    f.error = aws::AwsError{};
+    f.error->kind = aws::ErrorKind::Throttled;
+    f.error->http_status = 503;
+    f.error->code = "RequestLimitExceeded";
+    f.error->message = "Request limit exceeded.";
+    return f;
+  };
+  r.failover(kFailover, o, w, 2);
+  r.at(kFailover + 3000, [&r, &l] { r.promote(l, 2); });
+  r.expectation_ = [&r, &w, &l] {
+    std::string out;
+    for (const auto &s : r.ec2_->sent)
+      if (s.node == l.id && s.table == "rtb-1" && s.action != "CreateTags" && s.action != "DeleteTags") {
+        out += "the loser pointed rtb-1 at itself " + fmt("%.1f", (s.sent_at - kFailover) / 1000.0) +
+               " s after the failover, the winner's claim under way; ";
+        break;
+      }
+    return out + ends_holding(r, w, "the winner") + ends_fenced(l, "the loser");
+  };
+}
 
 const std::vector<Scenario> &scenarios() {
   static const std::vector<Scenario> all{
@@ -3867,6 +3912,16 @@ const std::vector<Scenario> &scenarios() {
        "the winner is rewound into a standby 10 min in, its route left in place",
        "the loser holds within the winner's announced lease, three checks and 10 s (the cost of the longer lease)",
        build_replicated_winner_demoted},
+      {"replicated-winner-dies-route-at-loser-restarts",
+       "(adversary 36) replicated-winner-dies-route-at-loser; the loser's worker restarts 1 s after and every 50 s for 10 min",
+       "the loser holds within its lease, three checks and 10 s: a restart does not start a claim's in-flight bound "
+       "over",
+       build_replicated_winner_dies_route_at_loser_restarts, true},
+      {"throttled-winner-claim",
+       "(adversary 36) a double promotion; the winner checks every 60 s, the loser every 2 s; the winner's "
+       "ReplaceRoute and reads throttled for 150 s after its first read and tag; the loser promoted 3 s after it",
+       "the loser never points rtb-1 at itself; the winner ends holding, the loser fenced",
+       build_throttled_winner_claim, true},
   };
   return all;
 }
