@@ -58,7 +58,7 @@ Controller::Controller(Hooks hooks, Resume resume)
     : hooks_(std::move(hooks)), state_(resume.state), role_(resume.role), by_(resume.by), timeline_(resume.timeline),
       promoted_at_(resume.promoted_at), conflict_since_(resume.conflict_since), conflict_wall_(resume.conflict_wall),
       term_since_(resume.term_since), newest_seen_(resume.newest_seen), resumed_repairs_(std::move(resume.repaired)),
-      metrics_(resume.metrics), claim_done_(resume.claim_done) {
+      resumed_tags_(std::move(resume.tags_seen)), metrics_(resume.metrics), claim_done_(resume.claim_done) {
   // A claim under way when the worker stopped starts over from a read: the
   // promotion's single round trip belongs to the worker that saw it. It is
   // still the promotion's claim: it may take the route from the old primary.
@@ -251,7 +251,21 @@ void Controller::read_targets(int attempts) {
     std::optional<FenceTagRef> chosen = choose_fence_tag(r.fence_tags, config_.vip, us, config_.fence_key.reveal(),
                                                          r.state == TargetState::Missing ? "" : r.interface_id);
     std::optional<std::string> tag = chosen ? std::optional(chosen->value) : std::nullopt;
-    if (tag != view.raw_tag || view.tag_unchanged_since == steady_clock::time_point{}) view.tag_unchanged_since = now();
+    if (view.tag_unchanged_since == steady_clock::time_point{}) {
+      view.tag_unchanged_since = now();
+      // This worker's first read of it: the same tag the previous worker
+      // timed has stood since then (a restart must not make a dead
+      // holder's tag young again: adversary 36).
+      auto seen = std::find_if(resumed_tags_.begin(), resumed_tags_.end(), [&](const Resume::TagSeen &s) {
+        return s.id == view.id && tag && s.digest == tag_digest(*tag);
+      });
+      if (seen != resumed_tags_.end()) {
+        view.tag_unchanged_since = std::min(view.tag_unchanged_since, seen->since);
+        resumed_tags_.erase(seen);
+      }
+    } else if (tag != view.raw_tag) {
+      view.tag_unchanged_since = now();
+    }
     view.raw_tag = tag;
     view.fence_tags = r.fence_tags;
     view.holder = tag ? parse_fence_tag(*tag, config_.fence_key.reveal()) : std::nullopt;

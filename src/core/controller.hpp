@@ -159,6 +159,14 @@ struct Resume {
     Clock::time_point wall;
   };
   std::vector<Repaired> repaired;
+  // Since when each target's fence tag has stood unchanged (lapse), and
+  // which tag: a restart resumes the clock if its first read shows the same.
+  struct TagSeen {
+    std::string id;
+    uint64_t digest = 0;
+    SteadyTime since{};
+  };
+  std::vector<TagSeen> tags_seen;
   SteadyTime conflict_since{};
   Clock::time_point conflict_wall{};
   Clock::time_point term_since{};
@@ -343,6 +351,7 @@ class Controller {
   // primary it named may be alive.
   uint32_t newest_seen_ = 0;
   std::vector<Resume::Repaired> resumed_repairs_;
+  std::vector<Resume::TagSeen> resumed_tags_;
   std::chrono::steady_clock::time_point unfence_seen_{};
   std::string eni_;
   std::string instance_id_;

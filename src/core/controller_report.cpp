@@ -39,6 +39,10 @@ Resume resume_from(const Status &published) {
     if (published.tables[i].repaired_at_steady)
       r.repaired.push_back({published.tables[i].id, from_steady_nanos(published.tables[i].repaired_at_steady),
                             from_unix_micros(published.tables[i].repaired_at)});
+  for (int i = 0; i < published.n_targets; ++i)
+    if (published.tables[i].tag_digest && published.tables[i].tag_unchanged_steady)
+      r.tags_seen.push_back({published.tables[i].id, published.tables[i].tag_digest,
+                             from_steady_nanos(published.tables[i].tag_unchanged_steady)});
   return r;
 }
 
@@ -104,6 +108,8 @@ void Controller::write_status(Status &out) const noexcept {
     t.checked_at = unix_micros(v.checked_at);
     t.repaired_at = unix_micros(v.repaired_wall);
     t.repaired_at_steady = steady_nanos(v.repaired_at);
+    t.tag_digest = v.raw_tag ? tag_digest(*v.raw_tag) : 0;
+    t.tag_unchanged_steady = v.raw_tag ? steady_nanos(v.tag_unchanged_since) : 0;
     copy_text(t.last_error, v.last_error);
     if (v.state == TargetState::Ours) ++out.targets_held;
   }

@@ -38,8 +38,26 @@ struct TargetStatus {
   int64_t checked_at = 0;
   int64_t repaired_at = 0;         // when this node last pointed it here again (the flap memory), for display
   int64_t repaired_at_steady = 0;  // the same on the monotonic clock: what the flap rule measures from
+  // Since when (monotonic clock) the fence tag read here has stood
+  // unchanged, and which tag that was (tag_digest; 0: none): what lapse
+  // and a rival's claim under way are judged by, so that a worker restart
+  // does not start them over.
+  uint64_t tag_digest = 0;
+  int64_t tag_unchanged_steady = 0;
   char last_error[256] = {};
 };
+
+// A fence tag's text reduced to 64 bits (FNV-1a), to tell after a worker
+// restart whether a target still shows the tag the previous worker timed;
+// never 0, which stands for no tag.
+inline uint64_t tag_digest(std::string_view tag) noexcept {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : tag) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h ? h : 1;
+}
 
 struct Status {
   bool enabled = true;

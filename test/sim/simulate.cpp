@@ -3916,7 +3916,7 @@ const std::vector<Scenario> &scenarios() {
        "(adversary 36) replicated-winner-dies-route-at-loser; the loser's worker restarts 1 s after and every 50 s for 10 min",
        "the loser holds within its lease, three checks and 10 s: a restart does not start a claim's in-flight bound "
        "over",
-       build_replicated_winner_dies_route_at_loser_restarts, true},
+       build_replicated_winner_dies_route_at_loser_restarts},
       {"throttled-winner-claim",
        "(adversary 36) a double promotion; the winner checks every 60 s, the loser every 2 s; the winner's "
        "ReplaceRoute and reads throttled for 150 s after its first read and tag; the loser promoted 3 s after it",

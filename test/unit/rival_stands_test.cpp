@@ -9,6 +9,7 @@
 
 #include "core/controller.hpp"
 #include "core/judgement.hpp"
+#include "unit/controller_rig.hpp"
 
 using namespace pg_vip;
 using namespace std::chrono;
@@ -190,4 +191,39 @@ TEST(RivalStands, ARivalsClaimIsUnderWayForOneOfItsChecksNotItsLease) {
   t.holder = replicated;
   EXPECT_TRUE(rival_claiming(t, loser_at(kT0 + seconds(305))));
   EXPECT_FALSE(rival_claiming(t, loser_at(kT0 + seconds(306))));
+}
+
+// How long a target's fence tag has stood unchanged (what lapse and a
+// rival's claim under way are judged by) survives a worker restart when
+// the first read after it shows the same tag, and starts over when it
+// shows another (adversary 36's replicated-winner-dies-route-at-loser-
+// restarts: a restart every 50 s made a dead winner's tag young again and
+// held the VIP from the loser 857 s).
+TEST(RivalStands, AWorkerRestartKeepsHowLongATagHasStood) {
+  using test::Rig;
+  std::map<std::string, test::FakeTable> tables{{"rtb-1", {true, false, "eni-0a", test::tag(2, "eni-0a", "winner")}}};
+  Rig first(tables);
+  first.step(Role::Standby, 2);
+  Status published;
+  first.ctl->write_status(published);
+  ASSERT_EQ(published.n_targets, 1);
+  EXPECT_EQ(published.tables[0].tag_digest, tag_digest(test::tag(2, "eni-0a", "winner")));
+  const int64_t since = published.tables[0].tag_unchanged_steady;
+  ASSERT_NE(since, 0);
+
+  Rig second(tables, resume_from(published));
+  second.time.now = first.time.now + seconds(50);
+  second.step(Role::Standby, 2);
+  Status again;
+  second.ctl->write_status(again);
+  EXPECT_EQ(again.tables[0].tag_unchanged_steady, since) << "the same tag: its clock goes on";
+
+  tables["rtb-1"].tag = test::tag(2, "eni-0a", "winner", "lease=60;");
+  Rig third(tables, resume_from(again));
+  third.time.now = second.time.now + seconds(50);
+  const int64_t restarted = steady_nanos(third.time.steady());
+  third.step(Role::Standby, 2);
+  Status other;
+  third.ctl->write_status(other);
+  EXPECT_GE(other.tables[0].tag_unchanged_steady, restarted) << "another tag: from its first read";
 }
