@@ -63,6 +63,11 @@ Controller::Controller(Hooks hooks, Resume resume)
   // promotion's single round trip belongs to the worker that saw it. It is
   // still the promotion's claim: it may take the route from the old primary.
   if (state_ == State::Primary) state_ = State::Claiming;
+  // Claiming only because its check could not read, it was the holder and
+  // knows nothing new: it checks again as one, and a hold it finds is no
+  // new claim (vip_held, claims_total; TAP 042 restarted a worker while a
+  // throttled check waited for its cadence's retry).
+  if (state_ == State::Claiming && resume.unsure_only) state_ = State::Held;
   if (resume.by == PrimaryBy::Promotion) cause_ = episode_ = Cause::Promotion;
   if (state_ == State::Fenced && resume.rival) {
     fence_holder_ = std::move(resume.rival);

@@ -149,6 +149,7 @@ struct Resume {
   uint32_t timeline = 0;
   Clock::time_point promoted_at{};
   uint64_t claim_done = 0;
+  bool unsure_only = false;  // claiming only because a holder's check could not read
   // The flap memory: when each table was last repaired, since when in
   // conflict, since when held: on the monotonic clock, which a worker
   // restart on the same boot keeps (and a reboot clears with shared

@@ -19,6 +19,7 @@ Resume resume_from(const Status &published) {
   r.timeline = published.timeline;
   r.promoted_at = from_unix_micros(published.promoted_at);
   r.claim_done = published.claim_done;
+  r.unsure_only = published.unsure_only;
   r.conflict_since = from_steady_nanos(published.conflict_since_steady);
   r.conflict_wall = from_unix_micros(published.conflict_since);
   r.term_since = from_unix_micros(published.term_since);
@@ -90,6 +91,7 @@ void Controller::write_status(Status &out) const noexcept {
   out.holder_foreign = false;
   out.source_dest_check = source_dest_check_ ? (*source_dest_check_ ? 1 : 0) : -1;
   out.claim_done = claim_done_;
+  out.unsure_only = state_ == State::Claiming && unsure_only_;
   out.notifications_running = notifier_.busy();
   out.targets_held = 0;
   out.n_targets = static_cast<int>(std::min(targets_.size(), std::size(out.tables)));

@@ -96,6 +96,9 @@ struct Status {
   int64_t rival_read_steady = 0;
   int8_t source_dest_check = -1;  // -1 unknown, 0 off, 1 on (traffic to the VIP dropped)
   uint64_t claim_done = 0;        // the last vip_claim() call answered
+  // Claiming only because a holder's check could not read: a restarted
+  // worker resumes it as the holder it was, not as a new claim.
+  bool unsure_only = false;
   bool notifications_running = false;
   // The counters since the server started (vip_metrics()). Before `tables`:
   // a copy of the status up to the route tables in use carries them too.

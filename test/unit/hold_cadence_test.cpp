@@ -128,6 +128,33 @@ TEST(HoldCadence, AHolderThatCannotReadRetriesAsItChecked) {
   EXPECT_EQ(r.ctl->state(), State::Claiming);
 }
 
+// A worker restarted while its holder's throttled check waits for its
+// retry resumes as the holder it was: it checks again, and the hold it
+// finds is no new claim (TAP 042: claims_total went from 1 to 2 across
+// such a restart, with a vip_held "6 ms after this node became primary").
+TEST(HoldCadence, AWorkerRestartedWhileAThrottledCheckWaitsResumesAsTheHolder) {
+  Rig r = promoted_holder();
+  r.cloud->throttle_reads = true;
+  r.step(Role::Primary, 2);
+  ASSERT_EQ(r.ctl->state(), State::Claiming);
+  Status published;
+  r.ctl->write_status(published);
+  EXPECT_TRUE(published.unsure_only);
+  const uint64_t claims = published.metrics.claims();
+
+  Rig again(two_tables_at_a(), resume_from(published));
+  again.initial = r.cloud->tables;
+  again.configure();
+  again.time.now = r.time.now + seconds(1);
+  EXPECT_EQ(again.ctl->state(), State::Held);
+  again.step(Role::Primary, 2);
+  EXPECT_EQ(again.ctl->state(), State::Held);
+  Status after;
+  again.ctl->write_status(after);
+  EXPECT_EQ(after.metrics.claims(), claims) << "no new claim";
+  EXPECT_FALSE(after.unsure_only);
+}
+
 // Any other failed read (a 500, a timeout) says nothing of the account:
 // the holder retries within a fraction of a check, as it always did.
 TEST(HoldCadence, AHolderWhoseReadFailedOtherwiseRetriesSoon) {
