@@ -2570,8 +2570,16 @@ void flicker_while_fenced(Run &r, bool unread_before) {
     }
     r.operator_point("rtb-1", "eni-0operator");
   });
-  r.expectation_ = [&r, &a, &b] {
-    return sends_nothing(r, b, 60000, "the fenced loser", "after 60 s") + ends_holding(r, a, "the winner") +
+  // Sending nothing is not enough: a loser that lifts its fence and then
+  // leaves the table to the winner's fresh tag (rival_claiming) sends
+  // nothing either. It must not leave `fenced` at all.
+  auto unfenced = std::make_shared<Millis>(-1);
+  r.tick_ = [&r, &b, unfenced] {
+    if (*unfenced < 0 && r.now_ >= 60000 && b.ctl && b.ctl->state() != State::Fenced) *unfenced = r.now_;
+  };
+  r.expectation_ = [&r, &a, &b, unfenced] {
+    std::string why = *unfenced >= 0 ? "the loser left fenced at " + fmt("%.1f", *unfenced / 1000.0) + " s; " : "";
+    return why + sends_nothing(r, b, 60000, "the fenced loser", "after 60 s") + ends_holding(r, a, "the winner") +
            ends_fenced(b, "the loser");
   };
 }
@@ -2673,7 +2681,10 @@ void build_slow_tags_promotion(Run &r) {
 void build_tag_deleted_while_fenced(Run &r) {
   r.make_tables(2);
   Node &o = r.first_primary("old", 2000);
-  Node &n = r.player("new", 60000, Node::Pg::Standby);
+  // The new primary checks every 5 min, so the tags stay deleted for
+  // minutes: the old primary, fenced by a newer timeline, reads only at a
+  // streaming standby's cadence, and must read the tables while they are.
+  Node &n = r.player("new", 300000, Node::Pg::Standby);
   r.end_at_ = 5 * 60000;
   r.at(30000, [&r, &n] { r.promote(n, 2); });
   r.at(100000, [&r] {
@@ -3663,11 +3674,7 @@ void build_throttled_winner_claim(Run &r) {
     if (action != "ReplaceRoute" && at < kFailover + 1000) return std::nullopt;  // its first read, and its tag
     Ec2::Fate f;
     f.latency = 20;
-    f.error = aws::AwsError{};
-    f.error->kind = aws::ErrorKind::Throttled;
-    f.error->http_status = 503;
-    f.error->code = "RequestLimitExceeded";
-    f.error->message = "Request limit exceeded.";
+    f.error = simulated_error(aws::ErrorKind::Throttled, 503, "RequestLimitExceeded", "Request limit exceeded.");
     return f;
   };
   r.failover(kFailover, o, w, 2);
